@@ -1,0 +1,202 @@
+/**
+ * Merging rows into one packed partition: contracts in (expiry, opt_type, strike) order, each
+ * contract's rows in time order (ties keep input order), exact duplicates dropped, vol_delta
+ * computed. The result is an order over the source batches, not a copy: rows are gathered a
+ * chunk at a time while writing, so a partition is held in memory once, not three times.
+ */
+import { allocValues, type Column, type ColumnBatch, type ValueArray } from "./column-batch.ts";
+import { PACKED_COLUMNS, RAW_COLUMNS } from "./packed-schema.ts";
+
+/** A partition's rows as an order over source batches. */
+export interface MergedPartition {
+  sources: ColumnBatch[];
+  /** Output row k is row `rowOf[k]` of source `sourceOf[k]`. */
+  sourceOf: Uint16Array;
+  rowOf: Int32Array;
+  volDelta: BigInt64Array;
+  length: number;
+  duplicatesDropped: number;
+  /** Per dict column: the partition-wide dictionary and each source's code remap into it. */
+  dictionaries: Map<string, { dictionary: string[]; remap: Int32Array[] }>;
+}
+
+/** CE sorts before PE; anything else after both, by string. */
+function optTypeRank(s: string): number {
+  return s === "CE" ? 0 : s === "PE" ? 1 : 2;
+}
+
+interface ContractGroup {
+  expiry: number;
+  optRank: number;
+  optType: string;
+  strike: number;
+  /** (source, row) pairs in input order, packed as source * 2^32 + row. */
+  rows: number[];
+}
+
+const ROW_SPAN = 2 ** 32;
+
+/** Compares contract groups by the packed sort order; nulls sort first. */
+function compareGroups(a: ContractGroup, b: ContractGroup): number {
+  return a.expiry - b.expiry || a.optRank - b.optRank || (a.optType < b.optType ? -1 : a.optType > b.optType ? 1 : 0) || a.strike - b.strike;
+}
+
+/** Timestamp of row `r` of a source as a bigint (null → -2^63, so nulls sort first). */
+function tsAt(c: Column, r: number): bigint {
+  return c.valid && c.valid[r] === 0 ? -(2n ** 63n) : (c.values as BigInt64Array)[r];
+}
+
+/** Whether two cells (possibly of different sources) hold the same value; dict cells compare strings. */
+function sameCell(a: Column, i: number, b: Column, j: number): boolean {
+  const na = a.valid !== null && a.valid[i] === 0;
+  const nb = b.valid !== null && b.valid[j] === 0;
+  if (na || nb) return na === nb;
+  if (a.kind === "dict") return a.dictionary![(a.values as Int32Array)[i]] === b.dictionary![(b.values as Int32Array)[j]];
+  const x = a.values[i];
+  const y = b.values[j];
+  return x === y || (x !== x && y !== y);
+}
+
+/** Partition-wide dictionary of a dict column, with each source's remap into it. */
+function mergeDictionaries(sources: ColumnBatch[], name: string): { dictionary: string[]; remap: Int32Array[] } {
+  const dictionary: string[] = [];
+  const codeOf = new Map<string, number>();
+  const remap = sources.map((s) => {
+    const d = s.columns.get(name)?.dictionary ?? [];
+    return Int32Array.from(d, (str) => {
+      let code = codeOf.get(str);
+      if (code === undefined) codeOf.set(str, (code = dictionary.push(str) - 1));
+      return code;
+    });
+  });
+  return { dictionary, remap };
+}
+
+/**
+ * One partition from batches in input order (existing rows first); every batch carries all packed
+ * columns. Returns the order of the sorted, de-duplicated rows and their vol_delta.
+ */
+export function mergePartition(sources: ColumnBatch[]): MergedPartition {
+  const groups = new Map<string, ContractGroup>();
+  let total = 0;
+  sources.forEach((batch, s) => {
+    total += batch.length;
+    const expiry = batch.columns.get("expiry")!;
+    const optType = batch.columns.get("opt_type")!;
+    const strike = batch.columns.get("strike")!;
+    const ev = expiry.values as Int32Array;
+    const ov = optType.values as Int32Array;
+    const sv = strike.values as Float32Array;
+    const isNull = (c: Column, i: number) => c.valid !== null && c.valid[i] === 0;
+    let current: ContractGroup | undefined;
+    let prevKey = "";
+    // Contracts are contiguous runs in a source: one map lookup per run, not per row.
+    for (let i = 0; i < batch.length; i++) {
+      const e = isNull(expiry, i) ? -Infinity : ev[i];
+      const o = isNull(optType, i) ? "" : optType.dictionary![ov[i]];
+      const k = isNull(strike, i) ? -Infinity : sv[i];
+      if (!current || e !== current.expiry || k !== current.strike || o !== prevKey) {
+        const id = `${e}|${o}|${k}`;
+        current = groups.get(id);
+        if (!current) groups.set(id, (current = { expiry: e, optRank: o === "" ? -1 : optTypeRank(o), optType: o, strike: k, rows: [] }));
+        prevKey = o;
+      }
+      current.rows.push(s * ROW_SPAN + i);
+    }
+  });
+
+  const ts = sources.map((b) => b.columns.get("timestamp")!);
+  const volume = sources.map((b) => b.columns.get("volume")!);
+  const raw = sources.map((b) => RAW_COLUMNS.map((c) => b.columns.get(c.name)!));
+  const sourceOf = new Uint16Array(total);
+  const rowOf = new Int32Array(total);
+  const volDelta = new BigInt64Array(total);
+  let at = 0;
+  for (const g of [...groups.values()].sort(compareGroups)) {
+    const key = (p: number) => tsAt(ts[Math.floor(p / ROW_SPAN)], p % ROW_SPAN);
+    let rows = g.rows;
+    let sorted = true;
+    for (let k = 1; k < rows.length && sorted; k++) if (key(rows[k]) < key(rows[k - 1])) sorted = false;
+    // Array.prototype.sort is stable: equal timestamps keep input order.
+    if (!sorted) rows = rows.slice().sort((x, y) => { const a = key(x), b = key(y); return a < b ? -1 : a > b ? 1 : 0; });
+    const groupStart = at;
+    let runStart = at;
+    let prevTs = 0n;
+    for (let k = 0; k < rows.length; k++) {
+      const s = Math.floor(rows[k] / ROW_SPAN);
+      const r = rows[k] % ROW_SPAN;
+      const t = key(rows[k]);
+      if (k === 0 || t !== prevTs) runStart = at;
+      prevTs = t;
+      // An exact duplicate repeats a kept row of the same timestamp in every raw column.
+      let duplicate = false;
+      for (let j = runStart; j < at && !duplicate; j++) {
+        const cs = raw[sourceOf[j]];
+        const ci = raw[s];
+        duplicate = true;
+        for (let c = 0; c < ci.length && duplicate; c++) duplicate = sameCell(cs[c], rowOf[j], ci[c], r);
+      }
+      if (duplicate) continue;
+      sourceOf[at] = s;
+      rowOf[at] = r;
+      // vol_delta: difference to the previous kept row of the contract; 0 on resets, nulls and the first row.
+      if (at > groupStart) {
+        const v = volume[s];
+        const pv = volume[sourceOf[at - 1]];
+        const pr = rowOf[at - 1];
+        const ok = (!v.valid || v.valid[r] === 1) && (!pv.valid || pv.valid[pr] === 1);
+        const d = ok ? (v.values as BigInt64Array)[r] - (pv.values as BigInt64Array)[pr] : 0n;
+        volDelta[at] = d > 0n ? d : 0n;
+      }
+      at++;
+    }
+  }
+  const dictionaries = new Map(PACKED_COLUMNS.filter((c) => c.kind === "dict").map((c) => [c.name, mergeDictionaries(sources, c.name)]));
+  return { sources, sourceOf: sourceOf.subarray(0, at), rowOf: rowOf.subarray(0, at), volDelta: volDelta.subarray(0, at), length: at, duplicatesDropped: total - at, dictionaries };
+}
+
+/** Output rows [start, end) of a merged partition as columns (dict codes in the partition-wide dictionary). */
+export function gatherRows(m: MergedPartition, start: number, end: number): ColumnBatch {
+  const n = end - start;
+  const columns = new Map<string, Column>();
+  for (const spec of PACKED_COLUMNS) {
+    if (spec.name === "vol_delta") {
+      columns.set(spec.name, { kind: "i64", values: m.volDelta.slice(start, end), valid: null });
+      continue;
+    }
+    const srcCols = m.sources.map((b) => b.columns.get(spec.name)!);
+    const values = allocValues(spec.kind, n);
+    const anyNull = srcCols.some((c) => c.valid !== null);
+    const valid = anyNull ? new Uint8Array(n) : null;
+    const dict = m.dictionaries.get(spec.name);
+    if (values instanceof BigInt64Array) {
+      // Move 64-bit values as two int32 words: reading a BigInt64Array element allocates a BigInt.
+      const words = srcCols.map((c) => new Int32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2));
+      const to = new Int32Array(values.buffer);
+      for (let k = 0; k < n; k++) {
+        const from = words[m.sourceOf[start + k]];
+        const j = m.rowOf[start + k] * 2;
+        to[2 * k] = from[j];
+        to[2 * k + 1] = from[j + 1];
+      }
+    } else if (dict) {
+      const to = values as Int32Array;
+      for (let k = 0; k < n; k++) {
+        const s = m.sourceOf[start + k];
+        to[k] = dict.remap[s][(srcCols[s].values as Int32Array)[m.rowOf[start + k]]] ?? 0;
+      }
+    } else {
+      const to = values as Exclude<ValueArray, BigInt64Array>;
+      const from = srcCols.map((c) => c.values as Exclude<ValueArray, BigInt64Array>);
+      for (let k = 0; k < n; k++) to[k] = from[m.sourceOf[start + k]][m.rowOf[start + k]];
+    }
+    if (valid) {
+      for (let k = 0; k < n; k++) {
+        const v = srcCols[m.sourceOf[start + k]].valid;
+        valid[k] = v ? v[m.rowOf[start + k]] : 1;
+      }
+    }
+    columns.set(spec.name, { kind: spec.kind, values, valid, dictionary: dict?.dictionary });
+  }
+  return { length: n, columns };
+}

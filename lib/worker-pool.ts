@@ -1,0 +1,109 @@
+/**
+ * A fixed-size pool of Bun Workers running one task at a time each. A worker that dies (a wasm
+ * trap, an uncaught error) fails only its task and is replaced; one whose wasm memory grew past
+ * `recycleWasmBytes` is replaced after its task, since wasm32 memory never shrinks.
+ */
+
+/** Message a worker posts back for a task. */
+export type WorkerReply<R> = { id: number; ok: true; result: R; wasmBytes: number } | { id: number; ok: false; error: string; wasmBytes: number };
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+}
+
+interface Pending<T, R> {
+  id: number;
+  task: T;
+  resolve: (r: R) => void;
+  reject: (e: Error) => void;
+}
+
+/** Error a task reported (it threw inside the worker). */
+export class WorkerTaskError extends Error {}
+
+/** The worker died while running the task (a wasm trap, an uncaught error); it has been replaced. */
+export class WorkerCrashError extends Error {}
+
+export class WorkerPool<T, R> {
+  private slots: Slot[] = [];
+  private queue: Pending<T, R>[] = [];
+  private running = new Map<Slot, Pending<T, R>>();
+  private nextId = 1;
+  private closed = false;
+
+  /** Starts `size` workers of the module at `url`. */
+  constructor(
+    private readonly url: string,
+    size: number,
+    private readonly recycleWasmBytes = 1.5 * 2 ** 30,
+  ) {
+    for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
+  }
+
+  /** Runs a task on the next free worker. */
+  run(task: T): Promise<R> {
+    if (this.closed) return Promise.reject(new WorkerTaskError("worker pool is closed"));
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, task, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Stops every worker; queued tasks are rejected. */
+  close(): void {
+    this.closed = true;
+    for (const p of this.queue) p.reject(new WorkerTaskError("worker pool closed"));
+    this.queue = [];
+    for (const [slot, p] of this.running) {
+      p.reject(new WorkerTaskError("worker pool closed"));
+      slot.worker.terminate();
+    }
+    this.running.clear();
+    for (const s of this.slots) s.worker.terminate();
+  }
+
+  private spawn(): Slot {
+    const slot: Slot = { worker: new Worker(this.url), busy: false };
+    slot.worker.onmessage = (ev: MessageEvent<WorkerReply<R>>) => this.finish(slot, ev.data);
+    slot.worker.onerror = (ev: ErrorEvent) => this.crash(slot, ev.message || "worker crashed");
+    return slot;
+  }
+
+  private replace(slot: Slot): void {
+    slot.worker.terminate();
+    const i = this.slots.indexOf(slot);
+    if (i >= 0 && !this.closed) this.slots[i] = this.spawn();
+  }
+
+  private finish(slot: Slot, reply: WorkerReply<R>): void {
+    const p = this.running.get(slot);
+    if (!p || p.id !== reply.id) return;
+    this.running.delete(slot);
+    slot.busy = false;
+    if (reply.wasmBytes > this.recycleWasmBytes) this.replace(slot);
+    if (reply.ok) p.resolve(reply.result);
+    else p.reject(new WorkerTaskError(reply.error));
+    this.dispatch();
+  }
+
+  private crash(slot: Slot, message: string): void {
+    const p = this.running.get(slot);
+    this.running.delete(slot);
+    slot.busy = false;
+    this.replace(slot);
+    p?.reject(new WorkerCrashError(message));
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.busy) continue;
+      const p = this.queue.shift()!;
+      slot.busy = true;
+      this.running.set(slot, p);
+      slot.worker.postMessage({ id: p.id, task: p.task });
+    }
+  }
+}

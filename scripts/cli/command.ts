@@ -1,0 +1,52 @@
+/** Shared command-line plumbing: parseArgs with usage errors (exit 2), help, JSON output. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** Exit codes of every command (SPEC §1). */
+export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
+
+/** Prints `message` to stderr and exits with `code`. */
+export function die(message: string, code: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+/** Parses argv with node:util parseArgs; `--help` prints `usage` and exits 0; bad flags exit 2. */
+export function parseCommandLine<T extends NonNullable<ParseArgsConfig["options"]>>(usage: string, options: T, allowPositionals: boolean) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: Bun.argv.slice(2), options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals, strict: true });
+  } catch (e) {
+    die(`${(e as Error).message}\n\n${usage}`, EXIT.usage);
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    process.stdout.write(usage);
+    process.exit(EXIT.ok);
+  }
+  return parsed;
+}
+
+/** A positive integer flag value, or exit 2 naming the flag. */
+export function intFlag(name: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) die(`--${name}: expected an integer ≥ ${min}, got ${JSON.stringify(value)}`, EXIT.usage);
+  return n;
+}
+
+/** A number flag value in [min, max], or exit 2 naming the flag. */
+export function numberFlag(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) die(`--${name}: expected a number in [${min}, ${max}], got ${JSON.stringify(value)}`, EXIT.usage);
+  return n;
+}
+
+/** Writes one JSON object on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value) + "\n");
+}
+
+/** Worker count default: one per core. */
+export function defaultWorkers(): number {
+  return navigator.hardwareConcurrency || 2;
+}

@@ -1,0 +1,89 @@
+/** `bun run gen`: a deterministic synthetic raw data set plus its expiry calendar. */
+import { DEFAULT_DEFECTS, generateRawDataset } from "../lib/gen.ts";
+import { parseIsoDate } from "../lib/ist-time.ts";
+import { defaultWorkers, die, EXIT, intFlag, numberFlag, parseCommandLine, printJson } from "./cli/command.ts";
+import { progressPrinter } from "./cli/progress-printer.ts";
+
+const USAGE = `Usage: bun run gen --out DIR [options]
+
+Writes one raw Parquet file per option contract under DIR/<UNDERLYING>/ and DIR/expiry_calendar.csv.
+Same seed and flags → byte-identical files.
+
+Options:
+  --out DIR              output folder (required)
+  --days N               trading days (weekdays) to generate (default 3)
+  --start YYYY-MM-DD     first day (default 2025-11-17)
+  --underlyings A,B      underlyings (default NIFTY,BANKNIFTY; others get stock-like specs)
+  --seed N               random seed (default 1)
+  --strikes N            strikes on each side of at-the-money (default 10)
+  --tick-prob P          chance of a tick in each second, 09:15–15:30 IST (default 0.85)
+  --null-rate P          share of rows with one field nulled (default ${DEFAULT_DEFECTS.nullRate})
+  --zero-price-rate P    share of rows with price 0 (default ${DEFAULT_DEFECTS.zeroPriceRate})
+  --disorder-rate P      share of rows swapped out of time order (default ${DEFAULT_DEFECTS.disorderRate})
+  --clean                no nulls, zero prices or disorder
+  --row-group-size N     rows per raw row group (default 65536)
+  --workers N            parallel workers (default: cores)
+  --json                 print a JSON summary on stdout
+  -h, --help             this text
+
+Scale: rows ≈ contracts × days × 22,501 × tick-prob, with contracts = 2 × (2·strikes+1) × expiries
+(NIFTY 2 expiries, others 1). Defaults: ~3.6M rows. A 50k-row fixture: --days 1 --strikes 1 --tick-prob 0.15.
+`;
+
+const { values } = parseCommandLine(
+  USAGE,
+  {
+    out: { type: "string" },
+    days: { type: "string" },
+    start: { type: "string" },
+    underlyings: { type: "string" },
+    seed: { type: "string" },
+    strikes: { type: "string" },
+    "tick-prob": { type: "string" },
+    "null-rate": { type: "string" },
+    "zero-price-rate": { type: "string" },
+    "disorder-rate": { type: "string" },
+    clean: { type: "boolean" },
+    "row-group-size": { type: "string" },
+    workers: { type: "string" },
+    json: { type: "boolean" },
+  },
+  false,
+);
+if (!values.out) die(`--out DIR is required\n\n${USAGE}`, EXIT.usage);
+let start: number;
+try {
+  start = parseIsoDate(values.start ?? "2025-11-17");
+} catch (e) {
+  die(`--start: ${(e as Error).message}`, EXIT.usage);
+}
+const underlyings = (values.underlyings ?? "NIFTY,BANKNIFTY").split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
+for (const u of underlyings) if (!/^[A-Z][A-Z0-9&-]*$/.test(u)) die(`--underlyings: bad name ${JSON.stringify(u)}`, EXIT.usage);
+const rate = (flag: string, value: string | undefined, fallback: number) => (values.clean ? 0 : numberFlag(flag, value, fallback, 0, 1));
+
+const progress = progressPrinter();
+const summary = await generateRawDataset(
+  {
+    out: values.out,
+    days: intFlag("days", values.days, 3),
+    start,
+    underlyings,
+    seed: intFlag("seed", values.seed, 1, 0),
+    strikesEachSide: intFlag("strikes", values.strikes, 10, 0),
+    tickProb: numberFlag("tick-prob", values["tick-prob"], 0.85, 0.0001, 1),
+    defects: {
+      nullRate: rate("null-rate", values["null-rate"], DEFAULT_DEFECTS.nullRate),
+      zeroPriceRate: rate("zero-price-rate", values["zero-price-rate"], DEFAULT_DEFECTS.zeroPriceRate),
+      disorderRate: rate("disorder-rate", values["disorder-rate"], DEFAULT_DEFECTS.disorderRate),
+    },
+    rowGroupSize: intFlag("row-group-size", values["row-group-size"], 65_536),
+    workers: intFlag("workers", values.workers, defaultWorkers()),
+  },
+  progress.listener,
+);
+progress.finish();
+process.stderr.write(
+  `gen: ${summary.files} files, ${summary.rows.toLocaleString("en-US")} rows, ${(summary.bytes / 2 ** 20).toFixed(1)} MiB ` +
+    `over ${summary.days} trading days in ${summary.elapsed_s.toFixed(2)} s → ${values.out} (calendar: ${summary.calendar})\n`,
+);
+if (values.json) printJson(summary);

@@ -1,0 +1,83 @@
+/** `bun run repack`: raw per-contract files → sorted date/underlying partitions. */
+import type { Layout } from "../lib/packed-layout.ts";
+import { DEFAULT_PART_ROWS, repack, RepackFatalError, RepackUsageError } from "../lib/repack.ts";
+import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printJson } from "./cli/command.ts";
+import { progressPrinter } from "./cli/progress-printer.ts";
+
+const USAGE = `Usage: bun run repack RAW_DIR... --out DIR [options]
+
+Repacks raw per-contract Parquet files (any nesting under each RAW_DIR) into one sorted file per
+IST trading day and underlying, merging with partitions already in DIR. Incremental: inputs already
+consumed (same path, size, mtime) are skipped.
+
+Options:
+  --out DIR              packed output folder (required)
+  --calendar CSV         expiry calendar (default: RAW_DIR/expiry_calendar.csv of the first RAW_DIR)
+  --workers N            parallel workers (default: cores)
+  --layout seed|hive     DIR/YYYY-MM-DD/U/part-u-0.parquet (seed) or DIR/date=…/underlying=…/part-0.parquet
+                         (default: what DIR already holds, else seed)
+  --row-group-size N     rows per row group (default 100000)
+  --part-rows N          rows per part file before a partition is split (default ${DEFAULT_PART_ROWS})
+  --json                 print a JSON summary on stdout
+  -h, --help             this text
+
+Exit: 0 all inputs packed; 1 some inputs failed (listed) or the output is locked/not writable;
+2 bad usage (unknown flag, missing folder, unreadable calendar).
+`;
+
+const { values, positionals } = parseCommandLine(
+  USAGE,
+  {
+    out: { type: "string" },
+    calendar: { type: "string" },
+    workers: { type: "string" },
+    layout: { type: "string" },
+    "row-group-size": { type: "string" },
+    "part-rows": { type: "string" },
+    json: { type: "boolean" },
+  },
+  true,
+);
+if (positionals.length === 0) die(`at least one RAW_DIR is required\n\n${USAGE}`, EXIT.usage);
+if (!values.out) die(`--out DIR is required\n\n${USAGE}`, EXIT.usage);
+if (values.layout !== undefined && values.layout !== "seed" && values.layout !== "hive") die(`--layout: expected seed or hive, got ${JSON.stringify(values.layout)}`, EXIT.usage);
+
+const progress = progressPrinter();
+let summary;
+try {
+  summary = await repack(
+    {
+      rawDirs: positionals,
+      out: values.out,
+      calendarPath: values.calendar,
+      workers: intFlag("workers", values.workers, defaultWorkers()),
+      layout: values.layout as Layout | undefined,
+      rowGroupSize: intFlag("row-group-size", values["row-group-size"], 100_000),
+      partRows: intFlag("part-rows", values["part-rows"], DEFAULT_PART_ROWS),
+    },
+    progress.listener,
+  );
+} catch (e) {
+  progress.finish();
+  if (e instanceof RepackUsageError) die(`repack: ${e.message}`, EXIT.usage);
+  if (e instanceof RepackFatalError) die(`repack: ${e.message}`, EXIT.problems);
+  throw e;
+}
+progress.finish();
+// maxRSS covers the worker threads too (kilobytes on Linux).
+const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+process.stderr.write(
+  [
+    `repack: ${summary.files_in} files in (${summary.files_skipped} unchanged, skipped), ${summary.files_failed} failed`,
+    `  rows: ${summary.rows_in.toLocaleString("en-US")} in, ${summary.rows_out.toLocaleString("en-US")} added, ` +
+      `${summary.duplicates_dropped.toLocaleString("en-US")} duplicates dropped` +
+      (summary.rows_without_timestamp ? `, ${summary.rows_without_timestamp} without timestamp (not packed)` : ""),
+    `  ${summary.partitions_written} partitions written (${summary.layout} layout), ${mib(summary.bytes_in)} raw → ${mib(summary.bytes_out)} packed`,
+    `  ${summary.elapsed_s.toFixed(2)} s, ${(summary.rows_per_s / 1e6).toFixed(2)}M rows/s, peak RSS ${peakRssMiB.toFixed(0)} MiB`,
+    ...(summary.interrupted_writes_finished ? [`  finished ${summary.interrupted_writes_finished} write(s) an interrupted run left`] : []),
+    ...summary.errors.map((e) => `  error: ${e.file}: ${e.error}`),
+  ].join("\n") + "\n",
+);
+if (values.json) printJson({ ...summary, peak_rss_mib: Math.round(peakRssMiB) });
+process.exit(summary.files_failed > 0 ? EXIT.problems : EXIT.ok);

@@ -1,0 +1,67 @@
+/** Small generated data sets and canonical views of packed output, shared by the tests. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_DEFECTS, generateRawDataset, type GenOptions } from "../../lib/gen.ts";
+import { parseIsoDate } from "../../lib/ist-time.ts";
+import { readPackedRows } from "../../lib/packed-file.ts";
+import { listPackedPartitions } from "../../lib/packed-layout.ts";
+import { PACKED_COLUMNS } from "../../lib/packed-schema.ts";
+import { DEFAULT_PART_ROWS, repack, type RepackOptions, type RepackSummary } from "../../lib/repack.ts";
+import type { Column } from "../../lib/column-batch.ts";
+
+const made: string[] = [];
+
+/** A fresh temp folder, removed by cleanupTempDirs(). */
+export function tempDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `tickpack-${label}-`));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes every folder tempDir() made. */
+export function cleanupTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** A ~40k-row raw data set (NIFTY + BANKNIFTY, 2 days, 3 strikes each side… scaled down by tick-prob). */
+export async function genFixture(out: string, overrides: Partial<GenOptions> = {}) {
+  return generateRawDataset({
+    out,
+    days: 2,
+    start: parseIsoDate("2025-11-17"),
+    underlyings: ["NIFTY", "BANKNIFTY"],
+    seed: 7,
+    strikesEachSide: 1,
+    tickProb: 0.05,
+    defects: { ...DEFAULT_DEFECTS, nullRate: 0.01, zeroPriceRate: 0.005, disorderRate: 0.01 },
+    rowGroupSize: 1000,
+    workers: 2,
+    ...overrides,
+  });
+}
+
+/** repack with test defaults (2 workers, small row groups). */
+export function repackFixture(rawDirs: string[], out: string, overrides: Partial<RepackOptions> = {}): Promise<RepackSummary> {
+  return repack({ rawDirs, out, workers: 2, rowGroupSize: 5000, partRows: DEFAULT_PART_ROWS, ...overrides });
+}
+
+function cell(c: Column, i: number): string {
+  if (c.valid && c.valid[i] === 0) return "∅";
+  return c.kind === "dict" ? c.dictionary![(c.values as Int32Array)[i]] : String(c.values[i]);
+}
+
+/** Every packed partition under `out` as `date/underlying` → rows (all columns, as text), parts concatenated. */
+export async function packedRows(out: string): Promise<Map<string, string[]>> {
+  const result = new Map<string, string[]>();
+  for (const p of listPackedPartitions(out)) {
+    const rows: string[] = [];
+    for (const part of p.parts) {
+      const b = await readPackedRows(part);
+      const cols = PACKED_COLUMNS.map((s) => b.columns.get(s.name)!);
+      for (let i = 0; i < b.length; i++) rows.push(cols.map((c) => cell(c, i)).join("|"));
+    }
+    result.set(`${p.date}/${p.underlying}`, rows);
+  }
+  return result;
+}
