@@ -9,7 +9,7 @@ import { fsyncDir, TEMP_MARKER, tempPathFor, writeFileAtomic, writeFileSynced } 
 import type { ColumnBatch } from "./column-batch.ts";
 import { partFileName, STATE_DIR, type Layout } from "./packed-layout.ts";
 import { gatherRows, type MergedPartition } from "./partition-build.ts";
-import { PACKED_COLUMNS, PACKED_SORT_ORDER, TICKPACK_VERSION } from "./packed-schema.ts";
+import { PACKED_COLUMNS, PACKED_DICTIONARY_COLUMNS, PACKED_SORT_ORDER, TICKPACK_VERSION } from "./packed-schema.ts";
 import { closeParquet, encodeParquet, openParquet } from "./parquet-io.ts";
 
 /** Where and how to write one partition. */
@@ -73,6 +73,7 @@ export async function writePartition(merged: MergedPartition, target: PartitionT
       const encoded = encodeParquet(rowGroupChunks(merged, start, end, target.rowGroupSize), PACKED_COLUMNS, {
         rowGroupSize: target.rowGroupSize,
         metadata: packedFileMetadata(end - start),
+        dictionaryColumns: PACKED_DICTIONARY_COLUMNS,
       });
       writeFileSynced(temp, encoded);
       bytes += encoded.length;

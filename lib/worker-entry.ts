@@ -1,11 +1,12 @@
 /** Worker module: runs the tasks the parent posts, one at a time, and replies with the result or the error. */
+import { runBenchTask, type BenchTask } from "./bench-tasks.ts";
 import { runGenTask, type GenTask } from "./gen-tasks.ts";
 import { wasmMemoryBytes } from "./parquet-io.ts";
 import { runIndexTask, runPackTask, type IndexTask, type PackTask } from "./repack-tasks.ts";
 import type { WorkerReply } from "./worker-pool.ts";
 
 /** Every task kind a tickpack worker runs. */
-export type WorkerTask = IndexTask | PackTask | GenTask;
+export type WorkerTask = IndexTask | PackTask | GenTask | BenchTask;
 
 declare const self: Worker;
 
@@ -17,6 +18,8 @@ async function run(task: WorkerTask): Promise<unknown> {
       return runPackTask(task);
     case "gen":
       return runGenTask(task);
+    case "bench":
+      return runBenchTask(task);
   }
 }
 
