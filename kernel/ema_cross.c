@@ -51,7 +51,8 @@ void ema_cross_flush(double *st, long long *sti, void **cols) {
 
 /*
  * Runs rows [start, n) of a batch. Returns the next row to run: n when done, less when the trade
- * log is full (the host drains it and calls again from there).
+ * log is full (the host drains it and calls again from there). TinyCC does not optimise, so the
+ * hot state lives in locals and goes back to `st` only around segment ends and on return.
  */
 long long ema_cross_run(double *st, long long *sti, void **cols, long long start, long long n) {
   const int *expiry = (const int *)cols[COL_EXPIRY];
@@ -75,57 +76,64 @@ long long ema_cross_run(double *st, long long *sti, void **cols, long long start
   double af = st[ST_ALPHA_F], as = st[ST_ALPHA_S];
   double max_spread = st[ST_MAX_SPREAD], min_volume = st[ST_MIN_VOLUME];
   double seg_e = st[ST_SEG_EXPIRY], seg_o = st[ST_SEG_OPT], seg_s = st[ST_SEG_STRIKE];
-  double ema_f = st[ST_EMA_F], ema_s = st[ST_EMA_S];
-  double rows = 0.0, valid_rows = 0.0;
-  long long i;
+  int has_seg = st[ST_HAS_SEG] != 0.0, seen = st[ST_SEEN_VALID] != 0.0, pos = st[ST_POS] != 0.0;
+  double ema_f = st[ST_EMA_F], ema_s = st[ST_EMA_S], entry = st[ST_ENTRY], last = st[ST_LAST_PRICE];
+  double pnl = st[ST_PNL], trades = st[ST_TRADES];
+  long long rows = 0, valid_rows = 0, i;
 
   for (i = start; i < n; i++) {
-    /* A trade can close on this row: stop first when the log has no room for it. */
-    if (logging && st[ST_TRADE_COUNT] >= st[ST_TRADE_CAP]) break;
-    rows += 1.0;
     double e = VALID(expiry_ok, i) ? (double)expiry[i] : NULL_KEY;
     double o = VALID(opt_ok, i) ? (double)opt_map[opt[i]] : NULL_KEY;
     double s = VALID(strike_ok, i) ? (double)strike[i] : NULL_KEY;
-    if (st[ST_HAS_SEG] == 0.0 || e != seg_e || o != seg_o || s != seg_s) {
+    if (!has_seg || e != seg_e || o != seg_o || s != seg_s) {
+      /* A trade can close here: stop first when the log has no room for it. */
+      if (logging && st[ST_TRADE_COUNT] >= st[ST_TRADE_CAP]) break;
+      st[ST_HAS_SEG] = has_seg; st[ST_POS] = pos; st[ST_ENTRY] = entry; st[ST_LAST_PRICE] = last; st[ST_PNL] = pnl;
       ema_cross_flush(st, sti, cols);
-      st[ST_HAS_SEG] = 1.0;
+      pnl = st[ST_PNL];
+      has_seg = 1; seen = 0; pos = 0;
       st[ST_SEG_EXPIRY] = seg_e = e;
       st[ST_SEG_OPT] = seg_o = o;
       st[ST_SEG_STRIKE] = seg_s = s;
     }
+    /* An exit can close a trade on this row: stop before touching any state when the log is full. */
+    if (logging && pos && st[ST_TRADE_COUNT] >= st[ST_TRADE_CAP]) break;
+    rows++;
     double p = price[i];
     if (!VALID(price_ok, i) || !(p > 0.0)) continue;
-    valid_rows += 1.0;
-    if (st[ST_SEEN_VALID] == 0.0) {
-      st[ST_SEEN_VALID] = 1.0;
+    valid_rows++;
+    if (!seen) {
+      seen = 1;
       ema_f = ema_s = p;
-      st[ST_LAST_PRICE] = p;
+      last = p;
       if (ts) sti[STI_LAST_TS] = ts[i];
       continue;
     }
     ema_f = af * p + (1.0 - af) * ema_f;
     ema_s = as * p + (1.0 - as) * ema_s;
-    if (st[ST_POS] == 0.0) {
+    if (!pos) {
       if (ema_f > ema_s && VALID(bp0_ok, i) && VALID(sp0_ok, i) && VALID(volume_ok, i)) {
         double b = bp0[i], a = sp0[i];
         if (b > 0.0 && a > 0.0 && (a - b) / ((a + b) / 2.0) <= max_spread && (double)volume[i] >= min_volume) {
-          st[ST_POS] = 1.0;
-          st[ST_ENTRY] = p;
-          st[ST_TRADES] += 1.0;
+          pos = 1;
+          entry = p;
+          trades += 1.0;
           if (ts) sti[STI_ENTRY_TS] = ts[i];
         }
       }
     } else if (ema_s >= ema_f) {
-      st[ST_PNL] += p - st[ST_ENTRY];
-      st[ST_POS] = 0.0;
+      pnl += p - entry;
+      pos = 0;
+      st[ST_ENTRY] = entry; st[ST_SEG_EXPIRY] = seg_e; st[ST_SEG_OPT] = seg_o; st[ST_SEG_STRIKE] = seg_s;
       log_trade(st, sti, cols, ts ? ts[i] : 0, p);
     }
-    st[ST_LAST_PRICE] = p;
+    last = p;
     if (ts) sti[STI_LAST_TS] = ts[i];
   }
-  st[ST_EMA_F] = ema_f;
-  st[ST_EMA_S] = ema_s;
-  st[ST_ROWS] += rows;
-  st[ST_VALID_ROWS] += valid_rows;
+  st[ST_HAS_SEG] = has_seg; st[ST_SEEN_VALID] = seen; st[ST_POS] = pos;
+  st[ST_EMA_F] = ema_f; st[ST_EMA_S] = ema_s; st[ST_ENTRY] = entry; st[ST_LAST_PRICE] = last;
+  st[ST_PNL] = pnl; st[ST_TRADES] = trades;
+  st[ST_ROWS] += (double)rows;
+  st[ST_VALID_ROWS] += (double)valid_rows;
   return i;
 }

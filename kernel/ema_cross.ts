@@ -2,7 +2,7 @@
  * The ema_cross kernel: its TinyCC binding (state arrays, column pointer block) and a plain
  * TypeScript reference implementation of SPEC §4, written for clarity, that tests hold it to.
  */
-import { cc, ptr } from "bun:ffi";
+import { cc, dlopen, ptr } from "bun:ffi";
 import { join } from "node:path";
 
 /** Strategy parameters (SPEC §4). */
@@ -75,17 +75,29 @@ export interface StrategyTotals {
   pnl: number;
 }
 
-function compileKernel() {
-  return cc({
-    source: join(import.meta.dir, "ema_cross.c"),
-    symbols: {
-      ema_cross_run: { args: ["ptr", "ptr", "ptr", "i64", "i64"], returns: "i64" },
-      ema_cross_flush: { args: ["ptr", "ptr", "ptr"], returns: "void" },
-    },
-  }).symbols;
+/** Path of the kernel's C source. */
+export const EMA_CROSS_SOURCE = join(import.meta.dir, "ema_cross.c");
+
+const SYMBOLS = {
+  ema_cross_run: { args: ["ptr", "ptr", "ptr", "i64", "i64"], returns: "i64" },
+  ema_cross_flush: { args: ["ptr", "ptr", "ptr"], returns: "void" },
+} as const;
+
+/** The kernel compiled by TinyCC (bun:ffi `cc`), as the product runs it. */
+export function compileEmaCross() {
+  return cc({ source: EMA_CROSS_SOURCE, symbols: SYMBOLS }).symbols;
 }
 
-let kernel: ReturnType<typeof compileKernel> | null = null;
+/** The kernel's functions, however they were built. */
+export type EmaCrossSymbols = ReturnType<typeof compileEmaCross>;
+
+/** The same kernel from a shared library built elsewhere (e.g. `gcc -O2 -shared`), for comparisons. */
+export function loadEmaCrossLibrary(path: string): EmaCrossSymbols {
+  return dlopen(path, SYMBOLS).symbols as unknown as EmaCrossSymbols;
+}
+
+/** Compiled once per thread: TinyCC compiles in milliseconds, but not per partition. */
+let compiled: EmaCrossSymbols | null = null;
 
 const addr = (a: Uint8Array | Int32Array | Float32Array | Float64Array | BigInt64Array | null): bigint => (a && a.byteLength > 0 ? BigInt(ptr(a)) : 0n);
 
@@ -98,9 +110,11 @@ export class EmaCrossKernel {
   private readonly tradePx: Float64Array | null;
   private readonly trades: Trade[] = [];
 
-  /** `tradeLogCapacity` > 0 keeps every trade (and requires `ts` in batches). */
-  constructor(params: EmaCrossParams, tradeLogCapacity = 0) {
-    kernel ??= compileKernel();
+  private readonly kernel: EmaCrossSymbols;
+
+  /** `tradeLogCapacity` > 0 keeps every trade (and requires `ts` in batches); `symbols` defaults to the TinyCC build. */
+  constructor(params: EmaCrossParams, tradeLogCapacity = 0, symbols?: EmaCrossSymbols) {
+    this.kernel = symbols ?? (compiled ??= compileEmaCross());
     this.st[ST.ALPHA_F] = 2 / (params.fast + 1);
     this.st[ST.ALPHA_S] = 2 / (params.slow + 1);
     this.st[ST.MAX_SPREAD] = params.max_spread;
@@ -134,7 +148,7 @@ export class EmaCrossKernel {
     c[COL.TS] = addr(b.ts);
     let next = 0;
     while (next < b.length) {
-      next = Number(kernel!.ema_cross_run(ptr(this.st), ptr(this.sti), ptr(this.cols), next, b.length));
+      next = Number(this.kernel.ema_cross_run(ptr(this.st), ptr(this.sti), ptr(this.cols), next, b.length));
       this.drainTrades();
     }
   }
@@ -142,7 +156,7 @@ export class EmaCrossKernel {
   /** Ends the partition: its last segment closes here. */
   endPartition(): void {
     this.drainTrades(); // room for the closing trade
-    kernel!.ema_cross_flush(ptr(this.st), ptr(this.sti), ptr(this.cols));
+    this.kernel.ema_cross_flush(ptr(this.st), ptr(this.sti), ptr(this.cols));
     this.drainTrades();
   }
 
