@@ -9,6 +9,33 @@ export class ColumnTypeError extends Error {}
 
 const NS_PER_UNIT = [1_000_000_000n, 1_000_000n, 1_000n, 1n]; // arrow TimeUnit SECOND..NANOSECOND
 
+/**
+ * dst[i] = src[i] × mul − shift (int64), for mul ≤ 1e6 (ms, µs), reading and writing the int64s as
+ * int32 word pairs with exact double arithmetic: three BigInt operations per value would dominate
+ * reading raw files. Values beyond ±2^53 (never real timestamps) take the BigInt path.
+ */
+export function scaleInt64(src: BigInt64Array, dst: BigInt64Array, at: number, n: number, mul: number, shift: number): void {
+  const sw = new Int32Array(src.buffer, src.byteOffset, n * 2);
+  const dw = new Int32Array(dst.buffer, dst.byteOffset + at * 8, n * 2);
+  const TWO24 = 16777216;
+  const TWO32 = 4294967296;
+  for (let i = 0; i < n; i++) {
+    const hi = sw[2 * i + 1];
+    if (hi >= 2097152 || hi < -2097152) {
+      dst[at + i] = BigInt.asIntN(64, src[i] * BigInt(mul) - BigInt(shift));
+      continue;
+    }
+    const v = hi * TWO32 + (sw[2 * i] >>> 0); // exact: |v| < 2^53
+    const vHi = Math.floor(v / TWO24);
+    const a = vHi * mul; // < 2^49
+    const aHi = Math.floor(a / 256);
+    const c = (a - aHi * 256) * TWO24 + (v - vHi * TWO24) * mul - shift; // |c| < 2^47
+    const carry = Math.floor(c / TWO32);
+    dw[2 * i] = (c - carry * TWO32) | 0;
+    dw[2 * i + 1] = (aHi + carry) | 0;
+  }
+}
+
 /** Validity bytes of a chunk, or null when it has no nulls. */
 function validityOf(data: arrow.Data): Uint8Array | null {
   if (data.nullCount === 0 || !data.nullBitmap || data.nullBitmap.length === 0) return null;
@@ -79,11 +106,13 @@ function copyChunk(name: string, data: arrow.Data, kind: ColumnKind, out: Column
   if (kind === "ts_ns") {
     const d = dst as BigInt64Array;
     if (arrow.DataType.isTimestamp(t)) {
-      const src = data.values as unknown as BigInt64Array;
+      const src = (data.values as unknown as BigInt64Array).subarray(0, n);
       const mul = NS_PER_UNIT[t.unit];
       // A naive timestamp is IST wall-clock time; an adjusted one is UTC.
       const shift = t.timezone ? 0n : IST_OFFSET_NS;
-      for (let i = 0; i < n; i++) d[at + i] = BigInt.asIntN(64, src[i]) * mul - shift;
+      if (mul === 1n && shift === 0n) d.set(src, at);
+      else if (mul <= 1_000_000n) scaleInt64(src, d, at, n, Number(mul), Number(shift));
+      else for (let i = 0; i < n; i++) d[at + i] = BigInt.asIntN(64, src[i] * mul - shift);
       return;
     }
     if (arrow.DataType.isInt(t) && t.bitWidth === 64) {

@@ -4,7 +4,6 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "./atomic-file.ts";
 import { formatContractName } from "./contract-name.ts";
-import type { EpochDays } from "./ist-time.ts";
 import { RAW_COLUMNS } from "./packed-schema.ts";
 import { encodeArrowColumns } from "./parquet-io.ts";
 import { contractTicks, underlyingSpec, type DefectRates, type SyntheticContract } from "./synthetic-market.ts";
@@ -15,7 +14,6 @@ export interface GenTask {
   path: string;
   seed: number;
   contract: SyntheticContract;
-  days: EpochDays[];
   tickProb: number;
   defects: DefectRates;
   rowGroupSize: number;
@@ -40,7 +38,7 @@ function packBits(valid: Uint8Array): { nullBitmap: Uint8Array; nullCount: numbe
 /** Writes the raw file of one contract (SPEC §2 types: naive µs timestamps, utf8 strings, int32 year/month). */
 export async function runGenTask(task: GenTask): Promise<GenResult> {
   const c = task.contract;
-  const t = contractTicks(task.seed, underlyingSpec(c.underlying), c, task.days, task.tickProb, task.defects);
+  const t = contractTicks(task.seed, underlyingSpec(c.underlying), c, task.tickProb, task.defects);
   const n = t.length;
   const symbol = formatContractName(c);
   const children: Record<string, arrow.Data> = {};

@@ -60,7 +60,7 @@ export async function generateRawDataset(options: GenOptions, onProgress?: Progr
     await Promise.all(
       contracts.map(async (contract) => {
         const path = join(options.out, contract.underlying, `${formatContractName(contract)}.parquet`);
-        const r = await pool.run({ kind: "gen", path, seed: options.seed, contract, days, tickProb: options.tickProb, defects: options.defects, rowGroupSize: options.rowGroupSize });
+        const r = await pool.run({ kind: "gen", path, seed: options.seed, contract, tickProb: options.tickProb, defects: options.defects, rowGroupSize: options.rowGroupSize });
         rows += r.rows;
         bytes += r.bytes;
         onProgress?.({ phase: "gen", done: ++done, total: contracts.length, rows, elapsedS: (performance.now() - t0) / 1000 });

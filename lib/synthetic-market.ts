@@ -93,6 +93,8 @@ export function syntheticCalendar(specs: UnderlyingSpec[], fromDay: EpochDays, t
 /** A contract to generate: its name fields plus the expiry day. */
 export interface SyntheticContract extends ContractName {
   expiry: EpochDays;
+  /** Trading days on which it has ticks. */
+  days: EpochDays[];
 }
 
 /** Open of an underlying on a day: a daily random walk from the anchor day. */
@@ -102,31 +104,40 @@ export function dailyOpen(seed: number, spec: UnderlyingSpec, day: EpochDays): n
   return spot;
 }
 
-/** The contracts traded over `days`: for each underlying its nearest expiries, strikes around the first day's open. */
+/**
+ * The contracts traded over `days`: on each day, each underlying's nearest expiries (2 with
+ * weeklies, else 1) roll forward; an expiry's strikes are set around the open of the first day it
+ * is traded. Each contract carries the days it trades.
+ */
 export function syntheticContracts(seed: number, specs: UnderlyingSpec[], calendar: ExpiryCalendar, days: EpochDays[], strikesEachSide: number): SyntheticContract[] {
   const out: SyntheticContract[] = [];
-  const first = days[0];
   for (const spec of specs) {
     const monthly = [...calendar.monthly].filter(([k]) => k.startsWith(`${spec.name}|`)).map(([, d]) => d);
     const weekly = [...(calendar.weekly.get(spec.name) ?? [])];
-    const expiries = [...monthly.map((d) => ({ d, monthly: true })), ...weekly.map((d) => ({ d, monthly: false }))]
-      .filter((e) => e.d >= first)
-      .sort((a, b) => a.d - b.d)
-      .slice(0, spec.weekly ? 2 : 1);
-    const atm = Math.round(dailyOpen(seed, spec, first) / spec.strikeStep) * spec.strikeStep;
-    for (const e of expiries) {
-      const { year, month } = yearMonthOf(e.d);
+    const all = [...monthly.map((d) => ({ d, monthly: true })), ...weekly.map((d) => ({ d, monthly: false }))].sort((a, b) => a.d - b.d);
+    const traded = new Map<EpochDays, { monthly: boolean; days: EpochDays[] }>();
+    for (const day of days) {
+      for (const e of all.filter((x) => x.d >= day).slice(0, spec.weekly ? 2 : 1)) {
+        let t = traded.get(e.d);
+        if (!t) traded.set(e.d, (t = { monthly: e.monthly, days: [] }));
+        t.days.push(day);
+      }
+    }
+    for (const [expiry, t] of traded) {
+      const { year, month } = yearMonthOf(expiry);
+      const atm = Math.round(dailyOpen(seed, spec, t.days[0]) / spec.strikeStep) * spec.strikeStep;
       for (let k = -strikesEachSide; k <= strikesEachSide; k++) {
         for (const optType of ["CE", "PE"] as OptType[]) {
           out.push({
             underlying: spec.name,
             year,
             month,
-            expiryType: e.monthly ? "monthly" : "weekly",
-            weeklyExpiry: e.monthly ? null : e.d,
+            expiryType: t.monthly ? "monthly" : "weekly",
+            weeklyExpiry: t.monthly ? null : expiry,
             strike: atm + k * spec.strikeStep,
             optType,
-            expiry: e.d,
+            expiry,
+            days: t.days,
           });
         }
       }
@@ -187,8 +198,8 @@ const I64_COLS = ["token", "qty", "volume", "totBuyQty", "totSellQty", "oi", "oi
 const NULLABLE = ["price", "volume", "bp0", "sp0", "oi", "avgPrice", "bq0", "sq0"];
 
 /** One contract's ticks over `days`, in time order apart from the disorder defect. */
-export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticContract, days: EpochDays[], tickProb: number, defects: DefectRates): TickColumns {
-  const liveDays = days.filter((d) => d <= c.expiry);
+export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticContract, tickProb: number, defects: DefectRates): TickColumns {
+  const liveDays = c.days;
   const cap = liveDays.length * SESSION_SECONDS;
   const ts = new BigInt64Array(cap);
   const ltt = new BigInt64Array(cap);
@@ -206,6 +217,12 @@ export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticCo
   for (const day of liveDays) {
     const dayStart = n;
     const path = underlyingPath(seed, spec, day);
+    // Liquidity fades away from the money: far strikes tick less, requote less, trade less.
+    const liquidity = Math.exp(-Math.abs(c.strike - path[0]) / (path[0] * 0.015));
+    const pTick = tickProb * (0.3 + 0.7 * liquidity);
+    const band = 0.05 * (1 + 6 * (1 - liquidity));
+    const pTrade = 0.02 + 0.15 * liquidity;
+    const pDepth = 0.005 + 0.04 * liquidity;
     // Yesterday's close, priced from today's open: a function of the day alone, like every field.
     const closeYears = Number(expiryEnd - istWallClockToEpochNs(day, 15.5 * 3600 - 86_400)) / 1e9 / (365 * 86400);
     const prevClose = roundTick(optionPrice(c.optType, path[0], c.strike, closeYears, spec.iv));
@@ -218,16 +235,16 @@ export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticCo
     // bq0-4, sq0-4 (quantities in lots), then bo0-4, so0-4 (order counts).
     const depth = new BigInt64Array(20).map((_, k) => (k < 10 ? BigInt(rng.int(1, 40) * spec.lot) : BigInt(rng.int(1, 25))));
     for (let s = 0; s < SESSION_SECONDS; s++) {
-      if (rng.next() >= tickProb) continue;
+      if (rng.next() >= pTick) continue;
       const nowNs = istWallClockToEpochNs(day, SESSION_OPEN_S + s);
       const years = Number(expiryEnd - nowNs) / 1e9 / (365 * 86400);
       const theo = optionPrice(c.optType, path[s], c.strike, years, spec.iv);
       // Quotes are sticky: they move only when the fair price leaves the band a tick around them.
-      if (bid === 0 || theo < bid - 0.05 || theo > bid + spread + 0.05) {
+      if (bid === 0 || theo < bid - band || theo > bid + spread + band) {
         spread = 0.05 * (1 + Math.floor(rng.next() * rng.next() * 3));
         bid = Math.max(0.05, roundTick(theo - spread / 2));
       }
-      if (price === 0 || rng.next() < 0.15) {
+      if (price === 0 || rng.next() < pTrade) {
         // A trade at (about) the theoretical price.
         price = rng.next() < 0.5 ? bid : Math.round((bid + spread) * 20) / 20;
         const q = BigInt(rng.int(1, 10) * spec.lot);
@@ -251,11 +268,11 @@ export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticCo
       }
       for (let k = 0; k < 20; k++) {
         // Depth changes now and then; most snapshot fields repeat from the previous tick.
-        if (rng.next() < 0.04) depth[k] = k < 10 ? BigInt(rng.int(1, 40) * spec.lot) : BigInt(rng.int(1, 25));
+        if (rng.next() < pDepth) depth[k] = k < 10 ? BigInt(rng.int(1, 40) * spec.lot) : BigInt(rng.int(1, 25));
         depthCols[k][n] = depth[k];
       }
-      if (rng.next() < 0.05) totBuy += BigInt(rng.int(-20, 20) * spec.lot);
-      if (rng.next() < 0.05) totSell += BigInt(rng.int(-20, 20) * spec.lot);
+      if (rng.next() < pDepth) totBuy += BigInt(rng.int(-20, 20) * spec.lot);
+      if (rng.next() < pDepth) totSell += BigInt(rng.int(-20, 20) * spec.lot);
       ts[n] = nowNs;
       ltt[n] = lastTradeNs;
       f64.price[n] = price;

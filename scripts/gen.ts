@@ -26,8 +26,10 @@ Options:
   --json                 print a JSON summary on stdout
   -h, --help             this text
 
-Scale: rows ≈ contracts × days × 22,501 × tick-prob, with contracts = 2 × (2·strikes+1) × expiries
-(NIFTY 2 expiries, others 1). Defaults: ~3.6M rows. A 50k-row fixture: --days 1 --strikes 1 --tick-prob 0.15.
+Scale: each day trades 2 × (2·strikes+1) contracts per live expiry (NIFTY: the nearest 2, rolling;
+others: the nearest monthly), each ticking in 30–100% of the session's 22,501 seconds × tick-prob
+(liquidity fades away from the money). Defaults: ~5M rows. --days 1 --strikes 1 --tick-prob 0.05:
+~20k rows (a test fixture). --days 16 --strikes 20: ~50M rows.
 `;
 
 const { values } = parseCommandLine(
