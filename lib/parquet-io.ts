@@ -96,6 +96,8 @@ export interface WriteOptions {
   dictionaryEverywhere?: boolean;
   /** Further columns to dictionary-encode (strings always are). */
   dictionaryColumns?: readonly string[];
+  /** Codec; ZSTD unless a caller needs another (tests that mimic foreign files). */
+  compression?: pw.Compression;
   /** Key-value metadata for the footer. */
   metadata: Map<string, string>;
 }
@@ -135,7 +137,7 @@ export function encodeArrowColumns(children: Record<string, arrow.Data>, options
 
 function writeIpcAsParquet(ipc: Uint8Array, types: Map<string, arrow.DataType>, options: WriteOptions): Uint8Array {
   let builder = new pw.WriterPropertiesBuilder()
-    .setCompression(pw.Compression.ZSTD)
+    .setCompression(options.compression ?? pw.Compression.ZSTD)
     .setDictionaryEnabled(options.dictionaryEverywhere === true)
     .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
     .setMaxRowGroupSize(options.rowGroupSize)

@@ -41,9 +41,29 @@ function compareGroups(a: ContractGroup, b: ContractGroup): number {
   return a.expiry - b.expiry || a.optRank - b.optRank || (a.optType < b.optType ? -1 : a.optType > b.optType ? 1 : 0) || a.strike - b.strike;
 }
 
-/** Timestamp of row `r` of a source as a bigint (null → -2^63, so nulls sort first). */
-function tsAt(c: Column, r: number): bigint {
-  return c.valid && c.valid[r] === 0 ? -(2n ** 63n) : (c.values as BigInt64Array)[r];
+/**
+ * A comparator of (source, row) pairs by timestamp that reads the int64 values as two int32 words:
+ * reading a BigInt64Array element allocates a BigInt, and this runs several times per row.
+ * Null timestamps sort first.
+ */
+function timestampComparator(sources: ColumnBatch[]): (a: number, b: number) => number {
+  const words = sources.map((b) => {
+    const v = b.columns.get("timestamp")!.values as BigInt64Array;
+    return new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+  });
+  const valid = sources.map((b) => b.columns.get("timestamp")!.valid);
+  return (a, b) => {
+    const sa = Math.floor(a / ROW_SPAN), ra = a % ROW_SPAN;
+    const sb = Math.floor(b / ROW_SPAN), rb = b % ROW_SPAN;
+    const va = valid[sa], vb = valid[sb];
+    const na = va !== null && va[ra] === 0, nb = vb !== null && vb[rb] === 0;
+    if (na || nb) return na === nb ? 0 : na ? -1 : 1;
+    const wa = words[sa], wb = words[sb];
+    const ha = wa[2 * ra + 1], hb = wb[2 * rb + 1];
+    if (ha !== hb) return ha < hb ? -1 : 1;
+    const la = wa[2 * ra] >>> 0, lb = wb[2 * rb] >>> 0;
+    return la === lb ? 0 : la < lb ? -1 : 1;
+  };
 }
 
 /** Whether two cells (possibly of different sources) hold the same value; dict cells compare strings. */
@@ -74,9 +94,10 @@ function mergeDictionaries(sources: ColumnBatch[], name: string): { dictionary: 
 
 /**
  * One partition from batches in input order (existing rows first); every batch carries all packed
- * columns. Returns the order of the sorted, de-duplicated rows and their vol_delta.
+ * columns. Returns the order of the sorted rows (exact duplicates dropped unless `keepDuplicates`)
+ * and their vol_delta.
  */
-export function mergePartition(sources: ColumnBatch[]): MergedPartition {
+export function mergePartition(sources: ColumnBatch[], keepDuplicates = false): MergedPartition {
   const groups = new Map<string, ContractGroup>();
   let total = 0;
   sources.forEach((batch, s) => {
@@ -105,7 +126,7 @@ export function mergePartition(sources: ColumnBatch[]): MergedPartition {
     }
   });
 
-  const ts = sources.map((b) => b.columns.get("timestamp")!);
+  const compareTs = timestampComparator(sources);
   const volume = sources.map((b) => b.columns.get("volume")!);
   const raw = sources.map((b) => RAW_COLUMNS.map((c) => b.columns.get(c.name)!));
   const sourceOf = new Uint16Array(total);
@@ -113,24 +134,20 @@ export function mergePartition(sources: ColumnBatch[]): MergedPartition {
   const volDelta = new BigInt64Array(total);
   let at = 0;
   for (const g of [...groups.values()].sort(compareGroups)) {
-    const key = (p: number) => tsAt(ts[Math.floor(p / ROW_SPAN)], p % ROW_SPAN);
     let rows = g.rows;
     let sorted = true;
-    for (let k = 1; k < rows.length && sorted; k++) if (key(rows[k]) < key(rows[k - 1])) sorted = false;
+    for (let k = 1; k < rows.length && sorted; k++) if (compareTs(rows[k], rows[k - 1]) < 0) sorted = false;
     // Array.prototype.sort is stable: equal timestamps keep input order.
-    if (!sorted) rows = rows.slice().sort((x, y) => { const a = key(x), b = key(y); return a < b ? -1 : a > b ? 1 : 0; });
+    if (!sorted) rows = rows.slice().sort(compareTs);
     const groupStart = at;
     let runStart = at;
-    let prevTs = 0n;
     for (let k = 0; k < rows.length; k++) {
       const s = Math.floor(rows[k] / ROW_SPAN);
       const r = rows[k] % ROW_SPAN;
-      const t = key(rows[k]);
-      if (k === 0 || t !== prevTs) runStart = at;
-      prevTs = t;
+      if (k === 0 || compareTs(rows[k], rows[k - 1]) !== 0) runStart = at;
       // An exact duplicate repeats a kept row of the same timestamp in every raw column.
       let duplicate = false;
-      for (let j = runStart; j < at && !duplicate; j++) {
+      for (let j = runStart; j < at && !duplicate && !keepDuplicates; j++) {
         const cs = raw[sourceOf[j]];
         const ci = raw[s];
         duplicate = true;

@@ -24,6 +24,8 @@ export interface PartitionTarget {
   partRows: number;
   /** Part files that exist now and are replaced. */
   existingParts: string[];
+  /** Path of part `index`; defaults to the layout's name in `dir`. */
+  partPath?: (index: number) => string;
 }
 
 /** What a partition write produced. */
@@ -67,7 +69,7 @@ export async function writePartition(merged: MergedPartition, target: PartitionT
     for (let p = 0; p < partCount; p++) {
       const start = p * target.partRows;
       const end = Math.min(merged.length, start + target.partRows);
-      const final = join(target.dir, partFileName(target.layout, target.underlying, p));
+      const final = target.partPath ? target.partPath(p) : join(target.dir, partFileName(target.layout, target.underlying, p));
       const temp = tempPathFor(final);
       journal.renames.push([temp, final]);
       const encoded = encodeParquet(rowGroupChunks(merged, start, end, target.rowGroupSize), PACKED_COLUMNS, {
