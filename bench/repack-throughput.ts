@@ -1,6 +1,6 @@
 /**
  * Repack throughput on a generated data set: rows/s, peak RSS, raw vs packed bytes.
- * `bun bench/repack-throughput.ts [--days 6] [--strikes 20] [--workers N]` (defaults: ~22M rows).
+ * `bun bench/repack-throughput.ts [--days 8] [--strikes 20] [--workers N]` (defaults: ~20M rows).
  * The raw set is generated once and cached under data/; each run repacks into a fresh folder.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
-  options: { days: { type: "string", default: "6" }, strikes: { type: "string", default: "20" }, workers: { type: "string", default: String(navigator.hardwareConcurrency || 2) } },
+  options: { days: { type: "string", default: "8" }, strikes: { type: "string", default: "20" }, workers: { type: "string", default: String(navigator.hardwareConcurrency || 2) } },
 });
 const root = join(import.meta.dir, "..");
 const raw = join(root, "data", `bench-raw-d${values.days}-s${values.strikes}`);

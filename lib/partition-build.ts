@@ -172,9 +172,29 @@ export function mergePartition(sources: ColumnBatch[], keepDuplicates = false): 
   return { sources, sourceOf: sourceOf.subarray(0, at), rowOf: rowOf.subarray(0, at), volDelta: volDelta.subarray(0, at), length: at, duplicatesDropped: total - at, dictionaries };
 }
 
-/** Output rows [start, end) of a merged partition as columns (dict codes in the partition-wide dictionary). */
+/** Maximal runs of output rows that are consecutive rows of one source: [source, first row, length]. */
+function runsOf(m: MergedPartition, start: number, end: number): Int32Array {
+  const runs: number[] = [];
+  let k = start;
+  while (k < end) {
+    const s = m.sourceOf[k];
+    const r = m.rowOf[k];
+    let len = 1;
+    while (k + len < end && m.sourceOf[k + len] === s && m.rowOf[k + len] === r + len) len++;
+    runs.push(s, r, len);
+    k += len;
+  }
+  return Int32Array.from(runs);
+}
+
+/**
+ * Output rows [start, end) of a merged partition as columns (dict codes in the partition-wide
+ * dictionary). Sources are mostly whole time-ordered contracts, so rows are copied run by run
+ * with typed-array `set` (a memcpy), not element by element.
+ */
 export function gatherRows(m: MergedPartition, start: number, end: number): ColumnBatch {
   const n = end - start;
+  const runs = runsOf(m, start, end);
   const columns = new Map<string, Column>();
   for (const spec of PACKED_COLUMNS) {
     if (spec.name === "vol_delta") {
@@ -182,36 +202,25 @@ export function gatherRows(m: MergedPartition, start: number, end: number): Colu
       continue;
     }
     const srcCols = m.sources.map((b) => b.columns.get(spec.name)!);
-    const values = allocValues(spec.kind, n);
-    const anyNull = srcCols.some((c) => c.valid !== null);
-    const valid = anyNull ? new Uint8Array(n) : null;
+    const values = allocValues(spec.kind, n) as ValueArray & { set(a: ArrayLike<number | bigint>, o: number): void };
+    const valid = srcCols.some((c) => c.valid !== null) ? new Uint8Array(n) : null;
     const dict = m.dictionaries.get(spec.name);
-    if (values instanceof BigInt64Array) {
-      // Move 64-bit values as two int32 words: reading a BigInt64Array element allocates a BigInt.
-      const words = srcCols.map((c) => new Int32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2));
-      const to = new Int32Array(values.buffer);
-      for (let k = 0; k < n; k++) {
-        const from = words[m.sourceOf[start + k]];
-        const j = m.rowOf[start + k] * 2;
-        to[2 * k] = from[j];
-        to[2 * k + 1] = from[j + 1];
+    const identity = dict?.remap.map((r) => r.every((code, i) => code === i));
+    let at = 0;
+    for (let q = 0; q < runs.length; q += 3) {
+      const s = runs[q], r = runs[q + 1], len = runs[q + 2];
+      const src = srcCols[s];
+      if (dict && !identity![s]) {
+        const codes = src.values as Int32Array;
+        const remap = dict.remap[s];
+        const to = values as Int32Array;
+        for (let i = 0; i < len; i++) to[at + i] = remap[codes[r + i]] ?? 0;
+      } else values.set(src.values.subarray(r, r + len) as ArrayLike<number | bigint>, at);
+      if (valid) {
+        if (src.valid) valid.set(src.valid.subarray(r, r + len), at);
+        else valid.fill(1, at, at + len);
       }
-    } else if (dict) {
-      const to = values as Int32Array;
-      for (let k = 0; k < n; k++) {
-        const s = m.sourceOf[start + k];
-        to[k] = dict.remap[s][(srcCols[s].values as Int32Array)[m.rowOf[start + k]]] ?? 0;
-      }
-    } else {
-      const to = values as Exclude<ValueArray, BigInt64Array>;
-      const from = srcCols.map((c) => c.values as Exclude<ValueArray, BigInt64Array>);
-      for (let k = 0; k < n; k++) to[k] = from[m.sourceOf[start + k]][m.rowOf[start + k]];
-    }
-    if (valid) {
-      for (let k = 0; k < n; k++) {
-        const v = srcCols[m.sourceOf[start + k]].valid;
-        valid[k] = v ? v[m.rowOf[start + k]] : 1;
-      }
+      at += len;
     }
     columns.set(spec.name, { kind: spec.kind, values, valid, dictionary: dict?.dictionary });
   }

@@ -36,7 +36,7 @@ export class WorkerPool<T, R> {
   constructor(
     private readonly url: string,
     size: number,
-    private readonly recycleWasmBytes = 1.5 * 2 ** 30,
+    private readonly recycleWasmBytes = 2 * 2 ** 30,
   ) {
     for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
   }
