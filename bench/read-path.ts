@@ -4,20 +4,24 @@
  * (default: the sample data set, data/sample/packed). Best of 3 warm passes.
  */
 import { join } from "node:path";
-import { DEFAULT_PARAMS, EmaCrossKernel } from "../kernel/ema_cross.ts";
+import { EMA_CROSS_SOURCE, KernelRun, loadKernel } from "../kernel/strategy-kernel.ts";
 import { listPackedPartitions } from "../lib/packed-layout.ts";
 import { closeParquet, openParquet, withRows } from "../lib/parquet-io.ts";
-import { runPartition, STRATEGY_COLUMNS } from "../lib/strategy-reader.ts";
+import { projectedColumns, runPartition } from "../lib/strategy-reader.ts";
 
 const dir = Bun.argv[2] ?? join(import.meta.dir, "..", "data", "sample", "packed");
 const partitions = listPackedPartitions(dir);
 if (partitions.length === 0) throw new Error(`${dir}: no packed files (run \`bun run bench\` once to create the sample)`);
 
+const kernel = loadKernel(EMA_CROSS_SOURCE);
+const columns = projectedColumns(kernel, false);
+const defaults = kernel.params.map((p) => p.defaultValue!);
+
 async function decodeOnly(): Promise<void> {
   for (const p of partitions) {
     for (const f of p.parts) {
       const s = await openParquet(f);
-      for (let g = 0; g < s.rowGroupRows.length; g++) await withRows(s, [...STRATEGY_COLUMNS], { rowGroups: [g] }, () => 0);
+      for (let g = 0; g < s.rowGroupRows.length; g++) await withRows(s, columns, { rowGroups: [g] }, () => 0);
       closeParquet(s);
     }
   }
@@ -26,9 +30,9 @@ async function decodeOnly(): Promise<void> {
 async function fullPath(): Promise<number> {
   let rows = 0;
   for (const p of partitions) {
-    const k = new EmaCrossKernel(DEFAULT_PARAMS);
-    await runPartition(p.parts, k, false);
-    rows += k.totals().rows;
+    const run = new KernelRun(kernel, [defaults]);
+    await runPartition(p.parts, run, kernel, false);
+    rows += run.totals()[0].rows;
   }
   return rows;
 }

@@ -1,12 +1,14 @@
-/** The unit of bench work, run inside a worker: the strategy over one packed partition. */
-import { EmaCrossKernel, type EmaCrossParams, type Trade } from "../kernel/ema_cross.ts";
+/** The unit of bench work, run inside a worker: a kernel's parameter sets over one packed partition. */
+import { KernelRun, loadKernel, type KernelTrade, type SetTotals } from "../kernel/strategy-kernel.ts";
 import { runPartition } from "./strategy-reader.ts";
 
-/** Run the strategy over one partition (all its parts, in order). */
+/** Run every parameter set of a kernel over one partition (all its parts, in order). */
 export interface BenchTask {
   kind: "bench";
+  kernelPath: string;
+  /** Parameter values per set, in the kernel's parameter order. */
+  paramSets: number[][];
   parts: string[];
-  params: EmaCrossParams;
   /** Keep every trade (reads `timestamp` too). */
   trades: boolean;
 }
@@ -14,17 +16,17 @@ export interface BenchTask {
 /** What one partition gave. */
 export interface BenchPartitionResult {
   rows: number;
-  validRows: number;
-  trades: number;
-  pnl: number;
-  tradeList: Trade[];
+  sets: SetTotals[];
+  tradeList: KernelTrade[];
   /** Columns the reader projected (for checks). */
   columns: string[];
 }
 
-/** Runs one bench task with a fresh kernel state (the compiled kernel is shared by the worker). */
+/** Runs one bench task with fresh state (the kernel is compiled once per worker). */
 export async function runBenchTask(task: BenchTask): Promise<BenchPartitionResult> {
-  const kernel = new EmaCrossKernel(task.params, task.trades ? 4096 : 0);
-  const columns = await runPartition(task.parts, kernel, task.trades);
-  return { ...kernel.totals(), tradeList: kernel.takeTrades(), columns };
+  const kernel = loadKernel(task.kernelPath);
+  const run = new KernelRun(kernel, task.paramSets, task.trades ? 4096 : 0);
+  const columns = await runPartition(task.parts, run, kernel, task.trades);
+  const sets = run.totals();
+  return { rows: sets[0]?.rows ?? 0, sets, tradeList: run.takeTrades(), columns };
 }

@@ -1,5 +1,5 @@
-/** `bench`: the ema_cross strategy over packed partitions, a pool of workers each running the TinyCC kernel. */
-import type { EmaCrossParams, Trade } from "../kernel/ema_cross.ts";
+/** `bench`: a strategy kernel, for one or many parameter sets, over packed partitions in a pool of workers. */
+import { loadKernel, type KernelTrade } from "../kernel/strategy-kernel.ts";
 import type { BenchPartitionResult, BenchTask } from "./bench-tasks.ts";
 import { formatEpochDays } from "./ist-time.ts";
 import { listPackedPartitions, type PackedPartition } from "./packed-layout.ts";
@@ -10,13 +10,14 @@ import { WorkerPool } from "./worker-pool.ts";
 export interface BenchOptions {
   dir: string;
   workers: number;
-  params: EmaCrossParams;
+  kernelPath: string;
   /** Collect every trade. */
   trades: boolean;
 }
 
-/** A trade with its partition and contract. */
+/** A trade with its set, partition and contract. */
 export interface TradeRow {
+  set: number;
   date: string;
   underlying: string;
   expiry: string;
@@ -29,7 +30,20 @@ export interface TradeRow {
   pnl: number;
 }
 
-/** Totals of a bench run (SPEC §5 fields). */
+/** Per-underlying totals of one set. */
+export type ByUnderlying = Record<string, { rows: number; trades: number; pnl: number }>;
+
+/** Results of one parameter set. */
+export interface GridResult {
+  params: Record<string, number>;
+  rows: number;
+  valid_rows: number;
+  trades: number;
+  pnl: number;
+  by_underlying: ByUnderlying;
+}
+
+/** Totals of a bench run (SPEC §5 fields; with several sets, trades and pnl are summed over them). */
 export interface BenchSummary {
   rows: number;
   valid_rows: number;
@@ -37,11 +51,16 @@ export interface BenchSummary {
   pnl: number;
   elapsed_s: number;
   rows_per_s: number;
+  /** Rows × parameter sets per second: the work a grid does in its one pass. */
+  row_sets_per_s: number;
   files: number;
   partitions: number;
   workers: number;
-  params: EmaCrossParams;
-  by_underlying: Record<string, { rows: number; trades: number; pnl: number }>;
+  kernel: string;
+  params: Record<string, number>;
+  by_underlying: ByUnderlying;
+  sets: number;
+  grid: GridResult[];
   columns_read: string[];
 }
 
@@ -50,8 +69,9 @@ export class BenchInputError extends Error {}
 
 const OPT_NAMES = ["CE", "PE", "?"];
 
-function tradeRows(p: PackedPartition, trades: Trade[]): TradeRow[] {
+function tradeRows(p: PackedPartition, trades: KernelTrade[]): TradeRow[] {
   return trades.map((t) => ({
+    set: t.set,
     date: p.date ?? "",
     underlying: p.underlying ?? "",
     expiry: t.expiry < -1e299 ? "" : formatEpochDays(t.expiry),
@@ -61,16 +81,18 @@ function tradeRows(p: PackedPartition, trades: Trade[]): TradeRow[] {
     exit_time: t.exitTs,
     entry_price: t.entryPrice,
     exit_price: t.exitPrice,
-    pnl: t.exitPrice - t.entryPrice,
+    pnl: t.pnl,
   }));
 }
 
-/** Runs the strategy over every packed partition under `dir`; results do not depend on the worker count. */
-export async function runBench(options: BenchOptions, onProgress?: ProgressListener): Promise<{ summary: BenchSummary; trades: TradeRow[] }> {
+/** Runs the kernel's sets over every packed partition under `dir`; results do not depend on the worker count. */
+export async function runBench(options: BenchOptions, paramSets: number[][], onProgress?: ProgressListener): Promise<{ summary: BenchSummary; trades: TradeRow[] }> {
   const partitions = listPackedPartitions(options.dir);
   if (partitions.length === 0) throw new BenchInputError(`${options.dir}: no packed Parquet files found`);
+  const kernel = loadKernel(options.kernelPath);
   const t0 = performance.now();
-  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker-entry.ts", import.meta.url).href, Math.min(options.workers, partitions.length));
+  const workers = Math.min(options.workers, partitions.length);
+  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker-entry.ts", import.meta.url).href, workers);
   const results: BenchPartitionResult[] = new Array(partitions.length);
   let done = 0;
   let rows = 0;
@@ -80,8 +102,8 @@ export async function runBench(options: BenchOptions, onProgress?: ProgressListe
     await Promise.all(
       order.map(async (i) => {
         const parts = partitions[i].parts;
-        results[i] = await pool.run({ kind: "bench", parts, params: options.params, trades: options.trades }).catch((e: Error) => {
-          // A worker that died (wasm trap) cannot say which file: name the partition.
+        results[i] = await pool.run({ kind: "bench", kernelPath: kernel.path, paramSets, parts, trades: options.trades }).catch((e: Error) => {
+          // A worker that died cannot say which file: name the partition.
           throw new BenchInputError(parts.some((p) => e.message.includes(p)) ? e.message : `${parts.join(", ")}: ${e.message}`);
         });
         rows += results[i].rows;
@@ -92,29 +114,47 @@ export async function runBench(options: BenchOptions, onProgress?: ProgressListe
     pool.close();
   }
   const elapsed = (performance.now() - t0) / 1000;
-  const summary: BenchSummary = {
-    rows: 0, valid_rows: 0, trades: 0, pnl: 0, elapsed_s: elapsed, rows_per_s: 0,
-    files: partitions.reduce((a, p) => a + p.parts.length, 0),
-    partitions: partitions.length,
-    workers: Math.min(options.workers, partitions.length),
-    params: options.params,
-    by_underlying: {},
-    columns_read: results[0].columns,
-  };
+  const grid: GridResult[] = paramSets.map((values) => ({
+    params: Object.fromEntries(kernel.params.map((p, k) => [p.name, values[k]])),
+    rows: 0, valid_rows: 0, trades: 0, pnl: 0, by_underlying: {},
+  }));
   const trades: TradeRow[] = [];
+  let totalRows = 0;
   // Summed in partition order: the same floating-point result whatever the worker count.
   partitions.forEach((p, i) => {
     const r = results[i];
-    summary.rows += r.rows;
-    summary.valid_rows += r.validRows;
-    summary.trades += r.trades;
-    summary.pnl += r.pnl;
-    const u = (summary.by_underlying[p.underlying ?? "?"] ??= { rows: 0, trades: 0, pnl: 0 });
-    u.rows += r.rows;
-    u.trades += r.trades;
-    u.pnl += r.pnl;
+    totalRows += r.rows;
+    r.sets.forEach((t, k) => {
+      const g = grid[k];
+      g.rows += t.rows;
+      g.valid_rows += t.validRows;
+      g.trades += t.trades;
+      g.pnl += t.pnl;
+      const u = (g.by_underlying[p.underlying ?? "?"] ??= { rows: 0, trades: 0, pnl: 0 });
+      u.rows += t.rows;
+      u.trades += t.trades;
+      u.pnl += t.pnl;
+    });
     if (options.trades) trades.push(...tradeRows(p, r.tradeList));
   });
-  summary.rows_per_s = elapsed > 0 ? summary.rows / elapsed : 0;
+  const single = grid.length === 1;
+  const summary: BenchSummary = {
+    rows: totalRows,
+    valid_rows: grid[0].valid_rows,
+    trades: grid.reduce((a, g) => a + g.trades, 0),
+    pnl: single ? grid[0].pnl : grid.reduce((a, g) => a + g.pnl, 0),
+    elapsed_s: elapsed,
+    rows_per_s: elapsed > 0 ? totalRows / elapsed : 0,
+    row_sets_per_s: elapsed > 0 ? (totalRows * grid.length) / elapsed : 0,
+    files: partitions.reduce((a, p) => a + p.parts.length, 0),
+    partitions: partitions.length,
+    workers,
+    kernel: kernel.path,
+    params: grid[0].params,
+    by_underlying: single ? grid[0].by_underlying : {},
+    sets: grid.length,
+    grid,
+    columns_read: results[0].columns,
+  };
   return { summary, trades };
 }

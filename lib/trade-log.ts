@@ -4,7 +4,7 @@ import { writeFileAtomic } from "./atomic-file.ts";
 import type { TradeRow } from "./bench.ts";
 import { encodeArrowColumns } from "./parquet-io.ts";
 
-const COLUMNS = ["date", "underlying", "expiry", "opt_type", "strike", "entry_time", "exit_time", "entry_price", "exit_price", "pnl"] as const;
+const COLUMNS = ["set", "date", "underlying", "expiry", "opt_type", "strike", "entry_time", "exit_time", "entry_price", "exit_price", "pnl"] as const;
 
 /** ISO-8601 UTC text of an epoch-ns instant, with nanoseconds. */
 function isoNs(ns: bigint): string {
@@ -22,6 +22,7 @@ export function writeTrades(path: string, trades: TradeRow[]): void {
     const ts = (f: (t: TradeRow) => bigint) => arrow.makeData({ type: new arrow.TimestampNanosecond("UTC"), length: n, data: BigInt64Array.from(trades, f) } as never);
     const bytes = encodeArrowColumns(
       {
+        set: arrow.makeData({ type: new arrow.Int32(), length: n, data: Int32Array.from(trades, (t) => t.set) }),
         date: strings((t) => t.date), underlying: strings((t) => t.underlying), expiry: strings((t) => t.expiry), opt_type: strings((t) => t.opt_type),
         strike: f64((t) => t.strike), entry_time: ts((t) => t.entry_time), exit_time: ts((t) => t.exit_time),
         entry_price: f64((t) => t.entry_price), exit_price: f64((t) => t.exit_price), pnl: f64((t) => t.pnl),
@@ -33,7 +34,7 @@ export function writeTrades(path: string, trades: TradeRow[]): void {
   }
   const lines = [COLUMNS.join(",")];
   for (const t of trades) {
-    lines.push([t.date, t.underlying, t.expiry, t.opt_type, t.strike, isoNs(t.entry_time), isoNs(t.exit_time), t.entry_price, t.exit_price, t.pnl].join(","));
+    lines.push([t.set, t.date, t.underlying, t.expiry, t.opt_type, t.strike, isoNs(t.entry_time), isoNs(t.exit_time), t.entry_price, t.exit_price, t.pnl].join(","));
   }
   writeFileAtomic(path, new TextEncoder().encode(lines.join("\n") + "\n"));
 }

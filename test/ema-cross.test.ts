@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_PARAMS, EmaCrossKernel, emaCrossReference, stableOptCode, type EmaCrossParams, type ReferenceRow, type StrategyBatch } from "../kernel/ema_cross.ts";
+import { DEFAULT_PARAMS, emaCrossReference, type EmaCrossParams, type ReferenceRow } from "../kernel/ema_cross.ts";
+import { EMA_CROSS_SOURCE, KernelRun, loadKernel, stableOptCode, type KernelBatch } from "../kernel/strategy-kernel.ts";
+
+const kernel = loadKernel(EMA_CROSS_SOURCE);
+const values = (p: EmaCrossParams) => [p.fast, p.slow, p.max_spread, p.min_volume];
 import { SeededRandom } from "../lib/random.ts";
 
 function bitmap(values: unknown[]): Uint8Array | null {
@@ -10,7 +14,7 @@ function bitmap(values: unknown[]): Uint8Array | null {
 }
 
 /** A kernel batch of reference rows; opt_type codes use a per-batch dictionary in the given order. */
-function batchOf(rows: ReferenceRow[], dict: string[]): StrategyBatch {
+function batchOf(rows: ReferenceRow[], dict: string[]): KernelBatch {
   const col = <T>(f: (r: ReferenceRow) => T | null) => rows.map(f);
   const opt = col((r) => r.optType);
   return {
@@ -22,21 +26,17 @@ function batchOf(rows: ReferenceRow[], dict: string[]): StrategyBatch {
     optMap: Int32Array.from(dict.map(stableOptCode)),
     strike: Float32Array.from(col((r) => r.strike ?? 0)),
     strikeValid: bitmap(col((r) => r.strike)),
-    price: Float64Array.from(col((r) => r.price ?? 0)),
-    priceValid: bitmap(col((r) => r.price)),
-    bp0: Float64Array.from(col((r) => r.bp0 ?? 0)),
-    bp0Valid: bitmap(col((r) => r.bp0)),
-    sp0: Float64Array.from(col((r) => r.sp0 ?? 0)),
-    sp0Valid: bitmap(col((r) => r.sp0)),
-    volume: BigInt64Array.from(col((r) => BigInt(r.volume ?? 0))),
-    volumeValid: bitmap(col((r) => r.volume)),
+    columns: (["price", "bp0", "sp0", "volume"] as const).map((name) => ({
+      values: Float64Array.from(col((r) => r[name] ?? 0)),
+      valid: bitmap(col((r) => r[name])),
+    })),
     ts: BigInt64Array.from(col((r) => r.ts ?? 0n)),
   };
 }
 
 /** Runs partitions through the kernel in batches cut at `cuts(partitionLength)`. */
 function runKernel(partitions: ReferenceRow[][], params: EmaCrossParams, cuts: (n: number) => number[], logCapacity = 0) {
-  const k = new EmaCrossKernel(params, logCapacity);
+  const k = new KernelRun(kernel, [values(params)], logCapacity);
   partitions.forEach((rows, p) => {
     let start = 0;
     for (const end of [...cuts(rows.length), rows.length]) {
@@ -46,7 +46,7 @@ function runKernel(partitions: ReferenceRow[][], params: EmaCrossParams, cuts: (
     }
     k.endPartition();
   });
-  return { ...k.totals(), tradeList: k.takeTrades() };
+  return { ...k.totals()[0], tradeList: k.takeTrades() };
 }
 
 function randomPartitions(rng: SeededRandom, count: number): ReferenceRow[][] {
@@ -95,7 +95,7 @@ describe("ema_cross kernel", () => {
         (n) => Array.from({ length: 5 }, () => rng.int(0, n)).sort((a, b) => a - b),
       ];
       for (const cuts of cutters) {
-        const got = runKernel(parts, params, cuts, 3); // a tiny trade log forces resumes mid-batch
+        const got = runKernel(parts, params, cuts, 2); // a tiny trade log forces resumes mid-batch
         expect(got.rows).toBe(ref.rows);
         expect(got.validRows).toBe(ref.validRows);
         expect(got.trades).toBe(ref.trades);

@@ -1,0 +1,257 @@
+/**
+ * Strategy kernels (docs/kernels.md): compiling a kernel C file together with the tickpack driver
+ * through TinyCC, reading what it declares (columns, parameters, state size), and running it —
+ * for any number of parameter sets at once — over batches of packed rows.
+ */
+import { cc, ptr } from "bun:ffi";
+import { mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+
+/** Path of the built-in ema_cross kernel. */
+export const EMA_CROSS_SOURCE = join(import.meta.dir, "ema_cross.c");
+const DRIVER_SOURCE = join(import.meta.dir, "driver.c");
+
+/** Packed columns a kernel may read (numeric ones), with the key columns the driver always reads. */
+export const KERNEL_COLUMNS: readonly string[] = [
+  "timestamp", "price", "avgPrice", "open", "high", "low", "close", "changeper", "qty", "volume", "totBuyQty", "totSellQty", "oi", "oiHigh", "oiLow",
+  ...["bp", "sp", "bq", "sq", "bo", "so"].flatMap((p) => [0, 1, 2, 3, 4].map((i) => `${p}${i}`)),
+  "token", "strike", "year", "month", "expiry", "date", "vol_delta",
+];
+
+/** A kernel the user got wrong (does not compile, declares an unknown column …): exit 2. */
+export class KernelError extends Error {}
+
+/** A declared parameter: its name and default (undefined: the grid must set it). */
+export interface KernelParam {
+  name: string;
+  defaultValue: number | undefined;
+}
+
+/** A compiled kernel and what it declares. */
+export interface LoadedKernel {
+  path: string;
+  columns: string[];
+  params: KernelParam[];
+  stateSize: number;
+  symbols: KernelSymbols;
+}
+
+const SYMBOLS = {
+  tp_run: { args: ["ptr", "ptr", "ptr", "i64", "i64"], returns: "i64" },
+  tp_flush: { args: ["ptr", "ptr", "ptr"], returns: "void" },
+  tickpack_columns: { args: [], returns: "cstring" },
+  tickpack_params: { args: [], returns: "cstring" },
+  tickpack_state_size: { args: [], returns: "i32" },
+} as const;
+
+function compile(source: string) {
+  return cc({ source, include: [dirname(DRIVER_SOURCE)], symbols: SYMBOLS }).symbols;
+}
+type KernelSymbols = ReturnType<typeof compile>;
+
+/** Parses `"fast=5,slow=21,max_spread"` into parameters. */
+function parseParams(text: string, path: string): KernelParam[] {
+  if (text.trim() === "") return [];
+  return text.split(",").map((item) => {
+    const [name, value] = item.split("=").map((x) => x.trim());
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new KernelError(`${path}: tickpack_params(): bad parameter name ${JSON.stringify(name)}`);
+    const defaultValue = value === undefined ? undefined : Number(value);
+    if (defaultValue !== undefined && !Number.isFinite(defaultValue)) throw new KernelError(`${path}: tickpack_params(): default of ${name} is not a number: ${JSON.stringify(value)}`);
+    return { name, defaultValue };
+  });
+}
+
+const loaded = new Map<string, LoadedKernel>();
+
+/** Compiles a kernel (once per thread and path) and validates its declarations; throws KernelError with TinyCC's diagnostics. */
+export function loadKernel(path: string): LoadedKernel {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw new KernelError(`${path}: kernel file not found`);
+  }
+  const cached = loaded.get(real);
+  if (cached) return cached;
+  // The kernel and the driver are one translation unit: the driver calls the kernel directly.
+  const wrapper = join(mkdtempSync(join(tmpdir(), "tickpack-kernel-")), "unit.c");
+  writeFileSync(wrapper, `#include "tickpack.h"\n#include ${JSON.stringify(real)}\n#include ${JSON.stringify(DRIVER_SOURCE)}\n`);
+  let symbols: KernelSymbols;
+  try {
+    symbols = compile(wrapper);
+  } catch (e) {
+    const msg = (e as Error).message.replace(/^\d+ errors? while compiling \S+\n?/, "").replace(/In file included from \S+:\d+:\n?/g, "").trim();
+    throw new KernelError(`${path}: kernel does not compile:\n${msg}`);
+  }
+  const columns = String(symbols.tickpack_columns()).split(",").map((c) => c.trim()).filter(Boolean);
+  const unknown = columns.filter((c) => !KERNEL_COLUMNS.includes(c));
+  if (unknown.length) throw new KernelError(`${path}: tickpack_columns() declares unknown column${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${KERNEL_COLUMNS.join(", ")})`);
+  if (columns.length > 64) throw new KernelError(`${path}: at most 64 columns`);
+  const stateSize = symbols.tickpack_state_size();
+  if (!(stateSize >= 0 && stateSize <= 1 << 20)) throw new KernelError(`${path}: tickpack_state_size() returned ${stateSize}`);
+  const kernel: LoadedKernel = { path: real, columns, params: parseParams(String(symbols.tickpack_params()), path), stateSize, symbols };
+  loaded.set(real, kernel);
+  return kernel;
+}
+
+/** Batch columns the driver reads: the segment key, the kernel's columns in declared order, timestamps. */
+export interface KernelBatch {
+  length: number;
+  expiry: Int32Array;
+  expiryValid: Uint8Array | null;
+  /** opt_type dictionary codes and this batch's code → stable code map (CE=0, PE=1, other=2). */
+  opt: Int32Array;
+  optValid: Uint8Array | null;
+  optMap: Int32Array;
+  strike: Float32Array;
+  strikeValid: Uint8Array | null;
+  /** One per declared column: float64 values (see asFloat64) and Arrow validity bitmap. */
+  columns: { values: Float64Array; valid: Uint8Array | null }[];
+  /** Epoch ns; needed for a trade log. */
+  ts: BigInt64Array | null;
+}
+
+/** Stable opt_type codes the driver compares (dictionary codes differ per batch). */
+export function stableOptCode(s: string | null): number {
+  return s === "CE" ? 0 : s === "PE" ? 1 : 2;
+}
+
+/** A closed trade of one parameter set. */
+export interface KernelTrade {
+  set: number;
+  expiry: number;
+  optCode: number;
+  strike: number;
+  entryTs: bigint;
+  exitTs: bigint;
+  entryPrice: number;
+  exitPrice: number;
+  pnl: number;
+}
+
+/** Totals of one parameter set. */
+export interface SetTotals {
+  rows: number;
+  validRows: number;
+  trades: number;
+  pnl: number;
+}
+
+// Keep in step with driver.c.
+const H = { NSETS: 0, NPARAMS: 1, NSTATE: 2, NCOLS: 3, HAS_SEG: 4, ROWS: 8, TRADE_COUNT: 9, TRADE_CAP: 10, SIZE: 11 };
+const T = { VALID_ROWS: 0, TRADES: 1, PNL: 2, SIZE: 4 };
+const C = { EXPIRY: 0, EXPIRY_VALID: 1, OPT: 2, OPT_VALID: 3, OPT_MAP: 4, STRIKE: 5, STRIKE_VALID: 6, TS: 7, TRADE_TS: 8, TRADE_PX: 9, TYPES: 10, FIRST: 11 };
+
+/**
+ * A numeric column as float64, as kernels read every column: float64 is passed as it is (no copy);
+ * int64 goes through int32 word pairs (reading BigInt64Array elements allocates), others via from().
+ */
+export function asFloat64(values: Float64Array | Float32Array | BigInt64Array | Int32Array | Int16Array): Float64Array {
+  if (values instanceof Float64Array) return values;
+  if (values instanceof BigInt64Array) {
+    const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+    const out = new Float64Array(values.length);
+    for (let i = 0; i < out.length; i++) out[i] = words[2 * i + 1] * 4294967296 + (words[2 * i] >>> 0);
+    return out;
+  }
+  return Float64Array.from(values);
+}
+
+type Buffer = Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array | null;
+const addr = (a: Buffer): bigint => (a && a.byteLength > 0 ? BigInt(ptr(a)) : 0n);
+
+/** A kernel running every parameter set over a sequence of partitions (state resumes across batches). */
+export class KernelRun {
+  private readonly st: Float64Array;
+  private readonly sti: BigInt64Array;
+  private readonly cols: BigUint64Array;
+  private readonly tradeTs: BigInt64Array | null;
+  private readonly tradePx: Float64Array | null;
+  private readonly trades: KernelTrade[] = [];
+  private readonly block: number;
+
+  /**
+   * `paramSets[k]` holds set k's values in the kernel's parameter order. With `tradeLogCapacity` > 0
+   * every trade is kept; the log holds at least two trades per set (one row's worst case) and is
+   * drained whenever the driver stops on a full log.
+   */
+  constructor(
+    private readonly kernel: LoadedKernel,
+    private readonly paramSets: number[][],
+    tradeLogCapacity = 0,
+  ) {
+    const np = kernel.params.length;
+    this.block = T.SIZE + np + kernel.stateSize;
+    this.st = new Float64Array(H.SIZE + paramSets.length * this.block);
+    this.st[H.NSETS] = paramSets.length;
+    this.st[H.NPARAMS] = np;
+    this.st[H.NSTATE] = kernel.stateSize;
+    this.st[H.NCOLS] = kernel.columns.length;
+    paramSets.forEach((values, k) => this.st.set(values, H.SIZE + k * this.block + T.SIZE));
+    this.sti = new BigInt64Array(2 * paramSets.length);
+    this.cols = new BigUint64Array(C.FIRST + 2 * kernel.columns.length);
+    const capacity = tradeLogCapacity > 0 ? Math.max(tradeLogCapacity, 2 * paramSets.length) : 0;
+    this.st[H.TRADE_CAP] = capacity;
+    this.tradeTs = capacity ? new BigInt64Array(2 * capacity) : null;
+    this.tradePx = capacity ? new Float64Array(7 * capacity) : null;
+    this.cols[C.TRADE_TS] = addr(this.tradeTs);
+    this.cols[C.TRADE_PX] = addr(this.tradePx);
+  }
+
+  /** Runs one batch; a segment continues from the previous batch while its key is unchanged. */
+  run(b: KernelBatch): void {
+    if (b.length === 0) return;
+    const c = this.cols;
+    c[C.EXPIRY] = addr(b.expiry);
+    c[C.EXPIRY_VALID] = addr(b.expiryValid);
+    c[C.OPT] = addr(b.opt);
+    c[C.OPT_VALID] = addr(b.optValid);
+    c[C.OPT_MAP] = addr(b.optMap);
+    c[C.STRIKE] = addr(b.strike);
+    c[C.STRIKE_VALID] = addr(b.strikeValid);
+    c[C.TS] = addr(b.ts);
+    b.columns.forEach((col, k) => {
+      c[C.FIRST + 2 * k] = addr(col.values);
+      c[C.FIRST + 2 * k + 1] = addr(col.valid);
+    });
+    let next = 0;
+    while (next < b.length) {
+      next = Number(this.kernel.symbols.tp_run(ptr(this.st), ptr(this.sti), ptr(this.cols), next, b.length));
+      this.drainTrades();
+    }
+  }
+
+  /** Ends the partition: every set's last segment closes here. */
+  endPartition(): void {
+    this.kernel.symbols.tp_flush(ptr(this.st), ptr(this.sti), ptr(this.cols));
+    this.drainTrades();
+  }
+
+  /** Totals of each parameter set so far. */
+  totals(): SetTotals[] {
+    return this.paramSets.map((_, k) => {
+      const b = H.SIZE + k * this.block;
+      return { rows: this.st[H.ROWS], validRows: this.st[b + T.VALID_ROWS], trades: this.st[b + T.TRADES], pnl: this.st[b + T.PNL] };
+    });
+  }
+
+  /** Trades closed so far (with a trade log), handed over once. */
+  takeTrades(): KernelTrade[] {
+    return this.trades.splice(0);
+  }
+
+  private drainTrades(): void {
+    const n = this.st[H.TRADE_COUNT];
+    if (!this.tradeTs || n === 0) return;
+    const px = this.tradePx!;
+    for (let t = 0; t < n; t++) {
+      this.trades.push({
+        set: px[7 * t], entryPrice: px[7 * t + 1], exitPrice: px[7 * t + 2], pnl: px[7 * t + 3],
+        expiry: px[7 * t + 4], optCode: px[7 * t + 5], strike: px[7 * t + 6],
+        entryTs: this.tradeTs[2 * t], exitTs: this.tradeTs[2 * t + 1],
+      });
+    }
+    this.st[H.TRADE_COUNT] = 0;
+  }
+}
