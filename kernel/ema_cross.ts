@@ -2,7 +2,7 @@
  * The built-in ema_cross strategy: its parameters and a plain TypeScript reference of SPEC §4,
  * written for clarity, that tests hold the C kernel (ema_cross.c, run by the tickpack driver) to.
  */
-import { stableOptCode } from "./strategy-kernel.ts";
+import { stableOptCode, type KernelTrade, type SetTotals } from "./strategy-kernel.ts";
 
 /** Strategy parameters (SPEC §4). */
 export interface EmaCrossParams {
@@ -15,24 +15,8 @@ export interface EmaCrossParams {
 
 export const DEFAULT_PARAMS: EmaCrossParams = { fast: 5, slow: 21, max_spread: 0.0005, min_volume: 1 };
 
-/** A closed trade of the reference. */
-export interface Trade {
-  expiry: number;
-  optCode: number;
-  strike: number;
-  entryTs: bigint;
-  exitTs: bigint;
-  entryPrice: number;
-  exitPrice: number;
-}
-
-/** Totals of a run. */
-export interface StrategyTotals {
-  rows: number;
-  validRows: number;
-  trades: number;
-  pnl: number;
-}
+/** A closed trade of the reference (the kernel's trade without set and pnl). */
+export type Trade = Omit<KernelTrade, "set" | "pnl">;
 
 /** One row for the reference implementation (nulls as null). */
 export interface ReferenceRow {
@@ -47,7 +31,7 @@ export interface ReferenceRow {
 }
 
 /** SPEC §4 over whole partitions (each an array of rows), for clarity rather than speed. */
-export function emaCrossReference(partitions: ReferenceRow[][], params: EmaCrossParams): StrategyTotals & { tradeList: Trade[] } {
+export function emaCrossReference(partitions: ReferenceRow[][], params: EmaCrossParams): SetTotals & { tradeList: Trade[] } {
   const af = 2 / (params.fast + 1);
   const as = 2 / (params.slow + 1);
   const out = { rows: 0, validRows: 0, trades: 0, pnl: 0, tradeList: [] as Trade[] };

@@ -185,6 +185,13 @@ function packBits(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+/** An Arrow validity bitmap and null count from validity bytes (1 = valid). */
+export function packValidity(valid: Uint8Array): { nullBitmap: Uint8Array; nullCount: number } {
+  let nullCount = 0;
+  for (let i = 0; i < valid.length; i++) nullCount += valid[i] ? 0 : 1;
+  return { nullBitmap: packBits(valid), nullCount };
+}
+
 /** The Arrow type a kind is written as. */
 export function arrowTypeOf(kind: ColumnKind): arrow.DataType {
   switch (kind) {

@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import { writeFileAtomic } from "./atomic-file.ts";
 import { formatContractName } from "./contract-name.ts";
 import { RAW_COLUMNS } from "./packed-schema.ts";
+import { packValidity } from "./arrow-columns.ts";
 import { encodeArrowColumns } from "./parquet-io.ts";
 import { contractTicks, underlyingSpec, type DefectRates, type SyntheticContract } from "./synthetic-market.ts";
 
@@ -25,16 +26,6 @@ export interface GenResult {
   bytes: number;
 }
 
-function packBits(valid: Uint8Array): { nullBitmap: Uint8Array; nullCount: number } {
-  const nullBitmap = new Uint8Array((valid.length + 7) >> 3);
-  let nullCount = 0;
-  for (let i = 0; i < valid.length; i++) {
-    if (valid[i]) nullBitmap[i >> 3] |= 1 << (i & 7);
-    else nullCount++;
-  }
-  return { nullBitmap, nullCount };
-}
-
 /** Writes the raw file of one contract (SPEC §2 types: naive µs timestamps, utf8 strings, int32 year/month). */
 export async function runGenTask(task: GenTask): Promise<GenResult> {
   const c = task.contract;
@@ -47,7 +38,7 @@ export async function runGenTask(task: GenTask): Promise<GenResult> {
   for (const spec of RAW_COLUMNS) {
     const name = spec.name;
     const valid = t.valid[name];
-    const nulls = valid ? packBits(valid) : { nullBitmap: undefined, nullCount: 0 };
+    const nulls = valid ? packValidity(valid) : { nullBitmap: undefined, nullCount: 0 };
     if (name === "timestamp" || name === "lastTradeTime") {
       children[name] = arrow.makeData({ type: new arrow.TimestampMicrosecond(), length: n, data: name === "timestamp" ? t.timestamp : t.lastTradeTime } as never);
     } else if (name === "symbol") children[name] = strings(symbol);

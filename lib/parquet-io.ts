@@ -9,6 +9,7 @@ import * as pw from "parquet-wasm/node";
 import { columnToArrow, sharedDictionary, type SharedDictionary } from "./arrow-columns.ts";
 import type { ColumnBatch } from "./column-batch.ts";
 import type { ColumnSpec } from "./packed-schema.ts";
+import { errorMessage } from "./error-message.ts";
 
 /** An open Parquet file: its footer facts and a handle to read row groups. */
 export interface ParquetSource {
@@ -25,9 +26,6 @@ export interface ParquetSource {
 /** A file that is missing, empty or not Parquet. */
 export class ParquetOpenError extends Error {}
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** Opens a Parquet file and reads its footer; throws ParquetOpenError with the reason. */
 export async function openParquet(path: string): Promise<ParquetSource> {
@@ -38,7 +36,7 @@ export async function openParquet(path: string): Promise<ParquetSource> {
   try {
     handle = await pw.ParquetFile.fromFile(file);
   } catch (e) {
-    throw new ParquetOpenError(`not a readable Parquet file (truncated or corrupt?): ${messageOf(e)}`);
+    throw new ParquetOpenError(`not a readable Parquet file (truncated or corrupt?): ${errorMessage(e)}`);
   }
   const meta = handle.metadata();
   const groups = meta.rowGroups();

@@ -7,6 +7,7 @@ import { mergePartition } from "./partition-build.ts";
 import { writePartition } from "./partition-writer.ts";
 import { closeParquet, openParquet } from "./parquet-io.ts";
 import { indexRawFile, readRawDay, type DaySpan, type RawFileIndex, type ResolvedContract } from "./raw-file.ts";
+import { errorMessage } from "./error-message.ts";
 
 /** Pass 1 task: check and index one raw file. */
 export interface IndexTask {
@@ -45,9 +46,6 @@ export type PackResult =
   /** The existing partition could not be read: it is left untouched. */
   | { ok: false; failedPartition: string; error: string };
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** Runs pass 1 for one file. */
 export async function runIndexTask(task: IndexTask): Promise<RawFileIndex> {
@@ -69,7 +67,7 @@ export async function runPackTask(task: PackTask): Promise<PackResult> {
       rowsBefore += b.length;
       batches.push(b);
     } catch (e) {
-      return { ok: false, failedPartition: part, error: `existing packed file cannot be read, left in place: ${messageOf(e)}` };
+      return { ok: false, failedPartition: part, error: `existing packed file cannot be read, left in place: ${errorMessage(e)}` };
     }
   }
   let rowsNew = 0;
@@ -84,7 +82,7 @@ export async function runPackTask(task: PackTask): Promise<PackResult> {
         closeParquet(source);
       }
     } catch (e) {
-      return { ok: false, failedSource: src.path, error: `reading rows of ${formatEpochDays(task.day)}: ${messageOf(e)}` };
+      return { ok: false, failedSource: src.path, error: `reading rows of ${formatEpochDays(task.day)}: ${errorMessage(e)}` };
     }
   }
   const merged = mergePartition(batches);

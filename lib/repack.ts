@@ -18,6 +18,7 @@ import { listRawInputs, type RawInput } from "./raw-inputs.ts";
 import type { IndexTask, PackResult, PackTask, PartitionSourcePlan } from "./repack-tasks.ts";
 import { acquireLock } from "./run-lock.ts";
 import { WorkerCrashError, WorkerPool } from "./worker-pool.ts";
+import { errorMessage } from "./error-message.ts";
 
 /** Options of a repack run. */
 export interface RepackOptions {
@@ -66,9 +67,6 @@ export class RepackFatalError extends Error {}
 /** Default rows per part file: keeps a worker's wasm memory under ~2 GiB while writing. */
 export const DEFAULT_PART_ROWS = 2_000_000;
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** The layout of partitions already under `out`, if any. */
 function existingLayout(out: string): Layout | null {
@@ -84,7 +82,7 @@ function loadCalendar(path: string): ExpiryCalendar {
     return parseExpiryCalendar(readFileSync(path, "utf8"), path);
   } catch (e) {
     if (e instanceof CalendarError) throw new RepackUsageError(e.message);
-    throw new RepackUsageError(`${path}: ${messageOf(e)}`);
+    throw new RepackUsageError(`${path}: ${errorMessage(e)}`);
   }
 }
 
@@ -92,7 +90,7 @@ function prepareOutput(out: string): void {
   try {
     mkdirSync(join(out, STATE_DIR), { recursive: true });
   } catch (e) {
-    throw new RepackFatalError(`${out}: output folder is not writable (${messageOf(e)})`);
+    throw new RepackFatalError(`${out}: output folder is not writable (${errorMessage(e)})`);
   }
 }
 
@@ -124,7 +122,7 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
   try {
     release = acquireLock(join(options.out, STATE_DIR, "lock"));
   } catch (e) {
-    throw new RepackFatalError(messageOf(e));
+    throw new RepackFatalError(errorMessage(e));
   }
   const pool = new WorkerPool<IndexTask | PackTask, unknown>(new URL("./worker-entry.ts", import.meta.url).href, options.workers);
   try {
@@ -145,7 +143,7 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
         const name = parseContractName(input.path);
         named.push({ input, contract: { ...name, expiry: resolveExpiry(calendar, name) } });
       } catch (e) {
-        fail(input.path, messageOf(e));
+        fail(input.path, errorMessage(e));
       }
     }
 
@@ -158,7 +156,7 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
           const index = (await pool.run({ kind: "index", path: input.path, contract })) as RawFileIndex;
           indexed.push({ input, contract, index });
         } catch (e) {
-          fail(input.path, messageOf(e));
+          fail(input.path, errorMessage(e));
         }
         onProgress?.({ phase: "index", done: ++indexedCount, total: named.length, rows: 0, elapsedS: elapsed() });
       }),
@@ -203,12 +201,12 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
       } catch (e) {
         if (!(e instanceof WorkerCrashError)) {
           // Not a source's fault (e.g. the output disk is full): the partition stays as it was.
-          for (const s of sources) fail(s.path, `packing ${dir} failed, partition left as it was: ${messageOf(e)}`);
+          for (const s of sources) fail(s.path, `packing ${dir} failed, partition left as it was: ${errorMessage(e)}`);
           return;
         }
         // The worker died (a wasm trap on corrupt data): find the culprit source by itself, then retry without it.
         if (sources.length === 1) {
-          fail(sources[0].path, `reading rows of ${formatEpochDays(plan.day)} crashed the reader: ${messageOf(e)}`);
+          fail(sources[0].path, `reading rows of ${formatEpochDays(plan.day)} crashed the reader: ${errorMessage(e)}`);
           return;
         }
         for (const s of sources) await packOne({ ...plan, sources: [s] }).catch(() => undefined);

@@ -1,5 +1,6 @@
 /** Worker module: runs the tasks the parent posts, one at a time, and replies with the result or the error. */
 import { runBenchTask, type BenchTask } from "./bench-tasks.ts";
+import { errorMessage } from "./error-message.ts";
 import { runGenTask, type GenTask } from "./gen-tasks.ts";
 import { wasmMemoryBytes } from "./parquet-io.ts";
 import { runIndexTask, runPackTask, type IndexTask, type PackTask } from "./repack-tasks.ts";
@@ -34,7 +35,7 @@ self.onmessage = async (ev: MessageEvent<{ id: number; task: WorkerTask }>) => {
   try {
     reply = { id, ok: true, result: await run(task), wasmBytes: wasmMemoryBytes() };
   } catch (e) {
-    reply = { id, ok: false, error: e instanceof Error ? e.message : String(e), wasmBytes: wasmMemoryBytes() };
+    reply = { id, ok: false, error: errorMessage(e), wasmBytes: wasmMemoryBytes() };
   }
   self.postMessage(reply);
   // A pack, repair or gen task leaves hundreds of MB of dead typed arrays: collect now rather than
