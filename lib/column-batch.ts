@@ -87,20 +87,6 @@ export function takeBatch(batch: ColumnBatch, indices: Int32Array): ColumnBatch 
   return { length: indices.length, columns };
 }
 
-/** Rows `[start, end)` of a batch as views (no copy). */
-export function sliceBatch(batch: ColumnBatch, start: number, end: number): ColumnBatch {
-  const columns = new Map<string, Column>();
-  for (const [name, col] of batch.columns) {
-    columns.set(name, {
-      kind: col.kind,
-      values: col.values.subarray(start, end) as ValueArray,
-      valid: col.valid ? col.valid.subarray(start, end) : null,
-      dictionary: col.dictionary,
-    });
-  }
-  return { length: end - start, columns };
-}
-
 /** Columns of the same kind one after another; dictionaries are merged and codes remapped. */
 export function concatColumns(kind: ColumnKind, parts: Column[], lengths: number[]): Column {
   const total = lengths.reduce((a, b) => a + b, 0);
@@ -162,19 +148,4 @@ export function concatBatches(kinds: ReadonlyMap<string, ColumnKind>, batches: C
     );
   }
   return { length: lengths.reduce((a, b) => a + b, 0), columns };
-}
-
-/** Whether row `i` and row `j` of a column hold the same value (nulls equal nulls, NaN equals NaN). */
-export function cellsEqual(col: Column, i: number, j: number): boolean {
-  const v = col.valid;
-  if (v && (v[i] === 0 || v[j] === 0)) return v[i] === v[j];
-  const a = col.values[i];
-  const b = col.values[j];
-  return a === b || (a !== a && b !== b);
-}
-
-/** Row `i` of a `dict` column as its string, or null. */
-export function dictValueAt(col: Column, i: number): string | null {
-  if (col.valid && col.valid[i] === 0) return null;
-  return col.dictionary![(col.values as Int32Array)[i]];
 }

@@ -58,9 +58,3 @@ export const PACKED_SORT_ORDER = "expiry,opt_type,strike,timestamp";
 
 /** Version written to the `tickpack.version` metadata key. */
 export const TICKPACK_VERSION = "0.1.0";
-
-/** Packed kind of a column name, or undefined for a column tickpack does not know. */
-export function packedKindOf(name: string): ColumnKind | undefined {
-  return PACKED_BY_NAME.get(name);
-}
-const PACKED_BY_NAME = new Map(PACKED_COLUMNS.map((c) => [c.name, c.kind]));

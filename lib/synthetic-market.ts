@@ -5,7 +5,7 @@
  */
 import type { ExpiryCalendar } from "./calendar.ts";
 import type { ContractName, OptType } from "./contract-name.ts";
-import { epochDaysOf, istWallClockToEpochNs, weekdayOf, yearMonthOf, type EpochDays } from "./ist-time.ts";
+import { epochDaysOf, IST_OFFSET_NS, istWallClockToEpochNs, weekdayOf, yearMonthOf, type EpochDays } from "./ist-time.ts";
 import { hashString, randomFor } from "./random.ts";
 
 /** How an underlying trades. */
@@ -300,7 +300,7 @@ export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticCo
   for (const k of I64_COLS) out.i64[k] = i64[k].subarray(0, n);
   for (const k of Object.keys(valid)) out.valid[k] = valid[k].subarray(0, n);
   // Feeds write naive IST wall-clock time.
-  for (const col of [out.timestamp, out.lastTradeTime]) for (let i = 0; i < n; i++) col[i] = (col[i] + 19_800_000_000_000n) / 1000n;
+  for (const col of [out.timestamp, out.lastTradeTime]) for (let i = 0; i < n; i++) col[i] = (col[i] + IST_OFFSET_NS) / 1000n;
   return out;
 }
 
