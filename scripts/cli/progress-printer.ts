@@ -1,4 +1,4 @@
-/** Renders library progress on stderr: a live bar on a TTY, one line per step otherwise (throttled). */
+/** Renders library progress on stderr: a live bar on a TTY, one line per step otherwise (throttled past 100 steps). */
 import type { ProgressEvent } from "../../lib/progress.ts";
 
 const fmtRows = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)}k` : String(n));
@@ -22,9 +22,9 @@ export function progressPrinter(): { listener: (e: ProgressEvent) => void; finis
       }
       return;
     }
-    // Plain logs: at most one line a second, plus the last step of each phase.
+    // Plain logs: one line per step, or at most one a second when there are many steps.
     const now = performance.now();
-    if (e.done === e.total || now - lastLine > 1000) {
+    if (e.total <= 100 || e.done === e.total || now - lastLine > 1000) {
       lastLine = now;
       process.stderr.write(`Progress: ${text}\n`);
     }
