@@ -113,15 +113,18 @@ long long tp_run(double *st, long long *sti, void **cols, long long start, long 
     }
     row.i = i;
     long long t = ts ? ts[i] : 0;
-    double *b = first;
-    for (k = 0; k < nsets; k++, b += blk) {
-      tp_event ev;
-      ev.action = TP_NONE;
-      if (tickpack_row(b + T_SIZE, b + T_SIZE + np, &row, &ev)) {
-        b[T_VALID_ROWS] += 1.0;
-        sti[2 * k + 1] = t;
+    double *pp = first + T_SIZE, *ps = first + T_SIZE + np;
+    tp_event ev;
+    ev.action = TP_NONE;
+    for (k = 0; k < nsets; k++, pp += blk, ps += blk) {
+      if (tickpack_row(pp, ps, &row, &ev)) {
+        pp[T_VALID_ROWS - T_SIZE] += 1.0;
+        if (ts) sti[2 * k + 1] = t;
       }
-      if (ev.action != TP_NONE) tp_apply(st, sti, cols, k, b, &ev, t);
+      if (ev.action != TP_NONE) {
+        tp_apply(st, sti, cols, k, pp - T_SIZE, &ev, t);
+        ev.action = TP_NONE;
+      }
     }
     rows += 1.0;
   }
