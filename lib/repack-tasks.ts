@@ -36,6 +36,8 @@ export interface PackTask {
   underlying: string;
   existingParts: string[];
   sources: PartitionSourcePlan[];
+  /** Only read the sources (finding which one traps the reader); write nothing. */
+  probe?: boolean;
 }
 
 /** Outcome of a pack task. */
@@ -85,6 +87,7 @@ export async function runPackTask(task: PackTask): Promise<PackResult> {
       return { ok: false, failedSource: src.path, error: `reading rows of ${formatEpochDays(task.day)}: ${errorMessage(e)}` };
     }
   }
+  if (task.probe) return { ok: true, rowsBefore, rowsNew, rowsAfter: rowsBefore, duplicatesDropped: 0, bytes: 0, parts: [] };
   const merged = mergePartition(batches);
   const written = await writePartition(merged, {
     out: task.out,

@@ -204,12 +204,25 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
           for (const s of sources) fail(s.path, `packing ${dir} failed, partition left as it was: ${errorMessage(e)}`);
           return;
         }
-        // The worker died (a wasm trap on corrupt data): find the culprit source by itself, then retry without it.
+        // The worker died (a wasm trap on corrupt data): read each source alone, writing nothing,
+        // to find the culprit; then pack the partition without it.
         if (sources.length === 1) {
           fail(sources[0].path, `reading rows of ${formatEpochDays(plan.day)} crashed the reader: ${errorMessage(e)}`);
           return;
         }
-        for (const s of sources) await packOne({ ...plan, sources: [s] }).catch(() => undefined);
+        const before = errors.size;
+        for (const s of sources) {
+          const probe = (await pool.run({ ...task, existingParts: [], sources: [s], probe: true }).catch((pe: unknown) => {
+            fail(s.path, `reading rows of ${formatEpochDays(plan.day)} crashed the reader: ${errorMessage(pe)}`);
+            return null;
+          })) as PackResult | null;
+          if (probe && !probe.ok && "failedSource" in probe) fail(probe.failedSource, probe.error);
+        }
+        if (errors.size === before) {
+          // No single source is to blame (e.g. the partition is too big for wasm memory).
+          for (const s of sources) fail(s.path, `packing ${dir} crashed the worker, partition left as it was: ${errorMessage(e)}`);
+          return;
+        }
         return packOne(plan);
       }
       if (!result.ok) {

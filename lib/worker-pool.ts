@@ -25,6 +25,13 @@ export class WorkerTaskError extends Error {}
 /** The worker died while running the task (a wasm trap, an uncaught error); it has been replaced. */
 export class WorkerCrashError extends Error {}
 
+/** The error line of a worker's uncaught error (Bun's message carries a source-code frame before it). */
+export function crashReason(message: string | undefined): string {
+  if (!message) return "worker crashed";
+  const line = message.split("\n").find((l) => /^[A-Za-z]*Error\b.*:/.test(l.trim()));
+  return (line ?? message.split("\n").filter(Boolean).pop() ?? message).trim().replace(/ \(evaluating '.*'\)$/, "");
+}
+
 export class WorkerPool<T, R> {
   private slots: Slot[] = [];
   private queue: Pending<T, R>[] = [];
@@ -66,7 +73,7 @@ export class WorkerPool<T, R> {
   private spawn(): Slot {
     const slot: Slot = { worker: new Worker(this.url), busy: false };
     slot.worker.onmessage = (ev: MessageEvent<WorkerReply<R>>) => this.finish(slot, ev.data);
-    slot.worker.onerror = (ev: ErrorEvent) => this.crash(slot, ev.message || "worker crashed");
+    slot.worker.onerror = (ev: ErrorEvent) => this.crash(slot, crashReason(ev.message));
     return slot;
   }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as arrow from "apache-arrow";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatEpochDays, istDayOfEpochNs, parseIsoDate } from "../lib/ist-time.ts";
 import { readPackedRows } from "../lib/packed-file.ts";
@@ -225,5 +225,28 @@ describe("bad input", () => {
     const s = await repackFixture([dir], o);
     expect(s.files_failed).toBe(1);
     expect(await packedRows(o)).toEqual(rows);
+  });
+
+  test("a file whose pages trap parquet-wasm fails alone; its partitions are packed without it", async () => {
+    const dir = tempDir("trap");
+    cpSync(raw, dir, { recursive: true });
+    const victim = rawFiles(dir).find((f) => f.includes("/NIFTY/"))!;
+    const bytes = new Uint8Array(readFileSync(victim));
+    // Garble the column data, leave the footer: opening works, decoding traps (RuntimeError: Unreachable).
+    for (let i = bytes.length >> 2; i < bytes.length >> 1; i++) bytes[i] ^= 0x55;
+    writeFileSync(victim, bytes);
+    const o = tempDir("trap-out");
+    const s = await repackFixture([dir], o);
+    expect(s.errors.map((e) => e.file)).toEqual([victim]);
+    expect(s.errors[0].error).not.toContain("\n");
+    expect(s.duplicates_dropped).toBe(0);
+    expect(s.rows_in).toBe(s.rows_out + s.rows_without_timestamp);
+    // Same as packing the folder without that file.
+    const without = tempDir("trap-without");
+    cpSync(raw, without, { recursive: true });
+    rmSync(join(without, victim.slice(dir.length)));
+    const ref = tempDir("trap-ref");
+    await repackFixture([without], ref);
+    expect(await packedRows(o)).toEqual(await packedRows(ref));
   });
 });
