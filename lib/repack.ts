@@ -4,7 +4,7 @@
  * pass 2 builds each partition from just those row groups, merged with what is already packed.
  * Memory is bounded by one partition per worker, never by the data set.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CalendarError, parseExpiryCalendar, resolveExpiry, type ExpiryCalendar } from "./calendar.ts";
 import { parseContractName } from "./contract-name.ts";
@@ -110,7 +110,10 @@ interface PartitionPlan {
 export async function repack(options: RepackOptions, onProgress?: ProgressListener): Promise<RepackSummary> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  for (const dir of options.rawDirs) if (!existsSync(dir)) throw new RepackUsageError(`${dir}: raw folder does not exist`);
+  for (const dir of options.rawDirs) {
+    if (!existsSync(dir)) throw new RepackUsageError(`${dir}: raw folder does not exist`);
+    if (!statSync(dir).isDirectory()) throw new RepackUsageError(`${dir}: not a folder`);
+  }
   const calendar = loadCalendar(options.calendarPath ?? join(options.rawDirs[0], "expiry_calendar.csv"));
   prepareOutput(options.out);
   const found = existingLayout(options.out);

@@ -1,5 +1,5 @@
 /** `bun run bench`: a strategy kernel (built-in ema_cross or your own C) over packed partitions, one or many parameter sets. */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { EMA_CROSS_SOURCE, KernelError, loadKernel } from "../kernel/strategy-kernel.ts";
 import { BenchInputError, runBench } from "../lib/bench.ts";
@@ -94,7 +94,7 @@ let dir = positionals[0];
 if (dir === undefined) {
   process.stderr.write("bench: no DIR given, using the built-in sample data set (data/sample/packed; created once on first use)\n");
   dir = await ensureSampleDataset(join(import.meta.dir, ".."), workers, progress.listener);
-} else if (!existsSync(dir)) die(`bench: ${dir}: folder does not exist`, EXIT.usage);
+} else if (!existsSync(dir) || !statSync(dir).isDirectory()) die(`bench: ${dir}: not a folder`, EXIT.usage);
 
 let result;
 try {

@@ -1,5 +1,5 @@
 /** `bun run resort`: check and repair the sort order and layout of packed files. */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { DEFAULT_PART_ROWS } from "../lib/repack.ts";
 import { resort } from "../lib/resort.ts";
 import { LockBusyError } from "../lib/run-lock.ts";
@@ -42,7 +42,7 @@ const { values, positionals } = parseCommandLine(
 );
 if (positionals.length !== 1) die(`exactly one DIR is required\n\n${USAGE}`, EXIT.usage);
 const dir = positionals[0];
-if (!existsSync(dir)) die(`resort: ${dir}: folder does not exist`, EXIT.usage);
+if (!existsSync(dir) || !statSync(dir).isDirectory()) die(`resort: ${dir}: not a folder`, EXIT.usage);
 
 const progress = progressPrinter();
 let summary;
