@@ -1,5 +1,5 @@
 /** Where packed partitions live on disk (SPEC §3): the prototype's layout and the hive layout. */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { TEMP_MARKER } from "./atomic-file.ts";
 import type { IsoDate } from "./ist-time.ts";
@@ -39,15 +39,22 @@ const PART_RE = /^(.*)-(\d+)\.parquet$/i;
 /** Every packed partition under `root` (both layouts, any other *.parquet as a one-part partition), sorted by path. */
 export function listPackedPartitions(root: string): PackedPartition[] {
   const byKey = new Map<string, PackedPartition & { indexOf: Map<string, number> }>();
+  const visited = new Set<string>();
   const walk = (dir: string, trail: string[]) => {
+    // Symlinked folders are followed (data is often linked in), each real folder once.
+    const real = realpathSync(dir);
+    if (visited.has(real)) return;
+    visited.add(real);
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (entry.name === STATE_DIR || entry.name.includes(TEMP_MARKER) || entry.name.startsWith(".")) continue;
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
+      const kind = entry.isSymbolicLink() ? statSync(path, { throwIfNoEntry: false }) : entry;
+      if (!kind) continue; // a dangling link
+      if (kind.isDirectory()) {
         walk(path, [...trail, entry.name]);
         continue;
       }
-      if (!entry.isFile() || !/\.parquet$/i.test(entry.name)) continue;
+      if (!kind.isFile() || !/\.parquet$/i.test(entry.name)) continue;
       const [d, u] = trail.slice(-2);
       let date: string | null = null;
       let underlying: string | null = null;

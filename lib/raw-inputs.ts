@@ -18,13 +18,20 @@ export function listRawInputs(folders: string[], exclude: string): RawInput[] {
   const seen = new Set<string>();
   const out: RawInput[] = [];
   const excluded = realpathSync(exclude) + sep;
+  const visited = new Set<string>();
   folders.forEach((folder, index) => {
     const walk = (dir: string) => {
+      // Symlinked folders are followed, each real folder once.
+      const realDir = realpathSync(dir);
+      if (visited.has(realDir)) return;
+      visited.add(realDir);
       const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       for (const entry of entries) {
         if (entry.name.startsWith(".") || entry.name.includes(TEMP_MARKER)) continue;
         const path = join(dir, entry.name);
-        if (entry.isDirectory()) walk(path);
+        const kind = entry.isSymbolicLink() ? statSync(path, { throwIfNoEntry: false }) : entry;
+        if (!kind) continue; // a dangling link
+        if (kind.isDirectory()) walk(path);
         else if (/\.parquet$/i.test(entry.name)) {
           const real = realpathSync(path);
           if (seen.has(real) || (real + sep).startsWith(excluded)) continue;
