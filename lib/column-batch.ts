@@ -87,6 +87,20 @@ export function takeBatch(batch: ColumnBatch, indices: Int32Array): ColumnBatch 
   return { length: indices.length, columns };
 }
 
+/** One dictionary holding every string of `dictionaries`, with each one's code → merged code map. */
+export function mergeDictionaries(dictionaries: string[][]): { dictionary: string[]; remap: Int32Array[] } {
+  const dictionary: string[] = [];
+  const codeOf = new Map<string, number>();
+  const remap = dictionaries.map((d) =>
+    Int32Array.from(d, (str) => {
+      let code = codeOf.get(str);
+      if (code === undefined) codeOf.set(str, (code = dictionary.push(str) - 1));
+      return code;
+    }),
+  );
+  return { dictionary, remap };
+}
+
 /** Columns of the same kind one after another; dictionaries are merged and codes remapped. */
 export function concatColumns(kind: ColumnKind, parts: Column[], lengths: number[]): Column {
   const total = lengths.reduce((a, b) => a + b, 0);
@@ -96,21 +110,11 @@ export function concatColumns(kind: ColumnKind, parts: Column[], lengths: number
   let dictionary: string[] | undefined;
   let offset = 0;
   if (kind === "dict") {
-    dictionary = [];
-    const codeOf = new Map<string, number>();
+    const merged = mergeDictionaries(parts.map((p) => p.dictionary ?? []));
+    dictionary = merged.dictionary;
     const out = values as Int32Array;
     for (let p = 0; p < parts.length; p++) {
-      const dict = parts[p].dictionary ?? [];
-      const remap = new Int32Array(dict.length);
-      for (let d = 0; d < dict.length; d++) {
-        let code = codeOf.get(dict[d]);
-        if (code === undefined) {
-          code = dictionary.length;
-          dictionary.push(dict[d]);
-          codeOf.set(dict[d], code);
-        }
-        remap[d] = code;
-      }
+      const remap = merged.remap[p];
       const codes = parts[p].values as Int32Array;
       const pv = parts[p].valid;
       for (let i = 0; i < lengths[p]; i++) out[offset + i] = pv && pv[i] === 0 ? 0 : remap[codes[i]];

@@ -4,7 +4,7 @@
  * computed. The result is an order over the source batches, not a copy: rows are gathered a
  * chunk at a time while writing, so a partition is held in memory once, not three times.
  */
-import { allocValues, type Column, type ColumnBatch, type ValueArray } from "./column-batch.ts";
+import { allocValues, mergeDictionaries, type Column, type ColumnBatch, type ValueArray } from "./column-batch.ts";
 import { PACKED_COLUMNS, RAW_COLUMNS } from "./packed-schema.ts";
 
 /** A partition's rows as an order over source batches. */
@@ -75,21 +75,6 @@ function sameCell(a: Column, i: number, b: Column, j: number): boolean {
   const x = a.values[i];
   const y = b.values[j];
   return x === y || (x !== x && y !== y);
-}
-
-/** Partition-wide dictionary of a dict column, with each source's remap into it. */
-function mergeDictionaries(sources: ColumnBatch[], name: string): { dictionary: string[]; remap: Int32Array[] } {
-  const dictionary: string[] = [];
-  const codeOf = new Map<string, number>();
-  const remap = sources.map((s) => {
-    const d = s.columns.get(name)?.dictionary ?? [];
-    return Int32Array.from(d, (str) => {
-      let code = codeOf.get(str);
-      if (code === undefined) codeOf.set(str, (code = dictionary.push(str) - 1));
-      return code;
-    });
-  });
-  return { dictionary, remap };
 }
 
 /**
@@ -168,7 +153,7 @@ export function mergePartition(sources: ColumnBatch[], keepDuplicates = false): 
       at++;
     }
   }
-  const dictionaries = new Map(PACKED_COLUMNS.filter((c) => c.kind === "dict").map((c) => [c.name, mergeDictionaries(sources, c.name)]));
+  const dictionaries = new Map(PACKED_COLUMNS.filter((c) => c.kind === "dict").map((c) => [c.name, mergeDictionaries(sources.map((b) => b.columns.get(c.name)?.dictionary ?? []))]));
   return { sources, sourceOf: sourceOf.subarray(0, at), rowOf: rowOf.subarray(0, at), volDelta: volDelta.subarray(0, at), length: at, duplicatesDropped: total - at, dictionaries };
 }
 
