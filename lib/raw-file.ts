@@ -136,11 +136,12 @@ export async function readRawDay(source: ParquetSource, contract: ResolvedContra
   fillNulls(batch.columns.get("opt_type")!, contract.optType);
   fillNulls(batch.columns.get("strike")!, contract.strike);
 
-  const ts = batch.columns.get("timestamp")!;
-  const days = istDaysOfTimestamps(ts.values as BigInt64Array, ts.valid);
   let day = batch;
   if (span.rows !== batch.length) {
-    // Other days' rows (out-of-order neighbours) inside the span are dropped here.
+    // Other days' rows (out-of-order neighbours) inside the span are dropped here; a span of
+    // exactly span.rows rows holds that day's rows only (pass 1 counted them).
+    const ts = batch.columns.get("timestamp")!;
+    const days = istDaysOfTimestamps(ts.values as BigInt64Array, ts.valid);
     const keep = new Int32Array(span.rows);
     let k = 0;
     for (let i = 0; i < days.length; i++) if (days[i] === span.day) keep[k++] = i;
