@@ -5,9 +5,9 @@
  */
 import { join } from "node:path";
 import { EMA_CROSS_SOURCE, KernelRun, loadKernel } from "../kernel/strategy-kernel.ts";
-import { listPackedPartitions } from "../lib/packed-layout.ts";
-import { closeParquet, openParquet, withRows } from "../lib/parquet-io.ts";
-import { projectedColumns, runPartition } from "../lib/strategy-reader.ts";
+import { listPackedPartitions } from "../lib/packed/layout.ts";
+import { closeParquet, openParquet, withRows } from "../lib/parquet/io.ts";
+import { projectedColumns, runPartition } from "../lib/bench/strategy-reader.ts";
 
 const dir = Bun.argv[2] ?? join(import.meta.dir, "..", "data", "sample", "packed");
 const partitions = listPackedPartitions(dir);

@@ -5,17 +5,18 @@
  * `bun bench/repack-phases.ts RAW_DIR UNDERLYING YYYY-MM-DD` on a gen data set (UNDERLYING/ folders).
  */
 import { readdirSync } from "node:fs";
-import { parseContractName } from "../lib/contract-name.ts";
-import { parseExpiryCalendar, resolveExpiry } from "../lib/calendar.ts";
+import { parseContractName } from "../lib/raw/contract-name.ts";
+import { parseExpiryCalendar, resolveExpiry } from "../lib/raw/calendar.ts";
 import { parseIsoDate } from "../lib/ist-time.ts";
-import { openParquet, closeParquet, encodeParquet, withRows } from "../lib/parquet-io.ts";
-import { indexRawFile, readRawDay, selectionOf } from "../lib/raw-file.ts";
-import { mergePartition, gatherRows } from "../lib/partition-build.ts";
-import { PACKED_COLUMNS, PACKED_DICTIONARY_COLUMNS, RAW_COLUMNS } from "../lib/packed-schema.ts";
-import { packedFileMetadata } from "../lib/partition-writer.ts";
+import { openParquet, closeParquet, encodeParquet, withRows } from "../lib/parquet/io.ts";
+import { indexRawFile, readRawDay, selectionOf } from "../lib/raw/file.ts";
+import { mergePartition, gatherRows } from "../lib/packed/merge.ts";
+import { PACKED_COLUMNS, PACKED_DICTIONARY_COLUMNS } from "../lib/packed/schema.ts";
+import { RAW_COLUMNS } from "../lib/raw/schema.ts";
+import { packedFileMetadata } from "../lib/packed/writer.ts";
 import * as arrow from "apache-arrow";
 import * as pw from "parquet-wasm/node";
-import { columnToArrow, sharedDictionary } from "../lib/arrow-columns.ts";
+import { columnToArrow, sharedDictionary } from "../lib/parquet/arrow-columns.ts";
 const [rawDir, underlying, date] = Bun.argv.slice(2);
 if (!rawDir || !underlying || !date) throw new Error("usage: bun bench/repack-phases.ts RAW_DIR UNDERLYING YYYY-MM-DD");
 const dir = `${rawDir}/${underlying}`;

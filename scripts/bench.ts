@@ -2,10 +2,10 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { EMA_CROSS_SOURCE, KernelError, loadKernel } from "../kernel/strategy-kernel.ts";
-import { BenchInputError, runBench } from "../lib/bench.ts";
-import { GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../lib/param-grid.ts";
-import { ensureSampleDataset } from "../lib/sample-data.ts";
-import { writeTrades } from "../lib/trade-log.ts";
+import { BenchInputError, runBench } from "../lib/bench/bench.ts";
+import { GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../lib/bench/grid.ts";
+import { ensureSampleDataset } from "../lib/bench/sample.ts";
+import { writeTrades } from "../lib/bench/trade-log.ts";
 import { defaultWorkers, die, EXIT, intFlag, numberFlag, parseCommandLine, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 

@@ -1,5 +1,5 @@
 /** `bun run gen`: a deterministic synthetic raw data set plus its expiry calendar. */
-import { DEFAULT_DEFECTS, generateRawDataset } from "../lib/gen.ts";
+import { DEFAULT_DEFECTS, generateRawDataset } from "../lib/gen/gen.ts";
 import { parseIsoDate } from "../lib/ist-time.ts";
 import { defaultWorkers, die, EXIT, intFlag, numberFlag, parseCommandLine, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";

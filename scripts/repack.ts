@@ -1,6 +1,7 @@
 /** `bun run repack`: raw per-contract files → sorted date/underlying partitions. */
-import type { Layout } from "../lib/packed-layout.ts";
-import { DEFAULT_PART_ROWS, repack, RepackFatalError, RepackUsageError } from "../lib/repack.ts";
+import type { Layout } from "../lib/packed/layout.ts";
+import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
+import { repack, RepackFatalError, RepackUsageError } from "../lib/repack/repack.ts";
 import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 

@@ -1,8 +1,8 @@
 /** `bun run resort`: check and repair the sort order and layout of packed files. */
 import { existsSync, statSync } from "node:fs";
-import { DEFAULT_PART_ROWS } from "../lib/repack.ts";
-import { resort } from "../lib/resort.ts";
-import { LockBusyError } from "../lib/run-lock.ts";
+import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
+import { resort } from "../lib/resort/resort.ts";
+import { LockBusyError } from "../lib/packed/lock.ts";
 import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 

@@ -2,13 +2,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_DEFECTS, generateRawDataset, type GenOptions } from "../../lib/gen.ts";
+import { DEFAULT_DEFECTS, generateRawDataset, type GenOptions } from "../../lib/gen/gen.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
-import { readPackedRows } from "../../lib/packed-file.ts";
-import { listPackedPartitions } from "../../lib/packed-layout.ts";
-import { PACKED_COLUMNS } from "../../lib/packed-schema.ts";
-import { DEFAULT_PART_ROWS, repack, type RepackOptions, type RepackSummary } from "../../lib/repack.ts";
-import type { Column } from "../../lib/column-batch.ts";
+import { readPackedRows } from "../../lib/packed/reader.ts";
+import { listPackedPartitions } from "../../lib/packed/layout.ts";
+import { PACKED_COLUMNS } from "../../lib/packed/schema.ts";
+import { DEFAULT_PART_ROWS } from "../../lib/packed/writer.ts";
+import { repack, type RepackOptions, type RepackSummary } from "../../lib/repack/repack.ts";
+import type { Column } from "../../lib/parquet/column-batch.ts";
 
 const made: string[] = [];
 

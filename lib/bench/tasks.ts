@@ -1,0 +1,32 @@
+/** The unit of bench work, run inside a worker: a kernel's parameter sets over one packed partition. */
+import { KernelRun, loadKernel, type KernelTrade, type SetTotals } from "../../kernel/strategy-kernel.ts";
+import { runPartition } from "./strategy-reader.ts";
+
+/** Run every parameter set of a kernel over one partition (all its parts, in order). */
+export interface BenchTask {
+  kind: "bench";
+  kernelPath: string;
+  /** Parameter values per set, in the kernel's parameter order. */
+  paramSets: number[][];
+  parts: string[];
+  /** Keep every trade (reads `timestamp` too). */
+  trades: boolean;
+}
+
+/** What one partition gave. */
+export interface BenchPartitionResult {
+  rows: number;
+  sets: SetTotals[];
+  tradeList: KernelTrade[];
+  /** Columns the reader projected (for checks). */
+  columns: string[];
+}
+
+/** Runs one bench task with fresh state (the kernel is compiled once per worker). */
+export async function runBenchTask(task: BenchTask): Promise<BenchPartitionResult> {
+  const kernel = loadKernel(task.kernelPath);
+  const run = new KernelRun(kernel, task.paramSets, task.trades ? 4096 : 0);
+  const columns = await runPartition(task.parts, run, kernel, task.trades);
+  const sets = run.totals();
+  return { rows: sets[0]?.rows ?? 0, sets, tradeList: run.takeTrades(), columns };
+}

@@ -1,0 +1,6 @@
+/** bench's worker module: runs a kernel's parameter sets over one partition per task. */
+import { wasmMemoryBytes } from "../parquet/io.ts";
+import { serveTasks } from "../workers/serve.ts";
+import { runBenchTask, type BenchTask } from "./tasks.ts";
+
+serveTasks<BenchTask>({ run: runBenchTask, wasmBytes: wasmMemoryBytes, collectAfter: () => false });

@@ -1,0 +1,6 @@
+/** gen's worker module: writes one contract's raw file per task. */
+import { wasmMemoryBytes } from "../parquet/io.ts";
+import { serveTasks } from "../workers/serve.ts";
+import { runGenTask, type GenTask } from "./tasks.ts";
+
+serveTasks<GenTask>({ run: runGenTask, wasmBytes: wasmMemoryBytes, collectAfter: () => true });

@@ -1,0 +1,115 @@
+/**
+ * Checking packed partitions against SPEC §3: readable, required columns, sort order (opt_type
+ * compared by its string, never its dictionary code), row-group size, statistics, ZSTD, footer
+ * metadata. Streams row group by row group with only the key columns.
+ */
+import * as pw from "parquet-wasm/node";
+import * as arrow from "apache-arrow";
+import { columnFromArrow } from "../parquet/arrow-columns.ts";
+import type { Column, ColumnBatch } from "../parquet/column-batch.ts";
+import type { PackedPartition } from "./layout.ts";
+import { readColumnChunkFacts } from "../parquet/footer.ts";
+import { PACKED_COLUMNS, PACKED_SORT_ORDER } from "./schema.ts";
+import { closeParquet, openParquet, withRows, type ParquetSource } from "../parquet/io.ts";
+import { comparePackedKeys, sortKeyAt, type PackedSortKey } from "./sort-order.ts";
+
+/** One thing wrong with one file. */
+export interface FileIssue {
+  file: string;
+  problem: string;
+  /** A rewrite can fix it (every row kept). */
+  fixable: boolean;
+}
+
+/** The verdict on one partition. */
+export interface PartitionCheck {
+  partition: PackedPartition;
+  rows: number;
+  issues: FileIssue[];
+}
+
+/** Columns without which a file cannot be repaired. */
+export const REQUIRED_PACKED_COLUMNS = ["timestamp", "expiry", "opt_type", "strike", "price", "volume", "bp0", "sp0"];
+const KEY_COLUMNS = ["expiry", "opt_type", "strike", "timestamp"] as const;
+const KEY_KINDS = { expiry: "date32", opt_type: "dict", strike: "f32", timestamp: "ts_ns" } as const;
+
+function formatKey(k: PackedSortKey): string {
+  return `(expiry ${k.expiry}, ${k.optType}, strike ${k.strike}, ts ${k.timestamp})`;
+}
+
+/** Footer-level checks of one open file. */
+function footerIssues(path: string, source: ParquetSource, rowGroupLimit: number): FileIssue[] {
+  const issues: FileIssue[] = [];
+  const names = new Set(source.fields.map((f) => f.name));
+  const missingRequired = REQUIRED_PACKED_COLUMNS.filter((c) => !names.has(c));
+  if (missingRequired.length) issues.push({ file: path, problem: `missing required columns ${missingRequired.join(", ")}`, fixable: false });
+  const missing = PACKED_COLUMNS.map((c) => c.name).filter((c) => !names.has(c) && !missingRequired.includes(c));
+  if (missing.length) issues.push({ file: path, problem: `missing columns ${missing.join(", ")}`, fixable: true });
+  const ts = source.fields.find((f) => f.name === "timestamp");
+  if (ts && !(arrow.DataType.isTimestamp(ts.type) && ts.type.unit === arrow.TimeUnit.NANOSECOND && ts.type.timezone)) {
+    issues.push({ file: path, problem: `timestamp is ${ts.type}, not Timestamp(ns, UTC)`, fixable: true });
+  }
+  const big = source.rowGroupRows.findIndex((r) => r > rowGroupLimit);
+  if (big >= 0) issues.push({ file: path, problem: `row group ${big} has ${source.rowGroupRows[big]} rows (limit ${rowGroupLimit})`, fixable: true });
+  const meta = source.handle.metadata();
+  const codecs = new Set<number>();
+  for (const rg of meta.rowGroups()) {
+    for (const c of rg.columns()) {
+      codecs.add(c.compression());
+      c.free();
+    }
+    rg.free();
+  }
+  meta.free();
+  if ([...codecs].some((c) => c !== pw.Compression.ZSTD)) issues.push({ file: path, problem: `compression ${[...codecs].map((c) => pw.Compression[c]).join("/")}, not ZSTD`, fixable: true });
+  const facts = readColumnChunkFacts(path);
+  const noStats = facts.flatMap((rg, g) => rg.filter((c) => !c.hasStatistics).map((c) => `${c.path} (row group ${g})`));
+  if (noStats.length) issues.push({ file: path, problem: `no statistics for ${noStats.slice(0, 3).join(", ")}${noStats.length > 3 ? ` and ${noStats.length - 3} more` : ""}`, fixable: true });
+  if (source.keyValueMetadata.get("tickpack.sort") !== PACKED_SORT_ORDER) issues.push({ file: path, problem: "footer metadata tickpack.sort missing", fixable: true });
+  return issues;
+}
+
+/** Checks a partition's parts as one sequence; never modifies anything. */
+export async function checkPartition(partition: PackedPartition, rowGroupLimit: number): Promise<PartitionCheck> {
+  const issues: FileIssue[] = [];
+  let rows = 0;
+  let prev: PackedSortKey | null = null;
+  let unsorted = false;
+  for (const path of partition.parts) {
+    let source: ParquetSource;
+    try {
+      source = await openParquet(path);
+    } catch (e) {
+      issues.push({ file: path, problem: `cannot be read: ${(e as Error).message}`, fixable: false });
+      continue;
+    }
+    try {
+      const fileIssues = footerIssues(path, source, rowGroupLimit);
+      issues.push(...fileIssues);
+      if (fileIssues.some((i) => !i.fixable)) continue;
+      let row = 0;
+      for (let g = 0; g < source.rowGroupRows.length; g++) {
+        const keys = await withRows(source, [...KEY_COLUMNS], { rowGroups: [g] }, (t): ColumnBatch => {
+          const columns = new Map<string, Column>();
+          for (const name of KEY_COLUMNS) columns.set(name, columnFromArrow(name, t.getChild(name)!.data, KEY_KINDS[name]));
+          return { length: t.numRows, columns };
+        });
+        for (let i = 0; i < keys.length && !unsorted; i++) {
+          const cur = sortKeyAt(keys, i);
+          if (prev && comparePackedKeys(prev, cur) > 0) {
+            unsorted = true;
+            issues.push({ file: path, problem: `not sorted: row ${row + i} ${formatKey(cur)} sorts before the row above it ${formatKey(prev)}`, fixable: true });
+          }
+          prev = cur;
+        }
+        row += keys.length;
+      }
+      rows += source.numRows;
+    } catch (e) {
+      issues.push({ file: path, problem: `cannot be read: ${(e as Error).message}`, fixable: false });
+    } finally {
+      closeParquet(source);
+    }
+  }
+  return { partition, rows, issues };
+}

@@ -1,0 +1,100 @@
+/** Where packed partitions live on disk (SPEC §3): the prototype's layout and the hive layout. */
+import { readdirSync, realpathSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { TEMP_MARKER } from "../atomic-file.ts";
+import type { IsoDate } from "../ist-time.ts";
+
+export type Layout = "seed" | "hive";
+
+/** Folder holding tickpack's own state (manifest, lock, journals) inside an output folder. */
+export const STATE_DIR = "_tickpack";
+
+/** One partition: a day and underlying, stored as one or more part files that continue each other. */
+export interface PackedPartition {
+  /** IST trading day, or null when the path does not say. */
+  date: IsoDate | null;
+  /** Underlying, or null when the path does not say. */
+  underlying: string | null;
+  layout: Layout | null;
+  dir: string;
+  /** Part files in index order. */
+  parts: string[];
+  /** Total bytes of the parts. */
+  bytes: number;
+}
+
+/** The folder of a partition under `out`. */
+export function partitionDir(out: string, layout: Layout, date: IsoDate, underlying: string): string {
+  return layout === "hive" ? join(out, `date=${date}`, `underlying=${underlying}`) : join(out, date, underlying);
+}
+
+/** File name of part `index` of a partition. */
+export function partFileName(layout: Layout, underlying: string, index: number): string {
+  return layout === "hive" ? `part-${index}.parquet` : `part-${underlying.toLowerCase()}-${index}.parquet`;
+}
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const PART_RE = /^(.*)-(\d+)\.parquet$/i;
+
+/** Every packed partition under `root` (both layouts, any other *.parquet as a one-part partition), sorted by path. */
+export function listPackedPartitions(root: string): PackedPartition[] {
+  const byKey = new Map<string, PackedPartition & { indexOf: Map<string, number> }>();
+  const visited = new Set<string>();
+  const walk = (dir: string, trail: string[]) => {
+    // Symlinked folders are followed (data is often linked in), each real folder once.
+    const real = realpathSync(dir);
+    if (visited.has(real)) return;
+    visited.add(real);
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.name === STATE_DIR || entry.name.includes(TEMP_MARKER) || entry.name.startsWith(".")) continue;
+      const path = join(dir, entry.name);
+      const kind = entry.isSymbolicLink() ? statSync(path, { throwIfNoEntry: false }) : entry;
+      if (!kind) continue; // a dangling link
+      if (kind.isDirectory()) {
+        walk(path, [...trail, entry.name]);
+        continue;
+      }
+      if (!kind.isFile() || !/\.parquet$/i.test(entry.name)) continue;
+      const [d, u] = trail.slice(-2);
+      let date: string | null = null;
+      let underlying: string | null = null;
+      let layout: Layout | null = null;
+      if (d?.startsWith("date=") && u?.startsWith("underlying=")) {
+        [date, underlying, layout] = [d.slice(5), u.slice(11), "hive"];
+      } else if (d && DATE_RE.test(d) && u) {
+        [date, underlying, layout] = [d, u, "seed"];
+      }
+      const m = PART_RE.exec(entry.name);
+      // Parts of one partition share folder and stem; anything else is its own partition.
+      const key = m ? `${dir}\0${m[1]}` : path;
+      let p = byKey.get(key);
+      if (!p) {
+        p = { date, underlying, layout, dir, parts: [], bytes: 0, indexOf: new Map() };
+        byKey.set(key, p);
+      }
+      p.parts.push(path);
+      p.indexOf.set(path, m ? Number(m[2]) : 0);
+      p.bytes += statSync(path).size;
+    }
+  };
+  walk(root, []);
+  return [...byKey.values()]
+    .map(({ indexOf, ...p }) => ({ ...p, parts: p.parts.sort((a, b) => indexOf.get(a)! - indexOf.get(b)!) }))
+    .sort((a, b) => (a.parts[0] < b.parts[0] ? -1 : 1));
+}
+
+/** Existing part files of one partition folder, in index order (empty when there are none). */
+export function listPartFiles(dir: string, layout: Layout, underlying: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const stem = partFileName(layout, underlying, 0).replace(/-0\.parquet$/, "");
+  return names
+    .map((n) => ({ n, m: PART_RE.exec(n) }))
+    .filter(({ n, m }) => m && m[1] === stem && !n.includes(TEMP_MARKER))
+    .sort((a, b) => Number(a.m![2]) - Number(b.m![2]))
+    .map(({ n }) => join(dir, n));
+}

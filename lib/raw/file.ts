@@ -1,0 +1,178 @@
+/** Reading raw per-contract files: the day index (pass 1) and one day's rows in packed form (pass 2). */
+import * as arrow from "apache-arrow";
+import { columnFromArrow } from "../parquet/arrow-columns.ts";
+import { constantColumn, nullColumn, takeBatch, type Column, type ColumnBatch } from "../parquet/column-batch.ts";
+import type { ContractName } from "./contract-name.ts";
+import { istDaysOfTimestamps, NULL_DAY, type EpochDays } from "../ist-time.ts";
+import { RAW_COLUMNS, REQUIRED_RAW_COLUMNS } from "./schema.ts";
+import { withRows, type ParquetSource, type RowSelection } from "../parquet/io.ts";
+
+/** A raw file that breaks SPEC §2 (missing column, disagreeing name, bad opt_type …). */
+export class RawFileError extends Error {}
+
+/** A contract as repack knows it: its name plus the resolved expiry. */
+export interface ResolvedContract extends ContractName {
+  expiry: EpochDays;
+}
+
+/** Where one IST day's rows lie in a raw file. */
+export interface DaySpan {
+  day: EpochDays;
+  rows: number;
+  /** First and last file row (0-based) on that day; rows between may belong to other days. */
+  firstRow: number;
+  lastRow: number;
+}
+
+/** Which rows of a raw file fall on which IST days. */
+export interface RawFileIndex {
+  rows: number;
+  /** Rows whose timestamp is null: they belong to no day and are not packed. */
+  nullTimestamps: number;
+  days: DaySpan[];
+}
+
+const NAME_CHECKED = ["strike", "opt_type", "year", "month"];
+
+function columnChunks(table: arrow.Table, name: string): readonly arrow.Data[] {
+  return table.getChild(name)?.data ?? [];
+}
+
+/** Throws RawFileError when a non-null value of a name-derived column disagrees with the file name. */
+function checkAgainstName(table: arrow.Table, contract: ContractName, firstRow: number): void {
+  const names = new Set(table.schema.fields.map((f) => f.name));
+  if (names.has("opt_type")) {
+    const c = columnFromArrow("opt_type", columnChunks(table, "opt_type"), "dict");
+    const dict = c.dictionary!;
+    const codes = c.values as Int32Array;
+    for (let i = 0; i < codes.length; i++) {
+      if (c.valid && c.valid[i] === 0) continue;
+      const v = dict[codes[i]];
+      if (v !== "CE" && v !== "PE") throw new RawFileError(`unknown opt_type ${JSON.stringify(v)} at row ${firstRow + i} (expected CE or PE)`);
+      if (v !== contract.optType) throw new RawFileError(`file name says opt_type ${contract.optType}, column opt_type says ${v} (row ${firstRow + i})`);
+    }
+  }
+  const numeric: [string, number, (v: number) => boolean][] = [
+    ["strike", contract.strike, (v) => Math.abs(v - contract.strike) <= 1e-6 * Math.max(1, Math.abs(contract.strike))],
+    ["year", contract.year, (v) => v === contract.year || v === contract.year - 2000],
+    ["month", contract.month, (v) => v === contract.month],
+  ];
+  for (const [name, expected, agrees] of numeric) {
+    if (!names.has(name)) continue;
+    const c = columnFromArrow(name, columnChunks(table, name), "f64");
+    const values = c.values as Float64Array;
+    for (let i = 0; i < values.length; i++) {
+      if (c.valid && c.valid[i] === 0) continue;
+      if (!agrees(values[i])) throw new RawFileError(`file name says ${name} ${expected}, column ${name} says ${values[i]} (row ${firstRow + i})`);
+    }
+  }
+}
+
+/** Pass 1: checks a raw file against its name and indexes the IST days of its rows, one row group at a time. */
+export async function indexRawFile(source: ParquetSource, contract: ContractName): Promise<RawFileIndex> {
+  const present = new Set(source.fields.map((f) => f.name));
+  const missing = REQUIRED_RAW_COLUMNS.filter((c) => !present.has(c));
+  if (missing.length > 0) throw new RawFileError(`missing required column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+  const columns = ["timestamp", ...NAME_CHECKED.filter((c) => present.has(c))];
+  const spans = new Map<EpochDays, DaySpan>();
+  let nullTimestamps = 0;
+  let base = 0;
+  for (let g = 0; g < source.rowGroupRows.length; g++) {
+    const days = await withRows(source, columns, { rowGroups: [g] }, (table) => {
+      checkAgainstName(table, contract, base);
+      const ts = columnFromArrow("timestamp", columnChunks(table, "timestamp"), "ts_ns");
+      return istDaysOfTimestamps(ts.values as BigInt64Array, ts.valid);
+    });
+    let span: DaySpan | undefined;
+    for (let i = 0; i < days.length; i++) {
+      const day = days[i];
+      if (day === NULL_DAY) {
+        nullTimestamps++;
+        continue;
+      }
+      if (span?.day !== day) {
+        span = spans.get(day);
+        if (!span) spans.set(day, (span = { day, rows: 0, firstRow: base + i, lastRow: base + i }));
+      }
+      span.rows++;
+      span.lastRow = base + i;
+    }
+    base += days.length;
+  }
+  return { rows: source.numRows, nullTimestamps, days: [...spans.values()].sort((a, b) => a.day - b.day) };
+}
+
+/** The row groups and offset/limit that cover file rows [firstRow, lastRow]. */
+export function selectionOf(rowGroupRows: number[], firstRow: number, lastRow: number): RowSelection {
+  const rowGroups: number[] = [];
+  let start = 0;
+  let offset = 0;
+  for (let g = 0; g < rowGroupRows.length; g++) {
+    const end = start + rowGroupRows[g];
+    if (end > firstRow && start <= lastRow) {
+      if (rowGroups.length === 0) offset = firstRow - start;
+      rowGroups.push(g);
+    }
+    start = end;
+  }
+  return { rowGroups, offset, limit: lastRow - firstRow + 1 };
+}
+
+/** Pass 2: the rows of one IST day of a raw file, in the packed schema (vol_delta left 0). */
+export async function readRawDay(source: ParquetSource, contract: ResolvedContract, span: DaySpan): Promise<ColumnBatch> {
+  const present = new Set(source.fields.map((f) => f.name));
+  const wanted = RAW_COLUMNS.filter((c) => present.has(c.name));
+  const selection = selectionOf(source.rowGroupRows, span.firstRow, span.lastRow);
+  const batch = await withRows(source, wanted.map((c) => c.name), selection, (table): ColumnBatch => {
+    const columns = new Map<string, Column>();
+    for (const spec of RAW_COLUMNS) {
+      columns.set(spec.name, present.has(spec.name) ? columnFromArrow(spec.name, columnChunks(table, spec.name), spec.kind) : nullColumn(spec.kind, table.numRows));
+    }
+    return { length: table.numRows, columns };
+  });
+  const changeper = batch.columns.get("changeper")!.values as Float64Array;
+  for (let i = 0; i < batch.length; i++) changeper[i] = Math.round(changeper[i] * 100) / 100;
+  // The file name is the authority for the contract key (validated in pass 1): fill its nulls.
+  fillNulls(batch.columns.get("opt_type")!, contract.optType);
+  fillNulls(batch.columns.get("strike")!, contract.strike);
+
+  let day = batch;
+  if (span.rows !== batch.length) {
+    // Other days' rows (out-of-order neighbours) inside the span are dropped here; a span of
+    // exactly span.rows rows holds that day's rows only (pass 1 counted them).
+    const ts = batch.columns.get("timestamp")!;
+    const days = istDaysOfTimestamps(ts.values as BigInt64Array, ts.valid);
+    const keep = new Int32Array(span.rows);
+    let k = 0;
+    for (let i = 0; i < days.length; i++) if (days[i] === span.day) keep[k++] = i;
+    day = takeBatch(batch, keep.subarray(0, k));
+  }
+  const n = day.length;
+  const monthly = contract.expiryType === "monthly";
+  day.columns.set("date", constantColumn("date32", n, span.day));
+  day.columns.set("underlying", constantColumn("dict", n, contract.underlying));
+  day.columns.set("expiry", constantColumn("date32", n, contract.expiry));
+  day.columns.set("expiry_type", constantColumn("dict", n, contract.expiryType));
+  day.columns.set("is_monthly", constantColumn("bool", n, monthly ? 1 : 0));
+  day.columns.set("is_weekly", constantColumn("bool", n, monthly ? 0 : 1));
+  day.columns.set("vol_delta", constantColumn("i64", n, 0n));
+  return day;
+}
+
+/** Writes `value` under every null of a column and marks those rows valid. */
+function fillNulls(col: Column, value: string | number): void {
+  if (!col.valid) return;
+  let code = 0;
+  if (col.kind === "dict") {
+    code = col.dictionary!.indexOf(value as string);
+    if (code < 0) code = col.dictionary!.push(value as string) - 1;
+  }
+  const v = col.values as Int32Array | Float32Array;
+  for (let i = 0; i < col.valid.length; i++) {
+    if (col.valid[i] === 0) {
+      v[i] = col.kind === "dict" ? code : (value as number);
+      col.valid[i] = 1;
+    }
+  }
+  col.valid = null;
+}

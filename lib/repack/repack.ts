@@ -1,0 +1,342 @@
+/**
+ * `repack`: raw per-contract files → sorted date/underlying partitions (SPEC §3).
+ * Pass 1 indexes which IST days each raw row group covers (timestamp + name-checked columns only);
+ * pass 2 builds each partition from just those row groups, merged with what is already packed.
+ * Memory is bounded by one partition per worker, never by the data set.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { CalendarError, parseExpiryCalendar, resolveExpiry, type ExpiryCalendar } from "../raw/calendar.ts";
+import { parseContractName } from "../raw/contract-name.ts";
+import { formatEpochDays, type EpochDays } from "../ist-time.ts";
+import { isConsumed, readManifest, writeManifest, type Manifest } from "../packed/manifest.ts";
+import { listPartFiles, partitionDir, STATE_DIR, type Layout } from "../packed/layout.ts";
+import { recoverInterruptedWrites } from "../packed/writer.ts";
+import type { ProgressListener } from "../progress.ts";
+import type { RawFileIndex, ResolvedContract } from "../raw/file.ts";
+import { listRawInputs, type RawInput } from "../raw/inputs.ts";
+import type { IndexTask, PackResult, PackTask, PartitionSourcePlan } from "./tasks.ts";
+import { acquireLock } from "../packed/lock.ts";
+import { WorkerCrashError, WorkerPool } from "../workers/pool.ts";
+import { errorMessage } from "../error-message.ts";
+
+/** Options of a repack run. */
+export interface RepackOptions {
+  rawDirs: string[];
+  out: string;
+  /** Defaults to `expiry_calendar.csv` in the first raw folder. */
+  calendarPath?: string;
+  workers: number;
+  /** Defaults to the layout already in `out`, else `seed`. */
+  layout?: Layout;
+  rowGroupSize: number;
+  partRows: number;
+}
+
+/** One input that failed, and why. */
+export interface FileError {
+  file: string;
+  error: string;
+}
+
+/** What a repack run did (the SPEC §5 JSON fields plus a few). */
+export interface RepackSummary {
+  files_in: number;
+  files_skipped: number;
+  files_failed: number;
+  rows_in: number;
+  rows_out: number;
+  duplicates_dropped: number;
+  rows_without_timestamp: number;
+  partitions_written: number;
+  bytes_in: number;
+  bytes_out: number;
+  elapsed_s: number;
+  rows_per_s: number;
+  layout: Layout;
+  interrupted_writes_finished: number;
+  errors: FileError[];
+}
+
+/** A problem with the command's inputs that stops the run before it starts (exit 2). */
+export class RepackUsageError extends Error {}
+
+/** A condition that stops the run before it starts (exit 1): lock held, output not writable. */
+export class RepackFatalError extends Error {}
+
+
+
+/** The layout of partitions already under `out`, if any. */
+function existingLayout(out: string): Layout | null {
+  const names = readdirSync(out);
+  if (names.some((n) => n.startsWith("date="))) return "hive";
+  if (names.some((n) => /^\d{4}-\d{2}-\d{2}$/.test(n))) return "seed";
+  return null;
+}
+
+function loadCalendar(path: string): ExpiryCalendar {
+  if (!existsSync(path)) throw new RepackUsageError(`${path}: expiry calendar not found (pass --calendar)`);
+  try {
+    return parseExpiryCalendar(readFileSync(path, "utf8"), path);
+  } catch (e) {
+    if (e instanceof CalendarError) throw new RepackUsageError(e.message);
+    throw new RepackUsageError(`${path}: ${errorMessage(e)}`);
+  }
+}
+
+function prepareOutput(out: string): void {
+  try {
+    mkdirSync(join(out, STATE_DIR), { recursive: true });
+  } catch (e) {
+    throw new RepackFatalError(`${out}: output folder is not writable (${errorMessage(e)})`);
+  }
+}
+
+interface IndexedInput {
+  input: RawInput;
+  contract: ResolvedContract;
+  index: RawFileIndex;
+}
+
+interface PartitionPlan {
+  day: EpochDays;
+  underlying: string;
+  sources: PartitionSourcePlan[];
+}
+
+/** What the run can start from: the calendar and the layout to write, checked before anything is locked. */
+interface RunSetup {
+  calendar: ExpiryCalendar;
+  layout: Layout;
+}
+
+/** Inputs that failed, each with its first reason; a failed input is left out of every partition still to pack. */
+type FailedInputs = Map<string, string>;
+
+function recordFailure(failed: FailedInputs, file: string, error: string): void {
+  if (!failed.has(file)) failed.set(file, error);
+}
+
+/** Running totals of pass 2. */
+interface PackTotals {
+  rowsOut: number;
+  rowsNew: number;
+  duplicates: number;
+  bytesOut: number;
+  partitions: number;
+}
+
+type RepackPool = WorkerPool<IndexTask | PackTask, unknown>;
+
+/** Runs repack; throws RepackUsageError / RepackFatalError before doing anything when it cannot start. */
+export async function repack(options: RepackOptions, onProgress?: ProgressListener): Promise<RepackSummary> {
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const { calendar, layout } = setUpRun(options);
+  const release = lockOutput(options.out);
+  const pool: RepackPool = new WorkerPool(new URL("./worker.ts", import.meta.url).href, options.workers);
+  try {
+    const finished = recoverInterruptedWrites(options.out);
+    const manifestPath = join(options.out, STATE_DIR, "manifest.json");
+    const manifest = readManifest(manifestPath);
+    const inputs = listRawInputs(options.rawDirs, options.out);
+    const fresh = inputs.filter((f) => !isConsumed(manifest, f.path, f));
+    const failed: FailedInputs = new Map();
+    const named = nameInputs(fresh, calendar, failed);
+    const indexed = await indexInputs(pool, named, failed, (done) => onProgress?.({ phase: "index", done, total: named.length, rows: 0, elapsedS: elapsed() }));
+    const plans = planPartitions(indexed);
+    const totals = await packPartitions(pool, plans, options, layout, failed, (done, rows) => onProgress?.({ phase: "pack", done, total: plans.length, rows, elapsedS: elapsed() }));
+    const consumed = recordConsumed(manifestPath, manifest, indexed, failed);
+    return summarise({ inputs: inputs.length, fresh: fresh.length, consumed, totals, failed, layout, finished, seconds: elapsed() });
+  } finally {
+    pool.close();
+    release();
+  }
+}
+
+/** Checks the raw folders, loads the calendar, makes the output folder and settles the layout. */
+function setUpRun(options: RepackOptions): RunSetup {
+  for (const dir of options.rawDirs) {
+    if (!existsSync(dir)) throw new RepackUsageError(`${dir}: raw folder does not exist`);
+    if (!statSync(dir).isDirectory()) throw new RepackUsageError(`${dir}: not a folder`);
+  }
+  const calendar = loadCalendar(options.calendarPath ?? join(options.rawDirs[0], "expiry_calendar.csv"));
+  prepareOutput(options.out);
+  const found = existingLayout(options.out);
+  if (options.layout && found && options.layout !== found) {
+    throw new RepackUsageError(`${options.out}: holds ${found}-layout partitions; repacking into it with --layout ${options.layout} would split partitions`);
+  }
+  return { calendar, layout: options.layout ?? found ?? "seed" };
+}
+
+/** Takes the output folder's lock; returns its release. */
+function lockOutput(out: string): () => void {
+  try {
+    return acquireLock(join(out, STATE_DIR, "lock"));
+  } catch (e) {
+    throw new RepackFatalError(errorMessage(e));
+  }
+}
+
+/** Inputs whose file name parses and whose expiry the calendar knows (no need to open a file whose contract cannot be placed). */
+function nameInputs(fresh: RawInput[], calendar: ExpiryCalendar, failed: FailedInputs): { input: RawInput; contract: ResolvedContract }[] {
+  const named: { input: RawInput; contract: ResolvedContract }[] = [];
+  for (const input of fresh) {
+    try {
+      const name = parseContractName(input.path);
+      named.push({ input, contract: { ...name, expiry: resolveExpiry(calendar, name) } });
+    } catch (e) {
+      recordFailure(failed, input.path, errorMessage(e));
+    }
+  }
+  return named;
+}
+
+/** Pass 1: the IST days each input's rows cover, in input order (folder, then path). */
+async function indexInputs(pool: RepackPool, named: { input: RawInput; contract: ResolvedContract }[], failed: FailedInputs, onDone: (done: number) => void): Promise<IndexedInput[]> {
+  let done = 0;
+  const indexed: IndexedInput[] = [];
+  await Promise.all(
+    named.map(async ({ input, contract }) => {
+      try {
+        const index = (await pool.run({ kind: "index", path: input.path, contract })) as RawFileIndex;
+        indexed.push({ input, contract, index });
+      } catch (e) {
+        recordFailure(failed, input.path, errorMessage(e));
+      }
+      onDone(++done);
+    }),
+  );
+  return indexed.sort((a, b) => a.input.folder - b.input.folder || (a.input.path < b.input.path ? -1 : 1));
+}
+
+/** The partitions the indexed inputs touch, each with its sources in input order, biggest first so the pool ends evenly. */
+function planPartitions(indexed: IndexedInput[]): PartitionPlan[] {
+  const plans = new Map<string, PartitionPlan>();
+  for (const { input, contract, index } of indexed) {
+    for (const span of index.days) {
+      const key = `${span.day}|${contract.underlying}`;
+      let plan = plans.get(key);
+      if (!plan) plans.set(key, (plan = { day: span.day, underlying: contract.underlying, sources: [] }));
+      plan.sources.push({ path: input.path, contract, span });
+    }
+  }
+  return [...plans.values()].sort((a, b) => sourceRows(b) - sourceRows(a));
+}
+
+function sourceRows(plan: PartitionPlan): number {
+  return plan.sources.reduce((a, s) => a + s.span.rows, 0);
+}
+
+/** Pass 2: builds and commits every partition; a source that fails is recorded and its partition packed without it. */
+async function packPartitions(pool: RepackPool, plans: PartitionPlan[], options: RepackOptions, layout: Layout, failed: FailedInputs, onDone: (done: number, rows: number) => void): Promise<PackTotals> {
+  const totals: PackTotals = { rowsOut: 0, rowsNew: 0, duplicates: 0, bytesOut: 0, partitions: 0 };
+  let done = 0;
+  await Promise.all(
+    plans.map(async (plan) => {
+      await packPartition(pool, plan, options, layout, failed, totals);
+      onDone(++done, totals.rowsNew);
+    }),
+  );
+  return totals;
+}
+
+/** Packs one partition from its sources that have not failed, adding what it wrote to `totals`. */
+async function packPartition(pool: RepackPool, plan: PartitionPlan, options: RepackOptions, layout: Layout, failed: FailedInputs, totals: PackTotals): Promise<void> {
+  const sources = plan.sources.filter((s) => !failed.has(s.path));
+  if (sources.length === 0) return;
+  const dir = partitionDir(options.out, layout, formatEpochDays(plan.day), plan.underlying);
+  const task: PackTask = {
+    kind: "pack",
+    out: options.out,
+    dir,
+    layout,
+    rowGroupSize: options.rowGroupSize,
+    partRows: options.partRows,
+    day: plan.day,
+    underlying: plan.underlying,
+    existingParts: listPartFiles(dir, layout, plan.underlying),
+    sources,
+  };
+  let result: PackResult;
+  try {
+    result = (await pool.run(task)) as PackResult;
+  } catch (e) {
+    if (!(e instanceof WorkerCrashError)) {
+      // Not a source's fault (e.g. the output disk is full): the partition stays as it was.
+      for (const s of sources) recordFailure(failed, s.path, `packing ${dir} failed, partition left as it was: ${errorMessage(e)}`);
+      return;
+    }
+    if (await findCrashingSources(pool, task, e, failed)) return packPartition(pool, plan, options, layout, failed, totals);
+    return;
+  }
+  if (!result.ok) {
+    if ("failedSource" in result) {
+      recordFailure(failed, result.failedSource, result.error);
+      return packPartition(pool, plan, options, layout, failed, totals);
+    }
+    for (const s of sources) recordFailure(failed, s.path, `partition ${result.failedPartition}: ${result.error}`);
+    return;
+  }
+  totals.rowsOut += result.rowsAfter - result.rowsBefore;
+  totals.duplicates += result.duplicatesDropped;
+  totals.bytesOut += result.bytes;
+  totals.partitions++;
+  totals.rowsNew += result.rowsNew;
+}
+
+/**
+ * After a pack task killed its worker (a wasm trap on corrupt data), reads each source alone,
+ * writing nothing, to find the culprit. Returns whether one was found (the partition can then be
+ * packed without it); otherwise every source is failed and the partition stays as it was.
+ */
+async function findCrashingSources(pool: RepackPool, task: PackTask, crash: WorkerCrashError, failed: FailedInputs): Promise<boolean> {
+  const day = formatEpochDays(task.day);
+  if (task.sources.length === 1) {
+    recordFailure(failed, task.sources[0].path, `reading rows of ${day} crashed the reader: ${errorMessage(crash)}`);
+    return false;
+  }
+  const before = failed.size;
+  for (const s of task.sources) {
+    const probe = (await pool.run({ ...task, existingParts: [], sources: [s], probe: true }).catch((pe: unknown) => {
+      recordFailure(failed, s.path, `reading rows of ${day} crashed the reader: ${errorMessage(pe)}`);
+      return null;
+    })) as PackResult | null;
+    if (probe && !probe.ok && "failedSource" in probe) recordFailure(failed, probe.failedSource, probe.error);
+  }
+  if (failed.size > before) return true;
+  // No single source is to blame (e.g. the partition is too big for wasm memory).
+  for (const s of task.sources) recordFailure(failed, s.path, `packing ${task.dir} crashed the worker, partition left as it was: ${errorMessage(crash)}`);
+  return false;
+}
+
+/** Records the inputs packed in full in the manifest (a failed one is retried next run); returns them. */
+function recordConsumed(manifestPath: string, manifest: Manifest, indexed: IndexedInput[], failed: FailedInputs): IndexedInput[] {
+  const consumed = indexed.filter((f) => !failed.has(f.input.path));
+  for (const { input } of consumed) manifest.files[input.path] = { size: input.size, mtimeMs: input.mtimeMs };
+  writeManifest(manifestPath, manifest);
+  return consumed;
+}
+
+/** The run's summary (SPEC §5 fields) from what each step reported. */
+function summarise(run: { inputs: number; fresh: number; consumed: IndexedInput[]; totals: PackTotals; failed: FailedInputs; layout: Layout; finished: number; seconds: number }): RepackSummary {
+  const { consumed, totals, seconds } = run;
+  const rowsIn = consumed.reduce((a, f) => a + f.index.rows, 0);
+  return {
+    files_in: run.fresh,
+    files_skipped: run.inputs - run.fresh,
+    files_failed: run.failed.size,
+    rows_in: rowsIn,
+    rows_out: totals.rowsOut,
+    duplicates_dropped: totals.duplicates,
+    rows_without_timestamp: consumed.reduce((a, f) => a + f.index.nullTimestamps, 0),
+    partitions_written: totals.partitions,
+    bytes_in: consumed.reduce((a, f) => a + f.input.size, 0),
+    bytes_out: totals.bytesOut,
+    elapsed_s: seconds,
+    rows_per_s: seconds > 0 ? rowsIn / seconds : 0,
+    layout: run.layout,
+    interrupted_writes_finished: run.finished,
+    errors: [...run.failed].map(([file, error]) => ({ file, error })).sort((a, b) => (a.file < b.file ? -1 : 1)),
+  };
+}

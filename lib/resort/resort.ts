@@ -1,0 +1,96 @@
+/** `resort`: check, and unless asked only to check, repair the packed partitions under a folder. */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { FileIssue, PartitionCheck } from "../packed/check.ts";
+import { listPackedPartitions, STATE_DIR } from "../packed/layout.ts";
+import { recoverInterruptedWrites } from "../packed/writer.ts";
+import type { ProgressListener } from "../progress.ts";
+import type { CheckTask, RepairResult, RepairTask } from "./tasks.ts";
+import { acquireLock } from "../packed/lock.ts";
+import { WorkerPool } from "../workers/pool.ts";
+
+/** Options of a resort run. */
+export interface ResortOptions {
+  dir: string;
+  /** Only check: change nothing. */
+  check: boolean;
+  /** Say what would be rewritten; change nothing. */
+  dryRun: boolean;
+  workers: number;
+  rowGroupSize: number;
+  partRows: number;
+}
+
+/** What a resort run found and did (SPEC §5 fields plus the per-file problems). */
+export interface ResortSummary {
+  files: number;
+  /** Files that passed every check. */
+  sorted: number;
+  /** Files rewritten (or, with --dry-run, that would be). */
+  resorted: number;
+  /** Files that cannot be read or repaired: reported, left in place. */
+  failed: number;
+  problems: FileIssue[];
+  errors: { file: string; error: string }[];
+  rewritten: string[];
+  elapsed_s: number;
+}
+
+/** Runs resort over every packed partition under `options.dir`. */
+export async function resort(options: ResortOptions, onProgress?: ProgressListener): Promise<ResortSummary> {
+  const t0 = performance.now();
+  const repairing = !options.check && !options.dryRun;
+  let release = () => {};
+  if (repairing) {
+    mkdirSync(join(options.dir, STATE_DIR), { recursive: true });
+    release = acquireLock(join(options.dir, STATE_DIR, "lock"));
+    recoverInterruptedWrites(options.dir);
+  }
+  const partitions = listPackedPartitions(options.dir);
+  const pool = new WorkerPool<CheckTask | RepairTask, unknown>(new URL("./worker.ts", import.meta.url).href, Math.max(1, Math.min(options.workers, partitions.length)));
+  const summary: ResortSummary = { files: 0, sorted: 0, resorted: 0, failed: 0, problems: [], errors: [], rewritten: [], elapsed_s: 0 };
+  let done = 0;
+  let rows = 0;
+  try {
+    await Promise.all(
+      partitions.map(async (partition) => {
+        summary.files += partition.parts.length;
+        let check: PartitionCheck;
+        try {
+          check = (await pool.run({ kind: "check", partition, rowGroupLimit: options.rowGroupSize })) as PartitionCheck;
+        } catch (e) {
+          // A worker that died on a corrupt page: the partition is reported, not touched.
+          check = { partition, rows: 0, issues: partition.parts.map((file) => ({ file, problem: `cannot be read: ${(e as Error).message}`, fixable: false })) };
+        }
+        summary.problems.push(...check.issues);
+        const broken = new Set(check.issues.filter((i) => !i.fixable).map((i) => i.file));
+        const needsRewrite = check.issues.length > 0 && broken.size === 0;
+        summary.failed += broken.size;
+        for (const i of check.issues.filter((x) => !x.fixable)) summary.errors.push({ file: i.file, error: i.problem });
+        if (!needsRewrite) summary.sorted += partition.parts.length - new Set(check.issues.map((i) => i.file)).size;
+        else if (!repairing) summary.resorted += partition.parts.length;
+        else {
+          try {
+            const r = (await pool.run({ kind: "repair", partition, root: options.dir, rowGroupSize: options.rowGroupSize, partRows: options.partRows })) as RepairResult;
+            summary.resorted += partition.parts.length;
+            summary.rewritten.push(...r.parts);
+          } catch (e) {
+            summary.failed += partition.parts.length;
+            for (const file of partition.parts) summary.errors.push({ file, error: `repair failed, left as it was: ${(e as Error).message}` });
+          }
+        }
+        rows += check.rows;
+        onProgress?.({ phase: options.check ? "check" : "resort", done: ++done, total: partitions.length, rows, elapsedS: (performance.now() - t0) / 1000 });
+      }),
+    );
+  } finally {
+    pool.close();
+    release();
+  }
+  const byFile = (a: { file: string }, b: { file: string }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+  summary.problems.sort(byFile);
+  summary.errors.sort(byFile);
+  summary.rewritten.sort();
+  summary.elapsed_s = (performance.now() - t0) / 1000;
+  return summary;
+}

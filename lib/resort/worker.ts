@@ -1,0 +1,10 @@
+/** resort's worker module: checks or repairs one partition per task. */
+import { wasmMemoryBytes } from "../parquet/io.ts";
+import { serveTasks } from "../workers/serve.ts";
+import { runCheckTask, runRepairTask, type CheckTask, type RepairTask } from "./tasks.ts";
+
+serveTasks<CheckTask | RepairTask>({
+  run: (task) => (task.kind === "check" ? runCheckTask(task) : runRepairTask(task)),
+  wasmBytes: wasmMemoryBytes,
+  collectAfter: (task) => task.kind === "repair",
+});

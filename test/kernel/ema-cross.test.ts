@@ -1,0 +1,173 @@
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_PARAMS, emaCrossReference, type EmaCrossParams, type ReferenceRow } from "../../kernel/ema_cross.ts";
+import { EMA_CROSS_SOURCE, KernelRun, loadKernel, stableOptCode, type KernelBatch } from "../../kernel/strategy-kernel.ts";
+
+const kernel = loadKernel(EMA_CROSS_SOURCE);
+const values = (p: EmaCrossParams) => [p.fast, p.slow, p.max_spread, p.min_volume];
+import { SeededRandom } from "../../lib/random.ts";
+
+function bitmap(values: unknown[]): Uint8Array | null {
+  if (values.every((v) => v !== null)) return null;
+  const bits = new Uint8Array((values.length + 7) >> 3);
+  values.forEach((v, i) => { if (v !== null) bits[i >> 3] |= 1 << (i & 7); });
+  return bits;
+}
+
+/** A kernel batch of reference rows; opt_type codes use a per-batch dictionary in the given order. */
+function batchOf(rows: ReferenceRow[], dict: string[]): KernelBatch {
+  const col = <T>(f: (r: ReferenceRow) => T | null) => rows.map(f);
+  const opt = col((r) => r.optType);
+  return {
+    length: rows.length,
+    expiry: Int32Array.from(col((r) => r.expiry ?? 0)),
+    expiryValid: bitmap(col((r) => r.expiry)),
+    opt: Int32Array.from(opt.map((o) => (o === null ? 0 : dict.indexOf(o)))),
+    optValid: bitmap(opt),
+    optMap: Int32Array.from(dict.map(stableOptCode)),
+    strike: Float32Array.from(col((r) => r.strike ?? 0)),
+    strikeValid: bitmap(col((r) => r.strike)),
+    columns: (["price", "bp0", "sp0", "volume"] as const).map((name) => ({
+      values: Float64Array.from(col((r) => r[name] ?? 0)),
+      valid: bitmap(col((r) => r[name])),
+    })),
+    ts: BigInt64Array.from(col((r) => r.ts ?? 0n)),
+  };
+}
+
+/** Runs partitions through the kernel in batches cut at `cuts(partitionLength)`. */
+function runKernel(partitions: ReferenceRow[][], params: EmaCrossParams, cuts: (n: number) => number[], logCapacity = 0) {
+  const k = new KernelRun(kernel, [values(params)], logCapacity);
+  partitions.forEach((rows, p) => {
+    let start = 0;
+    for (const end of [...cuts(rows.length), rows.length]) {
+      if (end <= start) continue;
+      k.run(batchOf(rows.slice(start, end), p % 2 ? ["PE", "CE"] : ["CE", "PE"]));
+      start = end;
+    }
+    k.endPartition();
+  });
+  return { ...k.totals()[0], tradeList: k.takeTrades() };
+}
+
+function randomPartitions(rng: SeededRandom, count: number): ReferenceRow[][] {
+  const parts: ReferenceRow[][] = [];
+  let ts = 1_700_000_000_000_000_000n;
+  for (let p = 0; p < count; p++) {
+    const rows: ReferenceRow[] = [];
+    const segments = rng.int(1, 40);
+    for (let s = 0; s < segments; s++) {
+      // Adjacent segments often share a strike under another expiry or type.
+      const expiry = 20_000 + rng.int(0, 2);
+      const optType = rng.next() < 0.02 ? null : rng.next() < 0.5 ? "CE" : "PE";
+      const strike = rng.next() < 0.02 ? null : 100 * rng.int(1, 3);
+      const len = rng.next() < 0.2 ? rng.int(1, 2) : rng.int(1, 300);
+      let price = 50 + rng.next() * 200;
+      for (let i = 0; i < len; i++) {
+        price = Math.max(0.05, price + (rng.next() - 0.5) * 2);
+        const mid = price;
+        const spread = rng.next() < 0.5 ? 0.05 : 0.05 * rng.int(1, 10);
+        const r = rng.next();
+        rows.push({
+          expiry, optType, strike,
+          price: r < 0.03 ? null : r < 0.05 ? 0 : r < 0.06 ? -price : Math.round(price * 20) / 20,
+          bp0: rng.next() < 0.03 ? null : Math.round((mid - spread / 2) * 20) / 20,
+          sp0: rng.next() < 0.03 ? null : Math.round((mid + spread / 2) * 20) / 20,
+          volume: rng.next() < 0.03 ? null : rng.int(0, 3),
+          ts: (ts += 1_000_000_000n),
+        });
+      }
+    }
+    parts.push(rows);
+  }
+  return parts;
+}
+
+describe("ema_cross kernel", () => {
+  test("TinyCC kernel equals the TS reference on random data, whatever the batch boundaries", () => {
+    const rng = new SeededRandom(42);
+    for (let round = 0; round < 20; round++) {
+      const parts = randomPartitions(rng, 5);
+      const params: EmaCrossParams = { fast: rng.int(2, 8), slow: rng.int(9, 30), max_spread: [0.0005, 0.001, 0.01][rng.int(0, 2)], min_volume: rng.int(0, 2) };
+      const ref = emaCrossReference(parts, params);
+      const cutters: ((n: number) => number[])[] = [
+        () => [],
+        (n) => Array.from({ length: n }, (_, i) => i + 1), // 1-row batches
+        (n) => Array.from({ length: 5 }, () => rng.int(0, n)).sort((a, b) => a - b),
+      ];
+      for (const cuts of cutters) {
+        const got = runKernel(parts, params, cuts, 2); // a tiny trade log forces resumes mid-batch
+        expect(got.rows).toBe(ref.rows);
+        expect(got.validRows).toBe(ref.validRows);
+        expect(got.trades).toBe(ref.trades);
+        expect(Math.abs(got.pnl - ref.pnl)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(ref.pnl)));
+        expect(got.tradeList.length).toBe(ref.tradeList.length);
+        expect(got.tradeList.map((t) => [t.entryTs, t.exitTs, t.entryPrice, t.exitPrice])).toEqual(ref.tradeList.map((t) => [t.entryTs, t.exitTs, t.entryPrice, t.exitPrice]));
+      }
+    }
+  });
+
+  const row = (price: number | null, extra: Partial<ReferenceRow> = {}): ReferenceRow => ({ expiry: 1, optType: "CE", strike: 100, price, bp0: price === null ? 99.975 : price - 0.025, sp0: price === null ? 100.025 : price + 0.025, volume: 5, ...extra });
+  const both = (parts: ReferenceRow[][], params: EmaCrossParams) => {
+    const ref = emaCrossReference(parts, params);
+    const got = runKernel(parts, params, () => []);
+    expect(got.trades).toBe(ref.trades);
+    expect(got.pnl).toBeCloseTo(ref.pnl, 9);
+    return ref;
+  };
+
+  test("hand-computed: enter on a rise, exit when the slow EMA catches up", () => {
+    // fast=1 (αf=1: emaF = price), slow=3 (αs=0.5).
+    const p = { fast: 1, slow: 3, max_spread: 1, min_volume: 1 };
+    // 10 → emaS 10; 12: emaF 12 > emaS 11 → enter at 12; 11: emaS 11, emaS ≥ emaF → exit at 11: pnl -1.
+    const r = both([[row(10), row(12), row(11)]], p);
+    expect(r.trades).toBe(1);
+    expect(r.pnl).toBeCloseTo(-1, 12);
+  });
+
+  test("hand-computed: a position open at the segment's end closes at its last valid price", () => {
+    const p = { fast: 1, slow: 3, max_spread: 1, min_volume: 1 };
+    // Enter at 12 (emaS 11), 14 keeps it (emaS 12.5), invalid rows after are skipped: close at 14 → +2.
+    const r = both([[row(10), row(12), row(14), row(null), row(0)]], p);
+    expect(r.trades).toBe(1);
+    expect(r.pnl).toBeCloseTo(2, 12);
+  });
+
+  test("hand-computed: an entry on the segment's last row is a zero-PnL trade", () => {
+    const r = both([[row(10), row(12)]], { fast: 1, slow: 3, max_spread: 1, min_volume: 1 });
+    expect(r.trades).toBe(1);
+    expect(r.pnl).toBe(0);
+  });
+
+  test("hand-computed: spread exactly at the limit enters, just above does not", () => {
+    const p = { fast: 1, slow: 3, max_spread: 0.5, min_volume: 1 };
+    // bp 9, sp 15: (15-9)/12 = 0.5 exactly.
+    expect(both([[row(10), row(12, { bp0: 9, sp0: 15 })]], p).trades).toBe(1);
+    expect(both([[row(10), row(12, { bp0: 9, sp0: 15.01 })]], p).trades).toBe(0);
+  });
+
+  test("hand-computed: volume below the minimum, or null bid, blocks entry", () => {
+    const p = { fast: 1, slow: 3, max_spread: 1, min_volume: 2 };
+    expect(both([[row(10), row(12, { volume: 1 })]], p).trades).toBe(0);
+    expect(both([[row(10), row(12, { volume: 2 })]], p).trades).toBe(1);
+    expect(both([[row(10), row(12, { bp0: null })]], p).trades).toBe(0);
+  });
+
+  test("hand-computed: invalid rows between valid ones leave the EMAs alone", () => {
+    const p = { fast: 1, slow: 3, max_spread: 1, min_volume: 1 };
+    // Same as the first case with junk in between: 10, (null, 0, -5), 12 → enter, 11 → exit: -1.
+    const r = both([[row(10), row(null), row(0), row(-5), row(12), row(null), row(11)]], p);
+    expect(r.validRows).toBe(3);
+    expect(r.rows).toBe(7);
+    expect(r.pnl).toBeCloseTo(-1, 12);
+  });
+
+  test("segments break on expiry even with equal strike and type, and never span partitions", () => {
+    const p = { fast: 1, slow: 3, max_spread: 1, min_volume: 1 };
+    const a = [row(10), row(12)]; // enters at 12 on its last row → closes at 12
+    const b = [row(11, { expiry: 2 }), row(20, { expiry: 2 })]; // new segment: enters at 20
+    const r = both([[...a, ...b]], p);
+    expect(r.trades).toBe(2);
+    expect(r.pnl).toBe(0);
+    expect(both([a, [row(13), row(15)]], p).trades).toBe(2);
+  });
+});

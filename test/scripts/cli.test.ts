@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { cleanupTempDirs, genFixture, packedRows, repackFixture, tempDir } from "../helpers/fixtures.ts";
+
+setDefaultTimeout(60_000);
+
+const ROOT = join(import.meta.dir, "..", "..");
+
+function run(script: string, args: string[]) {
+  const p = Bun.spawnSync(["bun", join(ROOT, "scripts", script), ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+let raw: string;
+beforeAll(async () => {
+  raw = tempDir("cli-raw");
+  await genFixture(raw);
+});
+afterAll(cleanupTempDirs);
+
+describe("command lines", () => {
+  test("--help exits 0, unknown flags and missing paths exit 2", () => {
+    for (const script of ["gen.ts", "repack.ts"]) {
+      const help = run(script, ["--help"]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain("Usage: bun run");
+      const bad = run(script, ["--no-such-flag"]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("no-such-flag");
+    }
+    expect(run("gen.ts", []).code).toBe(2);
+    expect(run("repack.ts", ["/nonexistent/raw", "--out", tempDir("x")]).stderr).toContain("/nonexistent/raw: raw folder does not exist");
+    expect(run("repack.ts", ["/nonexistent/raw", "--out", tempDir("x")]).code).toBe(2);
+    expect(run("repack.ts", [raw, "--out", tempDir("x"), "--layout", "flat"]).code).toBe(2);
+  });
+
+  test("gen --json: the same seed gives byte-identical files", () => {
+    const a = tempDir("gen-a");
+    const b = tempDir("gen-b");
+    const args = ["--days", "1", "--strikes", "1", "--tick-prob", "0.05", "--json", "--underlyings", "NIFTY,M&M"];
+    const ra = run("gen.ts", ["--out", a, ...args]);
+    const rb = run("gen.ts", ["--out", b, ...args]);
+    expect(ra.code).toBe(0);
+    const summary = JSON.parse(ra.stdout);
+    for (const k of ["files", "rows", "bytes", "elapsed_s"]) expect(typeof summary[k]).toBe("number");
+    expect(summary.rows).toBeGreaterThan(1000);
+    const files = (d: string) => readdirSync(d, { recursive: true }).map(String).filter((f) => statSync(join(d, f)).isFile()).sort();
+    expect(files(a)).toEqual(files(b));
+    expect(files(a)).toContain(join("M&M", files(a).find((f) => f.startsWith("M&M/"))!.slice(4)));
+    for (const f of files(a)) expect(Bun.hash(readFileSync(join(a, f)))).toBe(Bun.hash(readFileSync(join(b, f))));
+  });
+
+  test("repack --json has the SPEC fields; bad inputs exit 1", async () => {
+    const out = tempDir("cli-out");
+    const r = run("repack.ts", [raw, "--out", out, "--json", "--workers", "1"]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    for (const k of ["files_in", "files_failed", "rows_in", "rows_out", "duplicates_dropped", "partitions_written", "bytes_in", "bytes_out", "elapsed_s", "rows_per_s", "errors"]) expect(s).toHaveProperty(k);
+    expect(r.stderr).toContain("repack: ");
+    const badDir = tempDir("cli-bad");
+    await Bun.write(join(badDir, "garbage.parquet"), "nope");
+    const b = run("repack.ts", [raw, badDir, "--out", out, "--json"]);
+    expect(b.code).toBe(1);
+    expect(JSON.parse(b.stdout).errors[0].file).toContain("garbage.parquet");
+    expect(b.stderr).toContain("garbage.parquet: not a contract file name");
+  });
+});
+
+describe("crash safety", () => {
+  test("SIGKILL at any moment, then a rerun, equals a clean run", async () => {
+    const reference = tempDir("ref");
+    await repackFixture([raw], reference);
+    const expected = await packedRows(reference);
+    // Kill at several points: start-up, pass 1, pass 2 (writes, renames).
+    for (const delayMs of [150, 400, 700, 1000, 1300, 1700]) {
+      const out = tempDir("killed");
+      const child = Bun.spawn(["bun", join(ROOT, "scripts", "repack.ts"), raw, "--out", out, "--workers", "2"], { stdout: "ignore", stderr: "ignore" });
+      await Bun.sleep(delayMs);
+      child.kill("SIGKILL");
+      await child.exited;
+      const again = await repackFixture([raw], out);
+      expect(again.files_failed).toBe(0);
+      expect(await packedRows(out)).toEqual(expected);
+      // Nothing half-written is left behind.
+      const leftovers = readdirSync(out, { recursive: true }).map(String).filter((f) => f.includes(".tmp-"));
+      expect(leftovers).toEqual([]);
+    }
+  });
+});
