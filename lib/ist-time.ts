@@ -7,6 +7,7 @@ export type EpochDays = number;
 /** A calendar date written `YYYY-MM-DD`. */
 export type IsoDate = string;
 
+/** Nanoseconds in a day. */
 export const NS_PER_DAY = 86_400_000_000_000n;
 /** IST is UTC+05:30 all year. */
 export const IST_OFFSET_NS = 19_800_000_000_000n;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { TEMP_MARKER } from "../atomic-file.ts";
 import type { IsoDate } from "../ist-time.ts";
 
+/** `seed`: `DATE/UNDERLYING/part-underlying-N.parquet` (the prototype's); `hive`: `date=DATE/underlying=U/part-N.parquet`. */
 export type Layout = "seed" | "hive";
 
 /** Folder holding tickpack's own state (manifest, lock, journals) inside an output folder. */

@@ -1,7 +1,9 @@
 /** Parsing of raw per-contract file names (SPEC §2): monthly and weekly NSE option symbols. */
 import { epochDaysOf, formatEpochDays, type EpochDays } from "../ist-time.ts";
 
+/** Call or put. */
 export type OptType = "CE" | "PE";
+/** Which series a contract belongs to. */
 export type ExpiryType = "monthly" | "weekly";
 
 /** What a raw file name says about its contract. */

@@ -32,6 +32,7 @@ export function crashReason(message: string | undefined): string {
   return (line ?? message.split("\n").filter(Boolean).pop() ?? message).trim().replace(/ \(evaluating '.*'\)$/, "");
 }
 
+/** Runs tasks on a fixed number of workers of one module, replacing workers that die or hold too much wasm memory. */
 export class WorkerPool<T, R> {
   private slots: Slot[] = [];
   private queue: Pending<T, R>[] = [];
