@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { formatEpochDays, istDayOfEpochNs, istDaysOfTimestamps, istWallClockToEpochNs, parseIsoDate, weekdayOf } from "../lib/ist-time.ts";
+import { SeededRandom } from "../lib/random.ts";
 
 const utc = (iso: string) => BigInt(Date.parse(iso)) * 1_000_000n;
 
@@ -25,8 +26,9 @@ describe("IST trading days", () => {
   });
 
   test("bulk conversion on random instants", () => {
+    const rnd = new SeededRandom(20251117);
     const ts = new BigInt64Array(5000);
-    for (let i = 0; i < ts.length; i++) ts[i] = utc("2025-01-01T00:00:00Z") + BigInt(Math.floor(Math.random() * 3e7)) * 1_000_000_000n + BigInt(Math.floor(Math.random() * 1e9));
+    for (let i = 0; i < ts.length; i++) ts[i] = utc("2025-01-01T00:00:00Z") + BigInt(Math.floor(rnd.next() * 3e7)) * 1_000_000_000n + BigInt(Math.floor(rnd.next() * 1e9));
     const bulk = istDaysOfTimestamps(ts, null);
     for (let i = 0; i < ts.length; i++) expect(bulk[i]).toBe(istDayOfEpochNs(ts[i]));
   });

@@ -29,7 +29,7 @@ const DEFAULTS = [[DEFAULT_PARAMS.fast, DEFAULT_PARAMS.slow, DEFAULT_PARAMS.max_
 const opts = (dir: string, workers: number, trades = false, kernelPath = EMA_CROSS_SOURCE) => ({ dir, workers, kernelPath, trades });
 
 function bench(args: string[]) {
-  const p = Bun.spawnSync(["bun", join(ROOT, "scripts", "bench.ts"), ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "bench.ts"), ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
 

@@ -145,14 +145,14 @@ describe("resort", () => {
       writeFileSync(p, bytes.subarray(0, bytes.length - 64));
     });
     const before = readFileSync(path);
-    const r = Bun.spawnSync(["bun", join(ROOT, "scripts", "resort.ts"), dir, "--json"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "resort.ts"), dir, "--json"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     expect(r.exitCode).toBe(1);
     const s = JSON.parse(r.stdout.toString());
     expect(s.failed).toBe(1);
     expect(s.errors[0].file).toBe(path);
     expect(r.stderr.toString()).toContain(`${path}: cannot be read`);
     expect(readFileSync(path).equals(before)).toBe(true);
-    expect(Bun.spawnSync(["bun", join(ROOT, "scripts", "resort.ts"), dir, "--check"]).exitCode).toBe(1);
+    expect(Bun.spawnSync([process.execPath, join(ROOT, "scripts", "resort.ts"), dir, "--check"]).exitCode).toBe(1);
   });
 
   test("SIGKILL mid-rewrite leaves the original or the repaired file, never a partial one", async () => {
@@ -160,7 +160,7 @@ describe("resort", () => {
     const original = readFileSync(path);
     const expected = await sortedRows(dir);
     for (const delayMs of [200, 450, 700, 950]) {
-      const child = Bun.spawn(["bun", join(ROOT, "scripts", "resort.ts"), dir, "--row-group-size", "4000"], { stdout: "ignore", stderr: "ignore" });
+      const child = Bun.spawn([process.execPath, join(ROOT, "scripts", "resort.ts"), dir, "--row-group-size", "4000"], { stdout: "ignore", stderr: "ignore" });
       await Bun.sleep(delayMs);
       child.kill("SIGKILL");
       await child.exited;

@@ -8,7 +8,7 @@ setDefaultTimeout(60_000);
 const ROOT = join(import.meta.dir, "..", "..");
 
 function run(script: string, args: string[]) {
-  const p = Bun.spawnSync(["bun", join(ROOT, "scripts", script), ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawnSync([process.execPath, join(ROOT, "scripts", script), ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
 
@@ -75,7 +75,7 @@ describe("crash safety", () => {
     // Kill at several points: start-up, pass 1, pass 2 (writes, renames).
     for (const delayMs of [150, 400, 700, 1000, 1300, 1700]) {
       const out = tempDir("killed");
-      const child = Bun.spawn(["bun", join(ROOT, "scripts", "repack.ts"), raw, "--out", out, "--workers", "2"], { stdout: "ignore", stderr: "ignore" });
+      const child = Bun.spawn([process.execPath, join(ROOT, "scripts", "repack.ts"), raw, "--out", out, "--workers", "2"], { stdout: "ignore", stderr: "ignore" });
       await Bun.sleep(delayMs);
       child.kill("SIGKILL");
       await child.exited;
