@@ -4,7 +4,7 @@
  * for any number of parameter sets at once — over batches of packed rows.
  */
 import { cc, ptr } from "bun:ffi";
-import { mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -75,14 +75,18 @@ export function loadKernel(path: string): LoadedKernel {
   const cached = loaded.get(real);
   if (cached) return cached;
   // The kernel and the driver are one translation unit: the driver calls the kernel directly.
-  const wrapper = join(mkdtempSync(join(tmpdir(), "tickpack-kernel-")), "unit.c");
-  writeFileSync(wrapper, `#include "tickpack.h"\n#include ${JSON.stringify(real)}\n#include ${JSON.stringify(DRIVER_SOURCE)}\n`);
+  const unitDir = mkdtempSync(join(tmpdir(), "tickpack-kernel-"));
+  const wrapper = join(unitDir, "unit.c");
   let symbols: KernelSymbols;
   try {
+    writeFileSync(wrapper, `#include "tickpack.h"\n#include ${JSON.stringify(real)}\n#include ${JSON.stringify(DRIVER_SOURCE)}\n`);
     symbols = compile(wrapper);
   } catch (e) {
     const msg = (e as Error).message.replace(/^\d+ errors? while compiling \S+\n?/, "").replace(/In file included from \S+:\d+:\n?/g, "").trim();
     throw new KernelError(`${path}: kernel does not compile:\n${msg}`);
+  } finally {
+    // TinyCC compiles into memory: the unit file is not needed once cc() returns, so nothing is left in TMPDIR.
+    rmSync(unitDir, { recursive: true, force: true });
   }
   const columns = String(symbols.tickpack_columns()).split(",").map((c) => c.trim()).filter(Boolean);
   const unknown = columns.filter((c) => !KERNEL_COLUMNS.includes(c));
