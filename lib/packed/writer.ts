@@ -3,9 +3,11 @@
  * every part goes to a synced temp file whose footer is read back, then a journal listing the
  * renames is made durable, then the renames happen. A run that finds a journal finishes it.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fsyncDir, TEMP_MARKER, tempPathFor, writeFileAtomic, writeFileSynced } from "../atomic-file.ts";
+import { fsyncDir, removeAbandonedTempFiles, tempPathFor, writeFileSynced } from "../atomic-file.ts";
+import { withExclusiveCommitLock } from "./commit-lock.ts";
+import { applyJournal, isRenamedFile, journalState, listJournals, readJournal, writeJournal, type Journal } from "./journal.ts";
 import type { ColumnBatch } from "../parquet/column-batch.ts";
 import { partFileName, STATE_DIR, type Layout } from "./layout.ts";
 import { gatherRows, type MergedPartition } from "./merge.ts";
@@ -17,7 +19,7 @@ export const DEFAULT_PART_ROWS = 2_000_000;
 
 /** Where and how to write one partition. */
 export interface PartitionTarget {
-  /** The output root (its `_tickpack/journal` holds commit journals). */
+  /** The output root (its `_tickpack/journal` holds commit journals, `_tickpack/commit.lock` the commit lock). */
   out: string;
   dir: string;
   layout: Layout;
@@ -29,22 +31,14 @@ export interface PartitionTarget {
   existingParts: string[];
   /** Path of part `index`; defaults to the layout's name in `dir`. */
   partPath?: (index: number) => string;
+  /** Rows of each part (summing to the partition's rows); defaults to `partRows` each. */
+  partSizes?: number[];
 }
 
 /** What a partition write produced. */
 export interface WrittenPartition {
   parts: string[];
   bytes: number;
-}
-
-interface Journal {
-  renames: [string, string][];
-  removes: string[];
-}
-
-/** The journal folder of an output root. */
-function journalDir(out: string): string {
-  return join(out, STATE_DIR, "journal");
 }
 
 /** Footer metadata tickpack writes into every packed file. */
@@ -65,16 +59,16 @@ function* rowGroupChunks(merged: MergedPartition, start: number, end: number, ro
 /** Writes a merged partition as its parts, replacing the old ones atomically. */
 export async function writePartition(merged: MergedPartition, target: PartitionTarget): Promise<WrittenPartition> {
   mkdirSync(target.dir, { recursive: true });
-  const partCount = Math.max(1, Math.ceil(merged.length / target.partRows));
+  const sizes = target.partSizes ?? evenPartSizes(merged.length, target.partRows);
   const journal: Journal = { renames: [], removes: [] };
   let bytes = 0;
   try {
-    for (let p = 0; p < partCount; p++) {
-      const start = p * target.partRows;
-      const end = Math.min(merged.length, start + target.partRows);
+    let start = 0;
+    for (let p = 0; p < sizes.length; p++) {
+      const end = start + sizes[p];
       const final = target.partPath ? target.partPath(p) : join(target.dir, partFileName(target.layout, target.underlying, p));
       const temp = tempPathFor(final);
-      journal.renames.push([temp, final]);
+      journal.renames.push({ temp, final, size: 0, mtimeMs: 0 });
       const encoded = encodeParquet(rowGroupChunks(merged, start, end, target.rowGroupSize), PACKED_COLUMNS, {
         rowGroupSize: target.rowGroupSize,
         metadata: packedFileMetadata(end - start),
@@ -83,20 +77,31 @@ export async function writePartition(merged: MergedPartition, target: PartitionT
       writeFileSynced(temp, encoded);
       bytes += encoded.length;
       await verifyWrittenFile(temp, end - start, target.rowGroupSize);
+      const st = statSync(temp);
+      Object.assign(journal.renames[p], { size: st.size, mtimeMs: st.mtimeMs });
+      start = end;
     }
+    // The temps' names must be durable before a journal counts on them (an OS crash could lose them).
+    for (const d of new Set(journal.renames.map((r) => dirname(r.temp)))) fsyncDir(d);
   } catch (e) {
-    for (const [temp] of journal.renames) rmSync(temp, { force: true });
+    for (const r of journal.renames) rmSync(r.temp, { force: true });
     throw e;
   }
-  const finals = new Set(journal.renames.map(([, f]) => f));
+  const finals = new Set(journal.renames.map((r) => r.final));
   journal.removes = target.existingParts.filter((p) => !finals.has(p));
-  const jdir = journalDir(target.out);
-  mkdirSync(jdir, { recursive: true });
-  const jpath = join(jdir, `${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 10)}.json`);
-  writeFileAtomic(jpath, new TextEncoder().encode(JSON.stringify(journal)));
-  applyJournal(journal);
-  unlinkSync(jpath);
-  return { parts: journal.renames.map(([, f]) => f), bytes };
+  const jpath = writeJournal(target.out, journal);
+  withExclusiveCommitLock(target.out, () => {
+    applyJournal(journal);
+    // Under the lock: a reader that sees no journal sees every rename done.
+    unlinkSync(jpath);
+  });
+  return { parts: journal.renames.map((r) => r.final), bytes };
+}
+
+/** Rows of each part: `partRows` each, the last one shorter; one (possibly empty) part at least. */
+function evenPartSizes(rows: number, partRows: number): number[] {
+  const count = Math.max(1, Math.ceil(rows / partRows));
+  return Array.from({ length: count }, (_, p) => Math.min(rows, (p + 1) * partRows) - p * partRows);
 }
 
 /** Reads a freshly written file's footer back: parquet-wasm can fail without saying so. */
@@ -110,47 +115,48 @@ async function verifyWrittenFile(path: string, rows: number, rowGroupSize: numbe
   }
 }
 
-function applyJournal(journal: Journal): void {
-  const dirs = new Set<string>();
-  for (const [temp, final] of journal.renames) {
-    // A rename already done by an interrupted run leaves no temp behind.
-    if (existsSync(temp)) renameSync(temp, final);
-    dirs.add(dirname(final));
-  }
-  for (const path of journal.removes) {
-    rmSync(path, { force: true });
-    dirs.add(dirname(path));
-  }
-  for (const d of dirs) fsyncDir(d);
+/** What recovery did. */
+export interface Recovery {
+  /** Interrupted commits finished. */
+  finished: number;
+  /** Commits that could not be finished because a file they counted on was lost; their partitions were left as they were. */
+  rolledBack: number;
 }
 
-/** Finishes the commits an interrupted run left in its journals and removes abandoned temp files; returns how many commits it finished. */
-export function recoverInterruptedWrites(out: string): number {
-  const jdir = journalDir(out);
-  let finished = 0;
+/** A commit that can be neither finished nor undone: a person must look at the partition. */
+export class CommitRecoveryError extends Error {}
+
+/**
+ * Finishes the commits an interrupted run left in `root`'s journals (or rolls back one whose new files
+ * were lost before any rename) and removes the temp files dead runs left; depends on `root` alone.
+ */
+export function recoverInterruptedWrites(root: string): Recovery {
+  const recovery: Recovery = { finished: 0, rolledBack: 0 };
   const keep = new Set<string>();
-  if (existsSync(jdir)) {
-    for (const name of readdirSync(jdir)) {
-      const path = join(jdir, name);
-      if (name.includes(TEMP_MARKER)) {
-        rmSync(path, { force: true });
-        continue;
+  withExclusiveCommitLock(root, () => {
+    for (const jpath of listJournals(root)) {
+      const journal = readJournal(root, jpath);
+      if (journalState(journal) === "lost") {
+        if (journal.renames.some(isRenamedFile)) {
+          throw new CommitRecoveryError(`${jpath}: a commit was interrupted after some of its files were renamed and another was lost (an OS crash?): the partition of ${journal.renames[0].final} may be incomplete; the journal is kept for inspection`);
+        }
+        // Nothing was renamed yet: the old version is whole. Its inputs are not in the manifest, so they are packed again.
+        for (const r of journal.renames) rmSync(r.temp, { force: true });
+        recovery.rolledBack++;
+      } else {
+        applyJournal(journal);
+        recovery.finished++;
       }
-      const journal = JSON.parse(readFileSync(path, "utf8")) as Journal;
-      applyJournal(journal);
-      for (const [temp] of journal.renames) keep.add(temp);
-      unlinkSync(path);
-      finished++;
+      unlinkSync(jpath);
+      fsyncDir(dirname(jpath));
     }
-  }
-  removeTempFiles(out, keep);
-  return finished;
+  });
+  removeTempFilesUnder(root, keep);
+  return recovery;
 }
 
-function removeTempFiles(dir: string, keep: Set<string>): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) removeTempFiles(path, keep);
-    else if (entry.name.includes(TEMP_MARKER) && !keep.has(path)) rmSync(path, { force: true });
-  }
+/** Removes dead runs' temp files in `dir` and every folder below it (links are not followed). */
+function removeTempFilesUnder(dir: string, keep: Set<string>): void {
+  removeAbandonedTempFiles(dir, keep);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTempFilesUnder(join(dir, entry.name), keep);
 }

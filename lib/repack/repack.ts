@@ -11,7 +11,8 @@ import { parseContractName } from "../raw/contract-name.ts";
 import { formatEpochDays, type EpochDays } from "../ist-time.ts";
 import { isConsumed, readManifest, writeManifest, type Manifest } from "../packed/manifest.ts";
 import { listPartFiles, partitionDir, STATE_DIR, type Layout } from "../packed/layout.ts";
-import { recoverInterruptedWrites } from "../packed/writer.ts";
+import { JournalError } from "../packed/journal.ts";
+import { CommitRecoveryError, recoverInterruptedWrites } from "../packed/writer.ts";
 import type { ProgressListener } from "../progress.ts";
 import type { RawFileIndex, ResolvedContract } from "../raw/file.ts";
 import { listRawInputs, type RawInput } from "../raw/inputs.ts";
@@ -31,6 +32,8 @@ export interface RepackOptions {
   layout?: Layout;
   rowGroupSize: number;
   partRows: number;
+  /** Take the output lock even when another host's run holds it (`--break-lock`). */
+  breakLock?: boolean;
 }
 
 /** One input that failed, and why. */
@@ -133,10 +136,10 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const { calendar, layout } = setUpRun(options);
-  const release = lockOutput(options.out);
+  const release = lockOutput(options.out, options.breakLock === true);
   const pool: RepackPool = new WorkerPool(new URL("./worker.ts", import.meta.url).href, options.workers);
   try {
-    const finished = recoverInterruptedWrites(options.out);
+    const finished = finishInterruptedCommits(options.out);
     const manifestPath = join(options.out, STATE_DIR, "manifest.json");
     const manifest = readManifest(manifestPath);
     const inputs = listRawInputs(options.rawDirs, options.out);
@@ -151,6 +154,16 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
   } finally {
     pool.close();
     release();
+  }
+}
+
+/** Finishes what a crashed run left half-committed; returns how many commits it finished. */
+function finishInterruptedCommits(out: string): number {
+  try {
+    return recoverInterruptedWrites(out).finished;
+  } catch (e) {
+    if (e instanceof JournalError || e instanceof CommitRecoveryError) throw new RepackFatalError(e.message);
+    throw e;
   }
 }
 
@@ -170,9 +183,9 @@ function setUpRun(options: RepackOptions): RunSetup {
 }
 
 /** Takes the output folder's lock; returns its release. */
-function lockOutput(out: string): () => void {
+function lockOutput(out: string, breakLock: boolean): () => void {
   try {
-    return acquireLock(join(out, STATE_DIR, "lock"));
+    return acquireLock(join(out, STATE_DIR, "lock"), { breakLock });
   } catch (e) {
     throw new RepackFatalError(errorMessage(e));
   }

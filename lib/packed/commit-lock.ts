@@ -1,0 +1,86 @@
+/**
+ * The commit lock of an output folder (`_tickpack/commit.lock`, flock(2)): a writer holds it exclusively
+ * only while it renames a commit's files into place; a reader holds it shared only while it lists a
+ * partition's parts and opens them. An open file keeps its bytes when a rename replaces its path, so a
+ * reader then reads the version it opened, old or new, never a mix. The kernel drops a dead process's
+ * flock, so a crash never leaves the lock held.
+ */
+import { dlopen } from "bun:ffi";
+import { closeSync, existsSync, openSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { STATE_DIR } from "./layout.ts";
+
+const LOCK_SH = 1;
+const LOCK_EX = 2;
+const LOCK_UN = 8;
+
+let flockSymbol: ((fd: number, operation: number) => number) | null = null;
+
+function flock(fd: number, operation: number): void {
+  if (!flockSymbol) {
+    const libc = process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6";
+    flockSymbol = dlopen(libc, { flock: { args: ["i32", "i32"], returns: "i32" } }).symbols.flock as (fd: number, operation: number) => number;
+  }
+  // -1 is EINTR (a signal while waiting) or a bad fd: retry a few times, then give up loudly.
+  for (let attempt = 0; attempt < 100; attempt++) if (flockSymbol(fd, operation) === 0) return;
+  throw new Error(`flock(${operation}) failed on fd ${fd}`);
+}
+
+/** Path of the commit lock of an output folder. */
+export function commitLockPath(root: string): string {
+  return join(root, STATE_DIR, "commit.lock");
+}
+
+/** The nearest folder at or above `dir` that holds tickpack's state folder (an output root), or null. */
+export function stateRootOf(dir: string): string | null {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, STATE_DIR))) return d;
+    if (dirname(d) === d) return null;
+  }
+}
+
+/** Runs `commit` holding the commit lock of `root` exclusively (creating the lock file). */
+export function withExclusiveCommitLock<T>(root: string, commit: () => T): T {
+  const fd = openSync(commitLockPath(root), "a");
+  try {
+    flock(fd, LOCK_EX);
+    try {
+      return commit();
+    } finally {
+      flock(fd, LOCK_UN);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Runs `read` holding the commit lock of `root` shared. Where no lock can be had (no state folder, or a
+ * read-only one without a lock file) no tickpack writer can be committing there, and `read` runs as is.
+ */
+export function withSharedCommitLock<T>(root: string | null, read: () => T): T {
+  let fd: number | null = null;
+  if (root !== null) {
+    const path = commitLockPath(root);
+    try {
+      fd = openSync(path, "r");
+    } catch {
+      try {
+        fd = openSync(path, "a");
+      } catch {
+        fd = null;
+      }
+    }
+  }
+  if (fd === null) return read();
+  try {
+    flock(fd, LOCK_SH);
+    try {
+      return read();
+    } finally {
+      flock(fd, LOCK_UN);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
