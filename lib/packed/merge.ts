@@ -7,6 +7,7 @@
 import { allocValues, mergeDictionaries, type Column, type ColumnBatch, type ValueArray } from "../parquet/column-batch.ts";
 import { RAW_COLUMNS } from "../raw/schema.ts";
 import { PACKED_COLUMNS } from "./schema.ts";
+import { hashString } from "../random.ts";
 
 /** A partition's rows as an order over source batches. */
 export interface MergedPartition {
@@ -79,6 +80,50 @@ function sameCell(a: Column, i: number, b: Column, j: number): boolean {
 }
 
 /**
+ * A row hasher over the raw columns, equal for rows that sameCell finds equal in every column
+ * (dict cells by string, nulls alike, -0 as 0, every NaN alike): exact duplicates are looked up
+ * among the rows sharing a timestamp by hash, not by comparing with each of them.
+ */
+function rowHasher(raw: Column[][]): (s: number, r: number) => number {
+  const f64 = new Float64Array(1);
+  const words = new Int32Array(f64.buffer);
+  // Per source and dict column: each code's string hash, computed once.
+  const dictHashes = raw.map((cols) => cols.map((c) => (c.kind === "dict" ? Int32Array.from(c.dictionary!, (str) => hashString(str)) : null)));
+  const wordViews = raw.map((cols) => cols.map((c) => (c.values instanceof BigInt64Array ? new Int32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2) : null)));
+  return (s, r) => {
+    let h = 0x811c9dc5;
+    const mix = (x: number) => {
+      h = Math.imul(h ^ x, 0x01000193);
+    };
+    const cols = raw[s];
+    for (let c = 0; c < cols.length; c++) {
+      const col = cols[c];
+      if (col.valid !== null && col.valid[r] === 0) {
+        mix(0x5bd1e995);
+        continue;
+      }
+      const dh = dictHashes[s][c];
+      const wv = wordViews[s][c];
+      if (dh) mix(dh[(col.values as Int32Array)[r]]);
+      else if (wv) {
+        mix(wv[2 * r]);
+        mix(wv[2 * r + 1]);
+      } else {
+        const x = col.values[r] as number;
+        if (x !== x) mix(0x7ff80000);
+        else if (Number.isInteger(x) && Math.abs(x) < 2 ** 31) mix(x | 0); // also makes -0 hash as 0
+        else {
+          f64[0] = x;
+          mix(words[0]);
+          mix(words[1]);
+        }
+      }
+    }
+    return h;
+  };
+}
+
+/**
  * One partition from batches in input order (existing rows first); every batch carries all packed
  * columns. Returns the order of the sorted rows (exact duplicates dropped unless `keepDuplicates`)
  * and their vol_delta.
@@ -113,8 +158,14 @@ export function mergePartition(sources: ColumnBatch[], keepDuplicates = false): 
   });
 
   const compareTs = timestampComparator(sources);
+  const addTo = (m: Map<number, number[]>, h: number, j: number) => {
+    const list = m.get(h);
+    if (list) list.push(j);
+    else m.set(h, [j]);
+  };
   const volume = sources.map((b) => b.columns.get("volume")!);
   const raw = sources.map((b) => RAW_COLUMNS.map((c) => b.columns.get(c.name)!));
+  const hashRow = rowHasher(raw);
   const sourceOf = new Uint16Array(total);
   const rowOf = new Int32Array(total);
   const volDelta = new BigInt64Array(total);
@@ -127,19 +178,35 @@ export function mergePartition(sources: ColumnBatch[], keepDuplicates = false): 
     if (!sorted) rows = rows.slice().sort(compareTs);
     const groupStart = at;
     let runStart = at;
+    // Kept rows of the current timestamp by row hash; built once a timestamp has a second row.
+    let byHash: Map<number, number[]> | null = null;
     for (let k = 0; k < rows.length; k++) {
       const s = Math.floor(rows[k] / ROW_SPAN);
       const r = rows[k] % ROW_SPAN;
-      if (k === 0 || compareTs(rows[k], rows[k - 1]) !== 0) runStart = at;
-      // An exact duplicate repeats a kept row of the same timestamp in every raw column.
-      let duplicate = false;
-      for (let j = runStart; j < at && !duplicate && !keepDuplicates; j++) {
-        const cs = raw[sourceOf[j]];
-        const ci = raw[s];
-        duplicate = true;
-        for (let c = 0; c < ci.length && duplicate; c++) duplicate = sameCell(cs[c], rowOf[j], ci[c], r);
+      if (k === 0 || compareTs(rows[k], rows[k - 1]) !== 0) {
+        runStart = at;
+        byHash = null;
+      } else if (!keepDuplicates) {
+        // An exact duplicate repeats a kept row of the same timestamp in every raw column.
+        if (!byHash) {
+          byHash = new Map();
+          for (let j = runStart; j < at; j++) addTo(byHash, hashRow(sourceOf[j], rowOf[j]), j);
+        }
+        const h = hashRow(s, r);
+        const candidates = byHash.get(h);
+        let duplicate = false;
+        if (candidates) {
+          const ci = raw[s];
+          for (let q = 0; q < candidates.length && !duplicate; q++) {
+            const j = candidates[q];
+            const cs = raw[sourceOf[j]];
+            duplicate = true;
+            for (let c = 0; c < ci.length && duplicate; c++) duplicate = sameCell(cs[c], rowOf[j], ci[c], r);
+          }
+        }
+        if (duplicate) continue;
+        addTo(byHash, h, at);
       }
-      if (duplicate) continue;
       sourceOf[at] = s;
       rowOf[at] = r;
       // vol_delta: difference to the previous kept row of the contract; 0 on resets, nulls and the first row.

@@ -136,3 +136,26 @@ describe("mergePartition", () => {
     expect(firstUnsortedRow(whole)).toBe(-1);
   });
 });
+
+describe("exact duplicates among many rows of one timestamp", () => {
+  test("100,000 rows sharing one timestamp: duplicates (nulls equal to nulls, -0 equal to 0) dropped, first kept, input order kept", () => {
+    // Comparing each row with every kept row of its timestamp would take minutes here.
+    const n = 100_000;
+    const rows: Row[] = [];
+    for (let i = 0; i < n; i++) rows.push({ expiry: 1, opt: "CE", strike: 1, ts: 5, volume: i % 4 === 3 ? null : i % 50_000, price: i % 25_000 });
+    const a = batchOf(rows.slice(0, 60_000));
+    const b = batchOf(rows.slice(60_000), ["PE", "CE"]);
+    (b.columns.get("price")!.values as Float64Array)[75_000 - 60_000] = -0; // row 75,000 repeats row 25,000
+    const { m, rows: out } = merged([a, b]);
+    const seen = new Set<string>();
+    const expected: number[] = [];
+    for (const r of rows) {
+      const key = `${r.volume}|${r.price}`;
+      if (!seen.has(key)) expected.push(r.price!);
+      seen.add(key);
+    }
+    expect(expected.length).toBeLessThan(60_000);
+    expect(m.duplicatesDropped).toBe(n - expected.length);
+    expect(out.map((r) => r.price)).toEqual(expected);
+  });
+});
