@@ -5,6 +5,7 @@
  */
 import * as arrow from "apache-arrow";
 import { asFloat64, stableOptCode, type KernelBatch, type KernelRun, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { closeParquet, openParquet, withRows } from "../parquet/io.ts";
 
 /** Columns the driver reads for every kernel: the segment key. */
@@ -82,25 +83,33 @@ function kernelBatch(b: arrow.RecordBatch, file: string, kernel: LoadedKernel, w
   };
 }
 
-/** Runs a partition's parts, in order, through the kernel as one sequence; returns the columns read. */
+/**
+ * Runs a partition's parts, in order, through the kernel as one sequence; returns the columns read.
+ * The parts are opened together as one snapshot: a repack committing meanwhile is seen whole or not at all.
+ */
 export async function runPartition(parts: string[], run: KernelRun, kernel: LoadedKernel, withTs: boolean): Promise<string[]> {
   const columns = projectedColumns(kernel, withTs);
-  for (const path of parts) {
-    const source = await openParquet(path).catch((e: Error) => {
-      throw new StrategyInputError(`${path}: ${e.message}`);
-    });
-    try {
-      const present = new Set(source.fields.map((f) => f.name));
-      const missing = columns.filter((c) => !present.has(c));
-      if (missing.length > 0) throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
-      for (let g = 0; g < source.rowGroupRows.length; g++) {
-        await withRows(source, columns, { rowGroups: [g] }, (table) => {
-          for (const b of table.batches) run.run(kernelBatch(b, path, kernel, withTs));
-        });
+  const snapshot = openPartitionSnapshot(parts);
+  try {
+    for (const { path, fd } of snapshot.parts) {
+      const source = await openParquet(path, fd).catch((e: Error) => {
+        throw new StrategyInputError(`${path}: ${e.message}`);
+      });
+      try {
+        const present = new Set(source.fields.map((f) => f.name));
+        const missing = columns.filter((c) => !present.has(c));
+        if (missing.length > 0) throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+        for (let g = 0; g < source.rowGroupRows.length; g++) {
+          await withRows(source, columns, { rowGroups: [g] }, (table) => {
+            for (const b of table.batches) run.run(kernelBatch(b, path, kernel, withTs));
+          });
+        }
+      } finally {
+        closeParquet(source);
       }
-    } finally {
-      closeParquet(source);
     }
+  } finally {
+    snapshot.close();
   }
   run.endPartition();
   return columns;

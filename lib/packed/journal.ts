@@ -100,6 +100,16 @@ export function journalState(journal: Journal): JournalState {
   return journal.renames.every((r) => existsSync(r.temp) || isRenamedFile(r)) ? "pending" : "lost";
 }
 
+// Fault injection for the crash tests: SIGKILL this process at the Nth commit step (1-based) of this
+// thread, a step being each rename, the start of the removals, and the journal's removal.
+const KILL_AT_STEP = Number(process.env.TICKPACK_TEST_KILL_AT_COMMIT_STEP ?? 0);
+let commitSteps = 0;
+
+/** A point in a commit where the crash tests may kill the process. */
+export function commitStep(): void {
+  if (KILL_AT_STEP > 0 && ++commitSteps === KILL_AT_STEP) process.kill(process.pid, "SIGKILL");
+}
+
 /**
  * Finishes a commit: renames every temp into place, makes the renames durable, and only then removes
  * the parts the new version no longer has. Safe to run again after a crash at any point.
@@ -108,11 +118,15 @@ export function applyJournal(journal: Journal): void {
   const dirs = new Set<string>();
   for (const r of journal.renames) {
     // A rename already done by an interrupted run leaves no temp behind.
-    if (existsSync(r.temp)) renameSync(r.temp, r.final);
+    if (existsSync(r.temp)) {
+      commitStep();
+      renameSync(r.temp, r.final);
+    }
     dirs.add(dirname(r.final));
   }
   for (const d of dirs) fsyncDir(d);
   dirs.clear();
+  commitStep();
   for (const path of journal.removes) {
     rmSync(path, { force: true });
     dirs.add(dirname(path));

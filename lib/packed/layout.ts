@@ -1,7 +1,6 @@
 /** Where packed partitions live on disk (SPEC §3): the prototype's layout and the hive layout. */
 import { readdirSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { TEMP_MARKER } from "../atomic-file.ts";
 import type { IsoDate } from "../ist-time.ts";
 
 /** `seed`: `DATE/UNDERLYING/part-underlying-N.parquet` (the prototype's); `hive`: `date=DATE/underlying=U/part-N.parquet`. */
@@ -37,6 +36,12 @@ export function partFileName(layout: Layout, underlying: string, index: number):
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const PART_RE = /^(.*)-(\d+)\.parquet$/i;
 
+/** The stem and index of a part file name (`part-nifty-3.parquet` → `part-nifty`, 3), or null for another name. */
+export function parsePartName(name: string): { stem: string; index: number } | null {
+  const m = PART_RE.exec(name);
+  return m ? { stem: m[1], index: Number(m[2]) } : null;
+}
+
 /** Every packed partition under `root` (both layouts, any other *.parquet as a one-part partition), sorted by path. */
 export function listPackedPartitions(root: string): PackedPartition[] {
   const byKey = new Map<string, PackedPartition & { indexOf: Map<string, number> }>();
@@ -47,7 +52,8 @@ export function listPackedPartitions(root: string): PackedPartition[] {
     if (visited.has(real)) return;
     visited.add(real);
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (entry.name === STATE_DIR || entry.name.includes(TEMP_MARKER) || entry.name.startsWith(".")) continue;
+      // Hidden names include every temp file (`.<name>.tmp-…`).
+      if (entry.name === STATE_DIR || entry.name.startsWith(".")) continue;
       const path = join(dir, entry.name);
       const kind = entry.isSymbolicLink() ? statSync(path, { throwIfNoEntry: false }) : entry;
       if (!kind) continue; // a dangling link
@@ -95,7 +101,7 @@ export function listPartFiles(dir: string, layout: Layout, underlying: string): 
   const stem = partFileName(layout, underlying, 0).replace(/-0\.parquet$/, "");
   return names
     .map((n) => ({ n, m: PART_RE.exec(n) }))
-    .filter(({ n, m }) => m && m[1] === stem && !n.includes(TEMP_MARKER))
+    .filter(({ n, m }) => m && m[1] === stem && !n.startsWith("."))
     .sort((a, b) => Number(a.m![2]) - Number(b.m![2]))
     .map(({ n }) => join(dir, n));
 }

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fsyncDir, removeAbandonedTempFiles, tempPathFor, writeFileSynced } from "../atomic-file.ts";
 import { withExclusiveCommitLock } from "./commit-lock.ts";
-import { applyJournal, isRenamedFile, journalState, listJournals, readJournal, writeJournal, type Journal } from "./journal.ts";
+import { applyJournal, commitStep, isRenamedFile, journalState, listJournals, readJournal, writeJournal, type Journal } from "./journal.ts";
 import type { ColumnBatch } from "../parquet/column-batch.ts";
 import { partFileName, STATE_DIR, type Layout } from "./layout.ts";
 import { gatherRows, type MergedPartition } from "./merge.ts";
@@ -92,6 +92,7 @@ export async function writePartition(merged: MergedPartition, target: PartitionT
   const jpath = writeJournal(target.out, journal);
   withExclusiveCommitLock(target.out, () => {
     applyJournal(journal);
+    commitStep();
     // Under the lock: a reader that sees no journal sees every rename done.
     unlinkSync(jpath);
   });

@@ -26,10 +26,13 @@ export interface ParquetSource {
 export class ParquetOpenError extends Error {}
 
 
-/** Opens a Parquet file and reads its footer; throws ParquetOpenError with the reason. */
-export async function openParquet(path: string): Promise<ParquetSource> {
-  const file = Bun.file(path);
-  if (!(await file.exists())) throw new ParquetOpenError("file does not exist");
+/**
+ * Opens a Parquet file and reads its footer; throws ParquetOpenError with the reason. With `fd`, every
+ * read goes through that open descriptor: a rename that replaces `path` meanwhile does not change the bytes.
+ */
+export async function openParquet(path: string, fd?: number): Promise<ParquetSource> {
+  const file = fd === undefined ? Bun.file(path) : Bun.file(fd);
+  if (fd === undefined && !(await file.exists())) throw new ParquetOpenError("file does not exist");
   if (file.size === 0) throw new ParquetOpenError("empty file (0 bytes)");
   let handle: pw.ParquetFile;
   try {
