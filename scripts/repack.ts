@@ -19,6 +19,8 @@ Options:
                          (default: what DIR already holds, else seed)
   --row-group-size N     rows per row group (default 100000)
   --part-rows N          rows per part file before a partition is split (default ${DEFAULT_PART_ROWS})
+  --break-lock           take the output's lock even if a run on another host holds it (only when
+                         you know that run is gone: a lock from this host is checked by itself)
   --json                 print a JSON summary on stdout
   -h, --help             this text
 
@@ -35,6 +37,7 @@ const { values, positionals } = parseCommandLine(
     layout: { type: "string" },
     "row-group-size": { type: "string" },
     "part-rows": { type: "string" },
+    "break-lock": { type: "boolean" },
     json: { type: "boolean" },
   },
   true,
@@ -55,6 +58,7 @@ try {
       layout: values.layout as Layout | undefined,
       rowGroupSize: intFlag("row-group-size", values["row-group-size"], 100_000),
       partRows: intFlag("part-rows", values["part-rows"], DEFAULT_PART_ROWS),
+      breakLock: values["break-lock"] === true,
     },
     progress.listener,
   );

@@ -1,7 +1,7 @@
 /** `bun run resort`: check and repair the sort order and layout of packed files. */
 import { existsSync, statSync } from "node:fs";
 import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
-import { resort } from "../lib/resort/resort.ts";
+import { resort, ResortFatalError } from "../lib/resort/resort.ts";
 import { LockBusyError } from "../lib/packed/lock.ts";
 import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
@@ -21,11 +21,13 @@ Options:
   --row-group-size N     row-group limit, and the size used when rewriting (default 100000)
   --part-rows N          rows per part file when rewriting (default ${DEFAULT_PART_ROWS})
   --workers N            parallel workers (default: cores)
+  --break-lock           take the folder's lock even if a run on another host holds it (only when
+                         you know that run is gone: a lock from this host is checked by itself)
   --json                 print a JSON summary on stdout
   -h, --help             this text
 
 Exit: 0 all files fine or repaired; 1 problems found (--check), or files that cannot be read or
-repaired (reported, never deleted); 2 bad usage.
+repaired (reported, never deleted), or the folder is locked by another run; 2 bad usage.
 `;
 
 const { values, positionals } = parseCommandLine(
@@ -36,6 +38,7 @@ const { values, positionals } = parseCommandLine(
     "row-group-size": { type: "string" },
     "part-rows": { type: "string" },
     workers: { type: "string" },
+    "break-lock": { type: "boolean" },
     json: { type: "boolean" },
   },
   true,
@@ -55,12 +58,13 @@ try {
       workers: intFlag("workers", values.workers, defaultWorkers()),
       rowGroupSize: intFlag("row-group-size", values["row-group-size"], 100_000),
       partRows: intFlag("part-rows", values["part-rows"], DEFAULT_PART_ROWS),
+      breakLock: values["break-lock"] === true,
     },
     progress.listener,
   );
 } catch (e) {
   progress.finish();
-  if (e instanceof LockBusyError) die(`resort: ${e.message}`, EXIT.problems);
+  if (e instanceof LockBusyError || e instanceof ResortFatalError) die(`resort: ${e.message}`, EXIT.problems);
   throw e;
 }
 progress.finish();

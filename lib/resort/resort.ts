@@ -1,9 +1,12 @@
 /** `resort`: check, and unless asked only to check, repair the packed partitions under a folder. */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { FileIssue, PartitionCheck } from "../packed/check.ts";
 import { listPackedPartitions, STATE_DIR } from "../packed/layout.ts";
-import { recoverInterruptedWrites } from "../packed/writer.ts";
+import { stateRootOf } from "../packed/commit-lock.ts";
+import { JournalError } from "../packed/journal.ts";
+import { CommitRecoveryError, recoverInterruptedWrites } from "../packed/writer.ts";
+import { errorMessage } from "../error-message.ts";
 import type { ProgressListener } from "../progress.ts";
 import type { CheckTask, RepairResult, RepairTask } from "./tasks.ts";
 import { acquireLock } from "../packed/lock.ts";
@@ -19,7 +22,12 @@ export interface ResortOptions {
   workers: number;
   rowGroupSize: number;
   partRows: number;
+  /** Take the writer lock even when another host's run holds it (`--break-lock`). */
+  breakLock?: boolean;
 }
+
+/** A condition that stops a repair before it starts (exit 1): lock held, folder not writable, an unfinishable commit. */
+export class ResortFatalError extends Error {}
 
 /** What a resort run found and did (SPEC §5 fields plus the per-file problems). */
 export interface ResortSummary {
@@ -40,12 +48,10 @@ export interface ResortSummary {
 export async function resort(options: ResortOptions, onProgress?: ProgressListener): Promise<ResortSummary> {
   const t0 = performance.now();
   const repairing = !options.check && !options.dryRun;
+  // Inside a repack output, its lock and journals are the ones that count.
+  const root = stateRootOf(options.dir) ?? options.dir;
   let release = () => {};
-  if (repairing) {
-    mkdirSync(join(options.dir, STATE_DIR), { recursive: true });
-    release = acquireLock(join(options.dir, STATE_DIR, "lock"));
-    recoverInterruptedWrites(options.dir);
-  }
+  if (repairing) release = takeOutputLock(root, options.breakLock === true);
   const partitions = listPackedPartitions(options.dir);
   const pool = new WorkerPool<CheckTask | RepairTask, unknown>(new URL("./worker.ts", import.meta.url).href, Math.max(1, Math.min(options.workers, partitions.length)));
   const summary: ResortSummary = { files: 0, sorted: 0, resorted: 0, failed: 0, problems: [], errors: [], rewritten: [], elapsed_s: 0 };
@@ -71,7 +77,7 @@ export async function resort(options: ResortOptions, onProgress?: ProgressListen
         else if (!repairing) summary.resorted += partition.parts.length;
         else {
           try {
-            const r = (await pool.run({ kind: "repair", partition, root: options.dir, rowGroupSize: options.rowGroupSize, partRows: options.partRows })) as RepairResult;
+            const r = (await pool.run({ kind: "repair", partition, root, rowGroupSize: options.rowGroupSize, partRows: options.partRows })) as RepairResult;
             summary.resorted += partition.parts.length;
             summary.rewritten.push(...r.parts);
           } catch (e) {
@@ -87,10 +93,46 @@ export async function resort(options: ResortOptions, onProgress?: ProgressListen
     pool.close();
     release();
   }
+  if (repairing && root === options.dir) removeStateIfOnlyOurs(root);
   const byFile = (a: { file: string }, b: { file: string }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
   summary.problems.sort(byFile);
   summary.errors.sort(byFile);
   summary.rewritten.sort();
   summary.elapsed_s = (performance.now() - t0) / 1000;
   return summary;
+}
+
+/** Takes the folder's writer lock and finishes interrupted commits; throws ResortFatalError with one line when it cannot. */
+function takeOutputLock(root: string, breakLock: boolean): () => void {
+  const state = join(root, STATE_DIR);
+  const created = !existsSync(state);
+  try {
+    mkdirSync(state, { recursive: true });
+  } catch (e) {
+    throw new ResortFatalError(`${root}: cannot write here (${errorMessage(e)})`);
+  }
+  let release: () => void;
+  try {
+    release = acquireLock(join(state, "lock"), { breakLock });
+  } catch (e) {
+    if (created) rmSync(state, { recursive: true, force: true });
+    throw new ResortFatalError(errorMessage(e));
+  }
+  try {
+    recoverInterruptedWrites(root);
+  } catch (e) {
+    release();
+    if (e instanceof JournalError || e instanceof CommitRecoveryError) throw new ResortFatalError(e.message);
+    throw e;
+  }
+  return release;
+}
+
+/** Removes the state folder a repair made for its lock and journals, if it holds nothing else (a repack output keeps its own). */
+function removeStateIfOnlyOurs(root: string): void {
+  const state = join(root, STATE_DIR);
+  const journal = join(state, "journal");
+  if (existsSync(journal) && readdirSync(journal).length === 0) rmSync(journal, { recursive: true });
+  const left = existsSync(state) ? readdirSync(state).filter((n) => n !== "commit.lock") : ["?"];
+  if (left.length === 0) rmSync(state, { recursive: true, force: true });
 }
