@@ -9,6 +9,7 @@ import { columnFromArrow } from "../parquet/arrow-columns.ts";
 import type { Column, ColumnBatch } from "../parquet/column-batch.ts";
 import type { PackedPartition } from "./layout.ts";
 import { readColumnChunkFacts } from "../parquet/footer.ts";
+import { openPartitionSnapshot } from "./snapshot.ts";
 import { PACKED_COLUMNS, PACKED_SORT_ORDER } from "./schema.ts";
 import { closeParquet, openParquet, withRows, type ParquetSource } from "../parquet/io.ts";
 import { comparePackedKeys, sortKeyAt, type PackedSortKey } from "./sort-order.ts";
@@ -62,7 +63,7 @@ function footerIssues(path: string, source: ParquetSource, rowGroupLimit: number
   }
   meta.free();
   if ([...codecs].some((c) => c !== pw.Compression.ZSTD)) issues.push({ file: path, problem: `compression ${[...codecs].map((c) => pw.Compression[c]).join("/")}, not ZSTD`, fixable: true });
-  const facts = readColumnChunkFacts(path);
+  const facts = readColumnChunkFacts(path, source.fd ?? undefined);
   const noStats = facts.flatMap((rg, g) => rg.filter((c) => !c.hasStatistics).map((c) => `${c.path} (row group ${g})`));
   if (noStats.length) issues.push({ file: path, problem: `no statistics for ${noStats.slice(0, 3).join(", ")}${noStats.length > 3 ? ` and ${noStats.length - 3} more` : ""}`, fixable: true });
   if (source.keyValueMetadata.get("tickpack.sort") !== PACKED_SORT_ORDER) issues.push({ file: path, problem: "footer metadata tickpack.sort missing", fixable: true });
@@ -75,41 +76,47 @@ export async function checkPartition(partition: PackedPartition, rowGroupLimit: 
   let rows = 0;
   let prev: PackedSortKey | null = null;
   let unsorted = false;
-  for (const path of partition.parts) {
-    let source: ParquetSource;
-    try {
-      source = await openParquet(path);
-    } catch (e) {
-      issues.push({ file: path, problem: `cannot be read: ${(e as Error).message}`, fixable: false });
-      continue;
-    }
-    try {
-      const fileIssues = footerIssues(path, source, rowGroupLimit);
-      issues.push(...fileIssues);
-      if (fileIssues.some((i) => !i.fixable)) continue;
-      let row = 0;
-      for (let g = 0; g < source.rowGroupRows.length; g++) {
-        const keys = await withRows(source, [...KEY_COLUMNS], { rowGroups: [g] }, (t): ColumnBatch => {
-          const columns = new Map<string, Column>();
-          for (const name of KEY_COLUMNS) columns.set(name, columnFromArrow(name, t.getChild(name)!.data, KEY_KINDS[name]));
-          return { length: t.numRows, columns };
-        });
-        for (let i = 0; i < keys.length && !unsorted; i++) {
-          const cur = sortKeyAt(keys, i);
-          if (prev && comparePackedKeys(prev, cur) > 0) {
-            unsorted = true;
-            issues.push({ file: path, problem: `not sorted: row ${row + i} ${formatKey(cur)} sorts before the row above it ${formatKey(prev)}`, fixable: true });
-          }
-          prev = cur;
-        }
-        row += keys.length;
+  // One version of every part, even while a repack commits into the partition.
+  const snapshot = openPartitionSnapshot(partition.parts);
+  try {
+    for (const { path, fd } of snapshot.parts) {
+      let source: ParquetSource;
+      try {
+        source = await openParquet(path, fd);
+      } catch (e) {
+        issues.push({ file: path, problem: `cannot be read: ${(e as Error).message}`, fixable: false });
+        continue;
       }
-      rows += source.numRows;
-    } catch (e) {
-      issues.push({ file: path, problem: `cannot be read: ${(e as Error).message}`, fixable: false });
-    } finally {
-      closeParquet(source);
+      try {
+        const fileIssues = footerIssues(path, source, rowGroupLimit);
+        issues.push(...fileIssues);
+        if (fileIssues.some((i) => !i.fixable)) continue;
+        let row = 0;
+        for (let g = 0; g < source.rowGroupRows.length; g++) {
+          const keys = await withRows(source, [...KEY_COLUMNS], { rowGroups: [g] }, (t): ColumnBatch => {
+            const columns = new Map<string, Column>();
+            for (const name of KEY_COLUMNS) columns.set(name, columnFromArrow(name, t.getChild(name)!.data, KEY_KINDS[name]));
+            return { length: t.numRows, columns };
+          });
+          for (let i = 0; i < keys.length && !unsorted; i++) {
+            const cur = sortKeyAt(keys, i);
+            if (prev && comparePackedKeys(prev, cur) > 0) {
+              unsorted = true;
+              issues.push({ file: path, problem: `not sorted: row ${row + i} ${formatKey(cur)} sorts before the row above it ${formatKey(prev)}`, fixable: true });
+            }
+            prev = cur;
+          }
+          row += keys.length;
+        }
+        rows += source.numRows;
+      } catch (e) {
+        issues.push({ file: path, problem: `cannot be read: ${(e as Error).message}`, fixable: false });
+      } finally {
+        closeParquet(source);
+      }
     }
+  } finally {
+    snapshot.close();
   }
   return { partition, rows, issues };
 }

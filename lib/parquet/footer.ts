@@ -103,9 +103,9 @@ export interface ColumnChunkFacts {
   numValues: number;
 }
 
-/** Column-chunk facts per row group, from the file's footer. */
-export function readColumnChunkFacts(path: string): ColumnChunkFacts[][] {
-  const fd = openSync(path, "r");
+/** Column-chunk facts per row group, from the file's footer (read through `openFd` when given: it stays open). */
+export function readColumnChunkFacts(path: string, openFd?: number): ColumnChunkFacts[][] {
+  const fd = openFd ?? openSync(path, "r");
   try {
     const size = fstatSync(fd).size;
     const tail = new Uint8Array(8);
@@ -126,6 +126,6 @@ export function readColumnChunkFacts(path: string): ColumnChunkFacts[][] {
       }),
     );
   } finally {
-    closeSync(fd);
+    if (openFd === undefined) closeSync(fd);
   }
 }

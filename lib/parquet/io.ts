@@ -20,6 +20,8 @@ export interface ParquetSource {
   fields: arrow.Field[];
   keyValueMetadata: Map<string, string>;
   numRows: number;
+  /** The descriptor every read goes through, when the file was opened from one (see openParquet). */
+  fd: number | null;
 }
 
 /** A file that is missing, empty or not Parquet. */
@@ -52,7 +54,7 @@ export async function openParquet(path: string, fd?: number): Promise<ParquetSou
   const ffiSchema = handle.schema().intoFFI();
   const fields = parseSchema(pw.wasmMemory().buffer, ffiSchema.addr()).fields;
   ffiSchema.free();
-  return { path, handle, rowGroupRows, fields, keyValueMetadata, numRows };
+  return { path, handle, rowGroupRows, fields, keyValueMetadata, numRows, fd: fd ?? null };
 }
 
 /** Releases the wasm side of an open file. */
