@@ -2,6 +2,7 @@
 import { existsSync, statSync } from "node:fs";
 import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
 import { resort, ResortFatalError } from "../lib/resort/resort.ts";
+import { PackedListingError } from "../lib/packed/layout.ts";
 import { LockBusyError } from "../lib/packed/lock.ts";
 import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
@@ -64,7 +65,7 @@ try {
   );
 } catch (e) {
   progress.finish();
-  if (e instanceof LockBusyError || e instanceof ResortFatalError) die(`resort: ${e.message}`, EXIT.problems);
+  if (e instanceof LockBusyError || e instanceof ResortFatalError || e instanceof PackedListingError) die(`resort: ${e.message}`, EXIT.problems);
   throw e;
 }
 progress.finish();

@@ -1,6 +1,7 @@
 /** Where packed partitions live on disk (SPEC §3): the prototype's layout and the hive layout. */
-import { readdirSync, realpathSync, statSync } from "node:fs";
+import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import { join } from "node:path";
+import { errorMessage } from "../error-message.ts";
 import type { IsoDate } from "../ist-time.ts";
 
 /** `seed`: `DATE/UNDERLYING/part-underlying-N.parquet` (the prototype's); `hive`: `date=DATE/underlying=U/part-N.parquet`. */
@@ -42,20 +43,41 @@ export function parsePartName(name: string): { stem: string; index: number } | n
   return m ? { stem: m[1], index: Number(m[2]) } : null;
 }
 
+/** A folder under the packed root that cannot be listed (permissions, I/O). */
+export class PackedListingError extends Error {}
+
+/** What a symbolic link points to, or null when it points nowhere (dangling, or a loop of links). */
+function linkTarget(path: string): Stats | null {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) ?? null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ELOOP") return null;
+    throw new PackedListingError(`${path}: cannot follow this link (${errorMessage(e)})`);
+  }
+}
+
 /** Every packed partition under `root` (both layouts, any other *.parquet as a one-part partition), sorted by path. */
 export function listPackedPartitions(root: string): PackedPartition[] {
   const byKey = new Map<string, PackedPartition & { indexOf: Map<string, number> }>();
   const visited = new Set<string>();
   const walk = (dir: string, trail: string[]) => {
     // Symlinked folders are followed (data is often linked in), each real folder once.
-    const real = realpathSync(dir);
+    let real: string;
+    let entries: Dirent[];
+    try {
+      real = realpathSync(dir);
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      // A folder we cannot read may hold partitions: a result without them would be wrong without a word.
+      throw new PackedListingError(`${dir}: cannot list this folder (${errorMessage(e)})`);
+    }
     if (visited.has(real)) return;
     visited.add(real);
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       // Hidden names include every temp file (`.<name>.tmp-…`).
       if (entry.name === STATE_DIR || entry.name.startsWith(".")) continue;
       const path = join(dir, entry.name);
-      const kind = entry.isSymbolicLink() ? statSync(path, { throwIfNoEntry: false }) : entry;
+      const kind = entry.isSymbolicLink() ? linkTarget(path) : entry;
       if (!kind) continue; // a dangling link
       if (kind.isDirectory()) {
         walk(path, [...trail, entry.name]);
@@ -81,7 +103,8 @@ export function listPackedPartitions(root: string): PackedPartition[] {
       }
       p.parts.push(path);
       p.indexOf.set(path, m ? Number(m[2]) : 0);
-      p.bytes += statSync(path).size;
+      // A part a commit removed since the listing counts 0 bytes: readers re-list under the commit lock.
+      p.bytes += statSync(path, { throwIfNoEntry: false })?.size ?? 0;
     }
   };
   walk(root, []);
