@@ -35,7 +35,7 @@ for (const f of files) {
     t0 = performance.now();
     await withRows(src, RAW_COLUMNS.map((c) => c.name), selectionOf(src.rowGroupRows, span.firstRow, span.lastRow), () => 0);
     tick("decode52", t0);
-    t0 = performance.now(); batches.push(await readRawDay(src, { ...name, expiry: resolveExpiry(cal, name) }, span)); tick("readRawDay(total)", t0);
+    t0 = performance.now(); batches.push(await readRawDay(src, { ...name, expiry: resolveExpiry(cal, name) }, span, idx.int64Units)); tick("readRawDay(total)", t0);
   }
   closeParquet(src);
 }

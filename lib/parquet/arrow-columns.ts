@@ -8,6 +8,64 @@ export class ColumnTypeError extends Error {}
 
 const NS_PER_UNIT = [1_000_000_000n, 1_000_000n, 1_000n, 1n]; // arrow TimeUnit SECOND..NANOSECOND
 
+/** Units an INT64 epoch column may be in (plain INT64 carries none: it is told by the magnitude). */
+export type EpochUnit = "s" | "ms" | "us" | "ns";
+
+const EPOCH_UNITS: readonly EpochUnit[] = ["s", "ms", "us", "ns"];
+const UNIT_NS: Record<EpochUnit, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n };
+const UNIT_LABEL: Record<EpochUnit, string> = { s: "seconds", ms: "milliseconds", us: "microseconds", ns: "nanoseconds" };
+// 2000-01-01 and 2100-01-01 in epoch seconds: the four units' ranges do not overlap.
+const EPOCH_2000_S = 946_684_800;
+const EPOCH_2100_S = 4_102_444_800;
+
+/** The unit whose 2000–2100 range holds an epoch value, or null when none does (0, small, negative, huge). */
+export function epochUnitOfValue(v: number): EpochUnit | null {
+  for (let u = 0, scale = 1; u < 4; u++, scale *= 1000) if (v >= EPOCH_2000_S * scale && v < EPOCH_2100_S * scale) return EPOCH_UNITS[u];
+  return null;
+}
+
+/** An INT64 epoch column's unit cannot be told, or differs between its values. */
+export class EpochUnitError extends Error {}
+
+/**
+ * The unit of a plain INT64 epoch column, told by the magnitude of its values: those between 2000
+ * and 2100 in exactly one of s / ms / µs / ns decide it and must all agree; 0 (the feed's
+ * placeholder) and nulls say nothing. `known` is what earlier rows of the same file decided.
+ * Throws EpochUnitError naming the row (`firstRow` + index) when units disagree, or when nonzero
+ * values exist and none decides. Returns null when nothing decides (every value 0 or null).
+ */
+export function detectEpochUnit(name: string, values: BigInt64Array, valid: Uint8Array | null, known: EpochUnit | null, firstRow = 0): EpochUnit | null {
+  const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+  let unit = known;
+  let undecided = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (valid && valid[i] === 0) continue;
+    const hi = words[2 * i + 1];
+    const lo = words[2 * i];
+    if (hi === 0 && lo === 0) continue;
+    const u = epochUnitOfValue(hi * 4294967296 + (lo >>> 0));
+    if (u === null) {
+      if (undecided < 0) undecided = i;
+      continue;
+    }
+    if (unit === null) unit = u;
+    else if (u !== unit) {
+      throw new EpochUnitError(`column ${name}: INT64 epoch values in more than one unit (${UNIT_LABEL[unit]} before, ${UNIT_LABEL[u]} at row ${firstRow + i}: ${values[i]})`);
+    }
+  }
+  if (unit === null && undecided >= 0) {
+    throw new EpochUnitError(`column ${name}: cannot tell the unit of INT64 epoch value ${values[undecided]} at row ${firstRow + undecided} (not a time between 2000 and 2100 in seconds, milliseconds, microseconds or nanoseconds)`);
+  }
+  return unit;
+}
+
+/** `src` (epoch values in `unit`) as epoch ns in `dst` from row `at`, minus `shift` ns. */
+function scaleToNs(src: BigInt64Array, dst: BigInt64Array, at: number, n: number, mul: bigint, shift: bigint): void {
+  if (mul === 1n && shift === 0n) dst.set(src.subarray(0, n), at);
+  else if (mul <= 1_000_000n) scaleInt64(src, dst, at, n, Number(mul), Number(shift));
+  else for (let i = 0; i < n; i++) dst[at + i] = BigInt.asIntN(64, src[i] * mul - shift);
+}
+
 /**
  * dst[i] = src[i] × mul − shift (int64), for mul ≤ 1e6 (ms, µs), reading and writing the int64s as
  * int32 word pairs with exact double arithmetic: three BigInt operations per value would dominate
@@ -78,7 +136,7 @@ function utf8ToCodes(data: arrow.Data, codes: Int32Array, at: number, dictionary
 }
 
 /** Copies one chunk into `out` at row `at`, coerced to `kind`; throws ColumnTypeError when it cannot. */
-function copyChunk(name: string, data: arrow.Data, kind: ColumnKind, out: Column, at: number, codeOf: Map<string, number>): void {
+function copyChunk(name: string, data: arrow.Data, kind: ColumnKind, out: Column, at: number, codeOf: Map<string, number>, int64Unit: EpochUnit): void {
   const t = data.type;
   const n = data.length;
   const dst = out.values;
@@ -105,17 +163,13 @@ function copyChunk(name: string, data: arrow.Data, kind: ColumnKind, out: Column
   if (kind === "ts_ns") {
     const d = dst as BigInt64Array;
     if (arrow.DataType.isTimestamp(t)) {
-      const src = (data.values as unknown as BigInt64Array).subarray(0, n);
-      const mul = NS_PER_UNIT[t.unit];
       // A naive timestamp is IST wall-clock time; an adjusted one is UTC.
-      const shift = t.timezone ? 0n : IST_OFFSET_NS;
-      if (mul === 1n && shift === 0n) d.set(src, at);
-      else if (mul <= 1_000_000n) scaleInt64(src, d, at, n, Number(mul), Number(shift));
-      else for (let i = 0; i < n; i++) d[at + i] = BigInt.asIntN(64, src[i] * mul - shift);
+      scaleToNs((data.values as unknown as BigInt64Array).subarray(0, n), d, at, n, NS_PER_UNIT[t.unit], t.timezone ? 0n : IST_OFFSET_NS);
       return;
     }
     if (arrow.DataType.isInt(t) && t.bitWidth === 64) {
-      d.set(data.values as BigInt64Array, at);
+      // Plain INT64 epochs are UTC, in the unit the caller determined for the whole file.
+      scaleToNs((data.values as BigInt64Array).subarray(0, n), d, at, n, UNIT_NS[int64Unit], 0n);
       return;
     }
     throw new ColumnTypeError(`column ${name}: expected a timestamp or INT64 epoch ns, found ${t}`);
@@ -160,14 +214,34 @@ function copyChunk(name: string, data: arrow.Data, kind: ColumnKind, out: Column
   else for (let i = 0; i < n; i++) d[at + i] = src[i] as number;
 }
 
+/** Whether an Arrow type is a plain 64-bit integer (an epoch without a declared unit when read as a timestamp). */
+export function isPlainInt64(t: arrow.DataType): boolean {
+  return arrow.DataType.isInt(t) && t.bitWidth === 64;
+}
+
+/** Options of columnFromArrow. */
+export interface ColumnReadOptions {
+  /**
+   * For a ts_ns column stored as plain INT64: the unit of its values (decided for the whole file
+   * by the caller). Left out: told from these chunks' values (detectEpochUnit), ns when they are
+   * all 0 or null.
+   */
+  int64Unit?: EpochUnit;
+}
+
 /** One Column of `kind` from an Arrow column's chunks; `name` is for errors. */
-export function columnFromArrow(name: string, chunks: readonly arrow.Data[], kind: ColumnKind): Column {
+export function columnFromArrow(name: string, chunks: readonly arrow.Data[], kind: ColumnKind, options: ColumnReadOptions = {}): Column {
+  let int64Unit = options.int64Unit;
+  if (kind === "ts_ns" && int64Unit === undefined && chunks.some((d) => isPlainInt64(d.type))) {
+    const raw = columnFromArrow(name, chunks, "i64");
+    int64Unit = detectEpochUnit(name, raw.values as BigInt64Array, raw.valid, null) ?? "ns";
+  }
   const length = chunks.reduce((a, d) => a + d.length, 0);
   const out: Column = { kind, values: allocValues(kind, length), valid: null, dictionary: kind === "dict" ? [] : undefined };
   const codeOf = new Map<string, number>();
   let at = 0;
   for (const data of chunks) {
-    copyChunk(name, data, kind, out, at, codeOf);
+    copyChunk(name, data, kind, out, at, codeOf, int64Unit ?? "ns");
     const v = validityOf(data);
     if (v) {
       if (!out.valid) out.valid = new Uint8Array(length).fill(1);

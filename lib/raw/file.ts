@@ -1,6 +1,6 @@
 /** Reading raw per-contract files: the day index (pass 1) and one day's rows in packed form (pass 2). */
 import * as arrow from "apache-arrow";
-import { columnFromArrow } from "../parquet/arrow-columns.ts";
+import { ColumnTypeError, columnFromArrow, detectEpochUnit, EpochUnitError, isPlainInt64, type EpochUnit } from "../parquet/arrow-columns.ts";
 import { constantColumn, nullColumn, takeBatch, type Column, type ColumnBatch } from "../parquet/column-batch.ts";
 import type { ContractName } from "./contract-name.ts";
 import { istDaysOfTimestamps, NULL_DAY, type EpochDays } from "../ist-time.ts";
@@ -24,12 +24,16 @@ export interface DaySpan {
   lastRow: number;
 }
 
+/** Units of the file's time columns stored as plain INT64 (told by magnitude in pass 1, used in pass 2). */
+export type Int64TimeUnits = Partial<Record<"timestamp" | "lastTradeTime", EpochUnit>>;
+
 /** Which rows of a raw file fall on which IST days. */
 export interface RawFileIndex {
   rows: number;
   /** Rows whose timestamp is null: they belong to no day and are not packed. */
   nullTimestamps: number;
   days: DaySpan[];
+  int64Units: Int64TimeUnits;
 }
 
 const NAME_CHECKED = ["strike", "opt_type", "year", "month"];
@@ -68,38 +72,87 @@ function checkAgainstName(table: arrow.Table, contract: ContractName, firstRow: 
   }
 }
 
+const TIME_COLUMNS = ["timestamp", "lastTradeTime"] as const;
+
+/** Throws RawFileError when a present column's type cannot be packed as its kind (caught here, not after some of the file's days are packed). */
+function checkColumnTypes(source: ParquetSource): void {
+  const kinds = new Map(RAW_COLUMNS.map((c) => [c.name, c.kind]));
+  for (const field of source.fields) {
+    const kind = kinds.get(field.name);
+    if (!kind) continue;
+    const t = field.type;
+    const ok =
+      kind === "dict" ? arrow.DataType.isUtf8(t) || arrow.DataType.isLargeUtf8(t) || (arrow.DataType.isDictionary(t) && (arrow.DataType.isUtf8(t.dictionary) || arrow.DataType.isLargeUtf8(t.dictionary)))
+      : kind === "ts_ns" ? arrow.DataType.isTimestamp(t) || isPlainInt64(t)
+      : arrow.DataType.isInt(t) || arrow.DataType.isFloat(t);
+    if (!ok) throw new RawFileError(`column ${field.name}: expected ${kind === "dict" ? "strings" : kind === "ts_ns" ? "a timestamp or INT64 epoch" : "a number"}, found ${t}`);
+  }
+}
+
+/**
+ * The units of the INT64 time columns, from the first row groups that tell them (usually the
+ * first): pass 1 converts every row group with the file's unit, so it must be known up front.
+ */
+async function int64UnitsOf(source: ParquetSource, columns: string[]): Promise<Int64TimeUnits> {
+  const units: Int64TimeUnits = {};
+  let base = 0;
+  for (let g = 0; g < source.rowGroupRows.length && columns.some((c) => !units[c as keyof Int64TimeUnits]); g++) {
+    await withRows(source, columns, { rowGroups: [g] }, (table) => {
+      for (const name of columns as (keyof Int64TimeUnits)[]) {
+        const raw = columnFromArrow(name, columnChunks(table, name), "i64");
+        units[name] = detectEpochUnit(name, raw.values as BigInt64Array, raw.valid, units[name] ?? null, base) ?? undefined;
+      }
+    });
+    base += source.rowGroupRows[g];
+  }
+  return units;
+}
+
 /** Pass 1: checks a raw file against its name and indexes the IST days of its rows, one row group at a time. */
 export async function indexRawFile(source: ParquetSource, contract: ContractName): Promise<RawFileIndex> {
   const present = new Set(source.fields.map((f) => f.name));
   const missing = REQUIRED_RAW_COLUMNS.filter((c) => !present.has(c));
   if (missing.length > 0) throw new RawFileError(`missing required column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
-  const columns = ["timestamp", ...NAME_CHECKED.filter((c) => present.has(c))];
+  checkColumnTypes(source);
+  const int64Time = TIME_COLUMNS.filter((c) => source.fields.some((f) => f.name === c && isPlainInt64(f.type)));
   const spans = new Map<EpochDays, DaySpan>();
   let nullTimestamps = 0;
   let base = 0;
-  for (let g = 0; g < source.rowGroupRows.length; g++) {
-    const days = await withRows(source, columns, { rowGroups: [g] }, (table) => {
-      checkAgainstName(table, contract, base);
-      const ts = columnFromArrow("timestamp", columnChunks(table, "timestamp"), "ts_ns");
-      return istDaysOfTimestamps(ts.values as BigInt64Array, ts.valid);
-    });
-    let span: DaySpan | undefined;
-    for (let i = 0; i < days.length; i++) {
-      const day = days[i];
-      if (day === NULL_DAY) {
-        nullTimestamps++;
-        continue;
+  try {
+    const units = await int64UnitsOf(source, int64Time);
+    // lastTradeTime only when INT64: its unit is checked across the whole file too.
+    const columns = ["timestamp", ...int64Time.filter((c) => c !== "timestamp"), ...NAME_CHECKED.filter((c) => present.has(c))];
+    for (let g = 0; g < source.rowGroupRows.length; g++) {
+      const days = await withRows(source, columns, { rowGroups: [g] }, (table) => {
+        checkAgainstName(table, contract, base);
+        for (const name of int64Time) {
+          const raw = columnFromArrow(name, columnChunks(table, name), "i64");
+          detectEpochUnit(name, raw.values as BigInt64Array, raw.valid, units[name] ?? null, base);
+        }
+        const ts = columnFromArrow("timestamp", columnChunks(table, "timestamp"), "ts_ns", { int64Unit: units.timestamp ?? "ns" });
+        return istDaysOfTimestamps(ts.values as BigInt64Array, ts.valid);
+      });
+      let span: DaySpan | undefined;
+      for (let i = 0; i < days.length; i++) {
+        const day = days[i];
+        if (day === NULL_DAY) {
+          nullTimestamps++;
+          continue;
+        }
+        if (span?.day !== day) {
+          span = spans.get(day);
+          if (!span) spans.set(day, (span = { day, rows: 0, firstRow: base + i, lastRow: base + i }));
+        }
+        span.rows++;
+        span.lastRow = base + i;
       }
-      if (span?.day !== day) {
-        span = spans.get(day);
-        if (!span) spans.set(day, (span = { day, rows: 0, firstRow: base + i, lastRow: base + i }));
-      }
-      span.rows++;
-      span.lastRow = base + i;
+      base += days.length;
     }
-    base += days.length;
+    return { rows: source.numRows, nullTimestamps, days: [...spans.values()].sort((a, b) => a.day - b.day), int64Units: units };
+  } catch (e) {
+    if (e instanceof EpochUnitError || e instanceof ColumnTypeError) throw new RawFileError(e.message);
+    throw e;
   }
-  return { rows: source.numRows, nullTimestamps, days: [...spans.values()].sort((a, b) => a.day - b.day) };
 }
 
 /** The row groups and offset/limit that cover file rows [firstRow, lastRow]. */
@@ -118,15 +171,16 @@ export function selectionOf(rowGroupRows: number[], firstRow: number, lastRow: n
   return { rowGroups, offset, limit: lastRow - firstRow + 1 };
 }
 
-/** Pass 2: the rows of one IST day of a raw file, in the packed schema (vol_delta left 0). */
-export async function readRawDay(source: ParquetSource, contract: ResolvedContract, span: DaySpan): Promise<ColumnBatch> {
+/** Pass 2: the rows of one IST day of a raw file, in the packed schema (vol_delta left 0); `units` from pass 1. */
+export async function readRawDay(source: ParquetSource, contract: ResolvedContract, span: DaySpan, units: Int64TimeUnits): Promise<ColumnBatch> {
   const present = new Set(source.fields.map((f) => f.name));
   const wanted = RAW_COLUMNS.filter((c) => present.has(c.name));
   const selection = selectionOf(source.rowGroupRows, span.firstRow, span.lastRow);
   const batch = await withRows(source, wanted.map((c) => c.name), selection, (table): ColumnBatch => {
     const columns = new Map<string, Column>();
     for (const spec of RAW_COLUMNS) {
-      columns.set(spec.name, present.has(spec.name) ? columnFromArrow(spec.name, columnChunks(table, spec.name), spec.kind) : nullColumn(spec.kind, table.numRows));
+      const unit = units[spec.name as keyof Int64TimeUnits] ?? "ns";
+      columns.set(spec.name, present.has(spec.name) ? columnFromArrow(spec.name, columnChunks(table, spec.name), spec.kind, { int64Unit: unit }) : nullColumn(spec.kind, table.numRows));
     }
     return { length: table.numRows, columns };
   });

@@ -231,7 +231,7 @@ function planPartitions(indexed: IndexedInput[]): PartitionPlan[] {
       const key = `${span.day}|${contract.underlying}`;
       let plan = plans.get(key);
       if (!plan) plans.set(key, (plan = { day: span.day, underlying: contract.underlying, sources: [] }));
-      plan.sources.push({ path: input.path, contract, span });
+      plan.sources.push({ path: input.path, contract, span, units: index.int64Units });
     }
   }
   return [...plans.values()].sort((a, b) => sourceRows(b) - sourceRows(a));

@@ -6,7 +6,7 @@ import type { Layout } from "../packed/layout.ts";
 import { mergePartition } from "../packed/merge.ts";
 import { writePartition } from "../packed/writer.ts";
 import { closeParquet, openParquet } from "../parquet/io.ts";
-import { indexRawFile, readRawDay, type DaySpan, type RawFileIndex, type ResolvedContract } from "../raw/file.ts";
+import { indexRawFile, readRawDay, type DaySpan, type Int64TimeUnits, type RawFileIndex, type ResolvedContract } from "../raw/file.ts";
 import { errorMessage } from "../error-message.ts";
 
 /** Pass 1 task: check and index one raw file. */
@@ -22,6 +22,8 @@ export interface PartitionSourcePlan {
   contract: ResolvedContract;
   /** Where the partition's day lies in the file (from pass 1). */
   span: DaySpan;
+  /** Units of its INT64 time columns (from pass 1). */
+  units: Int64TimeUnits;
 }
 
 /** Pass 2 task: build and write one partition. */
@@ -77,7 +79,7 @@ export async function runPackTask(task: PackTask): Promise<PackResult> {
     try {
       const source = await openParquet(src.path);
       try {
-        const b = await readRawDay(source, src.contract, src.span);
+        const b = await readRawDay(source, src.contract, src.span, src.units);
         rowsNew += b.length;
         batches.push(b);
       } finally {

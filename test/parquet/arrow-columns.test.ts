@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { scaleInt64 } from "../../lib/parquet/arrow-columns.ts";
+import { detectEpochUnit, scaleInt64 } from "../../lib/parquet/arrow-columns.ts";
 import { SeededRandom } from "../../lib/random.ts";
 
 describe("scaleInt64", () => {
@@ -19,5 +19,19 @@ describe("scaleInt64", () => {
         for (let i = 0; i < n; i++) expect(dst[3 + i]).toBe(BigInt.asIntN(64, src[i] * BigInt(mul) - BigInt(shift)));
       }
     }
+  });
+});
+
+describe("detectEpochUnit", () => {
+  const ns = 1_763_351_100_000_000_000n; // 2025-11-17 03:45 UTC
+  test("tells s/ms/µs/ns by magnitude; 0 and nulls say nothing; disagreement and undecidable values throw, naming the row", () => {
+    expect(detectEpochUnit("t", BigInt64Array.of(0n, ns / 1_000_000_000n), null, null)).toBe("s");
+    expect(detectEpochUnit("t", BigInt64Array.of(ns / 1_000_000n, 0n), null, null)).toBe("ms");
+    expect(detectEpochUnit("t", BigInt64Array.of(ns / 1_000n), null, null)).toBe("us");
+    expect(detectEpochUnit("t", BigInt64Array.of(ns), null, null)).toBe("ns");
+    expect(detectEpochUnit("t", BigInt64Array.of(0n, 0n), null, null)).toBeNull();
+    expect(detectEpochUnit("t", BigInt64Array.of(5n, ns), Uint8Array.of(0, 1), null)).toBe("ns");
+    expect(() => detectEpochUnit("t", BigInt64Array.of(ns / 1_000_000n), null, "ns", 100)).toThrow("column t: INT64 epoch values in more than one unit (nanoseconds before, milliseconds at row 100");
+    expect(() => detectEpochUnit("t", BigInt64Array.of(0n, 12_345n), null, null)).toThrow("cannot tell the unit of INT64 epoch value 12345 at row 1");
   });
 });
