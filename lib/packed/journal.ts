@@ -5,17 +5,36 @@
  * inside it, so recovery depends on that folder alone: not on the working directory, and a copy of the
  * folder recovers itself, never the original.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fsyncDir, isTempFileName, writeFileAtomic } from "../atomic-file.ts";
 import { STATE_DIR } from "./layout.ts";
 
-/** One new file: its synced temp and the path it replaces, with the temp's size and mtime to know it again after the rename. */
+/**
+ * One new file: its synced temp and the path it replaces, with what identifies its bytes after the
+ * rename (size and a hash of its last 64 KiB, the footer: mtimes do not survive a copy of the folder).
+ */
 export interface JournalRename {
   temp: string;
   final: string;
   size: number;
-  mtimeMs: number;
+  tailHash: string;
+}
+
+const TAIL_BYTES = 65536;
+
+/** The identity of a file's bytes as a journal records it: its size and a hash of its tail. */
+export function fileIdentity(path: string): { size: number; tailHash: string } {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const n = Math.min(size, TAIL_BYTES);
+    const tail = new Uint8Array(n);
+    readSync(fd, tail, 0, n, size - n);
+    return { size, tailHash: Bun.hash.wyhash(tail).toString(16) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A commit: absolute paths in memory, relative to the root on disk. */
@@ -46,7 +65,7 @@ export function writeJournal(root: string, journal: Journal): string {
   const rel = (p: string) => relative(resolve(root), resolve(p));
   const onDisk = {
     version: 2,
-    renames: journal.renames.map((r) => ({ temp: rel(r.temp), final: rel(r.final), size: r.size, mtimeMs: r.mtimeMs })),
+    renames: journal.renames.map((r) => ({ temp: rel(r.temp), final: rel(r.final), size: r.size, tailHash: r.tailHash })),
     removes: journal.removes.map(rel),
   };
   const path = join(dir, `${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 10)}.json`);
@@ -65,9 +84,9 @@ export function readJournal(root: string, path: string): Journal {
   if (parsed?.version !== 2 || !Array.isArray(parsed.renames) || !Array.isArray(parsed.removes)) {
     throw new JournalError(`${path}: not a commit journal this version of tickpack can finish (expected version 2 with renames and removes)`);
   }
-  const renames = parsed.renames.map((r: { temp?: unknown; final?: unknown; size?: unknown; mtimeMs?: unknown }) => {
-    if (typeof r?.size !== "number" || typeof r?.mtimeMs !== "number") throw new JournalError(`${path}: corrupt commit journal (a rename without size and mtime)`);
-    return { temp: inside(root, r.temp, path), final: inside(root, r.final, path), size: r.size, mtimeMs: r.mtimeMs };
+  const renames = parsed.renames.map((r: { temp?: unknown; final?: unknown; size?: unknown; tailHash?: unknown }) => {
+    if (typeof r?.size !== "number" || typeof r?.tailHash !== "string") throw new JournalError(`${path}: corrupt commit journal (a rename without size and hash)`);
+    return { temp: inside(root, r.temp, path), final: inside(root, r.final, path), size: r.size, tailHash: r.tailHash };
   });
   return { renames, removes: parsed.removes.map((p) => inside(root, p, path)) };
 }
@@ -82,10 +101,11 @@ export function listJournals(root: string): string[] {
     .map((n) => join(dir, n));
 }
 
-/** Whether `path` is the file a rename put there (same size and mtime as the temp it came from). */
+/** Whether the rename's final path holds the file the rename put there (same size and tail hash as its temp). */
 export function isRenamedFile(rename: JournalRename): boolean {
   const st = statSync(rename.final, { throwIfNoEntry: false });
-  return st !== undefined && st.size === rename.size && st.mtimeMs === rename.mtimeMs;
+  if (st === undefined || st.size !== rename.size) return false;
+  return fileIdentity(rename.final).tailHash === rename.tailHash;
 }
 
 /** How a journal stands on disk. */

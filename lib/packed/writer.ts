@@ -3,11 +3,11 @@
  * every part goes to a synced temp file whose footer is read back, then a journal listing the
  * renames is made durable, then the renames happen. A run that finds a journal finishes it.
  */
-import { mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fsyncDir, removeAbandonedTempFiles, tempPathFor, writeFileSynced } from "../atomic-file.ts";
 import { withExclusiveCommitLock } from "./commit-lock.ts";
-import { applyJournal, commitStep, isRenamedFile, journalState, listJournals, readJournal, writeJournal, type Journal } from "./journal.ts";
+import { applyJournal, commitStep, fileIdentity, isRenamedFile, journalState, listJournals, readJournal, writeJournal, type Journal } from "./journal.ts";
 import type { ColumnBatch } from "../parquet/column-batch.ts";
 import { partFileName, STATE_DIR, type Layout } from "./layout.ts";
 import { gatherRows, type MergedPartition } from "./merge.ts";
@@ -68,7 +68,7 @@ export async function writePartition(merged: MergedPartition, target: PartitionT
       const end = start + sizes[p];
       const final = target.partPath ? target.partPath(p) : join(target.dir, partFileName(target.layout, target.underlying, p));
       const temp = tempPathFor(final);
-      journal.renames.push({ temp, final, size: 0, mtimeMs: 0 });
+      journal.renames.push({ temp, final, size: 0, tailHash: "" });
       const encoded = encodeParquet(rowGroupChunks(merged, start, end, target.rowGroupSize), PACKED_COLUMNS, {
         rowGroupSize: target.rowGroupSize,
         metadata: packedFileMetadata(end - start),
@@ -77,8 +77,7 @@ export async function writePartition(merged: MergedPartition, target: PartitionT
       writeFileSynced(temp, encoded);
       bytes += encoded.length;
       await verifyWrittenFile(temp, end - start, target.rowGroupSize);
-      const st = statSync(temp);
-      Object.assign(journal.renames[p], { size: st.size, mtimeMs: st.mtimeMs });
+      Object.assign(journal.renames[p], fileIdentity(temp));
       start = end;
     }
     // The temps' names must be durable before a journal counts on them (an OS crash could lose them).

@@ -29,11 +29,20 @@ export class ParquetOpenError extends Error {}
 
 
 /**
+ * A path that opens the file behind `fd` itself (Linux's /proc/self/fd), even after a rename replaced
+ * its name. Not `Bun.file(fd)`: its reads share the descriptor's offset, and parquet-wasm reads column
+ * chunks concurrently (measured: 70 of 800 concurrent slices came back wrong). Elsewhere, the path.
+ */
+function descriptorPath(fd: number, path: string): string {
+  return process.platform === "linux" ? `/proc/self/fd/${fd}` : path;
+}
+
+/**
  * Opens a Parquet file and reads its footer; throws ParquetOpenError with the reason. With `fd`, every
  * read goes through that open descriptor: a rename that replaces `path` meanwhile does not change the bytes.
  */
 export async function openParquet(path: string, fd?: number): Promise<ParquetSource> {
-  const file = fd === undefined ? Bun.file(path) : Bun.file(fd);
+  const file = Bun.file(fd === undefined ? path : descriptorPath(fd, path));
   if (fd === undefined && !(await file.exists())) throw new ParquetOpenError("file does not exist");
   if (file.size === 0) throw new ParquetOpenError("empty file (0 bytes)");
   let handle: pw.ParquetFile;
