@@ -134,6 +134,60 @@ export interface KernelTrade {
   pnl: number;
 }
 
+/** Closed trades column by column (what a worker posts back: a few typed arrays, not millions of objects). */
+export interface KernelTradeColumns {
+  length: number;
+  set: Float64Array;
+  /** Segment key as the driver reports it: epoch days, stable opt_type code, strike; ≤ -1e299 where the key was null. */
+  expiry: Float64Array;
+  optCode: Float64Array;
+  strike: Float64Array;
+  entryTs: BigInt64Array;
+  exitTs: BigInt64Array;
+  entryPrice: Float64Array;
+  exitPrice: Float64Array;
+  pnl: Float64Array;
+}
+
+/** A null segment key value in a trade (the driver's TP_NULL_KEY is -1e300). */
+export function isNullKey(v: number): boolean {
+  return v < -1e299;
+}
+
+/** Growable trade columns: the driver's 7 doubles and 2 timestamps per trade. */
+class TradeColumnsBuilder {
+  length = 0;
+  private px = new Float64Array(7 * 1024);
+  private ts = new BigInt64Array(2 * 1024);
+
+  append(px: Float64Array, ts: BigInt64Array, n: number): void {
+    if (this.length + n > this.ts.length / 2) {
+      const cap = Math.max(2 * (this.length + n), 1024);
+      const px2 = new Float64Array(7 * cap);
+      px2.set(this.px.subarray(0, 7 * this.length));
+      const ts2 = new BigInt64Array(2 * cap);
+      ts2.set(this.ts.subarray(0, 2 * this.length));
+      this.px = px2;
+      this.ts = ts2;
+    }
+    // Element by element: a subarray() of the driver's log would be no faster for a few thousand trades.
+    for (let i = 0; i < 7 * n; i++) this.px[7 * this.length + i] = px[i];
+    for (let i = 0; i < 2 * n; i++) this.ts[2 * this.length + i] = ts[i];
+    this.length += n;
+  }
+
+  take(): KernelTradeColumns {
+    const n = this.length;
+    const f = (k: number) => Float64Array.from({ length: n }, (_, t) => this.px[7 * t + k]);
+    const t = (k: number) => BigInt64Array.from({ length: n }, (_, i) => this.ts[2 * i + k]);
+    const out = { length: n, set: f(0), entryPrice: f(1), exitPrice: f(2), pnl: f(3), expiry: f(4), optCode: f(5), strike: f(6), entryTs: t(0), exitTs: t(1) };
+    this.length = 0;
+    this.px = new Float64Array(7 * 1024);
+    this.ts = new BigInt64Array(2 * 1024);
+    return out;
+  }
+}
+
 /** Totals of one parameter set. */
 export interface SetTotals {
   rows: number;
@@ -165,6 +219,11 @@ export function asFloat64(values: Float64Array | Float32Array | BigInt64Array | 
 type Buffer = Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array | null;
 const addr = (a: Buffer): bigint => (a && a.byteLength > 0 ? BigInt(ptr(a)) : 0n);
 
+/** An ArrayBuffer of at least one byte, so that a typed array over it never lives in (and moves with) the GC heap. */
+function pinned(bytes: number): ArrayBuffer {
+  return new ArrayBuffer(Math.max(8, bytes));
+}
+
 /** A kernel running every parameter set over a sequence of partitions (state resumes across batches). */
 export class KernelRun {
   private readonly st: Float64Array;
@@ -172,7 +231,7 @@ export class KernelRun {
   private readonly cols: BigUint64Array;
   private readonly tradeTs: BigInt64Array | null;
   private readonly tradePx: Float64Array | null;
-  private readonly trades: KernelTrade[] = [];
+  private readonly trades = new TradeColumnsBuilder();
   private readonly block: number;
 
   /**
@@ -187,18 +246,21 @@ export class KernelRun {
   ) {
     const np = kernel.params.length;
     this.block = T.SIZE + np + kernel.stateSize;
-    this.st = new Float64Array(H.SIZE + paramSets.length * this.block);
+    // Every array the driver holds a pointer to is made over its own ArrayBuffer: JSC keeps small
+    // typed arrays in its GC heap and moves them out the first time anything asks for their
+    // buffer (a subarray(), say), which would leave the driver writing to the old place.
+    this.st = new Float64Array(pinned(8 * (H.SIZE + paramSets.length * this.block)));
     this.st[H.NSETS] = paramSets.length;
     this.st[H.NPARAMS] = np;
     this.st[H.NSTATE] = kernel.stateSize;
     this.st[H.NCOLS] = kernel.columns.length;
     paramSets.forEach((values, k) => this.st.set(values, H.SIZE + k * this.block + T.SIZE));
-    this.sti = new BigInt64Array(2 * paramSets.length);
-    this.cols = new BigUint64Array(C.FIRST + 2 * kernel.columns.length);
+    this.sti = new BigInt64Array(pinned(8 * 2 * paramSets.length));
+    this.cols = new BigUint64Array(pinned(8 * (C.FIRST + 2 * kernel.columns.length)));
     const capacity = tradeLogCapacity > 0 ? Math.max(tradeLogCapacity, 2 * paramSets.length) : 0;
     this.st[H.TRADE_CAP] = capacity;
-    this.tradeTs = capacity ? new BigInt64Array(2 * capacity) : null;
-    this.tradePx = capacity ? new Float64Array(7 * capacity) : null;
+    this.tradeTs = capacity ? new BigInt64Array(pinned(8 * 2 * capacity)) : null;
+    this.tradePx = capacity ? new Float64Array(pinned(8 * 7 * capacity)) : null;
     this.cols[C.TRADE_TS] = addr(this.tradeTs);
     this.cols[C.TRADE_PX] = addr(this.tradePx);
   }
@@ -240,22 +302,24 @@ export class KernelRun {
     });
   }
 
-  /** Trades closed so far (with a trade log), handed over once. */
+  /** Trades closed so far (with a trade log), column by column, handed over once. */
+  takeTradeColumns(): KernelTradeColumns {
+    return this.trades.take();
+  }
+
+  /** Trades closed so far as objects, handed over once (for tests and small logs). */
   takeTrades(): KernelTrade[] {
-    return this.trades.splice(0);
+    const c = this.trades.take();
+    return Array.from({ length: c.length }, (_, t) => ({
+      set: c.set[t], expiry: c.expiry[t], optCode: c.optCode[t], strike: c.strike[t], entryTs: c.entryTs[t], exitTs: c.exitTs[t],
+      entryPrice: c.entryPrice[t], exitPrice: c.exitPrice[t], pnl: c.pnl[t],
+    }));
   }
 
   private drainTrades(): void {
     const n = this.st[H.TRADE_COUNT];
     if (!this.tradeTs || n === 0) return;
-    const px = this.tradePx!;
-    for (let t = 0; t < n; t++) {
-      this.trades.push({
-        set: px[7 * t], entryPrice: px[7 * t + 1], exitPrice: px[7 * t + 2], pnl: px[7 * t + 3],
-        expiry: px[7 * t + 4], optCode: px[7 * t + 5], strike: px[7 * t + 6],
-        entryTs: this.tradeTs[2 * t], exitTs: this.tradeTs[2 * t + 1],
-      });
-    }
+    this.trades.append(this.tradePx!, this.tradeTs, n);
     this.st[H.TRADE_COUNT] = 0;
   }
 }

@@ -1,12 +1,13 @@
 /** `bun run bench`: a strategy kernel (built-in ema_cross or your own C) over packed partitions, one or many parameter sets. */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { EMA_CROSS_SOURCE, KernelError, loadKernel } from "../kernel/strategy-kernel.ts";
-import { BenchInputError, runBench } from "../lib/bench/bench.ts";
-import { GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../lib/bench/grid.ts";
+import { BenchInputError, runBench, type BenchSummary } from "../lib/bench/bench.ts";
+import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STOP_SIGNALS } from "../lib/bench/child.ts";
+import { boundsProblem, checkParamBounds, EMA_CROSS_BOUNDS, GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../lib/bench/grid.ts";
 import { ensureSampleDataset } from "../lib/bench/sample.ts";
-import { writeTrades } from "../lib/bench/trade-log.ts";
-import { defaultWorkers, die, EXIT, intFlag, numberFlag, parseCommandLine, printJson } from "./cli/command.ts";
+import { openTradeLog, TradeLogError, tradeLogPathProblem, tradeLogTempPrefix, type TradeLog } from "../lib/bench/trade-log.ts";
+import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run bench [DIR] [options]
@@ -25,11 +26,13 @@ Options:
   --fast N, --slow N, --max-spread F, --min-volume N
                        ema_cross parameters (defaults 5, 21, 0.0005, 1) for a single run
   --trades FILE        also write every trade (.csv, or .parquet), with its set number
+  --timeout SECONDS    end the run (exit 1) when it takes longer: for a kernel that may loop forever
   --json               print a JSON summary on stdout
   -h, --help           this text
 
-Exit: 0 ok; 1 no packed files, a file that cannot be read, or a kernel that crashed;
-2 bad usage, or a kernel that does not compile or declares what tickpack does not know.
+Exit: 0 ok; 1 no packed files, a file that cannot be read, a kernel that crashed, exited or
+timed out; 2 bad usage, or a kernel that does not compile or declares what tickpack does not know;
+128+N when stopped by signal N (SIGINT 130, SIGTERM 143, SIGHUP 129).
 `;
 
 const { values, positionals } = parseCommandLine(
@@ -44,45 +47,97 @@ const { values, positionals } = parseCommandLine(
     "max-spread": { type: "string" },
     "min-volume": { type: "string" },
     trades: { type: "string" },
+    timeout: { type: "string" },
     json: { type: "boolean" },
   },
   true,
 );
 if (positionals.length > 1) die(`at most one DIR\n\n${USAGE}`, EXIT.usage);
 
-// A researcher's kernel is trusted native code: run it in a child process, so that a crash ends
-// only that run and can be reported with the kernel's name.
-if (values.kernel && !process.env.TICKPACK_KERNEL_CHILD) {
-  const child = Bun.spawnSync([process.execPath, import.meta.path, ...Bun.argv.slice(2)], { env: { ...process.env, TICKPACK_KERNEL_CHILD: "1" }, stdio: ["inherit", "inherit", "inherit"] });
-  if (child.signalCode) die(`bench: kernel ${values.kernel} crashed the run (${child.signalCode}); kernels run as native code without protection, see docs/kernels.md`, EXIT.problems);
-  process.exit(child.exitCode ?? EXIT.problems);
-}
-
+// Everything that needs no kernel code is checked here, before any child runs (exit 2).
 const workers = intFlag("workers", values.workers, defaultWorkers());
+let timeoutS: number | undefined;
+if (values.timeout !== undefined) {
+  timeoutS = Number(values.timeout);
+  if (values.timeout.trim() === "" || !(timeoutS > 0) || !Number.isFinite(timeoutS)) die(`--timeout: expected a number of seconds > 0, got ${JSON.stringify(values.timeout)}`, EXIT.usage);
+}
 const kernelPath = values.kernel ?? EMA_CROSS_SOURCE;
+const FLAG_PARAMS: [string, string | undefined][] = [["fast", values.fast], ["slow", values.slow], ["max_spread", values["max-spread"]], ["min_volume", values["min-volume"]]];
+const flagOf = (name: string) => `--${name.replace("_", "-")}`;
+const fromFlag = new Set<string>();
+let sets: Record<string, number>[] = [{}];
+let gridSource = "--grid";
+try {
+  if (values.grid !== undefined && values["grid-file"] !== undefined) die("bench: --grid and --grid-file: give one", EXIT.usage);
+  if (values.grid !== undefined) sets = expandAxes(parseGridSpec(values.grid));
+  if (values["grid-file"] !== undefined) {
+    const file = values["grid-file"];
+    gridSource = `--grid-file ${file}`;
+    if (file === "" || !existsSync(file)) die(`bench: --grid-file ${file}: file does not exist`, EXIT.usage);
+    if (statSync(file).isDirectory()) die(`bench: --grid-file ${file}: is a folder, expected a JSON file`, EXIT.usage);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      die(`bench: --grid-file ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, EXIT.usage);
+    }
+    sets = parseGridFile(text, file);
+  }
+} catch (e) {
+  if (e instanceof GridError) die(`bench: ${e.message}`, EXIT.usage);
+  throw e;
+}
+for (const [name, raw] of FLAG_PARAMS) {
+  if (raw === undefined) continue;
+  const v = raw.trim() === "" ? NaN : Number(raw);
+  // The built-in's bounds here; a --kernel's parameter of the same name is checked once it is loaded.
+  const problem = boundsProblem(v, values.kernel === undefined ? EMA_CROSS_BOUNDS[name] : undefined);
+  if (problem) die(`${flagOf(name)}: ${problem.replace(/got .*$/, `got ${JSON.stringify(raw)}`)}`, EXIT.usage);
+  if (sets.some((s) => name in s)) die(`bench: ${flagOf(name)} and the grid both set ${name}: give one`, EXIT.usage);
+  sets = sets.map((s) => ({ ...s, [name]: v }));
+  fromFlag.add(name);
+}
+if (values.trades !== undefined) {
+  const problem = tradeLogPathProblem(values.trades);
+  if (problem) die(`bench: --trades ${values.trades}: ${problem}`, EXIT.usage);
+}
+const dirArg = positionals[0];
+if (dirArg !== undefined && (!existsSync(dirArg) || !statSync(dirArg).isDirectory())) die(`bench: ${dirArg}: not a folder`, EXIT.usage);
+
+// A researcher's kernel is trusted native code that can crash, exit() or never return: run the
+// bench in a child process that we supervise (also for --timeout), so that what it does ends only
+// that run and is reported with the kernel's name.
+const isChild = process.env[CHILD_ENV] !== undefined;
+if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
+  const kernelName = values.kernel ?? "ema_cross (built-in)";
+  const outcome = await runChild(import.meta.path, Bun.argv.slice(2), { timeoutS });
+  if (outcome.kind !== "exited" && values.trades !== undefined) {
+    // A child killed before it could clean up leaves its trade-log temp file (named by its pid).
+    const { dir, prefix } = tradeLogTempPrefix(values.trades, outcome.pid);
+    for (const name of existsSync(dir) ? readdirSync(dir) : []) if (name.startsWith(prefix)) rmSync(join(dir, name), { force: true });
+  }
+  switch (outcome.kind) {
+    case "exited":
+      process.exit(outcome.code);
+    case "interrupted":
+      die(`bench: ${outcome.signal}: stopped (the kernel run was ended too)`, SIGNAL_EXIT[outcome.signal]);
+    case "timeout":
+      die(`bench: kernel ${kernelName} did not finish within --timeout ${timeoutS} s: killed`, EXIT.problems);
+    case "crashed":
+      die(`bench: kernel ${kernelName} crashed the run (${outcome.signal}); kernels run as native code without protection, see docs/kernels.md`, EXIT.problems);
+    case "no-result":
+      die(`bench: kernel ${kernelName} ended without a result (exit code ${outcome.exitCode}): did it call exit()? see docs/kernels.md`, EXIT.problems);
+  }
+}
+if (isChild) serveAsChild();
+
 let paramSets: number[][];
 let kernelName: string;
 try {
   const kernel = loadKernel(kernelPath);
   kernelName = values.kernel ?? "ema_cross (built-in)";
-  let sets: Record<string, number>[] = [{}];
-  if (values.grid && values["grid-file"]) die("--grid and --grid-file: give one", EXIT.usage);
-  if (values.grid) sets = expandAxes(parseGridSpec(values.grid));
-  if (values["grid-file"]) {
-    const file = values["grid-file"];
-    if (!existsSync(file)) die(`--grid-file: ${file}: file does not exist`, EXIT.usage);
-    sets = parseGridFile(readFileSync(file, "utf8"), file);
-  }
-  const plain: [string, string | undefined, number, number][] = [
-    ["fast", values.fast, 1, 1e9], ["slow", values.slow, 1, 1e9], ["max_spread", values["max-spread"], 0, 1e9], ["min_volume", values["min-volume"], 0, 1e18],
-  ];
-  for (const [name, raw, min, max] of plain) {
-    if (raw === undefined) continue;
-    const flag = name.replace("_", "-");
-    const v = name === "fast" || name === "slow" ? intFlag(flag, raw, 0) : numberFlag(flag, raw, 0, min, max);
-    if (sets.some((s) => name in s)) die(`--${flag} and the grid both set ${name}: give one`, EXIT.usage);
-    sets = sets.map((s) => ({ ...s, [name]: v }));
-  }
+  const bounds = kernel.path === loadKernel(EMA_CROSS_SOURCE).path ? EMA_CROSS_BOUNDS : {};
+  checkParamBounds(sets, bounds, (name) => (fromFlag.has(name) ? flagOf(name) : gridSource));
   paramSets = resolveParamSets(kernelPath, kernel.params, sets);
 } catch (e) {
   if (e instanceof KernelError || e instanceof GridError) die(`bench: ${e.message}`, EXIT.usage);
@@ -90,23 +145,46 @@ try {
 }
 
 const progress = progressPrinter();
-let dir = positionals[0];
+let dir = dirArg;
 if (dir === undefined) {
   process.stderr.write("bench: no DIR given, using the built-in sample data set (data/sample/packed; created once on first use)\n");
   dir = await ensureSampleDataset(join(import.meta.dir, ".."), workers, progress.listener);
-} else if (!existsSync(dir) || !statSync(dir).isDirectory()) die(`bench: ${dir}: not a folder`, EXIT.usage);
+}
 
-let result;
+// The trade log's temp file is created now: a path that cannot be written fails before the run.
+let tradeLog: TradeLog | null = null;
+if (values.trades !== undefined) {
+  try {
+    tradeLog = openTradeLog(values.trades);
+  } catch (e) {
+    if (e instanceof TradeLogError) die(`bench: --trades ${e.message}`, EXIT.usage);
+    throw e;
+  }
+}
+for (const signal of STOP_SIGNALS) {
+  process.on(signal, () => {
+    tradeLog?.abort();
+    die(`bench: ${signal}: stopped`, SIGNAL_EXIT[signal]);
+  });
+}
+
+/** Writing the trade log failed (disk full …): exit 1 naming the file. */
+class TradeWriteError extends Error {}
+const writeTrades = (write: () => Promise<void>) => write().catch((e: Error) => {
+  throw new TradeWriteError(`--trades ${values.trades}: ${e.message}`);
+});
+
+let summary: BenchSummary;
 try {
-  result = await runBench({ dir, workers, kernelPath, trades: values.trades !== undefined }, paramSets, progress.listener);
+  ({ summary } = await runBench({ dir, workers, kernelPath, trades: tradeLog !== null, onTrades: tradeLog ? (b) => writeTrades(() => tradeLog.append(b)) : undefined }, paramSets, progress.listener));
+  if (tradeLog) await writeTrades(() => tradeLog.commit());
 } catch (e) {
   progress.finish();
-  if (e instanceof BenchInputError) die(`bench: ${e.message}`, EXIT.problems);
+  tradeLog?.abort();
+  if (e instanceof BenchInputError || e instanceof TradeWriteError) die(`bench: ${e.message}`, EXIT.problems);
   throw e;
 }
 progress.finish();
-const { summary, trades } = result;
-if (values.trades) writeTrades(values.trades, trades);
 const n = (x: number) => x.toLocaleString("en-US");
 const fmtParams = (p: Record<string, number>) => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(" ");
 const lines = ["=".repeat(64), `Kernel:         ${kernelName}`, `Partitions:     ${summary.partitions} (${summary.files} files) under ${dir}`, `Total rows:     ${n(summary.rows)} (${n(summary.valid_rows)} valid)`];

@@ -1,7 +1,6 @@
 /** `bench`: a strategy kernel, for one or many parameter sets, over packed partitions in a pool of workers. */
-import { loadKernel, type KernelTrade } from "../../kernel/strategy-kernel.ts";
+import { loadKernel, type KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
 import type { BenchPartitionResult, BenchTask } from "./tasks.ts";
-import { formatEpochDays } from "../ist-time.ts";
 import { listPackedPartitions, type PackedPartition } from "../packed/layout.ts";
 import type { ProgressListener } from "../progress.ts";
 import { WorkerPool } from "../workers/pool.ts";
@@ -11,23 +10,19 @@ export interface BenchOptions {
   dir: string;
   workers: number;
   kernelPath: string;
-  /** Collect every trade. */
+  /** Collect every trade (reads `timestamp` too). */
   trades: boolean;
+  /**
+   * Receives each partition's trades, in partition order, as partitions finish (with `trades`):
+   * nothing holds the whole run's trades. A returned promise is awaited before the next block.
+   */
+  onTrades?: (block: TradeBlock) => void | Promise<void>;
 }
 
-/** A trade with its set, partition and contract. */
-export interface TradeRow {
-  set: number;
+/** One partition's trades, column by column, with the partition's date and underlying. */
+export interface TradeBlock extends KernelTradeColumns {
   date: string;
   underlying: string;
-  expiry: string;
-  opt_type: string;
-  strike: number;
-  entry_time: bigint;
-  exit_time: bigint;
-  entry_price: number;
-  exit_price: number;
-  pnl: number;
 }
 
 /** Per-underlying totals of one set. */
@@ -67,38 +62,38 @@ export interface BenchSummary {
 /** Nothing to run on, or a file bench cannot use. */
 export class BenchInputError extends Error {}
 
-const OPT_NAMES = ["CE", "PE", "?"];
-
-function tradeRows(p: PackedPartition, trades: KernelTrade[]): TradeRow[] {
-  return trades.map((t) => ({
-    set: t.set,
-    date: p.date ?? "",
-    underlying: p.underlying ?? "",
-    expiry: t.expiry < -1e299 ? "" : formatEpochDays(t.expiry),
-    opt_type: OPT_NAMES[t.optCode] ?? "",
-    strike: t.strike,
-    entry_time: t.entryTs,
-    exit_time: t.exitTs,
-    entry_price: t.entryPrice,
-    exit_price: t.exitPrice,
-    pnl: t.pnl,
-  }));
-}
-
 /** Runs the kernel's sets over every packed partition under `dir`; results do not depend on the worker count. */
-export async function runBench(options: BenchOptions, paramSets: number[][], onProgress?: ProgressListener): Promise<{ summary: BenchSummary; trades: TradeRow[] }> {
+export async function runBench(options: BenchOptions, paramSets: number[][], onProgress?: ProgressListener): Promise<{ summary: BenchSummary }> {
   const partitions = listPackedPartitions(options.dir);
   if (partitions.length === 0) throw new BenchInputError(`${options.dir}: no packed Parquet files found`);
   const kernel = loadKernel(options.kernelPath);
   const t0 = performance.now();
+  // Never more workers than partitions: an idle worker would only compile the kernel.
   const workers = Math.min(options.workers, partitions.length);
   const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, workers);
   const results: BenchPartitionResult[] = new Array(partitions.length);
   let done = 0;
   let rows = 0;
+  // Trades go out in partition order as soon as every earlier partition's have; then they are dropped.
+  let nextTrades = 0;
+  let tradesWritten: Promise<void> = Promise.resolve();
+  const handOverTrades = () => {
+    for (; nextTrades < partitions.length && results[nextTrades]; nextTrades++) {
+      const r = results[nextTrades];
+      const p = partitions[nextTrades];
+      const cols = r.trades;
+      r.trades = null;
+      if (!cols || !options.onTrades) continue;
+      const block: TradeBlock = { ...cols, date: p.date ?? "", underlying: p.underlying ?? "" };
+      tradesWritten = tradesWritten.then(() => options.onTrades!(block));
+      tradesWritten.catch(() => {}); // awaited after the run; a failed run must not also report it unhandled
+    }
+  };
   try {
-    // Largest first so the pool ends evenly; results are kept in partition order.
-    const order = partitions.map((_, i) => i).sort((a, b) => partitions[b].bytes - partitions[a].bytes);
+    // Largest first so the pool ends evenly; with a trade log, in partition order, so that few
+    // finished partitions wait (holding their trades) for an earlier one. Results stay in partition order.
+    const order = partitions.map((_, i) => i);
+    if (!options.trades) order.sort((a, b) => partitions[b].bytes - partitions[a].bytes);
     await Promise.all(
       order.map(async (i) => {
         const parts = partitions[i].parts;
@@ -107,9 +102,11 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
           throw new BenchInputError(parts.some((p) => e.message.includes(p)) ? e.message : `${parts.join(", ")}: ${e.message}`);
         });
         rows += results[i].rows;
+        handOverTrades();
         onProgress?.({ phase: "bench", done: ++done, total: partitions.length, rows, elapsedS: (performance.now() - t0) / 1000 });
       }),
     );
+    await tradesWritten;
   } finally {
     pool.close();
   }
@@ -118,7 +115,6 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     params: Object.fromEntries(kernel.params.map((p, k) => [p.name, values[k]])),
     rows: 0, valid_rows: 0, trades: 0, pnl: 0, by_underlying: {},
   }));
-  const trades: TradeRow[] = [];
   let totalRows = 0;
   // Summed in partition order: the same floating-point result whatever the worker count.
   partitions.forEach((p, i) => {
@@ -135,7 +131,6 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
       u.trades += t.trades;
       u.pnl += t.pnl;
     });
-    if (options.trades) trades.push(...tradeRows(p, r.tradeList));
   });
   const single = grid.length === 1;
   const summary: BenchSummary = {
@@ -156,5 +151,5 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     grid,
     columns_read: results[0].columns,
   };
-  return { summary, trades };
+  return { summary };
 }

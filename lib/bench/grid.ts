@@ -26,29 +26,68 @@ export function parseGridSpec(spec: string): GridAxes {
   return axes;
 }
 
-/** Sets of a grid file: `{"fast": [3, 5], "slow": [21]}` (axes) or `[{"fast": 3, "slow": 21}, …]` (explicit sets). */
+/** Sets of a grid file: `{"fast": [3, 5], "slow": [21]}` (axes) or `[{"fast": 3, "slow": 21}, …]` (explicit sets); never none. */
 export function parseGridFile(text: string, file: string): Record<string, number>[] {
+  const where = `--grid-file ${file}`;
+  if (text.trim() === "") throw new GridError(`${where}: empty file`);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new GridError(`${file}: not JSON (${(e as Error).message})`);
+    throw new GridError(`${where}: not JSON (${(e as Error).message})`);
   }
   const num = (name: string, v: unknown) => {
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new GridError(`${file}: ${name}: not a number: ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new GridError(`${where}: ${name}: not a number: ${JSON.stringify(v)}`);
     return v;
   };
+  let sets: Record<string, number>[];
   if (Array.isArray(json)) {
-    return json.map((set, i) => {
-      if (typeof set !== "object" || set === null) throw new GridError(`${file}: set ${i} is not an object`);
+    sets = json.map((set, i) => {
+      if (typeof set !== "object" || set === null || Array.isArray(set)) throw new GridError(`${where}: set ${i} is not an object`);
       return Object.fromEntries(Object.entries(set).map(([k, v]) => [k, num(k, v)]));
     });
-  }
-  if (typeof json === "object" && json !== null) {
+  } else if (typeof json === "object" && json !== null) {
+    if (Object.keys(json).length === 0) throw new GridError(`${where}: empty grid (no parameters)`);
     const axes: GridAxes = new Map(Object.entries(json).map(([k, v]) => [k, (Array.isArray(v) ? v : [v]).map((x) => num(k, x))]));
-    return expandAxes(axes);
+    for (const [k, v] of axes) if (v.length === 0) throw new GridError(`${where}: ${k}: no values`);
+    sets = expandAxes(axes);
+  } else {
+    throw new GridError(`${where}: expected an object of lists or a list of objects`);
   }
-  throw new GridError(`${file}: expected an object of lists or a list of objects`);
+  if (sets.length === 0) throw new GridError(`${where}: empty grid (no parameter sets)`);
+  return sets;
+}
+
+/** Bounds a parameter's values must keep (the same for its flag and for a grid). */
+export interface ParamBounds {
+  integer?: boolean;
+  min: number;
+  max: number;
+}
+
+/** ema_cross's parameters: periods are whole rows ≥ 1, a spread fraction and a volume are ≥ 0. */
+export const EMA_CROSS_BOUNDS: Readonly<Record<string, ParamBounds>> = {
+  fast: { integer: true, min: 1, max: 1e9 },
+  slow: { integer: true, min: 1, max: 1e9 },
+  max_spread: { min: 0, max: 1e9 },
+  min_volume: { min: 0, max: 1e18 },
+};
+
+/** What is wrong with `v` for these bounds (finite is always required), or null. */
+export function boundsProblem(v: number, bounds: ParamBounds | undefined): string | null {
+  const range = bounds ? (bounds.integer ? `an integer in [${bounds.min}, ${bounds.max}]` : `a number in [${bounds.min}, ${bounds.max}]`) : "a finite number";
+  if (!Number.isFinite(v) || (bounds && (v < bounds.min || v > bounds.max || (bounds.integer && !Number.isInteger(v))))) return `expected ${range}, got ${v}`;
+  return null;
+}
+
+/** Throws GridError for the first value outside its parameter's bounds, naming where it came from (`--grid`, `--fast` …). */
+export function checkParamBounds(sets: Record<string, number>[], bounds: Readonly<Record<string, ParamBounds>>, source: (name: string) => string): void {
+  for (const set of sets) {
+    for (const [name, v] of Object.entries(set)) {
+      const problem = boundsProblem(v, bounds[name]);
+      if (problem) throw new GridError(`${source(name)}: ${name}: ${problem}`);
+    }
+  }
 }
 
 /** The cartesian product of the axes, the first axis varying slowest. */

@@ -1,5 +1,5 @@
 /** The unit of bench work, run inside a worker: a kernel's parameter sets over one packed partition. */
-import { KernelRun, loadKernel, type KernelTrade, type SetTotals } from "../../kernel/strategy-kernel.ts";
+import { KernelRun, loadKernel, type KernelTradeColumns, type SetTotals } from "../../kernel/strategy-kernel.ts";
 import { runPartition } from "./strategy-reader.ts";
 
 /** Run every parameter set of a kernel over one partition (all its parts, in order). */
@@ -17,7 +17,8 @@ export interface BenchTask {
 export interface BenchPartitionResult {
   rows: number;
   sets: SetTotals[];
-  tradeList: KernelTrade[];
+  /** The partition's trades (with `trades`), column by column; null without. */
+  trades: KernelTradeColumns | null;
   /** Columns the reader projected (for checks). */
   columns: string[];
 }
@@ -28,5 +29,5 @@ export async function runBenchTask(task: BenchTask): Promise<BenchPartitionResul
   const run = new KernelRun(kernel, task.paramSets, task.trades ? 4096 : 0);
   const columns = await runPartition(task.parts, run, kernel, task.trades);
   const sets = run.totals();
-  return { rows: sets[0]?.rows ?? 0, sets, tradeList: run.takeTrades(), columns };
+  return { rows: sets[0]?.rows ?? 0, sets, trades: task.trades ? run.takeTradeColumns() : null, columns };
 }

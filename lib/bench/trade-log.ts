@@ -1,40 +1,253 @@
-/** Writing bench trades to CSV or Parquet (chosen by the file extension). */
+/**
+ * bench's trade log (`--trades FILE`): CSV, or Parquet by extension, written as partitions finish
+ * (bounded memory: one partition's trades at a time) into a temp file beside FILE that is renamed
+ * into place only when the run succeeded.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
 import * as arrow from "apache-arrow";
-import { writeFileAtomic } from "../atomic-file.ts";
-import type { TradeRow } from "./bench.ts";
-import { encodeArrowColumns } from "../parquet/io.ts";
+import * as pw from "parquet-wasm/node";
+import { isNullKey } from "../../kernel/strategy-kernel.ts";
+import { fsyncDir, tempPathFor } from "../atomic-file.ts";
+import { errorMessage } from "../error-message.ts";
+import { formatEpochDays } from "../ist-time.ts";
+import type { TradeBlock } from "./bench.ts";
 
 const COLUMNS = ["set", "date", "underlying", "expiry", "opt_type", "strike", "entry_time", "exit_time", "entry_price", "exit_price", "pnl"] as const;
+const OPT_NAMES = ["CE", "PE", "?"];
+
+/** A trade log path that cannot be written (exit 2, before the run). */
+export class TradeLogError extends Error {}
+
+/** Why `path` cannot take a trade log (a folder, a missing or read-only parent), or null when it can. */
+export function tradeLogPathProblem(path: string): string | null {
+  if (path === "") return "empty path";
+  if (/[\\/]$/.test(path) || (existsSync(path) && statSync(path).isDirectory())) return "is a folder";
+  const parent = dirname(resolve(path));
+  if (!existsSync(parent)) return `folder ${parent} does not exist`;
+  if (!statSync(parent).isDirectory()) return `${parent} is not a folder`;
+  return null;
+}
 
 /** ISO-8601 UTC text of an epoch-ns instant, with nanoseconds. */
 function isoNs(ns: bigint): string {
-  const ms = ns / 1_000_000n;
+  const ms = ns / 1_000_000n - (ns % 1_000_000n < 0n ? 1n : 0n);
   const iso = new Date(Number(ms)).toISOString();
   return `${iso.slice(0, 19)}.${String(((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n).padStart(9, "0")}Z`;
 }
 
-/** Writes trades to `path`: `.parquet` → Parquet (times as TIMESTAMP(ns, UTC)), anything else → CSV. */
-export function writeTrades(path: string, trades: TradeRow[]): void {
-  if (/\.parquet$/i.test(path)) {
-    const n = trades.length;
-    const strings = (f: (t: TradeRow) => string) => arrow.vectorFromArray(trades.map(f), new arrow.Utf8()).data[0];
-    const f64 = (f: (t: TradeRow) => number) => arrow.makeData({ type: new arrow.Float64(), length: n, data: Float64Array.from(trades, f) });
-    const ts = (f: (t: TradeRow) => bigint) => arrow.makeData({ type: new arrow.TimestampNanosecond("UTC"), length: n, data: BigInt64Array.from(trades, f) } as never);
-    const bytes = encodeArrowColumns(
+/**
+ * One CSV field: numbers as they are; text quoted per RFC 4180 when it holds a comma, quote or line
+ * break, and prefixed with `'` when it starts with = + - @ (or a tab / carriage return), so that a
+ * spreadsheet never runs it as a formula (an underlying is a folder name: anyone can choose it).
+ */
+export function csvField(v: string | number | null): string {
+  if (v === null) return "";
+  if (typeof v === "number") return String(v);
+  let s = v;
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** A trade's key columns as text (null where the segment key was null). */
+function keyText(b: TradeBlock, t: number): { expiry: string | null; opt: string | null; strike: number | null } {
+  return {
+    expiry: isNullKey(b.expiry[t]) ? null : formatEpochDays(b.expiry[t]),
+    opt: isNullKey(b.optCode[t]) ? null : (OPT_NAMES[b.optCode[t]] ?? "?"),
+    strike: isNullKey(b.strike[t]) ? null : b.strike[t],
+  };
+}
+
+/** A trade log being written: append partitions' trades in order, then commit (rename into place) or abort. */
+export interface TradeLog {
+  /** The temp file the log is written to until commit. */
+  readonly tempPath: string;
+  append(block: TradeBlock): Promise<void>;
+  commit(): Promise<void>;
+  /** Removes the temp file (a failed or interrupted run); safe to call more than once. */
+  abort(): void;
+}
+
+/** Opens a trade log for `path` (`.parquet` → Parquet, else CSV): creates its temp file now, so a path that cannot be written fails before the run. */
+export function openTradeLog(path: string): TradeLog {
+  const problem = tradeLogPathProblem(path);
+  if (problem) throw new TradeLogError(`${path}: ${problem}`);
+  const tempPath = tempPathFor(resolve(path));
+  let fd: number;
+  try {
+    fd = openSync(tempPath, "wx");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === "EACCES" || code === "EPERM" || code === "EROFS" ? `cannot write in folder ${dirname(tempPath)} (${code})` : errorMessage(e);
+    throw new TradeLogError(`${path}: ${reason}`);
+  }
+  return /\.parquet$/i.test(path) ? new ParquetTradeLog(path, tempPath, fd) : new CsvTradeLog(path, tempPath, fd);
+}
+
+/** What both formats share: the temp file, its commit and its removal. */
+abstract class FileTradeLog implements TradeLog {
+  private open = true;
+  constructor(
+    protected readonly path: string,
+    readonly tempPath: string,
+    protected readonly fd: number,
+  ) {}
+
+  abstract append(block: TradeBlock): Promise<void>;
+  protected abstract finish(): Promise<void>;
+
+  protected write(bytes: Uint8Array): void {
+    for (let off = 0; off < bytes.length; ) off += writeSync(this.fd, bytes, off, bytes.length - off);
+  }
+
+  async commit(): Promise<void> {
+    await this.finish();
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.open = false;
+    renameSync(this.tempPath, this.path);
+    fsyncDir(dirname(resolve(this.path)));
+  }
+
+  abort(): void {
+    if (this.open) {
+      this.open = false;
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already closed
+      }
+    }
+    rmSync(this.tempPath, { force: true });
+  }
+}
+
+class CsvTradeLog extends FileTradeLog {
+  private readonly encoder = new TextEncoder();
+
+  constructor(path: string, tempPath: string, fd: number) {
+    super(path, tempPath, fd);
+    this.write(this.encoder.encode(COLUMNS.join(",") + "\n"));
+  }
+
+  async append(b: TradeBlock): Promise<void> {
+    const date = csvField(b.date);
+    const underlying = csvField(b.underlying);
+    // ~64k rows of text at a time: bounded, and few write calls.
+    const CHUNK = 65_536;
+    for (let start = 0; start < b.length; start += CHUNK) {
+      const lines: string[] = [];
+      for (let t = start; t < Math.min(b.length, start + CHUNK); t++) {
+        const k = keyText(b, t);
+        lines.push(`${b.set[t]},${date},${underlying},${csvField(k.expiry)},${csvField(k.opt)},${csvField(k.strike)},${isoNs(b.entryTs[t])},${isoNs(b.exitTs[t])},${b.entryPrice[t]},${b.exitPrice[t]},${b.pnl[t]}\n`);
+      }
+      this.write(this.encoder.encode(lines.join("")));
+    }
+  }
+
+  protected async finish(): Promise<void> {}
+}
+
+const ROW_GROUP = 100_000;
+
+/**
+ * Parquet through parquet-wasm's streaming writer: each appended block becomes record batches fed
+ * to it, and it hands back encoded row groups that go straight to the temp file. A block is only
+ * accepted once the previous one has been consumed, so at most one partition's trades (and one row
+ * group being encoded) are held.
+ */
+class ParquetTradeLog extends FileTradeLog {
+  private queue: pw.RecordBatch[] = [];
+  private ended = false;
+  private rows = 0;
+  private wake: (() => void) | null = null;
+  private drained: (() => void) | null = null;
+  private readonly pump: Promise<void>;
+
+  constructor(path: string, tempPath: string, fd: number) {
+    super(path, tempPath, fd);
+    const source = new ReadableStream<pw.RecordBatch>(
       {
-        set: arrow.makeData({ type: new arrow.Int32(), length: n, data: Int32Array.from(trades, (t) => t.set) }),
-        date: strings((t) => t.date), underlying: strings((t) => t.underlying), expiry: strings((t) => t.expiry), opt_type: strings((t) => t.opt_type),
-        strike: f64((t) => t.strike), entry_time: ts((t) => t.entry_time), exit_time: ts((t) => t.exit_time),
-        entry_price: f64((t) => t.entry_price), exit_price: f64((t) => t.exit_price), pnl: f64((t) => t.pnl),
+        pull: async (controller) => {
+          while (this.queue.length === 0 && !this.ended) await new Promise<void>((r) => (this.wake = r));
+          const next = this.queue.shift();
+          if (this.queue.length === 0) this.drained?.();
+          if (next) controller.enqueue(next);
+          else controller.close();
+        },
       },
-      { rowGroupSize: 100_000, metadata: new Map([["tickpack.content", "bench trades"]]) },
+      { highWaterMark: 0 },
     );
-    writeFileAtomic(path, bytes);
-    return;
+    const props = new pw.WriterPropertiesBuilder()
+      .setCompression(pw.Compression.ZSTD)
+      .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
+      .setMaxRowGroupSize(ROW_GROUP)
+      .setCreatedBy("tickpack")
+      .setKeyValueMetadata(new Map([["tickpack.content", "bench trades"]]))
+      .build();
+    this.pump = (async () => {
+      const out = await pw.transformParquetStream(source, props);
+      const reader = out.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        this.write(value);
+      }
+    })();
+    this.pump.catch(() => {}); // surfaced by append/commit
   }
-  const lines = [COLUMNS.join(",")];
-  for (const t of trades) {
-    lines.push([t.set, t.date, t.underlying, t.expiry, t.opt_type, t.strike, isoNs(t.entry_time), isoNs(t.exit_time), t.entry_price, t.exit_price, t.pnl].join(","));
+
+  async append(b: TradeBlock): Promise<void> {
+    for (let start = 0; start < b.length; start += ROW_GROUP) await this.push(b, start, Math.min(b.length, start + ROW_GROUP));
   }
-  writeFileAtomic(path, new TextEncoder().encode(lines.join("\n") + "\n"));
+
+  private async push(b: TradeBlock, start: number, end: number): Promise<void> {
+    const n = end - start;
+    const keys = Array.from({ length: n }, (_, i) => keyText(b, start + i));
+    const text = (values: (string | null)[]) => arrow.vectorFromArray(values, new arrow.Utf8()).data[0];
+    const f64 = (a: Float64Array) => arrow.makeData({ type: new arrow.Float64(), length: n, data: a.slice(start, end) });
+    const ts = (a: BigInt64Array) => arrow.makeData({ type: new arrow.TimestampNanosecond("UTC"), length: n, data: a.slice(start, end) } as never);
+    const strikes = Float64Array.from(keys, (k) => k.strike ?? 0);
+    const strikeNulls = keys.some((k) => k.strike === null);
+    const children: Record<(typeof COLUMNS)[number], arrow.Data> = {
+      set: arrow.makeData({ type: new arrow.Int32(), length: n, data: Int32Array.from(b.set.subarray(start, end)) }),
+      date: text(new Array(n).fill(b.date)),
+      underlying: text(new Array(n).fill(b.underlying)),
+      expiry: text(keys.map((k) => k.expiry)),
+      opt_type: text(keys.map((k) => k.opt)),
+      strike: strikeNulls ? arrow.vectorFromArray(keys.map((k) => k.strike), new arrow.Float64()).data[0] : arrow.makeData({ type: new arrow.Float64(), length: n, data: strikes }),
+      entry_time: ts(b.entryTs),
+      exit_time: ts(b.exitTs),
+      entry_price: f64(b.entryPrice),
+      exit_price: f64(b.exitPrice),
+      pnl: f64(b.pnl),
+    };
+    const batch = new arrow.RecordBatch(children as never);
+    const table = pw.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(batch), "stream"));
+    this.queue.push(...table.recordBatches());
+    table.free();
+    this.rows += n;
+    const wasDrained = new Promise<void>((r) => (this.drained = r));
+    this.wake?.();
+    // Wait until the writer has taken this block (or failed), so blocks never pile up in wasm memory.
+    await Promise.race([wasDrained, this.pump]);
+  }
+
+  protected async finish(): Promise<void> {
+    // An empty log is still a Parquet file with the trade columns.
+    if (this.rows === 0) await this.push(EMPTY_BLOCK, 0, 0);
+    this.ended = true;
+    this.wake?.();
+    await this.pump;
+  }
+}
+
+const EMPTY_BLOCK: TradeBlock = {
+  length: 0, date: "", underlying: "", set: new Float64Array(0), expiry: new Float64Array(0), optCode: new Float64Array(0), strike: new Float64Array(0),
+  entryTs: new BigInt64Array(0), exitTs: new BigInt64Array(0), entryPrice: new Float64Array(0), exitPrice: new Float64Array(0), pnl: new Float64Array(0),
+};
+
+/** The temp files a killed bench process (by pid) may have left for `path`'s trade log. */
+export function tradeLogTempPrefix(path: string, pid: number): { dir: string; prefix: string } {
+  return { dir: dirname(resolve(path)), prefix: `.${basename(resolve(path))}.tmp-${pid}-` };
 }

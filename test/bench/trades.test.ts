@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
+import { runBench } from "../../lib/bench/bench.ts";
+import { listPackedPartitions } from "../../lib/packed/layout.ts";
+import { closeParquet, openParquet, withRows } from "../../lib/parquet/io.ts";
+
+setDefaultTimeout(120_000);
+const BENCH = join(import.meta.dir, "..", "..", "scripts", "bench.ts");
+
+let packed: string;
+let kernels: string;
+beforeAll(async () => {
+  const raw = tempDir("trades-raw");
+  await genFixture(raw, { days: 1 });
+  packed = tempDir("trades-packed");
+  await repackFixture([raw], packed);
+  kernels = tempDir("trades-kernels");
+});
+afterAll(cleanupTempDirs);
+
+function bench(args: string[]) {
+  const p = Bun.spawnSync([process.execPath, BENCH, ...args], { stdout: "pipe", stderr: "pipe" });
+  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+/** A kernel that buys on one valid row and sells on the next: a trade per two rows and set. */
+function churnKernel(): string {
+  const path = join(kernels, "churn.c");
+  writeFileSync(path, `#include "tickpack.h"
+const char *tickpack_columns(void) { return "price"; }
+const char *tickpack_params(void) { return "x=0"; }
+int tickpack_state_size(void) { return 3; }
+void tickpack_segment_start(const double *p, double *s) { s[0] = 0; }
+int tickpack_row(const double *p, double *s, const tp_row_t *r, tp_event *ev) {
+  if (!TP_OK(r, 0) || !(TP_VALUE(r, 0) > 0)) return 0;
+  double px = TP_VALUE(r, 0);
+  s[2] = px;
+  if (s[0] == 0) { s[0] = 1; s[1] = px; ev->action = TP_OPEN; ev->price = px; }
+  else { s[0] = 0; ev->action = TP_CLOSE; ev->price = px; ev->pnl = px - s[1]; }
+  return 1;
+}
+void tickpack_segment_end(const double *p, double *s, tp_event *ev) {
+  if (s[0] != 0) { s[0] = 0; ev->action = TP_CLOSE; ev->price = s[2]; ev->pnl = s[2] - s[1]; }
+}
+`);
+  return path;
+}
+
+describe("bench --trades", () => {
+  test("a partition with over a million trades reaches the trade log (no call-stack overflow), partitions in order", async () => {
+    const k = churnKernel();
+    const sets = Array.from({ length: 200 }, (_, i) => [i]);
+    const blocks: { partition: string; length: number }[] = [];
+    const { summary } = await runBench({ dir: packed, workers: 2, kernelPath: k, trades: true, onTrades: (b) => void blocks.push({ partition: `${b.date}/${b.underlying}`, length: b.length }) }, sets);
+    expect(blocks.reduce((a, b) => a + b.length, 0)).toBe(summary.trades);
+    expect(Math.max(...blocks.map((b) => b.length))).toBeGreaterThan(1_000_000);
+    expect(blocks.map((b) => b.partition)).toEqual(listPackedPartitions(packed).map((p) => `${p.date}/${p.underlying}`));
+  });
+
+  test("~400k trades in one partition are written (no call-stack overflow), CSV and Parquet, in partition order", async () => {
+    const k = churnKernel();
+    const grid = `x=${Array.from({ length: 64 }, (_, i) => i).join(",")}`;
+    const dir = tempDir("trades-big");
+    const csv = join(dir, "t.csv");
+    const r = bench([packed, "--kernel", k, "--grid", grid, "--trades", csv, "--json", "--workers", "2"]);
+    expect(r.stderr).not.toContain("RangeError");
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.trades).toBeGreaterThan(250_000);
+    const lines = readFileSync(csv, "utf8").trimEnd().split("\n");
+    expect(lines.length - 1).toBe(s.trades);
+    // Partition order: all of the first partition's trades, then the next's.
+    const order = listPackedPartitions(packed).map((p) => `${p.date},${p.underlying}`);
+    const seen = [...new Set(lines.slice(1).map((l) => l.split(",").slice(1, 3).join(",")))];
+    expect(seen).toEqual(order);
+
+    const pq = join(dir, "t.parquet");
+    const rp = bench([packed, "--kernel", k, "--grid", grid, "--trades", pq, "--workers", "2"]);
+    expect(rp.code).toBe(0);
+    const source = await openParquet(pq);
+    expect(source.numRows).toBe(s.trades);
+    expect(source.rowGroupRows.length).toBeGreaterThan(1);
+    const sum = await withRows(source, ["pnl"], { rowGroups: source.rowGroupRows.map((_, i) => i) }, (t) => (t.getChild("pnl")!.toArray() as Float64Array).reduce((a, b) => a + b, 0));
+    expect(sum).toBeCloseTo(s.pnl, 4);
+    closeParquet(source);
+    expect(readdirSync(dir).sort()).toEqual(["t.csv", "t.parquet"]);
+  });
+
+  test("a run with no trades still writes a valid Parquet file with the columns", async () => {
+    const dir = tempDir("trades-none");
+    const pq = join(dir, "none.parquet");
+    // min_volume so high that nothing is ever entered.
+    const r = bench([packed, "--min-volume", "1e17", "--trades", pq, "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).trades).toBe(0);
+    const source = await openParquet(pq);
+    expect(source.numRows).toBe(0);
+    expect(source.fields.map((f) => f.name)).toEqual(["set", "date", "underlying", "expiry", "opt_type", "strike", "entry_time", "exit_time", "entry_price", "exit_price", "pnl"]);
+    closeParquet(source);
+  });
+
+  test("a path that cannot be written is a usage error before the run, naming the path and the reason", () => {
+    const dir = tempDir("trades-bad");
+    const folder = join(dir, "afolder");
+    mkdirSync(folder);
+    const cases: [string, string][] = [
+      [folder, "is a folder"],
+      [join(dir, "nope", "t.csv"), "does not exist"],
+      [join(dir, "t.csv") + "/", "is a folder"],
+    ];
+    for (const [path, reason] of cases) {
+      const r = bench([packed, "--trades", path]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(path.replace(/\/$/, ""));
+      expect(r.stderr).toContain(reason);
+      expect(r.stderr).not.toContain("Total rows"); // refused before the run
+      expect(r.stderr).not.toContain("    at ");
+      expect(r.stderr.trim().split("\n").length).toBe(1);
+    }
+    expect(readdirSync(dir)).toEqual(["afolder"]);
+    // A read-only folder (root ignores permission bits, so only check when they bind).
+    const ro = join(dir, "ro");
+    mkdirSync(ro);
+    chmodSync(ro, 0o500);
+    try {
+      const r = bench([packed, "--trades", join(ro, "t.csv")]);
+      expect(r.code).toBe(process.getuid?.() === 0 ? 0 : 2);
+    } finally {
+      chmodSync(ro, 0o700);
+    }
+  });
+});
