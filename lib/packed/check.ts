@@ -1,12 +1,15 @@
 /**
  * Checking packed partitions against SPEC §3: readable, required columns, sort order (opt_type
  * compared by its string, never its dictionary code), row-group size, statistics, ZSTD, footer
- * metadata. Streams row group by row group with only the key columns.
+ * metadata, rows of the folder's date and underlying. Decodes every column of every row group, one
+ * row group at a time, so a corrupt page anywhere is found here and not by a later merge.
  */
 import * as pw from "parquet-wasm/node";
 import * as arrow from "apache-arrow";
 import { columnFromArrow } from "../parquet/arrow-columns.ts";
 import type { Column, ColumnBatch } from "../parquet/column-batch.ts";
+import { formatEpochDays, istDaysOfTimestamps, NULL_DAY } from "../ist-time.ts";
+import { extraColumnsOf } from "./reader.ts";
 import type { PackedPartition } from "./layout.ts";
 import { readColumnChunkFacts } from "../parquet/footer.ts";
 import { openPartitionSnapshot } from "./snapshot.ts";
@@ -31,8 +34,6 @@ export interface PartitionCheck {
 
 /** Columns without which a file cannot be repaired. */
 export const REQUIRED_PACKED_COLUMNS = ["timestamp", "expiry", "opt_type", "strike", "price", "volume", "bp0", "sp0"];
-const KEY_COLUMNS = ["expiry", "opt_type", "strike", "timestamp"] as const;
-const KEY_KINDS = { expiry: "date32", opt_type: "dict", strike: "f32", timestamp: "ts_ns" } as const;
 
 function formatKey(k: PackedSortKey): string {
   return `(expiry ${k.expiry}, ${k.optType}, strike ${k.strike}, ts ${k.timestamp})`;
@@ -70,12 +71,38 @@ function footerIssues(path: string, source: ParquetSource, rowGroupLimit: number
   return issues;
 }
 
+/** Where a row lies that does not belong to the partition's folder, or null. */
+function misplacedRow(batch: ColumnBatch, partition: PackedPartition, firstRow: number): string | null {
+  const date = batch.columns.get("date");
+  const underlying = batch.columns.get("underlying");
+  const ts = batch.columns.get("timestamp")!;
+  const days = istDaysOfTimestamps(ts.values as BigInt64Array, ts.valid);
+  for (let i = 0; i < batch.length; i++) {
+    if (partition.date !== null) {
+      if (date && (date.valid === null || date.valid[i] === 1)) {
+        const d = formatEpochDays((date.values as Int32Array)[i]);
+        if (d !== partition.date) return `row ${firstRow + i} has date ${d}`;
+      }
+      if (days[i] !== NULL_DAY && formatEpochDays(days[i]) !== partition.date) return `row ${firstRow + i} has a timestamp on IST day ${formatEpochDays(days[i])}`;
+    }
+    if (partition.underlying !== null && underlying && (underlying.valid === null || underlying.valid[i] === 1)) {
+      const u = underlying.dictionary![(underlying.values as Int32Array)[i]];
+      if (u !== partition.underlying) return `row ${firstRow + i} has underlying ${u}`;
+    }
+  }
+  return null;
+}
+
 /** Checks a partition's parts as one sequence; never modifies anything. */
 export async function checkPartition(partition: PackedPartition, rowGroupLimit: number): Promise<PartitionCheck> {
   const issues: FileIssue[] = [];
   let rows = 0;
   let prev: PackedSortKey | null = null;
   let unsorted = false;
+  const folder = `${partition.date ?? "?"}/${partition.underlying ?? "?"}`;
+  // Parts holding columns tickpack does not write: a rewrite would drop them.
+  const extras = new Map<string, string[]>();
+  const kinds = new Map(PACKED_COLUMNS.map((c) => [c.name, c.kind]));
   // One version of every part, even while a repack commits into the partition.
   const snapshot = openPartitionSnapshot(partition.parts);
   try {
@@ -91,23 +118,35 @@ export async function checkPartition(partition: PackedPartition, rowGroupLimit: 
         const fileIssues = footerIssues(path, source, rowGroupLimit);
         issues.push(...fileIssues);
         if (fileIssues.some((i) => !i.fixable)) continue;
+        const extra = extraColumnsOf(source);
+        if (extra.length) extras.set(path, extra);
+        for (const key of ["date", "underlying"] as const) {
+          const meta = source.keyValueMetadata.get(`tickpack.${key}`);
+          const want = partition[key];
+          if (meta !== undefined && want !== null && meta !== want) issues.push({ file: path, problem: `belongs to another partition: footer metadata says ${key} ${meta}, the folder is ${folder}`, fixable: false });
+        }
+        const known = source.fields.map((f) => f.name).filter((n) => kinds.has(n));
         let row = 0;
+        let misplaced: string | null = null;
         for (let g = 0; g < source.rowGroupRows.length; g++) {
-          const keys = await withRows(source, [...KEY_COLUMNS], { rowGroups: [g] }, (t): ColumnBatch => {
+          // Every column is decoded (extra ones too) and converted as a merge would convert it.
+          const batch = await withRows(source, source.fields.map((f) => f.name), { rowGroups: [g] }, (t): ColumnBatch => {
             const columns = new Map<string, Column>();
-            for (const name of KEY_COLUMNS) columns.set(name, columnFromArrow(name, t.getChild(name)!.data, KEY_KINDS[name]));
+            for (const name of known) columns.set(name, columnFromArrow(name, t.getChild(name)!.data, kinds.get(name)!));
             return { length: t.numRows, columns };
           });
-          for (let i = 0; i < keys.length && !unsorted; i++) {
-            const cur = sortKeyAt(keys, i);
+          for (let i = 0; i < batch.length && !unsorted; i++) {
+            const cur = sortKeyAt(batch, i);
             if (prev && comparePackedKeys(prev, cur) > 0) {
               unsorted = true;
               issues.push({ file: path, problem: `not sorted: row ${row + i} ${formatKey(cur)} sorts before the row above it ${formatKey(prev)}`, fixable: true });
             }
             prev = cur;
           }
-          row += keys.length;
+          misplaced ??= misplacedRow(batch, partition, row);
+          row += batch.length;
         }
+        if (misplaced !== null) issues.push({ file: path, problem: `belongs to another partition: ${misplaced}, the folder is ${folder}`, fixable: false });
         rows += source.numRows;
       } catch (e) {
         issues.push({ file: path, problem: `cannot be read: ${(e as Error).message}`, fixable: false });
@@ -117,6 +156,10 @@ export async function checkPartition(partition: PackedPartition, rowGroupLimit: 
     }
   } finally {
     snapshot.close();
+  }
+  // A sorted part with extra columns is fine to read; one that needs a rewrite is left as it is.
+  if (extras.size > 0 && issues.some((i) => i.fixable)) {
+    for (const [file, cols] of extras) issues.push({ file, problem: `needs a rewrite, but has columns tickpack does not write (${cols.join(", ")}) that a rewrite would drop: left as it is`, fixable: false });
   }
   return { partition, rows, issues };
 }

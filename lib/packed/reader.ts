@@ -2,14 +2,28 @@
 import { columnFromArrow } from "../parquet/arrow-columns.ts";
 import { concatBatches, nullColumn, type Column, type ColumnBatch, type ColumnKind } from "../parquet/column-batch.ts";
 import { PACKED_COLUMNS } from "./schema.ts";
-import { closeParquet, openParquet, withRows } from "../parquet/io.ts";
+import { closeParquet, openParquet, withRows, type ParquetSource } from "../parquet/io.ts";
 
 const PACKED_KINDS: ReadonlyMap<string, ColumnKind> = new Map(PACKED_COLUMNS.map((c) => [c.name, c.kind]));
 
-/** Every packed column of a packed file (missing ones as nulls), read one row group at a time. */
+/** A packed file holds columns tickpack does not write: merging or rewriting it would drop them. */
+export class ExtraColumnsError extends Error {}
+
+/** Columns of a file that are not packed columns (a user's own, e.g. `my_signal`). */
+export function extraColumnsOf(source: ParquetSource): string[] {
+  return source.fields.map((f) => f.name).filter((n) => !PACKED_KINDS.has(n));
+}
+
+/**
+ * Every packed column of a packed file (missing ones as nulls), read one row group at a time.
+ * Throws ExtraColumnsError when the file has other columns: every caller rewrites what it reads,
+ * and dropping a user's columns silently is never right.
+ */
 export async function readPackedRows(path: string): Promise<ColumnBatch> {
   const source = await openParquet(path);
   try {
+    const extra = extraColumnsOf(source);
+    if (extra.length) throw new ExtraColumnsError(`has columns tickpack does not write (${extra.join(", ")}): rewriting it would drop them, so it is left as it is`);
     const present = new Set(source.fields.map((f) => f.name));
     const names = PACKED_COLUMNS.filter((c) => present.has(c.name)).map((c) => c.name);
     const groups: ColumnBatch[] = [];

@@ -1,5 +1,7 @@
 /** Reading raw per-contract files: the day index (pass 1) and one day's rows in packed form (pass 2). */
 import * as arrow from "apache-arrow";
+import { closeSync, openSync } from "node:fs";
+import { fsReason } from "../error-message.ts";
 import { ColumnTypeError, columnFromArrow, detectEpochUnit, EpochUnitError, isPlainInt64, type EpochUnit } from "../parquet/arrow-columns.ts";
 import { constantColumn, nullColumn, takeBatch, type Column, type ColumnBatch } from "../parquet/column-batch.ts";
 import type { ContractName } from "./contract-name.ts";
@@ -9,6 +11,20 @@ import { withRows, type ParquetSource, type RowSelection } from "../parquet/io.t
 
 /** A raw file that breaks SPEC §2 (missing column, disagreeing name, bad opt_type …). */
 export class RawFileError extends Error {}
+
+/**
+ * Throws RawFileError naming the reason (permission denied, …) when the file cannot be opened for
+ * reading: parquet-wasm would report an unreadable file as a wasm trap ("Unreachable").
+ */
+export function checkReadable(path: string, open: (path: string, flags: string) => number = openSync): void {
+  let fd: number;
+  try {
+    fd = open(path, "r");
+  } catch (e) {
+    throw new RawFileError(`cannot open for reading: ${fsReason(e)}`);
+  }
+  closeSync(fd);
+}
 
 /** A contract as repack knows it: its name plus the resolved expiry. */
 export interface ResolvedContract extends ContractName {

@@ -4,18 +4,18 @@
  * pass 2 builds each partition from just those row groups, merged with what is already packed.
  * Memory is bounded by one partition per worker, never by the data set.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { CalendarError, parseExpiryCalendar, resolveExpiry, type ExpiryCalendar } from "../raw/calendar.ts";
 import { parseContractName } from "../raw/contract-name.ts";
 import { formatEpochDays, type EpochDays } from "../ist-time.ts";
-import { isConsumed, readManifest, writeManifest, type Manifest } from "../packed/manifest.ts";
+import { isConsumed, ManifestError, readManifest, writeManifest, type Manifest } from "../packed/manifest.ts";
 import { listPartFiles, partitionDir, STATE_DIR, type Layout } from "../packed/layout.ts";
 import { JournalError } from "../packed/journal.ts";
 import { CommitRecoveryError, recoverInterruptedWrites } from "../packed/writer.ts";
 import type { ProgressListener } from "../progress.ts";
 import type { RawFileIndex, ResolvedContract } from "../raw/file.ts";
-import { listRawInputs, type RawInput } from "../raw/inputs.ts";
+import { listRawInputs, type RawInput, type RawListing } from "../raw/inputs.ts";
 import type { IndexTask, PackResult, PackTask, PartitionSourcePlan } from "./tasks.ts";
 import { acquireLock } from "../packed/lock.ts";
 import { WorkerCrashError, WorkerPool } from "../workers/pool.ts";
@@ -58,6 +58,14 @@ export interface RepackSummary {
   rows_per_s: number;
   layout: Layout;
   interrupted_writes_finished: number;
+  /** Raw inputs not recorded as consumed because a partition they feed could not be merged (its part is named in errors): retried next run. */
+  inputs_deferred: number;
+  /** Hidden entries (names starting with a dot) under the raw folders, skipped. */
+  hidden_skipped: number;
+  /** Links under the raw folders that lead nowhere (dangling or looping), skipped. */
+  links_skipped: number;
+  /** Workers started (never more than there are tasks). */
+  workers: number;
   errors: FileError[];
 }
 
@@ -129,7 +137,41 @@ interface PackTotals {
   partitions: number;
 }
 
+/** What pass 2 keeps track of across partitions. */
+interface PackState {
+  failed: FailedInputs;
+  /** Inputs of partitions left as they were through no fault of theirs: not recorded, not failed. */
+  deferred: Set<string>;
+  /** Per input: the days (and rows) already committed, to account exactly for an input that fails later. */
+  packed: Map<string, { day: EpochDays; rows: number }[]>;
+  totals: PackTotals;
+}
+
 type RepackPool = WorkerPool<IndexTask | PackTask, unknown>;
+
+/** A pool no bigger than the work: started on first use, grown (replaced) only when a later step has more tasks. */
+class LazyPool {
+  private pool: RepackPool | null = null;
+  private size = 0;
+  /** Most workers started at once. */
+  peak = 0;
+  constructor(private readonly maxWorkers: number) {}
+
+  /** The pool to run `tasks` tasks on. */
+  for(tasks: number): RepackPool {
+    const want = Math.max(1, Math.min(this.maxWorkers, tasks));
+    if (this.pool && this.size >= want) return this.pool;
+    this.pool?.close();
+    this.pool = new WorkerPool(new URL("./worker.ts", import.meta.url).href, want);
+    this.size = want;
+    this.peak = Math.max(this.peak, want);
+    return this.pool;
+  }
+
+  close(): void {
+    this.pool?.close();
+  }
+}
 
 /** Runs repack; throws RepackUsageError / RepackFatalError before doing anything when it cannot start. */
 export async function repack(options: RepackOptions, onProgress?: ProgressListener): Promise<RepackSummary> {
@@ -137,23 +179,36 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
   const elapsed = () => (performance.now() - t0) / 1000;
   const { calendar, layout } = setUpRun(options);
   const release = lockOutput(options.out, options.breakLock === true);
-  const pool: RepackPool = new WorkerPool(new URL("./worker.ts", import.meta.url).href, options.workers);
+  const pools = new LazyPool(options.workers);
   try {
     const finished = finishInterruptedCommits(options.out);
     const manifestPath = join(options.out, STATE_DIR, "manifest.json");
-    const manifest = readManifest(manifestPath);
-    const inputs = listRawInputs(options.rawDirs, options.out);
+    const manifest = loadManifest(manifestPath);
+    const listing = listRawInputs(options.rawDirs, options.out);
+    const inputs = listing.inputs;
     const fresh = inputs.filter((f) => !isConsumed(manifest, f.path, f));
     const failed: FailedInputs = new Map();
+    for (const p of listing.problems) recordFailure(failed, p.path, p.error);
     const named = nameInputs(fresh, calendar, failed);
-    const indexed = await indexInputs(pool, named, failed, (done) => onProgress?.({ phase: "index", done, total: named.length, rows: 0, elapsedS: elapsed() }));
+    const indexed = named.length === 0 ? [] : await indexInputs(pools.for(named.length), named, failed, (done) => onProgress?.({ phase: "index", done, total: named.length, rows: 0, elapsedS: elapsed() }));
     const plans = planPartitions(indexed);
-    const totals = await packPartitions(pool, plans, options, layout, failed, (done, rows) => onProgress?.({ phase: "pack", done, total: plans.length, rows, elapsedS: elapsed() }));
-    const consumed = recordConsumed(manifestPath, manifest, indexed, failed);
-    return summarise({ inputs: inputs.length, fresh: fresh.length, consumed, totals, failed, layout, finished, seconds: elapsed() });
+    const state: PackState = { failed, deferred: new Set(), packed: new Map(), totals: { rowsOut: 0, rowsNew: 0, duplicates: 0, bytesOut: 0, partitions: 0 } };
+    if (plans.length > 0) await packPartitions(pools.for(plans.length), plans, options, layout, state, (done, rows) => onProgress?.({ phase: "pack", done, total: plans.length, rows, elapsedS: elapsed() }));
+    const consumed = recordConsumed(manifestPath, manifest, indexed, state);
+    return summarise({ inputs: inputs.length, fresh: fresh.length, consumed, state, layout, finished, listing, workers: pools.peak, seconds: elapsed() });
   } finally {
-    pool.close();
+    pools.close();
     release();
+  }
+}
+
+/** The manifest, or RepackFatalError (exit 1, nothing done) when it is corrupt or unreadable. */
+function loadManifest(path: string): Manifest {
+  try {
+    return readManifest(path);
+  } catch (e) {
+    if (e instanceof ManifestError) throw new RepackFatalError(e.message);
+    throw e;
   }
 }
 
@@ -173,6 +228,7 @@ function setUpRun(options: RepackOptions): RunSetup {
     if (!existsSync(dir)) throw new RepackUsageError(`${dir}: raw folder does not exist`);
     if (!statSync(dir).isDirectory()) throw new RepackUsageError(`${dir}: not a folder`);
   }
+  checkOutputApart(options.out, options.rawDirs);
   const calendar = loadCalendar(options.calendarPath ?? join(options.rawDirs[0], "expiry_calendar.csv"));
   prepareOutput(options.out);
   const found = existingLayout(options.out);
@@ -180,6 +236,25 @@ function setUpRun(options: RepackOptions): RunSetup {
     throw new RepackUsageError(`${options.out}: holds ${found}-layout partitions; repacking into it with --layout ${options.layout} would split partitions`);
   }
   return { calendar, layout: options.layout ?? found ?? "seed" };
+}
+
+/** `path` with links resolved, for a path that may not exist yet (its nearest existing ancestor resolved). */
+function realPathOf(path: string): string {
+  const abs = resolve(path);
+  if (existsSync(abs)) return realpathSync(abs);
+  const parent = dirname(abs);
+  return parent === abs ? abs : join(realPathOf(parent), basename(abs));
+}
+
+/** The output must not be, or lie inside, a raw folder, nor hold one: one side would hide the other (0 files in, or packed files read as raw). */
+function checkOutputApart(out: string, rawDirs: string[]): void {
+  const o = realPathOf(out);
+  const within = (a: string, b: string) => a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
+  for (const dir of rawDirs) {
+    const r = realPathOf(dir);
+    if (within(o, r)) throw new RepackUsageError(`--out ${out}: ${o === r ? "is the raw folder" : "is inside the raw folder"} ${dir}; write the packed output elsewhere`);
+    if (within(r, o)) throw new RepackUsageError(`--out ${out}: holds the raw folder ${dir}; write the packed output elsewhere`);
+  }
 }
 
 /** Takes the output folder's lock; returns its release. */
@@ -242,20 +317,19 @@ function sourceRows(plan: PartitionPlan): number {
 }
 
 /** Pass 2: builds and commits every partition; a source that fails is recorded and its partition packed without it. */
-async function packPartitions(pool: RepackPool, plans: PartitionPlan[], options: RepackOptions, layout: Layout, failed: FailedInputs, onDone: (done: number, rows: number) => void): Promise<PackTotals> {
-  const totals: PackTotals = { rowsOut: 0, rowsNew: 0, duplicates: 0, bytesOut: 0, partitions: 0 };
+async function packPartitions(pool: RepackPool, plans: PartitionPlan[], options: RepackOptions, layout: Layout, state: PackState, onDone: (done: number, rows: number) => void): Promise<void> {
   let done = 0;
   await Promise.all(
     plans.map(async (plan) => {
-      await packPartition(pool, plan, options, layout, failed, totals);
-      onDone(++done, totals.rowsNew);
+      await packPartition(pool, plan, options, layout, state);
+      onDone(++done, state.totals.rowsNew);
     }),
   );
-  return totals;
 }
 
-/** Packs one partition from its sources that have not failed, adding what it wrote to `totals`. */
-async function packPartition(pool: RepackPool, plan: PartitionPlan, options: RepackOptions, layout: Layout, failed: FailedInputs, totals: PackTotals): Promise<void> {
+/** Packs one partition from its sources that have not failed, adding what it wrote to the totals. */
+async function packPartition(pool: RepackPool, plan: PartitionPlan, options: RepackOptions, layout: Layout, state: PackState): Promise<void> {
+  const { failed, totals } = state;
   const sources = plan.sources.filter((s) => !failed.has(s.path));
   if (sources.length === 0) return;
   const dir = partitionDir(options.out, layout, formatEpochDays(plan.day), plan.underlying);
@@ -280,22 +354,49 @@ async function packPartition(pool: RepackPool, plan: PartitionPlan, options: Rep
       for (const s of sources) recordFailure(failed, s.path, `packing ${dir} failed, partition left as it was: ${errorMessage(e)}`);
       return;
     }
-    if (await findCrashingSources(pool, task, e, failed)) return packPartition(pool, plan, options, layout, failed, totals);
+    // The existing parts are read first: a part that traps the reader is the culprit, not the raw files.
+    const part = await findCrashingPart(pool, task);
+    if (part) return blockPartition(state, task, part.path, part.error);
+    if (await findCrashingSources(pool, task, e, failed)) return packPartition(pool, plan, options, layout, state);
     return;
   }
   if (!result.ok) {
     if ("failedSource" in result) {
       recordFailure(failed, result.failedSource, result.error);
-      return packPartition(pool, plan, options, layout, failed, totals);
+      return packPartition(pool, plan, options, layout, state);
     }
-    for (const s of sources) recordFailure(failed, s.path, `partition ${result.failedPartition}: ${result.error}`);
-    return;
+    return blockPartition(state, task, result.failedPartition, result.error);
   }
   totals.rowsOut += result.rowsAfter - result.rowsBefore;
   totals.duplicates += result.duplicatesDropped;
   totals.bytesOut += result.bytes;
   totals.partitions++;
   totals.rowsNew += result.rowsNew;
+  for (const s of sources) {
+    let days = state.packed.get(s.path);
+    if (!days) state.packed.set(s.path, (days = []));
+    days.push({ day: plan.day, rows: s.span.rows });
+  }
+}
+
+/**
+ * An existing part cannot be merged (corrupt, or columns a rewrite would drop): the partition is
+ * left as it was, the error names the part, and its raw inputs are neither failed nor recorded,
+ * so that they are packed by the first run after the part is repaired.
+ */
+function blockPartition(state: PackState, task: PackTask, part: string, error: string): void {
+  const n = task.sources.length;
+  recordFailure(state.failed, part, `${error}; partition ${formatEpochDays(task.day)}/${task.underlying} left as it was, its ${n} raw input${n === 1 ? "" : "s"} not recorded (retried once this part is repaired)`);
+  for (const s of task.sources) state.deferred.add(s.path);
+}
+
+/** After a crash: reads each existing part alone, writing nothing; the first that traps (or fails) is returned. */
+async function findCrashingPart(pool: RepackPool, task: PackTask): Promise<{ path: string; error: string } | null> {
+  for (const part of task.existingParts) {
+    const probe = (await pool.run({ ...task, existingParts: [part], sources: [], probe: true }).catch((e: unknown) => ({ ok: false, failedPartition: part, error: `existing packed file cannot be read, left in place: reading it crashed the reader: ${errorMessage(e)}` }))) as PackResult;
+    if (!probe.ok && "failedPartition" in probe) return { path: probe.failedPartition, error: probe.error };
+  }
+  return null;
 }
 
 /**
@@ -323,26 +424,47 @@ async function findCrashingSources(pool: RepackPool, task: PackTask, crash: Work
   return false;
 }
 
-/** Records the inputs packed in full in the manifest (a failed one is retried next run); returns them. */
-function recordConsumed(manifestPath: string, manifest: Manifest, indexed: IndexedInput[], failed: FailedInputs): IndexedInput[] {
-  const consumed = indexed.filter((f) => !failed.has(f.input.path));
+/**
+ * Records the inputs packed in full in the manifest (a failed or deferred one is retried next
+ * run); returns them. The partitions are already committed: a manifest that cannot be written is
+ * reported as an error (exit 1), and the next run re-reads these inputs, dropping their rows as
+ * exact duplicates.
+ */
+function recordConsumed(manifestPath: string, manifest: Manifest, indexed: IndexedInput[], state: PackState): IndexedInput[] {
+  const consumed = indexed.filter((f) => !state.failed.has(f.input.path) && !state.deferred.has(f.input.path));
+  if (consumed.length === 0) return consumed;
   for (const { input } of consumed) manifest.files[input.path] = { size: input.size, mtimeMs: input.mtimeMs };
-  writeManifest(manifestPath, manifest);
+  try {
+    writeManifest(manifestPath, manifest);
+  } catch (e) {
+    if (!(e instanceof ManifestError)) throw e;
+    recordFailure(state.failed, manifestPath, `${e.message.replace(`${manifestPath}: `, "")}; the packed partitions are complete, and the next run re-reads these ${consumed.length} inputs (their rows come back as exact duplicates and are dropped)`);
+  }
   return consumed;
 }
 
 /** The run's summary (SPEC §5 fields) from what each step reported. */
-function summarise(run: { inputs: number; fresh: number; consumed: IndexedInput[]; totals: PackTotals; failed: FailedInputs; layout: Layout; finished: number; seconds: number }): RepackSummary {
-  const { consumed, totals, seconds } = run;
-  const rowsIn = consumed.reduce((a, f) => a + f.index.rows, 0);
+function summarise(run: { inputs: number; fresh: number; consumed: IndexedInput[]; state: PackState; layout: Layout; finished: number; listing: RawListing; workers: number; seconds: number }): RepackSummary {
+  const { consumed, state, seconds } = run;
+  const { totals, failed } = state;
+  const nullTimestamps = consumed.reduce((a, f) => a + f.index.nullTimestamps, 0);
+  // Rows read into committed partitions, plus the consumed inputs' rows without a timestamp: exact
+  // even when an input fails after some of its days were committed (those rows are in rows_out).
+  const rowsIn = totals.rowsNew + nullTimestamps;
+  const errors = [...failed].map(([file, error]) => {
+    const packed = state.packed.get(file);
+    if (!packed) return { file, error };
+    const days = packed.map((d) => `${formatEpochDays(d.day)} (${d.rows} rows)`).join(", ");
+    return { file, error: `${error}; its rows of ${days} were packed before it failed, and come back as exact duplicates when it is retried` };
+  });
   return {
     files_in: run.fresh,
     files_skipped: run.inputs - run.fresh,
-    files_failed: run.failed.size,
+    files_failed: failed.size,
     rows_in: rowsIn,
     rows_out: totals.rowsOut,
     duplicates_dropped: totals.duplicates,
-    rows_without_timestamp: consumed.reduce((a, f) => a + f.index.nullTimestamps, 0),
+    rows_without_timestamp: nullTimestamps,
     partitions_written: totals.partitions,
     bytes_in: consumed.reduce((a, f) => a + f.input.size, 0),
     bytes_out: totals.bytesOut,
@@ -350,6 +472,10 @@ function summarise(run: { inputs: number; fresh: number; consumed: IndexedInput[
     rows_per_s: seconds > 0 ? rowsIn / seconds : 0,
     layout: run.layout,
     interrupted_writes_finished: run.finished,
-    errors: [...run.failed].map(([file, error]) => ({ file, error })).sort((a, b) => (a.file < b.file ? -1 : 1)),
+    inputs_deferred: state.deferred.size,
+    hidden_skipped: run.listing.hiddenSkipped,
+    links_skipped: run.listing.linksSkipped,
+    workers: run.workers,
+    errors: errors.sort((a, b) => (a.file < b.file ? -1 : 1)),
   };
 }

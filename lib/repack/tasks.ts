@@ -1,12 +1,12 @@
 /** The two units of repack work, each run inside a worker: index one raw file, pack one partition. */
 import type { ColumnBatch } from "../parquet/column-batch.ts";
 import { formatEpochDays, type EpochDays } from "../ist-time.ts";
-import { readPackedRows } from "../packed/reader.ts";
+import { ExtraColumnsError, readPackedRows } from "../packed/reader.ts";
 import type { Layout } from "../packed/layout.ts";
 import { mergePartition } from "../packed/merge.ts";
 import { writePartition } from "../packed/writer.ts";
 import { closeParquet, openParquet } from "../parquet/io.ts";
-import { indexRawFile, readRawDay, type DaySpan, type Int64TimeUnits, type RawFileIndex, type ResolvedContract } from "../raw/file.ts";
+import { checkReadable, indexRawFile, readRawDay, type DaySpan, type Int64TimeUnits, type RawFileIndex, type ResolvedContract } from "../raw/file.ts";
 import { errorMessage } from "../error-message.ts";
 
 /** Pass 1 task: check and index one raw file. */
@@ -53,6 +53,7 @@ export type PackResult =
 
 /** Runs pass 1 for one file. */
 export async function runIndexTask(task: IndexTask): Promise<RawFileIndex> {
+  checkReadable(task.path);
   const source = await openParquet(task.path);
   try {
     return await indexRawFile(source, task.contract);
@@ -71,7 +72,8 @@ export async function runPackTask(task: PackTask): Promise<PackResult> {
       rowsBefore += b.length;
       batches.push(b);
     } catch (e) {
-      return { ok: false, failedPartition: part, error: `existing packed file cannot be read, left in place: ${errorMessage(e)}` };
+      const why = e instanceof ExtraColumnsError ? `existing packed file ${e.message}` : `existing packed file cannot be read, left in place: ${errorMessage(e)}`;
+      return { ok: false, failedPartition: part, error: why };
     }
   }
   let rowsNew = 0;

@@ -43,7 +43,7 @@ describe("packed layout", () => {
     touch(join(raw, "notes.txt"));
     symlinkSync(join(raw, "a"), join(raw, "again"));
     touch(join(raw, "out", "2025-11-17", "NIFTY", "part-nifty-0.parquet"));
-    const inputs = listRawInputs([raw], join(raw, "out"));
+    const inputs = listRawInputs([raw], join(raw, "out")).inputs;
     expect(inputs.map((i) => i.path.slice(raw.length))).toEqual(["/a/NIFTY25NOV24500CE.parquet", "/b/c/NIFTY25NOV24500PE.PARQUET"]);
   });
 });
