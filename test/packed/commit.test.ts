@@ -7,8 +7,8 @@ import { benchTradesByPartition, runScript } from "../helpers/packed-views.ts";
 setDefaultTimeout(240_000);
 
 // Small parts so that one commit renames several files.
-const PACK_FLAGS = ["--part-rows", "5000", "--row-group-size", "1000"];
-const PACK_OPTS = { partRows: 5000, rowGroupSize: 1000, workers: 1 };
+const PACK_FLAGS = ["--part-rows", "9000", "--row-group-size", "1000"];
+const PACK_OPTS = { partRows: 9000, rowGroupSize: 1000, workers: 1 };
 
 let rawOld: string;
 let rawNew: string;
