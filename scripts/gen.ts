@@ -1,7 +1,8 @@
 /** `bun run gen`: a deterministic synthetic raw data set plus its expiry calendar. */
-import { DEFAULT_DEFECTS, generateRawDataset } from "../lib/gen/gen.ts";
+import { DEFAULT_DEFECTS, GenUsageError, generateRawDataset } from "../lib/gen/gen.ts";
 import { parseIsoDate } from "../lib/ist-time.ts";
-import { defaultWorkers, die, EXIT, intFlag, numberFlag, parseCommandLine, printJson } from "./cli/command.ts";
+import { defaultWorkers, die, EXIT, intFlag, numberFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
+import { errorMessage } from "../lib/error-message.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run gen --out DIR [options]
@@ -59,30 +60,40 @@ try {
 } catch (e) {
   die(`--start: ${(e as Error).message}`, EXIT.usage);
 }
-const underlyings = (values.underlyings ?? "NIFTY,BANKNIFTY").split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
+// Contract names carry two-digit years.
+if (start < parseIsoDate("2000-01-01") || start > parseIsoDate("2099-12-31")) die(`--start: ${values.start} is outside 2000–2099 (contract names carry two-digit years)`, EXIT.usage);
+// A name listed twice is generated once.
+const underlyings = [...new Set((values.underlyings ?? "NIFTY,BANKNIFTY").split(",").map((s) => s.trim().toUpperCase()).filter(Boolean))];
 for (const u of underlyings) if (!/^[A-Z][A-Z0-9&-]*$/.test(u)) die(`--underlyings: bad name ${JSON.stringify(u)}`, EXIT.usage);
 const rate = (flag: string, value: string | undefined, fallback: number) => (values.clean ? 0 : numberFlag(flag, value, fallback, 0, 1));
 
 const progress = progressPrinter();
-const summary = await generateRawDataset(
-  {
-    out: values.out,
-    days: intFlag("days", values.days, 3),
-    start,
-    underlyings,
-    seed: intFlag("seed", values.seed, 1, 0),
-    strikesEachSide: intFlag("strikes", values.strikes, 10, 0),
-    tickProb: numberFlag("tick-prob", values["tick-prob"], 0.85, 0.0001, 1),
-    defects: {
-      nullRate: rate("null-rate", values["null-rate"], DEFAULT_DEFECTS.nullRate),
-      zeroPriceRate: rate("zero-price-rate", values["zero-price-rate"], DEFAULT_DEFECTS.zeroPriceRate),
-      disorderRate: rate("disorder-rate", values["disorder-rate"], DEFAULT_DEFECTS.disorderRate),
+let summary;
+try {
+  summary = await generateRawDataset(
+    {
+      out: values.out,
+      days: intFlag("days", values.days, 3),
+      start,
+      underlyings,
+      seed: intFlag("seed", values.seed, 1, 0),
+      strikesEachSide: intFlag("strikes", values.strikes, 10, 0),
+      tickProb: numberFlag("tick-prob", values["tick-prob"], 0.85, 0.0001, 1),
+      defects: {
+        nullRate: rate("null-rate", values["null-rate"], DEFAULT_DEFECTS.nullRate),
+        zeroPriceRate: rate("zero-price-rate", values["zero-price-rate"], DEFAULT_DEFECTS.zeroPriceRate),
+        disorderRate: rate("disorder-rate", values["disorder-rate"], DEFAULT_DEFECTS.disorderRate),
+      },
+      rowGroupSize: intFlag("row-group-size", values["row-group-size"], 65_536),
+      workers: intFlag("workers", values.workers, defaultWorkers()),
     },
-    rowGroupSize: intFlag("row-group-size", values["row-group-size"], 65_536),
-    workers: intFlag("workers", values.workers, defaultWorkers()),
-  },
-  progress.listener,
-);
+    progress.listener,
+  );
+} catch (e) {
+  progress.finish();
+  if (e instanceof GenUsageError) die(`gen: ${printable(e.message)}`, EXIT.usage);
+  die(`gen: ${printable(errorMessage(e))}`, EXIT.problems);
+}
 progress.finish();
 process.stderr.write(
   `gen: ${summary.files} files, ${summary.rows.toLocaleString("en-US")} rows, ${(summary.bytes / 2 ** 20).toFixed(1)} MiB ` +

@@ -41,6 +41,18 @@ export function numberFlag(name: string, value: string | undefined, fallback: nu
   return n;
 }
 
+/**
+ * Text for one line of stderr: control characters (a newline in a file name, ESC, …) written as
+ * escapes, so that every error stays one line and cannot rewrite the terminal.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+
 /** Writes one JSON object on stdout. */
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value) + "\n");

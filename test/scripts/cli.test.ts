@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { printable } from "../../scripts/cli/command.ts";
 import { join } from "node:path";
 import { cleanupTempDirs, genFixture, packedRows, repackFixture, tempDir } from "../helpers/fixtures.ts";
 
@@ -64,6 +65,34 @@ describe("command lines", () => {
     expect(b.code).toBe(1);
     expect(JSON.parse(b.stdout).errors[0].file).toContain("garbage.parquet");
     expect(b.stderr).toContain("garbage.parquet: not a contract file name");
+  });
+});
+
+describe("gen edges", () => {
+  test("an underlying listed twice is generated once: the files reported are the files written", () => {
+    const out = tempDir("gen-dup");
+    const r = run("gen.ts", ["--out", out, "--days", "1", "--strikes", "0", "--tick-prob", "0.01", "--underlyings", "BANKNIFTY,banknifty", "--json", "--workers", "64"]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    const written = readdirSync(out, { recursive: true }).map(String).filter((f) => f.endsWith(".parquet"));
+    expect(s.files).toBe(written.length);
+    expect(s.workers).toBeLessThanOrEqual(written.length);
+  });
+
+  test("a start outside 2000–2099 or an --out that is a file: usage error, one line, exit 2", () => {
+    const early = run("gen.ts", ["--out", tempDir("gen-1999"), "--start", "1999-12-27", "--days", "1"]);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toBe("--start: 1999-12-27 is outside 2000–2099 (contract names carry two-digit years)\n");
+    const file = join(tempDir("gen-file"), "a-file");
+    writeFileSync(file, "x");
+    const r = run("gen.ts", ["--out", file, "--days", "1", "--strikes", "0"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`gen: --out ${file}: is a file, not a folder\n`);
+  });
+
+  test("printable: control characters in names are escaped, so an error stays one line", () => {
+    expect(printable("/raw/NIFTY\n25NOV\u001b[2J.parquet: bad\tname")).toBe("/raw/NIFTY\\n25NOV\\u001b[2J.parquet: bad\\tname");
+    expect(printable("plain – ünïcode ok")).toBe("plain – ünïcode ok");
   });
 });
 

@@ -1,0 +1,115 @@
+/** repack at the edges: pool size, output placement, corrupt manifest, hidden entries, links, an input failing part-way. */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { RepackFatalError, RepackUsageError } from "../../lib/repack/repack.ts";
+import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
+
+setDefaultTimeout(60_000);
+
+let raw: string;
+let files: string[];
+beforeAll(async () => {
+  raw = tempDir("edge-raw");
+  await genFixture(raw, { underlyings: ["NIFTY"], days: 2 });
+  files = readdirSync(raw, { recursive: true }).map(String).filter((f) => f.endsWith(".parquet"));
+});
+afterAll(cleanupTempDirs);
+
+describe("repack edges", () => {
+  test("--workers 200 starts no more workers than there are tasks", async () => {
+    const s = await repackFixture([raw], tempDir("edge-w"), { workers: 200 });
+    expect(s.files_failed).toBe(0);
+    expect(s.workers).toBeGreaterThan(0);
+    expect(s.workers).toBeLessThanOrEqual(files.length);
+    const again = await repackFixture([raw], tempDir("edge-w2"), { workers: 1 });
+    expect(again.workers).toBe(1);
+  });
+
+  test("--out equal to, inside, or holding a raw folder is a usage error; nothing is written", async () => {
+    const copy = tempDir("edge-copy");
+    cpSync(raw, copy, { recursive: true });
+    const before = readdirSync(copy, { recursive: true }).map(String).sort();
+    expect(repackFixture([copy], copy)).rejects.toThrow(RepackUsageError);
+    expect(repackFixture([copy], copy)).rejects.toThrow("is the raw folder");
+    expect(repackFixture([copy], join(copy, "packed"))).rejects.toThrow("is inside the raw folder");
+    expect(repackFixture([join(copy, "NIFTY")], copy, { calendarPath: join(copy, "expiry_calendar.csv") })).rejects.toThrow("holds the raw folder");
+    await Bun.sleep(50);
+    expect(readdirSync(copy, { recursive: true }).map(String).sort()).toEqual(before);
+  });
+
+  test("a corrupt manifest stops the run (exit 1) naming it; it is left as it was", async () => {
+    const out = tempDir("edge-mf");
+    await repackFixture([raw], out);
+    const path = join(out, "_tickpack", "manifest.json");
+    writeFileSync(path, '{"version":1,"files":null}');
+    expect(repackFixture([raw], out)).rejects.toThrow(RepackFatalError);
+    expect(repackFixture([raw], out)).rejects.toThrow(`${path}: the manifest of consumed inputs is corrupt`);
+    await Bun.sleep(50);
+    expect(readFileSync(path, "utf8")).toBe('{"version":1,"files":null}');
+  });
+
+  test("hidden entries and links leading nowhere are counted in the summary", async () => {
+    const copy = tempDir("edge-hidden");
+    cpSync(raw, copy, { recursive: true });
+    mkdirSync(join(copy, ".backup"));
+    writeFileSync(join(copy, ".backup", "x.parquet"), "x");
+    writeFileSync(join(copy, ".NIFTY25NOV99999CE.parquet"), "x");
+    symlinkSync("loop.parquet", join(copy, "loop.parquet"));
+    const s = await repackFixture([copy], tempDir("edge-hidden-out"));
+    expect(s.files_failed).toBe(0);
+    expect(s.hidden_skipped).toBe(2);
+    expect(s.links_skipped).toBe(1);
+    expect(s.files_in).toBe(files.length);
+  });
+
+  test("a file that fails on its second day after its first was packed: counts and manifest agree", async () => {
+    const copy = tempDir("edge-midway");
+    cpSync(raw, copy, { recursive: true });
+    // A file spanning both days with a row group wholly on the smaller day D: its price page is
+    // garbled. Pass 1 (timestamps and name columns) accepts the file; pass 2 fails on D alone, and
+    // with one worker the bigger partition (the other day, the file included) is committed first.
+    const db = await DuckDBInstance.create(":memory:");
+    const c = await db.connect();
+    const q = async (sql: string) => (await c.runAndReadAll(sql)).getRowObjectsJS();
+    const all = files.map((f) => `'${join(copy, f)}'`).join(", ");
+    // Naive raw timestamps are IST wall clock: their date is the IST day.
+    const smaller = String((await q(`SELECT "timestamp"::DATE AS d FROM read_parquet([${all}]) WHERE "timestamp" IS NOT NULL GROUP BY d ORDER BY count(*) LIMIT 1`))[0].d);
+    let victim = "";
+    let meta: Record<string, unknown> = {};
+    for (const f of files) {
+      const path = join(copy, f);
+      const groups = await q(`SELECT row_group_id, row_group_num_rows, data_page_offset, total_compressed_size FROM parquet_metadata('${path}') WHERE path_in_schema = 'price' ORDER BY row_group_id`);
+      const days = await q(`SELECT count(DISTINCT "timestamp"::DATE) AS n FROM read_parquet('${path}')`);
+      if (Number(days[0].n) < 2 || groups.length < 2) continue;
+      let first = 0;
+      for (const g of groups) {
+        const n = Number(g.row_group_num_rows);
+        const d = await q(`SELECT count(DISTINCT "timestamp"::DATE) AS n, min("timestamp"::DATE) AS d FROM read_parquet('${path}', file_row_number = true) WHERE file_row_number >= ${first} AND file_row_number < ${first + n}`);
+        if (Number(d[0].n) === 1 && String(d[0].d) === smaller && Number(g.total_compressed_size) > 400) {
+          victim = path;
+          meta = g;
+          break;
+        }
+        first += n;
+      }
+      if (victim) break;
+    }
+    c.closeSync();
+    expect(victim).not.toBe("");
+    const bytes = new Uint8Array(readFileSync(victim));
+    const start = Number(meta.data_page_offset) + 100;
+    for (let i = start; i < start + Number(meta.total_compressed_size) - 200; i++) bytes[i] ^= 0x5a;
+    writeFileSync(victim, bytes);
+
+    const out = tempDir("edge-midway-out");
+    const s = await repackFixture([copy], out, { workers: 1 });
+    expect(s.errors.map((e) => e.file)).toEqual([victim]);
+    expect(s.errors[0].error).toContain("were packed before it failed");
+    expect(s.rows_in).toBe(s.rows_out + s.duplicates_dropped + s.rows_without_timestamp);
+    const manifest = JSON.parse(readFileSync(join(out, "_tickpack", "manifest.json"), "utf8"));
+    expect(Object.keys(manifest.files)).not.toContain(victim);
+    expect(Object.keys(manifest.files).length).toBe(files.length - 1);
+  });
+});
