@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as arrow from "apache-arrow";
 import * as pw from "parquet-wasm/node";
-import { cpSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { columnToArrow } from "../../lib/parquet/arrow-columns.ts";
 import { takeBatch, type ColumnBatch } from "../../lib/parquet/column-batch.ts";
@@ -155,22 +155,34 @@ describe("resort", () => {
     expect(Bun.spawnSync([process.execPath, join(ROOT, "scripts", "resort.ts"), dir, "--check"]).exitCode).toBe(1);
   });
 
-  test("SIGKILL mid-rewrite leaves the original or the repaired file, never a partial one", async () => {
+  test("SIGKILL at each step of the rewrite's commit leaves the original or the repaired file, never a partial one", async () => {
     const { dir, path } = await storeWith("kill", (rows, p) => writeFileSync(p, encodeParquet([shuffled(rows, 3)], PACKED_COLUMNS, { rowGroupSize: 4000, metadata: packedFileMetadata(rows.length) })));
     const original = readFileSync(path);
     const expected = await sortedRows(dir);
-    for (const delayMs of [200, 450, 700, 950]) {
-      const child = Bun.spawn([process.execPath, join(ROOT, "scripts", "resort.ts"), dir, "--row-group-size", "4000"], { stdout: "ignore", stderr: "ignore" });
-      await Bun.sleep(delayMs);
-      child.kill("SIGKILL");
-      await child.exited;
+    let killed = 0;
+    for (let step = 1; ; step++) {
+      const child = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "resort.ts"), dir, "--row-group-size", "4000", "--workers", "1"], {
+        stdout: "ignore",
+        stderr: "ignore",
+        env: { ...process.env, TICKPACK_TEST_KILL_AT_COMMIT_STEP: String(step) },
+      });
+      if (child.exitCode === 0) break;
+      expect(child.signalCode).toBe("SIGKILL");
+      killed++;
+      // The kill landed inside the commit: its journal is there.
+      expect(readdirSync(join(dir, "_tickpack", "journal")).filter((n) => n.endsWith(".json"))).toHaveLength(1);
       const now = readFileSync(path);
       if (!now.equals(original)) expect(firstUnsortedRow(await readPackedRows(path))).toBe(-1);
+      // A reader sees every row, before any recovery.
       expect(await sortedRows(dir)).toEqual(expected);
+      const fixed = await resort(opts(dir));
+      expect(fixed.failed).toBe(0);
+      expect(await sortedRows(dir)).toEqual(expected);
+      expect(firstUnsortedRow(await readPackedRows(path))).toBe(-1);
       writeFileSync(path, original); // the next round starts unsorted again
     }
-    const fixed = await resort(opts(dir));
-    expect(fixed.failed).toBe(0);
-    expect(await sortedRows(dir)).toEqual(expected);
+    // The rename and the journal's removal (one part: no removals).
+    expect(killed).toBeGreaterThanOrEqual(2);
   });
+
 });
