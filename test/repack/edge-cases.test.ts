@@ -64,6 +64,16 @@ describe("repack edges", () => {
     expect(s.files_in).toBe(files.length);
   });
 
+  // Root opens chmod-000 files anyway; test/raw/inputs.test.ts injects the EACCES for that case.
+  test.skipIf(process.getuid?.() === 0)("a raw file without read permission fails with permission denied, not a wasm trap", async () => {
+    const copy = tempDir("edge-perm");
+    cpSync(raw, copy, { recursive: true });
+    const victim = join(copy, files[0]);
+    require("node:fs").chmodSync(victim, 0);
+    const s = await repackFixture([copy], tempDir("edge-perm-out"));
+    expect(s.errors).toEqual([{ file: victim, error: "cannot open for reading: permission denied (EACCES)" }]);
+  });
+
   test("a file that fails on its second day after its first was packed: counts and manifest agree", async () => {
     const copy = tempDir("edge-midway");
     cpSync(raw, copy, { recursive: true });
