@@ -8,6 +8,7 @@ import { runBench } from "../../lib/bench/bench.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { closeParquet, encodeArrowColumns, openParquet, withRows } from "../../lib/parquet/io.ts";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
+import { readReferencePartitions, referenceRun } from "./duckdb-reference.ts";
 
 setDefaultTimeout(60_000);
 const ROOT = join(import.meta.dir, "..", "..");
@@ -79,10 +80,20 @@ describe("bench", () => {
     closeParquet(source);
   });
 
-  test("parameters change the result; flags are validated", () => {
-    const a = JSON.parse(bench([packed, "--json", "--fast", "3", "--slow", "8", "--max-spread", "0.01"]).stdout);
-    expect(a.params).toEqual({ fast: 3, slow: 8, max_spread: 0.01, min_volume: 1 });
-    expect(a.kernel).toBe(EMA_CROSS_SOURCE);
+  test("parameters change the result; flags are validated", async () => {
+    // Each set's totals must be the DuckDB-read reference's for that set: a run that ignored its
+    // parameters would give the defaults' totals.
+    const partitions = await readReferencePartitions(packed);
+    const sets = [DEFAULT_PARAMS, { fast: 3, slow: 8, max_spread: 0.01, min_volume: 1 }];
+    const got = sets.map((p) => JSON.parse(bench([packed, "--json", "--fast", String(p.fast), "--slow", String(p.slow), "--max-spread", String(p.max_spread), "--min-volume", String(p.min_volume)]).stdout));
+    sets.forEach((p, k) => {
+      const ref = referenceRun(partitions, p);
+      expect(got[k].params).toEqual(p);
+      expect([got[k].trades, got[k].valid_rows]).toEqual([ref.trades, ref.validRows]);
+      expect(got[k].pnl).toBeCloseTo(ref.pnl, 6);
+    });
+    expect(got[1].trades).not.toBe(got[0].trades);
+    expect(got[1].kernel).toBe(EMA_CROSS_SOURCE);
     expect(bench([packed, "--fast", "zero"]).code).toBe(2);
     expect(bench([packed, "--bogus"]).code).toBe(2);
   });
