@@ -164,6 +164,8 @@ if (values.trades !== undefined) {
 for (const signal of STOP_SIGNALS) {
   process.on(signal, () => {
     tradeLog?.abort();
+    // In a child the parent got the signal too (or is gone) and says so itself.
+    if (isChild) process.exit(SIGNAL_EXIT[signal]);
     die(`bench: ${signal}: stopped`, SIGNAL_EXIT[signal]);
   });
 }
