@@ -6,11 +6,11 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import * as arrow from "apache-arrow";
-import * as pw from "parquet-wasm/node";
 import { isNullKey } from "../../kernel/strategy-kernel.ts";
 import { fsyncDir, tempPathFor } from "../atomic-file.ts";
 import { errorMessage } from "../error-message.ts";
 import { formatEpochDays } from "../ist-time.ts";
+import { ParquetStreamWriter } from "../parquet/io.ts";
 import type { TradeBlock } from "./bench.ts";
 
 const COLUMNS = ["set", "date", "underlying", "expiry", "opt_type", "strike", "entry_time", "exit_time", "entry_price", "exit_price", "pnl"] as const;
@@ -150,51 +150,14 @@ class CsvTradeLog extends FileTradeLog {
 
 const ROW_GROUP = 100_000;
 
-/**
- * Parquet through parquet-wasm's streaming writer: each appended block becomes record batches fed
- * to it, and it hands back encoded row groups that go straight to the temp file. A block is only
- * accepted once the previous one has been consumed, so at most one partition's trades (and one row
- * group being encoded) are held.
- */
+/** Parquet written row group by row group as blocks come (see ParquetStreamWriter). */
 class ParquetTradeLog extends FileTradeLog {
-  private queue: pw.RecordBatch[] = [];
-  private ended = false;
+  private readonly writer: ParquetStreamWriter;
   private rows = 0;
-  private wake: (() => void) | null = null;
-  private drained: (() => void) | null = null;
-  private readonly pump: Promise<void>;
 
   constructor(path: string, tempPath: string, fd: number) {
     super(path, tempPath, fd);
-    const source = new ReadableStream<pw.RecordBatch>(
-      {
-        pull: async (controller) => {
-          while (this.queue.length === 0 && !this.ended) await new Promise<void>((r) => (this.wake = r));
-          const next = this.queue.shift();
-          if (this.queue.length === 0) this.drained?.();
-          if (next) controller.enqueue(next);
-          else controller.close();
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    const props = new pw.WriterPropertiesBuilder()
-      .setCompression(pw.Compression.ZSTD)
-      .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
-      .setMaxRowGroupSize(ROW_GROUP)
-      .setCreatedBy("tickpack")
-      .setKeyValueMetadata(new Map([["tickpack.content", "bench trades"]]))
-      .build();
-    this.pump = (async () => {
-      const out = await pw.transformParquetStream(source, props);
-      const reader = out.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        this.write(value);
-      }
-    })();
-    this.pump.catch(() => {}); // surfaced by append/commit
+    this.writer = new ParquetStreamWriter((bytes) => this.write(bytes), { rowGroupSize: ROW_GROUP, metadata: new Map([["tickpack.content", "bench trades"]]) });
   }
 
   async append(b: TradeBlock): Promise<void> {
@@ -222,23 +185,14 @@ class ParquetTradeLog extends FileTradeLog {
       exit_price: f64(b.exitPrice),
       pnl: f64(b.pnl),
     };
-    const batch = new arrow.RecordBatch(children as never);
-    const table = pw.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(batch), "stream"));
-    this.queue.push(...table.recordBatches());
-    table.free();
     this.rows += n;
-    const wasDrained = new Promise<void>((r) => (this.drained = r));
-    this.wake?.();
-    // Wait until the writer has taken this block (or failed), so blocks never pile up in wasm memory.
-    await Promise.race([wasDrained, this.pump]);
+    await this.writer.write(new arrow.RecordBatch(children as never));
   }
 
   protected async finish(): Promise<void> {
     // An empty log is still a Parquet file with the trade columns.
     if (this.rows === 0) await this.push(EMPTY_BLOCK, 0, 0);
-    this.ended = true;
-    this.wake?.();
-    await this.pump;
+    await this.writer.end();
   }
 }
 

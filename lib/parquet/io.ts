@@ -164,6 +164,69 @@ function writeIpcAsParquet(ipc: Uint8Array, types: Map<string, arrow.DataType>, 
   return pw.writeParquet(pw.Table.fromIPCStream(ipc), builder.build());
 }
 
+/**
+ * A Parquet file written row group by row group through parquet-wasm's streaming writer: each
+ * `write` is accepted only once the previous batch has been consumed, so one batch (and one row group
+ * being encoded) is held at a time, and encoded bytes go to `sink` as they come.
+ */
+export class ParquetStreamWriter {
+  private queue: pw.RecordBatch[] = [];
+  private ended = false;
+  private wake: (() => void) | null = null;
+  private drained: (() => void) | null = null;
+  private readonly pump: Promise<void>;
+
+  /** Starts the writer; `sink` receives the file's bytes in order. */
+  constructor(sink: (bytes: Uint8Array) => void, options: { rowGroupSize: number; metadata: Map<string, string> }) {
+    const source = new ReadableStream<pw.RecordBatch>(
+      {
+        pull: async (controller) => {
+          while (this.queue.length === 0 && !this.ended) await new Promise<void>((r) => (this.wake = r));
+          const next = this.queue.shift();
+          if (this.queue.length === 0) this.drained?.();
+          if (next) controller.enqueue(next);
+          else controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const props = new pw.WriterPropertiesBuilder()
+      .setCompression(pw.Compression.ZSTD)
+      .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
+      .setMaxRowGroupSize(options.rowGroupSize)
+      .setCreatedBy("tickpack")
+      .setKeyValueMetadata(options.metadata)
+      .build();
+    this.pump = (async () => {
+      const out = await pw.transformParquetStream(source, props);
+      const reader = out.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        sink(value);
+      }
+    })();
+    this.pump.catch(() => {}); // surfaced by write/end
+  }
+
+  /** Hands one batch to the writer; resolves once it has been taken (or the writer failed, which rejects). */
+  async write(batch: arrow.RecordBatch): Promise<void> {
+    const table = pw.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(batch), "stream"));
+    this.queue.push(...table.recordBatches());
+    table.free();
+    const wasDrained = new Promise<void>((r) => (this.drained = r));
+    this.wake?.();
+    await Promise.race([wasDrained, this.pump]);
+  }
+
+  /** Writes the footer; resolves when every byte has reached the sink. */
+  async end(): Promise<void> {
+    this.ended = true;
+    this.wake?.();
+    await this.pump;
+  }
+}
+
 /** Bytes of wasm linear memory in use by this thread's parquet-wasm (it only grows). */
 export function wasmMemoryBytes(): number {
   return pw.wasmMemory().buffer.byteLength;
