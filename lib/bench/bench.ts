@@ -1,7 +1,7 @@
 /** `bench`: a strategy kernel, for one or many parameter sets, over packed partitions in a pool of workers. */
 import { loadKernel, type KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
 import type { BenchPartitionResult, BenchTask } from "./tasks.ts";
-import { listPackedPartitions, type PackedPartition } from "../packed/layout.ts";
+import { listPackedPartitions, PackedListingError, type PackedPartition } from "../packed/layout.ts";
 import type { ProgressListener } from "../progress.ts";
 import { WorkerPool } from "../workers/pool.ts";
 
@@ -64,7 +64,13 @@ export class BenchInputError extends Error {}
 
 /** Runs the kernel's sets over every packed partition under `dir`; results do not depend on the worker count. */
 export async function runBench(options: BenchOptions, paramSets: number[][], onProgress?: ProgressListener): Promise<{ summary: BenchSummary }> {
-  const partitions = listPackedPartitions(options.dir);
+  let partitions: PackedPartition[];
+  try {
+    partitions = listPackedPartitions(options.dir);
+  } catch (e) {
+    if (e instanceof PackedListingError) throw new BenchInputError(e.message);
+    throw e;
+  }
   if (partitions.length === 0) throw new BenchInputError(`${options.dir}: no packed Parquet files found`);
   const kernel = loadKernel(options.kernelPath);
   const t0 = performance.now();
