@@ -39,13 +39,12 @@ export function stateRootOf(dir: string): string | null {
   }
 }
 
-/** Runs `commit` holding the commit lock of `root` exclusively (creating the lock file). */
-export function withExclusiveCommitLock<T>(root: string, commit: () => T): T {
-  const fd = openSync(commitLockPath(root), "a");
+/** Runs `body` holding a flock of kind `operation` on `fd`, then closes `fd`. */
+function underFlock<T>(fd: number, operation: number, body: () => T): T {
   try {
-    flock(fd, LOCK_EX);
+    flock(fd, operation);
     try {
-      return commit();
+      return body();
     } finally {
       flock(fd, LOCK_UN);
     }
@@ -54,33 +53,29 @@ export function withExclusiveCommitLock<T>(root: string, commit: () => T): T {
   }
 }
 
+/** Runs `commit` holding the commit lock of `root` exclusively (creating the lock file). */
+export function withExclusiveCommitLock<T>(root: string, commit: () => T): T {
+  return underFlock(openSync(commitLockPath(root), "a"), LOCK_EX, commit);
+}
+
 /**
  * Runs `read` holding the commit lock of `root` shared. Where no lock can be had (no state folder, or a
  * read-only one without a lock file) no tickpack writer can be committing there, and `read` runs as is.
  */
 export function withSharedCommitLock<T>(root: string | null, read: () => T): T {
-  let fd: number | null = null;
-  if (root !== null) {
-    const path = commitLockPath(root);
-    try {
-      fd = openSync(path, "r");
-    } catch {
-      try {
-        fd = openSync(path, "a");
-      } catch {
-        fd = null;
-      }
-    }
-  }
-  if (fd === null) return read();
+  const fd = root === null ? null : openLockFile(commitLockPath(root));
+  return fd === null ? read() : underFlock(fd, LOCK_SH, read);
+}
+
+/** The lock file opened for reading (created if missing and the folder is writable), or null. */
+function openLockFile(path: string): number | null {
   try {
-    flock(fd, LOCK_SH);
+    return openSync(path, "r");
+  } catch {
     try {
-      return read();
-    } finally {
-      flock(fd, LOCK_UN);
+      return openSync(path, "a");
+    } catch {
+      return null;
     }
-  } finally {
-    closeSync(fd);
   }
 }
