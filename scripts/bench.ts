@@ -7,7 +7,7 @@ import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STOP_SIGNALS } from "..
 import { boundsProblem, checkParamBounds, EMA_CROSS_BOUNDS, GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../lib/bench/grid.ts";
 import { ensureSampleDataset } from "../lib/bench/sample.ts";
 import { openTradeLog, TradeLogError, tradeLogPathProblem, tradeLogTempPrefix, type TradeLog } from "../lib/bench/trade-log.ts";
-import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printJson } from "./cli/command.ts";
+import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run bench [DIR] [options]
@@ -157,7 +157,7 @@ if (values.trades !== undefined) {
   try {
     tradeLog = openTradeLog(values.trades);
   } catch (e) {
-    if (e instanceof TradeLogError) die(`bench: --trades ${e.message}`, EXIT.usage);
+    if (e instanceof TradeLogError) die(`bench: --trades ${printable(e.message)}`, EXIT.usage);
     throw e;
   }
 }
@@ -183,7 +183,7 @@ try {
 } catch (e) {
   progress.finish();
   tradeLog?.abort();
-  if (e instanceof BenchInputError || e instanceof TradeWriteError) die(`bench: ${e.message}`, EXIT.problems);
+  if (e instanceof BenchInputError || e instanceof TradeWriteError) die(`bench: ${printable(e.message)}`, EXIT.problems);
   throw e;
 }
 progress.finish();

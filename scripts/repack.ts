@@ -2,7 +2,7 @@
 import type { Layout } from "../lib/packed/layout.ts";
 import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
 import { repack, RepackFatalError, RepackUsageError } from "../lib/repack/repack.ts";
-import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printJson } from "./cli/command.ts";
+import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run repack RAW_DIR... --out DIR [options]
@@ -64,8 +64,8 @@ try {
   );
 } catch (e) {
   progress.finish();
-  if (e instanceof RepackUsageError) die(`repack: ${e.message}`, EXIT.usage);
-  if (e instanceof RepackFatalError) die(`repack: ${e.message}`, EXIT.problems);
+  if (e instanceof RepackUsageError) die(`repack: ${printable(e.message)}`, EXIT.usage);
+  if (e instanceof RepackFatalError) die(`repack: ${printable(e.message)}`, EXIT.problems);
   throw e;
 }
 progress.finish();
@@ -81,7 +81,10 @@ process.stderr.write(
     `  ${summary.partitions_written} partitions written (${summary.layout} layout), ${mib(summary.bytes_in)} raw → ${mib(summary.bytes_out)} packed`,
     `  ${summary.elapsed_s.toFixed(2)} s, ${(summary.rows_per_s / 1e6).toFixed(2)}M rows/s, peak RSS ${peakRssMiB.toFixed(0)} MiB`,
     ...(summary.interrupted_writes_finished ? [`  finished ${summary.interrupted_writes_finished} write(s) an interrupted run left`] : []),
-    ...summary.errors.map((e) => `  error: ${e.file}: ${e.error}`),
+    ...(summary.hidden_skipped ? [`  ${summary.hidden_skipped} hidden entries skipped (names starting with '.')`] : []),
+    ...(summary.links_skipped ? [`  ${summary.links_skipped} links skipped (dangling, or a loop of links)`] : []),
+    ...(summary.inputs_deferred ? [`  ${summary.inputs_deferred} inputs deferred: a packed part they merge into could not be read (named below); they are retried next run`] : []),
+    ...summary.errors.map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
   ].join("\n") + "\n",
 );
 if (values.json) printJson({ ...summary, peak_rss_mib: Math.round(peakRssMiB) });

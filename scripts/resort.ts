@@ -4,7 +4,7 @@ import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
 import { resort, ResortFatalError } from "../lib/resort/resort.ts";
 import { PackedListingError } from "../lib/packed/layout.ts";
 import { LockBusyError } from "../lib/packed/lock.ts";
-import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printJson } from "./cli/command.ts";
+import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run resort DIR [--check] [--dry-run] [options]
@@ -65,7 +65,7 @@ try {
   );
 } catch (e) {
   progress.finish();
-  if (e instanceof LockBusyError || e instanceof ResortFatalError || e instanceof PackedListingError) die(`resort: ${e.message}`, EXIT.problems);
+  if (e instanceof LockBusyError || e instanceof ResortFatalError || e instanceof PackedListingError) die(`resort: ${printable(e.message)}`, EXIT.problems);
   throw e;
 }
 progress.finish();
@@ -73,8 +73,9 @@ const verb = values.check ? "need a rewrite" : values["dry-run"] ? "would be rew
 process.stderr.write(
   [
     `resort: ${summary.files} files: ${summary.sorted} fine, ${values.check ? summary.problems.filter((p) => p.fixable).length + " problems that" : summary.resorted} ${verb}, ${summary.failed} failed (${summary.elapsed_s.toFixed(2)} s)`,
-    ...summary.problems.map((p) => `  ${p.fixable ? "problem" : "error"}: ${p.file}: ${p.problem}`),
-    ...summary.rewritten.map((f) => `  rewritten: ${f}`),
+    ...summary.problems.map((p) => `  ${p.fixable ? "problem" : "error"}: ${printable(p.file)}: ${printable(p.problem)}`),
+    ...summary.errors.filter((e) => !summary.problems.some((p) => p.file === e.file && p.problem === e.error)).map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
+    ...summary.rewritten.map((f) => `  rewritten: ${printable(f)}`),
   ].join("\n") + "\n",
 );
 if (values.json) printJson(summary);

@@ -94,6 +94,16 @@ describe("gen edges", () => {
     expect(printable("/raw/NIFTY\n25NOV\u001b[2J.parquet: bad\tname")).toBe("/raw/NIFTY\\n25NOV\\u001b[2J.parquet: bad\\tname");
     expect(printable("plain – ünïcode ok")).toBe("plain – ünïcode ok");
   });
+
+  test("a raw file with a line break in its name is one error line in repack's summary", async () => {
+    const dir = tempDir("cli-newline");
+    writeFileSync(join(dir, "NIFTY25NOV\n24500CE.parquet"), "not parquet");
+    const r = run("repack.ts", [dir, raw, "--out", tempDir("cli-newline-out"), "--calendar", join(raw, "expiry_calendar.csv")]);
+    expect(r.code).toBe(1);
+    const errorLines = r.stderr.split("\n").filter((l) => l.includes("error:"));
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toContain("NIFTY25NOV\\n24500CE.parquet");
+  });
 });
 
 describe("crash safety", () => {
