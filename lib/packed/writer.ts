@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fsyncDir, removeAbandonedTempFiles, tempPathFor, writeFileSynced } from "../atomic-file.ts";
 import { withExclusiveCommitLock } from "./commit-lock.ts";
 import { applyJournal, commitStep, fileIdentity, isRenamedFile, journalState, listJournals, readJournal, writeJournal, type Journal } from "./journal.ts";
+import type { IsoDate } from "../ist-time.ts";
 import type { ColumnBatch } from "../parquet/column-batch.ts";
 import { partFileName, STATE_DIR, type Layout } from "./layout.ts";
 import { gatherRows, type MergedPartition } from "./merge.ts";
@@ -23,6 +24,8 @@ export interface PartitionTarget {
   out: string;
   dir: string;
   layout: Layout;
+  /** The partition's IST day, when it has one (recorded in the footer). */
+  date: IsoDate | null;
   underlying: string;
   rowGroupSize: number;
   /** Most rows in one part file. */
@@ -41,13 +44,16 @@ export interface WrittenPartition {
   bytes: number;
 }
 
-/** Footer metadata tickpack writes into every packed file. */
-export function packedFileMetadata(rows: number): Map<string, string> {
-  return new Map([
+/** Footer metadata tickpack writes into every packed file: sort order, version, rows, and the partition's date and underlying where known (checked against the folder). */
+export function packedFileMetadata(rows: number, partition: { date?: IsoDate | null; underlying?: string | null } = {}): Map<string, string> {
+  const meta = new Map([
     ["tickpack.sort", PACKED_SORT_ORDER],
     ["tickpack.version", TICKPACK_VERSION],
     ["tickpack.rows", String(rows)],
   ]);
+  if (partition.date) meta.set("tickpack.date", partition.date);
+  if (partition.underlying) meta.set("tickpack.underlying", partition.underlying);
+  return meta;
 }
 
 /** Output rows [start, end) of a merged partition, one row group at a time. */
@@ -71,7 +77,7 @@ export async function writePartition(merged: MergedPartition, target: PartitionT
       journal.renames.push({ temp, final, size: 0, tailHash: "" });
       const encoded = encodeParquet(rowGroupChunks(merged, start, end, target.rowGroupSize), PACKED_COLUMNS, {
         rowGroupSize: target.rowGroupSize,
-        metadata: packedFileMetadata(end - start),
+        metadata: packedFileMetadata(end - start, { date: target.date, underlying: target.underlying }),
         dictionaryColumns: PACKED_DICTIONARY_COLUMNS,
       });
       writeFileSynced(temp, encoded);

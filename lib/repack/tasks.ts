@@ -97,6 +97,7 @@ export async function runPackTask(task: PackTask): Promise<PackResult> {
     out: task.out,
     dir: task.dir,
     layout: task.layout,
+    date: formatEpochDays(task.day),
     underlying: task.underlying,
     rowGroupSize: task.rowGroupSize,
     partRows: task.partRows,

@@ -109,6 +109,7 @@ export async function runRepairTask(task: RepairTask): Promise<RepairResult> {
     out: task.root,
     dir: p.dir,
     layout: p.layout ?? "seed",
+    date: p.date,
     underlying: p.underlying ?? "",
     rowGroupSize: task.rowGroupSize,
     partRows: task.partRows,

@@ -49,6 +49,8 @@ describe("repack", () => {
       const source = await openParquet(p.parts[0]);
       expect(source.keyValueMetadata.get("tickpack.sort")).toBe(PACKED_SORT_ORDER);
       expect(Number(source.keyValueMetadata.get("tickpack.rows"))).toBe(source.numRows);
+      expect(source.keyValueMetadata.get("tickpack.date")).toBe(p.date!);
+      expect(source.keyValueMetadata.get("tickpack.underlying")).toBe(p.underlying!);
       expect(Math.max(...source.rowGroupRows)).toBeLessThanOrEqual(700);
       expect(source.fields.map((f) => f.name)).toEqual(PACKED_COLUMNS.map((c) => c.name));
       closeParquet(source);
