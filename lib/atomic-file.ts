@@ -2,8 +2,8 @@
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
-/** Marker in the names of temp files (`.<final name>.tmp-<pid>-<random>`). */
-export const TEMP_MARKER = ".tmp-";
+// Temp files are named `.<final name>.tmp-<pid>-<random>`.
+const TEMP_MARKER = ".tmp-";
 
 // The whole name is matched, never a substring: `notes/analysis.tmp-v2.csv` is a user's file.
 const TEMP_NAME = /^\.(.+)\.tmp-(\d+)-([a-z0-9]{1,8})$/;

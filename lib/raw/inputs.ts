@@ -1,7 +1,7 @@
 /** Finding raw input files: every `*.parquet` under the raw folders, in a stable order. */
 import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import { join, sep } from "node:path";
-import { TEMP_MARKER } from "../atomic-file.ts";
+import { isTempFileName } from "../atomic-file.ts";
 import { fsReason } from "../error-message.ts";
 
 /** A raw file found under a raw folder. */
@@ -69,7 +69,7 @@ export function listRawInputs(folders: string[], exclude: string, fs: ListingFs 
         return problem(dir, "cannot list this folder, its files were not read", e);
       }
       for (const entry of entries) {
-        if (entry.name.includes(TEMP_MARKER)) continue; // a write in flight (gen's, or an abandoned one)
+        if (isTempFileName(entry.name)) continue; // a write in flight (gen's, or an abandoned one); a user's `x.tmp-v2.parquet` is an input
         if (entry.name.startsWith(".")) {
           listing.hiddenSkipped++;
           continue;

@@ -55,6 +55,12 @@ describe("listing raw inputs", () => {
     expect(listing.inputs.length).toBe(1);
     expect(listing.hiddenSkipped).toBe(2);
   });
+
+  test("a user's file with .tmp- in its name is an input (reported if its name is no contract), never skipped in silence", () => {
+    const raw = tempDir("tmpname");
+    touch(join(raw, "NIFTY25NOV24500CE.tmp-v2.parquet"));
+    expect(listRawInputs([raw], tempDir("o")).inputs.map((i) => i.path.slice(raw.length))).toEqual(["/NIFTY25NOV24500CE.tmp-v2.parquet"]);
+  });
 });
 
 describe("checkReadable", () => {
