@@ -4,7 +4,6 @@
  * metadata, rows of the folder's date and underlying. Decodes every column of every row group, one
  * row group at a time, so a corrupt page anywhere is found here and not by a later merge.
  */
-import * as pw from "parquet-wasm/node";
 import * as arrow from "apache-arrow";
 import { columnFromArrow } from "../parquet/arrow-columns.ts";
 import type { Column, ColumnBatch } from "../parquet/column-batch.ts";
@@ -14,7 +13,7 @@ import type { PackedPartition } from "./layout.ts";
 import { readColumnChunkFacts } from "../parquet/footer.ts";
 import { openPartitionSnapshot } from "./snapshot.ts";
 import { PACKED_COLUMNS, PACKED_SORT_ORDER } from "./schema.ts";
-import { closeParquet, openParquet, withRows, type ParquetSource } from "../parquet/io.ts";
+import { closeParquet, compressionCodecs, openParquet, withRows, type ParquetSource } from "../parquet/io.ts";
 import { comparePackedKeys, sortKeyAt, type PackedSortKey } from "./sort-order.ts";
 
 /** One thing wrong with one file. */
@@ -53,17 +52,8 @@ function footerIssues(path: string, source: ParquetSource, rowGroupLimit: number
   }
   const big = source.rowGroupRows.findIndex((r) => r > rowGroupLimit);
   if (big >= 0) issues.push({ file: path, problem: `row group ${big} has ${source.rowGroupRows[big]} rows (limit ${rowGroupLimit})`, fixable: true });
-  const meta = source.handle.metadata();
-  const codecs = new Set<number>();
-  for (const rg of meta.rowGroups()) {
-    for (const c of rg.columns()) {
-      codecs.add(c.compression());
-      c.free();
-    }
-    rg.free();
-  }
-  meta.free();
-  if ([...codecs].some((c) => c !== pw.Compression.ZSTD)) issues.push({ file: path, problem: `compression ${[...codecs].map((c) => pw.Compression[c]).join("/")}, not ZSTD`, fixable: true });
+  const codecs = compressionCodecs(source);
+  if ([...codecs].some((c) => c !== "ZSTD")) issues.push({ file: path, problem: `compression ${[...codecs].join("/")}, not ZSTD`, fixable: true });
   const facts = readColumnChunkFacts(path, source.fd ?? undefined);
   const noStats = facts.flatMap((rg, g) => rg.filter((c) => !c.hasStatistics).map((c) => `${c.path} (row group ${g})`));
   if (noStats.length) issues.push({ file: path, problem: `no statistics for ${noStats.slice(0, 3).join(", ")}${noStats.length > 3 ? ` and ${noStats.length - 3} more` : ""}`, fixable: true });

@@ -66,6 +66,21 @@ export async function openParquet(path: string, fd?: number): Promise<ParquetSou
   return { path, handle, rowGroupRows, fields, keyValueMetadata, numRows, fd: fd ?? null };
 }
 
+/** The compression codecs of an open file's column chunks, by name (`ZSTD`, `SNAPPY`, …). */
+export function compressionCodecs(source: ParquetSource): Set<string> {
+  const meta = source.handle.metadata();
+  const codecs = new Set<string>();
+  for (const rg of meta.rowGroups()) {
+    for (const c of rg.columns()) {
+      codecs.add(pw.Compression[c.compression()] ?? String(c.compression()));
+      c.free();
+    }
+    rg.free();
+  }
+  meta.free();
+  return codecs;
+}
+
 /** Releases the wasm side of an open file. */
 export function closeParquet(source: ParquetSource): void {
   source.handle.free();
