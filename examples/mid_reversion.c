@@ -20,35 +20,38 @@ void tickpack_segment_start(const double *p, double *s) {
   s[S_POS] = 0.0;
 }
 
-int tickpack_row(const double *p, double *s, const tp_row_t *r, tp_event *ev) {
-  if (!TP_OK(r, V_BP0) || !TP_OK(r, V_SP0)) return 0;
-  double bid = TP_VALUE(r, V_BP0), ask = TP_VALUE(r, V_SP0);
-  if (!(bid > 0.0) || !(ask >= bid)) return 0;
-  double mid = (bid + ask) / 2.0;
-  if (s[S_SEEN] == 0.0) {
-    s[S_SEEN] = 1.0;
-    s[S_EMA] = mid;
-    s[S_LAST_BID] = bid;
-    return 1;
-  }
-  double alpha = 2.0 / (p[P_LOOKBACK] + 1.0);
-  double ema = alpha * mid + (1.0 - alpha) * s[S_EMA];
-  s[S_EMA] = ema;
-  if (s[S_POS] == 0.0) {
-    if (mid < ema * (1.0 - p[P_BAND])) {
-      s[S_POS] = 1.0;
-      s[S_ENTRY] = ask;
-      ev->action = TP_OPEN;
-      ev->price = ask;
+void tickpack_run(const double *p, double *s, tp_rows_t *r) {
+  const double *bp0 = TP_COLUMN(r, V_BP0, double), *sp0 = TP_COLUMN(r, V_SP0, double);
+  const unsigned char *bp0_ok = TP_BITS(r, V_BP0), *sp0_ok = TP_BITS(r, V_SP0);
+  const double alpha = 2.0 / (p[P_LOOKBACK] + 1.0), band = p[P_BAND];
+  long long i;
+  for (i = r->start; i < r->end; i++) {
+    if (!TP_OK(bp0_ok, i) || !TP_OK(sp0_ok, i)) continue;
+    double bid = bp0[i], ask = sp0[i];
+    if (!(bid > 0.0) || !(ask >= bid)) continue;
+    r->nvalid++;
+    r->last_valid = i;
+    double mid = (bid + ask) / 2.0;
+    if (s[S_SEEN] == 0.0) {
+      s[S_SEEN] = 1.0;
+      s[S_EMA] = mid;
+      s[S_LAST_BID] = bid;
+      continue;
     }
-  } else if (mid >= ema) {
-    s[S_POS] = 0.0;
-    ev->action = TP_CLOSE;
-    ev->price = bid;
-    ev->pnl = bid - s[S_ENTRY];
+    double ema = alpha * mid + (1.0 - alpha) * s[S_EMA];
+    s[S_EMA] = ema;
+    if (s[S_POS] == 0.0) {
+      if (mid < ema * (1.0 - band)) {
+        s[S_POS] = 1.0;
+        s[S_ENTRY] = ask;
+        TP_EMIT_OPEN(r, i, ask);
+      }
+    } else if (mid >= ema) {
+      s[S_POS] = 0.0;
+      TP_EMIT_CLOSE(r, i, bid, bid - s[S_ENTRY]);
+    }
+    s[S_LAST_BID] = bid;
   }
-  s[S_LAST_BID] = bid;
-  return 1;
 }
 
 void tickpack_segment_end(const double *p, double *s, tp_event *ev) {

@@ -11,7 +11,8 @@ enum { P_FAST, P_SLOW, P_MAX_SPREAD, P_MIN_VOLUME };
 enum { S_SEEN, S_EMA_F, S_EMA_S, S_POS, S_ENTRY, S_LAST, S_ALPHA_F, S_ALPHA_S, S_SIZE };
 enum { V_PRICE, V_BP0, V_SP0, V_VOLUME };
 
-const char *tickpack_columns(void) { return "price,bp0,sp0,volume"; }
+/* volume is int64 in packed files: read it as it is stored (no per-batch conversion). */
+const char *tickpack_columns(void) { return "price,bp0,sp0,volume:i64"; }
 const char *tickpack_params(void) { return "fast=5,slow=21,max_spread=0.0005,min_volume=1"; }
 int tickpack_state_size(void) { return S_SIZE; }
 
@@ -22,37 +23,52 @@ void tickpack_segment_start(const double *p, double *s) {
   s[S_ALPHA_S] = 2.0 / (p[P_SLOW] + 1.0);
 }
 
-int tickpack_row(const double *p, double *s, const tp_row_t *r, tp_event *ev) {
-  double price = TP_VALUE(r, V_PRICE);
-  if (!TP_OK(r, V_PRICE) || !(price > 0.0)) return 0;
-  if (s[S_SEEN] == 0.0) {
-    s[S_SEEN] = 1.0;
-    s[S_EMA_F] = s[S_EMA_S] = s[S_LAST] = price;
-    return 1;
+void tickpack_run(const double *p, double *s, tp_rows_t *r) {
+  const double *price = TP_COLUMN(r, V_PRICE, double), *bp0 = TP_COLUMN(r, V_BP0, double), *sp0 = TP_COLUMN(r, V_SP0, double);
+  const long long *volume = TP_COLUMN(r, V_VOLUME, long long);
+  const unsigned char *price_ok = TP_BITS(r, V_PRICE), *bp0_ok = TP_BITS(r, V_BP0), *sp0_ok = TP_BITS(r, V_SP0), *volume_ok = TP_BITS(r, V_VOLUME);
+  /* State in locals for the loop (TinyCC keeps them on the stack, gcc in registers); written back after. */
+  const double af = s[S_ALPHA_F], as = s[S_ALPHA_S], bf = 1.0 - af, bs = 1.0 - as;
+  const double max_spread = p[P_MAX_SPREAD], min_volume = p[P_MIN_VOLUME];
+  double ef = s[S_EMA_F], es = s[S_EMA_S], entry = s[S_ENTRY], last = s[S_LAST];
+  int seen = s[S_SEEN] != 0.0, pos = s[S_POS] != 0.0;
+  long long i, end = r->end, nvalid = 0, last_valid = -1;
+  for (i = r->start; i < end; i++) {
+    double px = price[i];
+    /* Invalid rows (null or not > 0) are skipped entirely. */
+    if (!(px > 0.0) || !TP_OK(price_ok, i)) continue;
+    nvalid++;
+    last_valid = i;
+    last = px;
+    if (!seen) {
+      seen = 1;
+      ef = es = px;
+      continue;
+    }
+    ef = af * px + bf * ef;
+    es = as * px + bs * es;
+    if (!pos) {
+      if (ef > es && TP_OK(bp0_ok, i) && TP_OK(sp0_ok, i) && TP_OK(volume_ok, i)) {
+        double b = bp0[i], a = sp0[i];
+        if (b > 0.0 && a > 0.0 && (a - b) / ((a + b) / 2.0) <= max_spread && (double)volume[i] >= min_volume) {
+          pos = 1;
+          entry = px;
+          TP_EMIT_OPEN(r, i, px);
+        }
+      }
+    } else if (es >= ef) {
+      pos = 0;
+      TP_EMIT_CLOSE(r, i, px, px - entry);
+    }
   }
-  double af = s[S_ALPHA_F], as = s[S_ALPHA_S];
-  double ef = af * price + (1.0 - af) * s[S_EMA_F];
-  double es = as * price + (1.0 - as) * s[S_EMA_S];
+  s[S_SEEN] = seen;
   s[S_EMA_F] = ef;
   s[S_EMA_S] = es;
-  if (s[S_POS] == 0.0) {
-    if (ef > es && TP_OK(r, V_BP0) && TP_OK(r, V_SP0) && TP_OK(r, V_VOLUME)) {
-      double b = TP_VALUE(r, V_BP0), a = TP_VALUE(r, V_SP0);
-      if (b > 0.0 && a > 0.0 && (a - b) / ((a + b) / 2.0) <= p[P_MAX_SPREAD] && TP_VALUE(r, V_VOLUME) >= p[P_MIN_VOLUME]) {
-        s[S_POS] = 1.0;
-        s[S_ENTRY] = price;
-        ev->action = TP_OPEN;
-        ev->price = price;
-      }
-    }
-  } else if (es >= ef) {
-    s[S_POS] = 0.0;
-    ev->action = TP_CLOSE;
-    ev->price = price;
-    ev->pnl = price - s[S_ENTRY];
-  }
-  s[S_LAST] = price;
-  return 1;
+  s[S_POS] = pos;
+  s[S_ENTRY] = entry;
+  s[S_LAST] = last;
+  r->nvalid = nvalid;
+  r->last_valid = last_valid;
 }
 
 void tickpack_segment_end(const double *p, double *s, tp_event *ev) {

@@ -1,10 +1,11 @@
 /**
  * Strategy kernels (docs/kernels.md): compiling a kernel C file together with the tickpack driver
- * through TinyCC, reading what it declares (columns, parameters, state size), and running it —
- * for any number of parameter sets at once — over batches of packed rows.
+ * — through TinyCC (bun:ffi `cc`, the default) or an installed gcc/clang as a shared library opened
+ * with `dlopen` — reading what it declares (columns and their types, parameters, state size), and
+ * running it, for any number of parameter sets at once, over batches of packed rows.
  */
-import { cc, ptr } from "bun:ffi";
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { cc, dlopen, ptr } from "bun:ffi";
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -19,7 +20,15 @@ export const KERNEL_COLUMNS: readonly string[] = [
   "token", "strike", "year", "month", "expiry", "date", "vol_delta",
 ];
 
-/** A kernel the user got wrong (does not compile, declares an unknown column …): exit 2. */
+/** How a kernel reads a column (`name:type` in tickpack_columns; plain `name` is f64). */
+export type ColumnType = "f64" | "i64" | "i32" | "f32" | "i16";
+const COLUMN_TYPES: readonly ColumnType[] = ["f64", "i64", "i32", "f32", "i16"];
+
+/** Compilers a kernel can be built with: TinyCC in-process (default), or an installed gcc/clang. */
+export type KernelCompiler = "tcc" | "gcc" | "clang";
+export const KERNEL_COMPILERS: readonly KernelCompiler[] = ["tcc", "gcc", "clang"];
+
+/** A kernel the user got wrong (does not compile, declares an unknown column …), or a compiler that is not installed: exit 2. */
 export class KernelError extends Error {}
 
 /** A declared parameter: its name and default (undefined: the grid must set it). */
@@ -31,7 +40,11 @@ export interface KernelParam {
 /** A compiled kernel and what it declares. */
 export interface LoadedKernel {
   path: string;
+  compiler: KernelCompiler;
+  /** Declared column names, in declared order. */
   columns: string[];
+  /** The type each declared column reaches the kernel in. */
+  columnTypes: ColumnType[];
   params: KernelParam[];
   stateSize: number;
   symbols: KernelSymbols;
@@ -45,10 +58,33 @@ const SYMBOLS = {
   tickpack_state_size: { args: [], returns: "i32" },
 } as const;
 
-function compile(source: string) {
+function compileTcc(source: string) {
   return cc({ source, include: [dirname(DRIVER_SOURCE)], symbols: SYMBOLS }).symbols;
 }
-type KernelSymbols = ReturnType<typeof compile>;
+type KernelSymbols = ReturnType<typeof compileTcc>;
+
+/**
+ * Flags of an optimising build. Results must be bit-identical to TinyCC's: no fast-math, and no
+ * contraction of a*b+c into a fused multiply-add (it rounds once instead of twice). -z defs turns a
+ * missing kernel function into a link error instead of a crash at the first call.
+ */
+export const OPTIMISED_FLAGS: readonly string[] = ["-O2", "-fno-fast-math", "-ffp-contract=off", "-fPIC", "-shared", "-Wl,-z,defs"];
+
+/** The compiler's path, or null when it is not installed. */
+export function compilerPath(compiler: KernelCompiler): string | null {
+  return compiler === "tcc" ? "bun:ffi" : Bun.which(compiler);
+}
+
+/** Builds the unit with gcc/clang into `dir` and opens it; the caller removes `dir` (the mapping outlives the file). */
+function compileShared(compiler: KernelCompiler, unit: string, dir: string): KernelSymbols {
+  const exe = compilerPath(compiler);
+  if (!exe) throw new KernelError(`--cc ${compiler}: ${compiler} is not installed (not found on PATH)`);
+  const so = join(dir, "unit.so");
+  // TMPDIR=dir: the compiler's own intermediate files go to the private folder too.
+  const r = Bun.spawnSync([exe, ...OPTIMISED_FLAGS, "-I", dirname(DRIVER_SOURCE), "-o", so, unit], { stdout: "pipe", stderr: "pipe", env: { ...process.env, TMPDIR: dir } });
+  if (r.exitCode !== 0) throw new Error(r.stderr.toString().replaceAll(`${dir}/`, "") || `${compiler} exited with ${r.exitCode}`);
+  return dlopen(so, SYMBOLS).symbols as unknown as KernelSymbols;
+}
 
 /** Parses `"fast=5,slow=21,max_spread"` into parameters. */
 function parseParams(text: string, path: string): KernelParam[] {
@@ -62,40 +98,71 @@ function parseParams(text: string, path: string): KernelParam[] {
   });
 }
 
+/** Parses `"price,bp0,volume:i64"` into names and types, checking both. */
+function parseColumns(text: string, path: string): { columns: string[]; columnTypes: ColumnType[] } {
+  const items = text.split(",").map((c) => c.trim()).filter(Boolean).map((c) => c.split(":").map((x) => x.trim()));
+  const columns = items.map(([name]) => name);
+  const unknown = columns.filter((c) => !KERNEL_COLUMNS.includes(c));
+  if (unknown.length) throw new KernelError(`${path}: tickpack_columns() declares unknown column${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${KERNEL_COLUMNS.join(", ")})`);
+  const columnTypes = items.map(([name, type = "f64", ...rest]) => {
+    if (rest.length > 0 || !COLUMN_TYPES.includes(type as ColumnType)) throw new KernelError(`${path}: tickpack_columns(): column ${name} has unknown type ${JSON.stringify([type, ...rest].join(":"))} (known: ${COLUMN_TYPES.join(", ")})`);
+    return type as ColumnType;
+  });
+  const twice = columns.find((c, i) => columns.indexOf(c) !== i);
+  if (twice) throw new KernelError(`${path}: tickpack_columns() declares ${twice} twice`);
+  if (columns.length > 64) throw new KernelError(`${path}: at most 64 columns`);
+  return { columns, columnTypes };
+}
+
 const loaded = new Map<string, LoadedKernel>();
 
-/** Compiles a kernel (once per thread and path) and validates its declarations; throws KernelError with TinyCC's diagnostics. */
-export function loadKernel(path: string): LoadedKernel {
+/**
+ * Compiles a kernel (once per thread, path and compiler) and validates its declarations; throws
+ * KernelError with the compiler's diagnostics, or naming a compiler that is not installed.
+ */
+export function loadKernel(path: string, compiler: KernelCompiler = "tcc"): LoadedKernel {
   let real: string;
   try {
     real = realpathSync(path);
   } catch {
     throw new KernelError(`${path}: kernel file not found`);
   }
-  const cached = loaded.get(real);
+  const cacheKey = `${compiler}\0${real}`;
+  const cached = loaded.get(cacheKey);
   if (cached) return cached;
+  if (!compilerPath(compiler)) throw new KernelError(`--cc ${compiler}: ${compiler} is not installed (not found on PATH)`);
   // The kernel and the driver are one translation unit: the driver calls the kernel directly.
   const unitDir = mkdtempSync(join(tmpdir(), "tickpack-kernel-"));
   const wrapper = join(unitDir, "unit.c");
   let symbols: KernelSymbols;
   try {
     writeFileSync(wrapper, `#include "tickpack.h"\n#include ${JSON.stringify(real)}\n#include ${JSON.stringify(DRIVER_SOURCE)}\n`);
-    symbols = compile(wrapper);
+    symbols = compiler === "tcc" ? compileTcc(wrapper) : compileShared(compiler, wrapper, unitDir);
   } catch (e) {
-    const msg = (e as Error).message.replace(/^\d+ errors? while compiling \S+\n?/, "").replace(/In file included from \S+:\d+:\n?/g, "").trim();
-    throw new KernelError(`${path}: kernel does not compile:\n${msg}`);
+    if (e instanceof KernelError) throw e;
+    const msg = (e as Error).message
+      .replace(/^\d+ errors? while compiling \S+\n?/, "")
+      .replace(/In file included from \S+:\d+:\n?/g, "")
+      .replace(/^\S*unit\.c: (In function|At top level)[^\n]*\n?/gm, "")
+      .trim();
+    let abi1 = false;
+    try {
+      abi1 = /\btickpack_row\s*\(/.test(readFileSync(real, "utf8"));
+    } catch {
+      // unreadable: the compiler said so already
+    }
+    const hint = abi1 ? "\n(tickpack_row is ABI 1: a kernel now defines tickpack_run and owns the row loop, see docs/kernels.md)" : "";
+    throw new KernelError(`${path}: kernel does not compile${compiler === "tcc" ? "" : ` (${compiler})`}:\n${msg}${hint}`);
   } finally {
-    // TinyCC compiles into memory: the unit file is not needed once cc() returns, so nothing is left in TMPDIR.
+    // TinyCC compiles into memory, and a dlopen'ed library stays mapped once its file is gone: the
+    // unit (and .so) are removed as soon as they are loaded, so nothing is left in TMPDIR.
     rmSync(unitDir, { recursive: true, force: true });
   }
-  const columns = String(symbols.tickpack_columns()).split(",").map((c) => c.trim()).filter(Boolean);
-  const unknown = columns.filter((c) => !KERNEL_COLUMNS.includes(c));
-  if (unknown.length) throw new KernelError(`${path}: tickpack_columns() declares unknown column${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${KERNEL_COLUMNS.join(", ")})`);
-  if (columns.length > 64) throw new KernelError(`${path}: at most 64 columns`);
+  const { columns, columnTypes } = parseColumns(String(symbols.tickpack_columns()), path);
   const stateSize = symbols.tickpack_state_size();
   if (!(stateSize >= 0 && stateSize <= 1 << 20)) throw new KernelError(`${path}: tickpack_state_size() returned ${stateSize}`);
-  const kernel: LoadedKernel = { path: real, columns, params: parseParams(String(symbols.tickpack_params()), path), stateSize, symbols };
-  loaded.set(real, kernel);
+  const kernel: LoadedKernel = { path: real, compiler, columns, columnTypes, params: parseParams(String(symbols.tickpack_params()), path), stateSize, symbols };
+  loaded.set(cacheKey, kernel);
   return kernel;
 }
 
@@ -110,8 +177,8 @@ export interface KernelBatch {
   optMap: Int32Array;
   strike: Float32Array;
   strikeValid: Uint8Array | null;
-  /** One per declared column: float64 values (see asFloat64) and Arrow validity bitmap. */
-  columns: { values: Float64Array; valid: Uint8Array | null }[];
+  /** One per declared column: values in its declared type (see columnAs) and Arrow validity bitmap. */
+  columns: { values: ColumnValues; valid: Uint8Array | null }[];
   /** Epoch ns; needed for a trade log. */
   ts: BigInt64Array | null;
 }
@@ -197,23 +264,76 @@ export interface SetTotals {
 }
 
 // Keep in step with driver.c.
-const H = { NSETS: 0, NPARAMS: 1, NSTATE: 2, NCOLS: 3, HAS_SEG: 4, ROWS: 8, TRADE_COUNT: 9, TRADE_CAP: 10, SIZE: 11 };
+const H = { NSETS: 0, NPARAMS: 1, NSTATE: 2, NCOLS: 3, HAS_SEG: 4, ROWS: 8, TRADE_COUNT: 9, TRADE_CAP: 10, BLOCK: 11, SIZE: 12 };
 const T = { VALID_ROWS: 0, TRADES: 1, PNL: 2, SIZE: 4 };
-const C = { EXPIRY: 0, EXPIRY_VALID: 1, OPT: 2, OPT_VALID: 3, OPT_MAP: 4, STRIKE: 5, STRIKE_VALID: 6, TS: 7, TRADE_TS: 8, TRADE_PX: 9, TYPES: 10, FIRST: 11 };
+const C = { EXPIRY: 0, EXPIRY_VALID: 1, OPT: 2, OPT_VALID: 3, OPT_MAP: 4, STRIKE: 5, STRIKE_VALID: 6, TS: 7, TRADE_TS: 8, TRADE_PX: 9, EVENTS: 10, STARTS: 11, STAGED: 12, FIRST: 13 };
+/** Bytes of a tp_event and of the driver's staged close (tp_staged). */
+const EVENT_BYTES = 32;
+const STAGED_BYTES = 72;
+
+/** Values of a column in one of the types a kernel can declare. */
+export type ColumnValues = Float64Array | BigInt64Array | Int32Array | Float32Array | Int16Array;
+/** Values as Arrow hands them over (any numeric array). */
+type SourceValues = ColumnValues | Uint8Array | Int8Array | Uint16Array | Uint32Array | BigUint64Array;
+
+const CTOR: Record<ColumnType, { new (n: number): ColumnValues; name: string }> = {
+  f64: Float64Array, i64: BigInt64Array, i32: Int32Array, f32: Float32Array, i16: Int16Array,
+};
+const INT_RANGE: Partial<Record<ColumnType, [number, number]>> = { i32: [-(2 ** 31), 2 ** 31 - 1], i16: [-32768, 32767] };
 
 /**
- * A numeric column as float64, as kernels read every column: float64 is passed as it is (no copy);
+ * A numeric column as float64, as kernels read a plain `name`: float64 is passed as it is (no copy);
  * int64 goes through int32 word pairs (reading BigInt64Array elements allocates), others via from().
  */
-export function asFloat64(values: Float64Array | Float32Array | BigInt64Array | Int32Array | Int16Array): Float64Array {
+export function asFloat64(values: SourceValues): Float64Array {
   if (values instanceof Float64Array) return values;
-  if (values instanceof BigInt64Array) {
+  if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
     const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
     const out = new Float64Array(values.length);
-    for (let i = 0; i < out.length; i++) out[i] = words[2 * i + 1] * 4294967296 + (words[2 * i] >>> 0);
+    const signed = values instanceof BigInt64Array;
+    for (let i = 0; i < out.length; i++) out[i] = (signed ? words[2 * i + 1] : words[2 * i + 1] >>> 0) * 4294967296 + (words[2 * i] >>> 0);
     return out;
   }
   return Float64Array.from(values);
+}
+
+/**
+ * A column in the type a kernel declared: the same array when it is stored in that type (no copy),
+ * else converted once — float64 from anything; an integer or float32 type only where every non-null
+ * value fits it exactly (a kernel asking for int64 never sees a truncated 1.5). Returns a one-line
+ * problem instead when a value does not fit.
+ */
+export function columnAs(values: SourceValues, valid: Uint8Array | null, type: ColumnType): ColumnValues | string {
+  if (values.constructor === CTOR[type]) return values as ColumnValues;
+  if (type === "f64") return asFloat64(values);
+  const n = values.length;
+  const ok = (i: number) => !valid || ((valid[i >> 3] >> (i & 7)) & 1) === 1;
+  if (type === "i64" && values instanceof BigUint64Array) {
+    for (let i = 0; i < n; i++) if (ok(i) && values[i] > 9223372036854775807n) return `value ${values[i]} at row ${i} does not fit int64`;
+    return new BigInt64Array(values.buffer, values.byteOffset, n);
+  }
+  const wide = asFloat64(values); // exact for every source but 64-bit integers beyond 2^53, which no narrower type holds anyway
+  if (type === "i64") {
+    const out = new BigInt64Array(n);
+    const words = new Int32Array(out.buffer);
+    for (let i = 0; i < n; i++) {
+      if (!ok(i)) continue;
+      const v = wide[i];
+      if (!Number.isSafeInteger(v)) return `value ${v} at row ${i} is not an integer that int64 holds exactly`;
+      words[2 * i] = v % 4294967296 | 0;
+      words[2 * i + 1] = Math.floor(v / 4294967296);
+    }
+    return out;
+  }
+  const out = new CTOR[type](n) as Int32Array | Float32Array | Int16Array;
+  const range = INT_RANGE[type];
+  for (let i = 0; i < n; i++) {
+    if (!ok(i)) continue;
+    const v = wide[i];
+    if (range ? !(Number.isInteger(v) && v >= range[0] && v <= range[1]) : Math.fround(v) !== v && !Number.isNaN(v)) return `value ${v} at row ${i} does not fit ${type} exactly`;
+    out[i] = v;
+  }
+  return out;
 }
 
 type Buffer = Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array | null;
@@ -224,6 +344,18 @@ function pinned(bytes: number): ArrayBuffer {
   return new ArrayBuffer(Math.max(8, bytes));
 }
 
+/** Options of a kernel run. */
+export interface KernelRunOptions {
+  /**
+   * Rows per block: every set runs over a block's segment runs before the next block (the block
+   * stays in cache). Default 2048, or 256 with a trade log (its staging grows with it).
+   */
+  blockRows?: number;
+}
+
+/** Rows per block by default (measured: bench/kernel-grid.ts). */
+export const DEFAULT_BLOCK_ROWS = 2048;
+
 /** A kernel running every parameter set over a sequence of partitions (state resumes across batches). */
 export class KernelRun {
   private readonly st: Float64Array;
@@ -231,38 +363,53 @@ export class KernelRun {
   private readonly cols: BigUint64Array;
   private readonly tradeTs: BigInt64Array | null;
   private readonly tradePx: Float64Array | null;
+  private readonly scratch: Uint8Array[];
   private readonly trades = new TradeColumnsBuilder();
   private readonly block: number;
 
   /**
    * `paramSets[k]` holds set k's values in the kernel's parameter order. With `tradeLogCapacity` > 0
-   * every trade is kept; the log holds at least two trades per set (one row's worst case) and is
-   * drained whenever the driver stops on a full log.
+   * every trade is kept; the log holds at least a block's worst case (two closes per row and set)
+   * and is drained whenever the driver stops on a full log.
    */
   constructor(
     private readonly kernel: LoadedKernel,
     private readonly paramSets: number[][],
     tradeLogCapacity = 0,
+    options: KernelRunOptions = {},
   ) {
     const np = kernel.params.length;
+    const nsets = paramSets.length;
+    const logging = tradeLogCapacity > 0;
+    const blockRows = Math.max(1, Math.floor(options.blockRows ?? (logging ? 256 : DEFAULT_BLOCK_ROWS)));
     this.block = T.SIZE + np + kernel.stateSize;
     // Every array the driver holds a pointer to is made over its own ArrayBuffer: JSC keeps small
     // typed arrays in its GC heap and moves them out the first time anything asks for their
     // buffer (a subarray(), say), which would leave the driver writing to the old place.
-    this.st = new Float64Array(pinned(8 * (H.SIZE + paramSets.length * this.block)));
-    this.st[H.NSETS] = paramSets.length;
+    this.st = new Float64Array(pinned(8 * (H.SIZE + nsets * this.block)));
+    this.st[H.NSETS] = nsets;
     this.st[H.NPARAMS] = np;
     this.st[H.NSTATE] = kernel.stateSize;
     this.st[H.NCOLS] = kernel.columns.length;
+    this.st[H.BLOCK] = blockRows;
     paramSets.forEach((values, k) => this.st.set(values, H.SIZE + k * this.block + T.SIZE));
-    this.sti = new BigInt64Array(pinned(8 * 2 * paramSets.length));
+    this.sti = new BigInt64Array(pinned(8 * 2 * nsets));
     this.cols = new BigUint64Array(pinned(8 * (C.FIRST + 2 * kernel.columns.length)));
-    const capacity = tradeLogCapacity > 0 ? Math.max(tradeLogCapacity, 2 * paramSets.length) : 0;
+    // Staged closes per set and block: one per row and one per segment end (driver.c staged_cap).
+    const stagedCap = 2 * blockRows + 2;
+    const capacity = logging ? Math.max(tradeLogCapacity, nsets * stagedCap) : 0;
     this.st[H.TRADE_CAP] = capacity;
     this.tradeTs = capacity ? new BigInt64Array(pinned(8 * 2 * capacity)) : null;
     this.tradePx = capacity ? new Float64Array(pinned(8 * 7 * capacity)) : null;
     this.cols[C.TRADE_TS] = addr(this.tradeTs);
     this.cols[C.TRADE_PX] = addr(this.tradePx);
+    const events = new Uint8Array(pinned(EVENT_BYTES * (blockRows + 1)));
+    const starts = new Uint8Array(pinned(8 * (blockRows + 1)));
+    const staged = logging ? new Uint8Array(pinned(STAGED_BYTES * nsets * stagedCap + 8 * 2 * nsets)) : null;
+    this.scratch = [events, starts, ...(staged ? [staged] : [])];
+    this.cols[C.EVENTS] = addr(events);
+    this.cols[C.STARTS] = addr(starts);
+    this.cols[C.STAGED] = addr(staged);
   }
 
   /** Runs one batch; a segment continues from the previous batch while its key is unchanged. */
@@ -278,6 +425,10 @@ export class KernelRun {
     c[C.STRIKE_VALID] = addr(b.strikeValid);
     c[C.TS] = addr(b.ts);
     b.columns.forEach((col, k) => {
+      // The kernel casts the pointer to its declared type: anything else would be misread.
+      const type = this.kernel.columnTypes[k];
+      if (col.values.constructor !== CTOR[type]) throw new Error(`${this.kernel.path}: column ${this.kernel.columns[k]} is declared ${type} but came as ${col.values.constructor.name}`);
+      if (col.values.length < b.length) throw new Error(`${this.kernel.path}: column ${this.kernel.columns[k]} has ${col.values.length} values for ${b.length} rows`);
       c[C.FIRST + 2 * k] = addr(col.values);
       c[C.FIRST + 2 * k + 1] = addr(col.valid);
     });

@@ -1,10 +1,10 @@
 /**
  * The bench read path: only the segment key and a kernel's declared columns of a packed
  * partition, one row group at a time, handed to the kernel as views on parquet-wasm's memory
- * (no copy) and freed right after.
+ * (no copy where a column is stored in the type the kernel declared it with) and freed right after.
  */
 import * as arrow from "apache-arrow";
-import { asFloat64, stableOptCode, type KernelBatch, type KernelRun, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import { columnAs, stableOptCode, type KernelBatch, type KernelRun, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { closeParquet, openParquet, withRows } from "../parquet/io.ts";
 
@@ -31,17 +31,17 @@ function bitmapOf(d: arrow.Data): Uint8Array | null {
   return out;
 }
 
-type NumericValues = Float64Array | Float32Array | BigInt64Array | Int32Array | Int16Array;
+type NumericValues = Float64Array | Float32Array | BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
 
-/** A numeric chunk's values as the driver takes them (zero-copy for float64/float32/int64/int32/int16). */
+/** A numeric chunk's values as Arrow holds them (a view, no copy). */
 function numericValues(d: arrow.Data, file: string, name: string): NumericValues {
   const v = d.values as unknown;
-  if (v instanceof Float64Array || v instanceof Float32Array || v instanceof BigInt64Array || v instanceof Int32Array || v instanceof Int16Array) {
+  // A dictionary column's values are its codes, and a bool's are bits: neither is the number.
+  if (!arrow.DataType.isDictionary(d.type) && !arrow.DataType.isBool(d.type) && (
+    v instanceof Float64Array || v instanceof Float32Array || v instanceof BigInt64Array || v instanceof BigUint64Array || v instanceof Int32Array ||
+    v instanceof Uint32Array || v instanceof Int16Array || v instanceof Uint16Array || v instanceof Int8Array || v instanceof Uint8Array
+  )) {
     return v.subarray(0, d.length) as NumericValues;
-  }
-  if (ArrayBuffer.isView(v)) {
-    const src = v as unknown as ArrayLike<number | bigint>;
-    return Float64Array.from({ length: d.length }, (_, i) => Number(src[i]));
   }
   throw new StrategyInputError(`${file}: column ${name} has unsupported type ${d.type}`);
 }
@@ -78,7 +78,14 @@ function kernelBatch(b: arrow.RecordBatch, file: string, kernel: LoadedKernel, w
     optMap,
     strike: typed(data("strike"), Float32Array),
     strikeValid: bitmapOf(data("strike")),
-    columns: kernel.columns.map((name) => ({ values: asFloat64(numericValues(data(name), file, name)), valid: bitmapOf(data(name)) })),
+    // Each column in the type the kernel declared: as stored (a view), or converted once per batch.
+    columns: kernel.columns.map((name, k) => {
+      const d = data(name);
+      const valid = bitmapOf(d);
+      const values = columnAs(numericValues(d, file, name), valid, kernel.columnTypes[k]);
+      if (typeof values === "string") throw new StrategyInputError(`${file}: column ${name} (${d.type}) does not fit the kernel's ${kernel.columnTypes[k]}: ${values}`);
+      return { values, valid };
+    }),
     ts: ts instanceof BigInt64Array ? ts : null,
   };
 }

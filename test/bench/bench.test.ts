@@ -180,7 +180,7 @@ const char *tickpack_columns(void) { return "price"; }
 const char *tickpack_params(void) { return ""; }
 int tickpack_state_size(void) { return 0; }
 void tickpack_segment_start(const double *p, double *s) {}
-int tickpack_row(const double *p, double *s, const tp_row_t *r, tp_event *ev) { return *(volatile int *)0; }
+void tickpack_run(const double *p, double *s, tp_rows_t *r) { r->nvalid = *(volatile int *)0; }
 void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
 `);
     const c = bench([packed, "--kernel", crash]);

@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 afterAll(cleanupTempDirs);
 
-/** A kernel whose tickpack_row body is `row`; each file gets its own name so that its processes can be found. */
+/** A kernel whose tickpack_run body is `row` (once per run of rows); each file gets its own name so that its processes can be found. */
 function kernel(name: string, row: string, includes = ""): string {
   const path = join(kernels, name);
   writeFileSync(path, `#include "tickpack.h"
@@ -26,7 +26,7 @@ const char *tickpack_columns(void) { return "price"; }
 const char *tickpack_params(void) { return ""; }
 int tickpack_state_size(void) { return 0; }
 void tickpack_segment_start(const double *p, double *s) {}
-int tickpack_row(const double *p, double *s, const tp_row_t *r, tp_event *ev) { ${row} }
+void tickpack_run(const double *p, double *s, tp_rows_t *r) { ${row} }
 void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
 `);
   return path;
@@ -61,11 +61,11 @@ function bench(args: string[], env: Record<string, string> = {}) {
   return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
 
-const LOOP = "volatile int x = 1; while (x) {} return 1;";
+const LOOP = "volatile int x = 1; while (x) {}";
 
 describe("bench --kernel runs in a child that cannot outlive it or end silently", () => {
   test("a kernel that calls exit(0) is an error naming the kernel (exit 1), not a silent success", () => {
-    const k = kernel("exit0.c", "exit(0); return 1;", "#include <stdlib.h>");
+    const k = kernel("exit0.c", "exit(0);", "#include <stdlib.h>");
     const r = bench([packed, "--kernel", k, "--workers", "1", "--json"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");

@@ -33,13 +33,18 @@ const char *tickpack_columns(void) { return "price"; }
 const char *tickpack_params(void) { return "x=0"; }
 int tickpack_state_size(void) { return 3; }
 void tickpack_segment_start(const double *p, double *s) { s[0] = 0; }
-int tickpack_row(const double *p, double *s, const tp_row_t *r, tp_event *ev) {
-  if (!TP_OK(r, 0) || !(TP_VALUE(r, 0) > 0)) return 0;
-  double px = TP_VALUE(r, 0);
-  s[2] = px;
-  if (s[0] == 0) { s[0] = 1; s[1] = px; ev->action = TP_OPEN; ev->price = px; }
-  else { s[0] = 0; ev->action = TP_CLOSE; ev->price = px; ev->pnl = px - s[1]; }
-  return 1;
+void tickpack_run(const double *p, double *s, tp_rows_t *r) {
+  const double *price = TP_COLUMN(r, 0, double);
+  long long i;
+  for (i = r->start; i < r->end; i++) {
+    double px = price[i];
+    if (!TP_OK(TP_BITS(r, 0), i) || !(px > 0)) continue;
+    r->nvalid++;
+    r->last_valid = i;
+    s[2] = px;
+    if (s[0] == 0) { s[0] = 1; s[1] = px; TP_EMIT_OPEN(r, i, px); }
+    else { s[0] = 0; TP_EMIT_CLOSE(r, i, px, px - s[1]); }
+  }
 }
 void tickpack_segment_end(const double *p, double *s, tp_event *ev) {
   if (s[0] != 0) { s[0] = 0; ev->action = TP_CLOSE; ev->price = s[2]; ev->pnl = s[2] - s[1]; }

@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_PARAMS, emaCrossReference, type EmaCrossParams, type ReferenceRow } from "../../kernel/ema_cross.ts";
-import { EMA_CROSS_SOURCE, KernelRun, loadKernel, stableOptCode, type KernelBatch } from "../../kernel/strategy-kernel.ts";
+import { emaCrossReference, type EmaCrossParams, type ReferenceRow } from "../../kernel/ema_cross.ts";
+import { columnAs, EMA_CROSS_SOURCE, KernelRun, loadKernel, stableOptCode, type KernelBatch, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import { SeededRandom } from "../../lib/random.ts";
 
 const kernel = loadKernel(EMA_CROSS_SOURCE);
+const GCC = Bun.which("gcc");
 const values = (p: EmaCrossParams) => [p.fast, p.slow, p.max_spread, p.min_volume];
-import { SeededRandom } from "../../lib/random.ts";
 
 function bitmap(values: unknown[]): Uint8Array | null {
   if (values.every((v) => v !== null)) return null;
@@ -13,8 +14,8 @@ function bitmap(values: unknown[]): Uint8Array | null {
   return bits;
 }
 
-/** A kernel batch of reference rows; opt_type codes use a per-batch dictionary in the given order. */
-function batchOf(rows: ReferenceRow[], dict: string[]): KernelBatch {
+/** A kernel batch of reference rows; opt_type codes use a per-batch dictionary in the given order; columns in the kernel's declared types. */
+function batchOf(k: LoadedKernel, rows: ReferenceRow[], dict: string[]): KernelBatch {
   const col = <T>(f: (r: ReferenceRow) => T | null) => rows.map(f);
   const opt = col((r) => r.optType);
   return {
@@ -26,27 +27,35 @@ function batchOf(rows: ReferenceRow[], dict: string[]): KernelBatch {
     optMap: Int32Array.from(dict.map(stableOptCode)),
     strike: Float32Array.from(col((r) => r.strike ?? 0)),
     strikeValid: bitmap(col((r) => r.strike)),
-    columns: (["price", "bp0", "sp0", "volume"] as const).map((name) => ({
-      values: Float64Array.from(col((r) => r[name] ?? 0)),
-      valid: bitmap(col((r) => r[name])),
-    })),
+    columns: (["price", "bp0", "sp0", "volume"] as const).map((name, c) => {
+      const valid = bitmap(col((r) => r[name]));
+      const values = columnAs(Float64Array.from(col((r) => r[name] ?? 0)), valid, k.columnTypes[c]);
+      if (typeof values === "string") throw new Error(values);
+      return { values, valid };
+    }),
     ts: BigInt64Array.from(col((r) => r.ts ?? 0n)),
   };
 }
 
-/** Runs partitions through the kernel in batches cut at `cuts(partitionLength)`. */
-function runKernel(partitions: ReferenceRow[][], params: EmaCrossParams, cuts: (n: number) => number[], logCapacity = 0) {
-  const k = new KernelRun(kernel, [values(params)], logCapacity);
+/** Runs partitions through a kernel for every set, in batches cut at `cuts(partitionLength)`. */
+function runGrid(k: LoadedKernel, partitions: ReferenceRow[][], sets: EmaCrossParams[], cuts: (n: number) => number[], logCapacity = 0, blockRows?: number) {
+  const run = new KernelRun(k, sets.map(values), logCapacity, { blockRows });
   partitions.forEach((rows, p) => {
     let start = 0;
     for (const end of [...cuts(rows.length), rows.length]) {
       if (end <= start) continue;
-      k.run(batchOf(rows.slice(start, end), p % 2 ? ["PE", "CE"] : ["CE", "PE"]));
+      run.run(batchOf(k, rows.slice(start, end), p % 2 ? ["PE", "CE"] : ["CE", "PE"]));
       start = end;
     }
-    k.endPartition();
+    run.endPartition();
   });
-  return { ...k.totals()[0], tradeList: k.takeTrades() };
+  return { totals: run.totals(), tradeList: run.takeTrades() };
+}
+
+/** One set through the TinyCC kernel. */
+function runKernel(partitions: ReferenceRow[][], params: EmaCrossParams, cuts: (n: number) => number[], logCapacity = 0, blockRows?: number) {
+  const r = runGrid(kernel, partitions, [params], cuts, logCapacity, blockRows);
+  return { ...r.totals[0], tradeList: r.tradeList };
 }
 
 function randomPartitions(rng: SeededRandom, count: number): ReferenceRow[][] {
@@ -83,25 +92,76 @@ function randomPartitions(rng: SeededRandom, count: number): ReferenceRow[][] {
 }
 
 describe("ema_cross kernel", () => {
-  test("TinyCC kernel equals the TS reference on random data, whatever the batch boundaries", () => {
+  const tradeTuple = (t: { entryTs: bigint; exitTs: bigint; entryPrice: number; exitPrice: number; expiry: number; optCode: number; strike: number }) =>
+    [t.entryTs, t.exitTs, t.entryPrice, t.exitPrice, t.expiry, t.optCode, t.strike];
+  const cutters = (rng: SeededRandom): ((n: number) => number[])[] => [
+    () => [],
+    (n) => Array.from({ length: n }, (_, i) => i + 1), // 1-row batches
+    (n) => Array.from({ length: 5 }, () => rng.int(0, n)).sort((a, b) => a - b),
+  ];
+  const randomParams = (rng: SeededRandom): EmaCrossParams => ({ fast: rng.int(2, 8), slow: rng.int(9, 30), max_spread: [0.0005, 0.001, 0.01][rng.int(0, 2)], min_volume: rng.int(0, 2) });
+
+  test("TinyCC kernel equals the TS reference exactly on random data, whatever the batch and block boundaries", () => {
     const rng = new SeededRandom(42);
     for (let round = 0; round < 20; round++) {
       const parts = randomPartitions(rng, 5);
-      const params: EmaCrossParams = { fast: rng.int(2, 8), slow: rng.int(9, 30), max_spread: [0.0005, 0.001, 0.01][rng.int(0, 2)], min_volume: rng.int(0, 2) };
+      const params = randomParams(rng);
       const ref = emaCrossReference(parts, params);
-      const cutters: ((n: number) => number[])[] = [
-        () => [],
-        (n) => Array.from({ length: n }, (_, i) => i + 1), // 1-row batches
-        (n) => Array.from({ length: 5 }, () => rng.int(0, n)).sort((a, b) => a - b),
-      ];
-      for (const cuts of cutters) {
-        const got = runKernel(parts, params, cuts, 2); // a tiny trade log forces resumes mid-batch
-        expect(got.rows).toBe(ref.rows);
-        expect(got.validRows).toBe(ref.validRows);
-        expect(got.trades).toBe(ref.trades);
-        expect(Math.abs(got.pnl - ref.pnl)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(ref.pnl)));
-        expect(got.tradeList.length).toBe(ref.tradeList.length);
-        expect(got.tradeList.map((t) => [t.entryTs, t.exitTs, t.entryPrice, t.exitPrice])).toEqual(ref.tradeList.map((t) => [t.entryTs, t.exitTs, t.entryPrice, t.exitPrice]));
+      for (const cuts of cutters(rng)) {
+        // Blocks of 1 row make the smallest trade log (4 closes), so the driver stops and resumes mid-batch.
+        for (const blockRows of [1, 3, 64, 2048]) {
+          const got = runKernel(parts, params, cuts, 2, blockRows);
+          expect(got.rows).toBe(ref.rows);
+          expect(got.validRows).toBe(ref.validRows);
+          expect(got.trades).toBe(ref.trades);
+          expect(got.pnl).toBe(ref.pnl); // same operations in the same order: bit-identical
+          expect(got.tradeList.map(tradeTuple)).toEqual(ref.tradeList.map(tradeTuple));
+        }
+        const noLog = runKernel(parts, params, cuts);
+        expect([noLog.trades, noLog.pnl, noLog.validRows]).toEqual([ref.trades, ref.pnl, ref.validRows]);
+      }
+    }
+  });
+
+  test("a grid: every set equals its reference, and the trade log (by row, then set) does not depend on batches or blocks", () => {
+    const rng = new SeededRandom(7);
+    for (let round = 0; round < 6; round++) {
+      const parts = randomPartitions(rng, 4);
+      const sets = Array.from({ length: 9 }, () => randomParams(rng));
+      let first: (number | bigint)[][] | null = null;
+      for (const cuts of cutters(rng)) {
+        for (const blockRows of [1, 5, 256, 100_000]) {
+          const got = runGrid(kernel, parts, sets, cuts, 8, blockRows);
+          sets.forEach((params, k) => {
+            const ref = emaCrossReference(parts, params);
+            expect([got.totals[k].rows, got.totals[k].validRows, got.totals[k].trades, got.totals[k].pnl]).toEqual([ref.rows, ref.validRows, ref.trades, ref.pnl]);
+            expect(got.tradeList.filter((t) => t.set === k).map(tradeTuple)).toEqual(ref.tradeList.map(tradeTuple));
+          });
+          const log = got.tradeList.map((t) => [t.set, ...tradeTuple(t)]);
+          first ??= log;
+          expect(log).toEqual(first);
+        }
+      }
+    }
+  });
+
+  test.skipIf(!GCC)(`--cc gcc gives bit-identical results to TinyCC: totals and every trade${GCC ? "" : " (skipped: no gcc on PATH)"}`, () => {
+    const gcc = loadKernel(EMA_CROSS_SOURCE, "gcc");
+    expect(gcc.compiler).toBe("gcc");
+    const rng = new SeededRandom(11);
+    for (let round = 0; round < 8; round++) {
+      const parts = randomPartitions(rng, 4);
+      const sets = Array.from({ length: 5 }, () => randomParams(rng));
+      // Non-round parameters make every rounding step count: a fused multiply-add would show here.
+      sets.push({ fast: 3.7, slow: 17.3, max_spread: 0.0123, min_volume: 0.5 });
+      for (const cuts of cutters(rng)) {
+        const a = runGrid(kernel, parts, sets, cuts, 8, 64);
+        const b = runGrid(gcc, parts, sets, cuts, 8, 64);
+        a.totals.forEach((t, k) => {
+          expect([b.totals[k].rows, b.totals[k].validRows, b.totals[k].trades]).toEqual([t.rows, t.validRows, t.trades]);
+          expect(Object.is(b.totals[k].pnl, t.pnl)).toBe(true);
+        });
+        expect(b.tradeList).toEqual(a.tradeList);
       }
     }
   });
@@ -111,7 +171,7 @@ describe("ema_cross kernel", () => {
     const ref = emaCrossReference(parts, params);
     const got = runKernel(parts, params, () => []);
     expect(got.trades).toBe(ref.trades);
-    expect(got.pnl).toBeCloseTo(ref.pnl, 9);
+    expect(got.pnl).toBe(ref.pnl);
     return ref;
   };
 

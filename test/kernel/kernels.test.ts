@@ -3,12 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { midReversionReference, type QuoteRow } from "../../examples/mid_reversion.ts";
-import { KernelError, KernelRun, loadKernel, stableOptCode, type KernelBatch } from "../../kernel/strategy-kernel.ts";
+import { columnAs, KernelError, KernelRun, loadKernel, stableOptCode, type KernelBatch, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
 import { GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../../lib/bench/grid.ts";
 import { SeededRandom } from "../../lib/random.ts";
 
 const EXAMPLE = join(import.meta.dir, "..", "..", "examples", "mid_reversion.c");
 const dir = mkdtempSync(join(tmpdir(), "tickpack-kernels-"));
+const GCC = Bun.which("gcc");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function bitmap(values: (number | null)[]): Uint8Array | null {
@@ -19,11 +20,9 @@ function bitmap(values: (number | null)[]): Uint8Array | null {
 }
 
 describe("example kernel: mid_reversion", () => {
-  test("equals its TS reference on random quotes, for a grid of sets, across batch cuts", () => {
-    const kernel = loadKernel(EXAMPLE);
-    expect(kernel.columns).toEqual(["bp0", "sp0"]);
-    expect(kernel.params.map((p) => p.name)).toEqual(["lookback", "band"]);
-    const rng = new SeededRandom(9);
+  /** Random quotes in partitions, with their segment keys. */
+  function quotes(seed: number) {
+    const rng = new SeededRandom(seed);
     const partitions: QuoteRow[][] = [];
     const keys: { expiry: number; opt: string; strike: number }[][] = [];
     for (let p = 0; p < 4; p++) {
@@ -42,9 +41,14 @@ describe("example kernel: mid_reversion", () => {
       partitions.push(rows);
       keys.push(ks);
     }
-    const sets = expandAxes(parseGridSpec("lookback=5,20,50;band=0.0005,0.002"));
-    const values = resolveParamSets(EXAMPLE, kernel.params, sets);
-    const run = new KernelRun(kernel, values);
+    return { partitions, keys };
+  }
+
+  /** Every set of `values` over the quotes, in random batches (the same cuts for the same seed). */
+  function run(kernel: LoadedKernel, values: number[][], seed: number, blockRows?: number) {
+    const { partitions, keys } = quotes(seed);
+    const rng = new SeededRandom(seed + 1);
+    const r = new KernelRun(kernel, values, 16, { blockRows });
     partitions.forEach((rows, p) => {
       for (let start = 0; start < rows.length; ) {
         const end = Math.min(rows.length, start + rng.int(1, 500));
@@ -58,19 +62,73 @@ describe("example kernel: mid_reversion", () => {
           columns: (["bp0", "sp0"] as const).map((c) => ({ values: Float64Array.from(slice, (r) => r[c] ?? 0), valid: bitmap(slice.map((r) => r[c])) })),
           ts: null,
         };
-        run.run(batch);
+        r.run(batch);
         start = end;
       }
-      run.endPartition();
+      r.endPartition();
     });
-    const totals = run.totals();
-    sets.forEach((set, k) => {
-      const ref = midReversionReference(partitions, set.lookback, set.band);
-      expect(totals[k].validRows).toBe(ref.validRows);
-      expect(totals[k].trades).toBe(ref.trades);
-      expect(Math.abs(totals[k].pnl - ref.pnl)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(ref.pnl)));
-    });
-    expect(totals.some((t) => t.trades > 0)).toBe(true);
+    return { partitions, totals: r.totals(), trades: r.takeTrades() };
+  }
+
+  const sets = expandAxes(parseGridSpec("lookback=5,20,50;band=0.0005,0.002"));
+
+  test("equals its TS reference on random quotes, for a grid of sets, across batch cuts and blocks", () => {
+    const kernel = loadKernel(EXAMPLE);
+    expect(kernel.columns).toEqual(["bp0", "sp0"]);
+    expect(kernel.columnTypes).toEqual(["f64", "f64"]);
+    expect(kernel.params.map((p) => p.name)).toEqual(["lookback", "band"]);
+    const values = resolveParamSets(EXAMPLE, kernel.params, sets);
+    for (const blockRows of [1, 7, undefined]) {
+      const { partitions, totals } = run(kernel, values, 9, blockRows);
+      sets.forEach((set, k) => {
+        const ref = midReversionReference(partitions, set.lookback, set.band);
+        expect(totals[k].validRows).toBe(ref.validRows);
+        expect(totals[k].trades).toBe(ref.trades);
+        expect(totals[k].pnl).toBe(ref.pnl);
+      });
+      expect(totals.some((t) => t.trades > 0)).toBe(true);
+    }
+  });
+
+  test.skipIf(!GCC)(`built by gcc, bit-identical to TinyCC${GCC ? "" : " (skipped: no gcc on PATH)"}`, () => {
+    const tcc = loadKernel(EXAMPLE);
+    const gcc = loadKernel(EXAMPLE, "gcc");
+    const values = resolveParamSets(EXAMPLE, tcc.params, [...sets, { lookback: 13.3, band: 0.00137 }]);
+    const a = run(tcc, values, 21);
+    const b = run(gcc, values, 21);
+    expect(b.totals).toEqual(a.totals);
+    a.totals.forEach((t, k) => expect(Object.is(b.totals[k].pnl, t.pnl)).toBe(true));
+    expect(b.trades).toEqual(a.trades);
+  });
+});
+
+describe("column types", () => {
+  test("a column stored in the declared type is passed as it is; others are converted exactly or refused", () => {
+    const f = Float64Array.from([1, 2.5]);
+    expect(columnAs(f, null, "f64")).toBe(f);
+    const big = BigInt64Array.from([-3n, 2n ** 40n]);
+    expect(columnAs(big, null, "i64")).toBe(big);
+    expect(Array.from(columnAs(big, null, "f64") as Float64Array)).toEqual([-3, 2 ** 40]);
+    expect(Array.from(columnAs(Float64Array.from([-5, 2 ** 40 + 1, 0]), null, "i64") as BigInt64Array)).toEqual([-5n, 2n ** 40n + 1n, 0n]);
+    expect(Array.from(columnAs(Int32Array.from([-7, 8]), null, "i64") as BigInt64Array)).toEqual([-7n, 8n]);
+    expect(columnAs(f, null, "i64")).toBe("value 2.5 at row 1 is not an integer that int64 holds exactly");
+    // A null slot holds anything: only non-null values must fit.
+    expect(Array.from(columnAs(f, Uint8Array.from([1]), "i32") as Int32Array)).toEqual([1, 0]);
+    expect(columnAs(Int32Array.from([1, 40000]), null, "i16")).toBe("value 40000 at row 1 does not fit i16 exactly");
+    expect(columnAs(Float64Array.from([0.1]), null, "f32")).toBe("value 0.1 at row 0 does not fit f32 exactly");
+    expect(Array.from(columnAs(Float64Array.from([0.5]), null, "f32") as Float32Array)).toEqual([0.5]);
+  });
+
+  test("a batch whose column is not in the declared type is refused, not misread", () => {
+    const kernel = loadKernel(join(import.meta.dir, "..", "..", "kernel", "ema_cross.c"));
+    const run = new KernelRun(kernel, [[5, 21, 0.0005, 1]]);
+    const n = 2;
+    const batch: KernelBatch = {
+      length: n, expiry: new Int32Array(n), expiryValid: null, opt: new Int32Array(n), optValid: null, optMap: Int32Array.from([0]),
+      strike: new Float32Array(n), strikeValid: null, ts: null,
+      columns: [0, 1, 2, 3].map(() => ({ values: new Float64Array(n), valid: null })),
+    };
+    expect(() => run.run(batch)).toThrow(/column volume is declared i64 but came as Float64Array/);
   });
 });
 
@@ -85,12 +143,12 @@ const char *tickpack_columns(void) { return "price"; }
 const char *tickpack_params(void) { return "threshold"; }
 int tickpack_state_size(void) { return 1; }
 void tickpack_segment_start(const double *p, double *s) { s[0] = 0; }
-int tickpack_row(const double *p, double *s, const tp_row_t *r, tp_event *ev) { return TP_OK(r, 0); }
+void tickpack_run(const double *p, double *s, tp_rows_t *r) { r->nvalid = TP_OK(TP_BITS(r, 0), r->start); }
 void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
 `;
 
   test("a syntax error names the file and line with TinyCC's diagnostic", () => {
-    const path = write("syntax.c", ok.replace("return TP_OK(r, 0);", "return TP_OK(r, 0)\n  oops;"));
+    const path = write("syntax.c", ok.replace("r->start); }", "r->start)\n  oops; }"));
     expect(() => loadKernel(path)).toThrow(KernelError);
     expect(() => loadKernel(path)).toThrow(new RegExp(`${path}:7: error`));
   });
@@ -103,6 +161,25 @@ void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
   test("an unknown column is reported with the known ones", () => {
     const path = write("column.c", ok.replace('"price"', '"price,bid_price"'));
     expect(() => loadKernel(path)).toThrow(/declares unknown column bid_price \(known: timestamp, price/);
+  });
+
+  test("an unknown column type, or a column declared twice, is reported", () => {
+    expect(() => loadKernel(write("type.c", ok.replace('"price"', '"price:u8"')))).toThrow(/column price has unknown type "u8" \(known: f64, i64, i32, f32, i16\)/);
+    expect(() => loadKernel(write("twice.c", ok.replace('"price"', '"price,price:i64"')))).toThrow(/declares price twice/);
+    expect(loadKernel(write("typed.c", ok.replace('"price"', '"price:f64, volume:i64 ,strike:f32"'))).columnTypes).toEqual(["f64", "i64", "f32"]);
+  });
+
+  test.skipIf(!GCC)(`gcc: a syntax error names the file and line; a missing function is a link error, not a crash${GCC ? "" : " (skipped: no gcc on PATH)"}`, () => {
+    const syntax = write("gcc-syntax.c", ok.replace("r->start); }", "r->start)\n  oops; }"));
+    expect(() => loadKernel(syntax, "gcc")).toThrow(new RegExp(`${syntax}: kernel does not compile \\(gcc\\):\n[^]*${syntax}:7:\\d+: error`));
+    const missing = write("gcc-missing.c", ok.replace(/void tickpack_segment_end[^\n]*\n/, ""));
+    expect(() => loadKernel(missing, "gcc")).toThrow(/tickpack_segment_end/);
+  });
+
+  test("a compiler that is not installed is named", () => {
+    const absent = (["clang", "gcc"] as const).find((c) => !Bun.which(c));
+    if (!absent) return; // both installed: nothing to check here
+    expect(() => loadKernel(write("cc.c", ok), absent)).toThrow(`--cc ${absent}: ${absent} is not installed (not found on PATH)`);
   });
 
   test("parameters: unset without default, unknown in the grid, bad grid syntax", () => {
