@@ -1,7 +1,7 @@
 /** `bun run bench`: a strategy kernel (built-in ema_cross or your own C) over packed partitions, one or many parameter sets. */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { EMA_CROSS_SOURCE, KernelError, loadKernel } from "../kernel/strategy-kernel.ts";
+import { compilerPath, EMA_CROSS_SOURCE, KERNEL_COMPILERS, KernelError, loadKernel, type KernelCompiler } from "../kernel/strategy-kernel.ts";
 import { BenchInputError, runBench, type BenchSummary } from "../lib/bench/bench.ts";
 import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STOP_SIGNALS } from "../lib/bench/child.ts";
 import { boundsProblem, checkParamBounds, EMA_CROSS_BOUNDS, GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../lib/bench/grid.ts";
@@ -20,6 +20,8 @@ Without DIR it runs on the built-in sample data set, created on first use under 
 Options:
   --workers N          parallel workers (default: cores)
   --kernel FILE.c      your kernel instead of ema_cross (compiled with TinyCC at run time)
+  --cc tcc|gcc|clang   the kernel's compiler: tcc (default, bun:ffi's TinyCC, in memory) or an
+                       installed gcc/clang (an optimised build, results bit-identical to tcc)
   --grid SPEC          parameter sets, e.g. 'fast=3,5,8;slow=13,21,34;max_spread=0.0005,0.001'
                        (the cartesian product; parameters not named keep their defaults)
   --grid-file FILE     the same as JSON: {"fast": [3, 5], …} or [{"fast": 3, "slow": 21}, …]
@@ -40,6 +42,7 @@ const { values, positionals } = parseCommandLine(
   {
     workers: { type: "string" },
     kernel: { type: "string" },
+    cc: { type: "string" },
     grid: { type: "string" },
     "grid-file": { type: "string" },
     fast: { type: "string" },
@@ -62,6 +65,9 @@ if (values.timeout !== undefined) {
   if (values.timeout.trim() === "" || !(timeoutS > 0) || !Number.isFinite(timeoutS)) die(`--timeout: expected a number of seconds > 0, got ${JSON.stringify(values.timeout)}`, EXIT.usage);
 }
 const kernelPath = values.kernel ?? EMA_CROSS_SOURCE;
+const compiler = (values.cc ?? "tcc") as KernelCompiler;
+if (!KERNEL_COMPILERS.includes(compiler)) die(`--cc: expected one of ${KERNEL_COMPILERS.join(", ")}, got ${JSON.stringify(values.cc)}`, EXIT.usage);
+if (!compilerPath(compiler)) die(`bench: --cc ${compiler}: ${compiler} is not installed (not found on PATH)`, EXIT.usage);
 const FLAG_PARAMS: [string, string | undefined][] = [["fast", values.fast], ["slow", values.slow], ["max_spread", values["max-spread"]], ["min_volume", values["min-volume"]]];
 const flagOf = (name: string) => `--${name.replace("_", "-")}`;
 const fromFlag = new Set<string>();
@@ -134,7 +140,7 @@ if (isChild) serveAsChild();
 let paramSets: number[][];
 let kernelName: string;
 try {
-  const kernel = loadKernel(kernelPath);
+  const kernel = loadKernel(kernelPath, compiler);
   kernelName = values.kernel ?? "ema_cross (built-in)";
   const bounds = kernel.path === loadKernel(EMA_CROSS_SOURCE).path ? EMA_CROSS_BOUNDS : {};
   checkParamBounds(sets, bounds, (name) => (fromFlag.has(name) ? flagOf(name) : gridSource));
@@ -178,7 +184,7 @@ const writeTrades = (write: () => Promise<void>) => write().catch((e: Error) => 
 
 let summary: BenchSummary;
 try {
-  ({ summary } = await runBench({ dir, workers, kernelPath, trades: tradeLog !== null, onTrades: tradeLog ? (b) => writeTrades(() => tradeLog.append(b)) : undefined }, paramSets, progress.listener));
+  ({ summary } = await runBench({ dir, workers, kernelPath, compiler, trades: tradeLog !== null, onTrades: tradeLog ? (b) => writeTrades(() => tradeLog.append(b)) : undefined }, paramSets, progress.listener));
   if (tradeLog) await writeTrades(() => tradeLog.commit());
 } catch (e) {
   progress.finish();
@@ -189,7 +195,7 @@ try {
 progress.finish();
 const n = (x: number) => x.toLocaleString("en-US");
 const fmtParams = (p: Record<string, number>) => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(" ");
-const lines = ["=".repeat(64), `Kernel:         ${kernelName}`, `Partitions:     ${summary.partitions} (${summary.files} files) under ${dir}`, `Total rows:     ${n(summary.rows)} (${n(summary.valid_rows)} valid)`];
+const lines = ["=".repeat(64), `Kernel:         ${kernelName}${compiler === "tcc" ? "" : ` (--cc ${compiler})`}`, `Partitions:     ${summary.partitions} (${summary.files} files) under ${dir}`, `Total rows:     ${n(summary.rows)} (${n(summary.valid_rows)} valid)`];
 if (summary.sets === 1) {
   lines.push(`Parameters:     ${fmtParams(summary.params)}`, `Total trades:   ${n(summary.trades)}`, `Total PnL:      ${summary.pnl.toFixed(2)}`);
   for (const [u, r] of Object.entries(summary.by_underlying)) lines.push(`  ${u.padEnd(12)}  ${n(r.rows)} rows, ${n(r.trades)} trades, PnL ${r.pnl.toFixed(2)}`);

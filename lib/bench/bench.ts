@@ -1,5 +1,5 @@
 /** `bench`: a strategy kernel, for one or many parameter sets, over packed partitions in a pool of workers. */
-import { loadKernel, type KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
+import { loadKernel, type KernelCompiler, type KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
 import type { BenchPartitionResult, BenchTask } from "./tasks.ts";
 import { listPackedPartitions, PackedListingError, type PackedPartition } from "../packed/layout.ts";
 import type { ProgressListener } from "../progress.ts";
@@ -10,6 +10,8 @@ export interface BenchOptions {
   dir: string;
   workers: number;
   kernelPath: string;
+  /** The kernel's compiler (default tcc); every worker builds it once. */
+  compiler?: KernelCompiler;
   /** Collect every trade (reads `timestamp` too). */
   trades: boolean;
   /**
@@ -72,7 +74,7 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     throw e;
   }
   if (partitions.length === 0) throw new BenchInputError(`${options.dir}: no packed Parquet files found`);
-  const kernel = loadKernel(options.kernelPath);
+  const kernel = loadKernel(options.kernelPath, options.compiler);
   const t0 = performance.now();
   // Never more workers than partitions: an idle worker would only compile the kernel.
   const workers = Math.min(options.workers, partitions.length);
@@ -103,7 +105,7 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     await Promise.all(
       order.map(async (i) => {
         const parts = partitions[i].parts;
-        results[i] = await pool.run({ kind: "bench", kernelPath: kernel.path, paramSets, parts, trades: options.trades }).catch((e: Error) => {
+        results[i] = await pool.run({ kind: "bench", kernelPath: kernel.path, compiler: kernel.compiler, paramSets, parts, trades: options.trades }).catch((e: Error) => {
           // A worker that died cannot say which file: name the partition.
           throw new BenchInputError(parts.some((p) => e.message.includes(p)) ? e.message : `${parts.join(", ")}: ${e.message}`);
         });

@@ -1,11 +1,13 @@
 /** The unit of bench work, run inside a worker: a kernel's parameter sets over one packed partition. */
-import { KernelRun, loadKernel, type KernelTradeColumns, type SetTotals } from "../../kernel/strategy-kernel.ts";
+import { KernelRun, loadKernel, type KernelCompiler, type KernelTradeColumns, type SetTotals } from "../../kernel/strategy-kernel.ts";
 import { runPartition } from "./strategy-reader.ts";
 
 /** Run every parameter set of a kernel over one partition (all its parts, in order). */
 export interface BenchTask {
   kind: "bench";
   kernelPath: string;
+  /** Compiler of the kernel (tcc when absent). */
+  compiler?: KernelCompiler;
   /** Parameter values per set, in the kernel's parameter order. */
   paramSets: number[][];
   parts: string[];
@@ -23,9 +25,9 @@ export interface BenchPartitionResult {
   columns: string[];
 }
 
-/** Runs one bench task with fresh state (the kernel is compiled once per worker). */
+/** Runs one bench task with fresh state (the kernel is compiled once per worker and compiler). */
 export async function runBenchTask(task: BenchTask): Promise<BenchPartitionResult> {
-  const kernel = loadKernel(task.kernelPath);
+  const kernel = loadKernel(task.kernelPath, task.compiler);
   const run = new KernelRun(kernel, task.paramSets, task.trades ? 4096 : 0);
   const columns = await runPartition(task.parts, run, kernel, task.trades);
   const sets = run.totals();

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
+
+setDefaultTimeout(60_000);
+const ROOT = join(import.meta.dir, "..", "..");
+const BENCH = join(ROOT, "scripts", "bench.ts");
+const GCC = Bun.which("gcc");
+
+let packed: string;
+let out: string;
+beforeAll(async () => {
+  const raw = tempDir("cc-raw");
+  await genFixture(raw, { days: 1 });
+  packed = tempDir("cc-packed");
+  await repackFixture([raw], packed);
+  out = tempDir("cc-out");
+});
+afterAll(cleanupTempDirs);
+
+function bench(args: string[], env: Record<string, string> = {}) {
+  const p = Bun.spawnSync([process.execPath, BENCH, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
+  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+describe("bench --cc", () => {
+  test("an unknown compiler, or one that is not installed, is a usage error naming it", () => {
+    const bad = bench([packed, "--cc", "icc"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--cc: expected one of tcc, gcc, clang, got "icc"');
+    const absent = (["clang", "gcc"] as const).find((c) => !Bun.which(c));
+    if (!absent) return; // both installed: nothing missing to name
+    const r = bench([packed, "--cc", absent]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`bench: --cc ${absent}: ${absent} is not installed (not found on PATH)`);
+    expect(r.stdout).toBe("");
+  });
+
+  test.skipIf(!GCC)(`--cc gcc and --cc tcc: the same totals (PnL bit for bit) and the same trade log, built-in and --kernel, leaving nothing in TMPDIR${GCC ? "" : " (skipped: no gcc on PATH)"}`, () => {
+    const runs = [
+      ["--grid", "fast=3,5;slow=13,21;max_spread=0.0005,0.01"],
+      ["--kernel", join(ROOT, "examples", "mid_reversion.c"), "--grid", "lookback=5,20;band=0.0005,0.002"],
+    ];
+    for (const [i, extra] of runs.entries()) {
+      const got: { summary: { grid: unknown[]; trades: number; pnl: number; rows: number }; trades: string }[] = [];
+      for (const cc of ["tcc", "gcc"]) {
+        const tmp = tempDir("cc-tmpdir");
+        const file = join(out, `${i}-${cc}.csv`);
+        const r = bench([packed, "--workers", "2", "--cc", cc, "--json", "--trades", file, ...extra], { TMPDIR: tmp });
+        expect({ cc, code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ cc, code: 0, stderr: "" });
+        expect(readdirSync(tmp).filter((n) => n.startsWith("tickpack-") || n.startsWith("cc"))).toEqual([]);
+        got.push({ summary: JSON.parse(r.stdout), trades: readFileSync(file, "utf8") });
+      }
+      const [tcc, gcc] = got;
+      expect(tcc.summary.trades).toBeGreaterThan(0);
+      expect(gcc.summary.grid).toEqual(tcc.summary.grid);
+      expect([gcc.summary.rows, gcc.summary.trades, gcc.summary.pnl]).toEqual([tcc.summary.rows, tcc.summary.trades, tcc.summary.pnl]);
+      expect(gcc.trades).toBe(tcc.trades);
+    }
+  });
+});
