@@ -5,7 +5,6 @@ import { compilerPath, EMA_CROSS_SOURCE, KERNEL_COMPILERS, KernelError, loadKern
 import { BenchInputError, runBench, type BenchSummary } from "../lib/bench/bench.ts";
 import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STOP_SIGNALS } from "../lib/bench/child.ts";
 import { boundsProblem, checkParamBounds, EMA_CROSS_BOUNDS, GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../lib/bench/grid.ts";
-import { ensureSampleDataset } from "../lib/bench/sample.ts";
 import { openTradeLog, TradeLogError, tradeLogPathProblem, tradeLogTempPrefix, type TradeLog } from "../lib/bench/trade-log.ts";
 import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
@@ -154,6 +153,8 @@ const progress = progressPrinter();
 let dir = dirArg;
 if (dir === undefined) {
   process.stderr.write("bench: no DIR given, using the built-in sample data set (data/sample/packed; created once on first use)\n");
+  // Loaded only here: gen and repack's modules cost ~100 ms of imports that a run over DIR never needs.
+  const { ensureSampleDataset } = await import("../lib/bench/sample.ts");
   dir = await ensureSampleDataset(join(import.meta.dir, ".."), workers, progress.listener);
 }
 

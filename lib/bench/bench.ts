@@ -1,5 +1,5 @@
 /** `bench`: a strategy kernel, for one or many parameter sets, over packed partitions in a pool of workers. */
-import { loadKernel, type KernelCompiler, type KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
+import { loadKernel, type LoadedKernel, type KernelCompiler, type KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
 import type { BenchPartitionResult, BenchTask } from "./tasks.ts";
 import { listPackedPartitions, PackedListingError, type PackedPartition } from "../packed/layout.ts";
 import type { ProgressListener } from "../progress.ts";
@@ -66,19 +66,28 @@ export class BenchInputError extends Error {}
 
 /** Runs the kernel's sets over every packed partition under `dir`; results do not depend on the worker count. */
 export async function runBench(options: BenchOptions, paramSets: number[][], onProgress?: ProgressListener): Promise<{ summary: BenchSummary }> {
+  const t0 = performance.now();
+  // Workers start first: their start-up (~100 ms of imports and wasm) overlaps the listing and the
+  // main thread's compile. Once the listing is in, never more than partitions: an idle worker would
+  // only compile the kernel.
+  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, options.workers);
   let partitions: PackedPartition[];
+  let kernel: LoadedKernel;
   try {
-    partitions = listPackedPartitions(options.dir);
+    try {
+      partitions = listPackedPartitions(options.dir);
+    } catch (e) {
+      if (e instanceof PackedListingError) throw new BenchInputError(e.message);
+      throw e;
+    }
+    if (partitions.length === 0) throw new BenchInputError(`${options.dir}: no packed Parquet files found`);
+    kernel = loadKernel(options.kernelPath, options.compiler);
   } catch (e) {
-    if (e instanceof PackedListingError) throw new BenchInputError(e.message);
+    pool.close();
     throw e;
   }
-  if (partitions.length === 0) throw new BenchInputError(`${options.dir}: no packed Parquet files found`);
-  const kernel = loadKernel(options.kernelPath, options.compiler);
-  const t0 = performance.now();
-  // Never more workers than partitions: an idle worker would only compile the kernel.
   const workers = Math.min(options.workers, partitions.length);
-  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, workers);
+  pool.shrinkTo(workers);
   const results: BenchPartitionResult[] = new Array(partitions.length);
   let done = 0;
   let rows = 0;
@@ -161,3 +170,4 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
   };
   return { summary };
 }
+

@@ -5,16 +5,12 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import * as arrow from "apache-arrow";
-import { isNullKey } from "../../kernel/strategy-kernel.ts";
 import { fsyncDir, tempPathFor } from "../atomic-file.ts";
 import { errorMessage } from "../error-message.ts";
-import { formatEpochDays } from "../ist-time.ts";
-import { ParquetStreamWriter } from "../parquet/io.ts";
 import type { TradeBlock } from "./bench.ts";
+import type { ParquetTradeEncoder } from "./trade-log-parquet.ts";
+import { keyText, TRADE_COLUMNS } from "./trade-row.ts";
 
-const COLUMNS = ["set", "date", "underlying", "expiry", "opt_type", "strike", "entry_time", "exit_time", "entry_price", "exit_price", "pnl"] as const;
-const OPT_NAMES = ["CE", "PE", "?"];
 
 /** A trade log path that cannot be written (exit 2, before the run). */
 export class TradeLogError extends Error {}
@@ -47,15 +43,6 @@ export function csvField(v: string | number | null): string {
   let s = v;
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** A trade's key columns as text (null where the segment key was null). */
-function keyText(b: TradeBlock, t: number): { expiry: string | null; opt: string | null; strike: number | null } {
-  return {
-    expiry: isNullKey(b.expiry[t]) ? null : formatEpochDays(b.expiry[t]),
-    opt: isNullKey(b.optCode[t]) ? null : (OPT_NAMES[b.optCode[t]] ?? "?"),
-    strike: isNullKey(b.strike[t]) ? null : b.strike[t],
-  };
 }
 
 /** A trade log being written: append partitions' trades in order, then commit (rename into place) or abort. */
@@ -127,7 +114,7 @@ class CsvTradeLog extends FileTradeLog {
 
   constructor(path: string, tempPath: string, fd: number) {
     super(path, tempPath, fd);
-    this.write(this.encoder.encode(COLUMNS.join(",") + "\n"));
+    this.write(this.encoder.encode(TRADE_COLUMNS.join(",") + "\n"));
   }
 
   async append(b: TradeBlock): Promise<void> {
@@ -148,58 +135,25 @@ class CsvTradeLog extends FileTradeLog {
   protected async finish(): Promise<void> {}
 }
 
-const ROW_GROUP = 100_000;
-
-/** Parquet written row group by row group as blocks come (see ParquetStreamWriter). */
+/**
+ * Parquet, row group by row group as blocks come. The encoder (apache-arrow, parquet-wasm: ~90 ms of
+ * imports) is loaded on the first block, so a run without a Parquet trade log never pays for it.
+ */
 class ParquetTradeLog extends FileTradeLog {
-  private readonly writer: ParquetStreamWriter;
-  private rows = 0;
+  private encoder: Promise<ParquetTradeEncoder> | null = null;
 
-  constructor(path: string, tempPath: string, fd: number) {
-    super(path, tempPath, fd);
-    this.writer = new ParquetStreamWriter((bytes) => this.write(bytes), { rowGroupSize: ROW_GROUP, metadata: new Map([["tickpack.content", "bench trades"]]) });
+  private loadEncoder(): Promise<ParquetTradeEncoder> {
+    return (this.encoder ??= import("./trade-log-parquet.ts").then((m) => new m.ParquetTradeEncoder((bytes) => this.write(bytes))));
   }
 
   async append(b: TradeBlock): Promise<void> {
-    for (let start = 0; start < b.length; start += ROW_GROUP) await this.push(b, start, Math.min(b.length, start + ROW_GROUP));
-  }
-
-  private async push(b: TradeBlock, start: number, end: number): Promise<void> {
-    const n = end - start;
-    const keys = Array.from({ length: n }, (_, i) => keyText(b, start + i));
-    const text = (values: (string | null)[]) => arrow.vectorFromArray(values, new arrow.Utf8()).data[0];
-    const f64 = (a: Float64Array) => arrow.makeData({ type: new arrow.Float64(), length: n, data: a.slice(start, end) });
-    const ts = (a: BigInt64Array) => arrow.makeData({ type: new arrow.TimestampNanosecond("UTC"), length: n, data: a.slice(start, end) } as never);
-    const strikes = Float64Array.from(keys, (k) => k.strike ?? 0);
-    const strikeNulls = keys.some((k) => k.strike === null);
-    const children: Record<(typeof COLUMNS)[number], arrow.Data> = {
-      set: arrow.makeData({ type: new arrow.Int32(), length: n, data: Int32Array.from(b.set.subarray(start, end)) }),
-      date: text(new Array(n).fill(b.date)),
-      underlying: text(new Array(n).fill(b.underlying)),
-      expiry: text(keys.map((k) => k.expiry)),
-      opt_type: text(keys.map((k) => k.opt)),
-      strike: strikeNulls ? arrow.vectorFromArray(keys.map((k) => k.strike), new arrow.Float64()).data[0] : arrow.makeData({ type: new arrow.Float64(), length: n, data: strikes }),
-      entry_time: ts(b.entryTs),
-      exit_time: ts(b.exitTs),
-      entry_price: f64(b.entryPrice),
-      exit_price: f64(b.exitPrice),
-      pnl: f64(b.pnl),
-    };
-    this.rows += n;
-    await this.writer.write(new arrow.RecordBatch(children as never));
+    await (await this.loadEncoder()).append(b);
   }
 
   protected async finish(): Promise<void> {
-    // An empty log is still a Parquet file with the trade columns.
-    if (this.rows === 0) await this.push(EMPTY_BLOCK, 0, 0);
-    await this.writer.end();
+    await (await this.loadEncoder()).finish();
   }
 }
-
-const EMPTY_BLOCK: TradeBlock = {
-  length: 0, date: "", underlying: "", set: new Float64Array(0), expiry: new Float64Array(0), optCode: new Float64Array(0), strike: new Float64Array(0),
-  entryTs: new BigInt64Array(0), exitTs: new BigInt64Array(0), entryPrice: new Float64Array(0), exitPrice: new Float64Array(0), pnl: new Float64Array(0),
-};
 
 /** The temp files a killed bench process (by pid) may have left for `path`'s trade log. */
 export function tradeLogTempPrefix(path: string, pid: number): { dir: string; prefix: string } {

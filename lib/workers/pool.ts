@@ -58,6 +58,17 @@ export class WorkerPool<T, R> {
     });
   }
 
+  /** Stops idle workers beyond `size` (at least one stays): for a pool started before its work was known. */
+  shrinkTo(size: number): void {
+    const keep = Math.max(1, size);
+    for (let i = this.slots.length - 1; i >= keep; i--) {
+      const slot = this.slots[i];
+      if (slot.busy) continue;
+      slot.worker.terminate();
+      this.slots.splice(i, 1);
+    }
+  }
+
   /** Stops every worker; queued tasks are rejected. */
   close(): void {
     this.closed = true;
