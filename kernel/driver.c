@@ -135,8 +135,31 @@ long long tp_run(double *st, long long *sti, void **cols, long long start, long 
     int continues = st[H_HAS_SEG] != 0.0 && key[0] == st[H_SEG_E] && key[1] == st[H_SEG_O] && key[2] == st[H_SEG_S];
     if (!continues) starts[ns++] = b;
     if (!key_nulls) {
+#ifdef __TINYC__
+      /* TinyCC does not vectorise: the plain loop is its fastest (measured). */
       for (i = b + 1; i < bend; i++)
         if (expiry[i] != expiry[i - 1] || strike[i] != strike[i - 1] || (opt[i] != opt[i - 1] && opt_map[opt[i]] != opt_map[opt[i - 1]])) starts[ns++] = i;
+#else
+      /* Segments are long: test 64 rows at a time with integer operations only (the strike's bits:
+         equal bits and not NaN mean equal values), which gcc and clang vectorise, and look for
+         the row only in a chunk where something changed (-0 and 0 differ in bits, not in value). */
+      const unsigned *sbits = (const unsigned *)strike;
+      for (i = b + 1; i < bend; ) {
+        long long e = i + 64 <= bend ? i + 64 : bend, j;
+        unsigned diff = 1;
+        if (e - i == 64) {
+          const int *x = expiry + i, *o = opt + i;
+          const unsigned *sb = sbits + i;
+          int q;
+          diff = 0;
+          for (q = 0; q < 64; q++) diff |= (unsigned)(x[q] ^ x[q - 1]) | (unsigned)(o[q] ^ o[q - 1]) | (sb[q] ^ sb[q - 1]) | (unsigned)((sb[q] & 0x7fffffffu) > 0x7f800000u);
+        }
+        if (diff)
+          for (j = i; j < e; j++)
+            if (expiry[j] != expiry[j - 1] || strike[j] != strike[j - 1] || (opt[j] != opt[j - 1] && opt_map[opt[j]] != opt_map[opt[j - 1]])) starts[ns++] = j;
+        i = e;
+      }
+#endif
     } else {
       for (i = b + 1; i < bend; i++)
         if (!same_key(cols, i)) starts[ns++] = i;
@@ -148,6 +171,11 @@ long long tp_run(double *st, long long *sti, void **cols, long long start, long 
       double *tot = pp - T_SIZE;
       tp_staged *mine = logging ? staged + k * scap : 0;
       long long nmine = 0, cur = b, j = 0;
+      /* The key trades report: the current segment's first row's (as -0 and 0 are one segment). */
+      double skey[3];
+      skey[0] = st[H_SEG_E];
+      skey[1] = st[H_SEG_O];
+      skey[2] = st[H_SEG_S];
       while (cur < bend) {
         if (j < ns && starts[j] == cur) {
           /* A segment begins at cur: the previous one (if any) ends for this set first. */
@@ -168,15 +196,13 @@ long long tp_run(double *st, long long *sti, void **cols, long long start, long 
                 t->entry = tot[T_ENTRY];
                 t->exit = ev.price;
                 t->pnl = ev.pnl;
-                if (cur > 0) key_at(cols, cur - 1, &t->e);
-                else {
-                  t->e = st[H_SEG_E];
-                  t->o = st[H_SEG_O];
-                  t->s = st[H_SEG_S];
-                }
+                t->e = skey[0];
+                t->o = skey[1];
+                t->s = skey[2];
               }
             }
           }
+          if (logging) key_at(cols, cur, skey);
           tickpack_segment_start(pp, ps);
           j++;
         }
@@ -205,7 +231,9 @@ long long tp_run(double *st, long long *sti, void **cols, long long start, long 
               t->entry = tot[T_ENTRY];
               t->exit = e->price;
               t->pnl = e->pnl;
-              key_at(cols, e->row, &t->e);
+              t->e = skey[0];
+              t->o = skey[1];
+              t->s = skey[2];
             }
           }
         }
@@ -230,10 +258,13 @@ long long tp_run(double *st, long long *sti, void **cols, long long start, long 
         tp_log(st, cols, best, t->entry_ts, t->exit_ts, t->entry, t->exit, t->pnl, &t->e);
       }
     }
-    key_at(cols, bend - 1, key);
-    st[H_SEG_E] = key[0];
-    st[H_SEG_O] = key[1];
-    st[H_SEG_S] = key[2];
+    /* The segment going on at the block's end is the last to start (or the one that continued). */
+    if (ns > 0) {
+      key_at(cols, starts[ns - 1], key);
+      st[H_SEG_E] = key[0];
+      st[H_SEG_O] = key[1];
+      st[H_SEG_S] = key[2];
+    }
     st[H_HAS_SEG] = 1.0;
     st[H_ROWS] += (double)(bend - b);
     b = bend;

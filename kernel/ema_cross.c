@@ -48,13 +48,14 @@ void tickpack_run(const double *p, double *s, tp_rows_t *r) {
     ef = af * px + bf * ef;
     es = as * px + bs * es;
     if (!pos) {
-      if (ef > es && TP_OK(bp0_ok, i) && TP_OK(sp0_ok, i) && TP_OK(volume_ok, i)) {
-        double b = bp0[i], a = sp0[i];
-        if (b > 0.0 && a > 0.0 && (a - b) / ((a + b) / 2.0) <= max_spread && (double)volume[i] >= min_volume) {
-          pos = 1;
-          entry = px;
-          TP_EMIT_OPEN(r, i, px);
-        }
+      /* Every test at once (&, not &&): one branch, rarely taken, instead of several that mispredict.
+         Values at null slots are read but never trusted: the bitmaps decide after. */
+      double b = bp0[i], a = sp0[i];
+      if (((ef > es) & (b > 0.0) & (a > 0.0) & ((a - b) / ((a + b) / 2.0) <= max_spread) & ((double)volume[i] >= min_volume))
+          && TP_OK(bp0_ok, i) && TP_OK(sp0_ok, i) && TP_OK(volume_ok, i)) {
+        pos = 1;
+        entry = px;
+        TP_EMIT_OPEN(r, i, px);
       }
     } else if (es >= ef) {
       pos = 0;

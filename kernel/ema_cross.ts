@@ -39,7 +39,7 @@ export function emaCrossReference(partitions: ReferenceRow[][], params: EmaCross
     // Split into segments: maximal runs of equal (expiry, opt_type, strike).
     let i = 0;
     while (i < rows.length) {
-      let j = i;
+      let j = i + 1; // a row is in its own segment even when its key equals nothing (a NaN strike)
       const same = (a: ReferenceRow, b: ReferenceRow) => a.expiry === b.expiry && a.optType === b.optType && (a.strike === b.strike || (a.strike === null && b.strike === null));
       while (j < rows.length && same(rows[i], rows[j])) j++;
       out.rows += j - i;

@@ -65,10 +65,11 @@ type KernelSymbols = ReturnType<typeof compileTcc>;
 
 /**
  * Flags of an optimising build. Results must be bit-identical to TinyCC's: no fast-math, and no
- * contraction of a*b+c into a fused multiply-add (it rounds once instead of twice). -z defs turns a
- * missing kernel function into a link error instead of a crash at the first call.
+ * contraction of a*b+c into a fused multiply-add (it rounds once instead of twice). Kernels and the
+ * driver cast column pointers (no strict aliasing), and -z defs turns a missing kernel function into
+ * a link error instead of a crash at the first call.
  */
-export const OPTIMISED_FLAGS: readonly string[] = ["-O2", "-fno-fast-math", "-ffp-contract=off", "-fPIC", "-shared", "-Wl,-z,defs"];
+export const OPTIMISED_FLAGS: readonly string[] = ["-O2", "-fno-fast-math", "-ffp-contract=off", "-fno-strict-aliasing", "-fPIC", "-shared", "-Wl,-z,defs"];
 
 /** The compiler's path, or null when it is not installed. */
 export function compilerPath(compiler: KernelCompiler): string | null {

@@ -221,6 +221,25 @@ describe("ema_cross kernel", () => {
     expect(r.pnl).toBeCloseTo(-1, 12);
   });
 
+  test("a strike of -0 continues a segment of 0, NaN strikes never match (each row its own segment), in blocks of more than 64 rows", () => {
+    const p = { fast: 2, slow: 5, max_spread: 1, min_volume: 0 };
+    const wave = (i: number) => 100 + 5 * Math.sin(i / 3);
+    const rows = [
+      ...Array.from({ length: 130 }, (_, i) => row(wave(i), { strike: i % 2 ? -0 : 0 })),
+      ...Array.from({ length: 70 }, (_, i) => row(wave(i), { strike: NaN })),
+      ...Array.from({ length: 80 }, (_, i) => row(wave(i), { strike: 100 })),
+    ];
+    const ref = emaCrossReference([rows], p);
+    expect(ref.trades).toBeGreaterThan(3);
+    for (const k of [kernel, ...(GCC ? [loadKernel(EMA_CROSS_SOURCE, "gcc")] : [])]) {
+      for (const blockRows of [2048, 100, 1]) {
+        const got = runGrid(k, [rows], [p], () => [], 8, blockRows);
+        expect([got.totals[0].rows, got.totals[0].validRows, got.totals[0].trades, got.totals[0].pnl]).toEqual([ref.rows, ref.validRows, ref.trades, ref.pnl]);
+        expect(got.tradeList.map(tradeTuple)).toEqual(ref.tradeList.map(tradeTuple));
+      }
+    }
+  });
+
   test("segments break on expiry even with equal strike and type, and never span partitions", () => {
     const p = { fast: 1, slow: 3, max_spread: 1, min_volume: 1 };
     const a = [row(10), row(12)]; // enters at 12 on its last row → closes at 12
