@@ -48,10 +48,11 @@ void tickpack_run(const double *p, double *s, tp_rows_t *r) {
     ef = af * px + bf * ef;
     es = as * px + bs * es;
     if (!pos) {
-      /* Every test at once (&, not &&): one branch, rarely taken, instead of several that mispredict.
-         Values at null slots are read but never trusted: the bitmaps decide after. */
+      /* The cheap tests at once (&, not &&: one branch instead of several that mispredict), the
+         division only when they pass, the bitmaps last (a null slot's value is read, never trusted).
+         x * 0.5 is x / 2.0 exactly (TinyCC would divide). */
       double b = bp0[i], a = sp0[i];
-      if (((ef > es) & (b > 0.0) & (a > 0.0) & ((a - b) / ((a + b) / 2.0) <= max_spread) & ((double)volume[i] >= min_volume))
+      if (((ef > es) & (b > 0.0) & (a > 0.0) & ((double)volume[i] >= min_volume)) && (a - b) / ((a + b) * 0.5) <= max_spread
           && TP_OK(bp0_ok, i) && TP_OK(sp0_ok, i) && TP_OK(volume_ok, i)) {
         pos = 1;
         entry = px;
