@@ -1,15 +1,12 @@
 /**
- * Kernel-only throughput (mitata): the TinyCC ema_cross kernel (through the tickpack driver) vs
- * the TS reference vs the same C built by the system `gcc -O2` (informational: the product uses
- * TinyCC), on in-memory columns; also a 9-set grid. `bun bench/kernel.bench.ts [rows]`.
+ * Kernel-only throughput (mitata): the ema_cross kernel through the tickpack driver, built by
+ * TinyCC (bench's default) and by gcc (`bench --cc gcc`, when installed), vs the TS reference, on
+ * synthetic in-memory columns; also 9- and 36-set grids. `bun bench/kernel.bench.ts [rows]`.
+ * For the comparison with the prototype's kernel on real columns: bench/kernel-throughput.ts.
  */
 import { measure } from "mitata";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { dlopen } from "bun:ffi";
 import { DEFAULT_PARAMS, emaCrossReference, type ReferenceRow } from "../kernel/ema_cross.ts";
-import { asFloat64, EMA_CROSS_SOURCE, KernelRun, loadKernel, type KernelBatch, type LoadedKernel } from "../kernel/strategy-kernel.ts";
+import { EMA_CROSS_SOURCE, KernelRun, loadKernel, type KernelBatch, type LoadedKernel } from "../kernel/strategy-kernel.ts";
 import { SeededRandom } from "../lib/random.ts";
 
 const N = Number(Bun.argv[2] ?? 4_000_000);
@@ -18,7 +15,7 @@ const price = new Float64Array(N), bp0 = new Float64Array(N), sp0 = new Float64A
 const batch: KernelBatch = {
   length: N, expiry: new Int32Array(N), expiryValid: null, opt: new Int32Array(N), optValid: null, optMap: Int32Array.from([0, 1]),
   strike: new Float32Array(N), strikeValid: null,
-  columns: [{ values: price, valid: null }, { values: bp0, valid: null }, { values: sp0, valid: null }, { values: new Float64Array(N), valid: null }],
+  columns: [{ values: price, valid: null }, { values: bp0, valid: null }, { values: sp0, valid: null }, { values: volume, valid: null }],
   ts: null,
 };
 let p = 100;
@@ -34,7 +31,6 @@ for (let i = 0; i < N; i++) {
   sp0[i] = price[i] + spread / 2;
   volume[i] = BigInt(i);
 }
-batch.columns[3].values = asFloat64(volume);
 const rows: ReferenceRow[] = Array.from({ length: N }, (_, i) => ({
   expiry: batch.expiry[i], optType: batch.opt[i] ? "PE" : "CE", strike: batch.strike[i], price: price[i], bp0: bp0[i], sp0: sp0[i], volume: Number(volume[i]),
 }));
@@ -48,28 +44,16 @@ function runKernel(kernel: LoadedKernel, sets: number[][]) {
 }
 
 const tcc = loadKernel(EMA_CROSS_SOURCE);
+const gcc = Bun.which("gcc") ? loadKernel(EMA_CROSS_SOURCE, "gcc") : null;
 const grid9 = [3, 5, 8].flatMap((f) => [13, 21, 34].map((s) => [f, s, 0.0005, 1]));
-const cases: [string, number, () => unknown][] = [
-  ["TinyCC kernel (bun:ffi cc)", 1, () => runKernel(tcc, [defaults])],
-  ["TinyCC kernel, 9-set grid", 9, () => runKernel(tcc, grid9)],
-  ["TS reference", 1, () => emaCrossReference([rows], DEFAULT_PARAMS)],
-];
-// The same translation unit built by gcc -O2, loaded with dlopen.
-const dir = mkdtempSync(join(tmpdir(), "tickpack-gcc-"));
-const unit = join(dir, "unit.c");
-writeFileSync(unit, `#include "tickpack.h"\n#include ${JSON.stringify(EMA_CROSS_SOURCE)}\n#include ${JSON.stringify(join(dirname(EMA_CROSS_SOURCE), "driver.c"))}\n`);
-const so = join(dir, "unit.so");
-if (Bun.spawnSync(["gcc", "-O2", "-shared", "-fPIC", "-I", dirname(EMA_CROSS_SOURCE), "-o", so, unit]).exitCode === 0) {
-  const lib = dlopen(so, {
-    tp_run: { args: ["ptr", "ptr", "ptr", "i64", "i64"], returns: "i64" },
-    tp_flush: { args: ["ptr", "ptr", "ptr"], returns: "void" },
-    tickpack_columns: { args: [], returns: "cstring" },
-    tickpack_params: { args: [], returns: "cstring" },
-    tickpack_state_size: { args: [], returns: "i32" },
-  });
-  const gcc = { ...tcc, symbols: lib.symbols as unknown as LoadedKernel["symbols"] };
-  cases.push(["gcc -O2 (informational)", 1, () => runKernel(gcc, [defaults])]);
-} else console.error("no gcc: skipping the gcc -O2 comparison");
+const grid36 = grid9.flatMap(([f, s]) => [0.0005, 0.001].flatMap((m) => [0, 1].map((v) => [f, s, m, v])));
+const cases: [string, number, () => unknown][] = [];
+for (const [name, k] of [["TinyCC", tcc], ["gcc -O2", gcc]] as const) {
+  if (!k) continue;
+  cases.push([`${name}, 1 set`, 1, () => runKernel(k, [defaults])], [`${name}, 9-set grid`, 9, () => runKernel(k, grid9)], [`${name}, 36-set grid`, 36, () => runKernel(k, grid36)]);
+}
+if (!gcc) console.error("no gcc: skipping the --cc gcc cases");
+cases.push(["TS reference", 1, () => emaCrossReference([rows], DEFAULT_PARAMS)]);
 
 console.log(`ema_cross kernel, ${N.toLocaleString("en-US")} rows in memory, one thread`);
 for (const [name, sets, fn] of cases) {
