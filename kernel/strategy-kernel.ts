@@ -349,7 +349,8 @@ function pinned(bytes: number): ArrayBuffer {
 export interface KernelRunOptions {
   /**
    * Rows per block: every set runs over a block's segment runs before the next block (the block
-   * stays in cache). Default 2048, or 256 with a trade log (its staging grows with it).
+   * stays in cache). Default 2048; with a trade log 256, or fewer for grids over 256 sets (the
+   * staging grows with block × sets).
    */
   blockRows?: number;
 }
@@ -382,7 +383,9 @@ export class KernelRun {
     const np = kernel.params.length;
     const nsets = paramSets.length;
     const logging = tradeLogCapacity > 0;
-    const blockRows = Math.max(1, Math.floor(options.blockRows ?? (logging ? 256 : DEFAULT_BLOCK_ROWS)));
+    // With a trade log, the staging (and the log) hold a block's worst case for every set: smaller
+    // blocks keep a large grid's buffers to a few MiB.
+    const blockRows = Math.max(1, Math.floor(options.blockRows ?? (logging ? Math.min(256, Math.max(16, 65536 / nsets)) : DEFAULT_BLOCK_ROWS)));
     this.block = T.SIZE + np + kernel.stateSize;
     // Every array the driver holds a pointer to is made over its own ArrayBuffer: JSC keeps small
     // typed arrays in its GC heap and moves them out the first time anything asks for their

@@ -1,8 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { emaCrossReference, type EmaCrossParams, type ReferenceRow } from "../../kernel/ema_cross.ts";
 import { columnAs, EMA_CROSS_SOURCE, KernelRun, loadKernel, stableOptCode, type KernelBatch, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
 import { SeededRandom } from "../../lib/random.ts";
 
+// The randomised tests run thousands of batches through the kernel: seconds, more on a busy machine.
+setDefaultTimeout(60_000);
 const kernel = loadKernel(EMA_CROSS_SOURCE);
 const GCC = Bun.which("gcc");
 const values = (p: EmaCrossParams) => [p.fast, p.slow, p.max_spread, p.min_volume];
