@@ -118,6 +118,14 @@ function parseColumns(text: string, path: string): { columns: string[]; columnTy
 const loaded = new Map<string, LoadedKernel>();
 
 /**
+ * Name prefix of a process's kernel build folders in TMPDIR. A kernel that crashes its process can
+ * do so while another worker of it is compiling: whoever supervises the process removes what is left.
+ */
+export function kernelTempPrefix(pid: number): string {
+  return `tickpack-kernel-${pid}-`;
+}
+
+/**
  * Compiles a kernel (once per thread, path and compiler) and validates its declarations; throws
  * KernelError with the compiler's diagnostics, or naming a compiler that is not installed.
  */
@@ -133,7 +141,7 @@ export function loadKernel(path: string, compiler: KernelCompiler = "tcc"): Load
   if (cached) return cached;
   if (!compilerPath(compiler)) throw new KernelError(`--cc ${compiler}: ${compiler} is not installed (not found on PATH)`);
   // The kernel and the driver are one translation unit: the driver calls the kernel directly.
-  const unitDir = mkdtempSync(join(tmpdir(), "tickpack-kernel-"));
+  const unitDir = mkdtempSync(join(tmpdir(), kernelTempPrefix(process.pid)));
   const wrapper = join(unitDir, "unit.c");
   let symbols: KernelSymbols;
   try {

@@ -1,7 +1,8 @@
 /** `bun run bench`: a strategy kernel (built-in ema_cross or your own C) over packed partitions, one or many parameter sets. */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compilerPath, EMA_CROSS_SOURCE, KERNEL_COMPILERS, KernelError, loadKernel, type KernelCompiler } from "../kernel/strategy-kernel.ts";
+import { compilerPath, EMA_CROSS_SOURCE, KERNEL_COMPILERS, KernelError, kernelTempPrefix, loadKernel, type KernelCompiler } from "../kernel/strategy-kernel.ts";
 import { BenchInputError, runBench, type BenchSummary } from "../lib/bench/bench.ts";
 import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STOP_SIGNALS } from "../lib/bench/child.ts";
 import { boundsProblem, checkParamBounds, EMA_CROSS_BOUNDS, GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../lib/bench/grid.ts";
@@ -121,6 +122,8 @@ if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
     const { dir, prefix } = tradeLogTempPrefix(values.trades, outcome.pid);
     for (const name of existsSync(dir) ? readdirSync(dir) : []) if (name.startsWith(prefix)) rmSync(join(dir, name), { force: true });
   }
+  // Likewise a kernel build folder of a worker that was compiling when another one crashed the child.
+  if (outcome.kind !== "exited") for (const name of readdirSync(tmpdir())) if (name.startsWith(kernelTempPrefix(outcome.pid))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
   switch (outcome.kind) {
     case "exited":
       process.exit(outcome.code);

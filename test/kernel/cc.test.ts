@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
 
@@ -58,5 +58,32 @@ describe("bench --cc", () => {
       expect([gcc.summary.rows, gcc.summary.trades, gcc.summary.pnl]).toEqual([tcc.summary.rows, tcc.summary.trades, tcc.summary.pnl]);
       expect(gcc.trades).toBe(tcc.trades);
     }
+  });
+
+  test("a kernel that crashes its run leaves no build folder of its process in TMPDIR (another worker may have been compiling)", () => {
+    // The crash itself leaves one behind, named as the child's builds are, standing in for a racing worker's.
+    const k = join(out, "crash-leftover.c");
+    writeFileSync(k, `#include "tickpack.h"
+int snprintf(char *s, unsigned long n, const char *f, ...);
+char *getenv(const char *name);
+int getpid(void);
+int mkdir(const char *path, unsigned mode);
+const char *tickpack_columns(void) { return "price"; }
+const char *tickpack_params(void) { return ""; }
+int tickpack_state_size(void) { return 0; }
+void tickpack_segment_start(const double *p, double *s) {}
+void tickpack_run(const double *p, double *s, tp_rows_t *r) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/tickpack-kernel-%d-left", getenv("TMPDIR"), getpid());
+  mkdir(path, 0700);
+  r->nvalid = *(volatile int *)0;
+}
+void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
+`);
+    const tmp = tempDir("cc-crash-tmpdir");
+    const r = bench([packed, "--workers", "2", "--kernel", k], { TMPDIR: tmp });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`kernel ${k} crashed the run`);
+    expect(readdirSync(tmp).filter((n) => n.startsWith("tickpack-"))).toEqual([]);
   });
 });
