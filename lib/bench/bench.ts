@@ -3,6 +3,7 @@ import { loadKernel, type LoadedKernel, type KernelCompiler, type KernelTradeCol
 import type { BenchPartitionResult, BenchTask } from "./tasks.ts";
 import { listPackedPartitions, PackedListingError, type PackedPartition } from "../packed/layout.ts";
 import type { ProgressListener } from "../progress.ts";
+import { compileParquetWasmModule } from "../parquet/io.ts";
 import { WorkerPool } from "../workers/pool.ts";
 
 /** Options of a bench run. */
@@ -70,7 +71,7 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
   // Workers start first: their start-up (~100 ms of imports and wasm) overlaps the listing and the
   // main thread's compile. Once the listing is in, never more than partitions: an idle worker would
   // only compile the kernel.
-  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, options.workers);
+  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, options.workers, undefined, compileParquetWasmModule);
   let partitions: PackedPartition[];
   let kernel: LoadedKernel;
   try {

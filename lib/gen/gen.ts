@@ -10,6 +10,7 @@ import { fsReason } from "../error-message.ts";
 import type { ProgressListener } from "../progress.ts";
 import { syntheticCalendar, syntheticContracts, tradingDaysFrom, underlyingSpec, type DefectRates } from "./market.ts";
 import { WorkerPool } from "../workers/pool.ts";
+import { compileParquetWasmModule } from "../parquet/io.ts";
 
 /** Options of a gen run. */
 export interface GenOptions {
@@ -64,7 +65,7 @@ export async function generateRawDataset(options: GenOptions, onProgress?: Progr
   const calendarBytes = new TextEncoder().encode(formatExpiryCalendar(calendar));
   writeFileAtomic(calendarPath, calendarBytes);
   const workers = Math.max(1, Math.min(options.workers, contracts.length));
-  const pool = new WorkerPool<GenTask, GenResult>(new URL("./worker.ts", import.meta.url).href, workers);
+  const pool = new WorkerPool<GenTask, GenResult>(new URL("./worker.ts", import.meta.url).href, workers, undefined, compileParquetWasmModule);
   let rows = 0;
   let bytes = calendarBytes.length;
   let done = 0;

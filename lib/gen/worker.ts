@@ -1,6 +1,11 @@
 /** gen's worker module: writes one contract's raw file per task. */
-import { wasmMemoryBytes } from "../parquet/io.ts";
+import { useParquetWasmModule, wasmMemoryBytes } from "../parquet/io.ts";
 import { serveTasks } from "../workers/serve.ts";
 import { runGenTask, type GenTask } from "./tasks.ts";
 
-serveTasks<GenTask>({ run: runGenTask, wasmBytes: wasmMemoryBytes, collectAfter: () => true });
+serveTasks<GenTask>({
+  run: runGenTask,
+  wasmBytes: wasmMemoryBytes,
+  init: (module) => useParquetWasmModule(module as WebAssembly.Module),
+  collectAfter: () => true,
+});

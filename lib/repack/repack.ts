@@ -20,6 +20,7 @@ import type { IndexTask, PackResult, PackTask, PartitionSourcePlan } from "./tas
 import { acquireLock } from "../packed/lock.ts";
 import { WorkerCrashError, WorkerPool } from "../workers/pool.ts";
 import { errorMessage } from "../error-message.ts";
+import { compileParquetWasmModule } from "../parquet/io.ts";
 
 /** Options of a repack run. */
 export interface RepackOptions {
@@ -162,7 +163,7 @@ class LazyPool {
     const want = Math.max(1, Math.min(this.maxWorkers, tasks));
     if (this.pool && this.size >= want) return this.pool;
     this.pool?.close();
-    this.pool = new WorkerPool(new URL("./worker.ts", import.meta.url).href, want);
+    this.pool = new WorkerPool(new URL("./worker.ts", import.meta.url).href, want, undefined, compileParquetWasmModule);
     this.size = want;
     this.peak = Math.max(this.peak, want);
     return this.pool;

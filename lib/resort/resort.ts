@@ -11,6 +11,7 @@ import type { ProgressListener } from "../progress.ts";
 import type { CheckTask, RepairResult, RepairTask } from "./tasks.ts";
 import { acquireLock } from "../packed/lock.ts";
 import { WorkerPool } from "../workers/pool.ts";
+import { compileParquetWasmModule } from "../parquet/io.ts";
 
 /** Options of a resort run. */
 export interface ResortOptions {
@@ -53,7 +54,7 @@ export async function resort(options: ResortOptions, onProgress?: ProgressListen
   let release = () => {};
   if (repairing) release = takeOutputLock(root, options.breakLock === true);
   const partitions = listPackedPartitions(options.dir);
-  const pool = new WorkerPool<CheckTask | RepairTask, unknown>(new URL("./worker.ts", import.meta.url).href, Math.max(1, Math.min(options.workers, partitions.length)));
+  const pool = new WorkerPool<CheckTask | RepairTask, unknown>(new URL("./worker.ts", import.meta.url).href, Math.max(1, Math.min(options.workers, partitions.length)), undefined, compileParquetWasmModule);
   const summary: ResortSummary = { files: 0, sorted: 0, resorted: 0, failed: 0, problems: [], errors: [], rewritten: [], elapsed_s: 0 };
   let done = 0;
   let rows = 0;

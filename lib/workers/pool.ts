@@ -40,14 +40,41 @@ export class WorkerPool<T, R> {
   private nextId = 1;
   private closed = false;
 
-  /** Starts `size` workers of the module at `url`. */
+  /**
+   * Starts `size` workers of the module at `url`. `init`, when given, is posted to every worker it
+   * starts (replacements too) before any task: what the worker module's `init` handler receives.
+   */
   constructor(
     private readonly url: string,
     size: number,
     private readonly recycleWasmBytes = 2 * 2 ** 30,
+    init?: () => unknown,
   ) {
     for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
+    if (init) {
+      // Workers load their modules while `init` is computed (it may be a compile, even an async one);
+      // no task goes out before it.
+      this.initPending = true;
+      void Promise.resolve()
+        .then(init)
+        .then(
+          (value) => {
+            this.initValue = { value };
+          },
+          () => {
+            // Workers then do without it (a worker compiles what it was not given).
+          },
+        )
+        .then(() => {
+          this.initPending = false;
+          for (const slot of this.slots) this.postInit(slot);
+          this.dispatch();
+        });
+    }
   }
+
+  private initPending = false;
+  private initValue: { value: unknown } | null = null;
 
   /** Runs a task on the next free worker. */
   run(task: T): Promise<R> {
@@ -82,10 +109,15 @@ export class WorkerPool<T, R> {
     for (const s of this.slots) s.worker.terminate();
   }
 
+  private postInit(slot: Slot): void {
+    if (this.initValue) slot.worker.postMessage({ init: this.initValue.value });
+  }
+
   private spawn(): Slot {
     const slot: Slot = { worker: new Worker(this.url), busy: false };
     slot.worker.onmessage = (ev: MessageEvent<WorkerReply<R>>) => this.finish(slot, ev.data);
     slot.worker.onerror = (ev: ErrorEvent) => this.crash(slot, crashReason(ev.message));
+    this.postInit(slot);
     return slot;
   }
 
@@ -116,6 +148,7 @@ export class WorkerPool<T, R> {
   }
 
   private dispatch(): void {
+    if (this.initPending) return;
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (slot.busy) continue;

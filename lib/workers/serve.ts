@@ -17,11 +17,17 @@ export interface TaskHandler<T> {
    * full collection per partition costs them ~30%.
    */
   collectAfter(task: T): boolean;
+  /** Receives the pool's `init` value, posted before any task. */
+  init?(value: unknown): void;
 }
 
 /** Serves the tasks posted to this worker with `handler`, until the pool terminates it. */
 export function serveTasks<T>(handler: TaskHandler<T>): void {
-  self.onmessage = async (ev: MessageEvent<{ id: number; task: T }>) => {
+  self.onmessage = async (ev: MessageEvent<{ id: number; task: T } | { init: unknown }>) => {
+    if ("init" in ev.data) {
+      handler.init?.(ev.data.init);
+      return;
+    }
     const { id, task } = ev.data;
     let reply: WorkerReply<unknown>;
     try {
