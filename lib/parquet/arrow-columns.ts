@@ -59,6 +59,21 @@ export function detectEpochUnit(name: string, values: BigInt64Array, valid: Uint
   return unit;
 }
 
+/**
+ * detectEpochUnit over an Arrow column's chunks, read in place (no copy): the unit they decide,
+ * consistent with `known`, or null when every value is 0 or null. Rows in errors count from `firstRow`.
+ */
+export function epochUnitOfChunks(name: string, chunks: readonly arrow.Data[], known: EpochUnit | null, firstRow = 0): EpochUnit | null {
+  let unit = known;
+  let at = firstRow;
+  for (const d of chunks) {
+    if (!isPlainInt64(d.type)) throw new ColumnTypeError(`column ${name}: expected INT64 epochs, found ${d.type}`);
+    unit = detectEpochUnit(name, (d.values as BigInt64Array).subarray(0, d.length), validityOf(d), unit, at);
+    at += d.length;
+  }
+  return unit;
+}
+
 /** `src` (epoch values in `unit`) as epoch ns in `dst` from row `at`, minus `shift` ns. */
 function scaleToNs(src: BigInt64Array, dst: BigInt64Array, at: number, n: number, mul: bigint, shift: bigint): void {
   if (mul === 1n && shift === 0n) dst.set(src.subarray(0, n), at);
@@ -167,7 +182,7 @@ function copyChunk(name: string, data: arrow.Data, kind: ColumnKind, out: Column
       scaleToNs((data.values as unknown as BigInt64Array).subarray(0, n), d, at, n, NS_PER_UNIT[t.unit], t.timezone ? 0n : IST_OFFSET_NS);
       return;
     }
-    if (arrow.DataType.isInt(t) && t.bitWidth === 64) {
+    if (isPlainInt64(t)) {
       // Plain INT64 epochs are UTC, in the unit the caller determined for the whole file.
       scaleToNs((data.values as BigInt64Array).subarray(0, n), d, at, n, UNIT_NS[int64Unit], 0n);
       return;
@@ -233,8 +248,7 @@ export interface ColumnReadOptions {
 export function columnFromArrow(name: string, chunks: readonly arrow.Data[], kind: ColumnKind, options: ColumnReadOptions = {}): Column {
   let int64Unit = options.int64Unit;
   if (kind === "ts_ns" && int64Unit === undefined && chunks.some((d) => isPlainInt64(d.type))) {
-    const raw = columnFromArrow(name, chunks, "i64");
-    int64Unit = detectEpochUnit(name, raw.values as BigInt64Array, raw.valid, null) ?? "ns";
+    int64Unit = epochUnitOfChunks(name, chunks.filter((d) => isPlainInt64(d.type)), null) ?? "ns";
   }
   const length = chunks.reduce((a, d) => a + d.length, 0);
   const out: Column = { kind, values: allocValues(kind, length), valid: null, dictionary: kind === "dict" ? [] : undefined };

@@ -2,7 +2,7 @@
 import * as arrow from "apache-arrow";
 import { closeSync, openSync } from "node:fs";
 import { fsReason } from "../error-message.ts";
-import { ColumnTypeError, columnFromArrow, detectEpochUnit, EpochUnitError, isPlainInt64, type EpochUnit } from "../parquet/arrow-columns.ts";
+import { ColumnTypeError, columnFromArrow, epochUnitOfChunks, EpochUnitError, isPlainInt64, type EpochUnit } from "../parquet/arrow-columns.ts";
 import { constantColumn, nullColumn, takeBatch, type Column, type ColumnBatch } from "../parquet/column-batch.ts";
 import type { ContractName } from "./contract-name.ts";
 import { istDaysOfTimestamps, NULL_DAY, type EpochDays } from "../ist-time.ts";
@@ -105,25 +105,6 @@ function checkColumnTypes(source: ParquetSource): void {
   }
 }
 
-/**
- * The units of the INT64 time columns, from the first row groups that tell them (usually the
- * first): pass 1 converts every row group with the file's unit, so it must be known up front.
- */
-async function int64UnitsOf(source: ParquetSource, columns: string[]): Promise<Int64TimeUnits> {
-  const units: Int64TimeUnits = {};
-  let base = 0;
-  for (let g = 0; g < source.rowGroupRows.length && columns.some((c) => !units[c as keyof Int64TimeUnits]); g++) {
-    await withRows(source, columns, { rowGroups: [g] }, (table) => {
-      for (const name of columns as (keyof Int64TimeUnits)[]) {
-        const raw = columnFromArrow(name, columnChunks(table, name), "i64");
-        units[name] = detectEpochUnit(name, raw.values as BigInt64Array, raw.valid, units[name] ?? null, base) ?? undefined;
-      }
-    });
-    base += source.rowGroupRows[g];
-  }
-  return units;
-}
-
 /** Pass 1: checks a raw file against its name and indexes the IST days of its rows, one row group at a time. */
 export async function indexRawFile(source: ParquetSource, contract: ContractName): Promise<RawFileIndex> {
   const present = new Set(source.fields.map((f) => f.name));
@@ -135,16 +116,15 @@ export async function indexRawFile(source: ParquetSource, contract: ContractName
   let nullTimestamps = 0;
   let base = 0;
   try {
-    const units = await int64UnitsOf(source, int64Time);
+    // The unit of an INT64 time column is decided by the first nonzero values and checked on every
+    // later row. A row group that decides nothing holds only 0 and nulls, which convert alike in any unit.
+    const units: Int64TimeUnits = {};
     // lastTradeTime only when INT64: its unit is checked across the whole file too.
     const columns = ["timestamp", ...int64Time.filter((c) => c !== "timestamp"), ...NAME_CHECKED.filter((c) => present.has(c))];
     for (let g = 0; g < source.rowGroupRows.length; g++) {
       const days = await withRows(source, columns, { rowGroups: [g] }, (table) => {
         checkAgainstName(table, contract, base);
-        for (const name of int64Time) {
-          const raw = columnFromArrow(name, columnChunks(table, name), "i64");
-          detectEpochUnit(name, raw.values as BigInt64Array, raw.valid, units[name] ?? null, base);
-        }
+        for (const name of int64Time) units[name] = epochUnitOfChunks(name, columnChunks(table, name), units[name] ?? null, base) ?? undefined;
         const ts = columnFromArrow("timestamp", columnChunks(table, "timestamp"), "ts_ns", { int64Unit: units.timestamp ?? "ns" });
         return istDaysOfTimestamps(ts.values as BigInt64Array, ts.valid);
       });
