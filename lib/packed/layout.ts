@@ -121,10 +121,15 @@ export function listPartFiles(dir: string, layout: Layout, underlying: string): 
   } catch {
     return [];
   }
-  const stem = partFileName(layout, underlying, 0).replace(/-0\.parquet$/, "");
+  return partsWithStem(dir, names, parsePartName(partFileName(layout, underlying, 0))!.stem);
+}
+
+/** Of the file names in `dir`, the paths of the parts named `<stem>-N.parquet` (not hidden), in index order. */
+export function partsWithStem(dir: string, names: readonly string[], stem: string): string[] {
   return names
-    .map((n) => ({ n, m: PART_RE.exec(n) }))
-    .filter(({ n, m }) => m && m[1] === stem && !n.startsWith("."))
-    .sort((a, b) => Number(a.m![2]) - Number(b.m![2]))
+    .filter((n) => !n.startsWith("."))
+    .map((n) => ({ n, p: parsePartName(n) }))
+    .filter(({ p }) => p !== null && p.stem === stem)
+    .sort((a, b) => a.p!.index - b.p!.index)
     .map(({ n }) => join(dir, n));
 }

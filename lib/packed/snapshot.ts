@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readdirSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { stateRootOf, withSharedCommitLock } from "./commit-lock.ts";
 import { journalState, listJournals, readJournal } from "./journal.ts";
-import { parsePartName } from "./layout.ts";
+import { parsePartName, partsWithStem } from "./layout.ts";
 
 /** One part of a snapshot: the path it is known by and an open descriptor of the bytes to read. */
 export interface SnapshotPart {
@@ -27,12 +27,7 @@ function currentParts(parts: readonly string[]): string[] {
   const name = parsePartName(basename(first));
   if (!name) return [...parts];
   const dir = dirname(first);
-  return readdirSync(dir)
-    .filter((n) => !n.startsWith("."))
-    .map((n) => ({ n, p: parsePartName(n) }))
-    .filter(({ p }) => p !== null && p.stem === name.stem)
-    .sort((a, b) => a.p!.index - b.p!.index)
-    .map(({ n }) => join(dir, n));
+  return partsWithStem(dir, readdirSync(dir), name.stem);
 }
 
 /** Each part (by absolute path) → the file holding its bytes: the part list after applying, in thought, every durable journal. */
