@@ -7,7 +7,7 @@
 import * as arrow from "apache-arrow";
 import { columnFromArrow } from "../parquet/arrow-columns.ts";
 import type { Column, ColumnBatch } from "../parquet/column-batch.ts";
-import { formatEpochDays, istDaysOfTimestamps, NULL_DAY } from "../ist-time.ts";
+import { formatEpochDays, istDaysOfTimestamps, NULL_DAY, parseIsoDate, type EpochDays } from "../ist-time.ts";
 import { extraColumnsOf } from "./reader.ts";
 import type { PackedPartition } from "./layout.ts";
 import { readColumnChunkFacts } from "../parquet/footer.ts";
@@ -61,23 +61,33 @@ function footerIssues(path: string, source: ParquetSource, rowGroupLimit: number
   return issues;
 }
 
-/** Where a row lies that does not belong to the partition's folder, or null. */
+/** The IST day a folder's date names, or NaN when it names none (every dated row then differs from it). */
+function folderDay(date: string): EpochDays {
+  try {
+    return parseIsoDate(date);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Where a row lies that does not belong to the partition's folder, or null. Compares day numbers and dictionary codes: it runs on every row. */
 function misplacedRow(batch: ColumnBatch, partition: PackedPartition, firstRow: number): string | null {
   const date = batch.columns.get("date");
   const underlying = batch.columns.get("underlying");
   const ts = batch.columns.get("timestamp")!;
   const days = istDaysOfTimestamps(ts.values as BigInt64Array, ts.valid);
+  const wantDay = partition.date === null ? null : folderDay(partition.date);
+  const dates = date?.values as Int32Array | undefined;
+  const codes = underlying?.values as Int32Array | undefined;
+  const names = underlying?.dictionary ?? [];
+  const wantCode = partition.underlying === null ? -1 : names.indexOf(partition.underlying);
   for (let i = 0; i < batch.length; i++) {
-    if (partition.date !== null) {
-      if (date && (date.valid === null || date.valid[i] === 1)) {
-        const d = formatEpochDays((date.values as Int32Array)[i]);
-        if (d !== partition.date) return `row ${firstRow + i} has date ${d}`;
-      }
-      if (days[i] !== NULL_DAY && formatEpochDays(days[i]) !== partition.date) return `row ${firstRow + i} has a timestamp on IST day ${formatEpochDays(days[i])}`;
+    if (wantDay !== null) {
+      if (dates && (date!.valid === null || date!.valid[i] === 1) && dates[i] !== wantDay) return `row ${firstRow + i} has date ${formatEpochDays(dates[i])}`;
+      if (days[i] !== NULL_DAY && days[i] !== wantDay) return `row ${firstRow + i} has a timestamp on IST day ${formatEpochDays(days[i])}`;
     }
-    if (partition.underlying !== null && underlying && (underlying.valid === null || underlying.valid[i] === 1)) {
-      const u = underlying.dictionary![(underlying.values as Int32Array)[i]];
-      if (u !== partition.underlying) return `row ${firstRow + i} has underlying ${u}`;
+    if (partition.underlying !== null && codes && (underlying!.valid === null || underlying!.valid[i] === 1) && codes[i] !== wantCode && names[codes[i]] !== partition.underlying) {
+      return `row ${firstRow + i} has underlying ${names[codes[i]]}`;
     }
   }
   return null;
