@@ -1,27 +1,21 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
+import { cleanupTempDirs, packedFixture, tempDir } from "../helpers/fixtures.ts";
+import { runScript } from "../helpers/packed-views.ts";
 
 setDefaultTimeout(60_000);
 const ROOT = join(import.meta.dir, "..", "..");
-const BENCH = join(ROOT, "scripts", "bench.ts");
 
 let packed: string;
 let dir: string;
 beforeAll(async () => {
-  const raw = tempDir("args-raw");
-  await genFixture(raw, { days: 1, underlyings: ["NIFTY"] });
-  packed = tempDir("args-packed");
-  await repackFixture([raw], packed);
+  packed = await packedFixture("args", { days: 1, underlyings: ["NIFTY"] });
   dir = tempDir("args");
 });
 afterAll(cleanupTempDirs);
 
-function bench(args: string[]) {
-  const p = Bun.spawnSync([process.execPath, BENCH, ...args], { stdout: "pipe", stderr: "pipe" });
-  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
-}
+const bench = (args: string[]) => runScript("bench.ts", args);
 
 /** A usage error: exit 2, one line on stderr containing every `parts`, no stack trace, nothing on stdout. */
 function expectUsage(args: string[], ...parts: string[]) {

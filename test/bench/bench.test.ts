@@ -7,6 +7,7 @@ import { EMA_CROSS_SOURCE } from "../../kernel/strategy-kernel.ts";
 import { runBench } from "../../lib/bench/bench.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { closeParquet, encodeArrowColumns, openParquet, withRows } from "../../lib/parquet/io.ts";
+import { runScript } from "../helpers/packed-views.ts";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
 import { readReferencePartitions, referenceRun } from "./duckdb-reference.ts";
 
@@ -29,10 +30,7 @@ afterAll(cleanupTempDirs);
 const DEFAULTS = [[DEFAULT_PARAMS.fast, DEFAULT_PARAMS.slow, DEFAULT_PARAMS.max_spread, DEFAULT_PARAMS.min_volume]];
 const opts = (dir: string, workers: number, trades = false, kernelPath = EMA_CROSS_SOURCE) => ({ dir, workers, kernelPath, trades });
 
-function bench(args: string[]) {
-  const p = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "bench.ts"), ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
-}
+const bench = (args: string[]) => runScript("bench.ts", args);
 
 describe("bench", () => {
   test("1, 2 and 3 workers give identical results; both layouts too", async () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
+import { cleanupTempDirs, packedFixture, tempDir } from "../helpers/fixtures.ts";
+import { runScript } from "../helpers/packed-views.ts";
 
 setDefaultTimeout(60_000);
 const BENCH = join(import.meta.dir, "..", "..", "scripts", "bench.ts");
@@ -9,10 +10,7 @@ const BENCH = join(import.meta.dir, "..", "..", "scripts", "bench.ts");
 let packed: string;
 let kernels: string;
 beforeAll(async () => {
-  const raw = tempDir("child-raw");
-  await genFixture(raw, { days: 1 });
-  packed = tempDir("child-packed");
-  await repackFixture([raw], packed);
+  packed = await packedFixture("child", { days: 1 });
   kernels = tempDir("child-kernels");
 });
 afterAll(cleanupTempDirs);
@@ -56,10 +54,7 @@ async function until(cond: () => boolean, seconds: number): Promise<boolean> {
   return cond();
 }
 
-function bench(args: string[], env: Record<string, string> = {}) {
-  const p = Bun.spawnSync([process.execPath, BENCH, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
-  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
-}
+const bench = (args: string[], env: Record<string, string> = {}) => runScript("bench.ts", args, undefined, env);
 
 const LOOP = "volatile int x = 1; while (x) {}";
 

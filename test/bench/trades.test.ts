@@ -1,29 +1,23 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
+import { cleanupTempDirs, packedFixture, tempDir } from "../helpers/fixtures.ts";
+import { runScript } from "../helpers/packed-views.ts";
 import { runBench } from "../../lib/bench/bench.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { closeParquet, openParquet, withRows } from "../../lib/parquet/io.ts";
 
 setDefaultTimeout(120_000);
-const BENCH = join(import.meta.dir, "..", "..", "scripts", "bench.ts");
 
 let packed: string;
 let kernels: string;
 beforeAll(async () => {
-  const raw = tempDir("trades-raw");
-  await genFixture(raw, { days: 1 });
-  packed = tempDir("trades-packed");
-  await repackFixture([raw], packed);
+  packed = await packedFixture("trades", { days: 1 });
   kernels = tempDir("trades-kernels");
 });
 afterAll(cleanupTempDirs);
 
-function bench(args: string[]) {
-  const p = Bun.spawnSync([process.execPath, BENCH, ...args], { stdout: "pipe", stderr: "pipe" });
-  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
-}
+const bench = (args: string[]) => runScript("bench.ts", args);
 
 /** A kernel that buys on one valid row and sells on the next: a trade per two rows and set. */
 function churnKernel(): string {

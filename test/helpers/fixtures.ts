@@ -42,6 +42,15 @@ export async function genFixture(out: string, overrides: Partial<GenOptions> = {
   });
 }
 
+/** A packed folder made from `genFixture(overrides)` with test defaults, in fresh temp folders named by `label`. */
+export async function packedFixture(label: string, overrides: Partial<GenOptions> = {}): Promise<string> {
+  const raw = tempDir(`${label}-raw`);
+  await genFixture(raw, overrides);
+  const packed = tempDir(`${label}-packed`);
+  await repackFixture([raw], packed);
+  return packed;
+}
+
 /** repack with test defaults (2 workers, small row groups). */
 export function repackFixture(rawDirs: string[], out: string, overrides: Partial<RepackOptions> = {}): Promise<RepackSummary> {
   return repack({ rawDirs, out, workers: 2, rowGroupSize: 5000, partRows: DEFAULT_PART_ROWS, ...overrides });

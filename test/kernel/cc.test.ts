@@ -1,28 +1,22 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
+import { cleanupTempDirs, packedFixture, tempDir } from "../helpers/fixtures.ts";
+import { runScript } from "../helpers/packed-views.ts";
 
 setDefaultTimeout(60_000);
 const ROOT = join(import.meta.dir, "..", "..");
-const BENCH = join(ROOT, "scripts", "bench.ts");
 const GCC = Bun.which("gcc");
 
 let packed: string;
 let out: string;
 beforeAll(async () => {
-  const raw = tempDir("cc-raw");
-  await genFixture(raw, { days: 1 });
-  packed = tempDir("cc-packed");
-  await repackFixture([raw], packed);
+  packed = await packedFixture("cc", { days: 1 });
   out = tempDir("cc-out");
 });
 afterAll(cleanupTempDirs);
 
-function bench(args: string[], env: Record<string, string> = {}) {
-  const p = Bun.spawnSync([process.execPath, BENCH, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
-  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
-}
+const bench = (args: string[], env: Record<string, string> = {}) => runScript("bench.ts", args, undefined, env);
 
 describe("bench --cc", () => {
   test("an unknown compiler, or one that is not installed, is a usage error naming it", () => {
