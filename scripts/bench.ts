@@ -1,5 +1,5 @@
 /** `bun run bench`: a strategy kernel (built-in ema_cross or your own C) over packed partitions, one or many parameter sets. */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compilerPath, EMA_CROSS_SOURCE, KERNEL_COMPILERS, KernelError, kernelTempPrefix, loadKernel, type KernelCompiler } from "../kernel/strategy-kernel.ts";
@@ -144,7 +144,7 @@ let kernelName: string;
 try {
   const kernel = loadKernel(kernelPath, compiler);
   kernelName = values.kernel ?? "ema_cross (built-in)";
-  const bounds = kernel.path === loadKernel(EMA_CROSS_SOURCE).path ? EMA_CROSS_BOUNDS : {};
+  const bounds = kernel.path === realpathSync(EMA_CROSS_SOURCE) ? EMA_CROSS_BOUNDS : {};
   checkParamBounds(sets, bounds, (name) => (fromFlag.has(name) ? flagOf(name) : gridSource));
   paramSets = resolveParamSets(kernelPath, kernel.params, sets);
 } catch (e) {
