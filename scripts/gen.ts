@@ -1,5 +1,5 @@
 /** `bun run gen`: a deterministic synthetic raw data set plus its expiry calendar. */
-import { DEFAULT_DEFECTS, GenUsageError, generateRawDataset } from "../lib/gen/gen.ts";
+import { DEFAULT_DEFECTS, DEFAULT_QUIRKS, GenUsageError, generateRawDataset } from "../lib/gen/gen.ts";
 import { parseIsoDate } from "../lib/ist-time.ts";
 import { defaultWorkers, die, EXIT, intFlag, numberFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
 import { errorMessage } from "../lib/error-message.ts";
@@ -21,7 +21,12 @@ Options:
   --null-rate P          share of rows with one field nulled (default ${DEFAULT_DEFECTS.nullRate})
   --zero-price-rate P    share of rows with price 0 (default ${DEFAULT_DEFECTS.zeroPriceRate})
   --disorder-rate P      share of rows swapped out of time order (default ${DEFAULT_DEFECTS.disorderRate})
-  --clean                no nulls, zero prices or disorder
+  --epoch-zero-rate P    share of contract-days whose first row has an epoch-zero (1970) timestamp,
+                         as the real feed writes (repack rejects such rows) (default ${DEFAULT_QUIRKS.epochZeroRate})
+  --volume-reset-rate P  share of contract-days whose cumulative volume resets to 0 mid-session
+                         (default ${DEFAULT_QUIRKS.volumeResetRate})
+  --pre-open-rate P      share of contract-days with 1–20 pre-open rows from 09:10 IST (default ${DEFAULT_QUIRKS.preOpenRate})
+  --clean                no nulls, zero prices, disorder or feed quirks (every rate above 0)
   --row-group-size N     rows per raw row group (default 65536)
   --workers N            parallel workers (default: cores)
   --json                 print a JSON summary on stdout
@@ -46,6 +51,9 @@ const { values } = parseCommandLine(
     "null-rate": { type: "string" },
     "zero-price-rate": { type: "string" },
     "disorder-rate": { type: "string" },
+    "epoch-zero-rate": { type: "string" },
+    "volume-reset-rate": { type: "string" },
+    "pre-open-rate": { type: "string" },
     clean: { type: "boolean" },
     "row-group-size": { type: "string" },
     workers: { type: "string" },
@@ -83,6 +91,9 @@ try {
         nullRate: rate("null-rate", values["null-rate"], DEFAULT_DEFECTS.nullRate),
         zeroPriceRate: rate("zero-price-rate", values["zero-price-rate"], DEFAULT_DEFECTS.zeroPriceRate),
         disorderRate: rate("disorder-rate", values["disorder-rate"], DEFAULT_DEFECTS.disorderRate),
+        epochZeroRate: rate("epoch-zero-rate", values["epoch-zero-rate"], DEFAULT_QUIRKS.epochZeroRate),
+        volumeResetRate: rate("volume-reset-rate", values["volume-reset-rate"], DEFAULT_QUIRKS.volumeResetRate),
+        preOpenRate: rate("pre-open-rate", values["pre-open-rate"], DEFAULT_QUIRKS.preOpenRate),
       },
       rowGroupSize: intFlag("row-group-size", values["row-group-size"], 65_536),
       workers: intFlag("workers", values.workers, defaultWorkers()),

@@ -71,13 +71,16 @@ try {
 progress.finish();
 // maxRSS covers the worker threads too (kilobytes on Linux).
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+const rejectedTotal = Object.values(summary.rows_rejected).reduce((a, n) => a + n, 0);
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 process.stderr.write(
   [
     `repack: ${summary.files_in} files in (${summary.files_skipped} unchanged, skipped), ${summary.files_failed} failed`,
     `  rows: ${summary.rows_in.toLocaleString("en-US")} in, ${summary.rows_out.toLocaleString("en-US")} added, ` +
-      `${summary.duplicates_dropped.toLocaleString("en-US")} duplicates dropped` +
-      (summary.rows_without_timestamp ? `, ${summary.rows_without_timestamp} without timestamp (not packed)` : ""),
+      `${summary.duplicates_dropped.toLocaleString("en-US")} duplicates dropped`,
+    ...(rejectedTotal > 0
+      ? [`  rows rejected (not packed, kept under ${values.out}/_tickpack/rejected/): ${Object.entries(summary.rows_rejected).filter(([, n]) => n > 0).map(([r, n]) => `${n.toLocaleString("en-US")} ${r}`).join(", ")}`]
+      : []),
     `  ${summary.partitions_written} partitions written (${summary.layout} layout), ${mib(summary.bytes_in)} raw → ${mib(summary.bytes_out)} packed`,
     `  ${summary.elapsed_s.toFixed(2)} s, ${(summary.rows_per_s / 1e6).toFixed(2)}M rows/s, peak RSS ${peakRssMiB.toFixed(0)} MiB`,
     ...(summary.interrupted_writes_finished ? [`  finished ${summary.interrupted_writes_finished} write(s) an interrupted run left`] : []),

@@ -10,7 +10,7 @@ import { fsReason } from "../error-message.ts";
 import type { ProgressListener } from "../progress.ts";
 import { syntheticCalendar, syntheticContracts, tradingDaysFrom, underlyingSpec, type DefectRates } from "./market.ts";
 import { WorkerPool } from "../workers/pool.ts";
-import { compileParquetWasmModule } from "../parquet/io.ts";
+import { compileParquetWasmModule } from "../parquet/wasm.ts";
 
 /** Options of a gen run. */
 export interface GenOptions {
@@ -45,8 +45,11 @@ export interface GenSummary {
 /** Options gen cannot run with (exit 2): the output is a file, dates names cannot carry, … */
 export class GenUsageError extends Error {}
 
-/** The defect rates gen uses unless told otherwise. */
-export const DEFAULT_DEFECTS: DefectRates = { nullRate: 0.0005, zeroPriceRate: 0.0002, disorderRate: 0.0005 };
+/** The defect rates of the library's default data (tests, the bench sample): the real feed's quirks off, so row counts stay what they were. */
+export const DEFAULT_DEFECTS: DefectRates = { nullRate: 0.0005, zeroPriceRate: 0.0002, disorderRate: 0.0005, epochZeroRate: 0, volumeResetRate: 0, preOpenRate: 0 };
+
+/** The real feed's quirks as `bun run gen` produces them by default (shares of contract-days; `--clean` turns them off). */
+export const DEFAULT_QUIRKS: Pick<DefectRates, "epochZeroRate" | "volumeResetRate" | "preOpenRate"> = { epochZeroRate: 0.05, volumeResetRate: 0.02, preOpenRate: 0.1 };
 
 /** Generates the data set under `options.out`: `<UNDERLYING>/<contract>.parquet` and `expiry_calendar.csv`. */
 export async function generateRawDataset(options: GenOptions, onProgress?: ProgressListener): Promise<GenSummary> {

@@ -41,11 +41,20 @@ export interface DefectRates {
   zeroPriceRate: number;
   /** Share of rows swapped with their successor (out of time order). */
   disorderRate: number;
+  /** Share of contract-days whose first row carries an epoch-zero timestamp (the real feed's placeholder; repack rejects it). */
+  epochZeroRate: number;
+  /** Share of contract-days whose cumulative volume resets to 0 mid-session (vol_delta is 0 there). */
+  volumeResetRate: number;
+  /** Share of contract-days with pre-open rows from 09:10 IST, before the 09:15 open. */
+  preOpenRate: number;
 }
 
 const ANCHOR_DAY = epochDaysOf(2025, 1, 1);
 const SESSION_OPEN_S = 9 * 3600 + 15 * 60;
 const SESSION_SECONDS = 6 * 3600 + 15 * 60 + 1; // 09:15:00 … 15:30:00 inclusive
+/** Pre-open rows (the preOpenRate quirk) fall in 09:10:00 … 09:14:59. */
+const PRE_OPEN_S = 9 * 3600 + 10 * 60;
+const PRE_OPEN_SECONDS = SESSION_OPEN_S - PRE_OPEN_S;
 
 /** Whether a day is a trading day (weekdays; the synthetic market has no holidays). */
 export function isTradingDay(day: EpochDays): boolean {
@@ -200,7 +209,7 @@ const NULLABLE = ["price", "volume", "bp0", "sp0", "oi", "avgPrice", "bq0", "sq0
 /** One contract's ticks over `days`, in time order apart from the disorder defect. */
 export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticContract, tickProb: number, defects: DefectRates): TickColumns {
   const liveDays = c.days;
-  const cap = liveDays.length * SESSION_SECONDS;
+  const cap = liveDays.length * (SESSION_SECONDS + PRE_OPEN_SECONDS);
   const ts = new BigInt64Array(cap);
   const ltt = new BigInt64Array(cap);
   const f64: Record<string, Float64Array> = {};
@@ -214,6 +223,7 @@ export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticCo
   const expiryEnd = istWallClockToEpochNs(c.expiry, 15.5 * 3600);
   let n = 0;
   const valid: Record<string, Uint8Array> = {};
+  const epochZeroRows: number[] = [];
   for (const day of liveDays) {
     const dayStart = n;
     const path = underlyingPath(seed, spec, day);
@@ -292,8 +302,14 @@ export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticCo
       i64.oiLow[n] = oiLow;
       n++;
     }
-    // Defects are drawn per contract-day, so overlapping data sets carry identical rows.
-    applyDefects({ timestamp: ts, lastTradeTime: ltt, f64, i64, valid, length: cap }, dayStart, n, randomFor(seed, c.underlying, c.expiry, c.strike, c.optType, "defects", day), defects);
+    // Defects and quirks are drawn per contract-day (each quirk from its own stream, so one rate
+    // never changes another's rows), so overlapping data sets carry identical rows.
+    const dayRandom = (what: string) => randomFor(seed, c.underlying, c.expiry, c.strike, c.optType, what, day);
+    const cols: TickColumns = { timestamp: ts, lastTradeTime: ltt, f64, i64, valid, length: cap };
+    n += addPreOpenRows(cols, day, dayStart, n, dayRandom("pre-open"), defects.preOpenRate);
+    resetVolume(cols, dayStart, n, dayRandom("volume-reset"), defects.volumeResetRate);
+    applyDefects(cols, dayStart, n, dayRandom("defects"), defects);
+    if (n > dayStart && defects.epochZeroRate > 0 && dayRandom("epoch-zero").next() < defects.epochZeroRate) epochZeroRows.push(dayStart);
   }
   const out: TickColumns = { length: n, timestamp: ts.subarray(0, n), lastTradeTime: ltt.subarray(0, n), f64: {}, i64: {}, valid: {} };
   for (const k of F64_COLS) out.f64[k] = f64[k].subarray(0, n);
@@ -301,7 +317,43 @@ export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticCo
   for (const k of Object.keys(valid)) out.valid[k] = valid[k].subarray(0, n);
   // Feeds write naive IST wall-clock time.
   for (const col of [out.timestamp, out.lastTradeTime]) for (let i = 0; i < n; i++) col[i] = (col[i] + IST_OFFSET_NS) / 1000n;
+  // The feed's placeholder: a naive timestamp of 0 (1970-01-01 00:00 IST).
+  for (const i of epochZeroRows) out.timestamp[i] = 0n;
   return out;
+}
+
+/**
+ * The pre-open quirk: with chance `rate`, 1–20 rows between 09:10:00 and 09:14:59 IST inserted
+ * before the day's rows [start, end) (snapshots of the opening quotes, no trade yet: volume 0).
+ * Returns how many rows it added.
+ */
+function addPreOpenRows(t: TickColumns, day: EpochDays, start: number, end: number, rng: ReturnType<typeof randomFor>, rate: number): number {
+  if (rate <= 0 || end === start || rng.next() >= rate) return 0;
+  const k = rng.int(1, 20);
+  const seconds = new Set<number>();
+  while (seconds.size < k) seconds.add(rng.int(0, PRE_OPEN_SECONDS - 1));
+  const sorted = [...seconds].sort((a, b) => a - b);
+  const all: (BigInt64Array | Float64Array)[] = [t.timestamp, t.lastTradeTime, ...Object.values(t.f64), ...Object.values(t.i64)];
+  for (const a of all) {
+    a.copyWithin(start + k, start, end);
+    for (let i = 0; i < k; i++) a[start + i] = a[start + k];
+  }
+  for (let i = 0; i < k; i++) {
+    t.timestamp[start + i] = istWallClockToEpochNs(day, PRE_OPEN_S + sorted[i]);
+    t.lastTradeTime[start + i] = 0n;
+    t.i64.volume[start + i] = 0n;
+    t.i64.qty[start + i] = 0n;
+  }
+  return k;
+}
+
+/** The volume-reset quirk: with chance `rate`, cumulative volume restarts from 0 at a row in the second half of [start, end). */
+function resetVolume(t: TickColumns, start: number, end: number, rng: ReturnType<typeof randomFor>, rate: number): void {
+  if (rate <= 0 || end - start < 4 || rng.next() >= rate) return;
+  const at = rng.int(start + Math.floor((end - start) / 2), end - 1);
+  const v = t.i64.volume;
+  const base = v[at];
+  for (let i = at; i < end; i++) v[i] -= base;
 }
 
 /** Nulls, zero prices and swapped neighbours in rows [start, end). */

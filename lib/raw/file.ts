@@ -3,7 +3,7 @@ import * as arrow from "apache-arrow";
 import { closeSync, openSync } from "node:fs";
 import { fsReason } from "../error-message.ts";
 import { ColumnTypeError, columnFromArrow, epochUnitOfChunks, EpochUnitError, isPlainInt64, type EpochUnit } from "../parquet/arrow-columns.ts";
-import { constantColumn, nullColumn, takeBatch, type Column, type ColumnBatch } from "../parquet/column-batch.ts";
+import { concatBatches, constantColumn, nullColumn, takeBatch, type Column, type ColumnBatch } from "../parquet/column-batch.ts";
 import type { ContractName } from "./contract-name.ts";
 import { istDaysOfTimestamps, NULL_DAY, type EpochDays } from "../ist-time.ts";
 import { RAW_COLUMNS, REQUIRED_RAW_COLUMNS } from "./schema.ts";
@@ -43,6 +43,15 @@ export interface DaySpan {
 /** Units of the file's time columns stored as plain INT64 (told by magnitude in pass 1, used in pass 2). */
 export type Int64TimeUnits = Partial<Record<"timestamp" | "lastTradeTime", EpochUnit>>;
 
+/** Why a row is not packed (SPEC §3): no timestamp, an instant before 2000, or an IST day after its contract's expiry. */
+export type RejectReason = "null_timestamp" | "before_2000" | "after_expiry";
+
+/** Every reject reason, in the order summaries list them. */
+export const REJECT_REASONS: readonly RejectReason[] = ["null_timestamp", "before_2000", "after_expiry"];
+
+/** The first IST day a row may fall on: earlier instants are the feed's placeholders (epoch zero). */
+export const FIRST_PLAUSIBLE_DAY: EpochDays = 10_957; // 2000-01-01
+
 /** Which rows of a raw file fall on which IST days. */
 export interface RawFileIndex {
   rows: number;
@@ -50,6 +59,16 @@ export interface RawFileIndex {
   nullTimestamps: number;
   days: DaySpan[];
   int64Units: Int64TimeUnits;
+  /** File rows (0-based, ascending) rejected, by reason; only reasons with rows appear. */
+  rejected: Partial<Record<RejectReason, number[]>>;
+}
+
+/** The reject reason of a row on IST day `day` (NULL_DAY for a null timestamp) of a contract expiring on `expiry`, or null when it is packed. */
+export function rejectReasonOf(day: EpochDays, expiry: EpochDays | undefined): RejectReason | null {
+  if (day === NULL_DAY) return "null_timestamp";
+  if (day < FIRST_PLAUSIBLE_DAY) return "before_2000";
+  if (expiry !== undefined && day > expiry) return "after_expiry";
+  return null;
 }
 
 const NAME_CHECKED = ["strike", "opt_type", "year", "month"];
@@ -105,14 +124,19 @@ function checkColumnTypes(source: ParquetSource): void {
   }
 }
 
-/** Pass 1: checks a raw file against its name and indexes the IST days of its rows, one row group at a time. */
-export async function indexRawFile(source: ParquetSource, contract: ContractName): Promise<RawFileIndex> {
+/**
+ * Pass 1: checks a raw file against its name and indexes the IST days of its rows, one row group at
+ * a time; rows to reject (null or pre-2000 timestamp, a day after `contract.expiry` when given) are
+ * listed by reason instead of being placed on a day.
+ */
+export async function indexRawFile(source: ParquetSource, contract: ContractName & { expiry?: EpochDays }): Promise<RawFileIndex> {
   const present = new Set(source.fields.map((f) => f.name));
   const missing = REQUIRED_RAW_COLUMNS.filter((c) => !present.has(c));
   if (missing.length > 0) throw new RawFileError(`missing required column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
   checkColumnTypes(source);
   const int64Time = TIME_COLUMNS.filter((c) => source.fields.some((f) => f.name === c && isPlainInt64(f.type)));
   const spans = new Map<EpochDays, DaySpan>();
+  const rejected: Partial<Record<RejectReason, number[]>> = {};
   let nullTimestamps = 0;
   let base = 0;
   try {
@@ -131,8 +155,10 @@ export async function indexRawFile(source: ParquetSource, contract: ContractName
       let span: DaySpan | undefined;
       for (let i = 0; i < days.length; i++) {
         const day = days[i];
-        if (day === NULL_DAY) {
-          nullTimestamps++;
+        const reason = rejectReasonOf(day, contract.expiry);
+        if (reason !== null) {
+          if (reason === "null_timestamp") nullTimestamps++;
+          (rejected[reason] ??= []).push(base + i);
           continue;
         }
         if (span?.day !== day) {
@@ -144,7 +170,7 @@ export async function indexRawFile(source: ParquetSource, contract: ContractName
       }
       base += days.length;
     }
-    return { rows: source.numRows, nullTimestamps, days: [...spans.values()].sort((a, b) => a.day - b.day), int64Units: units };
+    return { rows: source.numRows, nullTimestamps, days: [...spans.values()].sort((a, b) => a.day - b.day), int64Units: units, rejected };
   } catch (e) {
     if (e instanceof EpochUnitError || e instanceof ColumnTypeError) throw new RawFileError(e.message);
     throw e;
@@ -225,4 +251,46 @@ function fillNulls(col: Column, value: string | number): void {
     }
   }
   col.valid = null;
+}
+
+/**
+ * Rejected rows of a raw file (from pass 1), in file order, as the raw columns in their packed kinds
+ * (nothing filled from the name: they are kept as delivered) plus `reason`. Decodes only the row
+ * groups that hold them, one at a time.
+ */
+export async function readRejectedRows(source: ParquetSource, rejected: RawFileIndex["rejected"], units: Int64TimeUnits): Promise<ColumnBatch> {
+  const rows: { row: number; reason: number }[] = [];
+  REJECT_REASONS.forEach((r, code) => {
+    for (const row of rejected[r] ?? []) rows.push({ row, reason: code });
+  });
+  rows.sort((a, b) => a.row - b.row);
+  const present = new Set(source.fields.map((f) => f.name));
+  const wanted = RAW_COLUMNS.filter((c) => present.has(c.name)).map((c) => c.name);
+  const pieces: ColumnBatch[] = [];
+  let groupStart = 0;
+  let k = 0;
+  for (let g = 0; g < source.rowGroupRows.length && k < rows.length; g++) {
+    const groupEnd = groupStart + source.rowGroupRows[g];
+    const local: number[] = [];
+    const reasons: number[] = [];
+    for (; k < rows.length && rows[k].row < groupEnd; k++) {
+      local.push(rows[k].row - groupStart);
+      reasons.push(rows[k].reason);
+    }
+    if (local.length > 0) {
+      const picked = await withRows(source, wanted, { rowGroups: [g] }, (table): ColumnBatch => {
+        const columns = new Map<string, Column>();
+        for (const spec of RAW_COLUMNS) {
+          const unit = units[spec.name as keyof Int64TimeUnits] ?? "ns";
+          columns.set(spec.name, present.has(spec.name) ? columnFromArrow(spec.name, columnChunks(table, spec.name), spec.kind, { int64Unit: unit }) : nullColumn(spec.kind, table.numRows));
+        }
+        return takeBatch({ length: table.numRows, columns }, Int32Array.from(local));
+      });
+      picked.columns.set("reason", { kind: "dict", values: Int32Array.from(reasons), valid: null, dictionary: [...REJECT_REASONS] });
+      pieces.push(picked);
+    }
+    groupStart = groupEnd;
+  }
+  const kinds = new Map([...RAW_COLUMNS.map((c) => [c.name, c.kind] as const), ["reason", "dict" as const]]);
+  return concatBatches(kinds, pieces);
 }

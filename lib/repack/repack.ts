@@ -16,7 +16,9 @@ import { CommitRecoveryError, recoverInterruptedWrites } from "../packed/writer.
 import type { ProgressListener } from "../progress.ts";
 import type { RawFileIndex, ResolvedContract } from "../raw/file.ts";
 import { listRawInputs, type RawInput, type RawListing } from "../raw/inputs.ts";
-import type { IndexTask, PackResult, PackTask, PartitionSourcePlan } from "./tasks.ts";
+import type { IndexTask, PackResult, PackTask, PartitionSourcePlan, RejectTask } from "./tasks.ts";
+import { REJECT_REASONS, type RejectReason } from "../raw/file.ts";
+import { removeRejectedRows } from "../packed/rejected.ts";
 import { acquireLock } from "../packed/lock.ts";
 import { WorkerCrashError, WorkerPool } from "../workers/pool.ts";
 import { errorMessage } from "../error-message.ts";
@@ -52,6 +54,8 @@ export interface RepackSummary {
   rows_out: number;
   duplicates_dropped: number;
   rows_without_timestamp: number;
+  /** Rows not packed, by reason (SPEC §3), kept under `_tickpack/rejected/`; null_timestamp equals rows_without_timestamp. */
+  rows_rejected: Record<RejectReason, number>;
   partitions_written: number;
   bytes_in: number;
   bytes_out: number;
@@ -148,7 +152,7 @@ interface PackState {
   totals: PackTotals;
 }
 
-type RepackPool = WorkerPool<IndexTask | PackTask, unknown>;
+type RepackPool = WorkerPool<IndexTask | PackTask | RejectTask, unknown>;
 
 /** A pool no bigger than the work: started on first use, grown (replaced) only when a later step has more tasks. */
 class LazyPool {
@@ -195,6 +199,7 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
     const plans = planPartitions(indexed);
     const state: PackState = { failed, deferred: new Set(), packed: new Map(), totals: { rowsOut: 0, rowsNew: 0, duplicates: 0, bytesOut: 0, partitions: 0 } };
     if (plans.length > 0) await packPartitions(pools.for(plans.length), plans, options, layout, state, (done, rows) => onProgress?.({ phase: "pack", done, total: plans.length, rows, elapsedS: elapsed() }));
+    await keepRejectedRows(pools, options.out, indexed, state);
     const consumed = recordConsumed(manifestPath, manifest, indexed, state);
     return summarise({ inputs: inputs.length, fresh: fresh.length, consumed, state, layout, finished, listing, workers: pools.peak, seconds: elapsed() });
   } finally {
@@ -426,6 +431,33 @@ async function findCrashingSources(pool: RepackPool, task: PackTask, crash: Work
 }
 
 /**
+ * Writes the rejected rows of every input about to be recorded as consumed to its file under
+ * `_tickpack/rejected/` (replacing the one an earlier read of the same path left, so a rerun after a
+ * crash never keeps them twice), and removes that file for an input that now has none. Done before
+ * the manifest: an input whose rejected rows could not be kept is failed and retried next run.
+ */
+async function keepRejectedRows(pools: LazyPool, out: string, indexed: IndexedInput[], state: PackState): Promise<void> {
+  const pending = indexed.filter((f) => !state.failed.has(f.input.path) && !state.deferred.has(f.input.path));
+  const withRejects = pending.filter((f) => Object.keys(f.index.rejected).length > 0);
+  for (const f of pending) if (Object.keys(f.index.rejected).length === 0) removeRejectedRows(out, f.input.path);
+  if (withRejects.length === 0) return;
+  const pool = pools.for(withRejects.length);
+  await Promise.all(
+    withRejects.map(async ({ input, index }) => {
+      try {
+        await pool.run({ kind: "reject", out, path: input.path, units: index.int64Units, rejected: index.rejected });
+      } catch (e) {
+        recordFailure(state.failed, input.path, `keeping its ${rejectedCount(index)} rejected rows failed: ${errorMessage(e)}`);
+      }
+    }),
+  );
+}
+
+function rejectedCount(index: RawFileIndex): number {
+  return Object.values(index.rejected).reduce((a, rows) => a + (rows?.length ?? 0), 0);
+}
+
+/**
  * Records the inputs packed in full in the manifest (a failed or deferred one is retried next
  * run); returns them. The partitions are already committed: a manifest that cannot be written is
  * reported as an error (exit 1), and the next run re-reads these inputs, dropping their rows as
@@ -449,9 +481,10 @@ function summarise(run: { inputs: number; fresh: number; consumed: IndexedInput[
   const { consumed, state, seconds } = run;
   const { totals, failed } = state;
   const nullTimestamps = consumed.reduce((a, f) => a + f.index.nullTimestamps, 0);
-  // Rows read into committed partitions, plus the consumed inputs' rows without a timestamp: exact
-  // even when an input fails after some of its days were committed (those rows are in rows_out).
-  const rowsIn = totals.rowsNew + nullTimestamps;
+  const rejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, consumed.reduce((a, f) => a + (f.index.rejected[r]?.length ?? 0), 0)])) as Record<RejectReason, number>;
+  // Rows read into committed partitions, plus the consumed inputs' rejected rows: exact even when an
+  // input fails after some of its days were committed (those rows are in rows_out).
+  const rowsIn = totals.rowsNew + REJECT_REASONS.reduce((a, r) => a + rejected[r], 0);
   const errors = [...failed].map(([file, error]) => {
     const packed = state.packed.get(file);
     if (!packed) return { file, error };
@@ -466,6 +499,7 @@ function summarise(run: { inputs: number; fresh: number; consumed: IndexedInput[
     rows_out: totals.rowsOut,
     duplicates_dropped: totals.duplicates,
     rows_without_timestamp: nullTimestamps,
+    rows_rejected: rejected,
     partitions_written: totals.partitions,
     bytes_in: consumed.reduce((a, f) => a + f.input.size, 0),
     bytes_out: totals.bytesOut,

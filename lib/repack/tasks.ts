@@ -6,7 +6,8 @@ import type { Layout } from "../packed/layout.ts";
 import { mergePartition } from "../packed/merge.ts";
 import { writePartition } from "../packed/writer.ts";
 import { closeParquet, openParquet } from "../parquet/io.ts";
-import { checkReadable, indexRawFile, readRawDay, type DaySpan, type Int64TimeUnits, type RawFileIndex, type ResolvedContract } from "../raw/file.ts";
+import { checkReadable, indexRawFile, readRawDay, readRejectedRows, type DaySpan, type Int64TimeUnits, type RawFileIndex, type ResolvedContract } from "../raw/file.ts";
+import { writeRejectedRows } from "../packed/rejected.ts";
 import { errorMessage } from "../error-message.ts";
 
 /** Pass 1 task: check and index one raw file. */
@@ -14,6 +15,15 @@ export interface IndexTask {
   kind: "index";
   path: string;
   contract: ResolvedContract;
+}
+
+/** Keep one raw file's rejected rows under `<out>/_tickpack/rejected/` (rows listed by pass 1). */
+export interface RejectTask {
+  kind: "reject";
+  out: string;
+  path: string;
+  units: Int64TimeUnits;
+  rejected: RawFileIndex["rejected"];
 }
 
 /** One raw file's contribution to a partition. */
@@ -57,6 +67,19 @@ export async function runIndexTask(task: IndexTask): Promise<RawFileIndex> {
   const source = await openParquet(task.path);
   try {
     return await indexRawFile(source, task.contract);
+  } finally {
+    closeParquet(source);
+  }
+}
+
+/** Reads one raw file's rejected rows and writes them, with their reason and the file's path, to its rejected-row file; returns the rows written. */
+export async function runRejectTask(task: RejectTask): Promise<number> {
+  checkReadable(task.path);
+  const source = await openParquet(task.path);
+  try {
+    const rows = await readRejectedRows(source, task.rejected, task.units);
+    writeRejectedRows(task.out, task.path, rows);
+    return rows.length;
   } finally {
     closeParquet(source);
   }

@@ -1,10 +1,10 @@
-/** repack's worker module: indexes one raw file or packs one partition per task. */
+/** repack's worker module: indexes one raw file, packs one partition or keeps one file's rejected rows per task. */
 import { useParquetWasmModule, wasmMemoryBytes } from "../parquet/io.ts";
 import { serveTasks } from "../workers/serve.ts";
-import { runIndexTask, runPackTask, type IndexTask, type PackTask } from "./tasks.ts";
+import { runIndexTask, runPackTask, runRejectTask, type IndexTask, type PackTask, type RejectTask } from "./tasks.ts";
 
-serveTasks<IndexTask | PackTask>({
-  run: (task) => (task.kind === "index" ? runIndexTask(task) : runPackTask(task)),
+serveTasks<IndexTask | PackTask | RejectTask>({
+  run: (task) => (task.kind === "index" ? runIndexTask(task) : task.kind === "reject" ? runRejectTask(task) : runPackTask(task)),
   wasmBytes: wasmMemoryBytes,
   init: (module) => useParquetWasmModule(module as WebAssembly.Module),
   collectAfter: (task) => task.kind === "pack",

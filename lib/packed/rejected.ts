@@ -1,0 +1,54 @@
+/**
+ * Rows repack does not pack (SPEC §3 rejection rule) kept under `<out>/_tickpack/rejected/`: one
+ * Parquet file per raw input, named by the input's path, so that a rerun that reads the input again
+ * (after a crash before the manifest was written, or a changed file) replaces that file instead of
+ * adding a second copy: packed + rejected + exact duplicates = input stays true on disk.
+ */
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fsyncDir, writeFileAtomic } from "../atomic-file.ts";
+import type { ColumnBatch, ColumnSpec } from "../parquet/column-batch.ts";
+import { constantColumn } from "../parquet/column-batch.ts";
+import { encodeParquet } from "../parquet/io.ts";
+import { hashString } from "../random.ts";
+import { RAW_COLUMNS } from "../raw/schema.ts";
+import { STATE_DIR } from "./layout.ts";
+import { TICKPACK_VERSION } from "./schema.ts";
+
+/** Columns of a rejected-rows file: the raw columns (packed kinds, values as delivered), the input's path and the reason. */
+export const REJECTED_COLUMNS: readonly ColumnSpec[] = [...RAW_COLUMNS, { name: "source_file", kind: "dict" }, { name: "reason", kind: "dict" }];
+
+/** The folder of rejected-row files under an output root. */
+export function rejectedDir(out: string): string {
+  return join(out, STATE_DIR, "rejected");
+}
+
+/** The rejected-row file of one raw input: its base name plus a hash of its whole path (two folders may hold the same name). */
+export function rejectedFileFor(out: string, inputPath: string): string {
+  const stem = basename(inputPath).replace(/\.parquet$/i, "").replace(/[^A-Za-z0-9&._-]/g, "_");
+  return join(rejectedDir(out), `${stem}-${hashString(inputPath).toString(16).padStart(8, "0")}.parquet`);
+}
+
+/** Writes (atomically, replacing an earlier version) the rejected rows of `inputPath`: raw columns plus `reason`, as read by readRejectedRows. */
+export function writeRejectedRows(out: string, inputPath: string, rows: ColumnBatch): { path: string; bytes: number } {
+  mkdirSync(rejectedDir(out), { recursive: true });
+  rows.columns.set("source_file", constantColumn("dict", rows.length, inputPath));
+  const bytes = encodeParquet([rows], REJECTED_COLUMNS, {
+    rowGroupSize: Math.max(1, rows.length),
+    metadata: new Map([
+      ["tickpack.version", TICKPACK_VERSION],
+      ["tickpack.rejected_rows", String(rows.length)],
+    ]),
+  });
+  const path = rejectedFileFor(out, inputPath);
+  writeFileAtomic(path, bytes);
+  return { path, bytes: bytes.length };
+}
+
+/** Removes an input's rejected-row file left by an earlier version of it that had rejects (the new version has none). */
+export function removeRejectedRows(out: string, inputPath: string): void {
+  const path = rejectedFileFor(out, inputPath);
+  if (!existsSync(path)) return;
+  rmSync(path, { force: true });
+  fsyncDir(rejectedDir(out));
+}
