@@ -5,15 +5,16 @@
  */
 import { mkdirSync, readdirSync, rmSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fsyncDir, removeAbandonedTempFiles, tempPathFor, writeFileSynced } from "../atomic-file.ts";
+import { fsyncDir, removeAbandonedTempFiles } from "../atomic-file.ts";
 import { withExclusiveCommitLock } from "./commit-lock.ts";
 import { applyJournal, commitStep, fileIdentity, isRenamedFile, journalState, listJournals, readJournal, writeJournal, type Journal } from "./journal.ts";
 import type { IsoDate } from "../ist-time.ts";
-import type { ColumnBatch } from "../parquet/column-batch.ts";
-import { partFileName, STATE_DIR, type Layout } from "./layout.ts";
+import type { Layout } from "./layout.ts";
 import { gatherRows, type MergedPartition } from "./merge.ts";
-import { PACKED_COLUMNS, PACKED_DICTIONARY_COLUMNS, PACKED_SORT_ORDER, TICKPACK_VERSION } from "./schema.ts";
-import { closeParquet, encodeParquet, openParquet } from "../parquet/io.ts";
+import { PartWriter, type WrittenPart } from "./part-writer.ts";
+import { closeParquet, openParquet } from "../parquet/io.ts";
+
+export { packedFileMetadata } from "./part-writer.ts";
 
 /** Default rows per part file: keeps a worker's wasm memory under ~2 GiB while writing. */
 export const DEFAULT_PART_ROWS = 2_000_000;
@@ -44,64 +45,47 @@ export interface WrittenPartition {
   bytes: number;
 }
 
-/** Footer metadata tickpack writes into every packed file: sort order, version, rows, and the partition's date and underlying where known (checked against the folder). */
-export function packedFileMetadata(rows: number, partition: { date?: IsoDate | null; underlying?: string | null } = {}): Map<string, string> {
-  const meta = new Map([
-    ["tickpack.sort", PACKED_SORT_ORDER],
-    ["tickpack.version", TICKPACK_VERSION],
-    ["tickpack.rows", String(rows)],
-  ]);
-  if (partition.date) meta.set("tickpack.date", partition.date);
-  if (partition.underlying) meta.set("tickpack.underlying", partition.underlying);
-  return meta;
-}
-
-/** Output rows [start, end) of a merged partition, one row group at a time. */
-function* rowGroupChunks(merged: MergedPartition, start: number, end: number, rowGroupSize: number): Generator<ColumnBatch> {
-  for (let s = start; s < end; s += rowGroupSize) yield gatherRows(merged, s, Math.min(end, s + rowGroupSize));
-  if (start === end) yield gatherRows(merged, start, end);
-}
-
-/** Writes a merged partition as its parts, replacing the old ones atomically. */
+/** Writes a merged partition as its parts, replacing the old ones atomically (encoded a row group at a time). */
 export async function writePartition(merged: MergedPartition, target: PartitionTarget): Promise<WrittenPartition> {
   mkdirSync(target.dir, { recursive: true });
-  const sizes = target.partSizes ?? evenPartSizes(merged.length, target.partRows);
-  const journal: Journal = { renames: [], removes: [] };
-  let bytes = 0;
+  const writer = new PartWriter({ ...target, partSizes: target.partSizes ?? evenPartSizes(merged.length, target.partRows) });
+  let parts: WrittenPart[];
   try {
-    let start = 0;
-    for (let p = 0; p < sizes.length; p++) {
-      const end = start + sizes[p];
-      const final = target.partPath ? target.partPath(p) : join(target.dir, partFileName(target.layout, target.underlying, p));
-      const temp = tempPathFor(final);
-      journal.renames.push({ temp, final, size: 0, tailHash: "" });
-      const encoded = encodeParquet(rowGroupChunks(merged, start, end, target.rowGroupSize), PACKED_COLUMNS, {
-        rowGroupSize: target.rowGroupSize,
-        metadata: packedFileMetadata(end - start, { date: target.date, underlying: target.underlying }),
-        dictionaryColumns: PACKED_DICTIONARY_COLUMNS,
-      });
-      writeFileSynced(temp, encoded);
-      bytes += encoded.length;
-      await verifyWrittenFile(temp, end - start, target.rowGroupSize);
-      Object.assign(journal.renames[p], fileIdentity(temp));
-      start = end;
-    }
+    for (let s = 0; s < merged.length; s += target.rowGroupSize) writer.add(gatherRows(merged, s, Math.min(merged.length, s + target.rowGroupSize)));
+    parts = writer.finish(gatherRows(merged, 0, 0));
+    for (const p of parts) await verifyWrittenFile(p.temp, p.rows, target.rowGroupSize);
+  } catch (e) {
+    writer.abort();
+    throw e;
+  }
+  commitParts(target.out, parts, target.existingParts);
+  return { parts: parts.map((p) => p.final), bytes: parts.reduce((a, p) => a + p.bytes, 0) };
+}
+
+/**
+ * Makes written temp parts the partition: their folder is fsynced, a journal listing the renames made
+ * durable, then under the commit lock the renames happen and the old parts the new version no longer
+ * has are removed. A crash at any point leaves the old partition or (via the journal) the new one.
+ */
+export function commitParts(out: string, parts: { temp: string; final: string }[], existingParts: string[]): void {
+  const journal: Journal = { renames: [], removes: [] };
+  try {
+    for (const p of parts) journal.renames.push({ temp: p.temp, final: p.final, ...fileIdentity(p.temp) });
     // The temps' names must be durable before a journal counts on them (an OS crash could lose them).
     for (const d of new Set(journal.renames.map((r) => dirname(r.temp)))) fsyncDir(d);
   } catch (e) {
-    for (const r of journal.renames) rmSync(r.temp, { force: true });
+    for (const p of parts) rmSync(p.temp, { force: true });
     throw e;
   }
   const finals = new Set(journal.renames.map((r) => r.final));
-  journal.removes = target.existingParts.filter((p) => !finals.has(p));
-  const jpath = writeJournal(target.out, journal);
-  withExclusiveCommitLock(target.out, () => {
+  journal.removes = existingParts.filter((p) => !finals.has(p));
+  const jpath = writeJournal(out, journal);
+  withExclusiveCommitLock(out, () => {
     applyJournal(journal);
     commitStep();
     // Under the lock: a reader that sees no journal sees every rename done.
     unlinkSync(jpath);
   });
-  return { parts: journal.renames.map((r) => r.final), bytes };
 }
 
 /** Rows of each part: `partRows` each, the last one shorter; one (possibly empty) part at least. */
@@ -111,7 +95,7 @@ function evenPartSizes(rows: number, partRows: number): number[] {
 }
 
 /** Reads a freshly written file's footer back: parquet-wasm can fail without saying so. */
-async function verifyWrittenFile(path: string, rows: number, rowGroupSize: number): Promise<void> {
+export async function verifyWrittenFile(path: string, rows: number, rowGroupSize: number): Promise<void> {
   const source = await openParquet(path);
   try {
     if (source.numRows !== rows) throw new Error(`${path}: wrote ${rows} rows but the footer says ${source.numRows}`);

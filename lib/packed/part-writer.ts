@@ -1,0 +1,157 @@
+/**
+ * Writes a partition's rows, given in final order a piece at a time, as part files: each row group is
+ * encoded by parquet-wasm on its own as soon as it is full and stitched into its part (one footer per
+ * part), so memory holds one row group, never a part. Parts go to temp files beside their final
+ * names; committing them is writer.ts's job.
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { tempPathFor } from "../atomic-file.ts";
+import type { IsoDate } from "../ist-time.ts";
+import { concatBatches, type Column, type ColumnBatch, type ColumnKind } from "../parquet/column-batch.ts";
+import { encodeParquet } from "../parquet/io.ts";
+import { ParquetStitcher } from "../parquet/stitch.ts";
+import { partFileName, type Layout } from "./layout.ts";
+import { PACKED_COLUMNS, PACKED_DICTIONARY_COLUMNS, PACKED_SORT_ORDER, TICKPACK_VERSION } from "./schema.ts";
+
+const PACKED_KINDS: ReadonlyMap<string, ColumnKind> = new Map(PACKED_COLUMNS.map((c) => [c.name, c.kind]));
+
+/** Where the parts go and how they are cut. */
+export interface PartTarget {
+  dir: string;
+  layout: Layout;
+  /** The partition's IST day, when it has one (recorded in the footer). */
+  date: IsoDate | null;
+  underlying: string;
+  rowGroupSize: number;
+  /** Rows of each part, in order; the last size repeats for any further parts. */
+  partSizes: number[];
+  /** Path of part `index`; defaults to the layout's name in `dir`. */
+  partPath?: (index: number) => string;
+}
+
+/** A part written to its temp file. */
+export interface WrittenPart {
+  temp: string;
+  final: string;
+  rows: number;
+  bytes: number;
+}
+
+/** Footer metadata tickpack writes into every packed file: sort order, version, rows, and the partition's date and underlying where known (checked against the folder). */
+export function packedFileMetadata(rows: number, partition: { date?: IsoDate | null; underlying?: string | null } = {}): Map<string, string> {
+  const meta = new Map([
+    ["tickpack.sort", PACKED_SORT_ORDER],
+    ["tickpack.version", TICKPACK_VERSION],
+    ["tickpack.rows", String(rows)],
+  ]);
+  if (partition.date) meta.set("tickpack.date", partition.date);
+  if (partition.underlying) meta.set("tickpack.underlying", partition.underlying);
+  return meta;
+}
+
+/** Rows [start, end) of a batch as views (no copy). */
+export function sliceBatch(batch: ColumnBatch, start: number, end: number): ColumnBatch {
+  if (start === 0 && end === batch.length) return batch;
+  const columns = new Map<string, Column>();
+  for (const [name, c] of batch.columns) columns.set(name, { kind: c.kind, values: c.values.subarray(start, end), valid: c.valid ? c.valid.subarray(start, end) : null, dictionary: c.dictionary });
+  return { length: end - start, columns };
+}
+
+/** One row group encoded on its own: a small whole Parquet file (ZSTD, statistics, tickpack's encodings). */
+export function encodeRowGroup(rows: ColumnBatch, rowGroupSize: number): Uint8Array {
+  return encodeParquet([rows], PACKED_COLUMNS, { rowGroupSize: Math.max(rowGroupSize, rows.length, 1), metadata: new Map(), dictionaryColumns: PACKED_DICTIONARY_COLUMNS });
+}
+
+/** Streams a partition's rows into part files, one row group in memory at a time. */
+export class PartWriter {
+  private pending: ColumnBatch[] = [];
+  private pendingRows = 0;
+  private part: ParquetStitcher | null = null;
+  private partIndex = -1;
+  private partRows = 0;
+  private readonly done: WrittenPart[] = [];
+  private finals: string[] = [];
+  /** Microseconds spent inside parquet-wasm encoding row groups (for phase reports). */
+  encodeUs = 0;
+
+  constructor(private readonly target: PartTarget) {}
+
+  private sizeOf(index: number): number {
+    const s = this.target.partSizes;
+    return s[Math.min(index, s.length - 1)];
+  }
+
+  private openPart(): ParquetStitcher {
+    if (this.part) return this.part;
+    this.partIndex++;
+    const final = this.target.partPath ? this.target.partPath(this.partIndex) : join(this.target.dir, partFileName(this.target.layout, this.target.underlying, this.partIndex));
+    this.finals.push(final);
+    this.partRows = 0;
+    return (this.part = new ParquetStitcher(tempPathFor(final)));
+  }
+
+  /** Appends rows (in final order, every packed column); full row groups are encoded and written at once. */
+  add(rows: ColumnBatch): void {
+    if (rows.length === 0) return;
+    this.pending.push(rows);
+    this.pendingRows += rows.length;
+    while (this.pendingRows >= this.room()) this.flush(this.room());
+  }
+
+  /** Rows the next row group may hold: a row group's worth, or what is left of the current (or next) part. */
+  private room(): number {
+    const left = this.part ? this.sizeOf(this.partIndex) - this.partRows : this.sizeOf(this.partIndex + 1);
+    return Math.max(1, Math.min(this.target.rowGroupSize, left));
+  }
+
+  /** Encodes the first `n` pending rows as one row group of the open part (closing the part when full). */
+  private flush(n: number): void {
+    const pieces: ColumnBatch[] = [];
+    let need = n;
+    while (need > 0) {
+      const head = this.pending[0];
+      if (head.length <= need) {
+        pieces.push(head);
+        this.pending.shift();
+        need -= head.length;
+      } else {
+        pieces.push(sliceBatch(head, 0, need));
+        this.pending[0] = sliceBatch(head, need, head.length);
+        need = 0;
+      }
+    }
+    this.pendingRows -= n;
+    const group = pieces.length === 1 ? pieces[0] : concatBatches(PACKED_KINDS, pieces);
+    const part = this.openPart();
+    const t0 = performance.now();
+    part.appendBuffer(encodeRowGroup(group, this.target.rowGroupSize));
+    this.encodeUs += (performance.now() - t0) * 1000;
+    this.partRows += n;
+    if (this.partRows >= this.sizeOf(this.partIndex)) this.closePart();
+  }
+
+  private closePart(): void {
+    const part = this.part!;
+    const bytes = part.finish(packedFileMetadata(this.partRows, { date: this.target.date, underlying: this.target.underlying }));
+    this.done.push({ temp: part.path, final: this.finals[this.partIndex], rows: this.partRows, bytes });
+    this.part = null;
+  }
+
+  /** Writes what is pending and closes the last part; a partition with no rows gets one empty part (so it keeps a schema). */
+  finish(empty: ColumnBatch): WrittenPart[] {
+    while (this.pendingRows > 0) this.flush(Math.min(this.pendingRows, this.room()));
+    if (this.done.length === 0 && !this.part) {
+      this.openPart().appendBuffer(encodeRowGroup(empty, this.target.rowGroupSize));
+    }
+    if (this.part) this.closePart();
+    return this.done;
+  }
+
+  /** Removes every temp file written so far (the write failed or was abandoned). */
+  abort(): void {
+    this.part?.abort();
+    this.part = null;
+    for (const p of this.done) rmSync(p.temp, { force: true });
+  }
+}
