@@ -1,10 +1,15 @@
 /** The two units of repack work, each run inside a worker: index one raw file, pack one partition. */
-import type { ColumnBatch } from "../parquet/column-batch.ts";
+import { mkdirSync } from "node:fs";
+import { nullColumn, type ColumnBatch } from "../parquet/column-batch.ts";
+import { compareContractKeys, contractKeyOf } from "../packed/contract-key.ts";
+import { PartCursor, PartReadError, UnsortedPartitionError } from "../packed/part-cursor.ts";
+import { PartWriter } from "../packed/part-writer.ts";
+import { PACKED_COLUMNS } from "../packed/schema.ts";
 import { formatEpochDays, type EpochDays } from "../ist-time.ts";
 import { ExtraColumnsError, readPackedRows } from "../packed/reader.ts";
 import type { Layout } from "../packed/layout.ts";
-import { mergePartition } from "../packed/merge.ts";
-import { writePartition } from "../packed/writer.ts";
+import { gatherRows, mergePartition } from "../packed/merge.ts";
+import { commitParts, verifyWrittenFile, writePartition } from "../packed/writer.ts";
 import { closeParquet, openParquet } from "../parquet/io.ts";
 import { checkReadable, indexRawFile, readRawDay, readRejectedRows, type DaySpan, type Int64TimeUnits, type RawFileIndex, type ResolvedContract } from "../raw/file.ts";
 import { writeRejectedRows } from "../packed/rejected.ts";
@@ -85,8 +90,90 @@ export async function runRejectTask(task: RejectTask): Promise<number> {
   }
 }
 
-/** Runs pass 2 for one partition: existing rows, then each raw source in order, merged and written. */
+/**
+ * Runs pass 2 for one partition, contract by contract (memory: one contract-day and one row group);
+ * parts that are not contract-major (hand-made, foreign) are merged the whole-partition way.
+ */
 export async function runPackTask(task: PackTask): Promise<PackResult> {
+  try {
+    return await packByContract(task);
+  } catch (e) {
+    if (e instanceof UnsortedPartitionError) return packWholePartition(task);
+    throw e;
+  }
+}
+
+/** A batch of no rows with every packed column (the schema of an empty part). */
+function emptyPackedBatch(): ColumnBatch {
+  return { length: 0, columns: new Map(PACKED_COLUMNS.map((c) => [c.name, nullColumn(c.kind, 0)])) };
+}
+
+/**
+ * Builds the partition by walking contracts in packed order: each contract's rows from the existing
+ * parts (a contiguous run) and from the raw files that hold it (one contract per file) are merged,
+ * and appended to the part being written, whose row groups are encoded as they fill.
+ */
+async function packByContract(task: PackTask): Promise<PackResult> {
+  let cursor: PartCursor;
+  try {
+    cursor = await PartCursor.open(task.existingParts);
+  } catch (e) {
+    if (e instanceof PartReadError) return { ok: false, failedPartition: e.part, error: e.message };
+    throw e;
+  }
+  // Stable: sources of one contract keep input order (ties keep input order in the packed file).
+  const raws = task.sources.map((s, i) => ({ s, i, key: contractKeyOf(s.contract) })).sort((a, b) => compareContractKeys(a.key, b.key) || a.i - b.i);
+  if (!task.probe) mkdirSync(task.dir, { recursive: true });
+  const writer = task.probe ? null : new PartWriter({ dir: task.dir, layout: task.layout, date: formatEpochDays(task.day), underlying: task.underlying, rowGroupSize: task.rowGroupSize, partSizes: [task.partRows] });
+  let rowsNew = 0;
+  let rowsAfter = 0;
+  let duplicates = 0;
+  try {
+    for (let r = 0; ; ) {
+      const ek = await cursor.peek();
+      const rk = r < raws.length ? raws[r].key : null;
+      if (!ek && !rk) break;
+      const key = !rk || (ek && compareContractKeys(ek, rk) <= 0) ? ek! : rk;
+      const batches = ek && compareContractKeys(ek, key) === 0 ? await cursor.take() : [];
+      for (; r < raws.length && compareContractKeys(raws[r].key, key) === 0; r++) {
+        const src = raws[r].s;
+        try {
+          const source = await openParquet(src.path);
+          try {
+            const b = await readRawDay(source, src.contract, src.span, src.units);
+            rowsNew += b.length;
+            batches.push(b);
+          } finally {
+            closeParquet(source);
+          }
+        } catch (e) {
+          writer?.abort();
+          return { ok: false, failedSource: src.path, error: `reading rows of ${formatEpochDays(task.day)}: ${errorMessage(e)}` };
+        }
+      }
+      if (!writer) continue;
+      const merged = mergePartition(batches);
+      duplicates += merged.duplicatesDropped;
+      rowsAfter += merged.length;
+      writer.add(gatherRows(merged, 0, merged.length));
+    }
+    const rowsBefore = cursor.rows;
+    if (!writer) return { ok: true, rowsBefore, rowsNew, rowsAfter: rowsBefore, duplicatesDropped: 0, bytes: 0, parts: [] };
+    const parts = writer.finish(emptyPackedBatch());
+    for (const p of parts) await verifyWrittenFile(p.temp, p.rows, task.rowGroupSize);
+    commitParts(task.out, parts, task.existingParts);
+    return { ok: true, rowsBefore, rowsNew, rowsAfter, duplicatesDropped: duplicates, bytes: parts.reduce((a, p) => a + p.bytes, 0), parts: parts.map((p) => p.final) };
+  } catch (e) {
+    writer?.abort();
+    if (e instanceof PartReadError) return { ok: false, failedPartition: e.part, error: e.message };
+    throw e;
+  } finally {
+    cursor.close();
+  }
+}
+
+/** Pass 2 the whole-partition way: existing rows, then each raw source in order, merged in memory and written. */
+async function packWholePartition(task: PackTask): Promise<PackResult> {
   const batches: ColumnBatch[] = [];
   let rowsBefore = 0;
   for (const part of task.existingParts) {
