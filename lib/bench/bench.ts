@@ -1,9 +1,9 @@
 /** `bench`: a strategy kernel, for one or many parameter sets, over packed partitions in a pool of workers. */
 import { loadKernel, type LoadedKernel, type KernelCompiler, type KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
-import type { BenchPartitionResult, BenchTask } from "./tasks.ts";
+import type { BenchPartitionResult, BenchTask, BenchWorkerPrepare } from "./tasks.ts";
 import { listPackedPartitions, PackedListingError, type PackedPartition } from "../packed/layout.ts";
 import type { ProgressListener } from "../progress.ts";
-import { compileParquetWasmModule } from "../parquet/io.ts";
+import { compileParquetWasmModule } from "../parquet/wasm.ts";
 import { WorkerPool } from "../workers/pool.ts";
 
 /** Options of a bench run. */
@@ -68,10 +68,11 @@ export class BenchInputError extends Error {}
 /** Runs the kernel's sets over every packed partition under `dir`; results do not depend on the worker count. */
 export async function runBench(options: BenchOptions, paramSets: number[][], onProgress?: ProgressListener): Promise<{ summary: BenchSummary }> {
   const t0 = performance.now();
-  // Workers start first: their start-up (~100 ms of imports and wasm) overlaps the listing and the
-  // main thread's compile. Once the listing is in, never more than partitions: an idle worker would
-  // only compile the kernel.
-  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, options.workers, undefined, compileParquetWasmModule);
+  // Workers start first: their imports (~15 ms) and kernel compile (`prepare`) overlap parquet-wasm's
+  // compile here (~55 ms, posted to them as `init`), the listing and this thread's kernel compile.
+  // Once the listing is in, never more than partitions: an idle worker would only compile the kernel.
+  const prepare: BenchWorkerPrepare = { kernelPath: options.kernelPath, compiler: options.compiler };
+  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, options.workers, undefined, compileParquetWasmModule, prepare);
   let partitions: PackedPartition[];
   let kernel: LoadedKernel;
   try {

@@ -2,11 +2,13 @@
  * The bench read path: only the segment key and a kernel's declared columns of a packed
  * partition, one row group at a time, handed to the kernel as views on parquet-wasm's memory
  * (no copy where a column is stored in the type the kernel declared it with) and freed right after.
+ * No apache-arrow here: the C Data Interface structs are read directly (lib/parquet/c-data.ts), which
+ * spares every worker the import (~31 ms) and every batch its Arrow objects.
  */
-import * as arrow from "apache-arrow";
 import { columnAs, stableOptCode, type KernelBatch, type KernelRun, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
-import { closeParquet, openParquet, withRows } from "../parquet/io.ts";
+import type { CColumn, CField, CValues } from "../parquet/c-data.ts";
+import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews } from "../parquet/source.ts";
 
 /** Columns the driver reads for every kernel: the segment key. */
 export const KEY_COLUMNS = ["expiry", "opt_type", "strike"] as const;
@@ -21,70 +23,58 @@ export function projectedColumns(kernel: LoadedKernel, withTs: boolean): string[
   return cols;
 }
 
-/** Arrow validity bitmap at bit offset 0, or null when the chunk has no nulls. */
-function bitmapOf(d: arrow.Data): Uint8Array | null {
-  if (d.nullCount === 0 || !d.nullBitmap || d.nullBitmap.length === 0) return null;
-  if (d.offset === 0) return d.nullBitmap;
-  // parquet-wasm batches start at offset 0; realign anything else rather than misread it.
-  const out = new Uint8Array((d.length + 7) >> 3);
-  for (let i = 0; i < d.length; i++) if ((d.nullBitmap[(d.offset + i) >> 3] >> ((d.offset + i) & 7)) & 1) out[i >> 3] |= 1 << (i & 7);
+/** A numeric column's values as stored (a view, no copy); dictionary codes and bits are not the numbers. */
+function numericValues(c: CColumn, file: string, name: string): CValues {
+  if (c.values && c.field.dictionaryFormat === null) return c.values;
+  throw new StrategyInputError(`${file}: column ${name} has unsupported type ${describeFormat(c.field)}`);
+}
+
+const describeFormat = (f: CField) => (f.dictionaryFormat === null ? `format ${f.format}` : `dictionary<${f.format}, ${f.dictionaryFormat}>`);
+
+/** A column's values as `Ctor` (a view when stored so, else converted). */
+function typed<T extends Int32Array | Float32Array>(c: CColumn, Ctor: { new (n: number): T; name: string }, file: string, name: string): T {
+  const v = c.values;
+  if (!v) throw new StrategyInputError(`${file}: column ${name} has unsupported type ${describeFormat(c.field)}`);
+  if (v.constructor === Ctor) return v as T;
+  const out = new Ctor(c.length);
+  for (let i = 0; i < c.length; i++) out[i] = Number(v[i]);
   return out;
 }
 
-type NumericValues = Float64Array | Float32Array | BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
-
-/** A numeric chunk's values as Arrow holds them (a view, no copy). */
-function numericValues(d: arrow.Data, file: string, name: string): NumericValues {
-  const v = d.values as unknown;
-  // A dictionary column's values are its codes, and a bool's are bits: neither is the number.
-  if (!arrow.DataType.isDictionary(d.type) && !arrow.DataType.isBool(d.type) && (
-    v instanceof Float64Array || v instanceof Float32Array || v instanceof BigInt64Array || v instanceof BigUint64Array || v instanceof Int32Array ||
-    v instanceof Uint32Array || v instanceof Int16Array || v instanceof Uint16Array || v instanceof Int8Array || v instanceof Uint8Array
-  )) {
-    return v.subarray(0, d.length) as NumericValues;
-  }
-  throw new StrategyInputError(`${file}: column ${name} has unsupported type ${d.type}`);
-}
-
-function typed<T extends Int32Array | Float32Array>(d: arrow.Data, Ctor: { new (n: number): T; name: string }): T {
-  const v = d.values as unknown as ArrayLike<number>;
-  if ((v as object).constructor === Ctor) return (v as unknown as T).subarray(0, d.length) as T;
-  const out = new Ctor(d.length);
-  for (let i = 0; i < d.length; i++) out[i] = Number(v[i]);
-  return out;
-}
-
-/** A driver batch from one Arrow record batch. */
-function kernelBatch(b: arrow.RecordBatch, file: string, kernel: LoadedKernel, withTs: boolean): KernelBatch {
-  const data = (name: string) => b.getChild(name)!.data[0];
-  const opt = data("opt_type");
+/** A driver batch from one batch of column views, in projectedColumns order. */
+function kernelBatch(b: ColumnViews, columns: string[], file: string, kernel: LoadedKernel, withTs: boolean): KernelBatch {
+  const col = (name: string) => b.columns[columns.indexOf(name)];
+  const opt = col("opt_type");
   let optCodes: Int32Array;
   let optMap: Int32Array;
-  if (arrow.DataType.isDictionary(opt.type)) {
-    optCodes = typed(opt, Int32Array);
+  if (opt.dictionary) {
+    optCodes = typed(opt, Int32Array, file, "opt_type");
     // A batch can carry its own dictionary: map its codes to stable ones, never per row in JS.
-    optMap = Int32Array.from((opt.dictionary!.toArray() as (string | null)[]).map(stableOptCode));
-  } else {
-    optCodes = Int32Array.from(b.getChild("opt_type")!.toArray() as (string | null)[], (s) => stableOptCode(s));
+    optMap = Int32Array.from(opt.dictionary.map(stableOptCode));
+  } else if (opt.strings) {
+    optCodes = Int32Array.from(opt.strings, stableOptCode);
     optMap = Int32Array.from([0, 1, 2]);
+  } else {
+    throw new StrategyInputError(`${file}: column opt_type has unsupported type ${describeFormat(opt.field)}`);
   }
-  const ts = withTs ? numericValues(data("timestamp"), file, "timestamp") : null;
+  const ts = withTs ? numericValues(col("timestamp"), file, "timestamp") : null;
+  const expiry = col("expiry");
+  const strike = col("strike");
   return {
-    length: b.numRows,
-    expiry: typed(data("expiry"), Int32Array),
-    expiryValid: bitmapOf(data("expiry")),
+    length: b.length,
+    expiry: typed(expiry, Int32Array, file, "expiry"),
+    expiryValid: expiry.validity,
     opt: optCodes,
-    optValid: bitmapOf(opt),
+    optValid: opt.validity,
     optMap,
-    strike: typed(data("strike"), Float32Array),
-    strikeValid: bitmapOf(data("strike")),
+    strike: typed(strike, Float32Array, file, "strike"),
+    strikeValid: strike.validity,
     // Each column in the type the kernel declared: as stored (a view), or converted once per batch.
     columns: kernel.columns.map((name, k) => {
-      const d = data(name);
-      const valid = bitmapOf(d);
-      const values = columnAs(numericValues(d, file, name), valid, kernel.columnTypes[k]);
-      if (typeof values === "string") throw new StrategyInputError(`${file}: column ${name} (${d.type}) does not fit the kernel's ${kernel.columnTypes[k]}: ${values}`);
-      return { values, valid };
+      const c = col(name);
+      const values = columnAs(numericValues(c, file, name), c.validity, kernel.columnTypes[k]);
+      if (typeof values === "string") throw new StrategyInputError(`${file}: column ${name} (${describeFormat(c.field)}) does not fit the kernel's ${kernel.columnTypes[k]}: ${values}`);
+      return { values, valid: c.validity };
     }),
     ts: ts instanceof BigInt64Array ? ts : null,
   };
@@ -99,20 +89,20 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
   const snapshot = openPartitionSnapshot(parts);
   try {
     for (const { path, fd } of snapshot.parts) {
-      const source = await openParquet(path, fd).catch((e: Error) => {
+      const source = await openParquetFile(path, fd).catch((e: Error) => {
         throw new StrategyInputError(`${path}: ${e.message}`);
       });
       try {
-        const present = new Set(source.fields.map((f) => f.name));
+        const present = new Set(source.columns.map((f) => f.name));
         const missing = columns.filter((c) => !present.has(c));
         if (missing.length > 0) throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
         for (let g = 0; g < source.rowGroupRows.length; g++) {
-          await withRows(source, columns, { rowGroups: [g] }, (table) => {
-            for (const b of table.batches) run.run(kernelBatch(b, path, kernel, withTs));
+          await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {
+            for (const b of batches) run.run(kernelBatch(b, columns, path, kernel, withTs));
           });
         }
       } finally {
-        closeParquet(source);
+        closeParquetFile(source);
       }
     }
   } finally {

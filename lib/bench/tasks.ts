@@ -25,6 +25,17 @@ export interface BenchPartitionResult {
   columns: string[];
 }
 
+/** What a bench worker can do before its first task: the kernel it will run. */
+export interface BenchWorkerPrepare {
+  kernelPath: string;
+  compiler?: KernelCompiler;
+}
+
+/** Compiles the run's kernel in this worker while parquet-wasm is still being compiled for it (loadKernel caches it). */
+export function prepareBenchWorker(value: BenchWorkerPrepare): void {
+  loadKernel(value.kernelPath, value.compiler);
+}
+
 /** Runs one bench task with fresh state (the kernel is compiled once per worker and compiler). */
 export async function runBenchTask(task: BenchTask): Promise<BenchPartitionResult> {
   const kernel = loadKernel(task.kernelPath, task.compiler);

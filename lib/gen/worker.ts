@@ -1,5 +1,5 @@
 /** gen's worker module: writes one contract's raw file per task. */
-import { useParquetWasmModule, wasmMemoryBytes } from "../parquet/io.ts";
+import { useParquetWasmModule, wasmMemoryBytes } from "../parquet/wasm.ts";
 import { serveTasks } from "../workers/serve.ts";
 import { runGenTask, type GenTask } from "./tasks.ts";
 

@@ -5,68 +5,19 @@
  */
 import * as arrow from "apache-arrow";
 import { parseSchema, parseTable } from "arrow-js-ffi";
-import { readFileSync } from "node:fs";
 import * as pw from "parquet-wasm/esm";
+import { closeParquetFile, openParquetFile, type ParquetFileSource, type RowSelection } from "./source.ts";
+import { parquetWasm } from "./wasm.ts";
 import { columnToArrow, sharedDictionary, type SharedDictionary } from "./arrow-columns.ts";
 import type { ColumnBatch, ColumnSpec } from "./column-batch.ts";
-import { errorMessage } from "../error-message.ts";
 
-let instantiated = false;
-let compiledModule: WebAssembly.Module | null = null;
+export { compileParquetWasmModule, parquetWasmModule, useParquetWasmModule, wasmMemoryBytes } from "./wasm.ts";
+export { ParquetOpenError, type RowSelection } from "./source.ts";
 
-/**
- * parquet-wasm's compiled module (~80 ms to compile), compiled once per thread. A pool compiles it in
- * the parent and posts it to every worker, which then instantiates it in ~10 ms instead of compiling
- * its own, and the workers share the compiled code.
- */
-export function parquetWasmModule(): WebAssembly.Module {
-  return (compiledModule ??= new WebAssembly.Module(readFileSync(require.resolve("parquet-wasm/esm/parquet_wasm_bg.wasm"))));
-}
-
-/** parquet-wasm's module compiled off this thread (WebAssembly.compile), for a pool to post to its workers. */
-export function compileParquetWasmModule(): Promise<WebAssembly.Module> {
-  return WebAssembly.compile(readFileSync(require.resolve("parquet-wasm/esm/parquet_wasm_bg.wasm")));
-}
-
-/** Instantiates parquet-wasm in this thread from a module compiled elsewhere; before any other call of this module, or it has no effect. */
-export function useParquetWasmModule(module: WebAssembly.Module): void {
-  if (instantiated) return;
-  compiledModule = module;
-  ready();
-}
-
-/** Instantiates parquet-wasm on first use (from the posted module, or one compiled here). */
-function ready(): void {
-  if (instantiated) return;
-  pw.initSync({ module: parquetWasmModule() });
-  instantiated = true;
-}
-
-/** An open Parquet file: its footer facts and a handle to read row groups. */
-export interface ParquetSource {
-  path: string;
-  handle: pw.ParquetFile;
-  /** Rows of each row group, in file order. */
-  rowGroupRows: number[];
+/** An open Parquet file: its footer facts, its Arrow fields and a handle to read row groups. */
+export interface ParquetSource extends ParquetFileSource {
   /** Top-level Arrow fields, in file order. */
   fields: arrow.Field[];
-  keyValueMetadata: Map<string, string>;
-  numRows: number;
-  /** The descriptor every read goes through, when the file was opened from one (see openParquet). */
-  fd: number | null;
-}
-
-/** A file that is missing, empty or not Parquet. */
-export class ParquetOpenError extends Error {}
-
-
-/**
- * A path that opens the file behind `fd` itself (Linux's /proc/self/fd), even after a rename replaced
- * its name. Not `Bun.file(fd)`: its reads share the descriptor's offset, and parquet-wasm reads column
- * chunks concurrently (measured: 70 of 800 concurrent slices came back wrong). Elsewhere, the path.
- */
-function descriptorPath(fd: number, path: string): string {
-  return process.platform === "linux" ? `/proc/self/fd/${fd}` : path;
 }
 
 /**
@@ -74,29 +25,11 @@ function descriptorPath(fd: number, path: string): string {
  * read goes through that open descriptor: a rename that replaces `path` meanwhile does not change the bytes.
  */
 export async function openParquet(path: string, fd?: number): Promise<ParquetSource> {
-  const file = Bun.file(fd === undefined ? path : descriptorPath(fd, path));
-  if (fd === undefined && !(await file.exists())) throw new ParquetOpenError("file does not exist");
-  if (file.size === 0) throw new ParquetOpenError("empty file (0 bytes)");
-  ready();
-  let handle: pw.ParquetFile;
-  try {
-    handle = await pw.ParquetFile.fromFile(file);
-  } catch (e) {
-    throw new ParquetOpenError(`not a readable Parquet file (truncated or corrupt?): ${errorMessage(e)}`);
-  }
-  const meta = handle.metadata();
-  const groups = meta.rowGroups();
-  const rowGroupRows = groups.map((g) => g.numRows());
-  for (const g of groups) g.free();
-  const fileMeta = meta.fileMetadata();
-  const keyValueMetadata = new Map<string, string>(fileMeta.keyValueMetadata());
-  const numRows = fileMeta.numRows();
-  fileMeta.free();
-  meta.free();
-  const ffiSchema = handle.schema().intoFFI();
+  const source = await openParquetFile(path, fd);
+  const ffiSchema = source.handle.schema().intoFFI();
   const fields = parseSchema(pw.wasmMemory().buffer, ffiSchema.addr()).fields;
   ffiSchema.free();
-  return { path, handle, rowGroupRows, fields, keyValueMetadata, numRows, fd: fd ?? null };
+  return { ...source, fields };
 }
 
 /** The compression codecs of an open file's column chunks, by name (`ZSTD`, `SNAPPY`, …). */
@@ -115,16 +48,7 @@ export function compressionCodecs(source: ParquetSource): Set<string> {
 }
 
 /** Releases the wasm side of an open file. */
-export function closeParquet(source: ParquetSource): void {
-  source.handle.free();
-}
-
-/** Rows to read: whole row groups, optionally narrowed to `limit` rows from `offset` (counted from the first of them). */
-export interface RowSelection {
-  rowGroups: number[];
-  offset?: number;
-  limit?: number;
-}
+export const closeParquet: (source: ParquetSource) => void = closeParquetFile;
 
 /**
  * Calls `use` with the named columns of the selected rows as Arrow views on wasm memory (no copy),
@@ -195,7 +119,7 @@ export function encodeArrowColumns(children: Record<string, arrow.Data>, options
 }
 
 function writeIpcAsParquet(ipc: Uint8Array, types: Map<string, arrow.DataType>, options: WriteOptions): Uint8Array {
-  ready();
+  parquetWasm();
   let builder = new pw.WriterPropertiesBuilder()
     .setCompression(options.compression ?? pw.Compression.ZSTD)
     .setDictionaryEnabled(options.dictionaryEverywhere === true)
@@ -227,7 +151,7 @@ export class ParquetStreamWriter {
 
   /** Starts the writer; `sink` receives the file's bytes in order. */
   constructor(sink: (bytes: Uint8Array) => void, options: { rowGroupSize: number; metadata: Map<string, string> }) {
-    ready();
+    parquetWasm();
     const source = new ReadableStream<pw.RecordBatch>(
       {
         pull: async (controller) => {
@@ -275,9 +199,4 @@ export class ParquetStreamWriter {
     this.wake?.();
     await this.pump;
   }
-}
-
-/** Bytes of wasm linear memory in use by this thread's parquet-wasm (it only grows). */
-export function wasmMemoryBytes(): number {
-  return instantiated ? pw.wasmMemory().buffer.byteLength : 0;
 }

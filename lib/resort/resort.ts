@@ -11,7 +11,7 @@ import type { ProgressListener } from "../progress.ts";
 import type { CheckTask, RepairResult, RepairTask } from "./tasks.ts";
 import { acquireLock } from "../packed/lock.ts";
 import { WorkerPool } from "../workers/pool.ts";
-import { compileParquetWasmModule } from "../parquet/io.ts";
+import { compileParquetWasmModule } from "../parquet/wasm.ts";
 
 /** Options of a resort run. */
 export interface ResortOptions {

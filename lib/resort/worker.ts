@@ -1,5 +1,5 @@
 /** resort's worker module: checks or repairs one partition per task. */
-import { useParquetWasmModule, wasmMemoryBytes } from "../parquet/io.ts";
+import { useParquetWasmModule, wasmMemoryBytes } from "../parquet/wasm.ts";
 import { serveTasks } from "../workers/serve.ts";
 import { runCheckTask, runRepairTask, type CheckTask, type RepairTask } from "./tasks.ts";
 

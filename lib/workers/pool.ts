@@ -43,12 +43,15 @@ export class WorkerPool<T, R> {
   /**
    * Starts `size` workers of the module at `url`. `init`, when given, is posted to every worker it
    * starts (replacements too) before any task: what the worker module's `init` handler receives.
+   * `prepare`, when given, is posted to every worker as it starts, before `init` is ready: work a
+   * worker can do while `init` is computed (bench compiles its kernel meanwhile).
    */
   constructor(
     private readonly url: string,
     size: number,
     private readonly recycleWasmBytes = 2 * 2 ** 30,
     init?: () => unknown,
+    private readonly prepare?: unknown,
   ) {
     for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
     if (init) {
@@ -117,6 +120,7 @@ export class WorkerPool<T, R> {
     const slot: Slot = { worker: new Worker(this.url), busy: false };
     slot.worker.onmessage = (ev: MessageEvent<WorkerReply<R>>) => this.finish(slot, ev.data);
     slot.worker.onerror = (ev: ErrorEvent) => this.crash(slot, crashReason(ev.message));
+    if (this.prepare !== undefined) slot.worker.postMessage({ prepare: this.prepare });
     this.postInit(slot);
     return slot;
   }

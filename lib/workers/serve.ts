@@ -19,11 +19,21 @@ export interface TaskHandler<T> {
   collectAfter(task: T): boolean;
   /** Receives the pool's `init` value, posted before any task. */
   init?(value: unknown): void;
+  /** Receives the pool's `prepare` value, posted as the worker starts (before `init`); what it throws is ignored (the task meets it again). */
+  prepare?(value: unknown): void;
 }
 
 /** Serves the tasks posted to this worker with `handler`, until the pool terminates it. */
 export function serveTasks<T>(handler: TaskHandler<T>): void {
-  self.onmessage = async (ev: MessageEvent<{ id: number; task: T } | { init: unknown }>) => {
+  self.onmessage = async (ev: MessageEvent<{ id: number; task: T } | { init: unknown } | { prepare: unknown }>) => {
+    if ("prepare" in ev.data) {
+      try {
+        handler.prepare?.(ev.data.prepare);
+      } catch {
+        // the first task reports it
+      }
+      return;
+    }
     if ("init" in ev.data) {
       handler.init?.(ev.data.init);
       return;
