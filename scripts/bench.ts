@@ -9,6 +9,7 @@ import { boundsProblem, checkParamBounds, EMA_CROSS_BOUNDS, GridError, expandAxe
 import { openTradeLog, TradeLogError, tradeLogPathProblem, tradeLogTempPrefix, type TradeLog } from "../lib/bench/trade-log.ts";
 import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
+import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
 
 const USAGE = `Usage: bun run bench [DIR] [options]
 
@@ -56,6 +57,8 @@ const { values, positionals } = parseCommandLine(
   true,
 );
 if (positionals.length > 1) die(`at most one DIR\n\n${USAGE}`, EXIT.usage);
+// The workers' parquet-wasm module (~50 ms) compiles off-thread while the arguments and the kernel are checked.
+void compileParquetWasmModule().catch(() => {});
 
 // Everything that needs no kernel code is checked here, before any child runs (exit 2).
 const workers = intFlag("workers", values.workers, defaultWorkers());

@@ -20,9 +20,14 @@ export function parquetWasmModule(): WebAssembly.Module {
   return (compiledModule ??= new WebAssembly.Module(wasmBytes()));
 }
 
-/** parquet-wasm's module compiled off this thread (WebAssembly.compile), for a pool to post to its workers. */
+let compiling: Promise<WebAssembly.Module> | null = null;
+
+/**
+ * parquet-wasm's module compiled off this thread (WebAssembly.compile), for a pool to post to its
+ * workers; one compile per process however often it is asked for, so a command can start it early.
+ */
 export function compileParquetWasmModule(): Promise<WebAssembly.Module> {
-  return WebAssembly.compile(wasmBytes());
+  return (compiling ??= WebAssembly.compile(wasmBytes()));
 }
 
 /** Instantiates parquet-wasm in this thread from a module compiled elsewhere; before any other use, or it has no effect. */
