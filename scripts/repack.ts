@@ -1,6 +1,5 @@
 /** `bun run repack`: raw per-contract files → sorted date/underlying partitions. */
 import type { Layout } from "../lib/packed/layout.ts";
-import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
 import { repack, RepackFatalError, RepackUsageError } from "../lib/repack/repack.ts";
 import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
@@ -18,7 +17,8 @@ Options:
   --layout seed|hive     DIR/YYYY-MM-DD/U/part-u-0.parquet (seed) or DIR/date=…/underlying=…/part-0.parquet
                          (default: what DIR already holds, else seed)
   --row-group-size N     rows per row group (default 100000)
-  --part-rows N          rows per part file before a partition is split (default ${DEFAULT_PART_ROWS})
+  --part-rows N          rows per part file before a partition is split (default: no split, one file
+                         per partition: memory is bounded by a row group either way)
   --break-lock           take the output's lock even if a run on another host holds it (only when
                          you know that run is gone: a lock from this host is checked by itself)
   --json                 print a JSON summary on stdout
@@ -57,7 +57,7 @@ try {
       workers: intFlag("workers", values.workers, defaultWorkers()),
       layout: values.layout as Layout | undefined,
       rowGroupSize: intFlag("row-group-size", values["row-group-size"], 100_000),
-      partRows: intFlag("part-rows", values["part-rows"], DEFAULT_PART_ROWS),
+      partRows: intFlag("part-rows", values["part-rows"], Number.POSITIVE_INFINITY),
       breakLock: values["break-lock"] === true,
     },
     progress.listener,

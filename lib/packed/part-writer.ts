@@ -10,7 +10,7 @@ import { tempPathFor } from "../atomic-file.ts";
 import type { IsoDate } from "../ist-time.ts";
 import { concatBatches, type Column, type ColumnBatch, type ColumnKind } from "../parquet/column-batch.ts";
 import { encodeParquet } from "../parquet/io.ts";
-import { ParquetStitcher } from "../parquet/stitch.ts";
+import { ParquetStitcher, readFileMetaDataAt, rowGroupRowsOf } from "../parquet/stitch.ts";
 import { partFileName, type Layout } from "./layout.ts";
 import { PACKED_COLUMNS, PACKED_DICTIONARY_COLUMNS, PACKED_SORT_ORDER, TICKPACK_VERSION } from "./schema.ts";
 
@@ -154,4 +154,26 @@ export class PartWriter {
     this.part = null;
     for (const p of this.done) rmSync(p.temp, { force: true });
   }
+}
+
+/**
+ * Stitches segment files (whole Parquet files of consecutive rows, in order) into one part's temp file
+ * beside `final`, removes the segments, and reads the footer back; returns the written part.
+ */
+export function stitchSegments(segments: string[], final: string, rowGroupSize: number, partition: { date: IsoDate | null; underlying: string }): WrittenPart {
+  const stitcher = new ParquetStitcher(tempPathFor(final));
+  let bytes: number;
+  try {
+    for (const s of segments) stitcher.appendFile(s);
+    bytes = stitcher.finish(packedFileMetadata(stitcher.rowCount, partition));
+    const { rows, rowGroupRows } = rowGroupRowsOf(readFileMetaDataAt(stitcher.path));
+    if (rows !== stitcher.rowCount) throw new Error(`${stitcher.path}: stitched ${stitcher.rowCount} rows but the footer says ${rows}`);
+    if (rowGroupRows.some((r) => r > rowGroupSize)) throw new Error(`${stitcher.path}: a row group exceeds ${rowGroupSize} rows`);
+  } catch (e) {
+    stitcher.abort();
+    throw e;
+  } finally {
+    for (const s of segments) rmSync(s, { force: true });
+  }
+  return { temp: stitcher.path, final, rows: stitcher.rowCount, bytes };
 }

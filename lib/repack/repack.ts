@@ -4,15 +4,19 @@
  * pass 2 builds each partition from just those row groups, merged with what is already packed.
  * Memory is bounded by one partition per worker, never by the data set.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { CalendarError, parseExpiryCalendar, resolveExpiry, type ExpiryCalendar } from "../raw/calendar.ts";
 import { parseContractName } from "../raw/contract-name.ts";
 import { formatEpochDays, type EpochDays } from "../ist-time.ts";
 import { isConsumed, ManifestError, readManifest, writeManifest, type Manifest } from "../packed/manifest.ts";
-import { listPartFiles, partitionDir, STATE_DIR, type Layout } from "../packed/layout.ts";
+import { listPartFiles, partFileName, partitionDir, STATE_DIR, type Layout } from "../packed/layout.ts";
+import { compareContractKeys, contractKeyOf, type ContractKey } from "../packed/contract-key.ts";
+import type { KeyRange } from "../packed/part-cursor.ts";
+import { stitchSegments } from "../packed/part-writer.ts";
+import { readFileMetaDataAt, rowGroupRowsOf } from "../parquet/stitch.ts";
 import { JournalError } from "../packed/journal.ts";
-import { CommitRecoveryError, recoverInterruptedWrites } from "../packed/writer.ts";
+import { CommitRecoveryError, commitParts, recoverInterruptedWrites } from "../packed/writer.ts";
 import type { ProgressListener } from "../progress.ts";
 import type { RawFileIndex, ResolvedContract } from "../raw/file.ts";
 import { listRawInputs, type RawInput, type RawListing } from "../raw/inputs.ts";
@@ -198,7 +202,7 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
     const indexed = named.length === 0 ? [] : await indexInputs(pools.for(named.length), named, failed, (done) => onProgress?.({ phase: "index", done, total: named.length, rows: 0, elapsedS: elapsed() }));
     const plans = planPartitions(indexed);
     const state: PackState = { failed, deferred: new Set(), packed: new Map(), totals: { rowsOut: 0, rowsNew: 0, duplicates: 0, bytesOut: 0, partitions: 0 } };
-    if (plans.length > 0) await packPartitions(pools.for(plans.length), plans, options, layout, state, (done, rows) => onProgress?.({ phase: "pack", done, total: plans.length, rows, elapsedS: elapsed() }));
+    if (plans.length > 0) await packPartitions(pools, plans, options, layout, state, (done, rows) => onProgress?.({ phase: "pack", done, total: plans.length, rows, elapsedS: elapsed() }));
     await keepRejectedRows(pools, options.out, indexed, state);
     const consumed = recordConsumed(manifestPath, manifest, indexed, state);
     return summarise({ inputs: inputs.length, fresh: fresh.length, consumed, state, layout, finished, listing, workers: pools.peak, seconds: elapsed() });
@@ -323,18 +327,93 @@ function sourceRows(plan: PartitionPlan): number {
 }
 
 /** Pass 2: builds and commits every partition; a source that fails is recorded and its partition packed without it. */
-async function packPartitions(pool: RepackPool, plans: PartitionPlan[], options: RepackOptions, layout: Layout, state: PackState, onDone: (done: number, rows: number) => void): Promise<void> {
+async function packPartitions(pools: LazyPool, plans: PartitionPlan[], options: RepackOptions, layout: Layout, state: PackState, onDone: (done: number, rows: number) => void): Promise<void> {
   let done = 0;
+  const slicing = slicesPerPlan(plans, options.workers, options.rowGroupSize);
+  const pool = pools.for(slicing.reduce((a, n) => a + n, 0));
   await Promise.all(
-    plans.map(async (plan) => {
-      await packPartition(pool, plan, options, layout, state);
+    plans.map(async (plan, i) => {
+      await packPartition(pool, plan, options, layout, state, slicing[i]);
       onDone(++done, state.totals.rowsNew);
     }),
   );
 }
 
-/** Packs one partition from its sources that have not failed, adding what it wrote to the totals. */
-async function packPartition(pool: RepackPool, plan: PartitionPlan, options: RepackOptions, layout: Layout, state: PackState): Promise<void> {
+/**
+ * How many workers share each partition: with fewer partitions than twice the workers (the nightly
+ * run packs one day: a partition or two), a big partition is split into contract ranges so that
+ * every core has work; otherwise one worker per partition (no stitching cost).
+ */
+function slicesPerPlan(plans: PartitionPlan[], workers: number, rowGroupSize: number): number[] {
+  if (workers < 2 || plans.length >= 2 * workers) return plans.map(() => 1);
+  const total = plans.reduce((a, p) => a + sourceRows(p), 0);
+  const target = total / (2 * workers);
+  // A slice holds whole contracts and at least a row group's worth of rows: never more slices than
+  // contracts (so never more tasks than raw files), nor slices that would end in tiny row groups.
+  const contracts = (p: PartitionPlan) => new Set(p.sources.map((s) => JSON.stringify(contractKeyOf(s.contract)))).size;
+  return plans.map((p) => Math.max(1, Math.min(2 * workers, contracts(p), Math.floor(sourceRows(p) / rowGroupSize), Math.round(sourceRows(p) / target))));
+}
+
+/** Contract ranges that split a partition's raw sources into `count` shares of about equal rows (the first and last open-ended). */
+function sliceRanges(sources: PartitionSourcePlan[], count: number): KeyRange[] {
+  const byKey = new Map<string, { key: ContractKey; rows: number }>();
+  for (const s of sources) {
+    const key = contractKeyOf(s.contract);
+    const id = `${key.expiry}|${key.optType}|${key.strike}`;
+    const e = byKey.get(id);
+    if (e) e.rows += s.span.rows;
+    else byKey.set(id, { key, rows: s.span.rows });
+  }
+  const keys = [...byKey.values()].sort((a, b) => compareContractKeys(a.key, b.key));
+  const total = keys.reduce((a, k) => a + k.rows, 0);
+  const cuts: ContractKey[] = [];
+  let acc = 0;
+  for (let i = 0; i < keys.length && cuts.length < count - 1; i++) {
+    if (i > 0 && acc >= (total * (cuts.length + 1)) / count) cuts.push(keys[i].key);
+    acc += keys[i].rows;
+  }
+  return Array.from({ length: cuts.length + 1 }, (_, i) => ({ lo: i === 0 ? null : cuts[i - 1], hi: i === cuts.length ? null : cuts[i] }));
+}
+
+/** Rows of the existing parts (from their footers), or null when one cannot be read (the pack task then names it). */
+function existingRows(parts: string[]): number | null {
+  try {
+    return parts.reduce((a, p) => a + rowGroupRowsOf(readFileMetaDataAt(p)).rows, 0);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs a partition's pack as `count` slice tasks (contract ranges) on the pool and stitches their
+ * segments, in key order, into the one part, which is then committed. Falls back to one task when
+ * the output would be split into parts anyway, or the existing parts turn out not contract-major.
+ */
+async function runSliced(pool: RepackPool, task: PackTask, count: number): Promise<PackResult> {
+  const before = existingRows(task.existingParts);
+  const rows = task.sources.reduce((a, s) => a + s.span.rows, 0) + (before ?? 0);
+  const ranges = count > 1 && before !== null && rows <= task.partRows ? sliceRanges(task.sources, count) : [];
+  if (ranges.length < 2) return (await pool.run(task)) as PackResult;
+  const inRange = (r: KeyRange, k: ContractKey) => (!r.lo || compareContractKeys(k, r.lo) >= 0) && (!r.hi || compareContractKeys(k, r.hi) < 0);
+  const settled = await Promise.allSettled(ranges.map((slice) => pool.run({ ...task, slice, sources: task.sources.filter((s) => inRange(slice, contractKeyOf(s.contract))) }) as Promise<PackResult>));
+  const segments = settled.flatMap((r) => (r.status === "fulfilled" && r.value.ok && r.value.segment ? [r.value.segment] : []));
+  const failure = settled.find((r) => r.status === "rejected" || !r.value.ok);
+  if (failure) {
+    for (const seg of segments) rmSync(seg, { force: true });
+    if (failure.status === "rejected") throw failure.reason;
+    const result = failure.value as Exclude<PackResult, { ok: true }>;
+    return "unsorted" in result ? ((await pool.run(task)) as PackResult) : result;
+  }
+  const results = settled.map((r) => (r as PromiseFulfilledResult<PackResult & { ok: true }>).value);
+  const final = join(task.dir, partFileName(task.layout, task.underlying, 0));
+  const part = stitchSegments(segments, final, task.rowGroupSize, { date: formatEpochDays(task.day), underlying: task.underlying });
+  commitParts(task.out, [part], task.existingParts);
+  const sum = (f: (r: PackResult & { ok: true }) => number) => results.reduce((a, r) => a + f(r), 0);
+  return { ok: true, rowsBefore: sum((r) => r.rowsBefore), rowsNew: sum((r) => r.rowsNew), rowsAfter: sum((r) => r.rowsAfter), duplicatesDropped: sum((r) => r.duplicatesDropped), bytes: part.bytes, parts: [final] };
+}
+
+/** Packs one partition from its sources that have not failed (sliced over `slices` workers), adding what it wrote to the totals. */
+async function packPartition(pool: RepackPool, plan: PartitionPlan, options: RepackOptions, layout: Layout, state: PackState, slices = 1): Promise<void> {
   const { failed, totals } = state;
   const sources = plan.sources.filter((s) => !failed.has(s.path));
   if (sources.length === 0) return;
@@ -353,7 +432,7 @@ async function packPartition(pool: RepackPool, plan: PartitionPlan, options: Rep
   };
   let result: PackResult;
   try {
-    result = (await pool.run(task)) as PackResult;
+    result = await runSliced(pool, task, slices);
   } catch (e) {
     if (!(e instanceof WorkerCrashError)) {
       // Not a source's fault (e.g. the output disk is full): the partition stays as it was.
@@ -363,14 +442,15 @@ async function packPartition(pool: RepackPool, plan: PartitionPlan, options: Rep
     // The existing parts are read first: a part that traps the reader is the culprit, not the raw files.
     const part = await findCrashingPart(pool, task);
     if (part) return blockPartition(state, task, part.path, part.error);
-    if (await findCrashingSources(pool, task, e, failed)) return packPartition(pool, plan, options, layout, state);
+    if (await findCrashingSources(pool, task, e, failed)) return packPartition(pool, plan, options, layout, state, slices);
     return;
   }
   if (!result.ok) {
     if ("failedSource" in result) {
       recordFailure(failed, result.failedSource, result.error);
-      return packPartition(pool, plan, options, layout, state);
+      return packPartition(pool, plan, options, layout, state, slices);
     }
+    if ("unsorted" in result) throw new Error(`${dir}: unsorted parts reported by a whole-partition task`);
     return blockPartition(state, task, result.failedPartition, result.error);
   }
   totals.rowsOut += result.rowsAfter - result.rowsBefore;

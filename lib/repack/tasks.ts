@@ -2,7 +2,8 @@
 import { mkdirSync } from "node:fs";
 import { nullColumn, type ColumnBatch } from "../parquet/column-batch.ts";
 import { compareContractKeys, contractKeyOf } from "../packed/contract-key.ts";
-import { PartCursor, PartReadError, UnsortedPartitionError } from "../packed/part-cursor.ts";
+import { PartCursor, PartReadError, UnsortedPartitionError, type KeyRange } from "../packed/part-cursor.ts";
+import { join } from "node:path";
 import { PartWriter } from "../packed/part-writer.ts";
 import { PACKED_COLUMNS } from "../packed/schema.ts";
 import { formatEpochDays, type EpochDays } from "../ist-time.ts";
@@ -55,15 +56,24 @@ export interface PackTask {
   sources: PartitionSourcePlan[];
   /** Only read the sources (finding which one traps the reader); write nothing. */
   probe?: boolean;
+  /**
+   * A share of the partition for one worker (its raw sources are those in the range): the rows of
+   * these contracts go to one temp segment file, which the parent stitches with the other shares'
+   * segments into the part and commits.
+   */
+  slice?: KeyRange;
 }
 
 /** Outcome of a pack task. */
 export type PackResult =
-  | { ok: true; rowsBefore: number; rowsNew: number; rowsAfter: number; duplicatesDropped: number; bytes: number; parts: string[] }
+  /** `segment`: a slice task's temp file (null when its range held no rows); it is not committed. */
+  | { ok: true; rowsBefore: number; rowsNew: number; rowsAfter: number; duplicatesDropped: number; bytes: number; parts: string[]; segment?: string | null }
   /** A raw source could not be read: the partition was not written; repack retries it without that file. */
   | { ok: false; failedSource: string; error: string }
   /** The existing partition could not be read: it is left untouched. */
-  | { ok: false; failedPartition: string; error: string };
+  | { ok: false; failedPartition: string; error: string }
+  /** A slice task found the existing parts not contract-major: the partition must be packed whole. */
+  | { ok: false; unsorted: true };
 
 
 /** Runs pass 1 for one file. */
@@ -98,7 +108,7 @@ export async function runPackTask(task: PackTask): Promise<PackResult> {
   try {
     return await packByContract(task);
   } catch (e) {
-    if (e instanceof UnsortedPartitionError) return packWholePartition(task);
+    if (e instanceof UnsortedPartitionError) return task.slice ? { ok: false, unsorted: true } : packWholePartition(task);
     throw e;
   }
 }
@@ -116,7 +126,7 @@ function emptyPackedBatch(): ColumnBatch {
 async function packByContract(task: PackTask): Promise<PackResult> {
   let cursor: PartCursor;
   try {
-    cursor = await PartCursor.open(task.existingParts);
+    cursor = await PartCursor.open(task.existingParts, task.slice);
   } catch (e) {
     if (e instanceof PartReadError) return { ok: false, failedPartition: e.part, error: e.message };
     throw e;
@@ -124,7 +134,8 @@ async function packByContract(task: PackTask): Promise<PackResult> {
   // Stable: sources of one contract keep input order (ties keep input order in the packed file).
   const raws = task.sources.map((s, i) => ({ s, i, key: contractKeyOf(s.contract) })).sort((a, b) => compareContractKeys(a.key, b.key) || a.i - b.i);
   if (!task.probe) mkdirSync(task.dir, { recursive: true });
-  const writer = task.probe ? null : new PartWriter({ dir: task.dir, layout: task.layout, date: formatEpochDays(task.day), underlying: task.underlying, rowGroupSize: task.rowGroupSize, partSizes: [task.partRows] });
+  const target = { dir: task.dir, layout: task.layout, date: formatEpochDays(task.day), underlying: task.underlying, rowGroupSize: task.rowGroupSize };
+  const writer = task.probe ? null : task.slice ? new PartWriter({ ...target, partSizes: [Infinity], partPath: () => join(task.dir, "slice") }) : new PartWriter({ ...target, partSizes: [task.partRows] });
   let rowsNew = 0;
   let rowsAfter = 0;
   let duplicates = 0;
@@ -159,6 +170,11 @@ async function packByContract(task: PackTask): Promise<PackResult> {
     }
     const rowsBefore = cursor.rows;
     if (!writer) return { ok: true, rowsBefore, rowsNew, rowsAfter: rowsBefore, duplicatesDropped: 0, bytes: 0, parts: [] };
+    if (task.slice) {
+      const segment = rowsAfter === 0 ? null : writer.finish(emptyPackedBatch())[0].temp;
+      if (!segment) writer.abort();
+      return { ok: true, rowsBefore, rowsNew, rowsAfter, duplicatesDropped: duplicates, bytes: 0, parts: [], segment };
+    }
     const parts = writer.finish(emptyPackedBatch());
     for (const p of parts) await verifyWrittenFile(p.temp, p.rows, task.rowGroupSize);
     commitParts(task.out, parts, task.existingParts);
