@@ -8,6 +8,7 @@ import { EMA_CROSS_SOURCE, KernelRun, loadKernel } from "../kernel/strategy-kern
 import { listPackedPartitions } from "../lib/packed/layout.ts";
 import { closeParquet, openParquet, withRows } from "../lib/parquet/io.ts";
 import { projectedColumns, runPartition } from "../lib/bench/strategy-reader.ts";
+import { noCacheStats } from "../lib/bench/cached-columns.ts";
 
 const dir = Bun.argv[2] ?? join(import.meta.dir, "..", "data", "sample", "packed");
 const partitions = listPackedPartitions(dir);
@@ -31,7 +32,7 @@ async function fullPath(): Promise<number> {
   let rows = 0;
   for (const p of partitions) {
     const run = new KernelRun(kernel, [defaults]);
-    await runPartition(p.parts, run, kernel, false);
+    await runPartition(p.parts, run, kernel, false, { cache: null }, noCacheStats());
     rows += run.totals()[0].rows;
   }
   return rows;

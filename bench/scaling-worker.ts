@@ -1,6 +1,7 @@
 /** One share of bench/scaling.ts's work: the ema_cross path over the given partitions, twice (the second timed). */
 import { EMA_CROSS_SOURCE, KernelRun, loadKernel } from "../kernel/strategy-kernel.ts";
 import { runPartition } from "../lib/bench/strategy-reader.ts";
+import { noCacheStats } from "../lib/bench/cached-columns.ts";
 
 /** Runs the partitions' parts through the kernel; returns rows and the timed pass's ms. */
 export async function runShare(partitions: string[][]): Promise<{ rows: number; ms: number }> {
@@ -13,7 +14,7 @@ export async function runShare(partitions: string[][]): Promise<{ rows: number; 
     const t = performance.now();
     for (const parts of partitions) {
       const run = new KernelRun(kernel, [defaults]);
-      await runPartition(parts, run, kernel, false);
+      await runPartition(parts, run, kernel, false, { cache: null }, noCacheStats());
       rows += run.totals()[0].rows;
     }
     ms = performance.now() - t;

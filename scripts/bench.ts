@@ -10,6 +10,21 @@ import { openTradeLog, TradeLogError, tradeLogPathProblem, tradeLogTempPrefix, t
 import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
+import { defaultCacheDir } from "../lib/cache/store.ts";
+import type { BenchCacheSummary } from "../lib/bench/bench.ts";
+
+/** GiB the column cache may hold by default: ~44 bytes per row cached, so ~780M rows. */
+const DEFAULT_CACHE_MAX_GB = 32;
+
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+function cacheLine(c: BenchCacheSummary): string {
+  const parts = [`${c.hits} hits, ${c.misses} misses (column files)`, `${gib(c.bytes)} in ${c.dir}`];
+  if (c.bytes_written > 0) parts.push(`${gib(c.bytes_written)} written`);
+  if (c.evicted > 0) parts.push(`${c.evicted} entries evicted (${gib(c.evicted_bytes)})`);
+  if (c.dropped > 0) parts.push(`${c.dropped} bad files dropped and rebuilt`);
+  if (c.errors.length > 0) parts.push(`not filled: ${c.errors[0]}`);
+  return `Cache:          ${parts.join(", ")}`;
+}
 
 const USAGE = `Usage: bun run bench [DIR] [options]
 
@@ -29,6 +44,11 @@ Options:
   --fast N, --slow N, --max-spread F, --min-volume N
                        ema_cross parameters (defaults 5, 21, 0.0005, 1) for a single run
   --trades FILE        also write every trade (.csv, or .parquet), with its set number
+  --cache DIR          the column cache (default DIR/_tickpack/cache): the columns a run decodes are
+                       kept there, memory-mapped by later runs (no decode); see docs/cache.md
+  --no-cache           decode every part, read and write no cache
+  --cache-max-gb N     evict least-recently-used entries beyond N GiB (default ${DEFAULT_CACHE_MAX_GB})
+  --cache-verify       check every byte of the cache files served (default: a sample of blocks)
   --timeout SECONDS    end the run (exit 1) when it takes longer: for a kernel that may loop forever
   --json               print a JSON summary on stdout
   -h, --help           this text
@@ -52,13 +72,15 @@ const { values, positionals } = parseCommandLine(
     "min-volume": { type: "string" },
     trades: { type: "string" },
     timeout: { type: "string" },
+    cache: { type: "string" },
+    "no-cache": { type: "boolean" },
+    "cache-max-gb": { type: "string" },
+    "cache-verify": { type: "boolean" },
     json: { type: "boolean" },
   },
   true,
 );
 if (positionals.length > 1) die(`at most one DIR\n\n${USAGE}`, EXIT.usage);
-// The workers' parquet-wasm module (~50 ms) compiles off-thread while the arguments and the kernel are checked.
-void compileParquetWasmModule().catch(() => {});
 
 // Everything that needs no kernel code is checked here, before any child runs (exit 2).
 const workers = intFlag("workers", values.workers, defaultWorkers());
@@ -67,6 +89,13 @@ if (values.timeout !== undefined) {
   timeoutS = Number(values.timeout);
   if (values.timeout.trim() === "" || !(timeoutS > 0) || !Number.isFinite(timeoutS)) die(`--timeout: expected a number of seconds > 0, got ${JSON.stringify(values.timeout)}`, EXIT.usage);
 }
+if (values.cache !== undefined && values["no-cache"]) die("bench: --cache and --no-cache: give one", EXIT.usage);
+let cacheMaxGb = DEFAULT_CACHE_MAX_GB;
+if (values["cache-max-gb"] !== undefined) {
+  cacheMaxGb = Number(values["cache-max-gb"]);
+  if (values["cache-max-gb"].trim() === "" || !(cacheMaxGb >= 0) || !Number.isFinite(cacheMaxGb)) die(`--cache-max-gb: expected a number of GiB >= 0, got ${JSON.stringify(values["cache-max-gb"])}`, EXIT.usage);
+}
+if (values.cache !== undefined && existsSync(values.cache) && !statSync(values.cache).isDirectory()) die(`bench: --cache ${values.cache}: not a folder`, EXIT.usage);
 const kernelPath = values.kernel ?? EMA_CROSS_SOURCE;
 const compiler = (values.cc ?? "tcc") as KernelCompiler;
 if (!KERNEL_COMPILERS.includes(compiler)) die(`--cc: expected one of ${KERNEL_COMPILERS.join(", ")}, got ${JSON.stringify(values.cc)}`, EXIT.usage);
@@ -164,6 +193,11 @@ if (dir === undefined) {
   dir = await ensureSampleDataset(join(import.meta.dir, ".."), workers, progress.listener);
 }
 
+const cacheDir = values["no-cache"] ? null : (values.cache ?? defaultCacheDir(dir));
+// Without a cache to serve the run, the workers' parquet-wasm module (~50 ms) is needed at once: it
+// compiles off-thread while the rest is set up. (With one, only a worker that meets a miss asks for it.)
+if (cacheDir === null || !existsSync(cacheDir)) void compileParquetWasmModule().catch(() => {});
+
 // The trade log's temp file is created now: a path that cannot be written fails before the run.
 let tradeLog: TradeLog | null = null;
 if (values.trades !== undefined) {
@@ -191,7 +225,7 @@ const writeTrades = (write: () => Promise<void>) => write().catch((e: Error) => 
 
 let summary: BenchSummary;
 try {
-  ({ summary } = await runBench({ dir, workers, kernelPath, compiler, trades: tradeLog !== null, onTrades: tradeLog ? (b) => writeTrades(() => tradeLog.append(b)) : undefined }, paramSets, progress.listener));
+  ({ summary } = await runBench({ dir, workers, kernelPath, compiler, trades: tradeLog !== null, cache: cacheDir === null ? null : { dir: cacheDir, maxBytes: cacheMaxGb * 2 ** 30, verifyAll: values["cache-verify"] === true }, onTrades: tradeLog ? (b) => writeTrades(() => tradeLog.append(b)) : undefined }, paramSets, progress.listener));
   if (tradeLog) await writeTrades(() => tradeLog.commit());
 } catch (e) {
   progress.finish();
@@ -216,6 +250,7 @@ lines.push(
   `Elapsed:        ${summary.elapsed_s.toFixed(3)} s with ${summary.workers} worker(s)`,
   `Throughput:     ${n(Math.round(summary.rows_per_s))} rows/s (${(summary.rows_per_s / 1e6).toFixed(1)}M rows/s)` +
     (summary.sets > 1 ? `, ${(summary.row_sets_per_s / 1e6).toFixed(1)}M rows×sets/s` : ""),
+  ...(summary.cache ? [cacheLine(summary.cache)] : []),
   ...(values.trades ? [`Trades written: ${values.trades}`] : []),
   "=".repeat(64),
 );

@@ -4,6 +4,9 @@ import type { BenchPartitionResult, BenchTask, BenchWorkerPrepare } from "./task
 import { listPackedPartitions, PackedListingError, type PackedPartition } from "../packed/layout.ts";
 import type { ProgressListener } from "../progress.ts";
 import { compileParquetWasmModule } from "../parquet/wasm.ts";
+import { existsSync } from "node:fs";
+import { evictLeastRecentlyUsed } from "../cache/store.ts";
+import { addCacheStats, noCacheStats, type CacheSettings } from "./cached-columns.ts";
 import { WorkerPool } from "../workers/pool.ts";
 
 /** Options of a bench run. */
@@ -15,6 +18,8 @@ export interface BenchOptions {
   compiler?: KernelCompiler;
   /** Collect every trade (reads `timestamp` too). */
   trades: boolean;
+  /** The column cache (docs/cache.md), or null to decode every part. */
+  cache?: { dir: string; maxBytes: number; verifyAll: boolean } | null;
   /**
    * Receives each partition's trades, in partition order, as partitions finish (with `trades`):
    * nothing holds the whole run's trades. A returned promise is awaited before the next block.
@@ -60,6 +65,25 @@ export interface BenchSummary {
   sets: number;
   grid: GridResult[];
   columns_read: string[];
+  /** What the column cache did: (part, column) pairs served (hits) or decoded (misses), its size after the run; null with no cache. */
+  cache: BenchCacheSummary | null;
+}
+
+/** The column cache's part of a bench summary. */
+export interface BenchCacheSummary {
+  dir: string;
+  hits: number;
+  misses: number;
+  /** Bytes in the cache folder after the run (and its eviction). */
+  bytes: number;
+  /** Entries (one per part file) evicted to stay under the limit. */
+  evicted: number;
+  evicted_bytes: number;
+  bytes_written: number;
+  /** Cache files found stale, truncated, garbled or foreign: dropped and rebuilt. */
+  dropped: number;
+  /** Why filling failed, if it did (the run's results do not depend on it). */
+  errors: string[];
 }
 
 /** Nothing to run on, or a file bench cannot use. */
@@ -72,7 +96,11 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
   // compile here (~55 ms, posted to them as `init`), the listing and this thread's kernel compile.
   // Once the listing is in, never more than partitions: an idle worker would only compile the kernel.
   const prepare: BenchWorkerPrepare = { kernelPath: options.kernelPath, compiler: options.compiler };
-  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, options.workers, undefined, compileParquetWasmModule, prepare);
+  // With a cache folder in place the run may need no decoding at all: parquet-wasm is compiled only
+  // once a worker meets a part to decode. Without one, it is compiled at once, in parallel with the start.
+  const lazyInit = !!options.cache && existsSync(options.cache.dir);
+  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, options.workers, undefined, compileParquetWasmModule, { prepare, lazyInit });
+  const cacheSettings: CacheSettings | null = options.cache ? { dir: options.cache.dir, verifyAll: options.cache.verifyAll } : null;
   let partitions: PackedPartition[];
   let kernel: LoadedKernel;
   try {
@@ -116,7 +144,7 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     await Promise.all(
       order.map(async (i) => {
         const parts = partitions[i].parts;
-        results[i] = await pool.run({ kind: "bench", kernelPath: kernel.path, compiler: kernel.compiler, paramSets, parts, trades: options.trades }).catch((e: Error) => {
+        results[i] = await pool.run({ kind: "bench", kernelPath: kernel.path, compiler: kernel.compiler, paramSets, parts, trades: options.trades, cache: cacheSettings }).catch((e: Error) => {
           // A worker that died cannot say which file: name the partition.
           throw new BenchInputError(parts.some((p) => e.message.includes(p)) ? e.message : `${parts.join(", ")}: ${e.message}`);
         });
@@ -128,6 +156,16 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     await tradesWritten;
   } finally {
     pool.close();
+  }
+  let cache: BenchCacheSummary | null = null;
+  if (options.cache) {
+    const stats = noCacheStats();
+    for (const r of results) addCacheStats(stats, r.cache);
+    const eviction = evictLeastRecentlyUsed(options.cache.dir, options.cache.maxBytes);
+    cache = {
+      dir: options.cache.dir, hits: stats.hits, misses: stats.misses, bytes: eviction.bytes, evicted: eviction.evictedEntries,
+      evicted_bytes: eviction.evictedBytes, bytes_written: stats.bytesWritten, dropped: stats.dropped, errors: stats.errors,
+    };
   }
   const elapsed = (performance.now() - t0) / 1000;
   const grid: GridResult[] = paramSets.map((values) => ({
@@ -169,6 +207,7 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     sets: grid.length,
     grid,
     columns_read: results[0].columns,
+    cache,
   };
   return { summary };
 }

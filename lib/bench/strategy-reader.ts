@@ -7,6 +7,7 @@
  */
 import { columnAs, stableOptCode, type KernelBatch, type KernelRun, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
+import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import type { CColumn, CField, CValues } from "../parquet/c-data.ts";
 import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews } from "../parquet/source.ts";
 
@@ -80,27 +81,59 @@ function kernelBatch(b: ColumnViews, columns: string[], file: string, kernel: Lo
   };
 }
 
+/** opt_type's codes in a batch as the stable codes the cache keeps (CE=0, PE=1, other=2). */
+function stableOptCodes(batch: KernelBatch): Int32Array {
+  const out = new Int32Array(batch.length);
+  const map = batch.optMap;
+  for (let i = 0; i < batch.length; i++) out[i] = map[batch.opt[i]] ?? 2;
+  return out;
+}
+
+/** How a partition run reads: through the column cache or not, and what to await before decoding Parquet. */
+export interface ReadSettings {
+  cache: CacheSettings | null;
+  /** Resolves once parquet-wasm may be used (a warm run never waits for it). */
+  beforeDecode?: () => Promise<void>;
+}
+
 /**
  * Runs a partition's parts, in order, through the kernel as one sequence; returns the columns read.
  * The parts are opened together as one snapshot: a repack committing meanwhile is seen whole or not at all.
+ * With a cache, a part whose columns are all cached is served from the cache files; any other part
+ * is decoded and its missing columns are written to the cache on the way.
  */
-export async function runPartition(parts: string[], run: KernelRun, kernel: LoadedKernel, withTs: boolean): Promise<string[]> {
+export async function runPartition(parts: string[], run: KernelRun, kernel: LoadedKernel, withTs: boolean, settings: ReadSettings, stats: CacheStats): Promise<string[]> {
   const columns = projectedColumns(kernel, withTs);
   const snapshot = openPartitionSnapshot(parts);
   try {
     for (const { path, fd } of snapshot.parts) {
+      const cache = settings.cache ? new PartCache(path, fd, settings.cache, columns, stats) : null;
+      if (cache?.complete(columns)) {
+        run.run(kernelBatch(cache.views(columns), columns, path, kernel, withTs));
+        continue;
+      }
+      await settings.beforeDecode?.();
       const source = await openParquetFile(path, fd).catch((e: Error) => {
         throw new StrategyInputError(`${path}: ${e.message}`);
       });
       try {
-        const present = new Set(source.columns.map((f) => f.name));
+        const present = new Map(source.columns.map((f) => [f.name, f]));
         const missing = columns.filter((c) => !present.has(c));
         if (missing.length > 0) throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+        cache?.startFill(columns.map((c) => present.get(c)!), source.numRows);
         for (let g = 0; g < source.rowGroupRows.length; g++) {
           await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {
-            for (const b of batches) run.run(kernelBatch(b, columns, path, kernel, withTs));
+            for (const b of batches) {
+              const kb = kernelBatch(b, columns, path, kernel, withTs);
+              run.run(kb);
+              cache?.append(b, columns, () => stableOptCodes(kb));
+            }
           });
         }
+        cache?.commitFill();
+      } catch (e) {
+        cache?.abortFill();
+        throw e;
       } finally {
         closeParquetFile(source);
       }

@@ -1,5 +1,6 @@
 /** The unit of bench work, run inside a worker: a kernel's parameter sets over one packed partition. */
 import { KernelRun, loadKernel, type KernelCompiler, type KernelTradeColumns, type SetTotals } from "../../kernel/strategy-kernel.ts";
+import { noCacheStats, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import { runPartition } from "./strategy-reader.ts";
 
 /** Run every parameter set of a kernel over one partition (all its parts, in order). */
@@ -13,6 +14,8 @@ export interface BenchTask {
   parts: string[];
   /** Keep every trade (reads `timestamp` too). */
   trades: boolean;
+  /** The column cache, or null to decode every part (`--no-cache`). */
+  cache: CacheSettings | null;
 }
 
 /** What one partition gave. */
@@ -23,6 +26,7 @@ export interface BenchPartitionResult {
   trades: KernelTradeColumns | null;
   /** Columns the reader projected (for checks). */
   columns: string[];
+  cache: CacheStats;
 }
 
 /** What a bench worker can do before its first task: the kernel it will run. */
@@ -37,10 +41,11 @@ export function prepareBenchWorker(value: BenchWorkerPrepare): void {
 }
 
 /** Runs one bench task with fresh state (the kernel is compiled once per worker and compiler). */
-export async function runBenchTask(task: BenchTask): Promise<BenchPartitionResult> {
+export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise<void>): Promise<BenchPartitionResult> {
   const kernel = loadKernel(task.kernelPath, task.compiler);
   const run = new KernelRun(kernel, task.paramSets, task.trades ? 4096 : 0);
-  const columns = await runPartition(task.parts, run, kernel, task.trades);
+  const cache = noCacheStats();
+  const columns = await runPartition(task.parts, run, kernel, task.trades, { cache: task.cache, beforeDecode }, cache);
   const sets = run.totals();
-  return { rows: sets[0]?.rows ?? 0, sets, trades: task.trades ? run.takeTradeColumns() : null, columns };
+  return { rows: sets[0]?.rows ?? 0, sets, trades: task.trades ? run.takeTradeColumns() : null, columns, cache };
 }

@@ -43,37 +43,46 @@ export class WorkerPool<T, R> {
   /**
    * Starts `size` workers of the module at `url`. `init`, when given, is posted to every worker it
    * starts (replacements too) before any task: what the worker module's `init` handler receives.
-   * `prepare`, when given, is posted to every worker as it starts, before `init` is ready: work a
-   * worker can do while `init` is computed (bench compiles its kernel meanwhile).
+   * Options: `prepare` is posted to every worker as it starts, before `init` is ready: work a worker
+   * can do while `init` is computed (bench compiles its kernel meanwhile). With `lazyInit`, tasks do
+   * not wait for `init`, which is computed only once a worker asks for it (`requestInit` in
+   * serve.ts): a bench served from the column cache never compiles parquet-wasm.
    */
   constructor(
     private readonly url: string,
     size: number,
     private readonly recycleWasmBytes = 2 * 2 ** 30,
-    init?: () => unknown,
-    private readonly prepare?: unknown,
+    private readonly init?: () => unknown,
+    private readonly options: { prepare?: unknown; lazyInit?: boolean } = {},
   ) {
     for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
-    if (init) {
-      // Workers load their modules while `init` is computed (it may be a compile, even an async one);
-      // no task goes out before it.
-      this.initPending = true;
-      void Promise.resolve()
-        .then(init)
-        .then(
-          (value) => {
-            this.initValue = { value };
-          },
-          () => {
-            // Workers then do without it (a worker compiles what it was not given).
-          },
-        )
-        .then(() => {
-          this.initPending = false;
-          for (const slot of this.slots) this.postInit(slot);
-          this.dispatch();
-        });
-    }
+    if (init && !options.lazyInit) this.startInit(true);
+  }
+
+  private initStarted = false;
+
+  /** Computes `init` and posts it to every worker; with `blockTasks`, no task goes out before it. */
+  private startInit(blockTasks: boolean): void {
+    if (!this.init || this.initStarted) return;
+    this.initStarted = true;
+    // Workers load their modules while `init` is computed (it may be a compile, even an async one).
+    this.initPending = blockTasks;
+    void Promise.resolve()
+      .then(this.init)
+      .then(
+        (value) => {
+          this.initValue = { value };
+        },
+        () => {
+          // Workers then do without it (a worker compiles what it was not given).
+          this.initValue = { value: null };
+        },
+      )
+      .then(() => {
+        this.initPending = false;
+        for (const slot of this.slots) this.postInit(slot);
+        this.dispatch();
+      });
   }
 
   private initPending = false;
@@ -118,9 +127,12 @@ export class WorkerPool<T, R> {
 
   private spawn(): Slot {
     const slot: Slot = { worker: new Worker(this.url), busy: false };
-    slot.worker.onmessage = (ev: MessageEvent<WorkerReply<R>>) => this.finish(slot, ev.data);
+    slot.worker.onmessage = (ev: MessageEvent<WorkerReply<R> | { wantInit: true }>) => {
+      if ("wantInit" in ev.data) this.startInit(false);
+      else this.finish(slot, ev.data);
+    };
     slot.worker.onerror = (ev: ErrorEvent) => this.crash(slot, crashReason(ev.message));
-    if (this.prepare !== undefined) slot.worker.postMessage({ prepare: this.prepare });
+    if (this.options.prepare !== undefined) slot.worker.postMessage({ prepare: this.options.prepare });
     this.postInit(slot);
     return slot;
   }

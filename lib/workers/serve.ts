@@ -23,6 +23,11 @@ export interface TaskHandler<T> {
   prepare?(value: unknown): void;
 }
 
+/** Asks the pool for its `init` value (a pool started with `lazyInit` computes it only when asked); the `init` handler receives it. */
+export function requestInit(): void {
+  self.postMessage({ wantInit: true });
+}
+
 /** Serves the tasks posted to this worker with `handler`, until the pool terminates it. */
 export function serveTasks<T>(handler: TaskHandler<T>): void {
   self.onmessage = async (ev: MessageEvent<{ id: number; task: T } | { init: unknown } | { prepare: unknown }>) => {

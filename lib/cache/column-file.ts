@@ -1,0 +1,265 @@
+/**
+ * One cached column of one part file (docs/cache.md): a JSON header, a validity bitmap and the
+ * values, each section 64-byte aligned so that a memory map of the file hands the kernel its
+ * pointers directly. Written to a temp file and renamed (a reader sees a whole file or none);
+ * read back by mapping it and checking it before anything is served.
+ */
+import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { checksumHex } from "./checksum.ts";
+import { tempPathFor } from "../atomic-file.ts";
+import type { CValues } from "../parquet/c-data.ts";
+
+/** First bytes of a cache file. */
+export const COLUMN_FILE_MAGIC = "TPKCACHE";
+/** Last bytes of a whole cache file (a truncated one lacks them). */
+export const COLUMN_FILE_END = "TPKCEND1";
+/** Version of the layout below; another version is dropped and rebuilt. */
+export const COLUMN_FILE_VERSION = 1;
+const PREFIX = 16; // magic, u32 header length, u32 FNV-1a of the header
+const ALIGN = 64;
+
+/** What identifies the bytes of the part a column was decoded from: a change in any field makes the entry stale. */
+export interface PartKey {
+  /** The part's real path. */
+  path: string;
+  bytes: number;
+  /** Modification time, ns since the epoch, as a decimal string (exact). */
+  mtimeNs: string;
+  /** Checksum of the part's Parquet footer. */
+  footer: string;
+}
+
+/** The header of a column file (its first bytes, as JSON). */
+export interface ColumnFileHeader {
+  format: "tickpack-column-cache";
+  version: number;
+  key: PartKey;
+  column: string;
+  /** Arrow C Data Interface format of the values (`g` float64, `i` int32, `tdD` date32, …). */
+  type: string;
+  /** How the values encode the column when not as stored: `opt-code` is opt_type as CE=0, PE=1, other=2. */
+  encoding: "plain" | "opt-code";
+  rows: number;
+  nullCount: number;
+  /** Byte range of the validity bitmap (bit i set = row i valid); null when no row is null. */
+  validity: { offset: number; bytes: number; checksum: string } | null;
+  /** Byte range of the values, and the checksums of its blocks in order (each `blockBytes`, the last shorter). */
+  values: { offset: number; bytes: number; blockBytes: number; blocks: string[] };
+  fileBytes: number;
+}
+
+const ELEMENT_BYTES: Record<string, number> = { c: 1, C: 1, s: 2, S: 2, i: 4, I: 4, l: 8, L: 8, f: 4, g: 8, tdD: 4, tdm: 8 };
+
+/** Bytes per value of a cacheable C format, or null. */
+export function elementBytes(type: string): number | null {
+  if (type.startsWith("ts") || type.startsWith("tD")) return 8;
+  return ELEMENT_BYTES[type] ?? null;
+}
+
+const roundUp = (n: number, to: number) => Math.ceil(n / to) * to;
+
+function fnv1a(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
+  return h;
+}
+
+/** Bytes of values checksummed together: a run verifies a few blocks of each file, not all of them. */
+const BLOCK_BYTES = 1 << 20;
+
+/**
+ * Writes one column of a part, batch by batch, to a temp file next to `path`; `commit` adds the header
+ * and renames it into place, `abort` removes it. Holds the validity bitmap (rows/8 bytes) in memory.
+ */
+export class ColumnFileWriter {
+  private readonly temp: string;
+  private readonly fd: number;
+  private readonly validity: Uint8Array;
+  private readonly valuesOffset: number;
+  private readonly blocks: string[] = [];
+  private readonly pending: Uint8Array;
+  private pendingBytes = 0;
+  private written = 0;
+  private rowsIn = 0;
+  private nulls = 0;
+  private closed = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly key: PartKey,
+    private readonly column: string,
+    private readonly type: string,
+    private readonly encoding: ColumnFileHeader["encoding"],
+    private readonly rows: number,
+  ) {
+    const width = elementBytes(type);
+    if (width === null) throw new Error(`column ${column}: format ${type} cannot be cached`);
+    this.validity = new Uint8Array(roundUp(Math.max(1, rows), 8) / 8);
+    // Room for the header: its checksums grow with the file, the rest is bounded by the key's path.
+    const blocks = Math.ceil((rows * width) / BLOCK_BYTES) + 1;
+    const headerRoom = roundUp(PREFIX + 1024 + 3 * key.path.length + column.length + 20 * blocks, ALIGN);
+    this.valuesOffset = headerRoom + roundUp(this.validity.byteLength, ALIGN);
+    this.pending = new Uint8Array(BLOCK_BYTES);
+    this.temp = tempPathFor(path);
+    this.fd = openSync(this.temp, "w");
+  }
+
+  /** Appends `n` rows: their values (`n` of them, in this column's type) and validity (bit i of `valid`, null = all valid). */
+  append(values: CValues, valid: Uint8Array | null, n: number): void {
+    if (this.rowsIn + n > this.rows) throw new Error(`column ${this.column}: more rows than the ${this.rows} announced`);
+    const at = this.rowsIn;
+    if ((at & 7) === 0) {
+      const whole = n >> 3;
+      if (valid === null) this.validity.fill(0xff, at >> 3, (at >> 3) + whole);
+      else this.validity.set(valid.subarray(0, whole), at >> 3);
+      for (let i = whole << 3; i < n; i++) if (valid === null || (valid[i >> 3] >> (i & 7)) & 1) this.validity[(at + i) >> 3] |= 1 << ((at + i) & 7);
+    } else {
+      for (let i = 0; i < n; i++) if (valid === null || (valid[i >> 3] >> (i & 7)) & 1) this.validity[(at + i) >> 3] |= 1 << ((at + i) & 7);
+    }
+    if (valid !== null) for (let i = 0; i < n; i++) if (((valid[i >> 3] >> (i & 7)) & 1) === 0) this.nulls++;
+    this.rowsIn += n;
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, n * values.BYTES_PER_ELEMENT);
+    // Values go out in whole blocks (each checksummed as written), through one block-sized buffer.
+    let from = 0;
+    while (from < bytes.byteLength) {
+      const take = Math.min(BLOCK_BYTES - this.pendingBytes, bytes.byteLength - from);
+      this.pending.set(bytes.subarray(from, from + take), this.pendingBytes);
+      this.pendingBytes += take;
+      from += take;
+      if (this.pendingBytes === BLOCK_BYTES) this.flushBlock();
+    }
+  }
+
+  private flushBlock(): void {
+    if (this.pendingBytes === 0) return;
+    const block = this.pending.subarray(0, this.pendingBytes);
+    this.blocks.push(checksumHex(block));
+    this.written += writeSync(this.fd, block, 0, block.byteLength, this.valuesOffset + this.written);
+    this.pendingBytes = 0;
+  }
+
+  /** Writes the header and the end mark and renames the file into place; returns its bytes. */
+  commit(): number {
+    if (this.rowsIn !== this.rows) throw new Error(`column ${this.column}: ${this.rowsIn} rows written of ${this.rows}`);
+    this.flushBlock();
+    const validityOffset = this.valuesOffset - roundUp(this.validity.byteLength, ALIGN);
+    const validityBytes = (this.rows + 7) >> 3;
+    const fileBytes = this.valuesOffset + roundUp(this.written, 8) + COLUMN_FILE_END.length;
+    const header: ColumnFileHeader = {
+      format: "tickpack-column-cache",
+      version: COLUMN_FILE_VERSION,
+      key: this.key,
+      column: this.column,
+      type: this.type,
+      encoding: this.encoding,
+      rows: this.rows,
+      nullCount: this.nulls,
+      validity: this.nulls === 0 ? null : { offset: validityOffset, bytes: validityBytes, checksum: checksumHex(this.validity.subarray(0, validityBytes)) },
+      values: { offset: this.valuesOffset, bytes: this.written, blockBytes: BLOCK_BYTES, blocks: this.blocks },
+      fileBytes,
+    };
+    const json = new TextEncoder().encode(JSON.stringify(header));
+    if (PREFIX + json.byteLength > validityOffset) throw new Error(`column ${this.column}: cache header outgrew its room`);
+    const prefix = new Uint8Array(PREFIX);
+    prefix.set(new TextEncoder().encode(COLUMN_FILE_MAGIC));
+    new DataView(prefix.buffer).setUint32(8, json.byteLength, true);
+    new DataView(prefix.buffer).setUint32(12, fnv1a(json), true);
+    writeSync(this.fd, prefix, 0, PREFIX, 0);
+    writeSync(this.fd, json, 0, json.byteLength, PREFIX);
+    if (header.validity) writeSync(this.fd, this.validity, 0, validityBytes, validityOffset);
+    writeSync(this.fd, new TextEncoder().encode(COLUMN_FILE_END), 0, COLUMN_FILE_END.length, fileBytes - COLUMN_FILE_END.length);
+    // No fsync: syncing gigabytes would cost the cold run more than the cache saves, and a file torn
+    // by a power loss fails its size, end-mark or block checks (docs/cache.md says what they cover).
+    closeSync(this.fd);
+    this.closed = true;
+    renameSync(this.temp, this.path);
+    return fileBytes;
+  }
+
+  /** Drops the temp file (a failed or abandoned fill). */
+  abort(): void {
+    if (!this.closed) closeSync(this.fd);
+    this.closed = true;
+    rmSync(this.temp, { force: true });
+  }
+}
+
+/** A cached column mapped into memory: views valid as long as `mapping` is referenced. */
+export interface MappedColumn {
+  header: ColumnFileHeader;
+  values: CValues;
+  validity: Uint8Array | null;
+  mapping: Uint8Array;
+}
+
+/** Why a cache file was not served (it is then dropped and rebuilt). */
+export class ColumnFileProblem extends Error {}
+
+type ValuesCtor = { new (buffer: ArrayBuffer, byteOffset: number, length: number): CValues };
+const CTORS: Record<number, Record<string, ValuesCtor>> = {
+  1: { c: Int8Array, C: Uint8Array },
+  2: { s: Int16Array, S: Uint16Array },
+  4: { i: Int32Array, I: Uint32Array, f: Float32Array, tdD: Int32Array },
+  8: { l: BigInt64Array, L: BigUint64Array, g: Float64Array, tdm: BigInt64Array },
+};
+const ctorOf = (type: string): ValuesCtor | null => (type.startsWith("ts") || type.startsWith("tD") ? BigInt64Array : (CTORS[elementBytes(type) ?? 0]?.[type] ?? null));
+
+const ascii = (b: Uint8Array) => String.fromCharCode(...b);
+
+/** Index of the value blocks a read verifies: the first, the last and `sampled` others chosen at random. */
+function blocksToVerify(count: number, sampled: number): number[] {
+  const picks = new Set<number>([0, count - 1]);
+  for (let i = 0; i < sampled && picks.size < count; i++) picks.add(Math.floor(Math.random() * count));
+  return [...picks].filter((b) => b >= 0);
+}
+
+/**
+ * Maps the cache file at `path` and checks it against `key` and `column`: magic, header checksum,
+ * version, size, end mark, section bounds, the validity checksum and the checksums of the first,
+ * the last and a few random value blocks (all of them with `verifyAll`). Throws ColumnFileProblem.
+ */
+export function mapColumnFile(path: string, key: PartKey, column: string, verifyAll = false): MappedColumn {
+  let mapping: Uint8Array;
+  try {
+    if (statSync(path).size < PREFIX + COLUMN_FILE_END.length) throw new ColumnFileProblem("shorter than a header");
+    mapping = Bun.mmap(path, { shared: false });
+  } catch (e) {
+    if (e instanceof ColumnFileProblem) throw e;
+    throw new ColumnFileProblem(`cannot map: ${(e as Error).message}`);
+  }
+  if (ascii(mapping.subarray(0, 8)) !== COLUMN_FILE_MAGIC) throw new ColumnFileProblem("not a tickpack cache file (magic)");
+  const view = new DataView(mapping.buffer, mapping.byteOffset, mapping.byteLength);
+  const jsonBytes = view.getUint32(8, true);
+  if (PREFIX + jsonBytes > mapping.byteLength) throw new ColumnFileProblem("header runs past the end");
+  const json = mapping.subarray(PREFIX, PREFIX + jsonBytes);
+  if (fnv1a(json) !== view.getUint32(12, true)) throw new ColumnFileProblem("header checksum mismatch");
+  let header: ColumnFileHeader;
+  try {
+    header = JSON.parse(new TextDecoder().decode(json));
+  } catch {
+    throw new ColumnFileProblem("header is not JSON");
+  }
+  if (header.format !== "tickpack-column-cache" || header.version !== COLUMN_FILE_VERSION) throw new ColumnFileProblem(`format ${header.format} version ${header.version}`);
+  const k = header.key;
+  if (k.path !== key.path || k.bytes !== key.bytes || k.mtimeNs !== key.mtimeNs || k.footer !== key.footer) throw new ColumnFileProblem("stale: the part file changed");
+  if (header.column !== column) throw new ColumnFileProblem(`holds column ${header.column}`);
+  if (header.fileBytes !== mapping.byteLength) throw new ColumnFileProblem(`size ${mapping.byteLength} bytes, header says ${header.fileBytes}`);
+  if (ascii(mapping.subarray(mapping.byteLength - COLUMN_FILE_END.length)) !== COLUMN_FILE_END) throw new ColumnFileProblem("no end mark (truncated?)");
+  const Ctor = ctorOf(header.type);
+  const width = elementBytes(header.type);
+  const v = header.values;
+  if (!Ctor || !width || v.bytes !== header.rows * width || v.offset % ALIGN !== 0 || v.offset + v.bytes > mapping.byteLength - COLUMN_FILE_END.length) throw new ColumnFileProblem("values section out of bounds");
+  if (v.blocks.length !== Math.ceil(v.bytes / v.blockBytes)) throw new ColumnFileProblem("block checksums do not cover the values");
+  for (const b of verifyAll ? v.blocks.map((_, i) => i) : blocksToVerify(v.blocks.length, 2)) {
+    const from = v.offset + b * v.blockBytes;
+    if (checksumHex(mapping.subarray(from, Math.min(from + v.blockBytes, v.offset + v.bytes))) !== v.blocks[b]) throw new ColumnFileProblem(`values block ${b} checksum mismatch`);
+  }
+  let validity: Uint8Array | null = null;
+  if (header.validity) {
+    const s = header.validity;
+    if (s.bytes !== (header.rows + 7) >> 3 || s.offset + s.bytes > v.offset) throw new ColumnFileProblem("validity section out of bounds");
+    validity = mapping.subarray(s.offset, s.offset + s.bytes);
+    if (checksumHex(validity) !== s.checksum) throw new ColumnFileProblem("validity checksum mismatch");
+  }
+  return { header, values: new Ctor(mapping.buffer as ArrayBuffer, mapping.byteOffset + v.offset, header.rows), validity, mapping };
+}
