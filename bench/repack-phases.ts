@@ -1,7 +1,8 @@
 /**
  * Where one partition's repack time goes, on one core, phase by phase (µs per output row):
  * opening raw files, the pass-1 index (of whole files), decoding the day's rows, converting them,
- * merging, gathering, Arrow IPC, the copy into wasm, and parquet-wasm's writeParquet.
+ * merging, gathering, Arrow IPC, the copy into wasm, and parquet-wasm's writeParquet of the whole
+ * partition (the old path); then the path repack takes now: each row group encoded on its own, stitched.
  * `bun bench/repack-phases.ts RAW_DIR UNDERLYING YYYY-MM-DD` on a gen data set (UNDERLYING/ folders).
  */
 import { readdirSync } from "node:fs";
@@ -14,6 +15,9 @@ import { mergePartition, gatherRows } from "../lib/packed/merge.ts";
 import { PACKED_COLUMNS, PACKED_DICTIONARY_COLUMNS } from "../lib/packed/schema.ts";
 import { RAW_COLUMNS } from "../lib/raw/schema.ts";
 import { packedFileMetadata } from "../lib/packed/writer.ts";
+import { encodeRowGroup } from "../lib/packed/part-writer.ts";
+import { ParquetStitcher } from "../lib/parquet/stitch.ts";
+import { rmSync } from "node:fs";
 import * as arrow from "apache-arrow";
 import * as pw from "parquet-wasm/node";
 import { columnToArrow, sharedDictionary } from "../lib/parquet/arrow-columns.ts";
@@ -50,6 +54,11 @@ w.finish(); const ipc = w.toUint8Array(true); tick("toArrow+ipc", t0);
 t0 = performance.now(); const tbl = pw.Table.fromIPCStream(ipc); tick("fromIPC", t0);
 let b = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setDictionaryEnabled(false).setStatisticsEnabled(pw.EnabledStatistics.Chunk).setMaxRowGroupSize(100000);
 for (const s of PACKED_COLUMNS) { if (s.kind === "dict" || PACKED_DICTIONARY_COLUMNS.includes(s.name)) b = b.setColumnDictionaryEnabled(s.name, true); else if (s.kind === "i64" || s.kind === "ts_ns") b = b.setColumnEncoding(s.name, pw.Encoding.DELTA_BINARY_PACKED); }
-t0 = performance.now(); const out = pw.writeParquet(tbl, b.build()); tick("writeParquet", t0);
+t0 = performance.now(); const out = pw.writeParquet(tbl, b.build()); tick("writeParquet (whole partition, the old path)", t0);
+// What repack does now: each row group encoded on its own (IPC, copy into wasm, writeParquet of one
+// row group) and its column chunks stitched into the file with one footer.
+t0 = performance.now(); const encoded = chunks.map((c) => encodeRowGroup(c, 100000)); tick("encodeRowGroup (per row group: IPC + wasm copy + writeParquet)", t0);
+t0 = performance.now(); const st = new ParquetStitcher("/tmp/repack-phases-stitched.parquet"); for (const e of encoded) st.appendBuffer(e); st.finish(packedFileMetadata(rows)); tick("stitch (append chunks, footer, fsync)", t0);
+rmSync("/tmp/repack-phases-stitched.parquet", { force: true });
 console.log("rows", rows, "files", files.length, Object.fromEntries(Object.entries(T).map(([k, v]) => [k, `${v.toFixed(0)}ms ${(v * 1000 / rows).toFixed(2)}us/row`])));
 console.log("wasm MiB after write", pw.wasmMemory().buffer.byteLength >> 20, "out MiB", out.length >> 20);

@@ -127,6 +127,10 @@ export class PartWriter {
     const t0 = performance.now();
     part.appendBuffer(encodeRowGroup(group, this.target.rowGroupSize));
     this.encodeUs += (performance.now() - t0) * 1000;
+    // A row group leaves tens of MB of dead typed arrays (gathered rows, IPC, copies): an eager (minor)
+    // collection per row group keeps peak RSS flat across partitions (measured 1187 → 1023 MiB on a
+    // 2.7M-row day, 2 workers) at no measurable cost; a full one saves ~100 MiB more but costs ~5%.
+    Bun.gc(false);
     this.partRows += n;
     if (this.partRows >= this.sizeOf(this.partIndex)) this.closePart();
   }
