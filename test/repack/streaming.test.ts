@@ -14,10 +14,11 @@ import { firstUnsortedRow } from "../../lib/packed/sort-order.ts";
 import { encodeRowGroup, packedFileMetadata } from "../../lib/packed/part-writer.ts";
 import { takeBatch } from "../../lib/parquet/column-batch.ts";
 import { encodeParquet } from "../../lib/parquet/io.ts";
-import { ParquetStitcher, readFileMetaData } from "../../lib/parquet/stitch.ts";
+import { ParquetStitcher, readFileMetaData, readFileMetaDataAt, rowGroupRowsOf } from "../../lib/parquet/stitch.ts";
 import { decodeStruct, encodeStruct } from "../../lib/parquet/thrift-compact.ts";
 import { compareWithDuckDB, type RawFileSpec } from "../helpers/duckdb.ts";
 import { cleanupTempDirs, genFixture, packedRows, repackFixture, tempDir } from "../helpers/fixtures.ts";
+import { runScript } from "../helpers/packed-views.ts";
 
 setDefaultTimeout(90_000);
 afterAll(() => (process.env.KEEP ? undefined : cleanupTempDirs()));
@@ -31,7 +32,7 @@ function rawFiles(...dirs: string[]): RawFileSpec[] {
 }
 
 // One day: fewer partitions than twice the workers, so repack splits each partition's contracts.
-const ONE_DAY = { days: 1, strikesEachSide: 3, tickProb: 0.08 };
+const ONE_DAY = { days: 1, strikesEachSide: 2, tickProb: 0.05 };
 
 describe("contract-by-contract packing split across workers", () => {
   let a: string;
@@ -53,6 +54,12 @@ describe("contract-by-contract packing split across workers", () => {
     expect(s2.rows_out).toBe(s1.rows_out);
     expect(await packedRows(two)).toEqual(await packedRows(one));
     for (const p of listPackedPartitions(two)) expect(p.parts.length).toBe(1);
+    // Split across workers: some partition has a row group cut short at a share's end.
+    const cut = listPackedPartitions(two).some((p) => {
+      const { rows, rowGroupRows } = rowGroupRowsOf(readFileMetaDataAt(p.parts[0]));
+      return rowGroupRows.length > Math.ceil(rows / 900);
+    });
+    expect(cut).toBe(true);
   });
 
   test("merging into existing partitions, sliced, equals a repack of the union; DuckDB agrees", async () => {
@@ -92,6 +99,48 @@ describe("contract-by-contract packing split across workers", () => {
     const union = tempDir("s-union2");
     await repackFixture([a, b], union, { workers: 1, rowGroupSize: 700 });
     expect(merged.length).toBe((await packedRows(union)).get(`${p.date}/NIFTY`)!.length);
+  });
+});
+
+describe("a sliced pack killed at any point", () => {
+  test("rerun equals a clean run: at each commit step of the stitched part, and while slices are being written", async () => {
+    const old = tempDir("k-old");
+    const fresh = tempDir("k-new");
+    await genFixture(old, { days: 1, underlyings: ["NIFTY"], seed: 7, tickProb: 0.03 });
+    await genFixture(fresh, { days: 1, underlyings: ["NIFTY"], seed: 8, tickProb: 0.03 });
+    const flags = ["--workers", "2", "--row-group-size", "1000"];
+    const opts = { workers: 2, rowGroupSize: 1000 };
+    const start = async (label: string) => {
+      const out = tempDir(label);
+      await repackFixture([old], out, opts);
+      return out;
+    };
+    const ref = await start("k-ref");
+    await repackFixture([fresh], ref, { ...opts, calendarPath: join(old, "expiry_calendar.csv") });
+    const clean = await packedRows(ref);
+    const repackArgs = (out: string) => [fresh, "--out", out, "--calendar", join(old, "expiry_calendar.csv"), ...flags];
+    const leftovers = (out: string) => readdirSync(out, { recursive: true }).map(String).filter((f) => /\.tmp-\d+-/.test(f));
+    let killed = 0;
+    for (let step = 1; step < 10; step++) {
+      const out = await start(`k-step${step}`);
+      const r = runScript("repack.ts", repackArgs(out), undefined, { TICKPACK_TEST_KILL_AT_COMMIT_STEP: String(step) });
+      if (r.code === 0) break;
+      killed++;
+      expect(runScript("repack.ts", repackArgs(out)).code).toBe(0);
+      expect(await packedRows(out)).toEqual(clean);
+      expect(leftovers(out)).toEqual([]);
+    }
+    expect(killed).toBeGreaterThan(0);
+    // Killed while the workers write their segment files (no journal yet): the old partition stands.
+    const out = await start("k-mid");
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../scripts/repack.ts"), ...repackArgs(out)], { stdout: "ignore", stderr: "ignore" });
+    const dir = join(out, "2025-11-17", "NIFTY");
+    for (let i = 0; i < 2000 && !readdirSync(dir).some((f) => f.startsWith(".slice.tmp-")); i++) await Bun.sleep(5);
+    proc.kill("SIGKILL");
+    await proc.exited;
+    expect(runScript("repack.ts", repackArgs(out)).code).toBe(0);
+    expect(await packedRows(out)).toEqual(clean);
+    expect(leftovers(out)).toEqual([]);
   });
 });
 
