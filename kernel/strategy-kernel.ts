@@ -5,9 +5,9 @@
  * running it, for any number of parameter sets at once, over batches of packed rows.
  */
 import { cc, dlopen, ptr } from "bun:ffi";
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
 
 /** Path of the built-in ema_cross kernel. */
 export const EMA_CROSS_SOURCE = join(import.meta.dir, "ema_cross.c");
@@ -76,14 +76,54 @@ export function compilerPath(compiler: KernelCompiler): string | null {
   return compiler === "tcc" ? "bun:ffi" : Bun.which(compiler);
 }
 
-/** Builds the unit with gcc/clang into `dir` and opens it; the caller removes `dir` (the mapping outlives the file). */
-function compileShared(compiler: KernelCompiler, unit: string, dir: string): KernelSymbols {
+/**
+ * Folder of optimised kernel builds, reused across runs (a gcc build costs ~0.1–0.3 s per thread):
+ * `TICKPACK_KERNEL_CACHE`, else `$XDG_CACHE_HOME/tickpack/kernels`, else `~/.cache/tickpack/kernels`.
+ */
+export function kernelBuildCacheDir(): string {
+  return process.env.TICKPACK_KERNEL_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "tickpack", "kernels");
+}
+
+/**
+ * The name of a build: a hash of everything that makes the library — the kernel's, the driver's and
+ * the header's bytes, the flags, and the compiler's path, size and mtime (an upgrade is a new build).
+ */
+function buildName(compiler: KernelCompiler, exe: string, kernelPath: string): string {
+  const st = statSync(realpathSync(exe));
+  const parts = [compiler, realpathSync(exe), st.size, st.mtimeMs, OPTIMISED_FLAGS.join(" "), readFileSync(kernelPath), readFileSync(DRIVER_SOURCE), readFileSync(join(dirname(DRIVER_SOURCE), "tickpack.h"))];
+  const hasher = new Bun.CryptoHasher("sha256");
+  for (const p of parts) hasher.update(typeof p === "number" ? String(p) : p).update("\0");
+  return `${compiler}-${hasher.digest("hex").slice(0, 32)}.so`;
+}
+
+/**
+ * Builds the unit with gcc/clang into `dir` and opens it, or opens the same build made before (see
+ * kernelBuildCacheDir); the caller removes `dir` (the mapping outlives the file).
+ */
+function compileShared(compiler: KernelCompiler, unit: string, dir: string, kernelPath: string): KernelSymbols {
   const exe = compilerPath(compiler);
   if (!exe) throw new KernelError(`--cc ${compiler}: ${compiler} is not installed (not found on PATH)`);
+  const cached = join(kernelBuildCacheDir(), buildName(compiler, exe, kernelPath));
+  if (existsSync(cached)) {
+    try {
+      return dlopen(cached, SYMBOLS).symbols as unknown as KernelSymbols;
+    } catch {
+      // a damaged build: made again below
+    }
+  }
   const so = join(dir, "unit.so");
   // TMPDIR=dir: the compiler's own intermediate files go to the private folder too.
   const r = Bun.spawnSync([exe, ...OPTIMISED_FLAGS, "-I", dirname(DRIVER_SOURCE), "-o", so, unit], { stdout: "pipe", stderr: "pipe", env: { ...process.env, TMPDIR: dir } });
   if (r.exitCode !== 0) throw new Error(r.stderr.toString().replaceAll(`${dir}/`, "") || `${compiler} exited with ${r.exitCode}`);
+  try {
+    // Renamed into place whole: a concurrent run opens the old build, the new one or none.
+    mkdirSync(dirname(cached), { recursive: true });
+    const temp = join(dirname(cached), `.${basename(cached)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+    copyFileSync(so, temp);
+    renameSync(temp, cached);
+  } catch {
+    // a cache that cannot be written costs the next run a build, nothing else
+  }
   return dlopen(so, SYMBOLS).symbols as unknown as KernelSymbols;
 }
 
@@ -146,7 +186,7 @@ export function loadKernel(path: string, compiler: KernelCompiler = "tcc"): Load
   let symbols: KernelSymbols;
   try {
     writeFileSync(wrapper, `#include "tickpack.h"\n#include ${JSON.stringify(real)}\n#include ${JSON.stringify(DRIVER_SOURCE)}\n`);
-    symbols = compiler === "tcc" ? compileTcc(wrapper) : compileShared(compiler, wrapper, unitDir);
+    symbols = compiler === "tcc" ? compileTcc(wrapper) : compileShared(compiler, wrapper, unitDir, real);
   } catch (e) {
     if (e instanceof KernelError) throw e;
     const msg = (e as Error).message

@@ -13,7 +13,7 @@ import { errorMessage } from "../error-message.ts";
 /** Where the cache is and how hard a run checks it. */
 export interface CacheSettings {
   dir: string;
-  /** Check every block of every file served (default: the first, the last and two random blocks). */
+  /** Check every block of every file served (default: the first, the last and one random block). */
   verifyAll: boolean;
 }
 

@@ -56,6 +56,17 @@ export function elementBytes(type: string): number | null {
   return ELEMENT_BYTES[type] ?? null;
 }
 
+const BITS_IN_BYTE = Uint8Array.from({ length: 256 }, (_, b) => b.toString(2).replaceAll("0", "").length);
+
+/** Set bits among the first `n` of a bitmap. */
+function countSetBits(bits: Uint8Array, n: number): number {
+  let count = 0;
+  const whole = n >> 3;
+  for (let i = 0; i < whole; i++) count += BITS_IN_BYTE[bits[i]];
+  for (let i = whole << 3; i < n; i++) count += (bits[i >> 3] >> (i & 7)) & 1;
+  return count;
+}
+
 const roundUp = (n: number, to: number) => Math.ceil(n / to) * to;
 
 function fnv1a(bytes: Uint8Array): number {
@@ -64,8 +75,10 @@ function fnv1a(bytes: Uint8Array): number {
   return h;
 }
 
-/** Bytes of values checksummed together: a run verifies a few blocks of each file, not all of them. */
-const BLOCK_BYTES = 1 << 20;
+/** Bytes of values checksummed together (64 KiB): a run verifies a few blocks of each file, not all of them. */
+const BLOCK_BYTES = 1 << 16;
+/** Bytes written per call: a whole number of blocks. */
+const WRITE_BYTES = 16 * BLOCK_BYTES;
 
 /**
  * Writes one column of a part, batch by batch, to a temp file next to `path`; `commit` adds the header
@@ -99,7 +112,7 @@ export class ColumnFileWriter {
     const blocks = Math.ceil((rows * width) / BLOCK_BYTES) + 1;
     const headerRoom = roundUp(PREFIX + 1024 + 3 * key.path.length + column.length + 20 * blocks, ALIGN);
     this.valuesOffset = headerRoom + roundUp(this.validity.byteLength, ALIGN);
-    this.pending = new Uint8Array(BLOCK_BYTES);
+    this.pending = new Uint8Array(WRITE_BYTES);
     this.temp = tempPathFor(path);
     this.fd = openSync(this.temp, "w");
   }
@@ -116,32 +129,31 @@ export class ColumnFileWriter {
     } else {
       for (let i = 0; i < n; i++) if (valid === null || (valid[i >> 3] >> (i & 7)) & 1) this.validity[(at + i) >> 3] |= 1 << ((at + i) & 7);
     }
-    if (valid !== null) for (let i = 0; i < n; i++) if (((valid[i >> 3] >> (i & 7)) & 1) === 0) this.nulls++;
+    if (valid !== null) this.nulls += n - countSetBits(valid, n);
     this.rowsIn += n;
     const bytes = new Uint8Array(values.buffer, values.byteOffset, n * values.BYTES_PER_ELEMENT);
-    // Values go out in whole blocks (each checksummed as written), through one block-sized buffer.
+    // Values go out through one buffer of whole blocks, each block checksummed as it is written.
     let from = 0;
     while (from < bytes.byteLength) {
-      const take = Math.min(BLOCK_BYTES - this.pendingBytes, bytes.byteLength - from);
+      const take = Math.min(WRITE_BYTES - this.pendingBytes, bytes.byteLength - from);
       this.pending.set(bytes.subarray(from, from + take), this.pendingBytes);
       this.pendingBytes += take;
       from += take;
-      if (this.pendingBytes === BLOCK_BYTES) this.flushBlock();
+      if (this.pendingBytes === WRITE_BYTES) this.flush();
     }
   }
 
-  private flushBlock(): void {
-    if (this.pendingBytes === 0) return;
-    const block = this.pending.subarray(0, this.pendingBytes);
-    this.blocks.push(checksumHex(block));
-    this.written += writeSync(this.fd, block, 0, block.byteLength, this.valuesOffset + this.written);
+  private flush(): void {
+    for (let at = 0; at < this.pendingBytes; at += BLOCK_BYTES) this.blocks.push(checksumHex(this.pending.subarray(at, Math.min(at + BLOCK_BYTES, this.pendingBytes))));
+    for (let at = 0; at < this.pendingBytes; ) at += writeSync(this.fd, this.pending, at, this.pendingBytes - at, this.valuesOffset + this.written + at);
+    this.written += this.pendingBytes;
     this.pendingBytes = 0;
   }
 
   /** Writes the header and the end mark and renames the file into place; returns its bytes. */
   commit(): number {
     if (this.rowsIn !== this.rows) throw new Error(`column ${this.column}: ${this.rowsIn} rows written of ${this.rows}`);
-    this.flushBlock();
+    this.flush();
     const validityOffset = this.valuesOffset - roundUp(this.validity.byteLength, ALIGN);
     const validityBytes = (this.rows + 7) >> 3;
     const fileBytes = this.valuesOffset + roundUp(this.written, 8) + COLUMN_FILE_END.length;
@@ -222,7 +234,8 @@ export function mapColumnFile(path: string, key: PartKey, column: string, verify
   let mapping: Uint8Array;
   try {
     if (statSync(path).size < PREFIX + COLUMN_FILE_END.length) throw new ColumnFileProblem("shorter than a header");
-    mapping = Bun.mmap(path, { shared: false });
+    // Shared: the file is never written in place (a new version is renamed over it), and faults are cheaper.
+    mapping = Bun.mmap(path, { shared: true });
   } catch (e) {
     if (e instanceof ColumnFileProblem) throw e;
     throw new ColumnFileProblem(`cannot map: ${(e as Error).message}`);
@@ -250,7 +263,7 @@ export function mapColumnFile(path: string, key: PartKey, column: string, verify
   const v = header.values;
   if (!Ctor || !width || v.bytes !== header.rows * width || v.offset % ALIGN !== 0 || v.offset + v.bytes > mapping.byteLength - COLUMN_FILE_END.length) throw new ColumnFileProblem("values section out of bounds");
   if (v.blocks.length !== Math.ceil(v.bytes / v.blockBytes)) throw new ColumnFileProblem("block checksums do not cover the values");
-  for (const b of verifyAll ? v.blocks.map((_, i) => i) : blocksToVerify(v.blocks.length, 2)) {
+  for (const b of verifyAll ? v.blocks.map((_, i) => i) : blocksToVerify(v.blocks.length, 1)) {
     const from = v.offset + b * v.blockBytes;
     if (checksumHex(mapping.subarray(from, Math.min(from + v.blockBytes, v.offset + v.bytes))) !== v.blocks[b]) throw new ColumnFileProblem(`values block ${b} checksum mismatch`);
   }
