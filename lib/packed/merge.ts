@@ -8,6 +8,7 @@ import { allocValues, mergeDictionaries, type Column, type ColumnBatch, type Val
 import { RAW_COLUMNS } from "../raw/schema.ts";
 import { PACKED_COLUMNS } from "./schema.ts";
 import { hashString } from "../random.ts";
+import { compareContractKeys, rowKeyReader, type ContractKey } from "./contract-key.ts";
 
 /** A partition's rows as an order over source batches. */
 export interface MergedPartition {
@@ -22,26 +23,13 @@ export interface MergedPartition {
   dictionaries: Map<string, { dictionary: string[]; remap: Int32Array[] }>;
 }
 
-/** CE sorts before PE; anything else after both, by string. */
-function optTypeRank(s: string): number {
-  return s === "CE" ? 0 : s === "PE" ? 1 : 2;
-}
-
-interface ContractGroup {
-  expiry: number;
-  optRank: number;
-  optType: string;
-  strike: number;
+/** One contract's rows: its key (sorted by compareContractKeys, nulls first) and where its rows are. */
+interface ContractGroup extends ContractKey {
   /** (source, row) pairs in input order, packed as source * 2^32 + row. */
   rows: number[];
 }
 
 const ROW_SPAN = 2 ** 32;
-
-/** Compares contract groups by the packed sort order; nulls sort first. */
-function compareGroups(a: ContractGroup, b: ContractGroup): number {
-  return a.expiry - b.expiry || a.optRank - b.optRank || (a.optType < b.optType ? -1 : a.optType > b.optType ? 1 : 0) || a.strike - b.strike;
-}
 
 /**
  * A comparator of (source, row) pairs by timestamp that reads the int64 values as two int32 words:
@@ -133,25 +121,15 @@ export function mergePartition(sources: ColumnBatch[], keepDuplicates = false): 
   let total = 0;
   sources.forEach((batch, s) => {
     total += batch.length;
-    const expiry = batch.columns.get("expiry")!;
-    const optType = batch.columns.get("opt_type")!;
-    const strike = batch.columns.get("strike")!;
-    const ev = expiry.values as Int32Array;
-    const ov = optType.values as Int32Array;
-    const sv = strike.values as Float32Array;
-    const isNull = (c: Column, i: number) => c.valid !== null && c.valid[i] === 0;
+    const keys = rowKeyReader(batch);
     let current: ContractGroup | undefined;
-    let prevKey = "";
     // Contracts are contiguous runs in a source: one map lookup per run, not per row.
     for (let i = 0; i < batch.length; i++) {
-      const e = isNull(expiry, i) ? -Infinity : ev[i];
-      const o = isNull(optType, i) ? "" : optType.dictionary![ov[i]];
-      const k = isNull(strike, i) ? -Infinity : sv[i];
-      if (!current || e !== current.expiry || k !== current.strike || o !== prevKey) {
-        const id = `${e}|${o}|${k}`;
+      if (!current || !keys.same(i, i - 1)) {
+        const k = keys.key(i);
+        const id = `${k.expiry}|${k.optType}|${k.strike}`;
         current = groups.get(id);
-        if (!current) groups.set(id, (current = { expiry: e, optRank: o === "" ? -1 : optTypeRank(o), optType: o, strike: k, rows: [] }));
-        prevKey = o;
+        if (!current) groups.set(id, (current = { ...k, rows: [] }));
       }
       current.rows.push(s * ROW_SPAN + i);
     }
@@ -170,7 +148,7 @@ export function mergePartition(sources: ColumnBatch[], keepDuplicates = false): 
   const rowOf = new Int32Array(total);
   const volDelta = new BigInt64Array(total);
   let at = 0;
-  for (const g of [...groups.values()].sort(compareGroups)) {
+  for (const g of [...groups.values()].sort(compareContractKeys)) {
     let rows = g.rows;
     let sorted = true;
     for (let k = 1; k < rows.length && sorted; k++) if (compareTs(rows[k], rows[k - 1]) < 0) sorted = false;

@@ -113,6 +113,20 @@ export async function runPackTask(task: PackTask): Promise<PackResult> {
   }
 }
 
+/** One raw source's rows of the partition's day, or the failure that names it. */
+async function readSourceDay(src: PartitionSourcePlan, day: EpochDays): Promise<ColumnBatch | { ok: false; failedSource: string; error: string }> {
+  try {
+    const source = await openParquet(src.path);
+    try {
+      return await readRawDay(source, src.contract, src.span, src.units);
+    } finally {
+      closeParquet(source);
+    }
+  } catch (e) {
+    return { ok: false, failedSource: src.path, error: `reading rows of ${formatEpochDays(day)}: ${errorMessage(e)}` };
+  }
+}
+
 /** A batch of no rows with every packed column (the schema of an empty part). */
 function emptyPackedBatch(): ColumnBatch {
   return { length: 0, columns: new Map(PACKED_COLUMNS.map((c) => [c.name, nullColumn(c.kind, 0)])) };
@@ -147,20 +161,13 @@ async function packByContract(task: PackTask): Promise<PackResult> {
       const key = !rk || (ek && compareContractKeys(ek, rk) <= 0) ? ek! : rk;
       const batches = ek && compareContractKeys(ek, key) === 0 ? await cursor.take() : [];
       for (; r < raws.length && compareContractKeys(raws[r].key, key) === 0; r++) {
-        const src = raws[r].s;
-        try {
-          const source = await openParquet(src.path);
-          try {
-            const b = await readRawDay(source, src.contract, src.span, src.units);
-            rowsNew += b.length;
-            batches.push(b);
-          } finally {
-            closeParquet(source);
-          }
-        } catch (e) {
+        const b = await readSourceDay(raws[r].s, task.day);
+        if (!("length" in b)) {
           writer?.abort();
-          return { ok: false, failedSource: src.path, error: `reading rows of ${formatEpochDays(task.day)}: ${errorMessage(e)}` };
+          return b;
         }
+        rowsNew += b.length;
+        batches.push(b);
       }
       if (!writer) continue;
       const merged = mergePartition(batches);
@@ -204,18 +211,10 @@ async function packWholePartition(task: PackTask): Promise<PackResult> {
   }
   let rowsNew = 0;
   for (const src of task.sources) {
-    try {
-      const source = await openParquet(src.path);
-      try {
-        const b = await readRawDay(source, src.contract, src.span, src.units);
-        rowsNew += b.length;
-        batches.push(b);
-      } finally {
-        closeParquet(source);
-      }
-    } catch (e) {
-      return { ok: false, failedSource: src.path, error: `reading rows of ${formatEpochDays(task.day)}: ${errorMessage(e)}` };
-    }
+    const b = await readSourceDay(src, task.day);
+    if (!("length" in b)) return b;
+    rowsNew += b.length;
+    batches.push(b);
   }
   if (task.probe) return { ok: true, rowsBefore, rowsNew, rowsAfter: rowsBefore, duplicatesDropped: 0, bytes: 0, parts: [] };
   const merged = mergePartition(batches);
