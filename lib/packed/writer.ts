@@ -16,7 +16,7 @@ import { closeParquet, openParquet } from "../parquet/io.ts";
 
 export { packedFileMetadata } from "./part-writer.ts";
 
-/** Default rows per part file: keeps a worker's wasm memory under ~2 GiB while writing. */
+/** Rows per part file for callers that split partitions (resort's rewrites); memory no longer needs it: parts are written a row group at a time. */
 export const DEFAULT_PART_ROWS = 2_000_000;
 
 /** Where and how to write one partition. */
