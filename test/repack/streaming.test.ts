@@ -11,7 +11,7 @@ import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { readPackedRows } from "../../lib/packed/reader.ts";
 import { PACKED_COLUMNS } from "../../lib/packed/schema.ts";
 import { firstUnsortedRow } from "../../lib/packed/sort-order.ts";
-import { encodeRowGroup, packedFileMetadata } from "../../lib/packed/part-writer.ts";
+import { encodeRowGroup, packedFileMetadata, PartWriter } from "../../lib/packed/part-writer.ts";
 import { takeBatch } from "../../lib/parquet/column-batch.ts";
 import { encodeParquet } from "../../lib/parquet/io.ts";
 import { ParquetStitcher, readFileMetaData, readFileMetaDataAt, rowGroupRowsOf } from "../../lib/parquet/stitch.ts";
@@ -183,5 +183,13 @@ describe("stitching and the Thrift codec", () => {
         expect(cells(y)).toEqual(cells(x));
       }
     }
+    // Listed part sizes, zeros included (a rewrite that keeps an empty file), are kept exactly.
+    const pw = new PartWriter({ dir: out, layout: "seed", date: null, underlying: "NIFTY", rowGroupSize: 2, partSizes: [0, 3, 0, 2], partPath: (i) => join(out, `p${i}.parquet`) });
+    pw.add(takeBatch(rows, Int32Array.from([0, 1])));
+    pw.add(takeBatch(rows, Int32Array.from([2, 3, 4])));
+    const parts = pw.finish(takeBatch(rows, new Int32Array(0)));
+    expect(parts.map((p) => p.rows)).toEqual([0, 3, 0, 2]);
+    expect(parts.map((p) => rowGroupRowsOf(readFileMetaDataAt(p.temp)).rowGroupRows.reduce((a, b) => a + b, 0))).toEqual([0, 3, 0, 2]);
+    expect(Math.max(...parts.map((p) => Math.max(0, ...rowGroupRowsOf(readFileMetaDataAt(p.temp)).rowGroupRows)))).toBe(2);
   });
 });
