@@ -1,7 +1,17 @@
 /** What identifies a part file's bytes for the column cache: real path, size, mtime and its footer's checksum. */
 import { fstatSync, readSync, realpathSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { checksumHex } from "./checksum.ts";
 import type { PartKey } from "./column-file.ts";
+
+/** The real path of a part's name; during a commit the name may not exist yet (the bytes are in a temp file), so its folder's. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return join(realpathSync(dirname(path)), basename(path));
+  }
+}
 
 /**
  * The key of the part known as `path` whose bytes are open as `fd` (a snapshot's descriptor: the
@@ -21,5 +31,5 @@ export function partKey(path: string, fd: number): PartKey {
       footer = checksumHex(buf);
     }
   }
-  return { path: realpathSync(path), bytes, mtimeNs: st.mtimeNs.toString(), footer };
+  return { path: realPath(path), bytes, mtimeNs: st.mtimeNs.toString(), footer };
 }

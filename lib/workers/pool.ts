@@ -128,7 +128,8 @@ export class WorkerPool<T, R> {
   private spawn(): Slot {
     const slot: Slot = { worker: new Worker(this.url), busy: false };
     slot.worker.onmessage = (ev: MessageEvent<WorkerReply<R> | { wantInit: true }>) => {
-      if ("wantInit" in ev.data) this.startInit(false);
+      // A pool without `init` answers at once: the worker then makes what it needs itself.
+      if ("wantInit" in ev.data) this.init ? this.startInit(false) : slot.worker.postMessage({ init: null });
       else this.finish(slot, ev.data);
     };
     slot.worker.onerror = (ev: ErrorEvent) => this.crash(slot, crashReason(ev.message));
