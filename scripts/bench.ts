@@ -90,6 +90,11 @@ if (values.timeout !== undefined) {
   if (values.timeout.trim() === "" || !(timeoutS > 0) || !Number.isFinite(timeoutS)) die(`--timeout: expected a number of seconds > 0, got ${JSON.stringify(values.timeout)}`, EXIT.usage);
 }
 if (values.cache !== undefined && values["no-cache"]) die("bench: --cache and --no-cache: give one", EXIT.usage);
+// Without a cache to serve the run, the workers' parquet-wasm module (~50 ms) is needed at once: it
+// compiles off-thread while the rest is checked and set up. (With one, only a worker that meets a
+// part to decode asks for it.) Called again once the sample's folder is known; it compiles once.
+const startWasmCompile = () => void compileParquetWasmModule().catch(() => {});
+if (values["no-cache"] || (positionals[0] !== undefined && !existsSync(values.cache ?? defaultCacheDir(positionals[0])))) startWasmCompile();
 let cacheMaxGb = DEFAULT_CACHE_MAX_GB;
 if (values["cache-max-gb"] !== undefined) {
   cacheMaxGb = Number(values["cache-max-gb"]);
@@ -194,9 +199,7 @@ if (dir === undefined) {
 }
 
 const cacheDir = values["no-cache"] ? null : (values.cache ?? defaultCacheDir(dir));
-// Without a cache to serve the run, the workers' parquet-wasm module (~50 ms) is needed at once: it
-// compiles off-thread while the rest is set up. (With one, only a worker that meets a miss asks for it.)
-if (cacheDir === null || !existsSync(cacheDir)) void compileParquetWasmModule().catch(() => {});
+if (cacheDir === null || !existsSync(cacheDir)) startWasmCompile();
 
 // The trade log's temp file is created now: a path that cannot be written fails before the run.
 let tradeLog: TradeLog | null = null;
