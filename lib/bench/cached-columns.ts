@@ -141,6 +141,12 @@ export class PartCache {
     }
   }
 
+  /** Unmaps the cached columns: no view of them may be used after. */
+  release(): void {
+    for (const m of this.mapped.values()) m.unmap();
+    this.mapped.clear();
+  }
+
   /** Abandons the fill (the part failed, or the cache could not be written). */
   abortFill(): void {
     for (const w of this.writers.values()) w.abort();

@@ -96,6 +96,35 @@ export interface ReadSettings {
   beforeDecode?: () => Promise<void>;
 }
 
+/** Decodes one part through the kernel, writing the columns the cache lacks on the way. */
+async function decodePart(path: string, fd: number, columns: string[], run: KernelRun, kernel: LoadedKernel, withTs: boolean, settings: ReadSettings, cache: PartCache | null): Promise<void> {
+  await settings.beforeDecode?.();
+  const source = await openParquetFile(path, fd).catch((e: Error) => {
+    throw new StrategyInputError(`${path}: ${e.message}`);
+  });
+  try {
+    const present = new Map(source.columns.map((f) => [f.name, f]));
+    const missing = columns.filter((c) => !present.has(c));
+    if (missing.length > 0) throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+    cache?.startFill(columns.map((c) => present.get(c)!), source.numRows);
+    for (let g = 0; g < source.rowGroupRows.length; g++) {
+      await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {
+        for (const b of batches) {
+          const kb = kernelBatch(b, columns, path, kernel, withTs);
+          run.run(kb);
+          cache?.append(b, columns, () => stableOptCodes(kb));
+        }
+      });
+    }
+    cache?.commitFill();
+  } catch (e) {
+    cache?.abortFill();
+    throw e;
+  } finally {
+    closeParquetFile(source);
+  }
+}
+
 /**
  * Runs a partition's parts, in order, through the kernel as one sequence; returns the columns read.
  * The parts are opened together as one snapshot: a repack committing meanwhile is seen whole or not at all.
@@ -108,34 +137,12 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
   try {
     for (const { path, fd } of snapshot.parts) {
       const cache = settings.cache ? new PartCache(path, fd, settings.cache, columns, stats) : null;
-      if (cache?.complete(columns)) {
-        run.run(kernelBatch(cache.views(columns), columns, path, kernel, withTs));
-        continue;
-      }
-      await settings.beforeDecode?.();
-      const source = await openParquetFile(path, fd).catch((e: Error) => {
-        throw new StrategyInputError(`${path}: ${e.message}`);
-      });
       try {
-        const present = new Map(source.columns.map((f) => [f.name, f]));
-        const missing = columns.filter((c) => !present.has(c));
-        if (missing.length > 0) throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
-        cache?.startFill(columns.map((c) => present.get(c)!), source.numRows);
-        for (let g = 0; g < source.rowGroupRows.length; g++) {
-          await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {
-            for (const b of batches) {
-              const kb = kernelBatch(b, columns, path, kernel, withTs);
-              run.run(kb);
-              cache?.append(b, columns, () => stableOptCodes(kb));
-            }
-          });
-        }
-        cache?.commitFill();
-      } catch (e) {
-        cache?.abortFill();
-        throw e;
+        if (cache?.complete(columns)) run.run(kernelBatch(cache.views(columns), columns, path, kernel, withTs));
+        else await decodePart(path, fd, columns, run, kernel, withTs, settings, cache);
       } finally {
-        closeParquetFile(source);
+        // The kernel keeps no pointer into a batch once it has run it (state and trades are copies).
+        cache?.release();
       }
     }
   } finally {

@@ -8,6 +8,7 @@ import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from "no
 import { checksumHex } from "./checksum.ts";
 import { tempPathFor } from "../atomic-file.ts";
 import type { CValues } from "../parquet/c-data.ts";
+import { mapFileReadOnly, type FileMapping } from "./mapping.ts";
 
 /** First bytes of a cache file. */
 export const COLUMN_FILE_MAGIC = "TPKCACHE";
@@ -196,12 +197,12 @@ export class ColumnFileWriter {
   }
 }
 
-/** A cached column mapped into memory: views valid as long as `mapping` is referenced. */
+/** A cached column mapped into memory (read-only): its views are valid until `unmap()`. */
 export interface MappedColumn {
   header: ColumnFileHeader;
   values: CValues;
   validity: Uint8Array | null;
-  mapping: Uint8Array;
+  unmap(): void;
 }
 
 /** Why a cache file was not served (it is then dropped and rebuilt). */
@@ -231,15 +232,24 @@ function blocksToVerify(count: number, sampled: number): number[] {
  * the last and a few random value blocks (all of them with `verifyAll`). Throws ColumnFileProblem.
  */
 export function mapColumnFile(path: string, key: PartKey, column: string, verifyAll = false): MappedColumn {
-  let mapping: Uint8Array;
+  let file: FileMapping;
   try {
     if (statSync(path).size < PREFIX + COLUMN_FILE_END.length) throw new ColumnFileProblem("shorter than a header");
-    // Shared: the file is never written in place (a new version is renamed over it), and faults are cheaper.
-    mapping = Bun.mmap(path, { shared: true });
+    file = mapFileReadOnly(path);
   } catch (e) {
     if (e instanceof ColumnFileProblem) throw e;
     throw new ColumnFileProblem(`cannot map: ${(e as Error).message}`);
   }
+  try {
+    return checkedColumn(file, key, column, verifyAll);
+  } catch (e) {
+    file.unmap();
+    throw e;
+  }
+}
+
+function checkedColumn(file: FileMapping, key: PartKey, column: string, verifyAll: boolean): MappedColumn {
+  const mapping = file.bytes;
   if (ascii(mapping.subarray(0, 8)) !== COLUMN_FILE_MAGIC) throw new ColumnFileProblem("not a tickpack cache file (magic)");
   const view = new DataView(mapping.buffer, mapping.byteOffset, mapping.byteLength);
   const jsonBytes = view.getUint32(8, true);
@@ -274,5 +284,5 @@ export function mapColumnFile(path: string, key: PartKey, column: string, verify
     validity = mapping.subarray(s.offset, s.offset + s.bytes);
     if (checksumHex(validity) !== s.checksum) throw new ColumnFileProblem("validity checksum mismatch");
   }
-  return { header, values: new Ctor(mapping.buffer as ArrayBuffer, mapping.byteOffset + v.offset, header.rows), validity, mapping };
+  return { header, values: new Ctor(mapping.buffer as ArrayBuffer, mapping.byteOffset + v.offset, header.rows), validity, unmap: file.unmap };
 }
