@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compilerPath, EMA_CROSS_SOURCE, KERNEL_COMPILERS, KernelError, kernelTempPrefix, loadKernel, type KernelCompiler } from "../kernel/strategy-kernel.ts";
-import { BenchInputError, runBench, type BenchSummary } from "../lib/bench/bench.ts";
+import { BenchInputError, runBench, type BenchSummary, type TradeBlock } from "../lib/bench/bench.ts";
 import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STOP_SIGNALS } from "../lib/bench/child.ts";
 import { boundsProblem, checkParamBounds, EMA_CROSS_BOUNDS, GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../lib/bench/grid.ts";
 import { openTradeLog, TradeLogError, tradeLogPathProblem, tradeLogTempPrefix, type TradeLog } from "../lib/bench/trade-log.ts";
@@ -44,6 +44,9 @@ Options:
   --fast N, --slow N, --max-spread F, --min-volume N
                        ema_cross parameters (defaults 5, 21, 0.0005, 1) for a single run
   --trades FILE        also write every trade (.csv, or .parquet), with its set number
+  --report FILE.html   also write a self-contained HTML report: equity, drawdown, PnL breakdowns,
+                       trade statistics, and for a grid a heatmap and the top sets (docs/report.md)
+  --report-axes A,B    the grid heatmap's two parameters (default: the first two that vary)
   --cache DIR          the column cache (default DIR/_tickpack/cache): the columns a run decodes are
                        kept there, memory-mapped by later runs (no decode); see docs/cache.md
   --no-cache           decode every part, read and write no cache
@@ -71,6 +74,8 @@ const { values, positionals } = parseCommandLine(
     "max-spread": { type: "string" },
     "min-volume": { type: "string" },
     trades: { type: "string" },
+    report: { type: "string" },
+    "report-axes": { type: "string" },
     timeout: { type: "string" },
     cache: { type: "string" },
     "no-cache": { type: "boolean" },
@@ -144,6 +149,17 @@ if (values.trades !== undefined) {
   const problem = tradeLogPathProblem(values.trades);
   if (problem) die(`bench: --trades ${values.trades}: ${problem}`, EXIT.usage);
 }
+let reportAxes: [string, string] | null = null;
+if (values.report !== undefined) {
+  const problem = tradeLogPathProblem(values.report);
+  if (problem) die(`bench: --report ${values.report}: ${problem}`, EXIT.usage);
+}
+if (values["report-axes"] !== undefined) {
+  if (values.report === undefined) die("bench: --report-axes needs --report FILE.html", EXIT.usage);
+  const names = values["report-axes"].split(",").map((a) => a.trim());
+  if (names.length !== 2 || names.some((a) => a === "") || names[0] === names[1]) die(`--report-axes: expected two different parameter names A,B, got ${JSON.stringify(values["report-axes"])}`, EXIT.usage);
+  reportAxes = [names[0], names[1]];
+}
 const dirArg = positionals[0];
 if (dirArg !== undefined && (!existsSync(dirArg) || !statSync(dirArg).isDirectory())) die(`bench: ${dirArg}: not a folder`, EXIT.usage);
 
@@ -184,6 +200,7 @@ try {
   const bounds = kernel.path === realpathSync(EMA_CROSS_SOURCE) ? EMA_CROSS_BOUNDS : {};
   checkParamBounds(sets, bounds, (name) => (fromFlag.has(name) ? flagOf(name) : gridSource));
   paramSets = resolveParamSets(kernelPath, kernel.params, sets);
+  for (const axis of reportAxes ?? []) if (!kernel.params.some((p) => p.name === axis)) die(`--report-axes: ${axis} is not a parameter of ${kernelName} (${kernel.params.map((p) => p.name).join(", ")})`, EXIT.usage);
 } catch (e) {
   if (e instanceof KernelError || e instanceof GridError) die(`bench: ${e.message}`, EXIT.usage);
   throw e;
@@ -226,9 +243,16 @@ const writeTrades = (write: () => Promise<void>) => write().catch((e: Error) => 
   throw new TradeWriteError(`--trades ${values.trades}: ${e.message}`);
 });
 
+// The report's aggregator takes each partition's trades as they are handed over (loaded only with --report).
+const report = values.report === undefined ? null : new (await import("../lib/report/aggregate.ts")).ReportAggregator(paramSets.length);
+const onTrades = tradeLog || report ? async (b: TradeBlock) => {
+  report?.add(b);
+  if (tradeLog) await writeTrades(() => tradeLog.append(b));
+} : undefined;
+
 let summary: BenchSummary;
 try {
-  ({ summary } = await runBench({ dir, workers, kernelPath, compiler, trades: tradeLog !== null, cache: cacheDir === null ? null : { dir: cacheDir, maxBytes: cacheMaxGb * 2 ** 30, verifyAll: values["cache-verify"] === true }, onTrades: tradeLog ? (b) => writeTrades(() => tradeLog.append(b)) : undefined }, paramSets, progress.listener));
+  ({ summary } = await runBench({ dir, workers, kernelPath, compiler, trades: tradeLog !== null || report !== null, cache: cacheDir === null ? null : { dir: cacheDir, maxBytes: cacheMaxGb * 2 ** 30, verifyAll: values["cache-verify"] === true }, onTrades }, paramSets, progress.listener));
   if (tradeLog) await writeTrades(() => tradeLog.commit());
 } catch (e) {
   progress.finish();
@@ -237,6 +261,14 @@ try {
   throw e;
 }
 progress.finish();
+if (report) {
+  try {
+    const [{ buildReportData }, { writeReport }] = await Promise.all([import("../lib/report/report-data.ts"), import("../lib/report/html.ts")]);
+    writeReport(values.report!, buildReportData(summary, report, { axes: reportAxes, kernelLabel: kernelName }));
+  } catch (e) {
+    die(`bench: --report ${printable(values.report!)}: ${printable((e as Error).message)}`, EXIT.problems);
+  }
+}
 const n = (x: number) => x.toLocaleString("en-US");
 const fmtParams = (p: Record<string, number>) => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(" ");
 const lines = ["=".repeat(64), `Kernel:         ${kernelName}${compiler === "tcc" ? "" : ` (--cc ${compiler})`}`, `Partitions:     ${summary.partitions} (${summary.files} files) under ${dir}`, `Total rows:     ${n(summary.rows)} (${n(summary.valid_rows)} valid)`];
@@ -255,6 +287,7 @@ lines.push(
     (summary.sets > 1 ? `, ${(summary.row_sets_per_s / 1e6).toFixed(1)}M rows×sets/s` : ""),
   ...(summary.cache ? [cacheLine(summary.cache)] : []),
   ...(values.trades ? [`Trades written: ${values.trades}`] : []),
+  ...(values.report ? [`Report written: ${values.report}`] : []),
   "=".repeat(64),
 );
 process.stderr.write(lines.join("\n") + "\n");

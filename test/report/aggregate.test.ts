@@ -1,0 +1,195 @@
+import { describe, expect, test } from "bun:test";
+import type { BenchSummary, TradeBlock } from "../../lib/bench/bench.ts";
+import { estimateAtm } from "../../lib/report/atm.ts";
+import { ATM_BUCKETS, ATM_SPAN, DTE_BUCKETS, maxBinsFor, ReportAggregator } from "../../lib/report/aggregate.ts";
+import { renderReportHtml } from "../../lib/report/html.ts";
+import { buildReportData, heatmapAxes } from "../../lib/report/report-data.ts";
+import { TimeBins } from "../../lib/report/time-bins.ts";
+import { istWallClockToEpochNs, parseIsoDate } from "../../lib/ist-time.ts";
+import { SeededRandom } from "../../lib/random.ts";
+
+const mulberry32 = (seed: number) => {
+  const r = new SeededRandom(seed);
+  return () => r.next();
+};
+
+const NULL_KEY = -1e300;
+
+interface T { set?: number; expiry: string | null; opt: number; strike: number; entry: [string, number]; exit: [string, number]; entryPrice?: number; pnl: number }
+/** A trade block from readable trades (times: IST date and seconds after midnight). */
+function block(date: string, underlying: string, trades: T[]): TradeBlock {
+  const n = trades.length;
+  const ts = (d: string, s: number) => istWallClockToEpochNs(parseIsoDate(d), s);
+  return {
+    date, underlying, length: n,
+    set: Float64Array.from(trades, (t) => t.set ?? 0),
+    expiry: Float64Array.from(trades, (t) => (t.expiry === null ? NULL_KEY : parseIsoDate(t.expiry))),
+    optCode: Float64Array.from(trades, (t) => t.opt),
+    strike: Float64Array.from(trades, (t) => t.strike),
+    entryTs: BigInt64Array.from(trades, (t) => ts(...t.entry)),
+    exitTs: BigInt64Array.from(trades, (t) => ts(...t.exit)),
+    entryPrice: Float64Array.from(trades, (t) => t.entryPrice ?? 100),
+    exitPrice: Float64Array.from(trades, (t) => (t.entryPrice ?? 100) + t.pnl),
+    pnl: Float64Array.from(trades, (t) => t.pnl),
+  };
+}
+
+function summaryOf(grid: { params: Record<string, number>; pnl: number; trades: number }[], extra: Record<string, unknown> = {}): BenchSummary {
+  const g = grid.map((x) => ({ ...x, rows: 100, valid_rows: 90, by_underlying: {} }));
+  return {
+    rows: 100, valid_rows: 90, trades: g.reduce((a, x) => a + x.trades, 0), pnl: g.reduce((a, x) => a + x.pnl, 0), elapsed_s: 1.5, rows_per_s: 66.7, row_sets_per_s: 66.7 * g.length,
+    files: 2, partitions: 2, workers: 2, kernel: "/k/ema_cross.c", params: g[0].params, by_underlying: {}, sets: g.length, grid: g, columns_read: [], cache: null, ...extra,
+  } as unknown as BenchSummary;
+}
+
+describe("time bins", () => {
+  test("sums survive coarsening and out-of-order blocks; never more bins than the cap", () => {
+    const rnd = mulberry32(3);
+    const bins = new TimeBins(64);
+    const s = bins.addSeries();
+    let total = 0;
+    const t0 = 1_763_350_000;
+    for (let k = 0; k < 40; k++) {
+      // Blocks in shuffled time order, spanning up to a month.
+      const from = t0 + Math.floor(rnd() * 30 * 86_400);
+      const times = Array.from({ length: 50 }, () => from + rnd() * 6 * 3600);
+      bins.cover(Math.min(...times), Math.max(...times));
+      for (const t of times) {
+        const v = Math.round(rnd() * 200 - 100) / 4;
+        bins.add(s, t, v);
+        total += v;
+      }
+      expect(bins.length).toBeLessThanOrEqual(64);
+    }
+    const sums = bins.sums(s);
+    expect(sums.reduce((a, b) => a + b, 0)).toBeCloseTo(total, 6);
+    expect(bins.widthS).toBeGreaterThan(60);
+    const ends = bins.binEnds();
+    expect(ends.every((e, i) => i === 0 || e - ends[i - 1] === bins.widthS)).toBe(true);
+  });
+
+  test("cap per series shrinks with the number of series, within 512–8192", () => {
+    expect(maxBinsFor(2)).toBe(8192);
+    expect(maxBinsFor(1024)).toBe(4096);
+    expect(maxBinsFor(100_000)).toBe(512);
+  });
+});
+
+describe("ATM estimate", () => {
+  test("the strike where the first CE and PE entries are closest, on the nearest expiry", () => {
+    // Spot ~ 25,120: at 25,100 CE 60 / PE 40 (gap 20), at 25,150 CE 35 / PE 65 (gap 30), at 25,050 CE 95 / PE 25.
+    const trades: T[] = [
+      { expiry: "2025-11-18", opt: 0, strike: 25_100, entry: ["2025-11-17", 33_400], exit: ["2025-11-17", 33_500], entryPrice: 60, pnl: 1 },
+      { expiry: "2025-11-18", opt: 0, strike: 25_100, entry: ["2025-11-17", 40_000], exit: ["2025-11-17", 40_100], entryPrice: 10, pnl: 1 }, // later: ignored
+      { expiry: "2025-11-18", opt: 1, strike: 25_100, entry: ["2025-11-17", 33_500], exit: ["2025-11-17", 33_600], entryPrice: 40, pnl: -1 },
+      { expiry: "2025-11-18", opt: 0, strike: 25_150, entry: ["2025-11-17", 33_450], exit: ["2025-11-17", 33_600], entryPrice: 35, pnl: 1 },
+      { expiry: "2025-11-18", opt: 1, strike: 25_150, entry: ["2025-11-17", 33_460], exit: ["2025-11-17", 33_600], entryPrice: 65, pnl: 1 },
+      { expiry: "2025-11-18", opt: 0, strike: 25_050, entry: ["2025-11-17", 33_470], exit: ["2025-11-17", 33_600], entryPrice: 95, pnl: 1 },
+      { expiry: "2025-11-18", opt: 1, strike: 25_050, entry: ["2025-11-17", 33_480], exit: ["2025-11-17", 33_600], entryPrice: 25, pnl: 1 },
+      // A later expiry with a closer pair does not count; nor does a null key.
+      { expiry: "2025-11-25", opt: 0, strike: 25_300, entry: ["2025-11-17", 33_400], exit: ["2025-11-17", 33_600], entryPrice: 50, pnl: 1 },
+      { expiry: "2025-11-25", opt: 1, strike: 25_300, entry: ["2025-11-17", 33_400], exit: ["2025-11-17", 33_600], entryPrice: 50, pnl: 1 },
+      { expiry: null, opt: 0, strike: 1, entry: ["2025-11-17", 33_400], exit: ["2025-11-17", 33_600], pnl: 1 },
+    ];
+    const b = block("2025-11-17", "NIFTY", trades);
+    const entryS = Float64Array.from(b.entryTs, (x) => Number(x) / 1e9);
+    const atm = estimateAtm({ ...b, entryS }, parseIsoDate("2025-11-17"));
+    expect(atm).toEqual({ expiry: parseIsoDate("2025-11-18"), strike: 25_100, step: 50, gap: 20, pairs: 3 });
+    expect(estimateAtm({ ...block("2025-11-17", "X", trades.slice(0, 2)), entryS: entryS.slice(0, 2) }, null).strike).toBeNull();
+  });
+});
+
+describe("aggregator", () => {
+  test("buckets: days to expiry, expiry type without a calendar, option type, ATM distance, holding time; sums per set", () => {
+    const agg = new ReportAggregator(2);
+    const base = { entry: ["2025-11-17", 36_000] as [string, number] };
+    agg.add(block("2025-11-17", "NIFTY", [
+      { ...base, expiry: "2025-11-18", opt: 0, strike: 25_100, exit: ["2025-11-17", 36_000.5], entryPrice: 50, pnl: 2 }, // dte 1, weekly, ATM, <1 s
+      { ...base, expiry: "2025-11-18", opt: 1, strike: 25_100, exit: ["2025-11-17", 36_030], entryPrice: 52, pnl: -1 }, // 15–60 s
+      { ...base, expiry: "2025-11-25", opt: 1, strike: 25_300, exit: ["2025-11-17", 36_000 + 4 * 3600], pnl: 3 }, // dte 8, monthly (last Tuesday), +4 steps of 50, ≥3 h
+      { ...base, expiry: "2025-11-25", opt: 1, strike: 25_350, exit: ["2025-11-17", 36_000 + 4 * 3600], pnl: 0 }, // makes the step 50
+      { ...base, set: 1, expiry: "2025-11-25", opt: 0, strike: 26_000, exit: ["2025-11-17", 37_000], pnl: -4 }, // > +10 steps
+      { ...base, set: 1, expiry: null, opt: NULL_KEY, strike: NULL_KEY, exit: ["2025-11-17", 37_000], pnl: 5 },
+    ]));
+    agg.add(block("2025-11-18", "BANKNIFTY", []));
+    expect(agg.partitions).toBe(2);
+    expect([...agg.dates].sort()).toEqual(["2025-11-17", "2025-11-18"]);
+    const s0 = agg.stats[0];
+    expect([s0.trades, s0.wins, s0.losses, s0.pnl, s0.winPnl, s0.lossPnl]).toEqual([4, 2, 1, 4, 5, -1]);
+    expect(agg.byDte.of(0)[1]).toEqual({ pnl: 1, trades: 2, wins: 1 });
+    expect(agg.byDte.of(0)[8]).toEqual({ pnl: 3, trades: 2, wins: 1 });
+    expect(agg.byDte.of(1)[DTE_BUCKETS.length - 1]).toEqual({ pnl: 5, trades: 1, wins: 1 });
+    expect(agg.byExpiryType.of(0).map((b) => b.trades)).toEqual([2, 2, 0]);
+    expect(agg.byOpt.of(1).map((b) => b.pnl)).toEqual([-4, 0, 5]);
+    const A = ATM_BUCKETS.length;
+    const atm0 = agg.byAtm.of(0);
+    expect(atm0[0 * A + ATM_SPAN + 1].trades).toBe(1); // CE at ATM
+    expect(atm0[1 * A + ATM_SPAN + 1 + 4].pnl).toBe(3); // PE +4 steps
+    expect(agg.byAtm.of(1)[0 * A + A - 2].pnl).toBe(-4); // CE beyond +10
+    expect(agg.byAtm.of(1)[2 * A + A - 1].pnl).toBe(5); // null key: other, unknown
+    expect(agg.byHold.of(0).map((b) => b.trades)).toEqual([1, 0, 0, 1, 0, 0, 0, 0, 2]);
+    expect(agg.dayPnl(1)).toEqual([{ date: "2025-11-17", pnl: 1, trades: 2, wins: 1 }, { date: "2025-11-18", pnl: 0, trades: 0, wins: 0 }]);
+    expect(agg.atm).toEqual([{ date: "2025-11-17", underlying: "NIFTY", expiry: parseIsoDate("2025-11-18"), strike: 25_100, step: 50, gap: 2, pairs: 1 }]);
+  });
+
+  test("1M trades over a year: bounded curves, a report of a few MB; the header shows the summary's values and filters", () => {
+    const sets = 4;
+    const agg = new ReportAggregator(sets);
+    const rnd = mulberry32(11);
+    let day = parseIsoDate("2025-01-01");
+    let total = 0;
+    const perSet = new Float64Array(sets);
+    for (let p = 0; p < 250; p++, day += 1 + (p % 5 === 0 ? 2 : 0)) {
+      const n = 4000;
+      const date = new Date(day * 86_400_000).toISOString().slice(0, 10);
+      const trades: T[] = [];
+      for (let k = 0; k < n; k++) {
+        const entry = 33_300 + rnd() * 22_000;
+        const pnl = Math.round((rnd() - 0.49) * 40) / 20;
+        const set = k % sets;
+        perSet[set] += pnl;
+        total += pnl;
+        trades.push({ set, expiry: new Date((day + (k % 9)) * 86_400_000).toISOString().slice(0, 10), opt: k % 2, strike: 25_000 + 50 * (k % 21), entry: [date, entry], exit: [date, entry + rnd() * 600], entryPrice: 20 + rnd() * 100, pnl });
+      }
+      agg.add(block(date, k(p), trades));
+    }
+    function k(p: number) { return p % 2 ? "NIFTY" : "BANKNIFTY"; }
+    expect(agg.stats.reduce((a, s) => a + s.trades, 0)).toBe(1_000_000);
+    expect(agg.bins.length).toBeLessThanOrEqual(agg.bins.maxBins);
+    const grid = Array.from({ length: sets }, (_, s) => ({ params: { fast: 3 + s, slow: 21, max_spread: 0.0005, min_volume: s % 2 }, pnl: perSet[s], trades: 250_000 }));
+    const summary = summaryOf(grid, { filters: { underlyings: ["NIFTY"], dte: [0, 7] } });
+    const data = buildReportData(summary, agg, { axes: null, kernelLabel: "ema_cross (built-in)" });
+    const best = [...perSet.keys()].sort((a, b) => perSet[b] - perSet[a])[0];
+    expect(data.featured.set).toBe(best);
+    const totalCurve = data.curves.series[0];
+    expect(totalCurve.cum[totalCurve.cum.length - 1]).toBeCloseTo(perSet[best], 0);
+    expect(data.curves.x.length).toBeLessThanOrEqual(agg.bins.maxBins);
+    expect(Math.min(...totalCurve.dd)).toBeLessThanOrEqual(0);
+    expect(data.topSets!.series.length).toBe(sets);
+    expect(data.heatmap!.x).toBe("fast");
+    expect(data.heatmap!.y).toBe("min_volume");
+    expect(data.byDay.reduce((a, d) => a + d.trades, 0)).toBe(250_000);
+    const field = (json: string) => data.header.find((h) => h.json === json)!;
+    expect(field("rows").value).toBe(100);
+    expect(field("elapsed_s").value).toBe(1.5);
+    expect(field("filters").text).toBe("underlyings=NIFTY dte=0,7");
+    const html = renderReportHtml(data);
+    expect(html.length).toBeLessThan(3 * 2 ** 20);
+    expect(total).not.toBe(0);
+  });
+
+  test("heatmap axes: the named ones, else the first two that vary, else none", () => {
+    const g = (fast: number, slow: number, band: number) => ({ params: { fast, slow, band }, rows: 0, valid_rows: 0, trades: 0, pnl: 0, by_underlying: {} });
+    expect(heatmapAxes([g(3, 21, 1), g(5, 21, 2)], null)).toEqual(["fast", "band"]);
+    expect(heatmapAxes([g(3, 21, 1), g(5, 21, 1)], null)).toBeNull();
+    expect(heatmapAxes([g(3, 21, 1)], ["slow", "band"])).toEqual(["slow", "band"]);
+  });
+
+  test("the page keeps its data and scripts inside their <script> elements", () => {
+    const agg = new ReportAggregator(1);
+    agg.add(block("2025-11-17", "</script><b>x", [{ expiry: "2025-11-18", opt: 0, strike: 1, entry: ["2025-11-17", 36_000], exit: ["2025-11-17", 36_100], pnl: 1 }]));
+    const html = renderReportHtml(buildReportData(summaryOf([{ params: { a: 1 }, pnl: 1, trades: 1 }]), agg, { axes: null, kernelLabel: "k<i>" }));
+    expect(html).not.toContain("</script><b>");
+    expect(html).toContain("k&#60;i&#62;");
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * `bench --report` opened in a real browser: Debian's headless Chromium driven by puppeteer-core (which
+ * never downloads a browser). No console errors, every chart drawn, the header equal to `--json`.
+ * Chromium missing is a failure, not a skip: `.ci/run` installs it (apt), and a report nobody opened is
+ * not tested. TICKPACK_CHROMIUM names another binary; TICKPACK_REPORT_PNG=docs/report.png also saves
+ * the README's screenshot from the single-set report.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import puppeteer, { type Browser } from "puppeteer-core";
+import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
+import { runScript } from "../helpers/packed-views.ts";
+
+setDefaultTimeout(60_000);
+const ROOT = join(import.meta.dir, "..", "..");
+// page.evaluate's callback runs in the page: the DOM types are not in this project's lib.
+declare const document: any;
+const CHROMIUM = process.env.TICKPACK_CHROMIUM ?? "/usr/bin/chromium";
+
+let packed: string;
+let out: string;
+let browser: Browser;
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM}: no Chromium to open the report in (apt-get install -y chromium, as .ci/run does; or set TICKPACK_CHROMIUM)`);
+  const raw = tempDir("report-raw");
+  // Sample-like: both underlyings, weekly and monthly expiries, dense enough ticks for many trades.
+  await genFixture(raw, { tickProb: 0.5, days: 3, strikesEachSide: 2 });
+  packed = tempDir("report-packed");
+  await repackFixture([raw], packed);
+  out = tempDir("report-out");
+  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+});
+afterAll(async () => {
+  await browser?.close();
+  cleanupTempDirs();
+});
+
+/** bench with --report and --json: the summary, and the report's path. */
+function benchReport(name: string, args: string[]): { json: Record<string, unknown>; html: string } {
+  const html = join(out, `${name}.html`);
+  const r = runScript("bench.ts", [packed, "--workers", "2", "--no-cache", "--report", html, "--json", ...args]);
+  if (r.code !== 0) throw new Error(`bench exited ${r.code}: ${r.stderr}`);
+  expect(r.stderr).toContain(`Report written: ${html}`);
+  return { json: JSON.parse(r.stdout), html };
+}
+
+interface Opened {
+  errors: string[];
+  rendered: string | null;
+  charts: { name: string; kind: string; drawn: boolean; empty: string | null }[];
+  header: { json: string; value: string; text: string }[];
+  requests: string[];
+}
+
+/** Opens a report: console errors, each chart's state, the header's cells; optionally a screenshot. */
+async function open(html: string, screenshot?: string): Promise<Opened> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warn") errors.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => errors.push(`pageerror: ${(e as Error).message}`));
+  page.on("request", (r) => {
+    // Only the page itself (file:) and what it makes inline (data: images) may load: no network.
+    if (!/^(file|data):/.test(r.url())) requests.push(r.url());
+  });
+  try {
+    await page.setViewport({ width: 1100, height: 800 });
+    await page.goto(`file://${html}`, { waitUntil: "load" });
+    await page.waitForSelector("html[data-rendered]", { timeout: 15_000 });
+    const result = await page.evaluate(() => {
+      const charts = [...document.querySelectorAll("[data-chart]")].map((el: any) => {
+        const canvas = el.querySelector("canvas");
+        let drawn = false;
+        let kind = "none";
+        if (canvas) {
+          kind = "canvas";
+          const ctx = canvas.getContext("2d");
+          const px = ctx ? ctx.getImageData(0, 0, canvas.width, canvas.height).data : new Uint8ClampedArray();
+          let painted = 0;
+          for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) painted++;
+          drawn = painted > 500;
+        } else if (el.querySelector("svg")) {
+          kind = "svg";
+          // Plot draws marks as rect/path groups with the aria-label of the mark.
+          drawn = el.querySelectorAll("svg [aria-label^='bar'] rect, svg [aria-label^='cell'] rect").length > 0;
+        }
+        return { name: el.dataset.chart!, kind, drawn, empty: el.getAttribute("data-empty") };
+      });
+      const header = [...document.querySelectorAll("#header td[data-json]")].map((td: any) => ({ json: td.dataset.json!, value: td.dataset.value!, text: td.textContent! }));
+      return { rendered: document.documentElement.getAttribute("data-rendered"), charts, header };
+    });
+    if (screenshot) await page.screenshot({ path: screenshot, clip: { x: 0, y: 0, width: 1100, height: 760 } });
+    return { errors, requests, ...result };
+  } finally {
+    await page.close();
+  }
+}
+
+/** The checks every report passes: drawn, no errors, no network, header = JSON. */
+function expectGood(o: Opened, json: Record<string, unknown>, charts: string[]) {
+  expect(o.errors).toEqual([]);
+  expect(o.requests).toEqual([]);
+  expect(o.rendered).toBe("ok");
+  expect(o.charts.map((c) => c.name).sort()).toEqual([...charts].sort());
+  for (const c of o.charts) expect({ name: c.name, drawn: c.drawn, empty: c.empty }).toEqual({ name: c.name, drawn: true, empty: null });
+  expect(o.header.length).toBeGreaterThanOrEqual(8);
+  for (const h of o.header) expect({ field: h.json, value: JSON.parse(h.value) }).toEqual({ field: h.json, value: json[h.json] });
+  const text = (field: string) => o.header.find((h) => h.json === field)!.text;
+  expect(text("rows")).toBe((json.rows as number).toLocaleString("en-US"));
+  expect(text("trades")).toBe((json.trades as number).toLocaleString("en-US"));
+  expect(text("pnl")).toBe((json.pnl as number).toFixed(2));
+  expect(text("elapsed_s")).toStartWith(`${(json.elapsed_s as number).toFixed(3)} s`);
+  expect(text("rows_per_s")).toBe(`${Math.round(json.rows_per_s as number).toLocaleString("en-US")} rows/s`);
+  expect(text("partitions")).toStartWith(`${json.partitions} (${json.files} files)`);
+}
+
+const SINGLE_CHARTS = ["equity", "drawdown", "by-day", "by-dte", "by-expiry-type", "by-opt", "by-atm", "holding"];
+
+describe("bench --report in headless Chromium", () => {
+  test("one set: every chart drawn, header = --json, self-contained and small", async () => {
+    const { json, html } = benchReport("single", []);
+    expect(json.trades as number).toBeGreaterThan(100);
+    const shot = process.env.TICKPACK_REPORT_PNG ? join(ROOT, process.env.TICKPACK_REPORT_PNG) : join(out, "report.png");
+    const o = await open(html, shot);
+    expectGood(o, json, SINGLE_CHARTS);
+    expect(o.header.find((h) => h.json === "params")!.text).toBe("fast=5 slow=21 max_spread=0.0005 min_volume=1");
+    const page = readFileSync(html, "utf8");
+    expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=/i);
+    expect(statSync(html).size).toBeLessThan(2 * 2 ** 20);
+    expect(statSync(shot).size).toBeLessThan(400 * 1024);
+  });
+
+  test("a 36-set grid: heatmap over fast × slow (the default axes) and the top sets' curves", async () => {
+    const { json, html } = benchReport("grid", ["--grid", "fast=3,5,8;slow=13,21,34;max_spread=0.0005,0.001;min_volume=1,2"]);
+    expect(json.sets).toBe(36);
+    const o = await open(html);
+    expectGood(o, json, [...SINGLE_CHARTS, "heatmap", "top-sets"]);
+    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(readFileSync(html, "utf8"))![1]);
+    expect([data.heatmap.x, data.heatmap.y, data.heatmap.cells.length]).toEqual(["fast", "slow", 9]);
+    // Each cell: the best of the 4 sets sharing its fast and slow.
+    const grid = json.grid as { params: Record<string, number>; pnl: number }[];
+    for (const c of data.heatmap.cells) {
+      const best = Math.max(...grid.filter((g) => g.params.fast === c.x && g.params.slow === c.y).map((g) => g.pnl));
+      expect(c.pnl).toBeCloseTo(best, 2);
+    }
+    // The featured set is the best; its curve ends at its PnL.
+    const top = grid.reduce((a, g, k) => (g.pnl > grid[a].pnl ? k : a), 0);
+    expect(data.featured.set).toBe(top);
+    const total = data.curves.series[0].cum;
+    expect(total[total.length - 1]).toBeCloseTo(grid[top].pnl, 1);
+    // --report-axes picks others.
+    const other = benchReport("grid-axes", ["--grid", "fast=3,5;slow=13,21;min_volume=1,2", "--report-axes", "min_volume,fast"]);
+    const d2 = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(readFileSync(other.html, "utf8"))![1]);
+    expect([d2.heatmap.x, d2.heatmap.y]).toEqual(["min_volume", "fast"]);
+  });
+
+  test("a user kernel (examples/mid_reversion.c): drawn, header = --json", async () => {
+    const { json, html } = benchReport("kernel", ["--kernel", join(ROOT, "examples", "mid_reversion.c")]);
+    expect(json.trades as number).toBeGreaterThan(10);
+    const o = await open(html);
+    expectGood(o, json, SINGLE_CHARTS);
+  });
+
+  test("usage errors: --report-axes without --report, unknown or repeated axes, a folder as FILE", () => {
+    const f = join(out, "x.html");
+    const cases: [string[], RegExp][] = [
+      [["--report-axes", "fast,slow"], /needs --report/],
+      [["--report", f, "--report-axes", "fast"], /two different parameter names/],
+      [["--report", f, "--report-axes", "fast,fast"], /two different parameter names/],
+      [["--report", f, "--report-axes", "fast,nope"], /nope is not a parameter/],
+      [["--report", out], /is a folder/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runScript("bench.ts", [packed, ...args]);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(message);
+    }
+    expect(existsSync(f)).toBe(false);
+  });
+});
