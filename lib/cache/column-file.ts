@@ -78,8 +78,6 @@ function fnv1a(bytes: Uint8Array): number {
 
 /** Bytes of values checksummed together (64 KiB): a run verifies a few blocks of each file, not all of them. */
 const BLOCK_BYTES = 1 << 16;
-/** Bytes written per call: a whole number of blocks. */
-const WRITE_BYTES = 16 * BLOCK_BYTES;
 
 /**
  * Writes one column of a part, batch by batch, to a temp file next to `path`; `commit` adds the header
@@ -113,7 +111,7 @@ export class ColumnFileWriter {
     const blocks = Math.ceil((rows * width) / BLOCK_BYTES) + 1;
     const headerRoom = roundUp(PREFIX + 1024 + 3 * key.path.length + column.length + 20 * blocks, ALIGN);
     this.valuesOffset = headerRoom + roundUp(this.validity.byteLength, ALIGN);
-    this.pending = new Uint8Array(WRITE_BYTES);
+    this.pending = new Uint8Array(BLOCK_BYTES);
     this.temp = tempPathFor(path);
     this.fd = openSync(this.temp, "w");
   }
@@ -133,28 +131,41 @@ export class ColumnFileWriter {
     if (valid !== null) this.nulls += n - countSetBits(valid, n);
     this.rowsIn += n;
     const bytes = new Uint8Array(values.buffer, values.byteOffset, n * values.BYTES_PER_ELEMENT);
-    // Values go out through one buffer of whole blocks, each block checksummed as it is written.
+    // Whole blocks go out straight from the caller's memory (each checksummed as it is written); only
+    // a block split across two appends is assembled in `pending`, so the values are not copied twice.
     let from = 0;
-    while (from < bytes.byteLength) {
-      const take = Math.min(WRITE_BYTES - this.pendingBytes, bytes.byteLength - from);
-      this.pending.set(bytes.subarray(from, from + take), this.pendingBytes);
+    if (this.pendingBytes > 0) {
+      const take = Math.min(BLOCK_BYTES - this.pendingBytes, bytes.byteLength);
+      this.pending.set(bytes.subarray(0, take), this.pendingBytes);
       this.pendingBytes += take;
-      from += take;
-      if (this.pendingBytes === WRITE_BYTES) this.flush();
+      from = take;
+      if (this.pendingBytes === BLOCK_BYTES) this.flushPending();
+    }
+    const whole = Math.floor((bytes.byteLength - from) / BLOCK_BYTES) * BLOCK_BYTES;
+    if (whole > 0) this.writeBlocks(bytes.subarray(from, from + whole));
+    from += whole;
+    if (from < bytes.byteLength) {
+      this.pending.set(bytes.subarray(from), this.pendingBytes);
+      this.pendingBytes += bytes.byteLength - from;
     }
   }
 
-  private flush(): void {
-    for (let at = 0; at < this.pendingBytes; at += BLOCK_BYTES) this.blocks.push(checksumHex(this.pending.subarray(at, Math.min(at + BLOCK_BYTES, this.pendingBytes))));
-    for (let at = 0; at < this.pendingBytes; ) at += writeSync(this.fd, this.pending, at, this.pendingBytes - at, this.valuesOffset + this.written + at);
-    this.written += this.pendingBytes;
+  /** Checksums `bytes` block by block and writes them at the end of the values written so far. */
+  private writeBlocks(bytes: Uint8Array): void {
+    for (let at = 0; at < bytes.byteLength; at += BLOCK_BYTES) this.blocks.push(checksumHex(bytes.subarray(at, Math.min(at + BLOCK_BYTES, bytes.byteLength))));
+    for (let at = 0; at < bytes.byteLength; ) at += writeSync(this.fd, bytes, at, bytes.byteLength - at, this.valuesOffset + this.written + at);
+    this.written += bytes.byteLength;
+  }
+
+  private flushPending(): void {
+    if (this.pendingBytes > 0) this.writeBlocks(this.pending.subarray(0, this.pendingBytes));
     this.pendingBytes = 0;
   }
 
   /** Writes the header and the end mark and renames the file into place; returns its bytes. */
   commit(): number {
     if (this.rowsIn !== this.rows) throw new Error(`column ${this.column}: ${this.rowsIn} rows written of ${this.rows}`);
-    this.flush();
+    this.flushPending();
     const validityOffset = this.valuesOffset - roundUp(this.validity.byteLength, ALIGN);
     const validityBytes = (this.rows + 7) >> 3;
     const fileBytes = this.valuesOffset + roundUp(this.written, 8) + COLUMN_FILE_END.length;
