@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { compilerPath, EMA_CROSS_SOURCE, KERNEL_COMPILERS, KernelError, kernelTempPrefix, loadKernel, type KernelCompiler } from "../kernel/strategy-kernel.ts";
 import { BenchInputError, runBench, type BenchSummary, type TradeBlock } from "../lib/bench/bench.ts";
 import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STOP_SIGNALS } from "../lib/bench/child.ts";
-import { boundsProblem, checkParamBounds, EMA_CROSS_BOUNDS, GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../lib/bench/grid.ts";
+import { boundsProblem, checkParamBounds, EMA_CROSS_BOUNDS, GridError, expandAxes, gridFileFilters, parseGridFile, parseGridSpec, resolveParamSets } from "../lib/bench/grid.ts";
+import { describeFilters, FILTER_FLAGS, FilterError, parseFilters, type BenchFilters, type FilterFlag } from "../lib/bench/filters.ts";
 import { openTradeLog, TradeLogError, tradeLogPathProblem, tradeLogTempPrefix, type TradeLog } from "../lib/bench/trade-log.ts";
 import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
@@ -52,6 +53,15 @@ Options:
   --no-cache           decode every part, read and write no cache
   --cache-max-gb N     evict least-recently-used entries beyond N GiB (default ${DEFAULT_CACHE_MAX_GB})
   --cache-verify       check every byte of the cache files served (default: a sample of blocks)
+  --from DATE, --to DATE          only trading days in this range (YYYY-MM-DD, inclusive)
+  --underlyings A,B               only these underlyings
+  --expiry-type weekly|monthly    only this series
+  --expiries D1,D2                only these expiries (YYYY-MM-DD)
+  --dte LO:HI                     only contracts LO..HI calendar days from expiry (0:0 = expiry days)
+  --opt-type CE|PE                only calls or puts
+  --strikes LO:HI                 only strikes in this band (inclusive)
+                       filters select whole segments (a contract's day) and skip partitions and row
+                       groups that cannot hold one; a --grid-file may set them under "filters"
   --timeout SECONDS    end the run (exit 1) when it takes longer: for a kernel that may loop forever
   --json               print a JSON summary on stdout
   -h, --help           this text
@@ -69,6 +79,7 @@ const { values, positionals } = parseCommandLine(
     cc: { type: "string" },
     grid: { type: "string" },
     "grid-file": { type: "string" },
+    ...Object.fromEntries(FILTER_FLAGS.map((f) => [f, { type: "string" as const }])),
     fast: { type: "string" },
     slow: { type: "string" },
     "max-spread": { type: "string" },
@@ -115,6 +126,7 @@ const flagOf = (name: string) => `--${name.replace("_", "-")}`;
 const fromFlag = new Set<string>();
 let sets: Record<string, number>[] = [{}];
 let gridSource = "--grid";
+let gridFilters: Partial<Record<FilterFlag, string>> = {};
 try {
   if (values.grid !== undefined && values["grid-file"] !== undefined) die("bench: --grid and --grid-file: give one", EXIT.usage);
   if (values.grid !== undefined) sets = expandAxes(parseGridSpec(values.grid));
@@ -130,9 +142,22 @@ try {
       die(`bench: --grid-file ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, EXIT.usage);
     }
     sets = parseGridFile(text, file);
+    gridFilters = gridFileFilters(text, file);
   }
 } catch (e) {
   if (e instanceof GridError) die(`bench: ${e.message}`, EXIT.usage);
+  throw e;
+}
+// Slice filters from the flags, or from the grid file's "filters" (never the same one from both).
+let filters: BenchFilters | null;
+try {
+  const flagValues = values as Partial<Record<FilterFlag, string>>;
+  const both = FILTER_FLAGS.find((f) => flagValues[f] !== undefined && gridFilters[f] !== undefined);
+  if (both) die(`bench: --${both} and ${gridSource} both set ${both}: give one`, EXIT.usage);
+  const raw = Object.fromEntries(FILTER_FLAGS.map((f) => [f, flagValues[f] ?? gridFilters[f]]).filter(([, v]) => v !== undefined));
+  filters = parseFilters(raw, (f) => (flagValues[f] !== undefined ? `--${f}` : `${gridSource}: filters.${f}`));
+} catch (e) {
+  if (e instanceof FilterError) die(`bench: ${e.message}`, EXIT.usage);
   throw e;
 }
 for (const [name, raw] of FLAG_PARAMS) {
@@ -252,7 +277,7 @@ const onTrades = tradeLog || report ? async (b: TradeBlock) => {
 
 let summary: BenchSummary;
 try {
-  ({ summary } = await runBench({ dir, workers, kernelPath, compiler, trades: tradeLog !== null || report !== null, cache: cacheDir === null ? null : { dir: cacheDir, maxBytes: cacheMaxGb * 2 ** 30, verifyAll: values["cache-verify"] === true }, onTrades }, paramSets, progress.listener));
+  ({ summary } = await runBench({ dir, workers, kernelPath, compiler, trades: tradeLog !== null || report !== null, cache: cacheDir === null ? null : { dir: cacheDir, maxBytes: cacheMaxGb * 2 ** 30, verifyAll: values["cache-verify"] === true }, onTrades, filters }, paramSets, progress.listener));
   if (tradeLog) await writeTrades(() => tradeLog.commit());
 } catch (e) {
   progress.finish();
@@ -280,6 +305,14 @@ if (summary.sets === 1) {
   const top = summary.grid.map((g, k) => ({ g, k })).sort((a, b) => b.g.pnl - a.g.pnl).slice(0, 10);
   for (const { g, k } of top) lines.push(`  #${String(k).padEnd(4)} ${fmtParams(g.params).padEnd(48)} ${n(g.trades).padStart(9)} trades  PnL ${g.pnl.toFixed(2)}`);
   lines.push(`Total trades:   ${n(summary.trades)} over all sets`, `Total PnL:      ${summary.pnl.toFixed(2)} over all sets`);
+}
+if (filters) {
+  const groups = summary.row_groups_read + summary.row_groups_skipped;
+  lines.push(
+    `Filters:        ${describeFilters(filters)}`,
+    `Skipped:        ${n(summary.partitions_pruned)} of ${n(summary.partitions + summary.partitions_pruned)} partitions by path, ${n(summary.row_groups_skipped)} of ${n(groups)} row groups by footer statistics (${n(summary.row_groups_read)} read)`,
+  );
+  if (summary.rows === 0) lines.push("Selected:       nothing — no segment matches the filters (0 rows run)");
 }
 lines.push(
   `Elapsed:        ${summary.elapsed_s.toFixed(3)} s with ${summary.workers} worker(s)`,

@@ -8,6 +8,8 @@ import { existsSync } from "node:fs";
 import { evictLeastRecentlyUsed } from "../cache/store.ts";
 import { addCacheStats, noCacheStats, type CacheSettings } from "./cached-columns.ts";
 import { WorkerPool } from "../workers/pool.ts";
+import { filtersJson, partitionMaySelect, type BenchFilters } from "./filters.ts";
+import { projectedColumns } from "./strategy-reader.ts";
 
 /** Options of a bench run. */
 export interface BenchOptions {
@@ -25,6 +27,8 @@ export interface BenchOptions {
    * nothing holds the whole run's trades. A returned promise is awaited before the next block.
    */
   onTrades?: (block: TradeBlock) => void | Promise<void>;
+  /** Slice filters (lib/bench/filters.ts): only the segments they select are run; null or absent: everything. */
+  filters?: BenchFilters | null;
 }
 
 /** One partition's trades, column by column, with the partition's date and underlying. */
@@ -67,6 +71,13 @@ export interface BenchSummary {
   columns_read: string[];
   /** What the column cache did: (part, column) pairs served (hits) or decoded (misses), its size after the run; null with no cache. */
   cache: BenchCacheSummary | null;
+  /** The slice filters, by their JSON names (`expiry_type`, `opt_type`, …); null when none. */
+  filters: Record<string, unknown> | null;
+  /** Partitions left out by their path (day, underlying) before any file was opened. */
+  partitions_pruned: number;
+  /** Row groups run, and left unread because their footer statistics rule out every selected segment. */
+  row_groups_read: number;
+  row_groups_skipped: number;
 }
 
 /** The column cache's part of a bench summary. */
@@ -116,6 +127,10 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     pool.close();
     throw e;
   }
+  // Day and underlying filters prune by the path alone: no other file of those partitions is opened.
+  const listed = partitions.length;
+  partitions = partitions.filter((p) => partitionMaySelect(options.filters ?? null, p.date, p.underlying));
+  const partitionsPruned = listed - partitions.length;
   const workers = Math.min(options.workers, partitions.length);
   pool.shrinkTo(workers);
   const results: BenchPartitionResult[] = new Array(partitions.length);
@@ -144,7 +159,7 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     await Promise.all(
       order.map(async (i) => {
         const parts = partitions[i].parts;
-        results[i] = await pool.run({ kind: "bench", kernelPath: kernel.path, compiler: kernel.compiler, paramSets, parts, trades: options.trades, cache: cacheSettings }).catch((e: Error) => {
+        results[i] = await pool.run({ kind: "bench", kernelPath: kernel.path, compiler: kernel.compiler, paramSets, parts, trades: options.trades, cache: cacheSettings, filter: options.filters ? { filters: options.filters, date: partitions[i].date, underlying: partitions[i].underlying } : null }).catch((e: Error) => {
           // A worker that died cannot say which file: name the partition.
           throw new BenchInputError(parts.some((p) => e.message.includes(p)) ? e.message : `${parts.join(", ")}: ${e.message}`);
         });
@@ -206,8 +221,12 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     by_underlying: single ? grid[0].by_underlying : {},
     sets: grid.length,
     grid,
-    columns_read: results[0].columns,
+    columns_read: results[0]?.columns ?? projectedColumns(kernel, options.trades),
     cache,
+    filters: filtersJson(options.filters ?? null),
+    partitions_pruned: partitionsPruned,
+    row_groups_read: results.reduce((a, r) => a + r.rowGroupsRead, 0),
+    row_groups_skipped: results.reduce((a, r) => a + r.rowGroupsSkipped, 0),
   };
   return { summary };
 }

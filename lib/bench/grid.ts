@@ -1,5 +1,6 @@
 /** Parameter grids: `fast=3,5,8;slow=13,21` (or a JSON file) expanded into the sets a kernel runs. */
 import type { KernelParam } from "../../kernel/strategy-kernel.ts";
+import { FILTER_FLAGS, type FilterFlag } from "./filters.ts";
 
 /** Parameter name → the values to try. */
 export type GridAxes = Map<string, number[]>;
@@ -47,8 +48,10 @@ export function parseGridFile(text: string, file: string): Record<string, number
       return Object.fromEntries(Object.entries(set).map(([k, v]) => [k, num(k, v)]));
     });
   } else if (typeof json === "object" && json !== null) {
-    if (Object.keys(json).length === 0) throw new GridError(`${where}: empty grid (no parameters)`);
-    const axes: GridAxes = new Map(Object.entries(json).map(([k, v]) => [k, (Array.isArray(v) ? v : [v]).map((x) => num(k, x))]));
+    // "filters" is the run's slice (gridFileFilters), not a parameter axis.
+    const entries = Object.entries(json).filter(([k]) => k !== GRID_FILE_FILTERS);
+    if (entries.length === 0) throw new GridError(`${where}: empty grid (no parameters)`);
+    const axes: GridAxes = new Map(entries.map(([k, v]) => [k, (Array.isArray(v) ? v : [v]).map((x) => num(k, x))]));
     for (const [k, v] of axes) if (v.length === 0) throw new GridError(`${where}: ${k}: no values`);
     sets = expandAxes(axes);
   } else {
@@ -56,6 +59,39 @@ export function parseGridFile(text: string, file: string): Record<string, number
   }
   if (sets.length === 0) throw new GridError(`${where}: empty grid (no parameter sets)`);
   return sets;
+}
+
+/** The key of a grid file's object form that holds the run's filters instead of a parameter axis. */
+export const GRID_FILE_FILTERS = "filters";
+
+/**
+ * The filters a grid file sets: `{"fast": [3, 5], "filters": {"strikes": "25500:26000",
+ * "expiry-type": "weekly", "underlyings": ["NIFTY"]}}`, named as the flags are (`expiry_type` is
+ * taken for `expiry-type`); values as the flag's text, a number, or a list (joined by commas).
+ * A grid is one pass, so the filters apply to every set. Empty when the file sets none.
+ */
+export function gridFileFilters(text: string, file: string): Partial<Record<FilterFlag, string>> {
+  const where = `--grid-file ${file}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return {}; // parseGridFile reports it
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json) || !(GRID_FILE_FILTERS in json)) return {};
+  const f = (json as Record<string, unknown>)[GRID_FILE_FILTERS];
+  if (typeof f !== "object" || f === null || Array.isArray(f)) throw new GridError(`${where}: filters: expected an object like {"strikes": "25500:26000"}`);
+  const out: Partial<Record<FilterFlag, string>> = {};
+  for (const [key, v] of Object.entries(f)) {
+    const flag = key.replaceAll("_", "-") as FilterFlag;
+    if (!FILTER_FLAGS.includes(flag)) throw new GridError(`${where}: filters: unknown filter ${JSON.stringify(key)} (known: ${FILTER_FLAGS.join(", ")})`);
+    const text = (x: unknown) => {
+      if (typeof x !== "string" && typeof x !== "number") throw new GridError(`${where}: filters.${key}: expected text, a number or a list of them, got ${JSON.stringify(x)}`);
+      return String(x);
+    };
+    out[flag] = Array.isArray(v) ? v.map(text).join(",") : text(v);
+  }
+  return out;
 }
 
 /** Bounds a parameter's values must keep (the same for its flag and for a grid). */

@@ -10,6 +10,9 @@ import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import type { CColumn, CField, CValues } from "../parquet/c-data.ts";
 import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews } from "../parquet/source.ts";
+import { readRowGroupStats, type RowGroupStats } from "../parquet/footer.ts";
+import { expiryTypesOf, hasKeyFilters, needsDay, partitionMaySelect, SegmentSelector, selectedRanges, type BenchFilters, type RowGroupKeyStats } from "./filters.ts";
+import { formatEpochDays, parseIsoDate, type IsoDate } from "../ist-time.ts";
 
 /** Columns the driver reads for every kernel: the segment key. */
 export const KEY_COLUMNS = ["expiry", "opt_type", "strike"] as const;
@@ -94,52 +97,231 @@ export interface ReadSettings {
   cache: CacheSettings | null;
   /** Resolves once parquet-wasm may be used (a warm run never waits for it). */
   beforeDecode?: () => Promise<void>;
+  /** The run's slice filters with the partition's day and underlying as its path says them (null: unfiltered). */
+  filter?: PartitionFilter | null;
 }
 
-/** Decodes one part through the kernel, writing the columns the cache lacks on the way. */
-async function decodePart(path: string, fd: number, columns: string[], run: KernelRun, kernel: LoadedKernel, withTs: boolean, settings: ReadSettings, cache: PartCache | null): Promise<void> {
-  await settings.beforeDecode?.();
-  const source = await openParquetFile(path, fd).catch((e: Error) => {
-    throw new StrategyInputError(`${path}: ${e.message}`);
-  });
-  try {
-    const present = new Map(source.columns.map((f) => [f.name, f]));
-    const missing = columns.filter((c) => !present.has(c));
-    if (missing.length > 0) throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
-    cache?.startFill(columns.map((c) => present.get(c)!), source.numRows);
-    for (let g = 0; g < source.rowGroupRows.length; g++) {
-      await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {
-        for (const b of batches) {
-          const kb = kernelBatch(b, columns, path, kernel, withTs);
-          run.run(kb);
-          cache?.append(b, columns, () => stableOptCodes(kb));
-        }
-      });
+/** A partition's filters: the run's, and what its path says of its day and underlying (null: the path does not say). */
+export interface PartitionFilter {
+  filters: BenchFilters;
+  date: IsoDate | null;
+  underlying: string | null;
+}
+
+/** What a partition run read: the projected columns and the row groups run or skipped. */
+export interface PartitionRead {
+  columns: string[];
+  rowGroupsRead: number;
+  rowGroupsSkipped: number;
+}
+
+/** Footer columns the filters look at: the key's statistics, the series flag, and the day and underlying of a partition whose path does not say them. */
+const FILTER_STATS_COLUMNS = ["expiry", "opt_type", "strike", "is_weekly", "date", "underlying"];
+
+/** A row group's key statistics in the filters' terms (a bound of an unexpected type counts as missing). */
+function keyStats(g: RowGroupStats): RowGroupKeyStats {
+  const pair = <T>(name: string, type: string): [T, T] | null => {
+    const m = g.minMax.get(name);
+    return m && typeof m.min === type && typeof m.max === type ? [m.min as T, m.max as T] : null;
+  };
+  return { rows: g.rows, expiry: pair<number>("expiry", "number"), opt: pair<string>("opt_type", "string"), strike: pair<number>("strike", "number"), weekly: pair<boolean>("is_weekly", "boolean") };
+}
+
+/** A value every row group of the partition agrees on (min = max everywhere), or null. */
+function constantStat(groups: RowGroupStats[], name: string): number | string | null {
+  let v: number | string | boolean | null = null;
+  for (const g of groups) {
+    const m = g.minMax.get(name);
+    if (!m || m.min !== m.max || (v !== null && v !== m.min) || typeof m.min === "boolean") return null;
+    v = m.min;
+  }
+  return v as number | string | null;
+}
+
+/** Bits [start, start + n) of an Arrow validity bitmap: a view when byte-aligned, else a shifted copy. */
+function sliceBits(bits: Uint8Array | null, start: number, n: number): Uint8Array | null {
+  if (!bits) return null;
+  const first = start >> 3;
+  const shift = start & 7;
+  if (shift === 0) return bits.subarray(first, first + ((n + 7) >> 3));
+  const out = new Uint8Array((n + 7) >> 3);
+  for (let j = 0; j < out.length; j++) out[j] = ((bits[first + j] >> shift) | ((bits[first + j + 1] ?? 0) << (8 - shift))) & 0xff;
+  return out;
+}
+
+/** Rows [s, e) of a driver batch, as views (bitmaps copied where not byte-aligned). */
+function sliceBatch(b: KernelBatch, s: number, e: number): KernelBatch {
+  const n = e - s;
+  return {
+    length: n,
+    expiry: b.expiry.subarray(s, e),
+    expiryValid: sliceBits(b.expiryValid, s, n),
+    opt: b.opt.subarray(s, e),
+    optValid: sliceBits(b.optValid, s, n),
+    optMap: b.optMap,
+    strike: b.strike.subarray(s, e),
+    strikeValid: sliceBits(b.strikeValid, s, n),
+    columns: b.columns.map((c) => ({ values: c.values.subarray(s, e), valid: sliceBits(c.valid, s, n) })),
+    ts: b.ts ? b.ts.subarray(s, e) : null,
+  };
+}
+
+/** Rows [s, e) of a batch of column views (the cache's whole-part views narrowed to row groups). */
+function sliceViews(v: ColumnViews, s: number, e: number): ColumnViews {
+  const n = e - s;
+  return {
+    length: n,
+    columns: v.columns.map((c) => {
+      const validity = sliceBits(c.validity, s, n);
+      return { ...c, length: n, nullCount: validity ? -1 : 0, validity, values: c.values ? c.values.subarray(s, e) : null, strings: c.strings ? c.strings.slice(s, e) : null };
+    }),
+  };
+}
+
+/**
+ * Runs the selected segments of batches through the kernel. Rows left out between two runs end the
+ * segment going on (they belong to other keys, so an unfiltered run ends it there too): otherwise
+ * two runs of one key around a dropped stretch (an unsorted file) would join into one segment.
+ */
+class SegmentCutter {
+  private gap = false;
+  constructor(private readonly run: KernelRun, private readonly sel: SegmentSelector | null) {}
+
+  /** Rows were skipped without being looked at (a row group ruled out by its statistics). */
+  skipped(): void {
+    this.gap = true;
+  }
+
+  /** Runs a batch's selected rows. */
+  feed(kb: KernelBatch): void {
+    if (!this.sel) {
+      this.flushGap();
+      this.run.run(kb);
+      return;
     }
-    cache?.commitFill();
-  } catch (e) {
-    cache?.abortFill();
-    throw e;
-  } finally {
-    closeParquetFile(source);
+    let cursor = 0;
+    for (const [s, e] of selectedRanges(kb, this.sel)) {
+      if (s > cursor) this.gap = true;
+      this.flushGap();
+      this.run.run(s === 0 && e === kb.length ? kb : sliceBatch(kb, s, e));
+      cursor = e;
+    }
+    if (cursor < kb.length) this.gap = true;
+  }
+
+  private flushGap(): void {
+    // tp_flush ends the current segment (a no-op without one); the next row starts a new one.
+    if (this.gap) this.run.endPartition();
+    this.gap = false;
   }
 }
 
 /**
- * Runs a partition's parts, in order, through the kernel as one sequence; returns the columns read.
- * The parts are opened together as one snapshot: a repack committing meanwhile is seen whole or not at all.
- * With a cache, a part whose columns are all cached is served from the cache files; any other part
- * is decoded and its missing columns are written to the cache on the way.
+ * Runs a partition's parts, in order, through the kernel as one sequence; returns the columns read
+ * and the row groups run and skipped. The parts are opened together as one snapshot: a repack
+ * committing meanwhile is seen whole or not at all. With a cache, a part whose columns are all
+ * cached is served from the cache files; any other part is decoded and its missing columns are
+ * written on the way (only when every row group of it is read: a cache file holds a whole part).
+ * With filters, a row group whose footer statistics rule out every selected segment is not read
+ * (nor its cached pages touched), and inside the groups read only selected segments' rows are run.
  */
-export async function runPartition(parts: string[], run: KernelRun, kernel: LoadedKernel, withTs: boolean, settings: ReadSettings, stats: CacheStats): Promise<string[]> {
+export async function runPartition(parts: string[], run: KernelRun, kernel: LoadedKernel, withTs: boolean, settings: ReadSettings, stats: CacheStats): Promise<PartitionRead> {
   const columns = projectedColumns(kernel, withTs);
   const snapshot = openPartitionSnapshot(parts);
+  const filter = settings.filter ?? null;
+  const counts: PartitionRead = { columns, rowGroupsRead: 0, rowGroupsSkipped: 0 };
   try {
-    for (const { path, fd } of snapshot.parts) {
+    // A footer that cannot be read here is left to the decode below, which names the problem.
+    const footers = snapshot.parts.map(({ path, fd }) => {
+      try {
+        return readRowGroupStats(path, filter ? FILTER_STATS_COLUMNS : [], fd);
+      } catch {
+        return null;
+      }
+    });
+    let sel: SegmentSelector | null = null;
+    if (filter) {
+      const all = footers.flatMap((f) => f ?? []);
+      // A partition outside the layout names its day and underlying only in its columns' statistics.
+      const day = filter.date ?? (typeof constantStat(all, "date") === "number" ? formatEpochDays(constantStat(all, "date") as number) : null);
+      const underlying = filter.underlying ?? (typeof constantStat(all, "underlying") === "string" ? (constantStat(all, "underlying") as string) : null);
+      const unknown = (needsDay(filter.filters) && day === null) || (filter.filters.underlyings !== undefined && underlying === null);
+      if (unknown || !partitionMaySelect(filter.filters, day, underlying)) {
+        counts.rowGroupsSkipped = all.length;
+        return counts;
+      }
+      if (hasKeyFilters(filter.filters)) sel = new SegmentSelector(filter.filters, day === null ? null : parseIsoDate(day), expiryTypesOf(all.map(keyStats)));
+    }
+    const cutter = new SegmentCutter(run, sel);
+    for (const [p, { path, fd }] of snapshot.parts.entries()) {
+      const groups = footers[p];
+      const wanted = groups ? groups.map((g) => (sel ? sel.rowGroupMayHold(keyStats(g)) : true)) : null;
+      const nRead = wanted ? wanted.filter(Boolean).length : -1;
+      if (groups && wanted) {
+        counts.rowGroupsRead += nRead;
+        counts.rowGroupsSkipped += groups.length - nRead;
+      }
+      if (nRead === 0) {
+        cutter.skipped();
+        continue;
+      }
       const cache = settings.cache ? new PartCache(path, fd, settings.cache, columns, stats) : null;
       try {
-        if (cache?.complete(columns)) run.run(kernelBatch(cache.views(columns), columns, path, kernel, withTs));
-        else await decodePart(path, fd, columns, run, kernel, withTs, settings, cache);
+        if (cache?.complete(columns)) {
+          const views = cache.views(columns);
+          const starts = [0];
+          for (const g of groups ?? []) starts.push(starts[starts.length - 1] + g.rows);
+          if (!groups || !wanted || nRead === groups.length || starts[groups.length] !== views.length) {
+            cutter.feed(kernelBatch(views, columns, path, kernel, withTs));
+            continue;
+          }
+          // Consecutive wanted row groups as one slice of the mapping: skipped ones are never touched.
+          for (let g = 0; g < groups.length; ) {
+            if (!wanted[g]) {
+              cutter.skipped();
+              g++;
+              continue;
+            }
+            let h = g;
+            while (h < groups.length && wanted[h]) h++;
+            cutter.feed(kernelBatch(sliceViews(views, starts[g], starts[h]), columns, path, kernel, withTs));
+            g = h;
+          }
+          continue;
+        }
+        await settings.beforeDecode?.();
+        const source = await openParquetFile(path, fd).catch((e: Error) => {
+          throw new StrategyInputError(`${path}: ${e.message}`);
+        });
+        // A cache file holds a whole part: a part read in part is not cached (an unfiltered run fills it).
+        const fill = cache && (nRead < 0 || nRead === source.rowGroupRows.length) ? cache : null;
+        if (cache && !fill) stats.misses += columns.length;
+        if (!groups) counts.rowGroupsRead += source.rowGroupRows.length;
+        try {
+          const present = new Map(source.columns.map((f) => [f.name, f]));
+          const missing = columns.filter((c) => !present.has(c));
+          if (missing.length > 0) throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+          fill?.startFill(columns.map((c) => present.get(c)!), source.numRows);
+          for (let g = 0; g < source.rowGroupRows.length; g++) {
+            if (wanted && !wanted[g]) {
+              cutter.skipped();
+              continue;
+            }
+            await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {
+              for (const b of batches) {
+                const kb = kernelBatch(b, columns, path, kernel, withTs);
+                cutter.feed(kb);
+                fill?.append(b, columns, () => stableOptCodes(kb));
+              }
+            });
+          }
+          fill?.commitFill();
+        } catch (e) {
+          fill?.abortFill();
+          throw e;
+        } finally {
+          closeParquetFile(source);
+        }
       } finally {
         // The kernel keeps no pointer into a batch once it has run it (state and trades are copies).
         cache?.release();
@@ -149,5 +331,5 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
     snapshot.close();
   }
   run.endPartition();
-  return columns;
+  return counts;
 }

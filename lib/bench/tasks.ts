@@ -1,7 +1,7 @@
 /** The unit of bench work, run inside a worker: a kernel's parameter sets over one packed partition. */
 import { KernelRun, loadKernel, type KernelCompiler, type KernelTradeColumns, type SetTotals } from "../../kernel/strategy-kernel.ts";
 import { noCacheStats, type CacheSettings, type CacheStats } from "./cached-columns.ts";
-import { runPartition } from "./strategy-reader.ts";
+import { runPartition, type PartitionFilter } from "./strategy-reader.ts";
 
 /** Run every parameter set of a kernel over one partition (all its parts, in order). */
 export interface BenchTask {
@@ -16,6 +16,8 @@ export interface BenchTask {
   trades: boolean;
   /** The column cache, or null to decode every part (`--no-cache`). */
   cache: CacheSettings | null;
+  /** The run's slice filters and the partition's day and underlying (lib/bench/filters.ts); null or absent: unfiltered. */
+  filter?: PartitionFilter | null;
 }
 
 /** What one partition gave. */
@@ -27,6 +29,9 @@ export interface BenchPartitionResult {
   /** Columns the reader projected (for checks). */
   columns: string[];
   cache: CacheStats;
+  /** Row groups run, and skipped by their footer statistics (filters). */
+  rowGroupsRead: number;
+  rowGroupsSkipped: number;
 }
 
 /** What a bench worker can do before its first task: the kernel it will run. */
@@ -45,7 +50,7 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
   const kernel = loadKernel(task.kernelPath, task.compiler);
   const run = new KernelRun(kernel, task.paramSets, task.trades ? 4096 : 0);
   const cache = noCacheStats();
-  const columns = await runPartition(task.parts, run, kernel, task.trades, { cache: task.cache, beforeDecode }, cache);
+  const { columns, rowGroupsRead, rowGroupsSkipped } = await runPartition(task.parts, run, kernel, task.trades, { cache: task.cache, beforeDecode, filter: task.filter }, cache);
   const sets = run.totals();
-  return { rows: sets[0]?.rows ?? 0, sets, trades: task.trades ? run.takeTradeColumns() : null, columns, cache };
+  return { rows: sets[0]?.rows ?? 0, sets, trades: task.trades ? run.takeTradeColumns() : null, columns, cache, rowGroupsRead, rowGroupsSkipped };
 }
