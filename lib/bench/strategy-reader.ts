@@ -310,8 +310,9 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
             await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {
               for (const b of batches) {
                 const kb = kernelBatch(b, columns, path, kernel, withTs);
-                cutter.feed(kb);
+                // Cached before the kernel runs: a kernel that writes through its pointers changes only this batch.
                 fill?.append(b, columns, () => stableOptCodes(kb));
+                cutter.feed(kb);
               }
             });
           }

@@ -166,6 +166,28 @@ describe("bench column cache", () => {
     expect(results(tiny)).toBe(results(cold));
   });
 
+  test("a kernel that writes through a column pointer cannot change the cache: the maps are read-only", () => {
+    const dir = copyOfPacked("cache-writer");
+    const example = join(ROOT, "examples", "mid_reversion.c");
+    const cold = bench([dir, "--kernel", example, "--no-cache"]);
+    const kernel = join(dir, "scribbler.c");
+    writeFileSync(
+      kernel,
+      readFileSync(example, "utf8").replace("  long long i;\n", "  long long i;\n  if (r->end > r->start) ((double *)bp0)[r->start] = -1.0; /* a bug: writes to its input */\n"),
+    );
+    expect(readFileSync(kernel, "utf8")).toContain("a bug");
+    // Cold, the kernel scribbles on its decoded batch (after the batch was cached).
+    expect(runScript("bench.ts", [dir, "--kernel", kernel]).code).toBe(0);
+    // Warm, the same write faults on the read-only map: the run crashes, named, and the cache is intact.
+    const warm = runScript("bench.ts", [dir, "--kernel", kernel]);
+    expect(warm.code).toBe(1);
+    expect(warm.stderr).toContain("crashed the run");
+    const after = bench([dir, "--kernel", example, "--cache-verify"]);
+    expect(after.cache!.dropped).toBe(0);
+    expect(after.cache!.misses).toBe(0);
+    expect(results(after)).toBe(results(cold));
+  });
+
   test("usage errors: --cache with --no-cache, a bad --cache-max-gb, a --cache that is a file (exit 2)", () => {
     const file = join(tempDir("cache-usage"), "f");
     writeFileSync(file, "");
