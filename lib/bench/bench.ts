@@ -27,6 +27,11 @@ export interface BenchOptions {
    * nothing holds the whole run's trades. A returned promise is awaited before the next block.
    */
   onTrades?: (block: TradeBlock) => void | Promise<void>;
+  /**
+   * `onTrades` takes partitions in any order (the report's aggregator, not the trade log): partitions
+   * are then dispatched largest first as without trades, and each one's trades go out as it finishes.
+   */
+  tradesInAnyOrder?: boolean;
   /** Slice filters (lib/bench/filters.ts): only the segments they select are run; null or absent: everything. */
   filters?: BenchFilters | null;
 }
@@ -139,23 +144,25 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
   // Trades go out in partition order as soon as every earlier partition's have; then they are dropped.
   let nextTrades = 0;
   let tradesWritten: Promise<void> = Promise.resolve();
-  const handOverTrades = () => {
-    for (; nextTrades < partitions.length && results[nextTrades]; nextTrades++) {
-      const r = results[nextTrades];
-      const p = partitions[nextTrades];
-      const cols = r.trades;
-      r.trades = null;
-      if (!cols || !options.onTrades) continue;
-      const block: TradeBlock = { ...cols, date: p.date ?? "", underlying: p.underlying ?? "" };
-      tradesWritten = tradesWritten.then(() => options.onTrades!(block));
-      tradesWritten.catch(() => {}); // awaited after the run; a failed run must not also report it unhandled
-    }
+  const handOver = (i: number) => {
+    const r = results[i];
+    const p = partitions[i];
+    const cols = r.trades;
+    r.trades = null;
+    if (!cols || !options.onTrades) return;
+    const block: TradeBlock = { ...cols, date: p.date ?? "", underlying: p.underlying ?? "" };
+    tradesWritten = tradesWritten.then(() => options.onTrades!(block));
+    tradesWritten.catch(() => {}); // awaited after the run; a failed run must not also report it unhandled
+  };
+  const handOverTrades = (finished: number) => {
+    if (options.tradesInAnyOrder) return handOver(finished);
+    for (; nextTrades < partitions.length && results[nextTrades]; nextTrades++) handOver(nextTrades);
   };
   try {
     // Largest first so the pool ends evenly; with a trade log, in partition order, so that few
     // finished partitions wait (holding their trades) for an earlier one. Results stay in partition order.
     const order = partitions.map((_, i) => i);
-    if (!options.trades) order.sort((a, b) => partitions[b].bytes - partitions[a].bytes);
+    if (!options.trades || options.tradesInAnyOrder) order.sort((a, b) => partitions[b].bytes - partitions[a].bytes);
     await Promise.all(
       order.map(async (i) => {
         const parts = partitions[i].parts;
@@ -164,7 +171,7 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
           throw new BenchInputError(parts.some((p) => e.message.includes(p)) ? e.message : `${parts.join(", ")}: ${e.message}`);
         });
         rows += results[i].rows;
-        handOverTrades();
+        handOverTrades(i);
         onProgress?.({ phase: "bench", done: ++done, total: partitions.length, rows, elapsedS: (performance.now() - t0) / 1000 });
       }),
     );

@@ -1,16 +1,18 @@
 /**
  * The at-the-money strike of one partition (a day and underlying), estimated from that partition's own
- * trades, so that it costs no read: each contract of the nearest expiry is priced at its first trade's
- * entry (the earliest entry of the day on it), and ATM is the strike whose CE and PE prices are closest
- * (put–call parity: C − P ≈ S − K, so |C − P| is smallest at the strike nearest the spot).
+ * trades, so that it costs no read: each contract is priced at its first trade's entry (the earliest
+ * entry of the day on it), and ATM is the strike whose CE and PE prices are closest (put–call parity:
+ * C − P ≈ S − K, so |C − P| is smallest at the strike nearest the spot), on the nearest expiry that has
+ * such a pair.
  */
 import { isNullKey } from "../../kernel/strategy-kernel.ts";
 import type { EpochDays } from "../ist-time.ts";
 
 /** What the estimate is made of; shown beside the chart. */
 export const ATM_METHOD =
-  "ATM per day and underlying: on the nearest expiry traded that day, each strike's CE and PE are priced at their first trade's entry " +
-  "(the earliest entry on that contract, any set); ATM is the strike where the two prices are closest (put–call parity: C − P ≈ S − K). " +
+  "ATM per day and underlying, from the run's own trades (no extra read): each strike's CE and PE are priced at their first trade's entry " +
+  "(the earliest entry on that contract that day, any set); ATM is the strike where the two prices are closest (put–call parity: C − P ≈ S − K), " +
+  "on the nearest expiry that has a strike with both a CE and a PE trade. First entries come some minutes after the open, so the estimate can be a strike off the open's. " +
   "The strike step is the smallest gap between strikes traded that day (any expiry). Days where no strike had both a CE and a PE trade have no ATM (\"unknown\").";
 
 /** A partition's ATM estimate; `strike` null when no strike had both a CE and a PE trade. */
@@ -39,43 +41,55 @@ export interface AtmInput {
 
 /** Estimates the ATM strike of one partition dated `day` from its trades (see ATM_METHOD). */
 export function estimateAtm(t: AtmInput, day: EpochDays | null): AtmEstimate {
-  let nearest = Infinity;
+  // Per expiry and strike: the first CE and PE entry (time, price). Trades come contract by contract:
+  // the maps are consulted only when the contract changes.
+  type First = { ceS: number; ce: number; peS: number; pe: number };
+  const byExpiry = new Map<number, Map<number, First>>();
+  const strikes = new Set<number>();
+  let lastExpiry = NaN;
+  let lastStrike = NaN;
+  let f: First = { ceS: Infinity, ce: NaN, peS: Infinity, pe: NaN };
   for (let i = 0; i < t.length; i++) {
-    const e = t.expiry[i];
-    if (isNullKey(e) || (day !== null && e < day)) continue;
-    if (e < nearest) nearest = e;
-  }
-  if (nearest === Infinity) return { expiry: null, strike: null, step: null, gap: null, pairs: 0 };
-  // Per strike: the first CE and PE entry (time, price).
-  const first = new Map<number, { ceS: number; ce: number; peS: number; pe: number }>();
-  for (let i = 0; i < t.length; i++) {
-    if (t.expiry[i] !== nearest || isNullKey(t.strike[i])) continue;
+    const expiry = t.expiry[i];
+    const strike = t.strike[i];
     const opt = t.optCode[i];
-    if (opt !== 0 && opt !== 1) continue;
-    let f = first.get(t.strike[i]);
-    if (!f) first.set(t.strike[i], (f = { ceS: Infinity, ce: NaN, peS: Infinity, pe: NaN }));
-    if (opt === 0 && t.entryS[i] < f.ceS) [f.ceS, f.ce] = [t.entryS[i], t.entryPrice[i]];
-    if (opt === 1 && t.entryS[i] < f.peS) [f.peS, f.pe] = [t.entryS[i], t.entryPrice[i]];
+    if (isNullKey(expiry) || isNullKey(strike) || (day !== null && expiry < day) || (opt !== 0 && opt !== 1)) continue;
+    if (strike !== lastStrike || expiry !== lastExpiry) {
+      [lastStrike, lastExpiry] = [strike, expiry];
+      strikes.add(strike);
+      let m = byExpiry.get(expiry);
+      if (!m) byExpiry.set(expiry, (m = new Map()));
+      const known = m.get(strike);
+      if (known) f = known;
+      else m.set(strike, (f = { ceS: Infinity, ce: NaN, peS: Infinity, pe: NaN }));
+    }
+    const at = t.entryS[i];
+    if (opt === 0 && at < f.ceS) {
+      f.ceS = at;
+      f.ce = t.entryPrice[i];
+    }
+    if (opt === 1 && at < f.peS) {
+      f.peS = at;
+      f.pe = t.entryPrice[i];
+    }
   }
-  // The step from every strike traded that day (any expiry): the nearest expiry alone may show few.
-  const all = new Set<number>();
-  for (let i = 0; i < t.length; i++) if (!isNullKey(t.strike[i])) all.add(t.strike[i]);
-  const sorted = [...all].sort((a, b) => a - b);
+  // The step from every strike traded that day (any expiry): one expiry alone may show few.
+  const sorted = [...strikes].sort((a, b) => a - b);
   let step: number | null = null;
-  for (let k = 1; k < sorted.length; k++) {
-    const gap = sorted[k] - sorted[k - 1];
-    if (step === null || gap < step) step = gap;
+  for (let k = 1; k < sorted.length; k++) if (step === null || sorted[k] - sorted[k - 1] < step) step = sorted[k] - sorted[k - 1];
+  // The nearest expiry with a CE/PE pair: a strategy that traded only calls of the nearest one (a
+  // rally) may still have traded both sides of the next.
+  for (const expiry of [...byExpiry.keys()].sort((a, b) => a - b)) {
+    let best: number | null = null;
+    let bestGap = Infinity;
+    let pairs = 0;
+    for (const [strike, p] of [...byExpiry.get(expiry)!.entries()].sort(([a], [b]) => a - b)) {
+      if (Number.isNaN(p.ce) || Number.isNaN(p.pe)) continue;
+      pairs++;
+      const gap = Math.abs(p.ce - p.pe);
+      if (gap < bestGap) [best, bestGap] = [strike, gap];
+    }
+    if (best !== null) return { expiry, strike: best, step, gap: bestGap, pairs };
   }
-  const strikes = [...first.keys()].sort((a, b) => a - b);
-  let best: number | null = null;
-  let bestGap = Infinity;
-  let pairs = 0;
-  for (const s of strikes) {
-    const f = first.get(s)!;
-    if (Number.isNaN(f.ce) || Number.isNaN(f.pe)) continue;
-    pairs++;
-    const gap = Math.abs(f.ce - f.pe);
-    if (gap < bestGap) [best, bestGap] = [s, gap];
-  }
-  return { expiry: nearest, strike: best, step, gap: best === null ? null : bestGap, pairs };
+  return { expiry: null, strike: null, step, gap: null, pairs: 0 };
 }

@@ -75,6 +75,7 @@ export interface ReportOptions {
 const fmtInt = (x: number) => x.toLocaleString("en-US");
 const fmtParams = (p: Record<string, number>) => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(" ");
 const round2 = (x: number) => Math.round(x * 100) / 100;
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
 /** Cumulative sums and drawdowns of per-bin sums, kept at the indices in `keep`. */
 function curveOf(name: string, sums: Float64Array, keep: number[]): CurveSeries {
@@ -135,8 +136,13 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
   ];
   if (single) header.push({ label: "Parameters", json: "params", value: summary.params, text: fmtParams(summary.params) });
   else header.push({ label: "Parameter sets", json: "sets", value: summary.sets, text: `${summary.sets} (featured below: #${featured}, the best PnL: ${fmtParams(grid[featured].params)})` });
-  const filters = (summary as unknown as { filters?: unknown }).filters;
-  if (filters !== undefined && filters !== null) header.push({ label: "Filters", json: "filters", value: filters, text: filtersText(filters) });
+  // Issue 13's slice filters, whatever fields they come to have; absent or null: no filter line.
+  const filters = (summary as { filters?: unknown }).filters;
+  if (filters !== undefined && filters !== null) {
+    header.push({ label: "Filters", json: "filters", value: filters, text: filtersText(filters) });
+    if (typeof summary.partitions_pruned === "number") header.push({ label: "Partitions pruned", json: "partitions_pruned", value: summary.partitions_pruned, text: fmtInt(summary.partitions_pruned) });
+    if (typeof summary.row_groups_skipped === "number") header.push({ label: "Row groups skipped", json: "row_groups_skipped", value: summary.row_groups_skipped, text: `${fmtInt(summary.row_groups_skipped)} of ${fmtInt(summary.row_groups_skipped + (summary.row_groups_read ?? 0))}` });
+  }
   header.push(
     { label: single ? "Trades" : "Trades (all sets)", json: "trades", value: summary.trades, text: fmtInt(summary.trades) },
     { label: single ? "PnL" : "PnL (all sets)", json: "pnl", value: summary.pnl, text: summary.pnl.toFixed(2) },
@@ -189,11 +195,12 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
     stats: {
       trades: st.trades, wins: st.wins, losses: st.losses, pnl: round2(st.pnl),
       win_rate: st.trades ? st.wins / st.trades : null,
-      avg_win: st.wins ? st.winPnl / st.wins : null,
-      avg_loss: st.losses ? st.lossPnl / st.losses : null,
-      avg_hold_s: st.trades ? st.holdSumS / st.trades : null,
+      // Rounded: the last digits of a float sum depend on the order partitions finished in.
+      avg_win: st.wins ? round4(st.winPnl / st.wins) : null,
+      avg_loss: st.losses ? round4(st.lossPnl / st.losses) : null,
+      avg_hold_s: st.trades ? round4(st.holdSumS / st.trades) : null,
     },
-    atm: agg.atm.map((a) => ({ date: a.date, underlying: a.underlying, expiry: a.expiry === null ? null : formatEpochDays(a.expiry), strike: a.strike, step: a.step, gap: a.gap === null ? null : round2(a.gap), pairs: a.pairs })),
+    atm: [...agg.atm].sort((a, b) => (a.date === b.date ? (a.underlying < b.underlying ? -1 : 1) : a.date < b.date ? -1 : 1)).map((a) => ({ date: a.date, underlying: a.underlying, expiry: a.expiry === null ? null : formatEpochDays(a.expiry), strike: a.strike, step: a.step, gap: a.gap === null ? null : round2(a.gap), pairs: a.pairs })),
     heatmap,
   };
 }
@@ -203,6 +210,7 @@ function filtersText(filters: unknown): string {
   if (typeof filters !== "object" || filters === null) return String(filters);
   const parts = Object.entries(filters as Record<string, unknown>)
     .filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : typeof v === "object" ? JSON.stringify(v) : String(v)}`);
+    // Ranges (dte, strikes) as LO:HI, as their flags take them; lists comma-separated.
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(k === "dte" || k === "strikes" ? ":" : ",") : typeof v === "object" ? JSON.stringify(v) : String(v)}`);
   return parts.length ? parts.join(" ") : "none";
 }

@@ -55,6 +55,14 @@ export class TimeBins {
     this.hi = Math.max(this.hi, hi);
   }
 
+  /**
+   * A series' bin array and the absolute index of its first element, for a hot loop that adds values
+   * itself (`array[floor(t / widthS) - first] += v`); valid until the next `cover`.
+   */
+  raw(series: number): { array: Float64Array; first: number } {
+    return { array: this.series[series], first: this.lo };
+  }
+
   /** Adds `value` to `series` at instant `tS`, which an earlier `cover` included. */
   add(series: number, tS: EpochSeconds, value: number): void {
     this.series[series][Math.floor(tS / this.widthS) - this.lo] += value;

@@ -157,7 +157,7 @@ describe("aggregator", () => {
     expect(agg.stats.reduce((a, s) => a + s.trades, 0)).toBe(1_000_000);
     expect(agg.bins.length).toBeLessThanOrEqual(agg.bins.maxBins);
     const grid = Array.from({ length: sets }, (_, s) => ({ params: { fast: 3 + s, slow: 21, max_spread: 0.0005, min_volume: s % 2 }, pnl: perSet[s], trades: 250_000 }));
-    const summary = summaryOf(grid, { filters: { underlyings: ["NIFTY"], dte: [0, 7] } });
+    const summary = summaryOf(grid, { filters: { underlyings: ["NIFTY"], dte: [0, 7] }, partitions_pruned: 3, row_groups_read: 10, row_groups_skipped: 5 });
     const data = buildReportData(summary, agg, { axes: null, kernelLabel: "ema_cross (built-in)" });
     const best = [...perSet.keys()].sort((a, b) => perSet[b] - perSet[a])[0];
     expect(data.featured.set).toBe(best);
@@ -170,9 +170,10 @@ describe("aggregator", () => {
     expect(data.heatmap!.y).toBe("min_volume");
     expect(data.byDay.reduce((a, d) => a + d.trades, 0)).toBe(250_000);
     const field = (json: string) => data.header.find((h) => h.json === json)!;
+    expect(field("row_groups_skipped").text).toBe("5 of 15");
     expect(field("rows").value).toBe(100);
     expect(field("elapsed_s").value).toBe(1.5);
-    expect(field("filters").text).toBe("underlyings=NIFTY dte=0,7");
+    expect(field("filters").text).toBe("underlyings=NIFTY dte=0:7");
     const html = renderReportHtml(data);
     expect(html.length).toBeLessThan(3 * 2 ** 20);
     expect(total).not.toBe(0);

@@ -11,6 +11,8 @@ import { join } from "node:path";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
 import { runScript } from "../helpers/packed-views.ts";
+import { duck } from "../bench/duckdb-reference.ts";
+import { listPackedPartitions } from "../../lib/packed/layout.ts";
 
 setDefaultTimeout(60_000);
 const ROOT = join(import.meta.dir, "..", "..");
@@ -43,6 +45,11 @@ function benchReport(name: string, args: string[]): { json: Record<string, unkno
   if (r.code !== 0) throw new Error(`bench exited ${r.code}: ${r.stderr}`);
   expect(r.stderr).toContain(`Report written: ${html}`);
   return { json: JSON.parse(r.stdout), html };
+}
+
+/** The data a report page carries (its JSON <script>). */
+function reportData(html: string) {
+  return JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(readFileSync(html, "utf8"))![1]);
 }
 
 interface Opened {
@@ -131,6 +138,40 @@ describe("bench --report in headless Chromium", () => {
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=/i);
     expect(statSync(html).size).toBeLessThan(2 * 2 ** 20);
     expect(statSync(shot).size).toBeLessThan(400 * 1024);
+    // The page's own sums agree with the run's; partitions taken in any order (largest first, as they
+    // finish) give the same page as one worker taking them in order.
+    const data = reportData(html);
+    expect([data.stats.trades, data.byDay.reduce((a: number, d: { trades: number }) => a + d.trades, 0)]).toEqual([json.trades, json.trades]);
+    expect(data.stats.pnl).toBeCloseTo(json.pnl as number, 1);
+    const one = reportData(benchReport("single-1-worker", ["--workers", "1"]).html);
+    const drop = ({ generated, header, ...rest }: Record<string, unknown>) => rest;
+    expect(drop(one)).toEqual(drop(data));
+  });
+
+  test("the ATM estimate from the trades against the data's own: the strike where the first CE and PE prices of the day are closest", async () => {
+    const { html } = benchReport("atm", []);
+    const data = reportData(html);
+    const parts = listPackedPartitions(packed).flatMap((p) => p.parts).map((f) => `'${f}'`);
+    const conn = await duck();
+    // Per day, underlying and expiry: each strike's first valid CE and PE price of the day (the open).
+    const reader = await conn.runAndReadAll(`
+      WITH r AS (SELECT date, underlying::VARCHAR u, expiry, opt_type::VARCHAR opt, strike, price, timestamp FROM read_parquet([${parts.join(",")}]) WHERE price > 0),
+      f AS (SELECT date, u, expiry, strike, opt, arg_min(price, timestamp) p FROM r GROUP BY ALL),
+      g AS (SELECT c.date, c.u, c.expiry, c.strike, abs(c.p - q.p) gap FROM f c JOIN f q ON c.date = q.date AND c.u = q.u AND c.expiry = q.expiry AND c.strike = q.strike AND c.opt = 'CE' AND q.opt = 'PE')
+      SELECT date::VARCHAR d, u, expiry::VARCHAR e, arg_min(strike, gap)::DOUBLE atm FROM g GROUP BY ALL ORDER BY ALL`);
+    const truth = new Map(reader.getRowObjects().map((r) => [`${r.d}/${r.u}/${r.e}`, Number(r.atm)]));
+    const est: { date: string; underlying: string; expiry: string; strike: number | null; step: number | null }[] = data.atm;
+    // Every partition has one (the ema_cross run trades both sides of some expiry each day).
+    expect(est.length).toBe(listPackedPartitions(packed).length);
+    // On the expiry the estimate used, against the open's prices: the trades' first entries come
+    // minutes after the open, so it may be a strike off, never more.
+    let exact = 0;
+    for (const a of est) {
+      const t = truth.get(`${a.date}/${a.underlying}/${a.expiry}`)!;
+      expect({ partition: `${a.date}/${a.underlying}`, off: Math.abs(a.strike! - t) <= a.step! }).toEqual({ partition: `${a.date}/${a.underlying}`, off: true });
+      if (a.strike === t) exact++;
+    }
+    expect(exact).toBeGreaterThanOrEqual(est.length / 2);
   });
 
   test("a 36-set grid: heatmap over fast × slow (the default axes) and the top sets' curves", async () => {
@@ -138,7 +179,7 @@ describe("bench --report in headless Chromium", () => {
     expect(json.sets).toBe(36);
     const o = await open(html);
     expectGood(o, json, [...SINGLE_CHARTS, "heatmap", "top-sets"]);
-    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(readFileSync(html, "utf8"))![1]);
+    const data = reportData(html);
     expect([data.heatmap.x, data.heatmap.y, data.heatmap.cells.length]).toEqual(["fast", "slow", 9]);
     // Each cell: the best of the 4 sets sharing its fast and slow.
     const grid = json.grid as { params: Record<string, number>; pnl: number }[];
@@ -153,7 +194,7 @@ describe("bench --report in headless Chromium", () => {
     expect(total[total.length - 1]).toBeCloseTo(grid[top].pnl, 1);
     // --report-axes picks others.
     const other = benchReport("grid-axes", ["--grid", "fast=3,5;slow=13,21;min_volume=1,2", "--report-axes", "min_volume,fast"]);
-    const d2 = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(readFileSync(other.html, "utf8"))![1]);
+    const d2 = reportData(other.html);
     expect([d2.heatmap.x, d2.heatmap.y]).toEqual(["min_volume", "fast"]);
   });
 
@@ -162,6 +203,16 @@ describe("bench --report in headless Chromium", () => {
     expect(json.trades as number).toBeGreaterThan(10);
     const o = await open(html);
     expectGood(o, json, SINGLE_CHARTS);
+  });
+
+  test("a filtered run (issue 13's slice filters): the header names the filters as --json does", async () => {
+    const { json, html } = benchReport("filtered", ["--from", "2025-11-18", "--underlyings", "NIFTY", "--dte", "0:6"]);
+    expect(json.filters).toEqual({ from: "2025-11-18", underlyings: ["NIFTY"], dte: [0, 6] });
+    expect(json.trades as number).toBeGreaterThan(10);
+    const o = await open(html);
+    expectGood(o, json, SINGLE_CHARTS);
+    expect(o.header.find((h) => h.json === "filters")!.text).toBe("from=2025-11-18 underlyings=NIFTY dte=0:6");
+    expect(o.header.map((h) => h.json)).toContain("partitions_pruned");
   });
 
   test("usage errors: --report-axes without --report, unknown or repeated axes, a folder as FILE", () => {
