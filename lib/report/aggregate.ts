@@ -3,7 +3,6 @@
  * `onTrades` path the trade log uses) and then dropped: binned equity curves and per-bucket sums per
  * parameter set, never the trades themselves. Memory: sets × (curve bins + days + buckets).
  */
-import { isNullKey } from "../../kernel/strategy-kernel.ts";
 import type { TradeBlock } from "../bench/bench.ts";
 import { formatEpochDays, parseIsoDate, yearMonthOf, type EpochDays, type IsoDate } from "../ist-time.ts";
 import { estimateAtm, type AtmEstimate } from "./atm.ts";

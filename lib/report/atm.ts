@@ -5,7 +5,6 @@
  * C − P ≈ S − K, so |C − P| is smallest at the strike nearest the spot), on the nearest expiry that has
  * such a pair.
  */
-import { isNullKey } from "../../kernel/strategy-kernel.ts";
 import type { EpochDays } from "../ist-time.ts";
 
 /** What the estimate is made of; shown beside the chart. */
@@ -53,9 +52,11 @@ export function estimateAtm(t: AtmInput, day: EpochDays | null): AtmEstimate {
     const expiry = t.expiry[i];
     const strike = t.strike[i];
     const opt = t.optCode[i];
-    if (isNullKey(expiry) || isNullKey(strike) || (day !== null && expiry < day) || (opt !== 0 && opt !== 1)) continue;
+    // Null keys are ≤ -1e299 (kernel/strategy-kernel.ts's isNullKey), written out: this loop runs once per trade, mostly unjitted.
+    if (!(expiry > -1e299) || !(strike > -1e299) || (day !== null && expiry < day) || (opt !== 0 && opt !== 1)) continue;
     if (strike !== lastStrike || expiry !== lastExpiry) {
-      [lastStrike, lastExpiry] = [strike, expiry];
+      lastStrike = strike;
+      lastExpiry = expiry;
       strikes.add(strike);
       let m = byExpiry.get(expiry);
       if (!m) byExpiry.set(expiry, (m = new Map()));
