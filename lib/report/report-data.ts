@@ -152,7 +152,9 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
   if (!single) header.push({ label: "Rows × sets", json: "row_sets_per_s", value: summary.row_sets_per_s, text: `${fmtInt(Math.round(summary.row_sets_per_s))} rows×sets/s` });
 
   const sums = setSums(agg, featured);
-  const curves = curvesOf(agg, [{ name: "total", sums: sums.total }, ...agg.underlyings.map((u, k) => ({ name: u, sums: sums.byUnderlying[k] }))]);
+  // By name: the aggregator met them in the order partitions finished, which varies from run to run.
+  const perUnderlying = agg.underlyings.map((u, k) => ({ name: u, sums: sums.byUnderlying[k] })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const curves = curvesOf(agg, [{ name: "total", sums: sums.total }, ...perUnderlying]);
   const topSets = single ? null : curvesOf(agg, ranked.slice(0, TOP_SETS).map(({ g, k }) => ({ name: `#${k} ${fmtParams(g.params)}`, sums: setSums(agg, k).total })));
 
   const rows = (names: readonly string[], b: { of(set: number): { pnl: number; trades: number; wins: number }[] }) =>
