@@ -12,12 +12,15 @@ import { TimeBins } from "./time-bins.ts";
 export const DTE_BUCKETS = ["0", "1", "2", "3", "4", "5", "6", "7", "8–14", "15–30", "31+", "unknown"] as const;
 /** Expiry types: monthly when a week later is another month (the last expiry weekday of its month). */
 export const EXPIRY_TYPES = ["weekly", "monthly", "unknown"] as const;
+/** Option types as the driver codes them (CE 0, PE 1), and anything else. */
 export const OPT_TYPES = ["CE", "PE", "other"] as const;
 /** Strike distance from the day's ATM, in strike steps, clamped to ±ATM_SPAN. */
 export const ATM_SPAN = 10;
+/** ATM distance buckets: below −ATM_SPAN, −ATM_SPAN … +ATM_SPAN steps, above, and no ATM that day. */
 export const ATM_BUCKETS = [`<−${ATM_SPAN}`, ...Array.from({ length: 2 * ATM_SPAN + 1 }, (_, k) => (k - ATM_SPAN > 0 ? `+${k - ATM_SPAN}` : String(k - ATM_SPAN))), `>+${ATM_SPAN}`, "unknown"];
 /** Holding time buckets, upper bounds in seconds (the last is open). */
 export const HOLD_BOUNDS_S = [1, 5, 15, 60, 300, 900, 3600, 10_800, Infinity] as const;
+/** Labels of the HOLD_BOUNDS_S buckets. */
 export const HOLD_BUCKETS = ["<1 s", "1–5 s", "5–15 s", "15–60 s", "1–5 min", "5–15 min", "15–60 min", "1–3 h", "≥3 h"] as const;
 
 /** PnL (price points), trade count and winning-trade count of one bucket and set. */
