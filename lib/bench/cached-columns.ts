@@ -72,6 +72,12 @@ export class PartCache {
     if (this.mapped.size === columns.length) touchEntry(this.entry);
   }
 
+  /** Row groups of the part, as its cached columns record them (0 when none is mapped). */
+  rowGroupCount(): number {
+    for (const m of this.mapped.values()) return m.header.rowGroupRows.length;
+    return 0;
+  }
+
   /** Whether every column asked for is served from the cache. */
   complete(columns: readonly string[]): boolean {
     return columns.every((c) => this.mapped.has(c));
@@ -100,7 +106,7 @@ export class PartCache {
   }
 
   /** Starts writing the columns not cached yet (of a part with `rows` rows, given their formats); a failure only disables the fill. */
-  startFill(columns: readonly CField[], rows: number): void {
+  startFill(columns: readonly CField[], rows: number, rowGroupRows: number[]): void {
     this.stats.misses += columns.length;
     const wanted = columns.filter((c) => !this.mapped.has(c.name));
     try {
@@ -108,7 +114,7 @@ export class PartCache {
       ensureEntryDir(this.entry);
       for (const c of wanted) {
         const opt = c.name === "opt_type";
-        this.writers.set(c.name, new ColumnFileWriter(columnFilePath(this.entry, c.name), this.key, c.name, opt ? "i" : c.format, opt ? "opt-code" : "plain", rows));
+        this.writers.set(c.name, new ColumnFileWriter(columnFilePath(this.entry, c.name), this.key, c.name, opt ? "i" : c.format, opt ? "opt-code" : "plain", rows, rowGroupRows));
       }
     } catch (e) {
       this.fail(e);

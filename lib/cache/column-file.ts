@@ -41,6 +41,8 @@ export interface ColumnFileHeader {
   /** How the values encode the column when not as stored: `opt-code` is opt_type as CE=0, PE=1, other=2. */
   encoding: "plain" | "opt-code";
   rows: number;
+  /** Rows of each row group of the part (they sum to `rows`): what a run reports as row groups read without parsing the part's footer. */
+  rowGroupRows: number[];
   nullCount: number;
   /** Byte range of the validity bitmap (bit i set = row i valid); null when no row is null. */
   validity: { offset: number; bytes: number; checksum: string } | null;
@@ -103,13 +105,14 @@ export class ColumnFileWriter {
     private readonly type: string,
     private readonly encoding: ColumnFileHeader["encoding"],
     private readonly rows: number,
+    private readonly rowGroupRows: number[],
   ) {
     const width = elementBytes(type);
     if (width === null) throw new Error(`column ${column}: format ${type} cannot be cached`);
     this.validity = new Uint8Array(roundUp(Math.max(1, rows), 8) / 8);
     // Room for the header: its checksums grow with the file, the rest is bounded by the key's path.
     const blocks = Math.ceil((rows * width) / BLOCK_BYTES) + 1;
-    const headerRoom = roundUp(PREFIX + 1024 + 3 * key.path.length + column.length + 20 * blocks, ALIGN);
+    const headerRoom = roundUp(PREFIX + 1024 + 3 * key.path.length + column.length + 20 * blocks + 12 * rowGroupRows.length, ALIGN);
     this.valuesOffset = headerRoom + roundUp(this.validity.byteLength, ALIGN);
     this.pending = new Uint8Array(BLOCK_BYTES);
     this.temp = tempPathFor(path);
@@ -177,6 +180,7 @@ export class ColumnFileWriter {
       type: this.type,
       encoding: this.encoding,
       rows: this.rows,
+      rowGroupRows: this.rowGroupRows,
       nullCount: this.nulls,
       validity: this.nulls === 0 ? null : { offset: validityOffset, bytes: validityBytes, checksum: checksumHex(this.validity.subarray(0, validityBytes)) },
       values: { offset: this.valuesOffset, bytes: this.written, blockBytes: BLOCK_BYTES, blocks: this.blocks },
@@ -277,6 +281,7 @@ function checkedColumn(file: FileMapping, key: PartKey, column: string, verifyAl
   const k = header.key;
   if (k.path !== key.path || k.bytes !== key.bytes || k.mtimeNs !== key.mtimeNs || k.footer !== key.footer) throw new ColumnFileProblem("stale: the part file changed");
   if (header.column !== column) throw new ColumnFileProblem(`holds column ${header.column}`);
+  if (!Array.isArray(header.rowGroupRows) || header.rowGroupRows.reduce((a, n) => a + n, 0) !== header.rows) throw new ColumnFileProblem("row groups do not add up to the rows");
   if (header.fileBytes !== mapping.byteLength) throw new ColumnFileProblem(`size ${mapping.byteLength} bytes, header says ${header.fileBytes}`);
   if (ascii(mapping.subarray(mapping.byteLength - COLUMN_FILE_END.length)) !== COLUMN_FILE_END) throw new ColumnFileProblem("no end mark (truncated?)");
   const Ctor = ctorOf(header.type);

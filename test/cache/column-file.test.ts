@@ -13,7 +13,7 @@ const KEY: PartKey = { path: "/data/packed/2025-11-17/NIFTY.parquet", bytes: 123
 /** Writes `values` (with `valid`: one flag per row, or null) in batches of the given sizes; returns the path. */
 function writeColumn(name: string, values: Float64Array | Int32Array | BigInt64Array, valid: boolean[] | null, batches: number[], type: string): string {
   const path = join(dir, `${name}.col`);
-  const w = new ColumnFileWriter(path, KEY, name, type, "plain", values.length);
+  const w = new ColumnFileWriter(path, KEY, name, type, "plain", values.length, [values.length]);
   let at = 0;
   for (const n of batches) {
     let bits: Uint8Array | null = null;
@@ -124,7 +124,7 @@ describe("column cache files", () => {
 
   test("an aborted writer leaves nothing; a writer given the wrong row count refuses to commit", () => {
     const sub = tempDir("column-file-abort");
-    const w = new ColumnFileWriter(join(sub, "x.col"), KEY, "x", "g", "plain", 10);
+    const w = new ColumnFileWriter(join(sub, "x.col"), KEY, "x", "g", "plain", 10, [10]);
     w.append(f64.subarray(0, 5), null, 5);
     expect(() => w.commit()).toThrow("5 rows written of 10");
     w.abort();
