@@ -5,6 +5,7 @@
  * Pure logic: parsing, the partition test, the row-group test on footer statistics, the per-row cut.
  */
 import { parseIsoDate, yearMonthOf, type EpochDays, type IsoDate } from "../ist-time.ts";
+import type { KernelBatch } from "../../kernel/strategy-kernel.ts";
 
 /** Weekly or monthly series (SPEC §3 `expiry_type`). */
 export type ExpiryType = "weekly" | "monthly";
@@ -257,18 +258,8 @@ export class SegmentSelector {
   }
 }
 
-/** A batch's key columns, as the reader holds them (validity: Arrow bitmaps, null = all valid). */
-export interface KeyColumns {
-  length: number;
-  expiry: Int32Array;
-  expiryValid: Uint8Array | null;
-  /** opt_type codes of the batch and its code → stable code map (CE=0, PE=1, other=2). */
-  opt: Int32Array;
-  optValid: Uint8Array | null;
-  optMap: Int32Array;
-  strike: Float32Array;
-  strikeValid: Uint8Array | null;
-}
+/** A batch's key columns, as the driver reads them (validity: Arrow bitmaps, null = all valid). */
+export type KeyColumns = Pick<KernelBatch, "length" | "expiry" | "expiryValid" | "opt" | "optValid" | "optMap" | "strike" | "strikeValid">;
 
 const bit = (bits: Uint8Array | null, i: number) => bits === null || ((bits[i >> 3] >> (i & 7)) & 1) === 1;
 

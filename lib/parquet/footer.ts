@@ -16,17 +16,22 @@ export interface ColumnChunkFacts {
   numValues: number;
 }
 
+/** The FileMetaData struct of the Parquet file open as `fd` (its footer: the last 8 bytes give its length). */
+function readFooter(fd: number): TStruct {
+  const size = fstatSync(fd).size;
+  const tail = new Uint8Array(8);
+  readSync(fd, tail, 0, 8, size - 8);
+  const len = new DataView(tail.buffer).getUint32(0, true);
+  const footer = new Uint8Array(len);
+  readSync(fd, footer, 0, len, size - 8 - len);
+  return decodeStruct(footer);
+}
+
 /** Column-chunk facts per row group, from the file's footer (read through `openFd` when given: it stays open). */
 export function readColumnChunkFacts(path: string, openFd?: number): ColumnChunkFacts[][] {
   const fd = openFd ?? openSync(path, "r");
   try {
-    const size = fstatSync(fd).size;
-    const tail = new Uint8Array(8);
-    readSync(fd, tail, 0, 8, size - 8);
-    const len = new DataView(tail.buffer).getUint32(0, true);
-    const footer = new Uint8Array(len);
-    readSync(fd, footer, 0, len, size - 8 - len);
-    const meta = decodeStruct(footer);
+    const meta = readFooter(fd);
     const rowGroups = (field<TList>(meta, 4)?.items ?? []) as TStruct[];
     return rowGroups.map((rg) =>
       ((field<TList>(rg, 1)?.items ?? []) as TStruct[]).map((chunk) => {
@@ -81,13 +86,7 @@ function plainValue(bytes: Uint8Array, type: number): number | string | boolean 
 export function readRowGroupStats(path: string, columns: readonly string[], openFd?: number): RowGroupStats[] {
   const fd = openFd ?? openSync(path, "r");
   try {
-    const size = fstatSync(fd).size;
-    const tail = new Uint8Array(8);
-    readSync(fd, tail, 0, 8, size - 8);
-    const len = new DataView(tail.buffer).getUint32(0, true);
-    const footer = new Uint8Array(len);
-    readSync(fd, footer, 0, len, size - 8 - len);
-    const meta = decodeStruct(footer);
+    const meta = readFooter(fd);
     const wanted = new Set(columns);
     const rowGroups = (field<TList>(meta, 4)?.items ?? []) as TStruct[];
     return rowGroups.map((rg) => {
