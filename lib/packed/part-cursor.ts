@@ -4,11 +4,10 @@
  * the contracts in a key range (a worker's share of a partition: row groups wholly outside it are
  * skipped after decoding just their key columns).
  */
-import { columnFromArrow } from "../parquet/arrow-columns.ts";
-import { nullColumn, type Column, type ColumnBatch } from "../parquet/column-batch.ts";
-import { closeParquet, openParquet, withRows, type ParquetSource } from "../parquet/io.ts";
+import type { ColumnBatch } from "../parquet/column-batch.ts";
+import { closeParquet, openParquet, type ParquetSource } from "../parquet/io.ts";
 import { compareContractKeys, rowKeyReader, type ContractKey } from "./contract-key.ts";
-import { ExtraColumnsError, extraColumnsOf } from "./reader.ts";
+import { ExtraColumnsError, extraColumnsOf, readPackedGroup } from "./reader.ts";
 import { PACKED_COLUMNS } from "./schema.ts";
 import { sliceBatch } from "./part-writer.ts";
 
@@ -33,20 +32,7 @@ export interface KeyRange {
 
 const KEY_COLUMNS = ["expiry", "opt_type", "strike"];
 
-/** One row group of a packed file: every packed column (missing ones as nulls), or just the key columns. */
-async function readGroup(source: ParquetSource, g: number, keysOnly: boolean): Promise<ColumnBatch> {
-  const present = new Set(source.fields.map((f) => f.name));
-  const specs = PACKED_COLUMNS.filter((c) => !keysOnly || KEY_COLUMNS.includes(c.name));
-  const names = specs.filter((c) => present.has(c.name)).map((c) => c.name);
-  return withRows(source, names, { rowGroups: [g] }, (table) => {
-    const columns = new Map<string, Column>();
-    for (const spec of specs) {
-      const child = present.has(spec.name) ? table.getChild(spec.name) : null;
-      columns.set(spec.name, child ? columnFromArrow(spec.name, child.data, spec.kind) : nullColumn(spec.kind, table.numRows));
-    }
-    return { length: table.numRows, columns };
-  });
-}
+const KEY_SPECS = PACKED_COLUMNS.filter((c) => KEY_COLUMNS.includes(c.name));
 
 /** Contract-by-contract reader of a partition's parts (in part order). */
 export class PartCursor {
@@ -111,7 +97,7 @@ export class PartCursor {
       const source = this.source;
       if (this.range.lo || this.range.hi) {
         // Key columns first: a group wholly before the range is skipped, one wholly after ends the walk.
-        const keys = await this.guard(() => readGroup(source, g, true));
+        const keys = await this.guard(() => readPackedGroup(source, g, KEY_SPECS));
         if (keys.length === 0) continue;
         const r = rowKeyReader(keys);
         if (this.inRange(r.key(0)) === 1) {
@@ -120,7 +106,7 @@ export class PartCursor {
         }
         if (this.inRange(r.key(keys.length - 1)) === -1) continue;
       }
-      const batch = await this.guard(() => readGroup(source, g, false));
+      const batch = await this.guard(() => readPackedGroup(source, g));
       if (batch.length === 0) continue;
       this.batch = batch;
       this.keys = rowKeyReader(batch);
