@@ -63,7 +63,7 @@ export class PartCache {
         this.mapped.set(column, mapColumnFile(file, this.key, column, settings.verifyAll));
       } catch (e) {
         if (!(e instanceof ColumnFileProblem)) throw e;
-        if (!e.message.startsWith("cannot map")) {
+        if (!e.unreadable) {
           rmSync(file, { force: true });
           stats.dropped++;
         }

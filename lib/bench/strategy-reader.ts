@@ -8,7 +8,7 @@
 import { columnAs, stableOptCode, type KernelBatch, type KernelRun, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns.ts";
-import type { CColumn, CField, CValues } from "../parquet/c-data.ts";
+import { sliceBits, type CColumn, type CField, type CValues } from "../parquet/c-data.ts";
 import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews } from "../parquet/source.ts";
 import { readRowGroupStats, type RowGroupStats } from "../parquet/footer.ts";
 import { expiryTypesOf, hasKeyFilters, needsDay, partitionMaySelect, SegmentSelector, selectedRanges, type BenchFilters, type RowGroupKeyStats } from "./filters.ts";
@@ -136,17 +136,6 @@ function constantStat(groups: RowGroupStats[], name: string): number | string | 
     v = m.min;
   }
   return v as number | string | null;
-}
-
-/** Bits [start, start + n) of an Arrow validity bitmap: a view when byte-aligned, else a shifted copy. */
-function sliceBits(bits: Uint8Array | null, start: number, n: number): Uint8Array | null {
-  if (!bits) return null;
-  const first = start >> 3;
-  const shift = start & 7;
-  if (shift === 0) return bits.subarray(first, first + ((n + 7) >> 3));
-  const out = new Uint8Array((n + 7) >> 3);
-  for (let j = 0; j < out.length; j++) out[j] = ((bits[first + j] >> shift) | ((bits[first + j + 1] ?? 0) << (8 - shift))) & 0xff;
-  return out;
 }
 
 /** Rows [s, e) of a driver batch, as views (bitmaps copied where not byte-aligned). */

@@ -7,7 +7,7 @@
 import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { checksumHex } from "./checksum.ts";
 import { tempPathFor } from "../atomic-file.ts";
-import type { CValues } from "../parquet/c-data.ts";
+import { valuesCtorOf, type CValues } from "../parquet/c-data.ts";
 import { mapFileReadOnly, type FileMapping } from "./mapping.ts";
 
 /** First bytes of a cache file. */
@@ -51,12 +51,9 @@ export interface ColumnFileHeader {
   fileBytes: number;
 }
 
-const ELEMENT_BYTES: Record<string, number> = { c: 1, C: 1, s: 2, S: 2, i: 4, I: 4, l: 8, L: 8, f: 4, g: 8, tdD: 4, tdm: 8 };
-
-/** Bytes per value of a cacheable C format, or null. */
+/** Bytes per value of a cacheable C format (a fixed-width one), or null. */
 export function elementBytes(type: string): number | null {
-  if (type.startsWith("ts") || type.startsWith("tD")) return 8;
-  return ELEMENT_BYTES[type] ?? null;
+  return valuesCtorOf(type)?.BYTES_PER_ELEMENT ?? null;
 }
 
 const BITS_IN_BYTE = Uint8Array.from({ length: 256 }, (_, b) => b.toString(2).replaceAll("0", "").length);
@@ -221,16 +218,15 @@ export interface MappedColumn {
 }
 
 /** Why a cache file was not served (it is then dropped and rebuilt). */
-export class ColumnFileProblem extends Error {}
-
-type ValuesCtor = { new (buffer: ArrayBuffer, byteOffset: number, length: number): CValues };
-const CTORS: Record<number, Record<string, ValuesCtor>> = {
-  1: { c: Int8Array, C: Uint8Array },
-  2: { s: Int16Array, S: Uint16Array },
-  4: { i: Int32Array, I: Uint32Array, f: Float32Array, tdD: Int32Array },
-  8: { l: BigInt64Array, L: BigUint64Array, g: Float64Array, tdm: BigInt64Array },
-};
-const ctorOf = (type: string): ValuesCtor | null => (type.startsWith("ts") || type.startsWith("tD") ? BigInt64Array : (CTORS[elementBytes(type) ?? 0]?.[type] ?? null));
+export class ColumnFileProblem extends Error {
+  /** `unreadable`: the file could not be opened or mapped at all (missing, no permission): nothing to drop. */
+  constructor(
+    message: string,
+    readonly unreadable = false,
+  ) {
+    super(message);
+  }
+}
 
 const ascii = (b: Uint8Array) => String.fromCharCode(...b);
 
@@ -244,7 +240,7 @@ function blocksToVerify(count: number, sampled: number): number[] {
 /**
  * Maps the cache file at `path` and checks it against `key` and `column`: magic, header checksum,
  * version, size, end mark, section bounds, the validity checksum and the checksums of the first,
- * the last and a few random value blocks (all of them with `verifyAll`). Throws ColumnFileProblem.
+ * the last and one random value block (all of them with `verifyAll`). Throws ColumnFileProblem.
  */
 export function mapColumnFile(path: string, key: PartKey, column: string, verifyAll = false): MappedColumn {
   let file: FileMapping;
@@ -253,7 +249,7 @@ export function mapColumnFile(path: string, key: PartKey, column: string, verify
     file = mapFileReadOnly(path);
   } catch (e) {
     if (e instanceof ColumnFileProblem) throw e;
-    throw new ColumnFileProblem(`cannot map: ${(e as Error).message}`);
+    throw new ColumnFileProblem(`cannot map: ${(e as Error).message}`, true);
   }
   try {
     return checkedColumn(file, key, column, verifyAll);
@@ -284,7 +280,7 @@ function checkedColumn(file: FileMapping, key: PartKey, column: string, verifyAl
   if (!Array.isArray(header.rowGroupRows) || header.rowGroupRows.reduce((a, n) => a + n, 0) !== header.rows) throw new ColumnFileProblem("row groups do not add up to the rows");
   if (header.fileBytes !== mapping.byteLength) throw new ColumnFileProblem(`size ${mapping.byteLength} bytes, header says ${header.fileBytes}`);
   if (ascii(mapping.subarray(mapping.byteLength - COLUMN_FILE_END.length)) !== COLUMN_FILE_END) throw new ColumnFileProblem("no end mark (truncated?)");
-  const Ctor = ctorOf(header.type);
+  const Ctor = valuesCtorOf(header.type);
   const width = elementBytes(header.type);
   const v = header.values;
   if (!Ctor || !width || v.bytes !== header.rows * width || v.offset % ALIGN !== 0 || v.offset + v.bytes > mapping.byteLength - COLUMN_FILE_END.length) throw new ColumnFileProblem("values section out of bounds");

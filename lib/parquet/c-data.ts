@@ -33,7 +33,8 @@ export interface CColumn {
   strings: (string | null)[] | null;
 }
 
-type ValuesCtor = { new (buffer: ArrayBuffer, byteOffset: number, length: number): CValues; BYTES_PER_ELEMENT: number };
+/** A typed-array constructor that views a fixed-width format. */
+export type ValuesCtor = { new (buffer: ArrayBuffer, byteOffset: number, length: number): CValues; BYTES_PER_ELEMENT: number };
 
 /** Fixed-width formats and the typed array that views them. */
 const FIXED: Record<string, ValuesCtor> = {
@@ -41,15 +42,22 @@ const FIXED: Record<string, ValuesCtor> = {
   l: BigInt64Array, L: BigUint64Array, f: Float32Array, g: Float64Array, tdD: Int32Array, tdm: BigInt64Array,
 };
 
-/** The typed array for a fixed-width format (timestamps and durations are int64), or null. */
-function ctorOf(format: string): ValuesCtor | null {
+/** The typed array that views a fixed-width format (timestamps and durations are int64), or null. */
+export function valuesCtorOf(format: string): ValuesCtor | null {
   if (format.startsWith("ts") || format.startsWith("tD")) return BigInt64Array;
   return FIXED[format] ?? null;
 }
 
-/** Whether a format has a typed-array view (what a kernel column can be). */
-export function isFixedWidth(format: string): boolean {
-  return ctorOf(format) !== null;
+/** Bits [start, start + n) of an Arrow validity bitmap: a view when byte-aligned, else a shifted copy (bits past n cleared). */
+export function sliceBits(bits: Uint8Array | null, start: number, n: number): Uint8Array | null {
+  if (!bits) return null;
+  const first = start >> 3;
+  const shift = start & 7;
+  if (shift === 0) return bits.subarray(first, first + ((n + 7) >> 3));
+  const out = new Uint8Array((n + 7) >> 3);
+  for (let j = 0; j < out.length; j++) out[j] = ((bits[first + j] >> shift) | ((bits[first + j + 1] ?? 0) << (8 - shift))) & 0xff;
+  if (n & 7) out[out.length - 1] &= (1 << (n & 7)) - 1;
+  return out;
 }
 
 function cString(mem: Uint8Array, at: number): string {
@@ -83,14 +91,6 @@ function viewAt(memory: ArrayBuffer, Ctor: ValuesCtor, at: number, length: numbe
   if (at % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(memory, at, length);
   const copy = memory.slice(at, at + length * Ctor.BYTES_PER_ELEMENT);
   return new Ctor(copy, 0, length);
-}
-
-/** A validity bitmap realigned to bit 0 (arrow-rs batches start at 0: this is the rare case). */
-function bitmapAt(bytes: Uint8Array, at: number, offset: number, length: number): Uint8Array {
-  if (offset % 8 === 0) return bytes.subarray(at + offset / 8, at + offset / 8 + ((length + 7) >> 3));
-  const out = new Uint8Array((length + 7) >> 3);
-  for (let i = 0; i < length; i++) if ((bytes[at + ((offset + i) >> 3)] >> ((offset + i) & 7)) & 1) out[i >> 3] |= 1 << (i & 7);
-  return out;
 }
 
 const isStringFormat = (format: string) => format === "u" || format === "U";
@@ -135,8 +135,9 @@ export function readCBatch(memory: ArrayBuffer, addr: number, fields: readonly C
     const buffers = view.getUint32(child + 40, true);
     const validAt = view.getUint32(buffers, true);
     // null_count -1 means "not computed": keep the bitmap then.
-    const validity = nullCount !== 0 && validAt !== 0 ? bitmapAt(bytes, validAt, offset, n) : null;
-    const Ctor = ctorOf(field.format);
+    // Realigned to bit 0 when the array has an offset (arrow-rs batches start at 0: the rare case).
+    const validity = nullCount !== 0 && validAt !== 0 ? sliceBits(bytes.subarray(validAt), offset, n) : null;
+    const Ctor = valuesCtorOf(field.format);
     const values = Ctor ? viewAt(memory, Ctor, view.getUint32(buffers + 4, true) + offset * Ctor.BYTES_PER_ELEMENT, n) : null;
     const dictAt = view.getUint32(child + 48, true);
     const dictionary = field.dictionaryFormat !== null && dictAt !== 0 ? readStrings(memory, view, dictAt, field.dictionaryFormat) : null;
