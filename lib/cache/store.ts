@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
-import { isTempFileName, processAlive } from "../atomic-file.ts";
+import { removeAbandonedTempFiles } from "../atomic-file.ts";
 import type { PartKey } from "./column-file.ts";
 
 /** The default cache folder of a packed folder. */
@@ -45,9 +45,7 @@ export interface CacheEntryUsage {
   lastUsedMs: number;
 }
 
-const TEMP_PID = /\.tmp-(\d+)-[a-z0-9]{1,8}$/;
-
-/** Every entry of the cache folder with its size; temp files of dead processes are removed on the way. */
+/** Every entry of the cache folder with its size; temp files of dead processes (and this one's, whose fills are over when it lists) are removed on the way. */
 export function listCacheEntries(cacheDir: string): CacheEntryUsage[] {
   let names: string[];
   try {
@@ -61,16 +59,9 @@ export function listCacheEntries(cacheDir: string): CacheEntryUsage[] {
     try {
       const st = statSync(dir);
       if (!st.isDirectory()) continue;
+      removeAbandonedTempFiles(dir);
       let bytes = 0;
-      for (const file of readdirSync(dir)) {
-        const path = join(dir, file);
-        const pid = TEMP_PID.exec(file)?.[1];
-        if (isTempFileName(file) && pid !== undefined && !processAlive(Number(pid))) {
-          rmSync(path, { force: true });
-          continue;
-        }
-        bytes += statSync(path).size;
-      }
+      for (const file of readdirSync(dir)) bytes += statSync(join(dir, file)).size;
       entries.push({ dir, bytes, lastUsedMs: st.mtimeMs });
     } catch {
       // removed by a concurrent eviction

@@ -34,7 +34,8 @@ describe("column cache store", () => {
     const cache = tempDir("cache-temps");
     const dir = entry(cache, "e", 10, 0);
     const dead = join(dir, ".price.col.tmp-999999999-abc");
-    const live = join(dir, `.bp0.col.tmp-${process.pid}-abc`);
+    // pid 1 always runs: another process's fill in progress.
+    const live = join(dir, ".bp0.col.tmp-1-abc");
     writeFileSync(dead, "x");
     writeFileSync(live, "yy");
     const [e] = listCacheEntries(cache);
