@@ -108,9 +108,13 @@ if (values.timeout !== undefined) {
 if (values.cache !== undefined && values["no-cache"]) die("bench: --cache and --no-cache: give one", EXIT.usage);
 // Without a cache to serve the run, the workers' parquet-wasm module (~50 ms) is needed at once: it
 // compiles off-thread while the rest is checked and set up. (With one, only a worker that meets a
-// part to decode asks for it.) Called again once the sample's folder is known; it compiles once.
-const startWasmCompile = () => void compileParquetWasmModule().catch(() => {});
-if (values["no-cache"] || (positionals[0] !== undefined && !existsSync(values.cache ?? defaultCacheDir(positionals[0])))) startWasmCompile();
+// part to decode asks for it.) Checked again once the folder is known (the sample's, without DIR): one compile.
+const cacheDirFor = (dir: string): string | null => (values["no-cache"] ? null : (values.cache ?? defaultCacheDir(dir)));
+const compileUnlessCached = (dir: string): void => {
+  const cache = cacheDirFor(dir);
+  if (cache === null || !existsSync(cache)) void compileParquetWasmModule().catch(() => {});
+};
+if (positionals[0] !== undefined) compileUnlessCached(positionals[0]);
 let cacheMaxGb = DEFAULT_CACHE_MAX_GB;
 if (values["cache-max-gb"] !== undefined) {
   cacheMaxGb = Number(values["cache-max-gb"]);
@@ -240,8 +244,8 @@ if (dir === undefined) {
   dir = await ensureSampleDataset(join(import.meta.dir, ".."), workers, progress.listener);
 }
 
-const cacheDir = values["no-cache"] ? null : (values.cache ?? defaultCacheDir(dir));
-if (cacheDir === null || !existsSync(cacheDir)) startWasmCompile();
+const cacheDir = cacheDirFor(dir);
+compileUnlessCached(dir);
 
 // The trade log's temp file is created now: a path that cannot be written fails before the run.
 let tradeLog: TradeLog | null = null;

@@ -1,6 +1,7 @@
 /**
- * The one place that talks to parquet-wasm. Reads copy out of wasm memory through the C Data
- * Interface (arrow-js-ffi) and free every wasm object at once: wasm32 memory never shrinks.
+ * Arrow-based reads and writes through parquet-wasm (the instance is wasm.ts's; reads without
+ * apache-arrow are source.ts's). Reads are viewed in wasm memory through the C Data Interface
+ * (arrow-js-ffi) and every wasm object is freed at once: wasm32 memory never shrinks.
  * Run this in a Worker the parent can terminate: corrupt pages can trap wasm (`Unreachable`).
  */
 import * as arrow from "apache-arrow";
@@ -11,8 +12,7 @@ import { parquetWasm } from "./wasm.ts";
 import { columnToArrow, sharedDictionary, type SharedDictionary } from "./arrow-columns.ts";
 import type { ColumnBatch, ColumnSpec } from "./column-batch.ts";
 
-export { compileParquetWasmModule, parquetWasmModule, useParquetWasmModule, wasmMemoryBytes } from "./wasm.ts";
-export { ParquetOpenError, type RowSelection } from "./source.ts";
+export type { RowSelection } from "./source.ts";
 
 /** An open Parquet file: its footer facts, its Arrow fields and a handle to read row groups. */
 export interface ParquetSource extends ParquetFileSource {

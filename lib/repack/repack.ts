@@ -26,7 +26,7 @@ import { removeRejectedRows } from "../packed/rejected.ts";
 import { acquireLock } from "../packed/lock.ts";
 import { WorkerCrashError, WorkerPool } from "../workers/pool.ts";
 import { errorMessage } from "../error-message.ts";
-import { compileParquetWasmModule } from "../parquet/io.ts";
+import { compileParquetWasmModule } from "../parquet/wasm.ts";
 
 /** Options of a repack run. */
 export interface RepackOptions {

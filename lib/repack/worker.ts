@@ -1,5 +1,5 @@
 /** repack's worker module: indexes one raw file, packs one partition or keeps one file's rejected rows per task. */
-import { useParquetWasmModule, wasmMemoryBytes } from "../parquet/io.ts";
+import { useParquetWasmModule, wasmMemoryBytes } from "../parquet/wasm.ts";
 import { serveTasks } from "../workers/serve.ts";
 import { runIndexTask, runPackTask, runRejectTask, type IndexTask, type PackTask, type RejectTask } from "./tasks.ts";
 
