@@ -3,7 +3,8 @@ import { loadKernel, type LoadedKernel, type KernelCompiler, type KernelTradeCol
 import type { BenchPartitionResult, BenchTask, BenchWorkerPrepare } from "./tasks.ts";
 import { listPackedPartitions, PackedListingError, type PackedPartition } from "../packed/layout.ts";
 import type { ProgressListener } from "../progress.ts";
-import { compileParquetWasmModule } from "../parquet/wasm.ts";
+import { compileParquetWasmModule, useParquetWasmModule } from "../parquet/wasm.ts";
+import { warmUpDecoders } from "../parquet/source.ts";
 import { existsSync } from "node:fs";
 import { evictLeastRecentlyUsed } from "../cache/store.ts";
 import { addCacheStats, noCacheStats, type CacheSettings } from "./cached-columns.ts";
@@ -112,10 +113,24 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
   // compile here (~55 ms, posted to them as `init`), the listing and this thread's kernel compile.
   // Once the listing is in, never more than partitions: an idle worker would only compile the kernel.
   const prepare: BenchWorkerPrepare = { kernelPath: options.kernelPath, compiler: options.compiler };
-  // With a cache folder in place the run may need no decoding at all: parquet-wasm is compiled only
-  // once a worker meets a part to decode. Without one, it is compiled at once, in parallel with the start.
-  const lazyInit = !!options.cache && existsSync(options.cache.dir);
-  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, options.workers, undefined, compileParquetWasmModule, { prepare, lazyInit });
+  // parquet-wasm goes out only once a worker meets a part to decode (a run served from the cache, or
+  // whose filters skip every row group, needs none). With no cache folder yet it is compiled at once,
+  // in parallel with the start; with one, only when asked for. Before it goes out, this thread decodes
+  // a little of the first file to be run (known once listed): the workers then start on decoders
+  // already tiered up (source.ts, warmUpDecoders).
+  if (!options.cache || !existsSync(options.cache.dir)) void compileParquetWasmModule().catch(() => {});
+  let warmOn: (target: { path: string; columns: string[] } | null) => void = () => {};
+  const warmTarget = new Promise<{ path: string; columns: string[] } | null>((resolve) => (warmOn = resolve));
+  const init = async () => {
+    const module = await compileParquetWasmModule();
+    const target = await warmTarget;
+    if (target) {
+      useParquetWasmModule(module);
+      await warmUpDecoders(target.path, target.columns);
+    }
+    return module;
+  };
+  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, options.workers, undefined, init, { prepare, lazyInit: true });
   const cacheSettings: CacheSettings | null = options.cache ? { dir: options.cache.dir, verifyAll: options.cache.verifyAll } : null;
   let partitions: PackedPartition[];
   let kernel: LoadedKernel;
@@ -129,6 +144,7 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     if (partitions.length === 0) throw new BenchInputError(`${options.dir}: no packed Parquet files found`);
     kernel = loadKernel(options.kernelPath, options.compiler);
   } catch (e) {
+    warmOn(null);
     pool.close();
     throw e;
   }
@@ -163,6 +179,8 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     // finished partitions wait (holding their trades) for an earlier one. Results stay in partition order.
     const order = partitions.map((_, i) => i);
     if (!options.trades || options.tradesInAnyOrder) order.sort((a, b) => partitions[b].bytes - partitions[a].bytes);
+    const first = partitions[order[0]]?.parts[0];
+    warmOn(first && workers > 1 ? { path: first, columns: projectedColumns(kernel, options.trades) } : null);
     await Promise.all(
       order.map(async (i) => {
         const parts = partitions[i].parts;

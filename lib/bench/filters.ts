@@ -155,6 +155,72 @@ export interface RowGroupKeyStats {
   strike: [number, number] | null;
   /** `is_weekly` min and max: equal when every row of the group is of one series. */
   weekly: [boolean, boolean] | null;
+  /** Whether every key column's null count is known and zero (the sort-order bounds need it). */
+  keyNullFree: boolean;
+}
+
+/** A bound on the packed sort key: expiry (epoch days), opt_type's rank (CE 0, PE 1), strike; ±Infinity where unknown. */
+export interface KeyBound {
+  expiry: number;
+  opt: number;
+  strike: number;
+}
+
+/** Where a row group's rows lie in a sorted part: at or after the last row of the group before, at or before the first row of the group after. */
+export interface SortedBounds {
+  after: KeyBound;
+  before: KeyBound;
+}
+
+const OPT_RANK: Record<string, number> = { CE: 0, PE: 1 };
+
+/** A group's opt_type range as ranks, when both ends are CE or PE (SPEC: no other value is packed). */
+function optRanks(g: RowGroupKeyStats): [number, number] | null {
+  if (!g.opt) return null;
+  const lo = OPT_RANK[g.opt[0]];
+  const hi = OPT_RANK[g.opt[1]];
+  return lo === undefined || hi === undefined ? null : [lo, hi];
+}
+
+/** Lexicographic order of two key bounds. */
+function compareBounds(a: KeyBound, b: KeyBound): number {
+  return a.expiry !== b.expiry ? a.expiry - b.expiry : a.opt !== b.opt ? a.opt - b.opt : a.strike < b.strike ? -1 : a.strike > b.strike ? 1 : 0;
+}
+
+/**
+ * Each row group's sort-key bounds from its neighbours, in a part sorted by (expiry, opt_type,
+ * strike): the last row of a group has its maximum expiry, then (one expiry in the group) its
+ * maximum opt_type, then (one contract series) its maximum strike; the first row of the next group
+ * sorts at or after it. This rules out the groups that straddle two series (CE→PE, one expiry to
+ * the next), whose per-column ranges span every strike. Null for a group whose neighbours' statistics
+ * are missing, hold nulls, or are out of order (the file is not sorted as it claims: read it).
+ */
+export function sortedKeyBounds(groups: readonly RowGroupKeyStats[]): (SortedBounds | null)[] {
+  const usable = (g: RowGroupKeyStats | undefined) => !!g && g.keyNullFree && !!g.expiry && !!optRanks(g) && !!g.strike;
+  const last = (g: RowGroupKeyStats): KeyBound => {
+    const oneExpiry = g.expiry![0] === g.expiry![1];
+    const o = optRanks(g)!;
+    return { expiry: g.expiry![1], opt: oneExpiry ? o[1] : -Infinity, strike: oneExpiry && o[0] === o[1] ? g.strike![1] : -Infinity };
+  };
+  const first = (g: RowGroupKeyStats): KeyBound => {
+    const oneExpiry = g.expiry![0] === g.expiry![1];
+    const o = optRanks(g)!;
+    return { expiry: g.expiry![0], opt: oneExpiry ? o[0] : Infinity, strike: oneExpiry && o[0] === o[1] ? g.strike![0] : Infinity };
+  };
+  const open: KeyBound = { expiry: -Infinity, opt: -Infinity, strike: -Infinity };
+  const closed: KeyBound = { expiry: Infinity, opt: Infinity, strike: Infinity };
+  // Empty groups carry no bounds of their own: neighbours are the nearest non-empty groups.
+  const live = groups.map((g, i) => i).filter((i) => groups[i].rows > 0);
+  const out: (SortedBounds | null)[] = groups.map(() => null);
+  live.forEach((i, k) => {
+    const g = groups[i];
+    const prev = k > 0 ? groups[live[k - 1]] : undefined;
+    const next = k + 1 < live.length ? groups[live[k + 1]] : undefined;
+    if (!usable(g) || (prev && !usable(prev)) || (next && !usable(next))) return;
+    if ((prev && compareBounds(last(prev), first(g)) > 0) || (next && compareBounds(last(g), first(next)) > 0)) return;
+    out[i] = { after: prev ? last(prev) : open, before: next ? first(next) : closed };
+  });
+  return out;
 }
 
 /**
@@ -255,6 +321,45 @@ export class SegmentSelector {
       }
     }
     return true;
+  }
+
+  /** Whether every row of a group with these statistics is selected (then its keys need not be read first); false when unsure. */
+  rowGroupAllSelected(g: RowGroupKeyStats): boolean {
+    const f = this.f;
+    if (!g.keyNullFree) return false;
+    if (f.optType && !(g.opt && g.opt[0] === f.optType && g.opt[1] === f.optType)) return false;
+    if (f.strikes && !(g.strike && g.strike[0] >= f.strikes[0] && g.strike[1] <= f.strikes[1])) return false;
+    if (f.expiries || f.dte || f.expiryType) return !!g.expiry && g.expiry[0] === g.expiry[1] && this.expirySelected(g.expiry[0]);
+    return true;
+  }
+
+  /**
+   * rowGroupMayHold, narrowed by the group's sort-key bounds (sortedKeyBounds): whether some selected
+   * key lies both in the group's per-column ranges and between its neighbours. Strike bounds count
+   * only with a strike filter (a NaN strike, which statistics leave out, is then never selected).
+   */
+  sortedGroupMayHold(g: RowGroupKeyStats, b: SortedBounds | null): boolean {
+    if (!this.rowGroupMayHold(g)) return false;
+    const ranks = optRanks(g);
+    if (!b || !g.expiry || !ranks) return true;
+    const eLo = Math.max(g.expiry[0], b.after.expiry);
+    const eHi = Math.min(g.expiry[1], b.before.expiry);
+    if (eHi - eLo > MAX_EXPIRY_SPAN) return true;
+    const strikes = this.f.strikes;
+    for (let e = eLo; e <= eHi; e++) {
+      if (!this.expirySelected(e)) continue;
+      for (let o = ranks[0]; o <= ranks[1]; o++) {
+        if (this.optCode !== null && o !== this.optCode) continue;
+        // (e, o) must not sort before `after`'s or after `before`'s; at equality the strike decides.
+        if (e === b.after.expiry && o < b.after.opt) continue;
+        if (e === b.before.expiry && o > b.before.opt) continue;
+        if (!strikes) return true;
+        const lo = Math.max(strikes[0], g.strike?.[0] ?? -Infinity, e === b.after.expiry && o === b.after.opt ? b.after.strike : -Infinity);
+        const hi = Math.min(strikes[1], g.strike?.[1] ?? Infinity, e === b.before.expiry && o === b.before.opt ? b.before.strike : Infinity);
+        if (lo <= hi) return true;
+      }
+    }
+    return false;
   }
 }
 

@@ -9,10 +9,18 @@ import { columnAs, stableOptCode, type KernelBatch, type KernelRun, type LoadedK
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import { sliceBits, type CColumn, type CField, type CValues } from "../parquet/c-data.ts";
-import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews } from "../parquet/source.ts";
-import { readRowGroupStats, type RowGroupStats } from "../parquet/footer.ts";
-import { expiryTypesOf, hasKeyFilters, needsDay, partitionMaySelect, SegmentSelector, selectedRanges, type BenchFilters, type RowGroupKeyStats } from "./filters.ts";
+import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews, type ParquetFileSource, type RowSelection } from "../parquet/source.ts";
+import { readFooterStats, type FooterStats, type RowGroupStats } from "../parquet/footer.ts";
+import { PACKED_SORT_ORDER } from "../packed/schema.ts";
+import { expiryTypesOf, hasKeyFilters, needsDay, partitionMaySelect, SegmentSelector, selectedRanges, sortedKeyBounds, type BenchFilters, type KeyColumns, type RowGroupKeyStats } from "./filters.ts";
 import { formatEpochDays, parseIsoDate, type IsoDate } from "../ist-time.ts";
+
+/**
+ * A partial read covers at most this share of its row group, or the whole group is read: skipping
+ * rows inside a group is not free (a 20k-row window of the 4 value columns costs ~1/3 of the whole
+ * group, the last row alone ~1/3; measured).
+ */
+const PARTIAL_READ_MAX = 0.8;
 
 /** Columns the driver reads for every kernel: the segment key. */
 export const KEY_COLUMNS = ["expiry", "opt_type", "strike"] as const;
@@ -45,8 +53,8 @@ function typed<T extends Int32Array | Float32Array>(c: CColumn, Ctor: { new (n: 
   return out;
 }
 
-/** A driver batch from one batch of column views, in projectedColumns order. */
-function kernelBatch(b: ColumnViews, columns: string[], file: string, kernel: LoadedKernel, withTs: boolean): KernelBatch {
+/** The segment key of one batch of column views (`columns` names the views, in order). */
+function keyBatch(b: ColumnViews, columns: readonly string[], file: string): KeyColumns {
   const col = (name: string) => b.columns[columns.indexOf(name)];
   const opt = col("opt_type");
   let optCodes: Int32Array;
@@ -61,7 +69,6 @@ function kernelBatch(b: ColumnViews, columns: string[], file: string, kernel: Lo
   } else {
     throw new StrategyInputError(`${file}: column opt_type has unsupported type ${describeFormat(opt.field)}`);
   }
-  const ts = withTs ? numericValues(col("timestamp"), file, "timestamp") : null;
   const expiry = col("expiry");
   const strike = col("strike");
   return {
@@ -73,6 +80,20 @@ function kernelBatch(b: ColumnViews, columns: string[], file: string, kernel: Lo
     optMap,
     strike: typed(strike, Float32Array, file, "strike"),
     strikeValid: strike.validity,
+  };
+}
+
+/** A driver batch from one batch of column views, in projectedColumns order. */
+function kernelBatch(b: ColumnViews, columns: readonly string[], file: string, kernel: LoadedKernel, withTs: boolean): KernelBatch {
+  return withValues(keyBatch(b, columns, file), b, columns, file, kernel, withTs);
+}
+
+/** A driver batch of `keys` and the kernel's columns (and timestamps) from `b`, whose views `columns` names. */
+function withValues(keys: KeyColumns, b: ColumnViews, columns: readonly string[], file: string, kernel: LoadedKernel, withTs: boolean): KernelBatch {
+  const col = (name: string) => b.columns[columns.indexOf(name)];
+  const ts = withTs ? numericValues(col("timestamp"), file, "timestamp") : null;
+  return {
+    ...keys,
     // Each column in the type the kernel declared: as stored (a view), or converted once per batch.
     columns: kernel.columns.map((name, k) => {
       const c = col(name);
@@ -82,6 +103,80 @@ function kernelBatch(b: ColumnViews, columns: string[], file: string, kernel: Lo
     }),
     ts: ts instanceof BigInt64Array ? ts : null,
   };
+}
+
+/**
+ * Rows [s, e) of key batches, copied into buffers reused from one copy to the next (a fresh
+ * allocation per row group cost ~6× the copy, in page faults): a copy outlives the views it came
+ * from (freed before the next read) and is valid until the next copy.
+ */
+class KeyScratch {
+  private expiry = new Int32Array(0);
+  private opt = new Int32Array(0);
+  private strike = new Float32Array(0);
+
+  private reserve(n: number): void {
+    if (this.expiry.length >= n) return;
+    this.expiry = new Int32Array(n);
+    this.opt = new Int32Array(n);
+    this.strike = new Float32Array(n);
+  }
+
+  /** Keys of rows [s, e) of a group of one expiry and one opt_type (both non-null): those two filled in, strikes copied. */
+  constant(expiry: number, optCode: number, strike: Float32Array, s: number, e: number): KeyColumns {
+    const n = e - s;
+    this.reserve(n);
+    this.strike.set(strike.subarray(s, e));
+    return {
+      length: n, expiry: this.expiry.subarray(0, n).fill(expiry), expiryValid: null, opt: this.opt.subarray(0, n).fill(optCode), optValid: null,
+      optMap: Int32Array.from([0, 1, 2]), strike: this.strike.subarray(0, n), strikeValid: null,
+    };
+  }
+
+  copy(k: KeyColumns, s: number, e: number): KeyColumns {
+    const n = e - s;
+    this.reserve(n);
+    const into = <T extends Int32Array | Float32Array>(to: T, from: T): T => {
+      to.set(from.subarray(s, e));
+      return to.subarray(0, n) as T;
+    };
+    const bits = (b: Uint8Array | null) => sliceBits(b, s, n)?.slice() ?? null;
+    return {
+      length: n, expiry: into(this.expiry, k.expiry), expiryValid: bits(k.expiryValid), opt: into(this.opt, k.opt), optValid: bits(k.optValid),
+      optMap: k.optMap.slice(), strike: into(this.strike, k.strike), strikeValid: bits(k.strikeValid),
+    };
+  }
+}
+
+/** Where a row group's selected segments lie: rows [start, end), with a copy of their keys (null: run the whole group). */
+interface SelectedWindow {
+  start: number;
+  end: number;
+  keys: KeyColumns | null;
+}
+
+/**
+ * The rows of row group `g` that a partial read must cover — [start, end) around every selected
+ * segment's rows, with their keys — from the group's key columns alone (~1/6 of a 7-column decode),
+ * or its strikes alone when its statistics give one expiry and one opt_type; null when nothing in it
+ * is selected. Reading only that window of the other columns saves their decode outside it.
+ */
+async function selectedWindow(source: ParquetFileSource, g: number, stats: RowGroupKeyStats, sel: SegmentSelector, scratch: KeyScratch): Promise<SelectedWindow | null> {
+  const pure = stats.keyNullFree && stats.expiry && stats.expiry[0] === stats.expiry[1] && stats.opt && stats.opt[0] === stats.opt[1] ? { expiry: stats.expiry[0], opt: stableOptCode(stats.opt[0]) } : null;
+  const read = pure ? ["strike"] : [...KEY_COLUMNS];
+  return withColumnViews(source, read, { rowGroups: [g] }, (batches) => {
+    // One batch per row group is what reads ask for; were it not so, the whole group is run.
+    if (batches.length !== 1) return { start: 0, end: source.rowGroupRows[g], keys: null };
+    const b = batches[0];
+    const keys = pure ? scratch.constant(pure.expiry, pure.opt, typed(b.columns[0], Float32Array, source.path, "strike"), 0, b.length) : keyBatch(b, KEY_COLUMNS, source.path);
+    const ranges = selectedRanges(keys, sel);
+    if (ranges.length === 0) return null;
+    const start = ranges[0][0];
+    const end = ranges[ranges.length - 1][1];
+    // The pure group's keys already live in the scratch buffers: the window is a view of them.
+    const window: KeyColumns = pure ? { ...keys, length: end - start, expiry: keys.expiry.subarray(start, end), opt: keys.opt.subarray(start, end), strike: keys.strike.subarray(start, end) } : scratch.copy(keys, start, end);
+    return { start, end, keys: window };
+  });
 }
 
 /** opt_type's codes in a batch as the stable codes the cache keeps (CE=0, PE=1, other=2). */
@@ -124,7 +219,8 @@ function keyStats(g: RowGroupStats): RowGroupKeyStats {
     const m = g.minMax.get(name);
     return m && typeof m.min === type && typeof m.max === type ? [m.min as T, m.max as T] : null;
   };
-  return { rows: g.rows, expiry: pair<number>("expiry", "number"), opt: pair<string>("opt_type", "string"), strike: pair<number>("strike", "number"), weekly: pair<boolean>("is_weekly", "boolean") };
+  const keyNullFree = KEY_COLUMNS.every((c) => g.nullCount.get(c) === 0);
+  return { rows: g.rows, expiry: pair<number>("expiry", "number"), opt: pair<string>("opt_type", "string"), strike: pair<number>("strike", "number"), weekly: pair<boolean>("is_weekly", "boolean"), keyNullFree };
 }
 
 /** A value every row group of the partition agrees on (min = max everywhere), or null. */
@@ -223,14 +319,15 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
     // A footer that cannot be read here is left to the decode below, which names the problem. Without
     // filters none is parsed (a 64-column footer costs ~13% of a warm run): row groups are counted from
     // the cache's headers or from the decode.
-    const footers = snapshot.parts.map(({ path, fd }) => {
+    const footerStats = snapshot.parts.map(({ path, fd }): FooterStats | null => {
       if (!filter) return null;
       try {
-        return readRowGroupStats(path, FILTER_STATS_COLUMNS, fd);
+        return readFooterStats(path, FILTER_STATS_COLUMNS, fd);
       } catch {
         return null;
       }
     });
+    const footers = footerStats.map((f) => f?.rowGroups ?? null);
     let sel: SegmentSelector | null = null;
     if (filter) {
       const all = footers.flatMap((f) => f ?? []);
@@ -245,9 +342,13 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
       if (hasKeyFilters(filter.filters)) sel = new SegmentSelector(filter.filters, day === null ? null : parseIsoDate(day), expiryTypesOf(all.map(keyStats)));
     }
     const cutter = new SegmentCutter(run, sel);
+    const scratch = new KeyScratch();
     for (const [p, { path, fd }] of snapshot.parts.entries()) {
       const groups = footers[p];
-      const wanted = groups ? groups.map((g) => (sel ? sel.rowGroupMayHold(keyStats(g)) : true)) : null;
+      // A part our writer sorted says so in its footer: its row groups are then also bounded by their neighbours.
+      const keys = groups?.map(keyStats) ?? null;
+      const bounds = keys && footerStats[p]!.keyValue.get("tickpack.sort") === PACKED_SORT_ORDER ? sortedKeyBounds(keys) : null;
+      const wanted = keys ? keys.map((k, g) => (sel ? sel.sortedGroupMayHold(k, bounds?.[g] ?? null) : true)) : null;
       const nRead = wanted ? wanted.filter(Boolean).length : -1;
       if (groups && wanted) {
         counts.rowGroupsRead += nRead;
@@ -295,9 +396,30 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
           const missing = columns.filter((c) => !present.has(c));
           if (missing.length > 0) throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
           fill?.startFill(columns.map((c) => present.get(c)!), source.numRows, source.rowGroupRows);
+          // A window's keys come from its first read: the second reads only the kernel's columns (and timestamps).
+          const valueColumns = columns.filter((c) => !(KEY_COLUMNS as readonly string[]).includes(c) || kernel.columns.includes(c));
           for (let g = 0; g < source.rowGroupRows.length; g++) {
             if (wanted && !wanted[g]) {
               cutter.skipped();
+              continue;
+            }
+            // A group the statistics cannot show to be wholly selected: its keys first, then the other
+            // columns of only the window that holds its selected segments (unless the cache needs every row).
+            const rows = source.rowGroupRows[g];
+            const win = sel && keys && !fill && !sel.rowGroupAllSelected(keys[g]) ? await selectedWindow(source, g, keys[g], sel, scratch) : undefined;
+            if (win === null) {
+              cutter.skipped();
+              continue;
+            }
+            const winKeys = win?.keys;
+            if (win && winKeys && win.end - win.start < PARTIAL_READ_MAX * rows) {
+              if (win.start > 0) cutter.skipped();
+              const window = { rowGroups: [g], offset: win.start, limit: win.end - win.start };
+              await withColumnViews(source, valueColumns, window, (batches) => {
+                if (batches.length !== 1 || batches[0].length !== winKeys.length) throw new StrategyInputError(`${path}: row group ${g}: a read of rows ${win.start}..${win.end} returned ${batches.map((b) => b.length).join("+")} rows`);
+                cutter.feed(withValues(winKeys, batches[0], valueColumns, path, kernel, withTs));
+              });
+              if (win.end < rows) cutter.skipped();
               continue;
             }
             await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {

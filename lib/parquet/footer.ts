@@ -1,9 +1,10 @@
 /**
  * What parquet-wasm does not expose about a Parquet footer: whether each column chunk carries
- * statistics. Reads only the footer bytes (Thrift compact, decoded by thrift-compact.ts).
+ * statistics, and the row groups' min/max for pruning. Reads only the footer bytes (Thrift compact,
+ * thrift-compact.ts), without opening the file in parquet-wasm.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { decodeStruct, field, type TList, type TStruct } from "./thrift-compact.ts";
+import { CompactCursor, decodeStruct, field, T, type TList, type TStruct } from "./thrift-compact.ts";
 
 /** What the footer says about one column chunk. */
 export interface ColumnChunkFacts {
@@ -16,22 +17,22 @@ export interface ColumnChunkFacts {
   numValues: number;
 }
 
-/** The FileMetaData struct of the Parquet file open as `fd` (its footer: the last 8 bytes give its length). */
-function readFooter(fd: number): TStruct {
+/** The footer bytes (FileMetaData) of the Parquet file open as `fd`: the last 8 bytes give their length. */
+function readFooterBytes(fd: number): Uint8Array {
   const size = fstatSync(fd).size;
   const tail = new Uint8Array(8);
   readSync(fd, tail, 0, 8, size - 8);
   const len = new DataView(tail.buffer).getUint32(0, true);
   const footer = new Uint8Array(len);
   readSync(fd, footer, 0, len, size - 8 - len);
-  return decodeStruct(footer);
+  return footer;
 }
 
 /** Column-chunk facts per row group, from the file's footer (read through `openFd` when given: it stays open). */
 export function readColumnChunkFacts(path: string, openFd?: number): ColumnChunkFacts[][] {
   const fd = openFd ?? openSync(path, "r");
   try {
-    const meta = readFooter(fd);
+    const meta = decodeStruct(readFooterBytes(fd));
     const rowGroups = (field<TList>(meta, 4)?.items ?? []) as TStruct[];
     return rowGroups.map((rg) =>
       ((field<TList>(rg, 1)?.items ?? []) as TStruct[]).map((chunk) => {
@@ -59,6 +60,14 @@ export interface RowGroupStats {
   rows: number;
   /** Column (top-level name) → its chunk's min/max, absent when the footer has none. */
   minMax: Map<string, ChunkMinMax>;
+  /** Column (top-level name) → its chunk's null count, absent when the footer does not say. */
+  nullCount: Map<string, number>;
+}
+
+/** What bench's pruning reads from a footer: every row group's statistics, and the file's key-value metadata. */
+export interface FooterStats {
+  rowGroups: RowGroupStats[];
+  keyValue: Map<string, string>;
 }
 
 // Parquet physical types (parquet.thrift `Type`).
@@ -78,37 +87,122 @@ function plainValue(bytes: Uint8Array, type: number): number | string | boolean 
   }
 }
 
+/** A column chunk's statistics as found: raw bound bytes (current fields first) and null count. */
+interface RawStats {
+  min: Uint8Array | null;
+  max: Uint8Array | null;
+  legacyMin: Uint8Array | null;
+  legacyMax: Uint8Array | null;
+  nullCount: number | null;
+}
+
+function scanStatistics(c: CompactCursor): RawStats {
+  const s: RawStats = { min: null, max: null, legacyMin: null, legacyMax: null, nullCount: null };
+  c.struct((id, type) => {
+    if (type === T.BINARY && (id === 1 || id === 2 || id === 5 || id === 6)) {
+      const b = c.binary();
+      if (id === 1) s.legacyMax = b;
+      else if (id === 2) s.legacyMin = b;
+      else if (id === 5) s.max = b;
+      else s.min = b;
+      return true;
+    }
+    if (id === 3 && type === T.I64) {
+      s.nullCount = c.int();
+      return true;
+    }
+    return false;
+  });
+  return s;
+}
+
+const utf8 = new TextDecoder();
+
+/** One row group's statistics of the wanted columns (RowGroup: 1 columns, 3 num_rows; ColumnChunk: 3 meta_data; ColumnMetaData: 1 type, 3 path_in_schema, 12 statistics). */
+function scanRowGroup(c: CompactCursor, wanted: ReadonlySet<string>): RowGroupStats {
+  const out: RowGroupStats = { rows: 0, minMax: new Map(), nullCount: new Map() };
+  c.struct((id, type) => {
+    if (id === 3 && type === T.I64) {
+      out.rows = c.int();
+      return true;
+    }
+    if (id !== 1 || type !== T.LIST) return false;
+    const { size } = c.list();
+    for (let k = 0; k < size; k++) {
+      c.struct((cid, ctype) => {
+        if (cid !== 3 || ctype !== T.STRUCT) return false;
+        let physical = -1;
+        let name = "";
+        let stats: RawStats | null = null;
+        c.struct((mid, mtype) => {
+          if (mid === 1 && mtype === T.I32) physical = c.int();
+          else if (mid === 3 && mtype === T.LIST) {
+            const { size: parts } = c.list();
+            const names: string[] = [];
+            for (let i = 0; i < parts; i++) names.push(utf8.decode(c.binary()));
+            name = names.join(".");
+          } else if (mid === 12 && mtype === T.STRUCT) stats = scanStatistics(c);
+          else return false;
+          return true;
+        });
+        const st = stats as RawStats | null;
+        if (!st || !wanted.has(name)) return true;
+        if (st.nullCount !== null) out.nullCount.set(name, st.nullCount);
+        const [lo, hi] = st.min && st.max ? [st.min, st.max] : [st.legacyMin, st.legacyMax];
+        if (!lo || !hi) return true;
+        const min = plainValue(lo, physical);
+        const max = plainValue(hi, physical);
+        if (min === null || max === null || Number.isNaN(min) || Number.isNaN(max)) return true;
+        out.minMax.set(name, { min, max });
+        return true;
+      });
+    }
+    return true;
+  });
+  return out;
+}
+
 /**
- * Every row group's row count and min/max statistics of the `columns` named, from the footer alone
- * (read through `openFd` when given: it stays open). Prefers the current min_value/max_value
- * fields; the legacy min/max only where those are missing. NaN bounds count as missing.
+ * Every row group's row count, min/max statistics and null counts of the `columns` named, and the
+ * file's key-value metadata, from the footer alone (read through `openFd` when given: it stays
+ * open). Prefers the current min_value/max_value fields; the legacy min/max only where those are
+ * missing. NaN bounds count as missing. Walks the footer in place (FileMetaData: 4 row_groups,
+ * 5 key_value_metadata), building nothing it does not return.
  */
-export function readRowGroupStats(path: string, columns: readonly string[], openFd?: number): RowGroupStats[] {
+export function readFooterStats(path: string, columns: readonly string[], openFd?: number): FooterStats {
   const fd = openFd ?? openSync(path, "r");
   try {
-    const meta = readFooter(fd);
+    const c = new CompactCursor(readFooterBytes(fd));
     const wanted = new Set(columns);
-    const rowGroups = (field<TList>(meta, 4)?.items ?? []) as TStruct[];
-    return rowGroups.map((rg) => {
-      const minMax = new Map<string, ChunkMinMax>();
-      for (const chunk of (field<TList>(rg, 1)?.items ?? []) as TStruct[]) {
-        const md = field<TStruct>(chunk, 3);
-        if (!md) continue;
-        const name = ((field<TList>(md, 3)?.items ?? []) as Uint8Array[]).map((b) => new TextDecoder().decode(b)).join(".");
-        if (!wanted.has(name)) continue;
-        const stats = field<TStruct>(md, 12);
-        if (!stats) continue;
-        const type = Number(field<number>(md, 1));
-        const [lo, hi] = stats.has(6) && stats.has(5) ? [field<Uint8Array>(stats, 6)!, field<Uint8Array>(stats, 5)!] : [field<Uint8Array>(stats, 2), field<Uint8Array>(stats, 1)];
-        if (!lo || !hi) continue;
-        const min = plainValue(lo, type);
-        const max = plainValue(hi, type);
-        if (min === null || max === null || Number.isNaN(min) || Number.isNaN(max)) continue;
-        minMax.set(name, { min, max });
+    const out: FooterStats = { rowGroups: [], keyValue: new Map() };
+    c.struct((id, type) => {
+      if (type !== T.LIST || (id !== 4 && id !== 5)) return false;
+      const { size } = c.list();
+      for (let i = 0; i < size; i++) {
+        if (id === 4) {
+          out.rowGroups.push(scanRowGroup(c, wanted));
+          continue;
+        }
+        let key: string | null = null;
+        let value = "";
+        c.struct((kid, ktype) => {
+          if (ktype !== T.BINARY || (kid !== 1 && kid !== 2)) return false;
+          const text = utf8.decode(c.binary());
+          if (kid === 1) key = text;
+          else value = text;
+          return true;
+        });
+        if (key !== null) out.keyValue.set(key, value);
       }
-      return { rows: Number(field<bigint>(rg, 3) ?? 0), minMax };
+      return true;
     });
+    return out;
   } finally {
     if (openFd === undefined) closeSync(fd);
   }
+}
+
+/** Every row group's row count and min/max statistics of the `columns` named (see readFooterStats). */
+export function readRowGroupStats(path: string, columns: readonly string[], openFd?: number): RowGroupStats[] {
+  return readFooterStats(path, columns, openFd).rowGroups;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { calendarExpiryType, expiryTypesOf, FilterError, filtersJson, partitionMaySelect, parseFilters, SegmentSelector, selectedRanges, type KeyColumns, type RowGroupKeyStats } from "../../lib/bench/filters.ts";
+import { calendarExpiryType, expiryTypesOf, FilterError, filtersJson, partitionMaySelect, parseFilters, SegmentSelector, selectedRanges, sortedKeyBounds, type KeyColumns, type RowGroupKeyStats } from "../../lib/bench/filters.ts";
 import { GridError, gridFileFilters, parseGridFile } from "../../lib/bench/grid.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
 
@@ -63,7 +63,7 @@ describe("expiry series", () => {
   });
 
   test("row groups of one series tell it; mixed or contradicting ones fall back to the rule", () => {
-    const g = (lo: string, hi: string, weekly: [boolean, boolean] | null): RowGroupKeyStats => ({ rows: 10, expiry: [d(lo), d(hi)], opt: null, strike: null, weekly });
+    const g = (lo: string, hi: string, weekly: [boolean, boolean] | null): RowGroupKeyStats => ({ rows: 10, expiry: [d(lo), d(hi)], opt: null, strike: null, weekly, keyNullFree: true });
     // The data says 2025-11-18 is monthly (against the rule): the statistics win.
     const typeOf = expiryTypesOf([g("2025-11-18", "2025-11-18", [false, false]), g("2025-11-18", "2025-11-25", [false, true]), g("2025-12-02", "2025-12-02", [true, true]), g("2025-12-09", "2025-12-09", [true, true]), g("2025-12-09", "2025-12-09", [false, false])]);
     expect(typeOf(d("2025-11-18"))).toBe("monthly");
@@ -74,7 +74,7 @@ describe("expiry series", () => {
 });
 
 describe("row groups by statistics", () => {
-  const stats = (over: Partial<RowGroupKeyStats>): RowGroupKeyStats => ({ rows: 100, expiry: [d("2025-11-18"), d("2025-11-25")], opt: ["CE", "PE"], strike: [25000, 26000], weekly: [false, true], ...over });
+  const stats = (over: Partial<RowGroupKeyStats>): RowGroupKeyStats => ({ rows: 100, expiry: [d("2025-11-18"), d("2025-11-25")], opt: ["CE", "PE"], strike: [25000, 26000], weekly: [false, true], keyNullFree: true, ...over });
   test("each key column rules a group out on its own; missing statistics never do", () => {
     const sel = (raw: Record<string, string>, day = "2025-11-18") => new SegmentSelector(parseFilters(raw)!, d(day), calendarExpiryType);
     expect(sel({ strikes: "26050:27000" }).rowGroupMayHold(stats({}))).toBe(false);
@@ -92,6 +92,74 @@ describe("row groups by statistics", () => {
     expect(sel({ "expiry-type": "monthly" }).rowGroupMayHold(stats({ expiry: [d("2025-11-19"), d("2025-11-23")], weekly: [false, true] }))).toBe(false);
     expect(sel({ "expiry-type": "monthly" }).rowGroupMayHold(stats({}))).toBe(true);
     expect(sel({ strikes: "0:1e9" }).rowGroupMayHold(stats({ rows: 0 }))).toBe(false);
+  });
+});
+
+describe("row groups by their neighbours in a sorted part", () => {
+  /** Row groups of `size` rows over sorted keys [expiry, opt rank, strike], with their statistics. */
+  function groupsOf(keys: [number, number, number][], size: number): { stats: RowGroupKeyStats[]; rows: [number, number, number][][] } {
+    const rows: [number, number, number][][] = [];
+    for (let i = 0; i < keys.length; i += size) rows.push(keys.slice(i, i + size));
+    const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
+    const stats = rows.map((r) => {
+      const o = range(r.map((k) => k[1]));
+      return { rows: r.length, expiry: range(r.map((k) => k[0])), opt: [["CE", "PE"][o[0]], ["CE", "PE"][o[1]]] as [string, string], strike: range(r.map((k) => k[2])), weekly: [true, true] as [boolean, boolean], keyNullFree: true };
+    });
+    return { stats, rows };
+  }
+  const E = d("2025-11-18");
+
+  test("a group straddling CE→PE or two expiries is skipped when neither side reaches the band", () => {
+    // Two expiries a day apart (no expiry can lie between them), strikes 100..900 each side, 3 rows per contract, 4 rows per group.
+    const keys: [number, number, number][] = [];
+    for (const e of [E, E + 1]) for (const o of [0, 1]) for (let s = 100; s <= 900; s += 100) for (let t = 0; t < 3; t++) keys.push([e, o, s]);
+    const { stats, rows } = groupsOf(keys, 4);
+    const sel = new SegmentSelector(parseFilters({ strikes: "400:500" })!, E, always);
+    const bounds = sortedKeyBounds(stats);
+    const kept = stats.map((g, i) => sel.sortedGroupMayHold(g, bounds[i]));
+    const holds = rows.map((r) => r.some((k) => k[2] >= 400 && k[2] <= 500));
+    expect(kept).toEqual(holds);
+    // The per-column ranges alone keep the straddling groups (their strikes span 100..900).
+    expect(stats.filter((g) => sel.rowGroupMayHold(g)).length).toBeGreaterThan(holds.filter(Boolean).length);
+  });
+
+  test("never skips a group holding a selected key (randomised sorted parts and filters)", () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (let trial = 0; trial < 300; trial++) {
+      const keys: [number, number, number][] = [];
+      const expiries = [E, E + 7, E + 14, E + 35].filter(() => rand() < 0.7);
+      for (const e of expiries) for (const o of [0, 1]) {
+        if (rand() < 0.2) continue;
+        for (let s = 100; s <= 2000; s += 50) {
+          const n = rand() < 0.3 ? 0 : 1 + Math.floor(rand() * 6);
+          for (let t = 0; t < n; t++) keys.push([e, o, s]);
+        }
+      }
+      if (keys.length === 0) continue;
+      const { stats, rows } = groupsOf(keys, 1 + Math.floor(rand() * 40));
+      const lo = 100 + Math.floor(rand() * 40) * 50;
+      const raw: Record<string, string> = { strikes: `${lo}:${lo + Math.floor(rand() * 10) * 50}` };
+      if (rand() < 0.5) raw["opt-type"] = rand() < 0.5 ? "CE" : "PE";
+      if (rand() < 0.5) raw.expiries = "2025-11-25";
+      if (rand() < 0.3) delete raw.strikes;
+      const f = parseFilters(raw);
+      if (!f) continue;
+      const sel = new SegmentSelector(f, E, always);
+      const bounds = sortedKeyBounds(stats);
+      rows.forEach((r, i) => {
+        const holds = r.some((k) => sel.selects(k[0], k[1], k[2]));
+        if (holds) expect(sel.sortedGroupMayHold(stats[i], bounds[i])).toBe(true);
+      });
+    }
+  });
+
+  test("no bounds where a neighbour may hold nulls or the statistics are out of order", () => {
+    const g = (e: number, o: [string, string], s: [number, number], keyNullFree = true): RowGroupKeyStats => ({ rows: 5, expiry: [e, e], opt: o, strike: s, weekly: [true, true], keyNullFree });
+    expect(sortedKeyBounds([g(E, ["CE", "CE"], [1, 5]), g(E, ["CE", "PE"], [1, 9]), g(E, ["PE", "PE"], [3, 9])])[1]).toEqual({ after: { expiry: E, opt: 0, strike: 5 }, before: { expiry: E, opt: 1, strike: 3 } });
+    expect(sortedKeyBounds([g(E, ["CE", "CE"], [1, 5], false), g(E, ["CE", "PE"], [1, 9]), g(E, ["PE", "PE"], [3, 9])])[1]).toBeNull();
+    expect(sortedKeyBounds([g(E, ["PE", "PE"], [1, 5]), g(E, ["CE", "CE"], [1, 9])])).toEqual([null, null]);
+    expect(sortedKeyBounds([g(E + 7, ["CE", "CE"], [1, 5]), g(E, ["CE", "CE"], [1, 9])])).toEqual([null, null]);
   });
 });
 
