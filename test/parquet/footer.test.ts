@@ -44,7 +44,7 @@ describe("readFooterStats", () => {
     expect(["CE", "PE"]).toContain(first.minMax.get("opt_type")!.min as string);
     expect(first.minMax.get("strike")!.min as number).toBeLessThanOrEqual(first.minMax.get("strike")!.max as number);
     expect(got.keyValue.get("tickpack.sort")).toBe(PACKED_SORT_ORDER);
-    const kv = ((field<TList>(meta, 5)?.items ?? []) as TStruct[]).map((e) => [new TextDecoder().decode(field<Uint8Array>(e, 1)), new TextDecoder().decode(field<Uint8Array>(e, 2))]);
+    const kv = ((field<TList>(meta, 5)?.items ?? []) as TStruct[]).map((e): [string, string] => [new TextDecoder().decode(field<Uint8Array>(e, 1)), new TextDecoder().decode(field<Uint8Array>(e, 2))]);
     expect([...got.keyValue]).toEqual(kv);
   });
 });
