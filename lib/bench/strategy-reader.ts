@@ -15,13 +15,6 @@ import { PACKED_SORT_ORDER } from "../packed/schema.ts";
 import { expiryTypesOf, hasKeyFilters, needsDay, partitionMaySelect, SegmentSelector, selectedRanges, sortedKeyBounds, type BenchFilters, type KeyColumns, type RowGroupKeyStats } from "./filters.ts";
 import { formatEpochDays, parseIsoDate, type IsoDate } from "../ist-time.ts";
 
-/**
- * A partial read covers at most this share of its row group, or the whole group is read: skipping
- * rows inside a group is not free (a 20k-row window of the 4 value columns costs ~1/3 of the whole
- * group, the last row alone ~1/3; measured).
- */
-const PARTIAL_READ_MAX = 0.8;
-
 /** Columns the driver reads for every kernel: the segment key. */
 export const KEY_COLUMNS = ["expiry", "opt_type", "strike"] as const;
 
@@ -153,6 +146,8 @@ interface SelectedWindow {
   start: number;
   end: number;
   keys: KeyColumns | null;
+  /** Every row of the window is selected (one run of selected segments): it needs no second look. */
+  allSelected: boolean;
 }
 
 /**
@@ -166,7 +161,7 @@ async function selectedWindow(source: ParquetFileSource, g: number, stats: RowGr
   const read = pure ? ["strike"] : [...KEY_COLUMNS];
   return withColumnViews(source, read, { rowGroups: [g] }, (batches) => {
     // One batch per row group is what reads ask for; were it not so, the whole group is run.
-    if (batches.length !== 1) return { start: 0, end: source.rowGroupRows[g], keys: null };
+    if (batches.length !== 1) return { start: 0, end: source.rowGroupRows[g], keys: null, allSelected: false };
     const b = batches[0];
     const keys = pure ? scratch.constant(pure.expiry, pure.opt, typed(b.columns[0], Float32Array, source.path, "strike"), 0, b.length) : keyBatch(b, KEY_COLUMNS, source.path);
     const ranges = selectedRanges(keys, sel);
@@ -175,7 +170,7 @@ async function selectedWindow(source: ParquetFileSource, g: number, stats: RowGr
     const end = ranges[ranges.length - 1][1];
     // The pure group's keys already live in the scratch buffers: the window is a view of them.
     const window: KeyColumns = pure ? { ...keys, length: end - start, expiry: keys.expiry.subarray(start, end), opt: keys.opt.subarray(start, end), strike: keys.strike.subarray(start, end) } : scratch.copy(keys, start, end);
-    return { start, end, keys: window };
+    return { start, end, keys: window, allSelected: ranges.length === 1 };
   });
 }
 
@@ -277,6 +272,12 @@ class SegmentCutter {
     this.gap = true;
   }
 
+  /** Runs a batch whose rows are all selected (known from its keys already). */
+  feedSelected(kb: KernelBatch): void {
+    this.flushGap();
+    this.run.run(kb);
+  }
+
   /** Runs a batch's selected rows. */
   feed(kb: KernelBatch): void {
     if (!this.sel) {
@@ -301,6 +302,49 @@ class SegmentCutter {
   }
 }
 
+/** What a partition's footers say under the run's filters: per part its row groups' key statistics and which may hold a selected segment. */
+export interface FilteredReadPlan {
+  /** Nothing in the partition can be selected (its day or underlying, or every row group, rules it out). */
+  nothing: boolean;
+  /** Row groups in the footers read. */
+  groups: number;
+  /** The key filters' selector (null: no key filter). */
+  sel: SegmentSelector | null;
+  /** Per part: its row groups' key statistics and wanted flags; null where its footer could not be read (it is read whole). */
+  parts: ({ keys: RowGroupKeyStats[]; wanted: boolean[] } | null)[];
+}
+
+/**
+ * Which row groups of a partition's parts may hold a selected segment, from their footers alone
+ * (read through the open descriptors when given). A footer that cannot be read is left to the
+ * decode, which names the problem: that part counts as wanted whole.
+ */
+export function planFilteredRead(parts: readonly { path: string; fd?: number }[], filter: PartitionFilter): FilteredReadPlan {
+  const footers = parts.map(({ path, fd }): FooterStats | null => {
+    try {
+      return readFooterStats(path, FILTER_STATS_COLUMNS, fd);
+    } catch {
+      return null;
+    }
+  });
+  const all = footers.flatMap((f) => f?.rowGroups ?? []);
+  // A partition outside the layout names its day and underlying only in its columns' statistics.
+  const day = filter.date ?? (typeof constantStat(all, "date") === "number" ? formatEpochDays(constantStat(all, "date") as number) : null);
+  const underlying = filter.underlying ?? (typeof constantStat(all, "underlying") === "string" ? (constantStat(all, "underlying") as string) : null);
+  const unknown = (needsDay(filter.filters) && day === null) || (filter.filters.underlyings !== undefined && underlying === null);
+  if (unknown || !partitionMaySelect(filter.filters, day, underlying)) return { nothing: true, groups: all.length, sel: null, parts: footers.map(() => null) };
+  const sel = hasKeyFilters(filter.filters) ? new SegmentSelector(filter.filters, day === null ? null : parseIsoDate(day), expiryTypesOf(all.map(keyStats))) : null;
+  const planned = footers.map((f) => {
+    if (!f) return null;
+    const keys = f.rowGroups.map(keyStats);
+    // A part our writer sorted says so in its footer: its row groups are then also bounded by their neighbours.
+    const bounds = f.keyValue.get("tickpack.sort") === PACKED_SORT_ORDER ? sortedKeyBounds(keys) : null;
+    return { keys, wanted: keys.map((k, g) => (sel ? sel.sortedGroupMayHold(k, bounds?.[g] ?? null) : true)) };
+  });
+  const nothing = planned.every((p) => p !== null && !p.wanted.some(Boolean));
+  return { nothing, groups: all.length, sel, parts: planned };
+}
+
 /**
  * Runs a partition's parts, in order, through the kernel as one sequence; returns the columns read
  * and the row groups run and skipped. The parts are opened together as one snapshot: a repack
@@ -316,39 +360,20 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
   const filter = settings.filter ?? null;
   const counts: PartitionRead = { columns, rowGroupsRead: 0, rowGroupsSkipped: 0 };
   try {
-    // A footer that cannot be read here is left to the decode below, which names the problem. Without
-    // filters none is parsed (a 64-column footer costs ~13% of a warm run): row groups are counted from
-    // the cache's headers or from the decode.
-    const footerStats = snapshot.parts.map(({ path, fd }): FooterStats | null => {
-      if (!filter) return null;
-      try {
-        return readFooterStats(path, FILTER_STATS_COLUMNS, fd);
-      } catch {
-        return null;
-      }
-    });
-    const footers = footerStats.map((f) => f?.rowGroups ?? null);
-    let sel: SegmentSelector | null = null;
-    if (filter) {
-      const all = footers.flatMap((f) => f ?? []);
-      // A partition outside the layout names its day and underlying only in its columns' statistics.
-      const day = filter.date ?? (typeof constantStat(all, "date") === "number" ? formatEpochDays(constantStat(all, "date") as number) : null);
-      const underlying = filter.underlying ?? (typeof constantStat(all, "underlying") === "string" ? (constantStat(all, "underlying") as string) : null);
-      const unknown = (needsDay(filter.filters) && day === null) || (filter.filters.underlyings !== undefined && underlying === null);
-      if (unknown || !partitionMaySelect(filter.filters, day, underlying)) {
-        counts.rowGroupsSkipped = all.length;
-        return counts;
-      }
-      if (hasKeyFilters(filter.filters)) sel = new SegmentSelector(filter.filters, day === null ? null : parseIsoDate(day), expiryTypesOf(all.map(keyStats)));
+    // Without filters no footer is parsed (a 64-column footer costs ~13% of a warm run): row groups
+    // are counted from the cache's headers or from the decode.
+    const plan = filter ? planFilteredRead(snapshot.parts, filter) : null;
+    if (plan?.nothing) {
+      counts.rowGroupsSkipped = plan.groups;
+      return counts;
     }
+    const sel = plan?.sel ?? null;
     const cutter = new SegmentCutter(run, sel);
     const scratch = new KeyScratch();
     for (const [p, { path, fd }] of snapshot.parts.entries()) {
-      const groups = footers[p];
-      // A part our writer sorted says so in its footer: its row groups are then also bounded by their neighbours.
-      const keys = groups?.map(keyStats) ?? null;
-      const bounds = keys && footerStats[p]!.keyValue.get("tickpack.sort") === PACKED_SORT_ORDER ? sortedKeyBounds(keys) : null;
-      const wanted = keys ? keys.map((k, g) => (sel ? sel.sortedGroupMayHold(k, bounds?.[g] ?? null) : true)) : null;
+      // The footer's row groups (their key statistics), and which to read; null: no filter, or no footer.
+      const groups = plan?.parts[p]?.keys ?? null;
+      const wanted = plan?.parts[p]?.wanted ?? null;
       const nRead = wanted ? wanted.filter(Boolean).length : -1;
       if (groups && wanted) {
         counts.rowGroupsRead += nRead;
@@ -404,20 +429,24 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
               continue;
             }
             // A group the statistics cannot show to be wholly selected: its keys first, then the other
-            // columns of only the window that holds its selected segments (unless the cache needs every row).
+            // columns of only the window that holds its selected segments (unless the cache needs every
+            // row). Skipping rows is not free (the last row alone of the 4 value columns costs ~1/3 of the
+            // whole group, measured), but always cheaper than decoding them.
             const rows = source.rowGroupRows[g];
-            const win = sel && keys && !fill && !sel.rowGroupAllSelected(keys[g]) ? await selectedWindow(source, g, keys[g], sel, scratch) : undefined;
+            const win = sel && groups && !fill && !sel.rowGroupAllSelected(groups[g]) ? await selectedWindow(source, g, groups[g], sel, scratch) : undefined;
             if (win === null) {
               cutter.skipped();
               continue;
             }
             const winKeys = win?.keys;
-            if (win && winKeys && win.end - win.start < PARTIAL_READ_MAX * rows) {
+            if (win && winKeys) {
               if (win.start > 0) cutter.skipped();
               const window = { rowGroups: [g], offset: win.start, limit: win.end - win.start };
               await withColumnViews(source, valueColumns, window, (batches) => {
                 if (batches.length !== 1 || batches[0].length !== winKeys.length) throw new StrategyInputError(`${path}: row group ${g}: a read of rows ${win.start}..${win.end} returned ${batches.map((b) => b.length).join("+")} rows`);
-                cutter.feed(withValues(winKeys, batches[0], valueColumns, path, kernel, withTs));
+                const kb = withValues(winKeys, batches[0], valueColumns, path, kernel, withTs);
+                if (win.allSelected) cutter.feedSelected(kb);
+                else cutter.feed(kb);
               });
               if (win.end < rows) cutter.skipped();
               continue;
