@@ -163,14 +163,32 @@ async function selectedWindow(source: ParquetFileSource, g: number, stats: RowGr
     // One batch per row group is what reads ask for; were it not so, the whole group is run.
     if (batches.length !== 1) return { start: 0, end: source.rowGroupRows[g], keys: null, allSelected: false };
     const b = batches[0];
-    const keys = pure ? scratch.constant(pure.expiry, pure.opt, typed(b.columns[0], Float32Array, source.path, "strike"), 0, b.length) : keyBatch(b, KEY_COLUMNS, source.path);
+    if (pure) {
+      // One expiry and one opt_type: a row's selection is its strike's, tested once per run of equal strikes.
+      const strike = typed(b.columns[0], Float32Array, source.path, "strike");
+      let start = -1;
+      let end = -1;
+      let runs = 0;
+      for (let i = 0; i < strike.length; ) {
+        const v = strike[i];
+        let j = i + 1;
+        while (j < strike.length && strike[j] === v) j++;
+        if (sel.selects(pure.expiry, pure.opt, v)) {
+          if (end !== i) runs++;
+          if (start < 0) start = i;
+          end = j;
+        }
+        i = j;
+      }
+      if (start < 0) return null;
+      return { start, end, keys: scratch.constant(pure.expiry, pure.opt, strike, start, end), allSelected: runs === 1 };
+    }
+    const keys = keyBatch(b, KEY_COLUMNS, source.path);
     const ranges = selectedRanges(keys, sel);
     if (ranges.length === 0) return null;
     const start = ranges[0][0];
     const end = ranges[ranges.length - 1][1];
-    // The pure group's keys already live in the scratch buffers: the window is a view of them.
-    const window: KeyColumns = pure ? { ...keys, length: end - start, expiry: keys.expiry.subarray(start, end), opt: keys.opt.subarray(start, end), strike: keys.strike.subarray(start, end) } : scratch.copy(keys, start, end);
-    return { start, end, keys: window, allSelected: ranges.length === 1 };
+    return { start, end, keys: scratch.copy(keys, start, end), allSelected: ranges.length === 1 };
   });
 }
 
