@@ -99,45 +99,47 @@ function withValues(keys: KeyColumns, b: ColumnViews, columns: readonly string[]
 }
 
 /**
- * Rows [s, e) of key batches, copied into buffers reused from one copy to the next (a fresh
- * allocation per row group cost ~6× the copy, in page faults): a copy outlives the views it came
- * from (freed before the next read) and is valid until the next copy.
+ * The keys of one part's windows, copied into buffers reused from part to part (a fresh allocation
+ * per row group cost ~6× the copy, in page faults): valid until the next `reset`.
  */
-class KeyScratch {
+class KeyArena {
   private expiry = new Int32Array(0);
   private opt = new Int32Array(0);
   private strike = new Float32Array(0);
+  private used = 0;
 
-  private reserve(n: number): void {
-    if (this.expiry.length >= n) return;
-    this.expiry = new Int32Array(n);
-    this.opt = new Int32Array(n);
-    this.strike = new Float32Array(n);
+  /** Makes room for `rows` keys in all, dropping the previous part's. */
+  reset(rows: number): void {
+    if (this.expiry.length < rows) {
+      this.expiry = new Int32Array(rows);
+      this.opt = new Int32Array(rows);
+      this.strike = new Float32Array(rows);
+    }
+    this.used = 0;
+  }
+
+  private take(n: number): [Int32Array, Int32Array, Float32Array] {
+    const at = this.used;
+    this.used += n;
+    return [this.expiry.subarray(at, at + n), this.opt.subarray(at, at + n), this.strike.subarray(at, at + n)];
   }
 
   /** Keys of rows [s, e) of a group of one expiry and one opt_type (both non-null): those two filled in, strikes copied. */
   constant(expiry: number, optCode: number, strike: Float32Array, s: number, e: number): KeyColumns {
-    const n = e - s;
-    this.reserve(n);
-    this.strike.set(strike.subarray(s, e));
-    return {
-      length: n, expiry: this.expiry.subarray(0, n).fill(expiry), expiryValid: null, opt: this.opt.subarray(0, n).fill(optCode), optValid: null,
-      optMap: Int32Array.from([0, 1, 2]), strike: this.strike.subarray(0, n), strikeValid: null,
-    };
+    const [ex, op, st] = this.take(e - s);
+    st.set(strike.subarray(s, e));
+    return { length: e - s, expiry: ex.fill(expiry), expiryValid: null, opt: op.fill(optCode), optValid: null, optMap: Int32Array.from([0, 1, 2]), strike: st, strikeValid: null };
   }
 
+  /** Keys of rows [s, e) of a key batch. */
   copy(k: KeyColumns, s: number, e: number): KeyColumns {
     const n = e - s;
-    this.reserve(n);
-    const into = <T extends Int32Array | Float32Array>(to: T, from: T): T => {
-      to.set(from.subarray(s, e));
-      return to.subarray(0, n) as T;
-    };
+    const [ex, op, st] = this.take(n);
+    ex.set(k.expiry.subarray(s, e));
+    op.set(k.opt.subarray(s, e));
+    st.set(k.strike.subarray(s, e));
     const bits = (b: Uint8Array | null) => sliceBits(b, s, n)?.slice() ?? null;
-    return {
-      length: n, expiry: into(this.expiry, k.expiry), expiryValid: bits(k.expiryValid), opt: into(this.opt, k.opt), optValid: bits(k.optValid),
-      optMap: k.optMap.slice(), strike: into(this.strike, k.strike), strikeValid: bits(k.strikeValid),
-    };
+    return { length: n, expiry: ex, expiryValid: bits(k.expiryValid), opt: op, optValid: bits(k.optValid), optMap: k.optMap.slice(), strike: st, strikeValid: bits(k.strikeValid) };
   }
 }
 
@@ -150,45 +152,66 @@ interface SelectedWindow {
   allSelected: boolean;
 }
 
-/**
- * The rows of row group `g` that a partial read must cover — [start, end) around every selected
- * segment's rows, with their keys — from the group's key columns alone (~1/6 of a 7-column decode),
- * or its strikes alone when its statistics give one expiry and one opt_type; null when nothing in it
- * is selected. Reading only that window of the other columns saves their decode outside it.
- */
-async function selectedWindow(source: ParquetFileSource, g: number, stats: RowGroupKeyStats, sel: SegmentSelector, scratch: KeyScratch): Promise<SelectedWindow | null> {
-  const pure = stats.keyNullFree && stats.expiry && stats.expiry[0] === stats.expiry[1] && stats.opt && stats.opt[0] === stats.opt[1] ? { expiry: stats.expiry[0], opt: stableOptCode(stats.opt[0]) } : null;
-  const read = pure ? ["strike"] : [...KEY_COLUMNS];
-  return withColumnViews(source, read, { rowGroups: [g] }, (batches) => {
-    // One batch per row group is what reads ask for; were it not so, the whole group is run.
-    if (batches.length !== 1) return { start: 0, end: source.rowGroupRows[g], keys: null, allSelected: false };
-    const b = batches[0];
-    if (pure) {
-      // One expiry and one opt_type: a row's selection is its strike's, tested once per run of equal strikes.
-      const strike = typed(b.columns[0], Float32Array, source.path, "strike");
-      let start = -1;
-      let end = -1;
-      let runs = 0;
-      for (let i = 0; i < strike.length; ) {
-        const v = strike[i];
-        let j = i + 1;
-        while (j < strike.length && strike[j] === v) j++;
-        if (sel.selects(pure.expiry, pure.opt, v)) {
-          if (end !== i) runs++;
-          if (start < 0) start = i;
-          end = j;
-        }
-        i = j;
-      }
-      if (start < 0) return null;
-      return { start, end, keys: scratch.constant(pure.expiry, pure.opt, strike, start, end), allSelected: runs === 1 };
+/** A group's expiry and stable opt_type code when its statistics give one of each and no null key; else null. */
+function pureKey(stats: RowGroupKeyStats): { expiry: number; opt: number } | null {
+  return stats.keyNullFree && stats.expiry && stats.expiry[0] === stats.expiry[1] && stats.opt && stats.opt[0] === stats.opt[1] ? { expiry: stats.expiry[0], opt: stableOptCode(stats.opt[0]) } : null;
+}
+
+/** [start, end) of the selected rows of a pure group and whether they are one run, from its strikes: a test per run of equal strikes. */
+function strikeWindow(strike: Float32Array, pure: { expiry: number; opt: number }, sel: SegmentSelector): { start: number; end: number; runs: number } | null {
+  let start = -1;
+  let end = -1;
+  let runs = 0;
+  for (let i = 0; i < strike.length; ) {
+    const v = strike[i];
+    let j = i + 1;
+    while (j < strike.length && strike[j] === v) j++;
+    if (sel.selects(pure.expiry, pure.opt, v)) {
+      if (end !== i) runs++;
+      if (start < 0) start = i;
+      end = j;
     }
-    const keys = keyBatch(b, KEY_COLUMNS, source.path);
-    const ranges = selectedRanges(keys, sel);
-    if (ranges.length === 0) return null;
-    const start = ranges[0][0];
-    const end = ranges[ranges.length - 1][1];
-    return { start, end, keys: scratch.copy(keys, start, end), allSelected: ranges.length === 1 };
+    i = j;
+  }
+  return start < 0 ? null : { start, end, runs };
+}
+
+/**
+ * The windows of row groups `gs` (see SelectedWindow; null: nothing in the group is selected), from
+ * one read of their key columns (~1/6 of a 7-column decode) — only `strike` when every group has one
+ * expiry and one opt_type. One read for the part: each read call costs ~0.5 ms on its own, several
+ * times that on two busy cores (measured). Reading only the windows of the other columns then saves
+ * their decode outside them.
+ */
+async function selectedWindows(source: ParquetFileSource, gs: number[], stats: readonly RowGroupKeyStats[], sel: SegmentSelector, arena: KeyArena): Promise<Map<number, SelectedWindow | null>> {
+  const out = new Map<number, SelectedWindow | null>();
+  if (gs.length === 0) return out;
+  const pure = gs.map((g) => pureKey(stats[g]));
+  const read = pure.every((p) => p !== null) ? ["strike"] : [...KEY_COLUMNS];
+  return withColumnViews(source, read, { rowGroups: gs }, (batches) => {
+    // One batch per row group is what reads ask for; were it not so, the groups are run whole.
+    if (batches.length !== gs.length || batches.some((b, k) => b.length !== source.rowGroupRows[gs[k]])) {
+      for (const g of gs) out.set(g, { start: 0, end: source.rowGroupRows[g], keys: null, allSelected: false });
+      return out;
+    }
+    const strikeAt = read.indexOf("strike");
+    const found = batches.map((b, k) => {
+      const p = pure[k];
+      if (p) {
+        const strike = typed(b.columns[strikeAt], Float32Array, source.path, "strike");
+        const w = strikeWindow(strike, p, sel);
+        return w && { ...w, strike, keys: null };
+      }
+      const keys = keyBatch(b, KEY_COLUMNS, source.path);
+      const ranges = selectedRanges(keys, sel);
+      return ranges.length === 0 ? null : { start: ranges[0][0], end: ranges[ranges.length - 1][1], runs: ranges.length, strike: null, keys };
+    });
+    arena.reset(found.reduce((a, w) => a + (w ? w.end - w.start : 0), 0));
+    found.forEach((w, k) => {
+      const p = pure[k];
+      out.set(gs[k], w && { start: w.start, end: w.end, allSelected: w.runs === 1, keys: p && w.strike ? arena.constant(p.expiry, p.opt, w.strike, w.start, w.end) : arena.copy(w.keys!, w.start, w.end) });
+    });
+    return out;
   });
 }
 
@@ -387,7 +410,7 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
     }
     const sel = plan?.sel ?? null;
     const cutter = new SegmentCutter(run, sel);
-    const scratch = new KeyScratch();
+    const arena = new KeyArena();
     for (const [p, { path, fd }] of snapshot.parts.entries()) {
       // The footer's row groups (their key statistics), and which to read; null: no filter, or no footer.
       const groups = plan?.parts[p]?.keys ?? null;
@@ -439,6 +462,11 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
           const missing = columns.filter((c) => !present.has(c));
           if (missing.length > 0) throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
           fill?.startFill(columns.map((c) => present.get(c)!), source.numRows, source.rowGroupRows);
+          // The groups the statistics cannot show to be wholly selected: their keys first (one read), then
+          // the other columns of only the window that holds their selected segments (unless the cache
+          // needs every row).
+          const partial = sel && groups && !fill ? groups.map((_, g) => g).filter((g) => wanted![g] && !sel.rowGroupAllSelected(groups[g])) : [];
+          const windows = sel && groups ? await selectedWindows(source, partial, groups, sel, arena) : new Map<number, SelectedWindow | null>();
           // A window's keys come from its first read: the second reads only the kernel's columns (and timestamps).
           const valueColumns = columns.filter((c) => !(KEY_COLUMNS as readonly string[]).includes(c) || kernel.columns.includes(c));
           for (let g = 0; g < source.rowGroupRows.length; g++) {
@@ -446,12 +474,10 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
               cutter.skipped();
               continue;
             }
-            // A group the statistics cannot show to be wholly selected: its keys first, then the other
-            // columns of only the window that holds its selected segments (unless the cache needs every
-            // row). Skipping rows is not free (the last row alone of the 4 value columns costs ~1/3 of the
+            // Skipping rows is not free (the last row alone of the 4 value columns costs ~1/3 of the
             // whole group, measured), but always cheaper than decoding them.
             const rows = source.rowGroupRows[g];
-            const win = sel && groups && !fill && !sel.rowGroupAllSelected(groups[g]) ? await selectedWindow(source, g, groups[g], sel, scratch) : undefined;
+            const win = windows.get(g);
             if (win === null) {
               cutter.skipped();
               continue;
