@@ -4,9 +4,10 @@
  * parameter set, never the trades themselves. Memory: sets × (curve bins + days + buckets).
  */
 import type { TradeBlock } from "../bench/bench.ts";
-import { formatEpochDays, parseIsoDate, yearMonthOf, type EpochDays, type IsoDate } from "../ist-time.ts";
+import { formatEpochDays, parseIsoDate, type EpochDays, type IsoDate } from "../ist-time.ts";
 import { estimateAtm, type AtmEstimate } from "./atm.ts";
 import { TimeBins } from "./time-bins.ts";
+import { addTradeSumsNative, addTradeSumsReference, tradeSeconds, type TradeSumsInput } from "./trade-sums.ts";
 
 /** Days-to-expiry buckets (calendar days from the trading day to the expiry). */
 export const DTE_BUCKETS = ["0", "1", "2", "3", "4", "5", "6", "7", "8–14", "15–30", "31+", "unknown"] as const;
@@ -93,7 +94,6 @@ export class ReportAggregator {
   /** Partitions handed over, and the trading days they cover. */
   partitions = 0;
   readonly dates = new Set<IsoDate>();
-  private readonly expiryTypeOf = new Map<EpochDays, number>();
 
   /** `sets`: the run's parameter sets (trade `set` values are 0 … sets − 1). */
   constructor(readonly sets: number) {
@@ -105,17 +105,6 @@ export class ReportAggregator {
     this.byAtm = new Breakdown(OPT_TYPES.length * ATM_BUCKETS.length, sets);
     this.byHold = new Breakdown(HOLD_BUCKETS.length, sets);
     this.setSums = new Float64Array(sets * 7);
-  }
-
-  private expiryType(expiry: EpochDays): number {
-    let t = this.expiryTypeOf.get(expiry);
-    if (t === undefined) {
-      // NSE's monthly contract expires on the last expiry weekday of its month (moved a day earlier on
-      // a holiday): a week later is then another month. No calendar is needed.
-      t = yearMonthOf(expiry + 7).month !== yearMonthOf(expiry).month ? 1 : 0;
-      this.expiryTypeOf.set(expiry, t);
-    }
-    return t;
   }
 
   private underlyingIndex(name: string): number {
@@ -131,9 +120,7 @@ export class ReportAggregator {
   add(b: TradeBlock): void {
     this.partitions++;
     const n = b.length;
-    // Instants as float seconds, read through the int64s' 32-bit halves: BigInt per trade costs ~50× more.
-    const entryS = secondsOf(b.entryTs, n);
-    const exitS = secondsOf(b.exitTs, n);
+    const { entryS, exitRange } = tradeSeconds(b.entryTs, b.exitTs, n);
     let day: EpochDays | null = null;
     try {
       day = b.date === "" ? null : parseIsoDate(b.date);
@@ -149,90 +136,17 @@ export class ReportAggregator {
     if (n === 0) return;
     const atm = estimateAtm({ length: n, expiry: b.expiry, optCode: b.optCode, strike: b.strike, entryPrice: b.entryPrice, entryS }, day);
     this.atm.push({ date, underlying: b.underlying || "?", ...atm });
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let t = 0; t < n; t++) {
-      if (exitS[t] < lo) lo = exitS[t];
-      if (exitS[t] > hi) hi = exitS[t];
-    }
-    this.bins.cover(lo, hi);
-    // One flat loop without calls or allocations: it runs once per run, mostly before the JIT has
-    // warmed up, and every instruction here is taken from the workers' two cores.
+    this.bins.cover(exitRange[0], exitRange[1]);
     const S = this.sets;
-    const A = ATM_BUCKETS.length;
-    const NULL_DTE = DTE_BUCKETS.length - 1;
-    const curves = Array.from({ length: S }, (_, s) => this.bins.raw(u * S + s).array);
-    const first = this.bins.raw(u * S).first;
-    const width = this.bins.widthS;
-    const atmStrike = atm.strike ?? NaN;
-    const atmStep = atm.step ?? 1;
-    const dayP = dayBreakdown.pnl, dayN = dayBreakdown.trades, dayW = dayBreakdown.wins;
-    const dteP = this.byDte.pnl, dteN = this.byDte.trades, dteW = this.byDte.wins;
-    const expP = this.byExpiryType.pnl, expN = this.byExpiryType.trades, expW = this.byExpiryType.wins;
-    const optP = this.byOpt.pnl, optN = this.byOpt.trades, optW = this.byOpt.wins;
-    const atmP = this.byAtm.pnl, atmN = this.byAtm.trades, atmW = this.byAtm.wins;
-    const holdP = this.byHold.pnl, holdN = this.byHold.trades, holdW = this.byHold.wins;
-    const st = this.setSums;
-    const dayNum = day === null ? NaN : day;
-    let lastExpiry = NaN;
-    let lastType = 2;
-    for (let t = 0; t < n; t++) {
-      const s = b.set[t] | 0;
-      const pnl = b.pnl[t];
-      const win = pnl > 0 ? 1 : 0;
-      curves[s][(Math.floor(exitS[t] / width) - first) | 0] += pnl;
-      dayP[s] += pnl;
-      dayN[s]++;
-      dayW[s] += win;
-      const expiry = b.expiry[t];
-      let dte = NULL_DTE;
-      let type = 2;
-      if (expiry > -1e299) {
-        const d = expiry - dayNum; // NaN without a date: no bucket below matches
-        dte = d >= 0 && d <= 7 ? d | 0 : d > 7 && d <= 14 ? 8 : d > 14 && d <= 30 ? 9 : d > 30 ? 10 : NULL_DTE;
-        if (expiry !== lastExpiry) [lastExpiry, lastType] = [expiry, this.expiryType(expiry)];
-        type = lastType;
-      }
-      let k = dte * S + s;
-      dteP[k] += pnl;
-      dteN[k]++;
-      dteW[k] += win;
-      k = type * S + s;
-      expP[k] += pnl;
-      expN[k]++;
-      expW[k] += win;
-      const code = b.optCode[t];
-      const opt = code === 0 ? 0 : code === 1 ? 1 : 2;
-      k = opt * S + s;
-      optP[k] += pnl;
-      optN[k]++;
-      optW[k] += win;
-      let dist = A - 1;
-      const strike = b.strike[t];
-      if (strike > -1e299 && atmStrike === atmStrike) {
-        const steps = Math.round((strike - atmStrike) / atmStep) | 0;
-        dist = steps < -ATM_SPAN ? 0 : steps > ATM_SPAN ? A - 2 : steps + ATM_SPAN + 1;
-      }
-      k = (opt * A + dist) * S + s;
-      atmP[k] += pnl;
-      atmN[k]++;
-      atmW[k] += win;
-      const holdS = exitS[t] - entryS[t];
-      const h = holdS < 1 ? 0 : holdS < 5 ? 1 : holdS < 15 ? 2 : holdS < 60 ? 3 : holdS < 300 ? 4 : holdS < 900 ? 5 : holdS < 3600 ? 6 : holdS < 10_800 ? 7 : 8;
-      k = h * S + s;
-      holdP[k] += pnl;
-      holdN[k]++;
-      holdW[k] += win;
-      // Per set: trades, wins, losses, win PnL, loss PnL, PnL, holding seconds.
-      const o = s * 7;
-      st[o]++;
-      st[o + 1] += win;
-      st[o + 2] += pnl < 0 ? 1 : 0;
-      st[o + 3] += pnl > 0 ? pnl : 0;
-      st[o + 4] += pnl < 0 ? pnl : 0;
-      st[o + 5] += pnl;
-      st[o + 6] += holdS;
-    }
+    const sums: TradeSumsInput = {
+      length: n, sets: S, set: b.set, pnl: b.pnl, expiry: b.expiry, optCode: b.optCode, strike: b.strike, entryTs: b.entryTs, exitTs: b.exitTs,
+      curves: Array.from({ length: S }, (_, s) => this.bins.raw(u * S + s).array), first: this.bins.raw(u * S).first, widthS: this.bins.widthS,
+      day: day === null ? NaN : day, atmStrike: atm.strike ?? NaN, atmStep: atm.step ?? 1, atmBuckets: ATM_BUCKETS.length, atmSpan: ATM_SPAN, nullDte: DTE_BUCKETS.length - 1,
+      day_: dayBreakdown, dte: this.byDte, expiryType: this.byExpiryType, opt: this.byOpt, atm: this.byAtm, hold: this.byHold, setSums: this.setSums,
+    };
+    // In C (~5 ms for 0.5M trades): the reference loop ran mostly before the JIT had warmed up (~70 ms),
+    // on this thread while the workers wanted both cores.
+    if (!addTradeSumsNative(sums)) addTradeSumsReference(sums);
   }
 
   /** Per-set trade statistics. */
@@ -245,12 +159,4 @@ export class ReportAggregator {
   dayPnl(set: number): { date: IsoDate; pnl: number; trades: number; wins: number }[] {
     return [...this.byDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, br]) => ({ date, ...br.of(set)[0] }));
   }
-}
-
-/** Float seconds of epoch-ns int64s (±256 ns), from their two 32-bit halves. */
-function secondsOf(ns: BigInt64Array, n: number): Float64Array {
-  const words = new Int32Array(ns.buffer, ns.byteOffset, n * 2);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = (words[2 * i + 1] * 4_294_967_296 + (words[2 * i] >>> 0)) / 1e9;
-  return out;
 }

@@ -1,0 +1,151 @@
+/**
+ * The report's per-trade sums of one partition in C (trade-sums.c, built once per thread with
+ * TinyCC), with the same arithmetic as the TypeScript reference loop in aggregate.ts.
+ */
+import { cc, ptr } from "bun:ffi";
+import { join } from "node:path";
+import type { Breakdown } from "./aggregate.ts";
+import { yearMonthOf } from "../ist-time.ts";
+
+type Pointer = ReturnType<typeof ptr>;
+type Symbols = {
+  tp_report_sums: (p: Pointer, a: Pointer) => void;
+  tp_report_seconds: (entry: Pointer, exit: Pointer, n: number, out: Pointer, range: Pointer) => void;
+};
+let built: { symbols: Symbols } | null | undefined;
+
+/** The compiled function, or null where TinyCC cannot build it (the caller then runs the reference). */
+function compiled(): { symbols: Symbols } | null {
+  if (built === undefined) {
+    try {
+      built = cc({ source: join(import.meta.dir, "trade-sums.c"), library: ["m"], symbols: { tp_report_sums: { args: ["ptr", "ptr"], returns: "void" }, tp_report_seconds: { args: ["ptr", "ptr", "i64", "ptr", "ptr"], returns: "void" } } }) as never;
+    } catch {
+      built = null;
+    }
+  }
+  return built ?? null;
+}
+
+/** The arrays and scalars of one partition's sums (see trade-sums.c). */
+export interface TradeSumsInput {
+  length: number;
+  sets: number;
+  set: Float64Array;
+  pnl: Float64Array;
+  expiry: Float64Array;
+  optCode: Float64Array;
+  strike: Float64Array;
+  entryTs: BigInt64Array;
+  exitTs: BigInt64Array;
+  /** Curve bins of each set (absolute index of element 0: `first`; bins of `widthS` seconds). */
+  curves: Float64Array[];
+  first: number;
+  widthS: number;
+  /** The partition's trading day (epoch days), NaN when unknown. */
+  day: number;
+  /** ATM strike and step (NaN strike: no ATM that day). */
+  atmStrike: number;
+  atmStep: number;
+  atmBuckets: number;
+  atmSpan: number;
+  nullDte: number;
+  day_: Breakdown;
+  dte: Breakdown;
+  expiryType: Breakdown;
+  opt: Breakdown;
+  atm: Breakdown;
+  hold: Breakdown;
+  setSums: Float64Array;
+}
+
+/** Adds one partition's trades to the sums in C; false (nothing added) where TinyCC is unavailable. */
+export function addTradeSumsNative(x: TradeSumsInput): boolean {
+  const lib = compiled();
+  if (!lib || x.length === 0) return lib !== null;
+  const p = Float64Array.from([x.length, x.sets, x.widthS, x.first, x.day, x.atmStrike, x.atmStep, x.atmBuckets, x.atmSpan, x.nullDte]);
+  const curves = BigUint64Array.from(x.curves, (c) => BigInt(ptr(c)));
+  const arrays = [x.set, x.pnl, x.expiry, x.optCode, x.strike, x.entryTs, x.exitTs, curves];
+  for (const b of [x.day_, x.dte, x.expiryType, x.opt, x.atm, x.hold]) arrays.push(b.pnl, b.trades, b.wins);
+  arrays.push(x.setSums);
+  const a = BigUint64Array.from(arrays, (arr) => BigInt(ptr(arr)));
+  lib.symbols.tp_report_sums(ptr(p), ptr(a));
+  return true;
+}
+
+/** Entry instants of a partition's trades as float seconds (±256 ns) and the range of its exit instants, [min, max] (in C where built). */
+export function tradeSeconds(entryTs: BigInt64Array, exitTs: BigInt64Array, n: number): { entryS: Float64Array; exitRange: [number, number] } {
+  const entryS = new Float64Array(n);
+  const range = new Float64Array([Infinity, -Infinity]);
+  const lib = compiled();
+  if (lib && n > 0) {
+    lib.symbols.tp_report_seconds(ptr(entryTs), ptr(exitTs), n, ptr(entryS), ptr(range));
+  } else {
+    const entry = new Int32Array(entryTs.buffer, entryTs.byteOffset, 2 * n);
+    const exit = new Int32Array(exitTs.buffer, exitTs.byteOffset, 2 * n);
+    for (let t = 0; t < n; t++) {
+      entryS[t] = secondsAt(entry, t);
+      const x = secondsAt(exit, t);
+      if (x < range[0]) range[0] = x;
+      if (x > range[1]) range[1] = x;
+    }
+  }
+  return { entryS, exitRange: [range[0], range[1]] };
+}
+
+/** Float seconds of epoch-ns int64 `i` (±256 ns), from its two 32-bit halves: BigInt per trade costs ~50× more. */
+const secondsAt = (words: Int32Array, i: number) => (words[2 * i + 1] * 4_294_967_296 + (words[2 * i] >>> 0)) / 1e9;
+
+/** Adds one partition's trades to the sums: the plain TypeScript reference of trade-sums.c. */
+export function addTradeSumsReference(x: TradeSumsInput): void {
+  const S = x.sets;
+  const A = x.atmBuckets;
+  const entry = new Int32Array(x.entryTs.buffer, x.entryTs.byteOffset, 2 * x.length);
+  const exit = new Int32Array(x.exitTs.buffer, x.exitTs.byteOffset, 2 * x.length);
+  let lastExpiry = NaN;
+  let lastType = 2;
+  for (let t = 0; t < x.length; t++) {
+    const s = x.set[t] | 0;
+    const pnl = x.pnl[t];
+    const win = pnl > 0 ? 1 : 0;
+    const exitS = secondsAt(exit, t);
+    const holdS = exitS - secondsAt(entry, t);
+    x.curves[s][(Math.floor(exitS / x.widthS) - x.first) | 0] += pnl;
+    const e = x.expiry[t];
+    let dte = x.nullDte;
+    let type = 2;
+    if (e > -1e299) {
+      const d = e - x.day; // NaN without a date: no bucket below matches
+      dte = d >= 0 && d <= 7 ? d | 0 : d > 7 && d <= 14 ? 8 : d > 14 && d <= 30 ? 9 : d > 30 ? 10 : x.nullDte;
+      if (e !== lastExpiry) {
+        // NSE's monthly contract expires on the last expiry weekday of its month (moved a day earlier
+        // on a holiday): a week later is then another month. No calendar is needed.
+        lastExpiry = e;
+        lastType = yearMonthOf(Math.floor(e) + 7).month !== yearMonthOf(Math.floor(e)).month ? 1 : 0;
+      }
+      type = lastType;
+    }
+    const code = x.optCode[t];
+    const opt = code === 0 ? 0 : code === 1 ? 1 : 2;
+    let dist = A - 1;
+    const strike = x.strike[t];
+    if (strike > -1e299 && x.atmStrike === x.atmStrike) {
+      const steps = Math.round((strike - x.atmStrike) / x.atmStep);
+      // Compared before any integer conversion: a strike far off the ATM must not wrap around.
+      if (steps === steps) dist = steps < -x.atmSpan ? 0 : steps > x.atmSpan ? A - 2 : steps + x.atmSpan + 1;
+    }
+    const h = holdS < 1 ? 0 : holdS < 5 ? 1 : holdS < 15 ? 2 : holdS < 60 ? 3 : holdS < 300 ? 4 : holdS < 900 ? 5 : holdS < 3600 ? 6 : holdS < 10_800 ? 7 : 8;
+    for (const [b, k] of [[x.day_, s], [x.dte, dte * S + s], [x.expiryType, type * S + s], [x.opt, opt * S + s], [x.atm, (opt * A + dist) * S + s], [x.hold, h * S + s]] as const) {
+      b.pnl[k] += pnl;
+      b.trades[k]++;
+      b.wins[k] += win;
+    }
+    const o = s * 7;
+    x.setSums[o]++;
+    x.setSums[o + 1] += win;
+    x.setSums[o + 2] += pnl < 0 ? 1 : 0;
+    x.setSums[o + 3] += pnl > 0 ? pnl : 0;
+    x.setSums[o + 4] += pnl < 0 ? pnl : 0;
+    x.setSums[o + 5] += pnl;
+    x.setSums[o + 6] += holdS;
+  }
+}
