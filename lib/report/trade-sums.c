@@ -26,10 +26,13 @@ static int month_of(long long z) {
   return (int)(mp < 10 ? mp + 3 : mp - 9);
 }
 
-static void bump(double **b, long long k, double pnl, double win) {
-  b[0][k] += pnl;
-  b[1][k] += 1;
-  b[2][k] += win;
+/* TinyCC neither inlines nor keeps values in registers: a macro, not a call, per bucket. */
+#define BUMP(b, k) do { long long k_ = (k); (b)[0][k_] += pnl; (b)[1][k_] += 1; (b)[2][k_] += win; } while (0)
+
+/* floor() of a finite double within the long long range, without a libm call. */
+static long long floor_ll(double x) {
+  long long q = (long long)x;
+  return (double)q > x ? q - 1 : q;
 }
 
 void tp_report_sums(const double *p, void **a) {
@@ -51,8 +54,8 @@ void tp_report_sums(const double *p, void **a) {
     /* Instants as float seconds from the int64s' 32-bit halves, exactly as the reference rounds them. */
     double exit_s = ((double)exit_w[2 * t + 1] * 4294967296.0 + (double)(unsigned)exit_w[2 * t]) / 1e9;
     double entry_s = ((double)entry_w[2 * t + 1] * 4294967296.0 + (double)(unsigned)entry_w[2 * t]) / 1e9;
-    curves[s][(long long)(floor(exit_s / width) - first)] += pnl;
-    bump(dayb, s, pnl, win);
+    curves[s][floor_ll(exit_s / width) - (long long)first] += pnl;
+    BUMP(dayb, s);
     double e = expiry[t];
     long long dte = null_dte, type = 2;
     if (e > -1e299) {
@@ -60,25 +63,26 @@ void tp_report_sums(const double *p, void **a) {
       dte = d >= 0 && d <= 7 ? (long long)d : d > 7 && d <= 14 ? 8 : d > 14 && d <= 30 ? 9 : d > 30 ? 10 : null_dte;
       if (e != last_expiry) {
         last_expiry = e;
-        last_type = month_of((long long)floor(e) + 7) != month_of((long long)floor(e)) ? 1 : 0;
+        last_type = month_of(floor_ll(e) + 7) != month_of(floor_ll(e)) ? 1 : 0;
       }
       type = last_type;
     }
-    bump(dteb, dte * S + s, pnl, win);
-    bump(expb, type * S + s, pnl, win);
+    BUMP(dteb, dte * S + s);
+    BUMP(expb, type * S + s);
     double code = optc[t];
     long long opt = code == 0 ? 0 : code == 1 ? 1 : 2;
-    bump(optb, opt * S + s, pnl, win);
+    BUMP(optb, opt * S + s);
     long long dist = A - 1;
     double k = strike[t];
     if (k > -1e299 && atm == atm) {
-      double steps = floor((k - atm) / step + 0.5); /* Math.round */
-      if (steps == steps) dist = steps < -span ? 0 : steps > span ? A - 2 : (long long)steps + span + 1;
+      double v = (k - atm) / step + 0.5;
+      /* Math.round, compared before any integer conversion (a far strike must not wrap). */
+      if (v == v) dist = v < (double)-span ? 0 : v >= (double)(span + 1) ? A - 2 : floor_ll(v) + span + 1;
     }
-    bump(atmb, (opt * A + dist) * S + s, pnl, win);
+    BUMP(atmb, (opt * A + dist) * S + s);
     double hold = exit_s - entry_s;
     long long h = hold < 1 ? 0 : hold < 5 ? 1 : hold < 15 ? 2 : hold < 60 ? 3 : hold < 300 ? 4 : hold < 900 ? 5 : hold < 3600 ? 6 : hold < 10800 ? 7 : 8;
-    bump(holdb, h * S + s, pnl, win);
+    BUMP(holdb, h * S + s);
     double *o = st + s * 7;
     o[0] += 1;
     o[1] += win;
