@@ -290,6 +290,13 @@ export class SegmentSelector {
     return !f.expiryType || this.typeOf(e) === f.expiryType;
   }
 
+  /** The strikes selected for segments of this expiry and stable opt_type code: [lo, hi], "all" (no strike filter: NaN too), or null when none is. */
+  strikeBand(expiry: number, optCode: number): [number, number] | "all" | null {
+    if (this.optCode !== null && optCode !== this.optCode) return null;
+    if (!this.expirySelected(expiry)) return null;
+    return this.f.strikes ? [this.f.strikes[0], this.f.strikes[1]] : "all";
+  }
+
   /** Whether the segment with this key is selected (null: that key value is null, which no filter on it selects). */
   selects(expiry: number | null, optCode: number | null, strike: number | null): boolean {
     if (this.optCode !== null && optCode !== this.optCode) return false;

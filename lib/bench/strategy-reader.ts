@@ -11,6 +11,7 @@ import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns
 import { sliceBits, type CColumn, type CField, type CValues } from "../parquet/c-data.ts";
 import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews, type ParquetFileSource, type RowSelection } from "../parquet/source.ts";
 import { readFooterStats, type FooterStats, type RowGroupStats } from "../parquet/footer.ts";
+import { strikeWindow } from "./strike-window.ts";
 import { PACKED_SORT_ORDER } from "../packed/schema.ts";
 import { expiryTypesOf, hasKeyFilters, needsDay, partitionMaySelect, SegmentSelector, selectedRanges, sortedKeyBounds, type BenchFilters, type KeyColumns, type RowGroupKeyStats } from "./filters.ts";
 import { formatEpochDays, parseIsoDate, type IsoDate } from "../ist-time.ts";
@@ -157,25 +158,6 @@ function pureKey(stats: RowGroupKeyStats): { expiry: number; opt: number } | nul
   return stats.keyNullFree && stats.expiry && stats.expiry[0] === stats.expiry[1] && stats.opt && stats.opt[0] === stats.opt[1] ? { expiry: stats.expiry[0], opt: stableOptCode(stats.opt[0]) } : null;
 }
 
-/** [start, end) of the selected rows of a pure group and whether they are one run, from its strikes: a test per run of equal strikes. */
-function strikeWindow(strike: Float32Array, pure: { expiry: number; opt: number }, sel: SegmentSelector): { start: number; end: number; runs: number } | null {
-  let start = -1;
-  let end = -1;
-  let runs = 0;
-  for (let i = 0; i < strike.length; ) {
-    const v = strike[i];
-    let j = i + 1;
-    while (j < strike.length && strike[j] === v) j++;
-    if (sel.selects(pure.expiry, pure.opt, v)) {
-      if (end !== i) runs++;
-      if (start < 0) start = i;
-      end = j;
-    }
-    i = j;
-  }
-  return start < 0 ? null : { start, end, runs };
-}
-
 /**
  * The windows of row groups `gs` (see SelectedWindow; null: nothing in the group is selected), from
  * one read of their key columns (~1/6 of a 7-column decode) — only `strike` when every group has one
@@ -199,7 +181,9 @@ async function selectedWindows(source: ParquetFileSource, gs: number[], stats: r
       const p = pure[k];
       if (p) {
         const strike = typed(b.columns[strikeAt], Float32Array, source.path, "strike");
-        const w = strikeWindow(strike, p, sel);
+        // One expiry and one opt_type: a row's selection is its strike's, inside the band the filters give them.
+        const band = sel.strikeBand(p.expiry, p.opt);
+        const w = band === "all" ? { start: 0, end: strike.length, runs: 1 } : band && strikeWindow(strike, band[0], band[1]);
         return w && { ...w, strike, keys: null };
       }
       const keys = keyBatch(b, KEY_COLUMNS, source.path);
@@ -495,12 +479,15 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
               if (win.end < rows) cutter.skipped();
               continue;
             }
+            // A group the statistics show to be wholly selected needs no look at its rows' keys.
+            const whole = sel && groups ? sel.rowGroupAllSelected(groups[g]) : false;
             await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {
               for (const b of batches) {
                 const kb = kernelBatch(b, columns, path, kernel, withTs);
                 // Cached before the kernel runs: a kernel that writes through its pointers changes only this batch.
                 fill?.append(b, columns, () => stableOptCodes(kb));
-                cutter.feed(kb);
+                if (whole) cutter.feedSelected(kb);
+                else cutter.feed(kb);
               }
             });
           }
