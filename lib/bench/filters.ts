@@ -210,7 +210,7 @@ export function sortedKeyBounds(groups: readonly RowGroupKeyStats[]): (SortedBou
   const open: KeyBound = { expiry: -Infinity, opt: -Infinity, strike: -Infinity };
   const closed: KeyBound = { expiry: Infinity, opt: Infinity, strike: Infinity };
   // Empty groups carry no bounds of their own: neighbours are the nearest non-empty groups.
-  const live = groups.map((g, i) => i).filter((i) => groups[i].rows > 0);
+  const live = groups.map((_, i) => i).filter((i) => groups[i].rows > 0);
   const out: (SortedBounds | null)[] = groups.map(() => null);
   live.forEach((i, k) => {
     const g = groups[i];

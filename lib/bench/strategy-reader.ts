@@ -9,7 +9,7 @@ import { columnAs, stableOptCode, type KernelBatch, type KernelRun, type LoadedK
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import { sliceBits, type CColumn, type CField, type CValues } from "../parquet/c-data.ts";
-import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews, type ParquetFileSource, type RowSelection } from "../parquet/source.ts";
+import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews, type ParquetFileSource } from "../parquet/source.ts";
 import { readFooterStats, type FooterStats, type RowGroupStats } from "../parquet/footer.ts";
 import { strikeWindow } from "./strike-window.ts";
 import { PACKED_SORT_ORDER } from "../packed/schema.ts";

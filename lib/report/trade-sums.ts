@@ -4,7 +4,6 @@
  */
 import { cc, ptr } from "bun:ffi";
 import { join } from "node:path";
-import type { Breakdown } from "./aggregate.ts";
 import { yearMonthOf } from "../ist-time.ts";
 
 type Pointer = ReturnType<typeof ptr>;
@@ -24,6 +23,13 @@ function compiled(): { symbols: Symbols } | null {
     }
   }
   return built ?? null;
+}
+
+/** One breakdown's sums, `[bucket][set]` flattened (aggregate.ts's Breakdown). */
+export interface BucketSumArrays {
+  pnl: Float64Array;
+  trades: Float64Array;
+  wins: Float64Array;
 }
 
 /** The arrays and scalars of one partition's sums (see trade-sums.c). */
@@ -49,12 +55,12 @@ export interface TradeSumsInput {
   atmBuckets: number;
   atmSpan: number;
   nullDte: number;
-  day_: Breakdown;
-  dte: Breakdown;
-  expiryType: Breakdown;
-  opt: Breakdown;
-  atm: Breakdown;
-  hold: Breakdown;
+  day_: BucketSumArrays;
+  dte: BucketSumArrays;
+  expiryType: BucketSumArrays;
+  opt: BucketSumArrays;
+  atm: BucketSumArrays;
+  hold: BucketSumArrays;
   setSums: Float64Array;
 }
 
