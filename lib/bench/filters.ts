@@ -2,10 +2,12 @@
  * bench's slice filters (`--from`, `--strikes`, …): what they select and how each level prunes.
  * Every filter is on the partition (its day and underlying) or on the segment key (expiry, opt_type,
  * strike), so a filter selects whole segments and a selected segment runs exactly as unfiltered.
- * Pure logic: parsing, the partition test, the row-group test on footer statistics, the per-row cut.
+ * Pure logic (parsing, the partition test, the row-group test on footer statistics, the per-row cut),
+ * but for the per-row scan of runs of equal keys, which is native (key-scan.ts).
  */
 import { parseIsoDate, yearMonthOf, type EpochDays, type IsoDate } from "../ist-time.ts";
 import type { KernelBatch } from "../../kernel/strategy-kernel.ts";
+import { keyRunStarts } from "./key-scan.ts";
 
 /** Weekly or monthly series (SPEC §3 `expiry_type`). */
 export type ExpiryType = "weekly" | "monthly";
@@ -378,39 +380,25 @@ const bit = (bits: Uint8Array | null, i: number) => bits === null || ((bits[i >>
 /**
  * The rows of a batch that belong to selected segments, as [start, end) ranges of consecutive
  * selected rows (adjacent selected segments share a range: the driver splits them by key itself).
- * The predicate runs once per run of equal keys (null equals null, as in the driver), not per row.
+ * The predicate runs once per run of equal keys (null equals null, as in the driver), not per row;
+ * the runs are found by a native scan (key-scan.ts).
  */
 export function selectedRanges(b: KeyColumns, sel: SegmentSelector): [number, number][] {
   const out: [number, number][] = [];
-  const n = b.length;
+  const starts = keyRunStarts(b); // a view reused by the next scan: read it now
   const { expiry, opt, optMap, strike } = b;
   const ev = b.expiryValid, ov = b.optValid, sv = b.strikeValid;
   let rangeStart = -1;
-  let runStart = 0;
-  while (runStart < n) {
-    const i0 = runStart;
+  for (let k = 0; k + 1 < starts.length; k++) {
+    const i0 = starts[k];
     const eNull = !bit(ev, i0), oNull = !bit(ov, i0), sNull = !bit(sv, i0);
-    const e = expiry[i0], o = optMap[opt[i0]] ?? 2, s = strike[i0];
-    let i = i0 + 1;
-    if (ev === null && ov === null && sv === null) {
-      // No nulls in the key (most batches): raw values only.
-      while (i < n && expiry[i] === e && strike[i] === s && (optMap[opt[i]] ?? 2) === o) i++;
-    } else {
-      while (
-        i < n &&
-        !bit(ev, i) === eNull && (eNull || expiry[i] === e) &&
-        !bit(ov, i) === oNull && (oNull || (optMap[opt[i]] ?? 2) === o) &&
-        !bit(sv, i) === sNull && (sNull || strike[i] === s)
-      ) i++;
-    }
-    if (sel.selects(eNull ? null : e, oNull ? null : o, sNull ? null : s)) {
+    if (sel.selects(eNull ? null : expiry[i0], oNull ? null : (optMap[opt[i0]] ?? 2), sNull ? null : strike[i0])) {
       if (rangeStart < 0) rangeStart = i0;
     } else if (rangeStart >= 0) {
       out.push([rangeStart, i0]);
       rangeStart = -1;
     }
-    runStart = i;
   }
-  if (rangeStart >= 0) out.push([rangeStart, n]);
+  if (rangeStart >= 0) out.push([rangeStart, b.length]);
   return out;
 }

@@ -11,7 +11,7 @@ import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns
 import { sliceBits, type CColumn, type CField, type CValues } from "../parquet/c-data.ts";
 import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews, type ParquetFileSource } from "../parquet/source.ts";
 import { readFooterStats, type FooterStats, type RowGroupStats } from "../parquet/footer.ts";
-import { strikeWindow } from "./strike-window.ts";
+import { strikeWindow } from "./key-scan.ts";
 import { PACKED_SORT_ORDER } from "../packed/schema.ts";
 import { expiryTypesOf, hasKeyFilters, needsDay, partitionMaySelect, SegmentSelector, selectedRanges, sortedKeyBounds, type BenchFilters, type KeyColumns, type RowGroupKeyStats } from "./filters.ts";
 import { formatEpochDays, parseIsoDate, type IsoDate } from "../ist-time.ts";

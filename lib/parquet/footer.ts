@@ -4,6 +4,8 @@
  * thrift-compact.ts), without opening the file in parquet-wasm.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { join } from "node:path";
+import { cc, ptr, type Pointer } from "bun:ffi";
 import { CompactCursor, decodeStruct, field, T, type TList, type TStruct } from "./thrift-compact.ts";
 
 /** What the footer says about one column chunk. */
@@ -166,40 +168,93 @@ function scanRowGroup(c: CompactCursor, wanted: ReadonlySet<string>): RowGroupSt
  * Every row group's row count, min/max statistics and null counts of the `columns` named, and the
  * file's key-value metadata, from the footer alone (read through `openFd` when given: it stays
  * open). Prefers the current min_value/max_value fields; the legacy min/max only where those are
- * missing. NaN bounds count as missing. Walks the footer in place (FileMetaData: 4 row_groups,
- * 5 key_value_metadata), building nothing it does not return.
+ * missing. NaN bounds count as missing. The footer is walked in C where TinyCC builds it
+ * (footer-scan.c), else by footerStatsOf here; both give the same answer (tested).
  */
 export function readFooterStats(path: string, columns: readonly string[], openFd?: number): FooterStats {
   const fd = openFd ?? openSync(path, "r");
   try {
-    const c = new CompactCursor(readFooterBytes(fd));
-    const wanted = new Set(columns);
-    const out: FooterStats = { rowGroups: [], keyValue: new Map() };
-    c.struct((id, type) => {
-      if (type !== T.LIST || (id !== 4 && id !== 5)) return false;
-      const { size } = c.list();
-      for (let i = 0; i < size; i++) {
-        if (id === 4) {
-          out.rowGroups.push(scanRowGroup(c, wanted));
-          continue;
-        }
-        let key: string | null = null;
-        let value = "";
-        c.struct((kid, ktype) => {
-          if (ktype !== T.BINARY || (kid !== 1 && kid !== 2)) return false;
-          const text = utf8.decode(c.binary());
-          if (kid === 1) key = text;
-          else value = text;
-          return true;
-        });
-        if (key !== null) out.keyValue.set(key, value);
-      }
-      return true;
-    });
-    return out;
+    const bytes = readFooterBytes(fd);
+    return footerStatsNative(bytes, columns) ?? footerStatsOf(bytes, columns);
   } finally {
     if (openFd === undefined) closeSync(fd);
   }
+}
+
+/** readFooterStats over footer bytes, walked in place in TypeScript (FileMetaData: 4 row_groups, 5 key_value_metadata). */
+export function footerStatsOf(footer: Uint8Array, columns: readonly string[]): FooterStats {
+  const c = new CompactCursor(footer);
+  const wanted = new Set(columns);
+  const out: FooterStats = { rowGroups: [], keyValue: new Map() };
+  c.struct((id, type) => {
+    if (type !== T.LIST || (id !== 4 && id !== 5)) return false;
+    const { size } = c.list();
+    for (let i = 0; i < size; i++) {
+      if (id === 4) {
+        out.rowGroups.push(scanRowGroup(c, wanted));
+        continue;
+      }
+      let key: string | null = null;
+      let value = "";
+      c.struct((kid, ktype) => {
+        if (ktype !== T.BINARY || (kid !== 1 && kid !== 2)) return false;
+        const text = utf8.decode(c.binary());
+        if (kid === 1) key = text;
+        else value = text;
+        return true;
+      });
+      if (key !== null) out.keyValue.set(key, value);
+    }
+    return true;
+  });
+  return out;
+}
+
+type ScanSymbols = { tp_footer_stats: (buf: Pointer, len: number, names: Pointer, namesLen: number, ncols: number, out: Pointer, cap: number) => number | bigint };
+let scanLib: { symbols: ScanSymbols } | null | undefined;
+
+/** readFooterStats over footer bytes, walked in C; null where TinyCC cannot build it or the footer is malformed (the TypeScript walk then says what it finds). */
+export function footerStatsNative(footer: Uint8Array, columns: readonly string[]): FooterStats | null {
+  if (scanLib === undefined) {
+    try {
+      scanLib = cc({ source: join(import.meta.dir, "footer-scan.c"), symbols: { tp_footer_stats: { args: ["ptr", "i64", "ptr", "i64", "i64", "ptr", "i64"], returns: "i64" } } }) as never;
+    } catch {
+      scanLib = null;
+    }
+  }
+  if (!scanLib || footer.length === 0) return null;
+  const names = new TextEncoder().encode(columns.map((c) => `${c}\0`).join(""));
+  const k = columns.length;
+  for (let cap = 2 + 32 * (1 + 7 * k) + 4 * 32; cap < 2 ** 28; cap *= 4) {
+    const out = new BigInt64Array(cap);
+    const n = Number(scanLib.symbols.tp_footer_stats(ptr(footer), footer.length, ptr(names.length > 0 ? names : new Uint8Array(1)), names.length, k, ptr(out), cap));
+    if (n === -2) continue;
+    if (n < 0) return null;
+    const v = (i: number) => Number(out[i]);
+    const result: FooterStats = { rowGroups: [], keyValue: new Map() };
+    let at = 2;
+    for (let g = 0; g < v(0); g++) {
+      const stats: RowGroupStats = { rows: v(at), minMax: new Map(), nullCount: new Map() };
+      for (let j = 0; j < k; j++) {
+        const o = at + 1 + 7 * j;
+        if (v(o) === -1 && v(o + 1) === -1 && v(o + 2) === -1) continue;
+        if (v(o + 1) >= 0) stats.nullCount.set(columns[j], v(o + 1));
+        if (v(o + 2) < 0 || v(o + 4) < 0) continue;
+        const min = plainValue(footer.subarray(v(o + 2), v(o + 2) + v(o + 3)), v(o));
+        const max = plainValue(footer.subarray(v(o + 4), v(o + 4) + v(o + 5)), v(o));
+        if (min === null || max === null || Number.isNaN(min) || Number.isNaN(max)) continue;
+        stats.minMax.set(columns[j], { min, max });
+      }
+      result.rowGroups.push(stats);
+      at += 1 + 7 * k;
+    }
+    for (let p = 0; p < v(1); p++, at += 4) {
+      const text = (off: number, len: number) => (off < 0 ? "" : utf8.decode(footer.subarray(off, off + len)));
+      result.keyValue.set(text(v(at), v(at + 1)), text(v(at + 2), v(at + 3)));
+    }
+    return result;
+  }
+  return null;
 }
 
 /** Every row group's row count and min/max statistics of the `columns` named (see readFooterStats). */

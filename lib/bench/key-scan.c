@@ -1,0 +1,60 @@
+/*
+ * Per-row scans of a batch's segment key for bench's filters (lib/bench/key-scan.ts, whose TypeScript
+ * references tests compare with these): native loops, because JS ones over every row of every
+ * partially selected group get compiled by the optimising JIT mid-run, in each worker, which on two
+ * busy cores cost a sliced run more than the loops themselves (measured).
+ *
+ * tp_strike_window: the window of a row group's strikes inside a band.
+ * out[0] = first row in [lo, hi] (-1 when none), out[1] = one past the last, out[2] = runs of
+ * consecutive rows in the band. NaN is in no band.
+ */
+void tp_strike_window(const float *strike, long long n, double lo, double hi, long long *out) {
+  long long start = -1, end = -1, runs = 0, i;
+  for (i = 0; i < n; i++) {
+    double v = strike[i];
+    if (v >= lo && v <= hi) {
+      if (end != i) runs++;
+      if (start < 0) start = i;
+      end = i + 1;
+    }
+  }
+  out[0] = start;
+  out[1] = end;
+  out[2] = runs;
+}
+
+#define TP_VALID(bits, i) (!(bits) || (((bits)[(i) >> 3] >> ((i) & 7)) & 1))
+
+/*
+ * Starts of the runs of equal segment keys in a batch (expiry, opt_type through its code map, strike;
+ * a null equals a null, as in the driver; NaN equals nothing): starts[k] is run k's first row,
+ * starts[runs] = n. Returns the runs. starts holds n + 1 values.
+ */
+long long tp_key_runs(const int *expiry, const unsigned char *ev, const int *opt, const unsigned char *ov, const int *opt_map, long long nmap,
+                      const float *strike, const unsigned char *sv, long long n, double *starts) {
+  long long runs = 0, i = 0;
+  while (i < n) {
+    long long i0 = i;
+    int en = !TP_VALID(ev, i0), on = !TP_VALID(ov, i0), sn = !TP_VALID(sv, i0);
+    int e = expiry[i0];
+    int oc = opt[i0];
+    int o = oc >= 0 && oc < nmap ? opt_map[oc] : 2;
+    float s = strike[i0];
+    starts[runs++] = (double)i0;
+    i++;
+    if (!ev && !ov && !sv) {
+      while (i < n && expiry[i] == e && strike[i] == s && (opt[i] >= 0 && opt[i] < nmap ? opt_map[opt[i]] : 2) == o) i++;
+    } else {
+      while (i < n) {
+        int en2 = !TP_VALID(ev, i), on2 = !TP_VALID(ov, i), sn2 = !TP_VALID(sv, i);
+        if (en2 != en || on2 != on || sn2 != sn) break;
+        if (!en && expiry[i] != e) break;
+        if (!on && (opt[i] >= 0 && opt[i] < nmap ? opt_map[opt[i]] : 2) != o) break;
+        if (!sn && !(strike[i] == s)) break;
+        i++;
+      }
+    }
+  }
+  starts[runs] = (double)n;
+  return runs;
+}
