@@ -1,10 +1,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { readFooterStats } from "../../lib/parquet/footer.ts";
+import { footerStatsNative, footerStatsOf, readFooterStats } from "../../lib/parquet/footer.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { PACKED_SORT_ORDER } from "../../lib/packed/schema.ts";
 import { CompactCursor, decodeStruct, encodeStruct, field, T, type TList, type TStruct } from "../../lib/parquet/thrift-compact.ts";
-import { cleanupTempDirs, packedFixture } from "../helpers/fixtures.ts";
+import { cleanupTempDirs, genFixture, packedFixture, tempDir } from "../helpers/fixtures.ts";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 
 afterAll(cleanupTempDirs);
 
@@ -46,6 +48,28 @@ describe("readFooterStats", () => {
     expect(got.keyValue.get("tickpack.sort")).toBe(PACKED_SORT_ORDER);
     const kv = ((field<TList>(meta, 5)?.items ?? []) as TStruct[]).map((e): [string, string] => [new TextDecoder().decode(field<Uint8Array>(e, 1)), new TextDecoder().decode(field<Uint8Array>(e, 2))]);
     expect([...got.keyValue]).toEqual(kv);
+  });
+});
+
+describe("footer walk in C", () => {
+  test("gives what the TypeScript walk gives, on packed and raw files; a malformed footer is left to it", async () => {
+    const raw = tempDir("footer-raw");
+    await genFixture(raw, { days: 1, strikesEachSide: 1, tickProb: 0.05 });
+    const packed = await packedFixture("footer-c", { days: 2, strikesEachSide: 2, tickProb: 0.05 });
+    const files = [...readdirSync(join(raw, "NIFTY")).slice(0, 6).map((f) => join(raw, "NIFTY", f)), ...listPackedPartitions(packed).flatMap((p) => p.parts)];
+    const cols = ["expiry", "opt_type", "strike", "timestamp", "price", "volume", "symbol", "is_weekly", "date", "underlying", "absent"];
+    for (const f of files) {
+      const bytes = readFileSync(f);
+      const len = bytes.readUInt32LE(bytes.length - 8);
+      const footer = new Uint8Array(bytes.buffer, bytes.byteOffset + bytes.length - 8 - len, len);
+      const native = footerStatsNative(footer, cols);
+      expect(native, f).not.toBeNull();
+      expect(native).toEqual(footerStatsOf(footer, cols));
+      expect(footerStatsNative(footer, [])).toEqual(footerStatsOf(footer, []));
+      // Cut short: C says it cannot (null), the TypeScript walk throws.
+      expect(footerStatsNative(footer.subarray(0, Math.floor(len / 2)), cols)).toBeNull();
+      expect(() => footerStatsOf(footer.subarray(0, Math.floor(len / 2)), cols)).toThrow();
+    }
   });
 });
 
