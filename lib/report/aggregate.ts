@@ -7,7 +7,7 @@ import type { TradeBlock } from "../bench/bench.ts";
 import { formatEpochDays, parseIsoDate, type EpochDays, type IsoDate } from "../ist-time.ts";
 import { estimateAtm, type AtmEstimate } from "./atm.ts";
 import { TimeBins } from "./time-bins.ts";
-import { addTradeSumsNative, addTradeSumsReference, tradeSeconds, type TradeSumsInput } from "./trade-sums.ts";
+import { addTradeSumsNative, addTradeSumsReference, firstEntries, tradeSeconds, type TradeSumsInput } from "./trade-sums.ts";
 
 /** Days-to-expiry buckets (calendar days from the trading day to the expiry). */
 export const DTE_BUCKETS = ["0", "1", "2", "3", "4", "5", "6", "7", "8–14", "15–30", "31+", "unknown"] as const;
@@ -134,7 +134,7 @@ export class ReportAggregator {
     let dayBreakdown = this.byDay.get(date);
     if (!dayBreakdown) this.byDay.set(date, (dayBreakdown = new Breakdown(1, this.sets)));
     if (n === 0) return;
-    const atm = estimateAtm({ length: n, expiry: b.expiry, optCode: b.optCode, strike: b.strike, entryPrice: b.entryPrice, entryS }, day);
+    const atm = estimateAtm(firstEntries({ length: n, expiry: b.expiry, optCode: b.optCode, strike: b.strike, entryPrice: b.entryPrice, entryS, entryTs: b.entryTs }), day);
     this.atm.push({ date, underlying: b.underlying || "?", ...atm });
     this.bins.cover(exitRange[0], exitRange[1]);
     const S = this.sets;

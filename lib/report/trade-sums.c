@@ -108,3 +108,27 @@ void tp_report_seconds(const int *entry_w, const int *exit_w, long long n, doubl
   range[0] = lo;
   range[1] = hi;
 }
+
+/*
+ * The trades the ATM estimate needs (lib/report/atm.ts): of each run of consecutive trades on one
+ * contract (equal expiry, opt code and strike; NaN equals nothing), the first one with the earliest
+ * entry. Writes their indices to idx; returns how many. The estimate then reads a few hundred
+ * trades instead of every one, with the same answer (it keeps each contract's earliest entry).
+ */
+long long tp_first_entries(const double *expiry, const double *opt, const double *strike, const int *entry_w, long long n, double *idx) {
+  long long out = 0, i = 0;
+  while (i < n) {
+    double e = expiry[i], o = opt[i], k = strike[i];
+    long long best = i;
+    double best_s = ((double)entry_w[2 * i + 1] * 4294967296.0 + (double)(unsigned)entry_w[2 * i]) / 1e9;
+    long long j = i + 1;
+    while (j < n && expiry[j] == e && opt[j] == o && strike[j] == k) {
+      double s = ((double)entry_w[2 * j + 1] * 4294967296.0 + (double)(unsigned)entry_w[2 * j]) / 1e9;
+      if (s < best_s) { best_s = s; best = j; }
+      j++;
+    }
+    idx[out++] = (double)best;
+    i = j;
+  }
+  return out;
+}

@@ -10,6 +10,7 @@ type Pointer = ReturnType<typeof ptr>;
 type Symbols = {
   tp_report_sums: (p: Pointer, a: Pointer) => void;
   tp_report_seconds: (entry: Pointer, exit: Pointer, n: number, out: Pointer, range: Pointer) => void;
+  tp_first_entries: (expiry: Pointer, opt: Pointer, strike: Pointer, entry: Pointer, n: number, idx: Pointer) => number | bigint;
 };
 let built: { symbols: Symbols } | null | undefined;
 
@@ -17,7 +18,7 @@ let built: { symbols: Symbols } | null | undefined;
 function compiled(): { symbols: Symbols } | null {
   if (built === undefined) {
     try {
-      built = cc({ source: join(import.meta.dir, "trade-sums.c"), library: ["m"], symbols: { tp_report_sums: { args: ["ptr", "ptr"], returns: "void" }, tp_report_seconds: { args: ["ptr", "ptr", "i64", "ptr", "ptr"], returns: "void" } } }) as never;
+      built = cc({ source: join(import.meta.dir, "trade-sums.c"), library: ["m"], symbols: { tp_report_sums: { args: ["ptr", "ptr"], returns: "void" }, tp_report_seconds: { args: ["ptr", "ptr", "i64", "ptr", "ptr"], returns: "void" }, tp_first_entries: { args: ["ptr", "ptr", "ptr", "ptr", "i64", "ptr"], returns: "i64" } } }) as never;
     } catch {
       built = null;
     }
@@ -154,4 +155,50 @@ export function addTradeSumsReference(x: TradeSumsInput): void {
     x.setSums[o + 5] += pnl;
     x.setSums[o + 6] += holdS;
   }
+}
+
+/** A partition's trades as the ATM estimate reads them (lib/report/atm.ts's AtmInput, entry times in seconds). */
+export interface FirstEntryInput {
+  length: number;
+  expiry: Float64Array;
+  optCode: Float64Array;
+  strike: Float64Array;
+  entryPrice: Float64Array;
+  entryS: Float64Array;
+  entryTs: BigInt64Array;
+}
+
+/**
+ * Of each run of consecutive trades on one contract, the first with the earliest entry (in C where
+ * built): all the ATM estimate keeps of a contract, so it gives the same answer from these few
+ * hundred as from every trade, and no per-trade JS loop runs (the JIT compiled the estimate's loop for
+ * ~40 ms on the thread the workers share the cores with, measured).
+ */
+export function firstEntries(t: FirstEntryInput): Omit<FirstEntryInput, "entryTs"> {
+  const lib = compiled();
+  let idx: Float64Array;
+  if (lib && t.length > 0) {
+    const out = new Float64Array(t.length);
+    idx = out.subarray(0, Number(lib.symbols.tp_first_entries(ptr(t.expiry), ptr(t.optCode), ptr(t.strike), ptr(t.entryTs), t.length, ptr(out))));
+  } else {
+    idx = firstEntriesReference(t);
+  }
+  const pick = (a: Float64Array) => Float64Array.from(idx, (i) => a[i]);
+  return { length: idx.length, expiry: pick(t.expiry), optCode: pick(t.optCode), strike: pick(t.strike), entryPrice: pick(t.entryPrice), entryS: pick(t.entryS) };
+}
+
+/** The plain TypeScript reference of tp_first_entries: the chosen trades' indices. */
+export function firstEntriesReference(t: Pick<FirstEntryInput, "length" | "expiry" | "optCode" | "strike" | "entryS">): Float64Array {
+  const idx: number[] = [];
+  for (let i = 0; i < t.length; ) {
+    let best = i;
+    let j = i + 1;
+    while (j < t.length && t.expiry[j] === t.expiry[i] && t.optCode[j] === t.optCode[i] && t.strike[j] === t.strike[i]) {
+      if (t.entryS[j] < t.entryS[best]) best = j;
+      j++;
+    }
+    idx.push(best);
+    i = j;
+  }
+  return Float64Array.from(idx);
 }

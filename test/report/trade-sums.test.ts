@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ATM_BUCKETS, ATM_SPAN, Breakdown, DTE_BUCKETS, EXPIRY_TYPES, HOLD_BUCKETS, OPT_TYPES } from "../../lib/report/aggregate.ts";
-import { addTradeSumsNative, addTradeSumsReference, tradeSeconds, type TradeSumsInput } from "../../lib/report/trade-sums.ts";
+import { addTradeSumsNative, addTradeSumsReference, firstEntries, firstEntriesReference, tradeSeconds, type TradeSumsInput } from "../../lib/report/trade-sums.ts";
+import { estimateAtm } from "../../lib/report/atm.ts";
 import { SeededRandom } from "../../lib/random.ts";
 
 /** A random partition's trades and empty sums (expiries near a day, some null keys, far strikes, odd holding times). */
@@ -55,6 +56,31 @@ describe("trade sums", () => {
     const exits = Array.from({ length: 3000 }, (_, i) => sec(words(x.exitTs), i));
     expect(exitRange).toEqual([Math.min(...exits), Math.max(...exits)]);
     expect(Math.abs(entryS[0] - Number(x.entryTs[0]) / 1e9)).toBeLessThan(1e-6);
+  });
+
+  test("the ATM estimate from each contract run's first entry equals the estimate from every trade (C and reference)", () => {
+    const r = new SeededRandom(31);
+    for (let k = 0; k < 40; k++) {
+      // Trades contract by contract (runs), some contracts met again later, equal entry times, null keys.
+      const n = 200 + Math.floor(r.next() * 2000);
+      const expiry = new Float64Array(n), optCode = new Float64Array(n), strike = new Float64Array(n), entryPrice = new Float64Array(n);
+      const entryTs = new BigInt64Array(n);
+      let e = 20_410, o = 0, s = 25_000;
+      for (let i = 0; i < n; i++) {
+        if (r.next() < 0.08) [e, o, s] = [20_410 + 7 * Math.floor(r.next() * 3), Math.floor(r.next() * 2), 24_800 + 50 * Math.floor(r.next() * 9)];
+        expiry[i] = r.next() < 0.01 ? -1e300 : e;
+        optCode[i] = o;
+        strike[i] = r.next() < 0.005 ? NaN : s;
+        entryPrice[i] = 20 + r.next() * 100;
+        entryTs[i] = 1_763_350_000_000_000_000n + BigInt(Math.floor(r.next() * 50)) * 1_000_000_000n;
+      }
+      const entryS = Float64Array.from(entryTs, (x) => Number(x) / 1e9);
+      const all = { length: n, expiry, optCode, strike, entryPrice, entryS };
+      const few = firstEntries({ ...all, entryTs });
+      expect([...firstEntriesReference(all)].length).toBe(few.length);
+      expect(few.length).toBeLessThan(n);
+      for (const day of [20_409, null]) expect(estimateAtm(few, day)).toEqual(estimateAtm(all, day));
+    }
   });
 
   test("buckets of known trades: expiry type by the calendar rule, ATM distance clamped, a far strike in the edge bucket", () => {
