@@ -6,8 +6,7 @@
  * but for the per-row scan of runs of equal keys, which is native (key-scan.ts).
  */
 import { parseIsoDate, yearMonthOf, type EpochDays, type IsoDate } from "../ist-time.ts";
-import type { KernelBatch } from "../../kernel/strategy-kernel.ts";
-import { keyRunStarts } from "./key-scan.ts";
+import { keyRunStarts, type KeyRunColumns } from "./key-scan.ts";
 
 /** Weekly or monthly series (SPEC §3 `expiry_type`). */
 export type ExpiryType = "weekly" | "monthly";
@@ -372,8 +371,8 @@ export class SegmentSelector {
   }
 }
 
-/** A batch's key columns, as the driver reads them (validity: Arrow bitmaps, null = all valid). */
-export type KeyColumns = Pick<KernelBatch, "length" | "expiry" | "expiryValid" | "opt" | "optValid" | "optMap" | "strike" | "strikeValid">;
+/** A batch's key columns, as the driver reads them (key-scan.ts's KeyRunColumns). */
+export type KeyColumns = KeyRunColumns;
 
 const bit = (bits: Uint8Array | null, i: number) => bits === null || ((bits[i >> 3] >> (i & 7)) & 1) === 1;
 

@@ -1,6 +1,7 @@
 /** Per-row scans of a batch's segment key (key-scan.c, built once per thread with TinyCC), with their TypeScript references. */
 import { cc, ptr } from "bun:ffi";
 import { join } from "node:path";
+import type { KernelBatch } from "../../kernel/strategy-kernel.ts";
 
 /** Rows [start, end) from the first strike in the band to the last, and how many runs of consecutive rows in the band that holds. */
 export interface StrikeWindow {
@@ -58,17 +59,8 @@ export function strikeWindowReference(strike: Float32Array, lo: number, hi: numb
   return start < 0 ? null : { start, end, runs };
 }
 
-/** A batch's segment key columns (validity: Arrow bitmaps, null = all valid; opt_type as codes mapped by optMap, out of range = 2). */
-export interface KeyRunColumns {
-  length: number;
-  expiry: Int32Array;
-  expiryValid: Uint8Array | null;
-  opt: Int32Array;
-  optValid: Uint8Array | null;
-  optMap: Int32Array;
-  strike: Float32Array;
-  strikeValid: Uint8Array | null;
-}
+/** A batch's segment key columns as the driver reads them (validity: Arrow bitmaps, null = all valid; opt_type codes mapped by optMap, out of range = 2). */
+export type KeyRunColumns = Pick<KernelBatch, "length" | "expiry" | "expiryValid" | "opt" | "optValid" | "optMap" | "strike" | "strikeValid">;
 
 let startsScratch = new Float64Array(0);
 

@@ -5,6 +5,7 @@
 import { cc, ptr } from "bun:ffi";
 import { join } from "node:path";
 import { yearMonthOf } from "../ist-time.ts";
+import type { AtmInput } from "./atm.ts";
 
 type Pointer = ReturnType<typeof ptr>;
 type Symbols = {
@@ -157,16 +158,8 @@ export function addTradeSumsReference(x: TradeSumsInput): void {
   }
 }
 
-/** A partition's trades as the ATM estimate reads them (lib/report/atm.ts's AtmInput, entry times in seconds). */
-export interface FirstEntryInput {
-  length: number;
-  expiry: Float64Array;
-  optCode: Float64Array;
-  strike: Float64Array;
-  entryPrice: Float64Array;
-  entryS: Float64Array;
-  entryTs: BigInt64Array;
-}
+/** A partition's trades as the ATM estimate reads them, with their entry instants as int64 ns too. */
+export type FirstEntryInput = AtmInput & { entryTs: BigInt64Array };
 
 /**
  * Of each run of consecutive trades on one contract, the first with the earliest entry (in C where
@@ -174,7 +167,7 @@ export interface FirstEntryInput {
  * hundred as from every trade, and no per-trade JS loop runs (the JIT compiled the estimate's loop for
  * ~40 ms on the thread the workers share the cores with, measured).
  */
-export function firstEntries(t: FirstEntryInput): Omit<FirstEntryInput, "entryTs"> {
+export function firstEntries(t: FirstEntryInput): AtmInput {
   const lib = compiled();
   let idx: Float64Array;
   if (lib && t.length > 0) {
