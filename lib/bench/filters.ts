@@ -7,6 +7,7 @@
  */
 import { parseIsoDate, yearMonthOf, type EpochDays, type IsoDate } from "../ist-time.ts";
 import { keyRunStarts, type KeyRunColumns } from "./key-scan.ts";
+import { isValidAt } from "../parquet/c-data.ts";
 
 /** Weekly or monthly series (SPEC §3 `expiry_type`). */
 export type ExpiryType = "weekly" | "monthly";
@@ -374,8 +375,6 @@ export class SegmentSelector {
 /** A batch's key columns, as the driver reads them (key-scan.ts's KeyRunColumns). */
 export type KeyColumns = KeyRunColumns;
 
-const bit = (bits: Uint8Array | null, i: number) => bits === null || ((bits[i >> 3] >> (i & 7)) & 1) === 1;
-
 /**
  * The rows of a batch that belong to selected segments, as [start, end) ranges of consecutive
  * selected rows (adjacent selected segments share a range: the driver splits them by key itself).
@@ -390,7 +389,7 @@ export function selectedRanges(b: KeyColumns, sel: SegmentSelector): [number, nu
   let rangeStart = -1;
   for (let k = 0; k + 1 < starts.length; k++) {
     const i0 = starts[k];
-    const eNull = !bit(ev, i0), oNull = !bit(ov, i0), sNull = !bit(sv, i0);
+    const eNull = !isValidAt(ev, i0), oNull = !isValidAt(ov, i0), sNull = !isValidAt(sv, i0);
     if (sel.selects(eNull ? null : expiry[i0], oNull ? null : (optMap[opt[i0]] ?? 2), sNull ? null : strike[i0])) {
       if (rangeStart < 0) rangeStart = i0;
     } else if (rangeStart >= 0) {

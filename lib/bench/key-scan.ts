@@ -1,7 +1,9 @@
 /** Per-row scans of a batch's segment key (key-scan.c, built once per thread with TinyCC), with their TypeScript references. */
-import { cc, ptr } from "bun:ffi";
+import { ptr } from "bun:ffi";
 import { join } from "node:path";
 import type { KernelBatch } from "../../kernel/strategy-kernel.ts";
+import { isValidAt } from "../parquet/c-data.ts";
+import { builtOnce } from "../tinycc.ts";
 
 /** Rows [start, end) from the first strike in the band to the last, and how many runs of consecutive rows in the band that holds. */
 export interface StrikeWindow {
@@ -10,29 +12,10 @@ export interface StrikeWindow {
   runs: number;
 }
 
-type Pointer = ReturnType<typeof ptr>;
-type Symbols = {
-  tp_strike_window: (strike: Pointer, n: number, lo: number, hi: number, out: Pointer) => void;
-  tp_key_runs: (expiry: Pointer, ev: Pointer | null, opt: Pointer, ov: Pointer | null, optMap: Pointer, nmap: number, strike: Pointer, sv: Pointer | null, n: number, starts: Pointer) => number | bigint;
-};
-let built: { symbols: Symbols } | null | undefined;
-
-function compiled(): { symbols: Symbols } | null {
-  if (built === undefined) {
-    try {
-      built = cc({
-        source: join(import.meta.dir, "key-scan.c"),
-        symbols: {
-          tp_strike_window: { args: ["ptr", "i64", "f64", "f64", "ptr"], returns: "void" },
-          tp_key_runs: { args: ["ptr", "ptr", "ptr", "ptr", "ptr", "i64", "ptr", "ptr", "i64", "ptr"], returns: "i64" },
-        },
-      }) as never;
-    } catch {
-      built = null;
-    }
-  }
-  return built ?? null;
-}
+const compiled = builtOnce(join(import.meta.dir, "key-scan.c"), {
+  tp_strike_window: { args: ["ptr", "i64", "f64", "f64", "ptr"], returns: "void" },
+  tp_key_runs: { args: ["ptr", "ptr", "ptr", "ptr", "ptr", "i64", "ptr", "ptr", "i64", "ptr"], returns: "i64" },
+});
 
 /** The window of `strike` inside [lo, hi] (NaN is in no band), or null when no strike is; in C where TinyCC builds it. */
 export function strikeWindow(strike: Float32Array, lo: number, hi: number): StrikeWindow | null {
@@ -78,8 +61,6 @@ export function keyRunStarts(b: KeyRunColumns): Float64Array {
   return startsScratch.subarray(0, runs + 1);
 }
 
-const bit = (bits: Uint8Array | null, i: number) => bits === null || ((bits[i >> 3] >> (i & 7)) & 1) === 1;
-
 /** The plain TypeScript reference of tp_key_runs. */
 export function keyRunStartsReference(b: KeyRunColumns): Float64Array {
   const starts: number[] = [];
@@ -88,15 +69,15 @@ export function keyRunStartsReference(b: KeyRunColumns): Float64Array {
   let i = 0;
   while (i < b.length) {
     const i0 = i;
-    const eNull = !bit(ev, i0), oNull = !bit(ov, i0), sNull = !bit(sv, i0);
+    const eNull = !isValidAt(ev, i0), oNull = !isValidAt(ov, i0), sNull = !isValidAt(sv, i0);
     const e = expiry[i0], o = optMap[opt[i0]] ?? 2, s = strike[i0];
     starts.push(i0);
     i++;
     while (
       i < b.length &&
-      !bit(ev, i) === eNull && (eNull || expiry[i] === e) &&
-      !bit(ov, i) === oNull && (oNull || (optMap[opt[i]] ?? 2) === o) &&
-      !bit(sv, i) === sNull && (sNull || strike[i] === s)
+      !isValidAt(ev, i) === eNull && (eNull || expiry[i] === e) &&
+      !isValidAt(ov, i) === oNull && (oNull || (optMap[opt[i]] ?? 2) === o) &&
+      !isValidAt(sv, i) === sNull && (sNull || strike[i] === s)
     ) i++;
   }
   starts.push(b.length);

@@ -11,7 +11,7 @@ import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns
 import { sliceBits, type CColumn, type CField, type CValues } from "../parquet/c-data.ts";
 import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews, type ParquetFileSource } from "../parquet/source.ts";
 import { readFooterStats, type FooterStats, type RowGroupStats } from "../parquet/footer.ts";
-import { strikeWindow } from "./key-scan.ts";
+import { strikeWindow, type StrikeWindow } from "./key-scan.ts";
 import { PACKED_SORT_ORDER } from "../packed/schema.ts";
 import { expiryTypesOf, hasKeyFilters, needsDay, partitionMaySelect, SegmentSelector, selectedRanges, sortedKeyBounds, type BenchFilters, type KeyColumns, type RowGroupKeyStats } from "./filters.ts";
 import { formatEpochDays, parseIsoDate, type IsoDate } from "../ist-time.ts";
@@ -177,24 +177,24 @@ async function selectedWindows(source: ParquetFileSource, gs: number[], stats: r
       return out;
     }
     const strikeAt = read.indexOf("strike");
-    const found = batches.map((b, k) => {
+    // Each group's window, and how to copy its keys out of these views (after the arena is sized).
+    const found = batches.map((b, k): (StrikeWindow & { copyKeys: () => KeyColumns }) | null => {
       const p = pure[k];
       if (p) {
         const strike = typed(b.columns[strikeAt], Float32Array, source.path, "strike");
         // One expiry and one opt_type: a row's selection is its strike's, inside the band the filters give them.
         const band = sel.strikeBand(p.expiry, p.opt);
         const w = band === "all" ? { start: 0, end: strike.length, runs: 1 } : band && strikeWindow(strike, band[0], band[1]);
-        return w && { ...w, strike, keys: null };
+        return w && { ...w, copyKeys: () => arena.constant(p.expiry, p.opt, strike, w.start, w.end) };
       }
       const keys = keyBatch(b, KEY_COLUMNS, source.path);
       const ranges = selectedRanges(keys, sel);
-      return ranges.length === 0 ? null : { start: ranges[0][0], end: ranges[ranges.length - 1][1], runs: ranges.length, strike: null, keys };
+      if (ranges.length === 0) return null;
+      const [start, end] = [ranges[0][0], ranges[ranges.length - 1][1]];
+      return { start, end, runs: ranges.length, copyKeys: () => arena.copy(keys, start, end) };
     });
     arena.reset(found.reduce((a, w) => a + (w ? w.end - w.start : 0), 0));
-    found.forEach((w, k) => {
-      const p = pure[k];
-      out.set(gs[k], w && { start: w.start, end: w.end, allSelected: w.runs === 1, keys: p && w.strike ? arena.constant(p.expiry, p.opt, w.strike, w.start, w.end) : arena.copy(w.keys!, w.start, w.end) });
-    });
+    found.forEach((w, k) => out.set(gs[k], w && { start: w.start, end: w.end, allSelected: w.runs === 1, keys: w.copyKeys() }));
     return out;
   });
 }
@@ -335,8 +335,12 @@ export interface FilteredReadPlan {
   groups: number;
   /** The key filters' selector (null: no key filter). */
   sel: SegmentSelector | null;
-  /** Per part: its row groups' key statistics and wanted flags; null where its footer could not be read (it is read whole). */
-  parts: ({ keys: RowGroupKeyStats[]; wanted: boolean[] } | null)[];
+  /**
+   * Per part: its row groups' key statistics, which may hold a selected segment (`wanted`), and which
+   * the statistics show to be wholly selected (`whole`: no row's key need be looked at); null where
+   * its footer could not be read (it is read whole).
+   */
+  parts: ({ keys: RowGroupKeyStats[]; wanted: boolean[]; whole: boolean[] } | null)[];
 }
 
 /**
@@ -364,7 +368,7 @@ export function planFilteredRead(parts: readonly { path: string; fd?: number }[]
     const keys = f.rowGroups.map(keyStats);
     // A part our writer sorted says so in its footer: its row groups are then also bounded by their neighbours.
     const bounds = f.keyValue.get("tickpack.sort") === PACKED_SORT_ORDER ? sortedKeyBounds(keys) : null;
-    return { keys, wanted: keys.map((k, g) => (sel ? sel.sortedGroupMayHold(k, bounds?.[g] ?? null) : true)) };
+    return { keys, wanted: keys.map((k, g) => (sel ? sel.sortedGroupMayHold(k, bounds?.[g] ?? null) : true)), whole: keys.map((k) => (sel ? sel.rowGroupAllSelected(k) : true)) };
   });
   const nothing = planned.every((p) => p !== null && !p.wanted.some(Boolean));
   return { nothing, groups: all.length, sel, parts: planned };
@@ -399,6 +403,7 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
       // The footer's row groups (their key statistics), and which to read; null: no filter, or no footer.
       const groups = plan?.parts[p]?.keys ?? null;
       const wanted = plan?.parts[p]?.wanted ?? null;
+      const whole = plan?.parts[p]?.whole ?? null;
       const nRead = wanted ? wanted.filter(Boolean).length : -1;
       if (groups && wanted) {
         counts.rowGroupsRead += nRead;
@@ -449,7 +454,7 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
           // The groups the statistics cannot show to be wholly selected: their keys first (one read), then
           // the other columns of only the window that holds their selected segments (unless the cache
           // needs every row).
-          const partial = sel && groups && !fill ? groups.map((_, g) => g).filter((g) => wanted![g] && !sel.rowGroupAllSelected(groups[g])) : [];
+          const partial = sel && groups && wanted && whole && !fill ? groups.map((_, g) => g).filter((g) => wanted[g] && !whole[g]) : [];
           const windows = sel && groups ? await selectedWindows(source, partial, groups, sel, arena) : new Map<number, SelectedWindow | null>();
           // A window's keys come from its first read: the second reads only the kernel's columns (and timestamps).
           const valueColumns = columns.filter((c) => !(KEY_COLUMNS as readonly string[]).includes(c) || kernel.columns.includes(c));
@@ -480,13 +485,12 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
               continue;
             }
             // A group the statistics show to be wholly selected needs no look at its rows' keys.
-            const whole = sel && groups ? sel.rowGroupAllSelected(groups[g]) : false;
             await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {
               for (const b of batches) {
                 const kb = kernelBatch(b, columns, path, kernel, withTs);
                 // Cached before the kernel runs: a kernel that writes through its pointers changes only this batch.
                 fill?.append(b, columns, () => stableOptCodes(kb));
-                if (whole) cutter.feedSelected(kb);
+                if (whole?.[g]) cutter.feedSelected(kb);
                 else cutter.feed(kb);
               }
             });

@@ -48,6 +48,11 @@ export function valuesCtorOf(format: string): ValuesCtor | null {
   return FIXED[format] ?? null;
 }
 
+/** Whether row `i` is valid in an Arrow validity bitmap (null: every row is). */
+export function isValidAt(bits: Uint8Array | null, i: number): boolean {
+  return bits === null || ((bits[i >> 3] >> (i & 7)) & 1) === 1;
+}
+
 /** Bits [start, start + n) of an Arrow validity bitmap: a view when byte-aligned, else a shifted copy (bits past n cleared). */
 export function sliceBits(bits: Uint8Array | null, start: number, n: number): Uint8Array | null {
   if (!bits) return null;

@@ -9,9 +9,9 @@
  * Statistics: 1 max, 2 min, 3 null_count, 5 max_value, 6 min_value.
  *
  * names: the wanted column paths, each followed by a NUL. out (long long), at most cap values:
- *   [groups, pairs, then per group: num_rows, then per wanted column (in `names` order) 7 values:
+ *   [groups, pairs, then per group: num_rows, then per wanted column (in `names` order) 6 values:
  *    physical type (-1: not found), null count (-1: unknown), min offset, min length, max offset,
- *    max length (-1 offsets: none; the current fields preferred, the legacy ones otherwise), spare 0;
+ *    max length (-1 offsets: none; the current fields preferred, the legacy ones otherwise);
  *    then per key-value pair: key offset, key length, value offset, value length (-1: none)]
  * Offsets are into buf. Returns the values written, -1 for a malformed footer, -2 when cap is short.
  */
@@ -126,9 +126,9 @@ long long tp_footer_stats(const unsigned char *buf, long long len, const char *n
       long long ng = list_header(&c, &elem);
       for (i = 0; i < ng && !c.bad; i++) {
         long long base = w;
-        if (w + 1 + 7 * ncols > cap) return -2;
+        if (w + 1 + 6 * ncols > cap) return -2;
         out[w++] = 0;
-        for (j = 0; j < 7 * ncols; j++) out[w++] = j % 7 < 6 ? -1 : 0;
+        for (j = 0; j < 6 * ncols; j++) out[w++] = -1;
         int rid = 0, rtype;
         while ((rtype = field(&c, &rid)) != 0 && !c.bad) {
           if (rid == 3 && (rtype == 6 || rtype == 5)) { out[base] = zigzag(&c); continue; }
@@ -182,7 +182,7 @@ long long tp_footer_stats(const unsigned char *buf, long long len, const char *n
               if (c.bad || plen >= 512) continue;
               int k = wanted(names, names_len, path, plen);
               if (k < 0 || !have_stats) continue;
-              long long *o = out + base + 1 + 7 * k;
+              long long *o = out + base + 1 + 6 * k;
               o[0] = phys;
               o[1] = nulls;
               if (mn >= 0 && mx >= 0) { o[2] = mn; o[3] = mnl; o[4] = mx; o[5] = mxl; }

@@ -5,7 +5,8 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { cc, ptr, type Pointer } from "bun:ffi";
+import { ptr } from "bun:ffi";
+import { builtOnce } from "../tinycc.ts";
 import { CompactCursor, decodeStruct, field, T, type TList, type TStruct } from "./thrift-compact.ts";
 
 /** What the footer says about one column chunk. */
@@ -89,6 +90,13 @@ function plainValue(bytes: Uint8Array, type: number): number | string | boolean 
   }
 }
 
+/** Min and max from their plain encodings, or null where either is of a type not decoded or NaN (missing, then). */
+function boundsOf(lo: Uint8Array, hi: Uint8Array, physical: number): ChunkMinMax | null {
+  const min = plainValue(lo, physical);
+  const max = plainValue(hi, physical);
+  return min === null || max === null || Number.isNaN(min) || Number.isNaN(max) ? null : { min, max };
+}
+
 /** A column chunk's statistics as found: raw bound bytes (current fields first) and null count. */
 interface RawStats {
   min: Uint8Array | null;
@@ -151,11 +159,8 @@ function scanRowGroup(c: CompactCursor, wanted: ReadonlySet<string>): RowGroupSt
         if (!st || !wanted.has(name)) return true;
         if (st.nullCount !== null) out.nullCount.set(name, st.nullCount);
         const [lo, hi] = st.min && st.max ? [st.min, st.max] : [st.legacyMin, st.legacyMax];
-        if (!lo || !hi) return true;
-        const min = plainValue(lo, physical);
-        const max = plainValue(hi, physical);
-        if (min === null || max === null || Number.isNaN(min) || Number.isNaN(max)) return true;
-        out.minMax.set(name, { min, max });
+        const bounds = lo && hi ? boundsOf(lo, hi, physical) : null;
+        if (bounds) out.minMax.set(name, bounds);
         return true;
       });
     }
@@ -210,24 +215,22 @@ export function footerStatsOf(footer: Uint8Array, columns: readonly string[]): F
   return out;
 }
 
-type ScanSymbols = { tp_footer_stats: (buf: Pointer, len: number, names: Pointer, namesLen: number, ncols: number, out: Pointer, cap: number) => number | bigint };
-let scanLib: { symbols: ScanSymbols } | null | undefined;
+const footerScan = builtOnce(join(import.meta.dir, "footer-scan.c"), {
+  tp_footer_stats: { args: ["ptr", "i64", "ptr", "i64", "i64", "ptr", "i64"], returns: "i64" },
+});
+
+/** Values footer-scan.c writes per wanted column of a row group (see there). */
+const PER_COLUMN = 6;
 
 /** readFooterStats over footer bytes, walked in C; null where TinyCC cannot build it or the footer is malformed (the TypeScript walk then says what it finds). */
 export function footerStatsNative(footer: Uint8Array, columns: readonly string[]): FooterStats | null {
-  if (scanLib === undefined) {
-    try {
-      scanLib = cc({ source: join(import.meta.dir, "footer-scan.c"), symbols: { tp_footer_stats: { args: ["ptr", "i64", "ptr", "i64", "i64", "ptr", "i64"], returns: "i64" } } }) as never;
-    } catch {
-      scanLib = null;
-    }
-  }
-  if (!scanLib || footer.length === 0) return null;
+  const lib = footerScan();
+  if (!lib || footer.length === 0) return null;
   const names = new TextEncoder().encode(columns.map((c) => `${c}\0`).join(""));
   const k = columns.length;
-  for (let cap = 2 + 32 * (1 + 7 * k) + 4 * 32; cap < 2 ** 28; cap *= 4) {
+  for (let cap = 2 + 32 * (1 + PER_COLUMN * k) + 4 * 32; cap < 2 ** 28; cap *= 4) {
     const out = new BigInt64Array(cap);
-    const n = Number(scanLib.symbols.tp_footer_stats(ptr(footer), footer.length, ptr(names.length > 0 ? names : new Uint8Array(1)), names.length, k, ptr(out), cap));
+    const n = Number(lib.symbols.tp_footer_stats(ptr(footer), footer.length, ptr(names.length > 0 ? names : new Uint8Array(1)), names.length, k, ptr(out), cap));
     if (n === -2) continue;
     if (n < 0) return null;
     const v = (i: number) => Number(out[i]);
@@ -236,17 +239,14 @@ export function footerStatsNative(footer: Uint8Array, columns: readonly string[]
     for (let g = 0; g < v(0); g++) {
       const stats: RowGroupStats = { rows: v(at), minMax: new Map(), nullCount: new Map() };
       for (let j = 0; j < k; j++) {
-        const o = at + 1 + 7 * j;
-        if (v(o) === -1 && v(o + 1) === -1 && v(o + 2) === -1) continue;
+        const o = at + 1 + PER_COLUMN * j;
         if (v(o + 1) >= 0) stats.nullCount.set(columns[j], v(o + 1));
         if (v(o + 2) < 0 || v(o + 4) < 0) continue;
-        const min = plainValue(footer.subarray(v(o + 2), v(o + 2) + v(o + 3)), v(o));
-        const max = plainValue(footer.subarray(v(o + 4), v(o + 4) + v(o + 5)), v(o));
-        if (min === null || max === null || Number.isNaN(min) || Number.isNaN(max)) continue;
-        stats.minMax.set(columns[j], { min, max });
+        const bounds = boundsOf(footer.subarray(v(o + 2), v(o + 2) + v(o + 3)), footer.subarray(v(o + 4), v(o + 4) + v(o + 5)), v(o));
+        if (bounds) stats.minMax.set(columns[j], bounds);
       }
       result.rowGroups.push(stats);
-      at += 1 + 7 * k;
+      at += 1 + PER_COLUMN * k;
     }
     for (let p = 0; p < v(1); p++, at += 4) {
       const text = (off: number, len: number) => (off < 0 ? "" : utf8.decode(footer.subarray(off, off + len)));

@@ -142,7 +142,7 @@ export class ReportAggregator {
       length: n, sets: S, set: b.set, pnl: b.pnl, expiry: b.expiry, optCode: b.optCode, strike: b.strike, entryTs: b.entryTs, exitTs: b.exitTs,
       curves: Array.from({ length: S }, (_, s) => this.bins.raw(u * S + s).array), first: this.bins.raw(u * S).first, widthS: this.bins.widthS,
       day: day === null ? NaN : day, atmStrike: atm.strike ?? NaN, atmStep: atm.step ?? 1, atmBuckets: ATM_BUCKETS.length, atmSpan: ATM_SPAN, nullDte: DTE_BUCKETS.length - 1,
-      day_: dayBreakdown, dte: this.byDte, expiryType: this.byExpiryType, opt: this.byOpt, atm: this.byAtm, hold: this.byHold, setSums: this.setSums,
+      dayTotals: dayBreakdown, dte: this.byDte, expiryType: this.byExpiryType, opt: this.byOpt, atm: this.byAtm, hold: this.byHold, setSums: this.setSums,
     };
     // In C (~5 ms for 0.5M trades): the reference loop ran mostly before the JIT had warmed up (~70 ms),
     // on this thread while the workers wanted both cores.

@@ -1,8 +1,8 @@
 /*
- * The report's per-trade sums of one partition (lib/report/trade-sums.ts; the plain TypeScript loop in
- * aggregate.ts is the reference, and tests compare the two on randomised trades). Built once per
- * process with TinyCC: the JS loop ran mostly before the JIT had warmed up, ~70 ms for 0.5M trades
- * on the parent thread while the workers wanted both cores.
+ * The report's per-trade sums of one partition (lib/report/trade-sums.ts, whose TypeScript references
+ * tests compare with these on randomised trades). Built once per thread with TinyCC: the JS loop ran
+ * mostly before the JIT had warmed up, ~70 ms for 0.5M trades on the parent thread while the workers
+ * wanted both cores.
  *
  * p (doubles): see P_* below. a (pointers): see A_* below; breakdowns are [bucket][set] flattened,
  * each as three arrays (pnl, trades, wins); curves[s] is set s's curve bins (absolute index `first`).

@@ -1,31 +1,19 @@
 /**
- * The report's per-trade sums of one partition in C (trade-sums.c, built once per thread with
- * TinyCC), with the same arithmetic as the TypeScript reference loop in aggregate.ts.
+ * The report's per-trade work on one partition in C (trade-sums.c, built once per thread with
+ * TinyCC): the sums into buckets and curves, the entry seconds and exit range, the trades the ATM
+ * estimate needs. Each with its TypeScript reference here, which tests compare it with.
  */
-import { cc, ptr } from "bun:ffi";
+import { ptr } from "bun:ffi";
 import { join } from "node:path";
 import { yearMonthOf } from "../ist-time.ts";
 import type { AtmInput } from "./atm.ts";
+import { builtOnce } from "../tinycc.ts";
 
-type Pointer = ReturnType<typeof ptr>;
-type Symbols = {
-  tp_report_sums: (p: Pointer, a: Pointer) => void;
-  tp_report_seconds: (entry: Pointer, exit: Pointer, n: number, out: Pointer, range: Pointer) => void;
-  tp_first_entries: (expiry: Pointer, opt: Pointer, strike: Pointer, entry: Pointer, n: number, idx: Pointer) => number | bigint;
-};
-let built: { symbols: Symbols } | null | undefined;
-
-/** The compiled function, or null where TinyCC cannot build it (the caller then runs the reference). */
-function compiled(): { symbols: Symbols } | null {
-  if (built === undefined) {
-    try {
-      built = cc({ source: join(import.meta.dir, "trade-sums.c"), library: ["m"], symbols: { tp_report_sums: { args: ["ptr", "ptr"], returns: "void" }, tp_report_seconds: { args: ["ptr", "ptr", "i64", "ptr", "ptr"], returns: "void" }, tp_first_entries: { args: ["ptr", "ptr", "ptr", "ptr", "i64", "ptr"], returns: "i64" } } }) as never;
-    } catch {
-      built = null;
-    }
-  }
-  return built ?? null;
-}
+const compiled = builtOnce(join(import.meta.dir, "trade-sums.c"), {
+  tp_report_sums: { args: ["ptr", "ptr"], returns: "void" },
+  tp_report_seconds: { args: ["ptr", "ptr", "i64", "ptr", "ptr"], returns: "void" },
+  tp_first_entries: { args: ["ptr", "ptr", "ptr", "ptr", "i64", "ptr"], returns: "i64" },
+});
 
 /** One breakdown's sums, `[bucket][set]` flattened (aggregate.ts's Breakdown). */
 export interface BucketSumArrays {
@@ -57,7 +45,7 @@ export interface TradeSumsInput {
   atmBuckets: number;
   atmSpan: number;
   nullDte: number;
-  day_: BucketSumArrays;
+  dayTotals: BucketSumArrays;
   dte: BucketSumArrays;
   expiryType: BucketSumArrays;
   opt: BucketSumArrays;
@@ -73,7 +61,7 @@ export function addTradeSumsNative(x: TradeSumsInput): boolean {
   const p = Float64Array.from([x.length, x.sets, x.widthS, x.first, x.day, x.atmStrike, x.atmStep, x.atmBuckets, x.atmSpan, x.nullDte]);
   const curves = BigUint64Array.from(x.curves, (c) => BigInt(ptr(c)));
   const arrays = [x.set, x.pnl, x.expiry, x.optCode, x.strike, x.entryTs, x.exitTs, curves];
-  for (const b of [x.day_, x.dte, x.expiryType, x.opt, x.atm, x.hold]) arrays.push(b.pnl, b.trades, b.wins);
+  for (const b of [x.dayTotals, x.dte, x.expiryType, x.opt, x.atm, x.hold]) arrays.push(b.pnl, b.trades, b.wins);
   arrays.push(x.setSums);
   const a = BigUint64Array.from(arrays, (arr) => BigInt(ptr(arr)));
   lib.symbols.tp_report_sums(ptr(p), ptr(a));
@@ -142,7 +130,7 @@ export function addTradeSumsReference(x: TradeSumsInput): void {
       if (steps === steps) dist = steps < -x.atmSpan ? 0 : steps > x.atmSpan ? A - 2 : steps + x.atmSpan + 1;
     }
     const h = holdS < 1 ? 0 : holdS < 5 ? 1 : holdS < 15 ? 2 : holdS < 60 ? 3 : holdS < 300 ? 4 : holdS < 900 ? 5 : holdS < 3600 ? 6 : holdS < 10_800 ? 7 : 8;
-    for (const [b, k] of [[x.day_, s], [x.dte, dte * S + s], [x.expiryType, type * S + s], [x.opt, opt * S + s], [x.atm, (opt * A + dist) * S + s], [x.hold, h * S + s]] as const) {
+    for (const [b, k] of [[x.dayTotals, s], [x.dte, dte * S + s], [x.expiryType, type * S + s], [x.opt, opt * S + s], [x.atm, (opt * A + dist) * S + s], [x.hold, h * S + s]] as const) {
       b.pnl[k] += pnl;
       b.trades[k]++;
       b.wins[k] += win;

@@ -27,11 +27,11 @@ function input(seed: number, sets: number, n: number, withDay: boolean, withAtm:
     entryTs: BigInt64Array.from(entry), exitTs: BigInt64Array.from(exit),
     curves: Array.from({ length: sets }, () => new Float64Array(bins)), first, widthS: width,
     day: withDay ? day : NaN, atmStrike: withAtm ? 25_025 : NaN, atmStep: 50, atmBuckets: ATM_BUCKETS.length, atmSpan: ATM_SPAN, nullDte: DTE_BUCKETS.length - 1,
-    day_: b(1), dte: b(DTE_BUCKETS.length), expiryType: b(EXPIRY_TYPES.length), opt: b(OPT_TYPES.length), atm: b(OPT_TYPES.length * ATM_BUCKETS.length), hold: b(HOLD_BUCKETS.length), setSums: new Float64Array(sets * 7),
+    dayTotals: b(1), dte: b(DTE_BUCKETS.length), expiryType: b(EXPIRY_TYPES.length), opt: b(OPT_TYPES.length), atm: b(OPT_TYPES.length * ATM_BUCKETS.length), hold: b(HOLD_BUCKETS.length), setSums: new Float64Array(sets * 7),
   };
 }
 
-const sums = (x: TradeSumsInput) => [x.curves, x.day_, x.dte, x.expiryType, x.opt, x.atm, x.hold].flatMap((v) => (Array.isArray(v) ? v.map((c) => [...c]) : [[...v.pnl], [...v.trades], [...v.wins]])).concat([[...x.setSums]]);
+const sums = (x: TradeSumsInput) => [x.curves, x.dayTotals, x.dte, x.expiryType, x.opt, x.atm, x.hold].flatMap((v) => (Array.isArray(v) ? v.map((c) => [...c]) : [[...v.pnl], [...v.trades], [...v.wins]])).concat([[...x.setSums]]);
 
 describe("trade sums", () => {
   test("the C build and the TypeScript reference give the same sums, bucket by bucket (randomised)", () => {
