@@ -8,6 +8,7 @@ import { cc, dlopen, ptr } from "bun:ffi";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { DAY_MINUTES, HOLD_BUCKET_COUNT, SET_SUMS, setSumsFromHold, type ReportSums } from "./report-sums.ts";
 
 /** Path of the built-in ema_cross kernel. */
 export const EMA_CROSS_SOURCE = join(import.meta.dir, "ema_cross.c");
@@ -329,12 +330,23 @@ export interface SetTotals {
 }
 
 // Keep in step with driver.c.
-const H = { NSETS: 0, NPARAMS: 1, NSTATE: 2, NCOLS: 3, HAS_SEG: 4, ROWS: 8, TRADE_COUNT: 9, TRADE_CAP: 10, BLOCK: 11, SIZE: 12 };
+const H = {
+  NSETS: 0, NPARAMS: 1, NSTATE: 2, NCOLS: 3, HAS_SEG: 4, ROWS: 8, TRADE_COUNT: 9, TRADE_CAP: 10, BLOCK: 11,
+  REC_COUNT: 12, REC_CAP: 13, REC_OPEN: 14, CURVE_DAY: 15, SPILLED: 16, SIZE: 17,
+};
 const T = { VALID_ROWS: 0, TRADES: 1, PNL: 2, SIZE: 4 };
-const C = { EXPIRY: 0, EXPIRY_VALID: 1, OPT: 2, OPT_VALID: 3, OPT_MAP: 4, STRIKE: 5, STRIKE_VALID: 6, TS: 7, TRADE_TS: 8, TRADE_PX: 9, EVENTS: 10, STARTS: 11, STAGED: 12, FIRST: 13 };
+const C = {
+  EXPIRY: 0, EXPIRY_VALID: 1, OPT: 2, OPT_VALID: 3, OPT_MAP: 4, STRIKE: 5, STRIKE_VALID: 6, TS: 7, TRADE_TS: 8, TRADE_PX: 9, EVENTS: 10, STARTS: 11, STAGED: 12,
+  SUM_REC: 13, SUM_REC_TS: 14, SUM_SETS: 15, SUM_CURVE: 16, SUM_SLOTS: 17, SUM_STAGE: 18, SUM_STAGE_TS: 19, FIRST: 20,
+};
+/** Doubles of a segment record before its per-set (PnL, trades, wins): key, first entry price (driver.c TPR_*). */
+const R_SETS = 4;
+/** The driver's per-set sums (driver.c TPS_*): losses, win PnL, loss PnL, holding seconds, then (PnL, trades, wins) per holding bucket. */
+const DRIVER_SET = { LOSSES: 0, WIN_PNL: 1, LOSS_PNL: 2, HOLD_S: 3, HOLD: 4, SIZE: 4 + 3 * HOLD_BUCKET_COUNT };
 /** Bytes of a tp_event and of the driver's staged close (tp_staged). */
 const EVENT_BYTES = 32;
 const STAGED_BYTES = 72;
+const SUM_EVENT_BYTES = 40;
 
 /** Values of a column in one of the types a kernel can declare. */
 export type ColumnValues = Float64Array | BigInt64Array | Int32Array | Float32Array | Int16Array;
@@ -417,6 +429,47 @@ export interface KernelRunOptions {
    * staging grows with block × sets).
    */
   blockRows?: number;
+  /** Keep the report's sums of the closed trades (kernel/report-sums.ts; needs batches with timestamps). */
+  reportSums?: boolean;
+  /** Segment records the sums hold between drains (default ~4 MiB of them; tests make it small to exercise the drain). */
+  reportRecordCapacity?: number;
+}
+
+/** Doubles of segment records the report's sums hold between two drains (4 MiB; at least two blocks' worth: the driver stops for a drain before a block could overflow them). */
+const RECORD_DOUBLES = 1 << 19;
+
+/** Growable segment records of the report's sums (what `takeReportSums` hands over). */
+class SegmentSumsBuilder {
+  length = 0;
+  private d: number[] = [];
+  private ts: bigint[] = [];
+  constructor(private readonly sets: number) {}
+
+  /** Appends records [from, to) of the driver's buffers that have a close. */
+  append(rec: Float64Array, recTs: BigInt64Array, from: number, to: number): void {
+    const size = R_SETS + 3 * this.sets;
+    for (let r = from; r < to; r++) {
+      let trades = 0;
+      for (let k = 0; k < this.sets; k++) trades += rec[r * size + R_SETS + 3 * k + 1];
+      if (trades === 0) continue; // no close in that segment
+      for (let q = 0; q < size; q++) this.d.push(rec[r * size + q]);
+      this.ts.push(recTs[r]);
+      this.length++;
+    }
+  }
+
+  take(): ReportSums["segments"] {
+    const n = this.length;
+    const size = R_SETS + 3 * this.sets;
+    const at = (q: number) => Float64Array.from({ length: n }, (_, r) => this.d[r * size + q]);
+    const perSet = new Float64Array(n * 3 * this.sets);
+    for (let r = 0; r < n; r++) for (let q = 0; q < 3 * this.sets; q++) perSet[r * 3 * this.sets + q] = this.d[r * size + R_SETS + q];
+    const out = { length: n, expiry: at(0), optCode: at(1), strike: at(2), firstEntryPrice: at(3), firstEntryTs: BigInt64Array.from(this.ts), perSet };
+    this.length = 0;
+    this.d = [];
+    this.ts = [];
+    return out;
+  }
 }
 
 /** Rows per block by default (measured: bench/kernel-grid.ts). */
@@ -432,6 +485,7 @@ export class KernelRun {
   private readonly scratch: Uint8Array[];
   private readonly trades = new TradeColumnsBuilder();
   private readonly block: number;
+  private readonly sums: { rec: Float64Array; recTs: BigInt64Array; sets: Float64Array; curve: Float64Array; segments: SegmentSumsBuilder } | null;
 
   /**
    * `paramSets[k]` holds set k's values in the kernel's parameter order. With `tradeLogCapacity` > 0
@@ -449,7 +503,9 @@ export class KernelRun {
     const logging = tradeLogCapacity > 0;
     // With a trade log, the staging (and the log) hold a block's worst case for every set: smaller
     // blocks keep a large grid's buffers to a few MiB.
-    const blockRows = Math.max(1, Math.floor(options.blockRows ?? (logging ? Math.min(256, Math.max(16, 65536 / nsets)) : DEFAULT_BLOCK_ROWS)));
+    // The report's sums open a record (3 doubles per set) per segment start: a large grid's blocks shrink so that a block's worst case stays ~2 MiB.
+    const summingRows = options.reportSums ? Math.min(DEFAULT_BLOCK_ROWS, Math.max(16, 262_144 / nsets)) : DEFAULT_BLOCK_ROWS;
+    const blockRows = Math.max(1, Math.floor(options.blockRows ?? (logging ? Math.min(256, Math.max(16, 65536 / nsets)) : summingRows)));
     this.block = T.SIZE + np + kernel.stateSize;
     // Every array the driver holds a pointer to is made over its own ArrayBuffer: JSC keeps small
     // typed arrays in its GC heap and moves them out the first time anything asks for their
@@ -461,7 +517,7 @@ export class KernelRun {
     this.st[H.NCOLS] = kernel.columns.length;
     this.st[H.BLOCK] = blockRows;
     paramSets.forEach((values, k) => this.st.set(values, H.SIZE + k * this.block + T.SIZE));
-    this.sti = new BigInt64Array(pinned(8 * 2 * nsets));
+    this.sti = new BigInt64Array(pinned(8 * 4 * nsets));
     this.cols = new BigUint64Array(pinned(8 * (C.FIRST + 2 * kernel.columns.length)));
     // Staged closes per set and block: one per row and one per segment end (driver.c staged_cap).
     const stagedCap = 2 * blockRows + 2;
@@ -478,6 +534,41 @@ export class KernelRun {
     this.cols[C.EVENTS] = addr(events);
     this.cols[C.STARTS] = addr(starts);
     this.cols[C.STAGED] = addr(staged);
+    this.sums = null;
+    if (options.reportSums) {
+      const cap = Math.max(blockRows + 2, options.reportRecordCapacity ?? Math.max(2 * (blockRows + 2), Math.floor(RECORD_DOUBLES / (R_SETS + 3 * nsets))));
+      this.sums = {
+        rec: new Float64Array(pinned(8 * cap * (R_SETS + 3 * nsets))),
+        recTs: new BigInt64Array(pinned(8 * cap)),
+        sets: new Float64Array(pinned(8 * nsets * DRIVER_SET.SIZE)),
+        curve: new Float64Array(pinned(8 * nsets * DAY_MINUTES)),
+        segments: new SegmentSumsBuilder(nsets),
+      };
+      const slots = new Uint8Array(pinned(8 * (blockRows + 2)));
+      // One set's events of a block (driver.c tp_sum_event): at most one per row and one per segment end.
+      const staged = new Uint8Array(pinned(SUM_EVENT_BYTES * (2 * blockRows + 2)));
+      const stagedTs = new Uint8Array(pinned(8 * (2 * blockRows + 2)));
+      this.scratch.push(slots, staged, stagedTs);
+      this.cols[C.SUM_STAGE] = addr(staged);
+      this.cols[C.SUM_STAGE_TS] = addr(stagedTs);
+      this.st[H.REC_CAP] = cap;
+      this.cols[C.SUM_REC] = addr(this.sums.rec);
+      this.cols[C.SUM_REC_TS] = addr(this.sums.recTs);
+      this.cols[C.SUM_SETS] = addr(this.sums.sets);
+      this.cols[C.SUM_CURVE] = addr(this.sums.curve);
+      this.cols[C.SUM_SLOTS] = addr(slots);
+    }
+    this.resetSums();
+  }
+
+  /** Clears the report's sums (after a take): no record open, no curve day yet. */
+  private resetSums(): void {
+    this.st[H.REC_COUNT] = 0;
+    this.st[H.REC_OPEN] = -1;
+    this.st[H.CURVE_DAY] = NaN;
+    this.st[H.SPILLED] = 0;
+    this.sums?.sets.fill(0);
+    this.sums?.curve.fill(0);
   }
 
   /** Runs one batch; a segment continues from the previous batch while its key is unchanged. */
@@ -504,6 +595,8 @@ export class KernelRun {
     while (next < b.length) {
       next = Number(this.kernel.symbols.tp_run(ptr(this.st), ptr(this.sti), ptr(this.cols), next, b.length));
       this.drainTrades();
+      // The driver stopped before a block that could overflow the segment records: make room.
+      if (next < b.length && this.st[H.REC_COUNT] + this.st[H.BLOCK] + 1 > this.st[H.REC_CAP]) this.drainRecords(false);
     }
   }
 
@@ -511,6 +604,70 @@ export class KernelRun {
   endPartition(): void {
     this.kernel.symbols.tp_flush(ptr(this.st), ptr(this.sti), ptr(this.cols));
     this.drainTrades();
+    this.drainRecords(true);
+  }
+
+  /**
+   * The report's sums since the last take (call after `endPartition`; with `reportSums`), handed over
+   * once: the next partition starts from nothing.
+   */
+  takeReportSums(): ReportSums {
+    const s = this.sums;
+    if (!s) throw new Error("takeReportSums: this run keeps no report sums (KernelRunOptions.reportSums)");
+    this.drainRecords(true);
+    const sets = this.paramSets.length;
+    // The curve's range: its first and last minute with a non-zero PnL in some set.
+    let lo = NaN;
+    let hi = NaN;
+    for (let m = 0; m < DAY_MINUTES; m++) {
+      for (let k = 0; k < sets; k++) {
+        if (s.curve[k * DAY_MINUTES + m] === 0) continue;
+        if (Number.isNaN(lo)) lo = m;
+        hi = m;
+        break;
+      }
+    }
+    const width = Number.isNaN(lo) ? 0 : hi - lo + 1;
+    const curve = new Float64Array(sets * width);
+    for (let k = 0; k < sets && width > 0; k++) curve.set(s.curve.subarray(k * DAY_MINUTES + lo, k * DAY_MINUTES + hi + 1), k * width);
+    const setSums = new Float64Array(sets * SET_SUMS.SIZE);
+    for (let k = 0; k < sets; k++) {
+      const d = k * DRIVER_SET.SIZE;
+      const o = k * SET_SUMS.SIZE;
+      setSums[o + SET_SUMS.LOSSES] = s.sets[d + DRIVER_SET.LOSSES];
+      setSums[o + SET_SUMS.WIN_PNL] = s.sets[d + DRIVER_SET.WIN_PNL];
+      setSums[o + SET_SUMS.LOSS_PNL] = s.sets[d + DRIVER_SET.LOSS_PNL];
+      setSums[o + SET_SUMS.HOLD_S] = s.sets[d + DRIVER_SET.HOLD_S];
+      setSums.set(s.sets.subarray(d + DRIVER_SET.HOLD, d + DRIVER_SET.SIZE), o + SET_SUMS.HOLD);
+    }
+    setSumsFromHold(setSums, sets);
+    const out: ReportSums = { sets, segments: s.segments.take(), setSums, curveDay: this.st[H.CURVE_DAY], curveLo: lo, curveHi: hi, curve, spilled: this.st[H.SPILLED] !== 0 };
+    this.resetSums();
+    return out;
+  }
+
+  /**
+   * Moves the segment records out of the driver's buffer: all of them (`all`: no segment is going
+   * on), or all but the one going on, which moves to the front and stays open.
+   */
+  private drainRecords(all: boolean): void {
+    const s = this.sums;
+    if (!s) return;
+    const n = this.st[H.REC_COUNT];
+    const open = this.st[H.REC_OPEN];
+    if (all || open < 0) {
+      s.segments.append(s.rec, s.recTs, 0, n);
+      this.st[H.REC_COUNT] = 0;
+      this.st[H.REC_OPEN] = -1;
+      return;
+    }
+    // The open record is the last one opened (one per segment start, in row order).
+    const size = R_SETS + 3 * this.paramSets.length;
+    s.segments.append(s.rec, s.recTs, 0, open);
+    s.rec.copyWithin(0, open * size, (open + 1) * size);
+    s.recTs[0] = s.recTs[open];
+    this.st[H.REC_COUNT] = 1;
+    this.st[H.REC_OPEN] = 0;
   }
 
   /** Totals of each parameter set so far. */

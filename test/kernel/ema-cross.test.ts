@@ -1,96 +1,18 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { emaCrossReference, type EmaCrossParams, type ReferenceRow } from "../../kernel/ema_cross.ts";
-import { columnAs, EMA_CROSS_SOURCE, KernelRun, loadKernel, stableOptCode, type KernelBatch, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import { EMA_CROSS_SOURCE, loadKernel } from "../../kernel/strategy-kernel.ts";
+import { randomPartitions, runGrid } from "../helpers/kernel-batches.ts";
 import { SeededRandom } from "../../lib/random.ts";
 
 // The randomised tests run thousands of batches through the kernel: seconds, more on a busy machine.
 setDefaultTimeout(60_000);
 const kernel = loadKernel(EMA_CROSS_SOURCE);
 const GCC = Bun.which("gcc");
-const values = (p: EmaCrossParams) => [p.fast, p.slow, p.max_spread, p.min_volume];
-
-function bitmap(values: unknown[]): Uint8Array | null {
-  if (values.every((v) => v !== null)) return null;
-  const bits = new Uint8Array((values.length + 7) >> 3);
-  values.forEach((v, i) => { if (v !== null) bits[i >> 3] |= 1 << (i & 7); });
-  return bits;
-}
-
-/** A kernel batch of reference rows; opt_type codes use a per-batch dictionary in the given order; columns in the kernel's declared types. */
-function batchOf(k: LoadedKernel, rows: ReferenceRow[], dict: string[]): KernelBatch {
-  const col = <T>(f: (r: ReferenceRow) => T | null) => rows.map(f);
-  const opt = col((r) => r.optType);
-  return {
-    length: rows.length,
-    expiry: Int32Array.from(col((r) => r.expiry ?? 0)),
-    expiryValid: bitmap(col((r) => r.expiry)),
-    opt: Int32Array.from(opt.map((o) => (o === null ? 0 : dict.indexOf(o)))),
-    optValid: bitmap(opt),
-    optMap: Int32Array.from(dict.map(stableOptCode)),
-    strike: Float32Array.from(col((r) => r.strike ?? 0)),
-    strikeValid: bitmap(col((r) => r.strike)),
-    columns: (["price", "bp0", "sp0", "volume"] as const).map((name, c) => {
-      const valid = bitmap(col((r) => r[name]));
-      const values = columnAs(Float64Array.from(col((r) => r[name] ?? 0)), valid, k.columnTypes[c]);
-      if (typeof values === "string") throw new Error(values);
-      return { values, valid };
-    }),
-    ts: BigInt64Array.from(col((r) => r.ts ?? 0n)),
-  };
-}
-
-/** Runs partitions through a kernel for every set, in batches cut at `cuts(partitionLength)`. */
-function runGrid(k: LoadedKernel, partitions: ReferenceRow[][], sets: EmaCrossParams[], cuts: (n: number) => number[], logCapacity = 0, blockRows?: number) {
-  const run = new KernelRun(k, sets.map(values), logCapacity, { blockRows });
-  partitions.forEach((rows, p) => {
-    let start = 0;
-    for (const end of [...cuts(rows.length), rows.length]) {
-      if (end <= start) continue;
-      run.run(batchOf(k, rows.slice(start, end), p % 2 ? ["PE", "CE"] : ["CE", "PE"]));
-      start = end;
-    }
-    run.endPartition();
-  });
-  return { totals: run.totals(), tradeList: run.takeTrades() };
-}
 
 /** One set through the TinyCC kernel. */
 function runKernel(partitions: ReferenceRow[][], params: EmaCrossParams, cuts: (n: number) => number[], logCapacity = 0, blockRows?: number) {
   const r = runGrid(kernel, partitions, [params], cuts, logCapacity, blockRows);
   return { ...r.totals[0], tradeList: r.tradeList };
-}
-
-function randomPartitions(rng: SeededRandom, count: number): ReferenceRow[][] {
-  const parts: ReferenceRow[][] = [];
-  let ts = 1_700_000_000_000_000_000n;
-  for (let p = 0; p < count; p++) {
-    const rows: ReferenceRow[] = [];
-    const segments = rng.int(1, 40);
-    for (let s = 0; s < segments; s++) {
-      // Adjacent segments often share a strike under another expiry or type.
-      const expiry = 20_000 + rng.int(0, 2);
-      const optType = rng.next() < 0.02 ? null : rng.next() < 0.5 ? "CE" : "PE";
-      const strike = rng.next() < 0.02 ? null : 100 * rng.int(1, 3);
-      const len = rng.next() < 0.2 ? rng.int(1, 2) : rng.int(1, 300);
-      let price = 50 + rng.next() * 200;
-      for (let i = 0; i < len; i++) {
-        price = Math.max(0.05, price + (rng.next() - 0.5) * 2);
-        const mid = price;
-        const spread = rng.next() < 0.5 ? 0.05 : 0.05 * rng.int(1, 10);
-        const r = rng.next();
-        rows.push({
-          expiry, optType, strike,
-          price: r < 0.03 ? null : r < 0.05 ? 0 : r < 0.06 ? -price : Math.round(price * 20) / 20,
-          bp0: rng.next() < 0.03 ? null : Math.round((mid - spread / 2) * 20) / 20,
-          sp0: rng.next() < 0.03 ? null : Math.round((mid + spread / 2) * 20) / 20,
-          volume: rng.next() < 0.03 ? null : rng.int(0, 3),
-          ts: (ts += 1_000_000_000n),
-        });
-      }
-    }
-    parts.push(rows);
-  }
-  return parts;
 }
 
 describe("ema_cross kernel", () => {
