@@ -3,11 +3,13 @@
  * (no `--trades` in either), alternating, in two cache states — `--no-cache` (every part decoded) and
  * the folder's default column cache, warm (a first `--report` run fills it with `timestamp`, which only
  * trade-collecting runs read; that fill is not timed). 2 workers, single set.
- * A third kind of run splits the cost: the same bench with trades collected (workers read `timestamp`
- * and post every partition's trades) but handed to no one — what any trade consumer pays — run
- * in-process through runBench by this file (`--collect-only`), as a whole process like the others.
- * `bun bench/report-cost.ts [PACKED_DIR] [ROUNDS]` (default data/m50-packed, 3). A round in which another
- * process used the CPU is retried (timed-process.ts). Prints medians of wall time and the ratios.
+ * A third kind of run splits the cost: the same bench with the report's sums kept (workers read
+ * `timestamp` and the driver sums the trades) but handed to no one — what the workers pay — run
+ * in-process through runBench by this file (`--sums-only`), as a whole process like the others.
+ * `bun bench/report-cost.ts [PACKED_DIR] [ROUNDS] [--grid]` (default data/m50-packed, 3). With `--grid`,
+ * the runs are the README's 36-set grid instead of one set (and the sums-only split is left out).
+ * A round in which another process used the CPU is retried (timed-process.ts). Prints medians of wall
+ * time and the ratios.
  */
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,11 +19,11 @@ import { runBench } from "../lib/bench/bench.ts";
 import { EMA_CROSS_SOURCE } from "../kernel/strategy-kernel.ts";
 import { defaultCacheDir } from "../lib/cache/store.ts";
 
-if (Bun.argv[2] === "--collect-only") {
-  // bench's defaults (ema_cross, one set, 2 workers), trades collected and dropped; prints the summary.
+if (Bun.argv[2] === "--sums-only") {
+  // bench's defaults (ema_cross, one set, 2 workers), the report's sums kept and dropped; prints the summary.
   const [, , , where, cacheMode] = Bun.argv;
   const cache = cacheMode === "warm" ? { dir: defaultCacheDir(where), maxBytes: 32 * 2 ** 30, verifyAll: false } : null;
-  const { summary } = await runBench({ dir: where, workers: 2, kernelPath: EMA_CROSS_SOURCE, trades: true, tradesInAnyOrder: true, cache, onTrades: () => {} }, [[5, 21, 0.0005, 1]]);
+  const { summary } = await runBench({ dir: where, workers: 2, kernelPath: EMA_CROSS_SOURCE, trades: false, reportSums: true, cache, onReportSums: () => {} }, [[5, 21, 0.0005, 1]]);
   console.log(JSON.stringify(summary));
   process.exit(0);
 }
@@ -31,15 +33,16 @@ const dir = Bun.argv[2] ?? join(root, "data", "m50-packed");
 const rounds = Number(Bun.argv[3] ?? 3);
 const out = mkdtempSync(join(tmpdir(), "tickpack-report-cost-"));
 const report = join(out, "report.html");
-const bench = (...flags: string[]) => [process.execPath, join(root, "scripts", "bench.ts"), dir, "--workers", "2", "--json", ...flags];
+const grid = Bun.argv.includes("--grid") ? ["--grid", "fast=3,5,8;slow=13,21,34;max_spread=0.0005,0.001;min_volume=1,2"] : [];
+const bench = (...flags: string[]) => [process.execPath, join(root, "scripts", "bench.ts"), dir, "--workers", "2", "--json", ...grid, ...flags];
 
-const collectOnly = (cacheMode: string) => [process.execPath, import.meta.path, "--collect-only", dir, cacheMode];
+const sumsOnly = (cacheMode: string) => [process.execPath, import.meta.path, "--sums-only", dir, cacheMode];
 const cases: Record<string, string[]> = {
   "--no-cache": bench("--no-cache"),
-  "--no-cache, trades only": collectOnly("none"),
+  ...(grid.length ? {} : { "--no-cache, sums only": sumsOnly("none") }),
   "--no-cache --report": bench("--no-cache", "--report", report),
   "warm cache": bench(),
-  "warm cache, trades only": collectOnly("warm"),
+  ...(grid.length ? {} : { "warm cache, sums only": sumsOnly("warm") }),
   "warm cache --report": bench("--report", report),
 };
 const walls: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
@@ -74,7 +77,8 @@ try {
   for (const k of Object.keys(cases)) console.log(`  ${k.padEnd(26)} ${m(k).toFixed(3)} s`);
   const pct = (a: string, b: string) => `${(100 * (m(a) / m(b) - 1)).toFixed(1)} %`;
   for (const c of ["--no-cache", "warm cache"]) {
-    console.log(`  ${c}: --report costs ${pct(`${c} --report`, c)} of the run: collecting the trades ${pct(`${c}, trades only`, c)}, the report's own work (aggregation, page) ${(100 * (m(`${c} --report`) - m(`${c}, trades only`)) / m(c)).toFixed(1)} %`);
+    if (grid.length) console.log(`  ${c}: --report costs ${pct(`${c} --report`, c)} of the run`);
+    else console.log(`  ${c}: --report costs ${pct(`${c} --report`, c)} of the run: the workers' sums (timestamp read, trades summed) ${pct(`${c}, sums only`, c)}, the report's own work (aggregation, page) ${(100 * (m(`${c} --report`) - m(`${c}, sums only`)) / m(c)).toFixed(1)} %`);
   }
   console.log(`  report file ${(statSync(report).size / 2 ** 20).toFixed(2)} MiB; same rows/trades/pnl in every run: ${results.size === 1}`);
 } finally {

@@ -272,16 +272,17 @@ const writeTrades = (write: () => Promise<void>) => write().catch((e: Error) => 
   throw new TradeWriteError(`--trades ${values.trades}: ${e.message}`);
 });
 
-// The report's aggregator takes each partition's trades as they are handed over (loaded only with --report).
+// The report's aggregator takes each partition's sums as they are handed over (loaded only with --report).
 const report = values.report === undefined ? null : new (await import("../lib/report/aggregate.ts")).ReportAggregator(paramSets.length);
-const onTrades = tradeLog || report ? async (b: TradeBlock) => {
-  report?.add(b);
-  if (tradeLog) await writeTrades(() => tradeLog.append(b));
-} : undefined;
+const onTrades = tradeLog ? (b: TradeBlock) => writeTrades(() => tradeLog.append(b)) : undefined;
+// The page's modules and inlined libraries load while the workers run, not after.
+const reportModules = report ? Promise.all([import("../lib/report/report-data.ts"), import("../lib/report/html.ts").then((m) => (m.prepareReportAssets(), m))]) : null;
+reportModules?.catch(() => {}); // awaited after the run, which reports a failure
 
 let summary: BenchSummary;
 try {
-  ({ summary } = await runBench({ dir, workers, kernelPath, compiler, trades: tradeLog !== null || report !== null, cache: cacheDir === null ? null : { dir: cacheDir, maxBytes: cacheMaxGb * 2 ** 30, verifyAll: values["cache-verify"] === true }, onTrades, tradesInAnyOrder: tradeLog === null, filters }, paramSets, progress.listener));
+  const cache = cacheDir === null ? null : { dir: cacheDir, maxBytes: cacheMaxGb * 2 ** 30, verifyAll: values["cache-verify"] === true };
+  ({ summary } = await runBench({ dir, workers, kernelPath, compiler, trades: tradeLog !== null, reportSums: report !== null, cache, onTrades, onReportSums: report ? (b) => report.add(b) : undefined, filters }, paramSets, progress.listener));
   if (tradeLog) await writeTrades(() => tradeLog.commit());
 } catch (e) {
   progress.finish();
@@ -292,7 +293,7 @@ try {
 progress.finish();
 if (report) {
   try {
-    const [{ buildReportData }, { writeReport }] = await Promise.all([import("../lib/report/report-data.ts"), import("../lib/report/html.ts")]);
+    const [{ buildReportData }, { writeReport }] = await reportModules!;
     writeReport(values.report!, buildReportData(summary, report, { axes: reportAxes, kernelLabel: kernelName }));
   } catch (e) {
     die(`bench: --report ${printable(values.report!)}: ${printable((e as Error).message)}`, EXIT.problems);

@@ -1,6 +1,6 @@
 /** `bench`: a strategy kernel, for one or many parameter sets, over packed partitions in a pool of workers. */
 import { loadKernel, type LoadedKernel, type KernelCompiler, type KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
-import type { BenchPartitionResult, BenchTask, BenchWorkerPrepare } from "./tasks.ts";
+import type { BenchPartitionResult, BenchTask, BenchWorkerPrepare, PartitionReportSums } from "./tasks.ts";
 import { listPackedPartitions, PackedListingError, type PackedPartition } from "../packed/layout.ts";
 import type { ProgressListener } from "../progress.ts";
 import { compileParquetWasmModule, useParquetWasmModule } from "../parquet/wasm.ts";
@@ -21,6 +21,8 @@ export interface BenchOptions {
   compiler?: KernelCompiler;
   /** Collect every trade (reads `timestamp` too). */
   trades: boolean;
+  /** Keep the report's sums of the trades in the workers (reads `timestamp` too; see `onReportSums`). */
+  reportSums?: boolean;
   /** The column cache (docs/cache.md), or null to decode every part. */
   cache?: { dir: string; maxBytes: number; verifyAll: boolean } | null;
   /**
@@ -29,16 +31,22 @@ export interface BenchOptions {
    */
   onTrades?: (block: TradeBlock) => void | Promise<void>;
   /**
-   * `onTrades` takes partitions in any order (the report's aggregator, not the trade log): partitions
-   * are then dispatched largest first as without trades, and each one's trades go out as it finishes.
+   * Receives each partition's report sums (kernel/report-sums.ts), in partition order, as partitions
+   * finish: the workers keep the sums in the driver (reading `timestamp` too), and no trade leaves them.
    */
-  tradesInAnyOrder?: boolean;
+  onReportSums?: (block: ReportSumsBlock) => void;
   /** Slice filters (lib/bench/filters.ts): only the segments they select are run; null or absent: everything. */
   filters?: BenchFilters | null;
 }
 
 /** One partition's trades, column by column, with the partition's date and underlying. */
 export interface TradeBlock extends KernelTradeColumns {
+  date: string;
+  underlying: string;
+}
+
+/** One partition's report sums, with the partition's date and underlying. */
+export interface ReportSumsBlock extends PartitionReportSums {
   date: string;
   underlying: string;
 }
@@ -157,39 +165,43 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
   const results: BenchPartitionResult[] = new Array(partitions.length);
   let done = 0;
   let rows = 0;
-  // Trades go out in partition order as soon as every earlier partition's have; then they are dropped.
+  // Trades and report sums go out in partition order as soon as every earlier partition's have
+  // (the report's floating-point sums then do not depend on the worker count); then they are dropped.
   let nextTrades = 0;
   let tradesWritten: Promise<void> = Promise.resolve();
   const handOver = (i: number) => {
     const r = results[i];
     const p = partitions[i];
-    const cols = r.trades;
+    const [cols, sums] = [r.trades, r.reportSums];
     r.trades = null;
+    r.reportSums = null;
+    const where = { date: p.date ?? "", underlying: p.underlying ?? "" };
+    if (sums && options.onReportSums) options.onReportSums({ ...sums, ...where });
     if (!cols || !options.onTrades) return;
-    const block: TradeBlock = { ...cols, date: p.date ?? "", underlying: p.underlying ?? "" };
+    const block: TradeBlock = { ...cols, ...where };
     tradesWritten = tradesWritten.then(() => options.onTrades!(block));
     tradesWritten.catch(() => {}); // awaited after the run; a failed run must not also report it unhandled
   };
-  const handOverTrades = (finished: number) => {
-    if (options.tradesInAnyOrder) return handOver(finished);
+  const handOverTrades = () => {
     for (; nextTrades < partitions.length && results[nextTrades]; nextTrades++) handOver(nextTrades);
   };
   try {
     // Largest first so the pool ends evenly; with a trade log, in partition order, so that few
     // finished partitions wait (holding their trades) for an earlier one. Results stay in partition order.
     const order = partitions.map((_, i) => i);
-    if (!options.trades || options.tradesInAnyOrder) order.sort((a, b) => partitions[b].bytes - partitions[a].bytes);
+    if (!options.trades) order.sort((a, b) => partitions[b].bytes - partitions[a].bytes);
     const first = partitions[order[0]]?.parts[0];
-    warmOn(first && workers > 1 ? { path: first, columns: projectedColumns(kernel, options.trades) } : null);
+    const withTs = options.trades || options.reportSums === true;
+    warmOn(first && workers > 1 ? { path: first, columns: projectedColumns(kernel, withTs) } : null);
     await Promise.all(
       order.map(async (i) => {
         const parts = partitions[i].parts;
-        results[i] = await pool.run({ kind: "bench", kernelPath: kernel.path, compiler: kernel.compiler, paramSets, parts, trades: options.trades, cache: cacheSettings, filter: options.filters ? { filters: options.filters, date: partitions[i].date, underlying: partitions[i].underlying } : null }).catch((e: Error) => {
+        results[i] = await pool.run({ kind: "bench", kernelPath: kernel.path, compiler: kernel.compiler, paramSets, parts, trades: options.trades, reportSums: options.reportSums === true, cache: cacheSettings, filter: options.filters ? { filters: options.filters, date: partitions[i].date, underlying: partitions[i].underlying } : null }).catch((e: Error) => {
           // A worker that died cannot say which file: name the partition.
           throw new BenchInputError(parts.some((p) => e.message.includes(p)) ? e.message : `${parts.join(", ")}: ${e.message}`);
         });
         rows += results[i].rows;
-        handOverTrades(i);
+        handOverTrades();
         onProgress?.({ phase: "bench", done: ++done, total: partitions.length, rows, elapsedS: (performance.now() - t0) / 1000 });
       }),
     );
@@ -246,7 +258,7 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     by_underlying: single ? grid[0].by_underlying : {},
     sets: grid.length,
     grid,
-    columns_read: results[0]?.columns ?? projectedColumns(kernel, options.trades),
+    columns_read: results[0]?.columns ?? projectedColumns(kernel, options.trades || options.reportSums === true),
     cache,
     filters: filtersJson(options.filters ?? null),
     partitions_pruned: partitionsPruned,

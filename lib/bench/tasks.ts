@@ -1,5 +1,6 @@
 /** The unit of bench work, run inside a worker: a kernel's parameter sets over one packed partition. */
 import { KernelRun, loadKernel, type KernelCompiler, type KernelTradeColumns, type SetTotals } from "../../kernel/strategy-kernel.ts";
+import type { ReportSums } from "../../kernel/report-sums.ts";
 import { noCacheStats, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import { runPartition, type PartitionFilter } from "./strategy-reader.ts";
 
@@ -14,6 +15,8 @@ export interface BenchTask {
   parts: string[];
   /** Keep every trade (reads `timestamp` too). */
   trades: boolean;
+  /** Keep the report's sums of the trades (kernel/report-sums.ts; reads `timestamp` too). */
+  reportSums?: boolean;
   /** The column cache, or null to decode every part (`--no-cache`). */
   cache: CacheSettings | null;
   /** The run's slice filters and the partition's day and underlying (lib/bench/filters.ts); null or absent: unfiltered. */
@@ -26,12 +29,20 @@ export interface BenchPartitionResult {
   sets: SetTotals[];
   /** The partition's trades (with `trades`), column by column; null without. */
   trades: KernelTradeColumns | null;
+  /** The report's sums of the partition's trades (with `reportSums`); null without. */
+  reportSums: PartitionReportSums | null;
   /** Columns the reader projected (for checks). */
   columns: string[];
   cache: CacheStats;
   /** Row groups run, and skipped by their footer statistics (filters). */
   rowGroupsRead: number;
   rowGroupsSkipped: number;
+}
+
+/** A partition's report sums, and its trades when its exits span more than one IST day (their curve is then taken from the trades). */
+export interface PartitionReportSums {
+  sums: ReportSums;
+  spillTrades: KernelTradeColumns | null;
 }
 
 /** What a bench worker can do before its first task: the kernel it will run. */
@@ -48,9 +59,28 @@ export function prepareBenchWorker(value: BenchWorkerPrepare): void {
 /** Runs one bench task with fresh state (the kernel is compiled once per worker and compiler). */
 export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise<void>): Promise<BenchPartitionResult> {
   const kernel = loadKernel(task.kernelPath, task.compiler);
-  const run = new KernelRun(kernel, task.paramSets, task.trades ? 4096 : 0);
+  const reportSums = task.reportSums === true;
+  const withTs = task.trades || reportSums;
+  const run = new KernelRun(kernel, task.paramSets, task.trades ? 4096 : 0, { reportSums });
   const cache = noCacheStats();
-  const { columns, rowGroupsRead, rowGroupsSkipped } = await runPartition(task.parts, run, kernel, task.trades, { cache: task.cache, beforeDecode, filter: task.filter }, cache);
+  const settings = { cache: task.cache, beforeDecode, filter: task.filter };
+  const { columns, rowGroupsRead, rowGroupsSkipped } = await runPartition(task.parts, run, kernel, withTs, settings, cache);
   const sets = run.totals();
-  return { rows: sets[0]?.rows ?? 0, sets, trades: task.trades ? run.takeTradeColumns() : null, columns, cache, rowGroupsRead, rowGroupsSkipped };
+  const trades = task.trades ? run.takeTradeColumns() : null;
+  let partitionSums: PartitionReportSums | null = null;
+  if (reportSums) {
+    const sums = run.takeReportSums();
+    let spillTrades: KernelTradeColumns | null = null;
+    if (sums.spilled) {
+      // Exits on more than one IST day (not a partition repack wrote): the curve needs every exit, so run again with a trade log.
+      spillTrades = trades;
+      if (!spillTrades) {
+        const again = new KernelRun(kernel, task.paramSets, 4096);
+        await runPartition(task.parts, again, kernel, true, settings, noCacheStats());
+        spillTrades = again.takeTradeColumns();
+      }
+    }
+    partitionSums = { sums, spillTrades };
+  }
+  return { rows: sets[0]?.rows ?? 0, sets, trades, reportSums: partitionSums, columns, cache, rowGroupsRead, rowGroupsSkipped };
 }

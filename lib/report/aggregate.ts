@@ -1,28 +1,15 @@
 /**
- * The report's view of a run's trades, built block by block as bench hands partitions over (the
- * `onTrades` path the trade log uses) and then dropped: binned equity curves and per-bucket sums per
- * parameter set, never the trades themselves. Memory: sets × (curve bins + days + buckets).
+ * The report's view of a run's trades, built partition by partition from the sums the workers' driver
+ * kept (kernel/report-sums.ts), handed over by bench in partition order and then dropped: binned
+ * equity curves and per-bucket sums per parameter set, never the trades themselves. Memory: sets ×
+ * (curve bins + days + buckets).
  */
-import type { TradeBlock } from "../bench/bench.ts";
+import type { ReportSumsBlock } from "../bench/bench.ts";
+import { SET_SUMS, DAY_MINUTES } from "../../kernel/report-sums.ts";
 import { formatEpochDays, parseIsoDate, type EpochDays, type IsoDate } from "../ist-time.ts";
 import { estimateAtm, type AtmEstimate } from "./atm.ts";
+import { ATM_BUCKETS, atmBucket, DTE_BUCKETS, dteBucket, EXPIRY_TYPES, expiryTypeBucket, HOLD_BUCKETS, OPT_TYPES, optBucket } from "./buckets.ts";
 import { TimeBins } from "./time-bins.ts";
-import { addTradeSumsNative, addTradeSumsReference, firstEntries, tradeSeconds, type TradeSumsInput } from "./trade-sums.ts";
-
-/** Days-to-expiry buckets (calendar days from the trading day to the expiry). */
-export const DTE_BUCKETS = ["0", "1", "2", "3", "4", "5", "6", "7", "8–14", "15–30", "31+", "unknown"] as const;
-/** Expiry types: monthly when a week later is another month (the last expiry weekday of its month). */
-export const EXPIRY_TYPES = ["weekly", "monthly", "unknown"] as const;
-/** Option types as the driver codes them (CE 0, PE 1), and anything else. */
-export const OPT_TYPES = ["CE", "PE", "other"] as const;
-/** Strike distance from the day's ATM, in strike steps, clamped to ±ATM_SPAN. */
-export const ATM_SPAN = 10;
-/** ATM distance buckets: below −ATM_SPAN, −ATM_SPAN … +ATM_SPAN steps, above, and no ATM that day. */
-export const ATM_BUCKETS = [`<−${ATM_SPAN}`, ...Array.from({ length: 2 * ATM_SPAN + 1 }, (_, k) => (k - ATM_SPAN > 0 ? `+${k - ATM_SPAN}` : String(k - ATM_SPAN))), `>+${ATM_SPAN}`, "unknown"];
-/** Holding time buckets, upper bounds in seconds (the last is open). */
-export const HOLD_BOUNDS_S = [1, 5, 15, 60, 300, 900, 3600, 10_800, Infinity] as const;
-/** Labels of the HOLD_BOUNDS_S buckets. */
-export const HOLD_BUCKETS = ["<1 s", "1–5 s", "5–15 s", "15–60 s", "1–5 min", "5–15 min", "15–60 min", "1–3 h", "≥3 h"] as const;
 
 /** PnL (price points), trade count and winning-trade count of one bucket and set. */
 export interface BucketSums {
@@ -41,11 +28,12 @@ export class Breakdown {
     this.trades = new Float64Array(buckets * sets);
     this.wins = new Float64Array(buckets * sets);
   }
-  add(bucket: number, set: number, pnl: number): void {
+  /** Adds `trades` trades of `set` with PnL `pnl`, `wins` of them winning, to `bucket`. */
+  add(bucket: number, set: number, pnl: number, trades: number, wins: number): void {
     const k = bucket * this.sets + set;
     this.pnl[k] += pnl;
-    this.trades[k]++;
-    if (pnl > 0) this.wins[k]++;
+    this.trades[k] += trades;
+    this.wins[k] += wins;
   }
   /** One set's sums, bucket by bucket. */
   of(set: number): BucketSums[] {
@@ -116,37 +104,76 @@ export class ReportAggregator {
     return u;
   }
 
-  /** Takes one partition's trades (kept as sums only; the block can be dropped afterwards). */
-  add(b: TradeBlock): void {
+  /** Takes one partition's sums (kept as sums only; the block can be dropped afterwards). */
+  add(b: ReportSumsBlock): void {
     this.partitions++;
-    const n = b.length;
-    const { entryS, exitRange } = tradeSeconds(b.entryTs, b.exitTs, n);
+    const { sums, spillTrades } = b;
+    const S = this.sets;
+    if (sums.sets !== S) throw new Error(`report sums of ${sums.sets} sets for a report of ${S}`);
     let day: EpochDays | null = null;
     try {
       day = b.date === "" ? null : parseIsoDate(b.date);
     } catch {
       day = null;
     }
-    const date = day === null ? (n > 0 ? formatEpochDays(Math.floor((entryS[0] + 19_800) / 86_400)) : "unknown") : b.date;
+    // A partition whose path gives no day: the IST day of its first exit.
+    const date = day !== null ? b.date : Number.isNaN(sums.curveDay) ? "unknown" : formatEpochDays(sums.curveDay);
+    day ??= Number.isNaN(sums.curveDay) ? null : sums.curveDay;
     this.dates.add(date);
-    const u = this.underlyingIndex(b.underlying || "?");
+    const underlying = b.underlying || "?";
+    const u = this.underlyingIndex(underlying);
     // A day without trades is still a day of the run (a zero bar).
     let dayBreakdown = this.byDay.get(date);
-    if (!dayBreakdown) this.byDay.set(date, (dayBreakdown = new Breakdown(1, this.sets)));
-    if (n === 0) return;
-    const atm = estimateAtm(firstEntries({ length: n, expiry: b.expiry, optCode: b.optCode, strike: b.strike, entryPrice: b.entryPrice, entryS, entryTs: b.entryTs }), day);
-    this.atm.push({ date, underlying: b.underlying || "?", ...atm });
-    this.bins.cover(exitRange[0], exitRange[1]);
-    const S = this.sets;
-    const sums: TradeSumsInput = {
-      length: n, sets: S, set: b.set, pnl: b.pnl, expiry: b.expiry, optCode: b.optCode, strike: b.strike, entryTs: b.entryTs, exitTs: b.exitTs,
-      curves: Array.from({ length: S }, (_, s) => this.bins.raw(u * S + s).array), first: this.bins.raw(u * S).first, widthS: this.bins.widthS,
-      day: day === null ? NaN : day, atmStrike: atm.strike ?? NaN, atmStep: atm.step ?? 1, atmBuckets: ATM_BUCKETS.length, atmSpan: ATM_SPAN, nullDte: DTE_BUCKETS.length - 1,
-      dayTotals: dayBreakdown, dte: this.byDte, expiryType: this.byExpiryType, opt: this.byOpt, atm: this.byAtm, hold: this.byHold, setSums: this.setSums,
-    };
-    // In C (~5 ms for 0.5M trades): the reference loop ran mostly before the JIT had warmed up (~70 ms),
-    // on this thread while the workers wanted both cores.
-    if (!addTradeSumsNative(sums)) addTradeSumsReference(sums);
+    if (!dayBreakdown) this.byDay.set(date, (dayBreakdown = new Breakdown(1, S)));
+    const st = sums.setSums;
+    for (let s = 0; s < S; s++) {
+      const o = s * SET_SUMS.SIZE;
+      dayBreakdown.add(0, s, st[o + SET_SUMS.PNL], st[o + SET_SUMS.TRADES], st[o + SET_SUMS.WINS]);
+      for (let q = 0; q < 7; q++) this.setSums[s * 7 + q] += st[o + q];
+      for (let h = 0; h < HOLD_BUCKETS.length; h++) {
+        const x = o + SET_SUMS.HOLD + 3 * h;
+        if (st[x + 1] > 0) this.byHold.add(h, s, st[x], st[x + 1], st[x + 2]);
+      }
+    }
+    const g = sums.segments;
+    if (g.length === 0) return;
+    // Each segment's earliest entry prices its contract: all the estimate reads of a partition.
+    const entryS = Float64Array.from(g.firstEntryTs, (t) => Number(t) / 1e9);
+    const atm = estimateAtm({ length: g.length, expiry: g.expiry, optCode: g.optCode, strike: g.strike, entryPrice: g.firstEntryPrice, entryS }, day);
+    this.atm.push({ date, underlying, ...atm });
+    for (let i = 0; i < g.length; i++) {
+      const dte = dteBucket(g.expiry[i], day);
+      const type = expiryTypeBucket(g.expiry[i]);
+      const opt = optBucket(g.optCode[i]);
+      const dist = opt * ATM_BUCKETS.length + atmBucket(g.strike[i], atm.strike, atm.step);
+      for (let s = 0; s < S; s++) {
+        const x = (i * S + s) * 3;
+        const [pnl, trades, wins] = [g.perSet[x], g.perSet[x + 1], g.perSet[x + 2]];
+        if (trades === 0) continue;
+        this.byDte.add(dte, s, pnl, trades, wins);
+        this.byExpiryType.add(type, s, pnl, trades, wins);
+        this.byOpt.add(opt, s, pnl, trades, wins);
+        this.byAtm.add(dist, s, pnl, trades, wins);
+      }
+    }
+    if (spillTrades) {
+      // Exits on more than one day: the curve from every exit.
+      const exitS = Float64Array.from(spillTrades.exitTs, (t) => Number(t) / 1e9);
+      if (exitS.length > 0) this.bins.cover(Math.min(...exitS), Math.max(...exitS));
+      for (let t = 0; t < exitS.length; t++) this.bins.add(u * S + spillTrades.set[t], exitS[t], spillTrades.pnl[t]);
+      return;
+    }
+    if (Number.isNaN(sums.curveLo)) return;
+    // Minute bins of the partition's IST day: minute m starts (day × 1440 − 330 + m) × 60 s after the epoch.
+    const first = sums.curveDay * DAY_MINUTES - 330;
+    const width = sums.curveHi - sums.curveLo + 1;
+    this.bins.cover((first + sums.curveLo) * 60, (first + sums.curveHi) * 60);
+    for (let s = 0; s < S; s++) {
+      for (let m = 0; m < width; m++) {
+        const v = sums.curve[s * width + m];
+        if (v !== 0) this.bins.add(u * S + s, (first + sums.curveLo + m) * 60, v);
+      }
+    }
   }
 
   /** Per-set trade statistics. */

@@ -20,15 +20,20 @@ function packageFile(path: string): string {
   }
 }
 
-/** The inlined assets, read once per process (~0.6 MB). */
+/** The inlined assets, read and made safe for a <script> element once per process (~0.6 MB). */
 let assets: { css: string; scripts: string[]; client: string } | null = null;
 function loadAssets() {
   const nm = (path: string) => readFileSync(packageFile(path), "utf8");
   return (assets ??= {
     css: nm("uplot/dist/uPlot.min.css"),
-    scripts: [nm("uplot/dist/uPlot.iife.min.js"), nm("d3/dist/d3.min.js"), nm("@observablehq/plot/dist/plot.umd.min.js")],
-    client: readFileSync(new URL("./client.js", import.meta.url), "utf8"),
+    scripts: [nm("uplot/dist/uPlot.iife.min.js"), nm("d3/dist/d3.min.js"), nm("@observablehq/plot/dist/plot.umd.min.js")].map(scriptSafe),
+    client: scriptSafe(readFileSync(new URL("./client.js", import.meta.url), "utf8")),
   });
+}
+
+/** Reads the page's inlined libraries ahead of `renderReportHtml` (bench does it while the workers run: ~5 ms less after the run). */
+export function prepareReportAssets(): void {
+  loadAssets();
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -78,7 +83,7 @@ export function renderReportHtml(data: ReportData): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(data.title)}</title>
 <style>${a.css}${PAGE_CSS}</style>
-${a.scripts.map((s) => `<script>${scriptSafe(s)}</script>`).join("\n")}
+${a.scripts.map((s) => `<script>${s}</script>`).join("\n")}
 </head><body>
 <h1>${escapeHtml(data.title)}</h1>
 <table id="header">${header}</table>
@@ -98,7 +103,7 @@ ${atmTable(data)}
 <div class="row"><div>${statsTable(data)}</div>${chart("holding", "Holding time: trades per bucket")}</div>
 ${grid ? `<h2>Parameter grid</h2>${data.heatmap ? `${chart("heatmap", "PnL heatmap")}<p class="note">${escapeHtml(data.notes.heatmap ?? "")}</p>` : `<p class="note">No heatmap: fewer than two parameters vary.</p>`}${data.topSets ? chart("top-sets", `Cumulative PnL of the top ${data.topSets.series.length} sets`) : ""}` : ""}
 <script type="application/json" id="report-data">${jsonInScript(data)}</script>
-<script>${scriptSafe(a.client)}</script>
+<script>${a.client}</script>
 </body></html>
 `;
 }

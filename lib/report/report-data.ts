@@ -6,7 +6,8 @@
 import type { BenchSummary, GridResult } from "../bench/bench.ts";
 import { formatEpochDays } from "../ist-time.ts";
 import { ATM_METHOD } from "./atm.ts";
-import { ATM_BUCKETS, DTE_BUCKETS, EXPIRY_TYPES, HOLD_BUCKETS, OPT_TYPES, type ReportAggregator } from "./aggregate.ts";
+import type { ReportAggregator } from "./aggregate.ts";
+import { ATM_BUCKETS, DTE_BUCKETS, EXPIRY_TYPES, HOLD_BUCKETS, OPT_TYPES } from "./buckets.ts";
 import type { EpochSeconds } from "./time-bins.ts";
 
 /** How many sets of a grid get their own equity curve. */

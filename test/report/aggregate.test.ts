@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import type { BenchSummary, TradeBlock } from "../../lib/bench/bench.ts";
+import type { BenchSummary, ReportSumsBlock, TradeBlock } from "../../lib/bench/bench.ts";
+import { reportSumsReference } from "../../kernel/report-sums.ts";
 import { estimateAtm } from "../../lib/report/atm.ts";
-import { ATM_BUCKETS, ATM_SPAN, DTE_BUCKETS, maxBinsFor, ReportAggregator } from "../../lib/report/aggregate.ts";
+import { maxBinsFor, ReportAggregator } from "../../lib/report/aggregate.ts";
+import { ATM_BUCKETS, ATM_SPAN, DTE_BUCKETS } from "../../lib/report/buckets.ts";
 import { renderReportHtml } from "../../lib/report/html.ts";
 import { buildReportData, heatmapAxes } from "../../lib/report/report-data.ts";
 import { TimeBins } from "../../lib/report/time-bins.ts";
@@ -32,6 +34,12 @@ function block(date: string, underlying: string, trades: T[]): TradeBlock {
     exitPrice: Float64Array.from(trades, (t) => (t.entryPrice ?? 100) + t.pnl),
     pnl: Float64Array.from(trades, (t) => t.pnl),
   };
+}
+
+/** A partition's report sums from readable trades (the driver's sums, by their reference), for a run of `sets` sets. */
+function sums(date: string, underlying: string, trades: T[], sets = 1): ReportSumsBlock {
+  const b = block(date, underlying, trades);
+  return { date, underlying, sums: reportSumsReference(b, sets), spillTrades: null };
 }
 
 function summaryOf(grid: { params: Record<string, number>; pnl: number; trades: number }[], extra: Record<string, unknown> = {}): BenchSummary {
@@ -103,15 +111,15 @@ describe("aggregator", () => {
   test("buckets: days to expiry, expiry type without a calendar, option type, ATM distance, holding time; sums per set", () => {
     const agg = new ReportAggregator(2);
     const base = { entry: ["2025-11-17", 36_000] as [string, number] };
-    agg.add(block("2025-11-17", "NIFTY", [
+    agg.add(sums("2025-11-17", "NIFTY", [
       { ...base, expiry: "2025-11-18", opt: 0, strike: 25_100, exit: ["2025-11-17", 36_000.5], entryPrice: 50, pnl: 2 }, // dte 1, weekly, ATM, <1 s
       { ...base, expiry: "2025-11-18", opt: 1, strike: 25_100, exit: ["2025-11-17", 36_030], entryPrice: 52, pnl: -1 }, // 15–60 s
       { ...base, expiry: "2025-11-25", opt: 1, strike: 25_300, exit: ["2025-11-17", 36_000 + 4 * 3600], pnl: 3 }, // dte 8, monthly (last Tuesday), +4 steps of 50, ≥3 h
       { ...base, expiry: "2025-11-25", opt: 1, strike: 25_350, exit: ["2025-11-17", 36_000 + 4 * 3600], pnl: 0 }, // makes the step 50
       { ...base, set: 1, expiry: "2025-11-25", opt: 0, strike: 26_000, exit: ["2025-11-17", 37_000], pnl: -4 }, // > +10 steps
       { ...base, set: 1, expiry: null, opt: NULL_KEY, strike: NULL_KEY, exit: ["2025-11-17", 37_000], pnl: 5 },
-    ]));
-    agg.add(block("2025-11-18", "BANKNIFTY", []));
+    ], 2));
+    agg.add(sums("2025-11-18", "BANKNIFTY", [], 2));
     expect(agg.partitions).toBe(2);
     expect([...agg.dates].sort()).toEqual(["2025-11-17", "2025-11-18"]);
     const s0 = agg.stats[0];
@@ -151,7 +159,7 @@ describe("aggregator", () => {
         total += pnl;
         trades.push({ set, expiry: new Date((day + (k % 9)) * 86_400_000).toISOString().slice(0, 10), opt: k % 2, strike: 25_000 + 50 * (k % 21), entry: [date, entry], exit: [date, entry + rnd() * 600], entryPrice: 20 + rnd() * 100, pnl });
       }
-      agg.add(block(date, k(p), trades));
+      agg.add(sums(date, k(p), trades, sets));
     }
     function k(p: number) { return p % 2 ? "NIFTY" : "BANKNIFTY"; }
     expect(agg.stats.reduce((a, s) => a + s.trades, 0)).toBe(1_000_000);
@@ -179,6 +187,19 @@ describe("aggregator", () => {
     expect(total).not.toBe(0);
   });
 
+  test("a partition whose exits fall on two IST days is flagged, and its curve comes from its trades", () => {
+    const agg = new ReportAggregator(1);
+    const b = block("2025-11-17", "NIFTY", [
+      { expiry: "2025-11-18", opt: 0, strike: 1, entry: ["2025-11-17", 86_000], exit: ["2025-11-17", 86_300], pnl: 2 },
+      { expiry: "2025-11-18", opt: 0, strike: 1, entry: ["2025-11-18", 100], exit: ["2025-11-18", 400], pnl: -5 },
+    ]);
+    const s = reportSumsReference(b, 1);
+    expect(s.spilled).toBe(true);
+    agg.add({ date: "2025-11-17", underlying: "NIFTY", sums: s, spillTrades: b });
+    expect([...agg.bins.sums(0)].filter((v) => v !== 0)).toEqual([2, -5]);
+    expect(agg.stats[0].pnl).toBe(-3);
+  });
+
   test("heatmap axes: the named ones, else the first two that vary, else none", () => {
     const g = (fast: number, slow: number, band: number) => ({ params: { fast, slow, band }, rows: 0, valid_rows: 0, trades: 0, pnl: 0, by_underlying: {} });
     expect(heatmapAxes([g(3, 21, 1), g(5, 21, 2)], null)).toEqual(["fast", "band"]);
@@ -188,7 +209,7 @@ describe("aggregator", () => {
 
   test("the page keeps its data and scripts inside their <script> elements", () => {
     const agg = new ReportAggregator(1);
-    agg.add(block("2025-11-17", "</script><b>x", [{ expiry: "2025-11-18", opt: 0, strike: 1, entry: ["2025-11-17", 36_000], exit: ["2025-11-17", 36_100], pnl: 1 }]));
+    agg.add(sums("2025-11-17", "</script><b>x", [{ expiry: "2025-11-18", opt: 0, strike: 1, entry: ["2025-11-17", 36_000], exit: ["2025-11-17", 36_100], pnl: 1 }]));
     const html = renderReportHtml(buildReportData(summaryOf([{ params: { a: 1 }, pnl: 1, trades: 1 }]), agg, { axes: null, kernelLabel: "k<i>" }));
     expect(html).not.toContain("</script><b>");
     expect(html).toContain("k&#60;i&#62;");

@@ -6,13 +6,13 @@
  * the README's screenshot from the single-set report.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { cpSync, existsSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
 import { runScript } from "../helpers/packed-views.ts";
 import { duck } from "../bench/duckdb-reference.ts";
-import { listPackedPartitions } from "../../lib/packed/layout.ts";
+import { listPackedPartitions, partFileName } from "../../lib/packed/layout.ts";
 
 setDefaultTimeout(60_000);
 const ROOT = join(import.meta.dir, "..", "..");
@@ -146,6 +146,48 @@ describe("bench --report in headless Chromium", () => {
     const one = reportData(benchReport("single-1-worker", ["--workers", "1"]).html);
     const drop = ({ generated, header, ...rest }: Record<string, unknown>) => rest;
     expect(drop(one)).toEqual(drop(data));
+    // With a trade log beside it (partitions in order, the log and the sums both kept): the same page.
+    const logged = reportData(benchReport("single-with-trades", ["--trades", join(out, "single-trades.csv")]).html);
+    expect(drop(logged)).toEqual(drop(data));
+  });
+
+  test("a partition whose parts hold two days (not one repack writes): its curve comes from a second run with a trade log", () => {
+    // Day 2's NIFTY part moved in beside day 1's: one partition whose exits fall on two IST days.
+    const two = tempDir("report-two-days");
+    cpSync(packed, two, { recursive: true, filter: (src) => !src.includes("_tickpack") });
+    const [d1, d2] = listPackedPartitions(two).filter((p) => p.underlying === "NIFTY");
+    renameSync(d2.parts[0], join(dirname(d1.parts[0]), partFileName("seed", "NIFTY", 1)));
+    rmSync(dirname(d2.parts[0]), { recursive: true });
+    const html = join(out, "two-days.html");
+    const r = runScript("bench.ts", [two, "--workers", "2", "--no-cache", "--report", html, "--json"]);
+    expect(r.code).toBe(0);
+    expect(runScript("bench.ts", [two, "--no-cache", "--trades", join(out, "two-days.csv")]).code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    const data = reportData(html);
+    expect(data.stats.trades).toBe(json.trades);
+    const total = data.curves.series[0];
+    expect(total.cum[total.cum.length - 1]).toBeCloseTo(json.pnl, 1);
+    // The curve's PnL by exit day equals the trade log's.
+    const log = readFileSync(join(out, "two-days.csv"), "utf8").trim().split("\n");
+    const cols = log[0].split(",");
+    const byDay = new Map<string, number>();
+    for (const line of log.slice(1)) {
+      const f = line.split(",");
+      const day = new Date(Date.parse(f[cols.indexOf("exit_time")]) + 19_800_000).toISOString().slice(0, 10);
+      byDay.set(day, (byDay.get(day) ?? 0) + Number(f[cols.indexOf("pnl")]));
+    }
+    let prev = 0;
+    const curveByDay = new Map<string, number>();
+    data.curves.x.forEach((x: number, i: number) => {
+      // A bin's end is its last instant's next second: its exits are before it.
+      const day = new Date((x - 1) * 1000 + 19_800_000).toISOString().slice(0, 10);
+      curveByDay.set(day, (curveByDay.get(day) ?? 0) + total.cum[i] - prev);
+      prev = total.cum[i];
+    });
+    // Without the second run, day 2's exits of that partition would be missing from the curve.
+    expect([...curveByDay.keys()].filter((d) => Math.abs(curveByDay.get(d)!) > 0).sort()).toEqual([...byDay.keys()].sort());
+    // The page rounds the cumulative PnL to cents.
+    for (const [day, pnl] of byDay) expect({ day, off: Math.abs(curveByDay.get(day)! - pnl) < 0.02 }).toEqual({ day, off: true });
   });
 
   test("the ATM estimate from the trades against the data's own: the strike where the first CE and PE prices of the day are closest", async () => {
