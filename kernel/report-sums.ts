@@ -5,8 +5,6 @@
  * histogram; per set the PnL by exit minute of the partition's IST day. Nothing per trade leaves C.
  * `reportSumsReference` is the plain TypeScript reference tests hold the driver to.
  */
-import type { KernelTradeColumns } from "./strategy-kernel.ts";
-
 /** Upper bounds of the holding-time buckets, ns (exclusive; the last bucket is open): 1 s, 5 s, 15 s, 1 min, 5 min, 15 min, 1 h, 3 h. */
 export const HOLD_BOUNDS_NS: readonly bigint[] = [1n, 5n, 15n, 60n, 300n, 900n, 3600n, 10_800n].map((s) => s * 1_000_000_000n);
 /** Holding-time buckets: one per bound and the open one. */
@@ -75,6 +73,20 @@ export function holdBucket(holdNs: bigint): number {
   return k < 0 ? HOLD_BOUNDS_NS.length : k;
 }
 
+/** Closed trades column by column, as the trade log gives them (strategy-kernel.ts's KernelTradeColumns has these). */
+export interface LoggedTrades {
+  length: number;
+  set: Float64Array;
+  /** Segment key: epoch days, stable opt_type code, strike; ≤ -1e299 where null. */
+  expiry: Float64Array;
+  optCode: Float64Array;
+  strike: Float64Array;
+  entryTs: BigInt64Array;
+  exitTs: BigInt64Array;
+  entryPrice: Float64Array;
+  pnl: Float64Array;
+}
+
 const floorDiv = (a: bigint, b: bigint) => (a % b !== 0n && a < 0n ? a / b - 1n : a / b);
 const sameKey = (a: number, b: number) => a === b; // NaN equals nothing, as in the driver
 
@@ -84,7 +96,7 @@ const sameKey = (a: number, b: number) => a === b; // NaN equals nothing, as in 
  * one record per segment, so two segments of one key side by side (split by a part boundary) are
  * one record here and two there (their sums add up to the same).
  */
-export function reportSumsReference(t: KernelTradeColumns, sets: number): ReportSums {
+export function reportSumsReference(t: LoggedTrades, sets: number): ReportSums {
   const seg = { expiry: [] as number[], optCode: [] as number[], strike: [] as number[], firstEntryTs: [] as bigint[], firstEntryPrice: [] as number[], perSet: [] as number[] };
   const setSums = new Float64Array(sets * SET_SUMS.SIZE);
   const minutes = new Map<number, Float64Array>(); // minute of the day → per set PnL
