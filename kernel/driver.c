@@ -3,7 +3,8 @@
  * segment starts once (a scan of the key columns), then runs every parameter set over the block's
  * segment runs while the block is in cache — the kernel's tickpack_run owns the row loop. Compiled
  * together with a kernel (see strategy-kernel.ts). All state lives in host-owned arrays, so a call
- * can stop at any block boundary (the trade log is full) and the next call resumes there.
+ * can stop at any block boundary (the trade log, or the report sums' segment records, could overflow
+ * in the next block) and the next call resumes there.
  *
  * st (double): header, then per set: totals, params, kernel state.
  * sti (int64): per set: entry timestamp, last valid timestamp (the trade log's, then the report sums' own:
@@ -12,10 +13,11 @@
  * column and its bitmap.
  *
  * Two ways to hand closed trades over, either or both: the trade log (every close, in row order),
- * and the report's sums (lib/report/partition-summary.ts, whose TypeScript reference tests hold
- * these to): per segment, its key, the earliest entry of its closes and per set PnL, trades and wins;
- * per set the trade statistics, the holding-time histogram and the PnL by exit minute of the
- * partition's IST day. The sums need no staging, so blocks stay long, and nothing per trade leaves C.
+ * and the report's sums (kernel/report-sums.ts describes them, and its TypeScript reference is what
+ * tests hold these to): per segment, its key, the earliest entry of its closes and per set PnL, trades
+ * and wins; per set the trade statistics, the holding-time histogram and the PnL by exit minute of the
+ * partition's IST day. The sums need no ordering across sets, so blocks stay long, and nothing per
+ * trade leaves C.
  */
 
 enum { H_NSETS, H_NPARAMS, H_NSTATE, H_NCOLS, H_HAS_SEG, H_SEG_E, H_SEG_O, H_SEG_S,
@@ -41,6 +43,7 @@ typedef struct {
 
 /* Exit minutes of one IST day: the curve's bins (a close outside the partition's first day is "spilled"). */
 #define TP_DAY_MINUTES 1440
+/* A record's first entry before any close: later than every instant. */
 #define TP_NO_TS 0x7fffffffffffffffLL
 
 #define TP_VALID(bits, i) (!(bits) || (((bits)[(i) >> 3] >> ((i) & 7)) & 1))
