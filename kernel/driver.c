@@ -30,16 +30,24 @@ enum { C_EXPIRY, C_EXPIRY_VALID, C_OPT, C_OPT_VALID, C_OPT_MAP, C_STRIKE, C_STRI
        C_SUM_REC, C_SUM_REC_TS, C_SUM_SETS, C_SUM_CURVE, C_SUM_SLOTS, C_SUM_STAGE, C_SUM_STAGE_TS, C_FIRST };
 /* A segment record of the report's sums: key, first entry price, then per set (PnL, trades, wins). */
 enum { TPR_E, TPR_O, TPR_S, TPR_PRICE, TPR_SETS };
-/* Per set sums: losses, win PnL, loss PnL, holding seconds, then per holding bucket (PnL, trades, wins). */
-enum { TPS_LOSSES, TPS_WIN_PNL, TPS_LOSS_PNL, TPS_HOLD_S, TPS_HOLD, TPS_SIZE = TPS_HOLD + 27 };
 /*
- * An event of one set in the current block, staged for the report's sums: an open (kind 0), a close
- * (1) or a segment end's close (2) at batch row `row` (-1: at the last valid row of an earlier block).
+ * Per set sums, in report-sums.ts SET_SUMS's layout: trades, wins, losses, win PnL, loss PnL, PnL,
+ * holding seconds, then per holding bucket (PnL, trades, wins). Trades, wins and PnL are left to the
+ * host: they are the buckets' sums.
+ */
+enum { TPS_TRADES, TPS_WINS, TPS_LOSSES, TPS_WIN_PNL, TPS_LOSS_PNL, TPS_PNL, TPS_HOLD_S, TPS_HOLD, TPS_SIZE = TPS_HOLD + 27 };
+/*
+ * An event of one set in the current block, staged for the report's sums: an open (kind 0) or a close
+ * (1) at batch row `row` (-1: a segment end's close at the last valid row of an earlier block), in the
+ * segment of record `rec`, at entry price `price`, with `pnl`.
  */
 typedef struct {
   long long kind, row, rec;
   double price, pnl;
 } tp_sum_event;
+/* Stages an event at x (evaluated once: callers pass `sev + nsev++`). */
+#define TP_SUM_STAGE(x, k_, row_, rec_, price_, pnl_) \
+  do { tp_sum_event *x_ = (x); x_->kind = (k_); x_->row = (row_); x_->rec = (rec_); x_->price = (price_); x_->pnl = (pnl_); } while (0)
 
 /* Exit minutes of one IST day: the curve's bins (a close outside the partition's first day is "spilled"). */
 #define TP_DAY_MINUTES 1440
@@ -204,11 +212,7 @@ void tp_flush(double *st, long long *sti, void **cols) {
       if (cols[C_TRADE_TS]) tp_log(st, cols, k, sti[4 * k], sti[4 * k + 1], b[T_ENTRY], ev.price, ev.pnl, st + H_SEG_E);
       if (cols[C_SUM_REC]) {
         tp_sum_event e1;
-        e1.kind = 2;
-        e1.row = -1;
-        e1.rec = (long long)st[H_REC_OPEN];
-        e1.price = b[T_ENTRY];
-        e1.pnl = ev.pnl;
+        TP_SUM_STAGE(&e1, 1, -1, (long long)st[H_REC_OPEN], b[T_ENTRY], ev.pnl);
         tp_sum_apply(st, sti + 4 * k + 2, cols, 0, k, &e1, 1, -1);
       }
     }
@@ -334,14 +338,7 @@ long long tp_run(double *st, long long *sti, void **cols, long long start, long 
               tot[T_ENTRY] = ev.price;
             } else if (ev.action == TP_CLOSE) {
               tot[T_PNL] += ev.pnl;
-              if (summing) {
-                tp_sum_event *x = sev + nsev++;
-                x->kind = 2;
-                x->row = lv_row;
-                x->rec = slot[j];
-                x->price = tot[T_ENTRY];
-                x->pnl = ev.pnl;
-              }
+              if (summing) TP_SUM_STAGE(sev + nsev++, 1, lv_row, slot[j], tot[T_ENTRY], ev.pnl);
               if (logging) {
                 tp_staged *t = mine + nmine++;
                 t->key = 2 * cur;
@@ -376,21 +373,10 @@ long long tp_run(double *st, long long *sti, void **cols, long long start, long 
             tot[T_TRADES] += 1.0;
             tot[T_ENTRY] = e->price;
             if (logging) sti[4 * k] = ts ? ts[e->row] : 0;
-            if (summing) {
-              tp_sum_event *x = sev + nsev++;
-              x->kind = 0;
-              x->row = e->row;
-            }
+            if (summing) TP_SUM_STAGE(sev + nsev++, 0, e->row, slot[j], 0.0, 0.0);
           } else if (e->action == TP_CLOSE) {
             tot[T_PNL] += e->pnl;
-            if (summing) {
-              tp_sum_event *x = sev + nsev++;
-              x->kind = 1;
-              x->row = e->row;
-              x->rec = slot[j];
-              x->price = tot[T_ENTRY];
-              x->pnl = e->pnl;
-            }
+            if (summing) TP_SUM_STAGE(sev + nsev++, 1, e->row, slot[j], tot[T_ENTRY], e->pnl);
             if (logging) {
               tp_staged *t = mine + nmine++;
               t->key = 2 * e->row + 1;

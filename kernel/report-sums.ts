@@ -73,11 +73,11 @@ export function holdBucket(holdNs: bigint): number {
   return k < 0 ? HOLD_BOUNDS_NS.length : k;
 }
 
-/** Closed trades column by column, as the trade log gives them (strategy-kernel.ts's KernelTradeColumns has these). */
+/** The trade log's columns the sums read (strategy-kernel.ts's KernelTradeColumns adds the exit price). */
 export interface LoggedTrades {
   length: number;
   set: Float64Array;
-  /** Segment key: epoch days, stable opt_type code, strike; ≤ -1e299 where null. */
+  /** Segment key as the driver reports it: epoch days, stable opt_type code, strike; ≤ -1e299 where the key was null. */
   expiry: Float64Array;
   optCode: Float64Array;
   strike: Float64Array;

@@ -8,7 +8,7 @@ import { cc, dlopen, ptr } from "bun:ffi";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { DAY_MINUTES, HOLD_BUCKET_COUNT, SET_SUMS, setSumsFromHold, type ReportSums } from "./report-sums.ts";
+import { DAY_MINUTES, SET_SUMS, setSumsFromHold, type LoggedTrades, type ReportSums } from "./report-sums.ts";
 
 /** Path of the built-in ema_cross kernel. */
 export const EMA_CROSS_SOURCE = join(import.meta.dir, "ema_cross.c");
@@ -252,18 +252,8 @@ export interface KernelTrade {
 }
 
 /** Closed trades column by column (what a worker posts back: a few typed arrays, not millions of objects). */
-export interface KernelTradeColumns {
-  length: number;
-  set: Float64Array;
-  /** Segment key as the driver reports it: epoch days, stable opt_type code, strike; ≤ -1e299 where the key was null. */
-  expiry: Float64Array;
-  optCode: Float64Array;
-  strike: Float64Array;
-  entryTs: BigInt64Array;
-  exitTs: BigInt64Array;
-  entryPrice: Float64Array;
+export interface KernelTradeColumns extends LoggedTrades {
   exitPrice: Float64Array;
-  pnl: Float64Array;
 }
 
 /** A null segment key value in a trade (the driver's TP_NULL_KEY is -1e300). */
@@ -341,8 +331,6 @@ const C = {
 };
 /** Doubles of a segment record before its per-set (PnL, trades, wins): key, first entry price (driver.c TPR_*). */
 const R_SETS = 4;
-/** The driver's per-set sums (driver.c TPS_*): losses, win PnL, loss PnL, holding seconds, then (PnL, trades, wins) per holding bucket. */
-const DRIVER_SET = { LOSSES: 0, WIN_PNL: 1, LOSS_PNL: 2, HOLD_S: 3, HOLD: 4, SIZE: 4 + 3 * HOLD_BUCKET_COUNT };
 /** Bytes of a tp_event and of the driver's staged close (tp_staged). */
 const EVENT_BYTES = 32;
 const STAGED_BYTES = 72;
@@ -540,7 +528,8 @@ export class KernelRun {
       this.sums = {
         rec: new Float64Array(pinned(8 * cap * (R_SETS + 3 * nsets))),
         recTs: new BigInt64Array(pinned(8 * cap)),
-        sets: new Float64Array(pinned(8 * nsets * DRIVER_SET.SIZE)),
+        // In SET_SUMS's layout (driver.c TPS_*): the driver leaves trades, wins and PnL to setSumsFromHold.
+        sets: new Float64Array(pinned(8 * nsets * SET_SUMS.SIZE)),
         curve: new Float64Array(pinned(8 * nsets * DAY_MINUTES)),
         segments: new SegmentSumsBuilder(nsets),
       };
@@ -614,7 +603,6 @@ export class KernelRun {
   takeReportSums(): ReportSums {
     const s = this.sums;
     if (!s) throw new Error("takeReportSums: this run keeps no report sums (KernelRunOptions.reportSums)");
-    this.drainRecords(true);
     const sets = this.paramSets.length;
     // The curve's range: its first and last minute with a non-zero PnL in some set.
     let lo = NaN;
@@ -630,16 +618,7 @@ export class KernelRun {
     const width = Number.isNaN(lo) ? 0 : hi - lo + 1;
     const curve = new Float64Array(sets * width);
     for (let k = 0; k < sets && width > 0; k++) curve.set(s.curve.subarray(k * DAY_MINUTES + lo, k * DAY_MINUTES + hi + 1), k * width);
-    const setSums = new Float64Array(sets * SET_SUMS.SIZE);
-    for (let k = 0; k < sets; k++) {
-      const d = k * DRIVER_SET.SIZE;
-      const o = k * SET_SUMS.SIZE;
-      setSums[o + SET_SUMS.LOSSES] = s.sets[d + DRIVER_SET.LOSSES];
-      setSums[o + SET_SUMS.WIN_PNL] = s.sets[d + DRIVER_SET.WIN_PNL];
-      setSums[o + SET_SUMS.LOSS_PNL] = s.sets[d + DRIVER_SET.LOSS_PNL];
-      setSums[o + SET_SUMS.HOLD_S] = s.sets[d + DRIVER_SET.HOLD_S];
-      setSums.set(s.sets.subarray(d + DRIVER_SET.HOLD, d + DRIVER_SET.SIZE), o + SET_SUMS.HOLD);
-    }
+    const setSums = s.sets.slice();
     setSumsFromHold(setSums, sets);
     const out: ReportSums = { sets, segments: s.segments.take(), setSums, curveDay: this.st[H.CURVE_DAY], curveLo: lo, curveHi: hi, curve, spilled: this.st[H.SPILLED] !== 0 };
     this.resetSums();
