@@ -23,7 +23,7 @@ if (Bun.argv[2] === "--sums-only") {
   // bench's defaults (ema_cross, one set, 2 workers), the report's sums kept and dropped; prints the summary.
   const [, , , where, cacheMode] = Bun.argv;
   const cache = cacheMode === "warm" ? { dir: defaultCacheDir(where), maxBytes: 32 * 2 ** 30, verifyAll: false } : null;
-  const { summary } = await runBench({ dir: where, workers: 2, kernelPath: EMA_CROSS_SOURCE, trades: false, reportSums: true, cache, onReportSums: () => {} }, [[5, 21, 0.0005, 1]]);
+  const { summary } = await runBench({ dir: where, workers: 2, kernelPath: EMA_CROSS_SOURCE, trades: false, cache, onReportSums: () => {} }, [[5, 21, 0.0005, 1]]);
   console.log(JSON.stringify(summary));
   process.exit(0);
 }

@@ -282,7 +282,7 @@ reportModules?.catch(() => {}); // awaited after the run, which reports a failur
 let summary: BenchSummary;
 try {
   const cache = cacheDir === null ? null : { dir: cacheDir, maxBytes: cacheMaxGb * 2 ** 30, verifyAll: values["cache-verify"] === true };
-  ({ summary } = await runBench({ dir, workers, kernelPath, compiler, trades: tradeLog !== null, reportSums: report !== null, cache, onTrades, onReportSums: report ? (b) => report.add(b) : undefined, filters }, paramSets, progress.listener));
+  ({ summary } = await runBench({ dir, workers, kernelPath, compiler, trades: tradeLog !== null, cache, onTrades, onReportSums: report ? (b) => report.add(b) : undefined, filters }, paramSets, progress.listener));
   if (tradeLog) await writeTrades(() => tradeLog.commit());
 } catch (e) {
   progress.finish();

@@ -21,8 +21,6 @@ export interface BenchOptions {
   compiler?: KernelCompiler;
   /** Collect every trade (reads `timestamp` too). */
   trades: boolean;
-  /** Keep the report's sums of the trades in the workers (reads `timestamp` too; see `onReportSums`). */
-  reportSums?: boolean;
   /** The column cache (docs/cache.md), or null to decode every part. */
   cache?: { dir: string; maxBytes: number; verifyAll: boolean } | null;
   /**
@@ -32,7 +30,8 @@ export interface BenchOptions {
   onTrades?: (block: TradeBlock) => void | Promise<void>;
   /**
    * Receives each partition's report sums (kernel/report-sums.ts), in partition order, as partitions
-   * finish: the workers keep the sums in the driver (reading `timestamp` too), and no trade leaves them.
+   * finish. Given, the workers keep the sums in the driver (reading `timestamp` too), and no trade
+   * leaves them.
    */
   onReportSums?: (block: ReportSumsBlock) => void;
   /** Slice filters (lib/bench/filters.ts): only the segments they select are run; null or absent: everything. */
@@ -139,6 +138,9 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     return module;
   };
   const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, options.workers, undefined, init, { prepare, lazyInit: true });
+  const reportSums = options.onReportSums !== undefined;
+  // Trade times: for the trade log and for the report's sums.
+  const withTs = options.trades || reportSums;
   const cacheSettings: CacheSettings | null = options.cache ? { dir: options.cache.dir, verifyAll: options.cache.verifyAll } : null;
   let partitions: PackedPartition[];
   let kernel: LoadedKernel;
@@ -182,7 +184,7 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     tradesWritten = tradesWritten.then(() => options.onTrades!(block));
     tradesWritten.catch(() => {}); // awaited after the run; a failed run must not also report it unhandled
   };
-  const handOverTrades = () => {
+  const handOverFinished = () => {
     for (; nextTrades < partitions.length && results[nextTrades]; nextTrades++) handOver(nextTrades);
   };
   try {
@@ -191,17 +193,16 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     const order = partitions.map((_, i) => i);
     if (!options.trades) order.sort((a, b) => partitions[b].bytes - partitions[a].bytes);
     const first = partitions[order[0]]?.parts[0];
-    const withTs = options.trades || options.reportSums === true;
     warmOn(first && workers > 1 ? { path: first, columns: projectedColumns(kernel, withTs) } : null);
     await Promise.all(
       order.map(async (i) => {
         const parts = partitions[i].parts;
-        results[i] = await pool.run({ kind: "bench", kernelPath: kernel.path, compiler: kernel.compiler, paramSets, parts, trades: options.trades, reportSums: options.reportSums === true, cache: cacheSettings, filter: options.filters ? { filters: options.filters, date: partitions[i].date, underlying: partitions[i].underlying } : null }).catch((e: Error) => {
+        results[i] = await pool.run({ kind: "bench", kernelPath: kernel.path, compiler: kernel.compiler, paramSets, parts, trades: options.trades, reportSums, cache: cacheSettings, filter: options.filters ? { filters: options.filters, date: partitions[i].date, underlying: partitions[i].underlying } : null }).catch((e: Error) => {
           // A worker that died cannot say which file: name the partition.
           throw new BenchInputError(parts.some((p) => e.message.includes(p)) ? e.message : `${parts.join(", ")}: ${e.message}`);
         });
         rows += results[i].rows;
-        handOverTrades();
+        handOverFinished();
         onProgress?.({ phase: "bench", done: ++done, total: partitions.length, rows, elapsedS: (performance.now() - t0) / 1000 });
       }),
     );
@@ -258,7 +259,7 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     by_underlying: single ? grid[0].by_underlying : {},
     sets: grid.length,
     grid,
-    columns_read: results[0]?.columns ?? projectedColumns(kernel, options.trades || options.reportSums === true),
+    columns_read: results[0]?.columns ?? projectedColumns(kernel, withTs),
     cache,
     filters: filtersJson(options.filters ?? null),
     partitions_pruned: partitionsPruned,

@@ -76,7 +76,7 @@ export class ReportAggregator {
   readonly byAtm: Breakdown;
   readonly byHold: Breakdown;
   readonly byDay = new Map<IsoDate, Breakdown>();
-  /** Per set: trades, wins, losses, win PnL, loss PnL, PnL, holding seconds (7 values a set). */
+  /** Per set: the scalar sums of SET_SUMS (trades, wins, losses, win PnL, loss PnL, PnL, holding seconds). */
   private readonly setSums: Float64Array;
   readonly atm: PartitionAtm[] = [];
   /** Partitions handed over, and the trading days they cover. */
@@ -92,7 +92,7 @@ export class ReportAggregator {
     this.byOpt = new Breakdown(OPT_TYPES.length, sets);
     this.byAtm = new Breakdown(OPT_TYPES.length * ATM_BUCKETS.length, sets);
     this.byHold = new Breakdown(HOLD_BUCKETS.length, sets);
-    this.setSums = new Float64Array(sets * 7);
+    this.setSums = new Float64Array(sets * SET_SUMS.HOLD);
   }
 
   private underlyingIndex(name: string): number {
@@ -129,7 +129,8 @@ export class ReportAggregator {
     for (let s = 0; s < S; s++) {
       const o = s * SET_SUMS.SIZE;
       dayBreakdown.add(0, s, st[o + SET_SUMS.PNL], st[o + SET_SUMS.TRADES], st[o + SET_SUMS.WINS]);
-      for (let q = 0; q < 7; q++) this.setSums[s * 7 + q] += st[o + q];
+      // The scalar sums (trades … holding seconds) precede the holding buckets in SET_SUMS.
+      for (let q = 0; q < SET_SUMS.HOLD; q++) this.setSums[s * SET_SUMS.HOLD + q] += st[o + q];
       for (let h = 0; h < HOLD_BUCKETS.length; h++) {
         const x = o + SET_SUMS.HOLD + 3 * h;
         if (st[x + 1] > 0) this.byHold.add(h, s, st[x], st[x + 1], st[x + 2]);
@@ -159,7 +160,9 @@ export class ReportAggregator {
     if (spillTrades) {
       // Exits on more than one day: the curve from every exit.
       const exitS = Float64Array.from(spillTrades.exitTs, (t) => Number(t) / 1e9);
-      if (exitS.length > 0) this.bins.cover(Math.min(...exitS), Math.max(...exitS));
+      let [from, to] = [Infinity, -Infinity];
+      for (const t of exitS) [from, to] = [Math.min(from, t), Math.max(to, t)];
+      this.bins.cover(from, to);
       for (let t = 0; t < exitS.length; t++) this.bins.add(u * S + spillTrades.set[t], exitS[t], spillTrades.pnl[t]);
       return;
     }
@@ -178,8 +181,10 @@ export class ReportAggregator {
 
   /** Per-set trade statistics. */
   get stats(): SetStats[] {
-    const st = this.setSums;
-    return Array.from({ length: this.sets }, (_, s) => ({ trades: st[s * 7], wins: st[s * 7 + 1], losses: st[s * 7 + 2], winPnl: st[s * 7 + 3], lossPnl: st[s * 7 + 4], pnl: st[s * 7 + 5], holdSumS: st[s * 7 + 6] }));
+    return Array.from({ length: this.sets }, (_, s) => {
+      const at = (field: number) => this.setSums[s * SET_SUMS.HOLD + field];
+      return { trades: at(SET_SUMS.TRADES), wins: at(SET_SUMS.WINS), losses: at(SET_SUMS.LOSSES), winPnl: at(SET_SUMS.WIN_PNL), lossPnl: at(SET_SUMS.LOSS_PNL), pnl: at(SET_SUMS.PNL), holdSumS: at(SET_SUMS.HOLD_S) };
+    });
   }
 
   /** One set's PnL by day, in date order. */
