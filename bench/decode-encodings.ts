@@ -5,21 +5,14 @@
  * group, variants alternating, best of 5 on one core.
  */
 import * as arrow from "apache-arrow";
-import { parseTable } from "arrow-js-ffi";
 import * as pw from "parquet-wasm/node";
-import { statSync } from "node:fs";
-import { join } from "node:path";
-import { listPackedPartitions } from "../lib/packed/layout.ts";
 import { closeParquet, openParquet, withRows } from "../lib/parquet/io.ts";
+import { bestDecodeMs, largestPackedPart } from "./encoding-variants.ts";
 
 const COLUMNS = ["expiry", "opt_type", "strike", "price", "bp0", "sp0", "volume"];
 const FLOATS = ["price", "bp0", "sp0"];
 
-const file =
-  Bun.argv[2] ??
-  listPackedPartitions(join(import.meta.dir, "..", "data", "m50-packed"))
-    .flatMap((p) => p.parts)
-    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+const file = Bun.argv[2] ?? largestPackedPart();
 
 // The 7 columns as one Arrow IPC stream, row group by row group as stored.
 const source = await openParquet(file);
@@ -65,29 +58,9 @@ for (const [i, v] of variants.entries()) {
   written.push({ v, path, bytes: bytes.length });
 }
 
-async function decode(path: string): Promise<number> {
-  const t = performance.now();
-  const s = await pw.ParquetFile.fromFile(Bun.file(path));
-  const groups = s.metadata().numRowGroups();
-  for (let g = 0; g < groups; g++) {
-    const table = await s.read({ columns: COLUMNS, rowGroups: [g], batchSize: 100_000 });
-    const ffi = table.intoFFI();
-    parseTable(pw.wasmMemory().buffer, ffi.arrayAddrs(), ffi.schemaAddr(), false);
-    ffi.drop();
-  }
-  s.free();
-  return performance.now() - t;
-}
-
-const best = new Map<string, number>();
-for (let round = 0; round < 6; round++) {
-  for (const w of written) {
-    const ms = await decode(w.path);
-    if (round > 0) best.set(w.v.name, Math.min(best.get(w.v.name) ?? Infinity, ms));
-  }
-}
+const best = await bestDecodeMs(written.map((w) => w.path), COLUMNS, 100_000);
 console.log(`${file}: ${rows.toLocaleString("en-US")} rows, ${rowGroups} row groups; the 7 bench columns, decoded on one core (best of 5)`);
-for (const w of written) {
-  const ms = best.get(w.v.name)!;
+for (const [k, w] of written.entries()) {
+  const ms = best[k];
   console.log(`${w.v.name.padEnd(40)} ${(rows / ms / 1000).toFixed(1).padStart(6)}M rows/s  ${(w.bytes / rows).toFixed(2).padStart(6)} B/row`);
 }

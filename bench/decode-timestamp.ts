@@ -6,20 +6,15 @@
  * `bun bench/decode-timestamp.ts [PACKED_FILE]` (default: the largest part under data/m50-packed).
  */
 import * as arrow from "apache-arrow";
-import { parseTable } from "arrow-js-ffi";
 import * as pw from "parquet-wasm/node";
-import { rmSync, statSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listPackedPartitions } from "../lib/packed/layout.ts";
 import { closeParquet, openParquet, withRows } from "../lib/parquet/io.ts";
+import { bestDecodeMs, largestPackedPart } from "./encoding-variants.ts";
 
 const TS = "timestamp";
-const file =
-  Bun.argv[2] ??
-  listPackedPartitions(join(import.meta.dir, "..", "data", "m50-packed"))
-    .flatMap((p) => p.parts)
-    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+const file = Bun.argv[2] ?? largestPackedPart();
 
 // The timestamps, copied out of wasm memory row group by row group.
 const source = await openParquet(file);
@@ -51,30 +46,10 @@ const written = variants.map(([name, props], i) => {
   return { name, path, bytes: bytes.length };
 });
 
-async function decode(path: string): Promise<number> {
-  const t = performance.now();
-  const s = await pw.ParquetFile.fromFile(Bun.file(path));
-  const groups = s.metadata().numRowGroups();
-  for (let g = 0; g < groups; g++) {
-    const table = await s.read({ columns: [TS], rowGroups: [g], batchSize: Math.max(...source.rowGroupRows) });
-    const ffi = table.intoFFI();
-    parseTable(pw.wasmMemory().buffer, ffi.arrayAddrs(), ffi.schemaAddr(), false);
-    ffi.drop();
-  }
-  s.free();
-  return performance.now() - t;
-}
-
 try {
-  const best = new Map<string, number>();
-  for (let round = 0; round < 6; round++) {
-    for (const w of written) {
-      const ms = await decode(w.path);
-      if (round > 0) best.set(w.name, Math.min(best.get(w.name) ?? Infinity, ms));
-    }
-  }
+  const best = await bestDecodeMs(written.map((w) => w.path), [TS], Math.max(...source.rowGroupRows));
   console.log(`${file}: ${rows.toLocaleString("en-US")} rows; timestamp decoded on one core through parquet-wasm (best of 5)`);
-  for (const w of written) console.log(`  ${w.name.padEnd(34)} ${(rows / best.get(w.name)! / 1000).toFixed(1).padStart(6)}M rows/s  ${(w.bytes / rows).toFixed(2)} B/row`);
+  for (const [k, w] of written.entries()) console.log(`  ${w.name.padEnd(34)} ${(rows / best[k] / 1000).toFixed(1).padStart(6)}M rows/s  ${(w.bytes / rows).toFixed(2)} B/row`);
   // Native zstd on the same values as plain 1 MiB pages: decompression alone, no decoding.
   const all = new Uint8Array(rows * 8);
   let at = 0;
