@@ -15,7 +15,15 @@ const dir = Bun.argv[2] ?? join(root, "data", "m50-packed");
 const rounds = Number(Bun.argv[3] ?? 3);
 const cache = mkdtempSync(join(tmpdir(), "tickpack-cache-warm-"));
 const GRID = ["--grid", "fast=3,5,8;slow=13,21,34;max_spread=0.0005,0.001;min_volume=1,2"];
-const bench = (...flags: string[]) => [process.execPath, join(root, "scripts", "bench.ts"), dir, "--workers", "2", "--json", ...flags];
+const bench = (...flags: string[]) => [
+  process.execPath,
+  join(root, "scripts", "bench.ts"),
+  dir,
+  "--workers",
+  "2",
+  "--json",
+  ...flags,
+];
 
 interface Figure {
   rowsPerS: number;
@@ -63,21 +71,40 @@ try {
       continue;
     }
     r++;
-    console.log(`round ${r}: ` + Object.entries(round).map(([k, f]) => `${k} ${f!.wallS.toFixed(3)} s`).join(" | "));
+    console.log(
+      `round ${r}: ` +
+        Object.entries(round)
+          .map(([k, f]) => `${k} ${f!.wallS.toFixed(3)} s`)
+          .join(" | "),
+    );
     for (const [k, f] of Object.entries(round)) figures[k].push(f!);
   }
-  const results = new Set(Object.entries(figures).filter(([k]) => !k.includes("grid")).flatMap(([, fs]) => fs.map((f) => f.result)));
-  const gridResults = new Set(Object.entries(figures).filter(([k]) => k.includes("grid")).flatMap(([, fs]) => fs.map((f) => f.result)));
+  const results = new Set(
+    Object.entries(figures)
+      .filter(([k]) => !k.includes("grid"))
+      .flatMap(([, fs]) => fs.map((f) => f.result)),
+  );
+  const gridResults = new Set(
+    Object.entries(figures)
+      .filter(([k]) => k.includes("grid"))
+      .flatMap(([, fs]) => fs.map((f) => f.result)),
+  );
   console.log(`medians over ${figures["warm, tcc"].length} clean rounds (${dir}, 2 workers, whole processes):`);
   for (const [k, fs] of Object.entries(figures)) {
     if (fs.length === 0) continue;
     const grid = k.includes("grid");
-    console.log(`  ${k.padEnd(40)} ${median(fs.map((f) => f.wallS)).toFixed(3)} s  ${median(fs.map((f) => f.rowsPerS)).toFixed(1)}M rows/s${grid ? `  ${median(fs.map((f) => f.rowSetsPerS)).toFixed(0)}M rows×sets/s` : ""}`);
+    console.log(
+      `  ${k.padEnd(40)} ${median(fs.map((f) => f.wallS)).toFixed(3)} s  ${median(fs.map((f) => f.rowsPerS)).toFixed(1)}M rows/s${grid ? `  ${median(fs.map((f) => f.rowSetsPerS)).toFixed(0)}M rows×sets/s` : ""}`,
+    );
   }
   const m = (k: string) => median(figures[k].map((f) => f.wallS));
   if (figures["warm, tcc"].length > 0) {
-    console.log(`  cold with fill / --no-cache: ${(m("cold, filling the cache, tcc") / m("decode (--no-cache), tcc")).toFixed(2)}x; cache ${(figures["warm, tcc"][0].cacheBytes / 2 ** 30).toFixed(2)} GiB`);
-    console.log(`  results identical across single-set runs: ${results.size === 1}; across grid runs: ${gridResults.size === 1}`);
+    console.log(
+      `  cold with fill / --no-cache: ${(m("cold, filling the cache, tcc") / m("decode (--no-cache), tcc")).toFixed(2)}x; cache ${(figures["warm, tcc"][0].cacheBytes / 2 ** 30).toFixed(2)} GiB`,
+    );
+    console.log(
+      `  results identical across single-set runs: ${results.size === 1}; across grid runs: ${gridResults.size === 1}`,
+    );
   }
 } finally {
   rmSync(cache, { recursive: true, force: true });

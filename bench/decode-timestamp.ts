@@ -26,7 +26,12 @@ for (let g = 0; g < source.rowGroupRows.length; g++) {
   });
 }
 closeParquet(source);
-const batches = chunks.map((v) => new arrow.RecordBatch({ [TS]: arrow.makeData({ type: new arrow.TimestampNanosecond("UTC"), length: v.length, nullCount: 0, data: v }) } as never));
+const batches = chunks.map(
+  (v) =>
+    new arrow.RecordBatch({
+      [TS]: arrow.makeData({ type: new arrow.TimestampNanosecond("UTC"), length: v.length, nullCount: 0, data: v }),
+    } as never),
+);
 const ipc = arrow.tableToIPC(new arrow.Table(batches), "stream");
 
 type Variant = [name: string, props: (b: pw.WriterPropertiesBuilder) => pw.WriterPropertiesBuilder];
@@ -35,11 +40,24 @@ const variants: Variant[] = [
   ["plain + ZSTD", (b) => b.setColumnEncoding(TS, pw.Encoding.PLAIN)],
   ["dictionary + ZSTD", (b) => b.setColumnDictionaryEnabled(TS, true)],
   ["byte stream split + ZSTD", (b) => b.setColumnEncoding(TS, pw.Encoding.BYTE_STREAM_SPLIT)],
-  ["delta + LZ4_RAW (not SPEC)", (b) => b.setColumnEncoding(TS, pw.Encoding.DELTA_BINARY_PACKED).setColumnCompression(TS, pw.Compression.LZ4_RAW)],
-  ["delta, uncompressed (not SPEC)", (b) => b.setColumnEncoding(TS, pw.Encoding.DELTA_BINARY_PACKED).setColumnCompression(TS, pw.Compression.UNCOMPRESSED)],
+  [
+    "delta + LZ4_RAW (not SPEC)",
+    (b) => b.setColumnEncoding(TS, pw.Encoding.DELTA_BINARY_PACKED).setColumnCompression(TS, pw.Compression.LZ4_RAW),
+  ],
+  [
+    "delta, uncompressed (not SPEC)",
+    (b) =>
+      b.setColumnEncoding(TS, pw.Encoding.DELTA_BINARY_PACKED).setColumnCompression(TS, pw.Compression.UNCOMPRESSED),
+  ],
 ];
 const written = variants.map(([name, props], i) => {
-  const builder = props(new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setDictionaryEnabled(false).setStatisticsEnabled(pw.EnabledStatistics.Chunk).setMaxRowGroupSize(Math.max(...source.rowGroupRows)));
+  const builder = props(
+    new pw.WriterPropertiesBuilder()
+      .setCompression(pw.Compression.ZSTD)
+      .setDictionaryEnabled(false)
+      .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
+      .setMaxRowGroupSize(Math.max(...source.rowGroupRows)),
+  );
   const bytes = pw.writeParquet(pw.Table.fromIPCStream(ipc), builder.build());
   const path = join(tmpdir(), `tickpack-decode-ts-${process.pid}-${i}.parquet`);
   writeFileSync(path, bytes);
@@ -47,9 +65,18 @@ const written = variants.map(([name, props], i) => {
 });
 
 try {
-  const best = await bestDecodeMs(written.map((w) => w.path), [TS], Math.max(...source.rowGroupRows));
-  console.log(`${file}: ${rows.toLocaleString("en-US")} rows; timestamp decoded on one core through parquet-wasm (best of 5)`);
-  for (const [k, w] of written.entries()) console.log(`  ${w.name.padEnd(34)} ${(rows / best[k] / 1000).toFixed(1).padStart(6)}M rows/s  ${(w.bytes / rows).toFixed(2)} B/row`);
+  const best = await bestDecodeMs(
+    written.map((w) => w.path),
+    [TS],
+    Math.max(...source.rowGroupRows),
+  );
+  console.log(
+    `${file}: ${rows.toLocaleString("en-US")} rows; timestamp decoded on one core through parquet-wasm (best of 5)`,
+  );
+  for (const [k, w] of written.entries())
+    console.log(
+      `  ${w.name.padEnd(34)} ${(rows / best[k] / 1000).toFixed(1).padStart(6)}M rows/s  ${(w.bytes / rows).toFixed(2)} B/row`,
+    );
   // Native zstd on the same values as plain 1 MiB pages: decompression alone, no decoding.
   const all = new Uint8Array(rows * 8);
   let at = 0;
@@ -58,14 +85,17 @@ try {
     at += c.byteLength;
   }
   const pages: Uint8Array[] = [];
-  for (let o = 0; o < all.length; o += 1 << 20) pages.push(Bun.zstdCompressSync(all.subarray(o, Math.min(all.length, o + (1 << 20))), { level: 1 }));
+  for (let o = 0; o < all.length; o += 1 << 20)
+    pages.push(Bun.zstdCompressSync(all.subarray(o, Math.min(all.length, o + (1 << 20))), { level: 1 }));
   let ms = Infinity;
   for (let r = 0; r < 5; r++) {
     const t = performance.now();
     for (const p of pages) Bun.zstdDecompressSync(p);
     ms = Math.min(ms, performance.now() - t);
   }
-  console.log(`  ${"native zstd, plain pages (Bun)".padEnd(34)} ${(rows / ms / 1000).toFixed(1).padStart(6)}M rows/s  decompression alone`);
+  console.log(
+    `  ${"native zstd, plain pages (Bun)".padEnd(34)} ${(rows / ms / 1000).toFixed(1).padStart(6)}M rows/s  decompression alone`,
+  );
 } finally {
   for (const w of written) rmSync(w.path, { force: true });
 }

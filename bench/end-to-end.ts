@@ -35,12 +35,27 @@ function rowsPerS(cmd: string[]): number | null {
 
 const runs: Record<string, number[]> = { "bench --workers 1": [], "bench --workers 2": [], "duckdb, 2 threads": [] };
 // --no-cache: this measures the cold path (decode); bench/cache-warm.ts measures the column cache.
-const bench = (w: number) => [process.execPath, join(root, "scripts", "bench.ts"), dir, "--workers", String(w), "--json", "--no-cache", ...extra];
+const bench = (w: number) => [
+  process.execPath,
+  join(root, "scripts", "bench.ts"),
+  dir,
+  "--workers",
+  String(w),
+  "--json",
+  "--no-cache",
+  ...extra,
+];
 const duck = [process.execPath, "-e", DUCKDB_SCAN];
 let noisy = 0;
 for (let r = 0; r < rounds && noisy < 4 * rounds; ) {
-  const results = { "bench --workers 1": rowsPerS(bench(1)), "bench --workers 2": rowsPerS(bench(2)), "duckdb, 2 threads": rowsPerS(duck) };
-  const line = Object.entries(results).map(([k, v]) => `${k} ${v === null ? "(noisy)" : `${v.toFixed(1)}M rows/s`}`).join(" | ");
+  const results = {
+    "bench --workers 1": rowsPerS(bench(1)),
+    "bench --workers 2": rowsPerS(bench(2)),
+    "duckdb, 2 threads": rowsPerS(duck),
+  };
+  const line = Object.entries(results)
+    .map(([k, v]) => `${k} ${v === null ? "(noisy)" : `${v.toFixed(1)}M rows/s`}`)
+    .join(" | ");
   if (Object.values(results).some((v) => v === null)) {
     noisy++;
     console.log(`noisy round, retried: ${line}`);
@@ -50,6 +65,10 @@ for (let r = 0; r < rounds && noisy < 4 * rounds; ) {
   for (const [k, v] of Object.entries(results)) runs[k].push(v!);
 }
 const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
-console.log(`medians over ${runs["bench --workers 1"].length} clean rounds (${dir}${extra.length ? " " + extra.join(" ") : ""}), whole processes:`);
+console.log(
+  `medians over ${runs["bench --workers 1"].length} clean rounds (${dir}${extra.length ? ` ${extra.join(" ")}` : ""}), whole processes:`,
+);
 for (const [k, v] of Object.entries(m)) console.log(`  ${k.padEnd(20)} ${v.toFixed(1)}M rows/s`);
-console.log(`  2 workers / 1 worker: ${(m["bench --workers 2"] / m["bench --workers 1"]).toFixed(2)}x; bench (2 workers) / DuckDB: ${(m["bench --workers 2"] / m["duckdb, 2 threads"]).toFixed(2)}x`);
+console.log(
+  `  2 workers / 1 worker: ${(m["bench --workers 2"] / m["bench --workers 1"]).toFixed(2)}x; bench (2 workers) / DuckDB: ${(m["bench --workers 2"] / m["duckdb, 2 threads"]).toFixed(2)}x`,
+);

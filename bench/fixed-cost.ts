@@ -17,7 +17,10 @@ if (!existsSync(dir)) {
     ["gen.ts", ["--out", raw, "--days", "1", "--strikes", "1", "--tick-prob", "0.05", "--underlyings", "NIFTY"]],
     ["repack.ts", [raw, "--out", dir]],
   ] as const) {
-    const p = Bun.spawnSync([process.execPath, join(root, "scripts", script), ...args], { stdout: "ignore", stderr: "inherit" });
+    const p = Bun.spawnSync([process.execPath, join(root, "scripts", script), ...args], {
+      stdout: "ignore",
+      stderr: "inherit",
+    });
     if (p.exitCode !== 0) throw new Error(`${script} failed`);
   }
 }
@@ -64,9 +67,18 @@ const runs: Record<string, number[]> = {};
 const add = (k: string, v: number) => (runs[k] ??= []).push(v);
 for (let r = 0; r < 5; r++) {
   add("bun -e 0 (Bun's start-up)", wallMs([process.execPath, "-e", "0"]));
-  add("bench CLI --no-cache, 1 worker", wallMs([process.execPath, "scripts/bench.ts", dir, "--workers", "1", "--json", "--no-cache"]));
-  add("bench CLI --no-cache, 2 workers", wallMs([process.execPath, "scripts/bench.ts", dir, "--workers", "2", "--json", "--no-cache"]));
-  add("bench CLI, warm cache, 1 worker", wallMs([process.execPath, "scripts/bench.ts", dir, "--workers", "1", "--json", "--cache", cacheDir]));
+  add(
+    "bench CLI --no-cache, 1 worker",
+    wallMs([process.execPath, "scripts/bench.ts", dir, "--workers", "1", "--json", "--no-cache"]),
+  );
+  add(
+    "bench CLI --no-cache, 2 workers",
+    wallMs([process.execPath, "scripts/bench.ts", dir, "--workers", "2", "--json", "--no-cache"]),
+  );
+  add(
+    "bench CLI, warm cache, 1 worker",
+    wallMs([process.execPath, "scripts/bench.ts", dir, "--workers", "1", "--json", "--cache", cacheDir]),
+  );
   for (const [k, v] of Object.entries(steps())) add(`  step: ${k}`, v);
 }
 console.log(`fixed cost of a bench run (${dir}), median of 5, ms`);

@@ -14,12 +14,25 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { EMA_CROSS_SOURCE, KernelRun, loadKernel, OPTIMISED_FLAGS, type KernelBatch, type LoadedKernel } from "../kernel/strategy-kernel.ts";
+import {
+  EMA_CROSS_SOURCE,
+  KernelRun,
+  loadKernel,
+  OPTIMISED_FLAGS,
+  type KernelBatch,
+  type LoadedKernel,
+} from "../kernel/strategy-kernel.ts";
 
 const { values: flags, positionals } = parseArgs({
   args: Bun.argv.slice(2),
   allowPositionals: true,
-  options: { rounds: { type: "string" }, grid: { type: "boolean" }, blocks: { type: "string" }, batch: { type: "string" }, anchor: { type: "string" } },
+  options: {
+    rounds: { type: "string" },
+    grid: { type: "boolean" },
+    blocks: { type: "string" },
+    batch: { type: "string" },
+    anchor: { type: "string" },
+  },
 });
 const dir = positionals[0];
 if (!dir || !existsSync(join(dir, "meta.json"))) {
@@ -32,7 +45,9 @@ const batchRows = Number(flags.batch ?? 100_000);
 const blocks = (flags.blocks ?? "2048").split(",").map(Number);
 const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { n: number; rows: number[] };
 const col = (name: string) => new Float64Array(readFileSync(join(dir, `${name}.f64`)).buffer.slice(0));
-const cols = Object.fromEntries(["strike", "opt", "expiry", "price", "bp0", "sp0", "volume"].map((n) => [n, col(n)])) as Record<string, Float64Array>;
+const cols = Object.fromEntries(
+  ["strike", "opt", "expiry", "price", "bp0", "sp0", "volume"].map((n) => [n, col(n)]),
+) as Record<string, Float64Array>;
 const N = meta.n;
 
 // The packed types: expiry int32 days, opt_type codes, strike float32, volume int64; prices float64 as they are.
@@ -47,9 +62,18 @@ for (const rows of meta.rows) {
   for (let s = offset; s < offset + rows; s += batchRows) {
     const e = Math.min(offset + rows, s + batchRows);
     batches.push({
-      length: e - s, expiry: expiry.subarray(s, e), expiryValid: null, opt: opt.subarray(s, e), optValid: null, optMap: Int32Array.from([0, 1]),
-      strike: strike.subarray(s, e), strikeValid: null, ts: null,
-      columns: [cols.price, cols.bp0, cols.sp0].map((c) => ({ values: c.subarray(s, e), valid: null as Uint8Array | null })).concat([{ values: volume.subarray(s, e) as never, valid: null }]),
+      length: e - s,
+      expiry: expiry.subarray(s, e),
+      expiryValid: null,
+      opt: opt.subarray(s, e),
+      optValid: null,
+      optMap: Int32Array.from([0, 1]),
+      strike: strike.subarray(s, e),
+      strikeValid: null,
+      ts: null,
+      columns: [cols.price, cols.bp0, cols.sp0]
+        .map((c) => ({ values: c.subarray(s, e), valid: null as Uint8Array | null }))
+        .concat([{ values: volume.subarray(s, e) as never, valid: null }]),
     });
   }
   files.push(batches);
@@ -59,7 +83,8 @@ for (const rows of meta.rows) {
 const DEFAULTS = [5, 21, 0.0005, 1];
 function driver(kernel: LoadedKernel, sets: number[][], blockRows?: number) {
   return () => {
-    let trades = 0, pnl = 0;
+    let trades = 0,
+      pnl = 0;
     for (const batches of files) {
       const r = new KernelRun(kernel, sets, 0, { blockRows });
       for (const b of batches) r.run(b);
@@ -73,14 +98,22 @@ function driver(kernel: LoadedKernel, sets: number[][], blockRows?: number) {
 }
 
 // spec.c, the plain fused loop, per file (a partition) over the f64 columns.
-const SPEC_SYMBOLS = { run: { args: ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "i64", "f64", "f64", "f64", "f64", "ptr"], returns: "void" } } as const;
+const SPEC_SYMBOLS = {
+  run: {
+    args: ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "i64", "f64", "f64", "f64", "f64", "ptr"],
+    returns: "void",
+  },
+} as const;
 const specSource = join(ANCHOR, "spec.c");
 const specTcc = cc({ source: specSource, symbols: SPEC_SYMBOLS }).symbols;
 const tmp = mkdtempSync(join(tmpdir(), "tickpack-bench-"));
 let specGcc: typeof specTcc | null = null;
 try {
   const so = join(tmp, "spec.so");
-  if (Bun.spawnSync(["gcc", ...OPTIMISED_FLAGS.filter((f) => f !== "-Wl,-z,defs"), "-o", so, specSource]).exitCode === 0) specGcc = dlopen(so, SPEC_SYMBOLS).symbols as unknown as typeof specTcc;
+  if (
+    Bun.spawnSync(["gcc", ...OPTIMISED_FLAGS.filter((f) => f !== "-Wl,-z,defs"), "-o", so, specSource]).exitCode === 0
+  )
+    specGcc = dlopen(so, SPEC_SYMBOLS).symbols as unknown as typeof specTcc;
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
@@ -88,9 +121,25 @@ const specOut = new Float64Array(new ArrayBuffer(24));
 function spec(fn: typeof specTcc) {
   const p = (a: Float64Array, s: number) => ptr(a, s * 8);
   return () => {
-    let trades = 0, pnl = 0, s = 0;
+    let trades = 0,
+      pnl = 0,
+      s = 0;
     for (const rows of meta.rows) {
-      fn.run(p(cols.strike, s), p(cols.opt, s), p(cols.expiry, s), p(cols.price, s), p(cols.bp0, s), p(cols.sp0, s), p(cols.volume, s), rows, 5, 21, 0.0005, 1, ptr(specOut));
+      fn.run(
+        p(cols.strike, s),
+        p(cols.opt, s),
+        p(cols.expiry, s),
+        p(cols.price, s),
+        p(cols.bp0, s),
+        p(cols.sp0, s),
+        p(cols.volume, s),
+        rows,
+        5,
+        21,
+        0.0005,
+        1,
+        ptr(specOut),
+      );
       trades += specOut[0];
       pnl += specOut[1];
       s += rows;
@@ -110,8 +159,13 @@ const variants: Variant[] = [
 ];
 if (flags.grid) {
   const grid9 = [3, 5, 8].flatMap((f) => [13, 21, 34].map((s) => [f, s, 0.0005, 1]));
-  const grid36 = [3, 5, 8].flatMap((f) => [13, 21, 34].flatMap((s) => [0.0005, 0.001].flatMap((m) => [0, 1].map((v) => [f, s, m, v]))));
-  for (const [label, k] of [["TinyCC", tcc], ["gcc -O2", gcc]] as const) {
+  const grid36 = [3, 5, 8].flatMap((f) =>
+    [13, 21, 34].flatMap((s) => [0.0005, 0.001].flatMap((m) => [0, 1].map((v) => [f, s, m, v]))),
+  );
+  for (const [label, k] of [
+    ["TinyCC", tcc],
+    ["gcc -O2", gcc],
+  ] as const) {
     if (!k) continue;
     for (const b of blocks) {
       variants.push({ name: `${label}, 9 sets, block ${b}`, sets: 9, fn: driver(k, grid9, b) });
@@ -133,7 +187,9 @@ function bestOf(fn: () => unknown, reps: number): number {
 const numba = Bun.which("python3") && Bun.spawnSync(["/usr/bin/python3", "-c", "import numba"]).exitCode === 0;
 const results = new Map<string, number[]>();
 const push = (name: string, v: number) => results.set(name, [...(results.get(name) ?? []), v]);
-console.log(`${N.toLocaleString("en-US")} rows in ${meta.rows.length} partitions, batches of ${batchRows.toLocaleString("en-US")} rows; load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+console.log(
+  `${N.toLocaleString("en-US")} rows in ${meta.rows.length} partitions, batches of ${batchRows.toLocaleString("en-US")} rows; load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+);
 for (const v of variants) console.log(`check ${v.name}: ${JSON.stringify(v.fn())}`);
 for (let round = 0; round < rounds; round++) {
   // Alternate the order each round, so that no variant always runs first (or right after Numba).
@@ -146,4 +202,7 @@ for (let round = 0; round < rounds; round++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`median of ${rounds} rounds (each best of 5), M rows(×sets)/s:`);
-for (const [name, xs] of results) console.log(`  ${name.padEnd(44)} ${(median(xs) / 1e6).toFixed(1).padStart(7)}   [${xs.map((x) => (x / 1e6).toFixed(1)).join(", ")}]`);
+for (const [name, xs] of results)
+  console.log(
+    `  ${name.padEnd(44)} ${(median(xs) / 1e6).toFixed(1).padStart(7)}   [${xs.map((x) => (x / 1e6).toFixed(1)).join(", ")}]`,
+  );

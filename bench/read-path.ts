@@ -12,7 +12,8 @@ import { noCacheStats } from "../lib/bench/cached-columns.ts";
 
 const dir = Bun.argv[2] ?? join(import.meta.dir, "..", "data", "sample", "packed");
 const partitions = listPackedPartitions(dir);
-if (partitions.length === 0) throw new Error(`${dir}: no packed files (run \`bun run bench\` once to create the sample)`);
+if (partitions.length === 0)
+  throw new Error(`${dir}: no packed files (run \`bun run bench\` once to create the sample)`);
 
 const kernel = loadKernel(EMA_CROSS_SOURCE);
 const columns = projectedColumns(kernel, false);
@@ -55,4 +56,6 @@ const rate = (ms: number) => `${(rows / ms / 1000).toFixed(1)}M rows/s`;
 console.log(`${rows.toLocaleString("en-US")} rows in ${partitions.length} partitions, one core`);
 console.log(`decode only (7 columns)       ${decode.toFixed(0).padStart(6)} ms  ${rate(decode)}`);
 console.log(`full path (decode + kernel)   ${full.toFixed(0).padStart(6)} ms  ${rate(full)}`);
-console.log(`kernel + plumbing             ${(full - decode).toFixed(0).padStart(6)} ms  ${((full - decode) / full * 100).toFixed(0)}% of the full path`);
+console.log(
+  `kernel + plumbing             ${(full - decode).toFixed(0).padStart(6)} ms  ${(((full - decode) / full) * 100).toFixed(0)}% of the full path`,
+);

@@ -10,16 +10,23 @@ import { parseArgs } from "node:util";
 
 const { values, positionals } = parseArgs({
   args: Bun.argv.slice(2),
-  options: { workers: { type: "string", default: "2" }, code: { type: "string", default: join(import.meta.dir, "..") } },
+  options: {
+    workers: { type: "string", default: "2" },
+    code: { type: "string", default: join(import.meta.dir, "..") },
+  },
   allowPositionals: true,
 });
-if (positionals.length === 0) throw new Error("usage: bun bench/repack-memory.ts RAW_DIR... [--workers 1,2] [--code DIR]");
+if (positionals.length === 0)
+  throw new Error("usage: bun bench/repack-memory.ts RAW_DIR... [--workers 1,2] [--code DIR]");
 const root = join(import.meta.dir, "..");
 for (const raw of positionals) {
   for (const workers of values.workers!.split(",")) {
     const out = mkdtempSync(join(root, "data", "bench-mem-"));
     try {
-      const run = Bun.spawnSync(["bun", join(values.code!, "scripts/repack.ts"), raw, "--out", out, "--workers", workers, "--json"], { stderr: "pipe" });
+      const run = Bun.spawnSync(
+        ["bun", join(values.code!, "scripts/repack.ts"), raw, "--out", out, "--workers", workers, "--json"],
+        { stderr: "pipe" },
+      );
       if (run.exitCode !== 0) throw new Error(`repack of ${raw} failed: ${run.stderr.toString().slice(-2000)}`);
       const s = JSON.parse(run.stdout.toString());
       console.log(

@@ -9,7 +9,11 @@ import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
-  options: { days: { type: "string", default: "8" }, strikes: { type: "string", default: "20" }, workers: { type: "string", default: String(navigator.hardwareConcurrency || 2) } },
+  options: {
+    days: { type: "string", default: "8" },
+    strikes: { type: "string", default: "20" },
+    workers: { type: "string", default: String(navigator.hardwareConcurrency || 2) },
+  },
 });
 const root = join(import.meta.dir, "..");
 const raw = join(root, "data", `bench-raw-d${values.days}-s${values.strikes}`);
@@ -17,12 +21,28 @@ if (!existsSync(join(raw, "expiry_calendar.csv"))) {
   console.error(`generating ${raw} …`);
   // The feed's quirks off: the same rows as the data sets measured before gen had them.
   const quirksOff = ["--epoch-zero-rate", "0", "--volume-reset-rate", "0", "--pre-open-rate", "0"];
-  const gen = Bun.spawnSync(["bun", join(root, "scripts/gen.ts"), "--out", raw, "--days", values.days!, "--strikes", values.strikes!, ...quirksOff], { stderr: "inherit" });
+  const gen = Bun.spawnSync(
+    [
+      "bun",
+      join(root, "scripts/gen.ts"),
+      "--out",
+      raw,
+      "--days",
+      values.days!,
+      "--strikes",
+      values.strikes!,
+      ...quirksOff,
+    ],
+    { stderr: "inherit" },
+  );
   if (gen.exitCode !== 0) process.exit(1);
 }
 const out = mkdtempSync(join(root, "data", "bench-packed-"));
 try {
-  const run = Bun.spawnSync(["bun", join(root, "scripts/repack.ts"), raw, "--out", out, "--workers", values.workers!, "--json"], { stderr: "inherit" });
+  const run = Bun.spawnSync(
+    ["bun", join(root, "scripts/repack.ts"), raw, "--out", out, "--workers", values.workers!, "--json"],
+    { stderr: "inherit" },
+  );
   if (run.exitCode !== 0) process.exit(1);
   const s = JSON.parse(run.stdout.toString());
   console.log(

@@ -23,7 +23,10 @@ if (Bun.argv[2] === "--sums-only") {
   // bench's defaults (ema_cross, one set, 2 workers), the report's sums kept and dropped; prints the summary.
   const [, , , where, cacheMode] = Bun.argv;
   const cache = cacheMode === "warm" ? { dir: defaultCacheDir(where), maxBytes: 32 * 2 ** 30, verifyAll: false } : null;
-  const { summary } = await runBench({ dir: where, workers: 2, kernelPath: EMA_CROSS_SOURCE, trades: false, cache, onReportSums: () => {} }, [[5, 21, 0.0005, 1]]);
+  const { summary } = await runBench(
+    { dir: where, workers: 2, kernelPath: EMA_CROSS_SOURCE, trades: false, cache, onReportSums: () => {} },
+    [[5, 21, 0.0005, 1]],
+  );
   console.log(JSON.stringify(summary));
   process.exit(0);
 }
@@ -33,8 +36,19 @@ const dir = Bun.argv[2] ?? join(root, "data", "m50-packed");
 const rounds = Number(Bun.argv[3] ?? 3);
 const out = mkdtempSync(join(tmpdir(), "tickpack-report-cost-"));
 const report = join(out, "report.html");
-const grid = Bun.argv.includes("--grid") ? ["--grid", "fast=3,5,8;slow=13,21,34;max_spread=0.0005,0.001;min_volume=1,2"] : [];
-const bench = (...flags: string[]) => [process.execPath, join(root, "scripts", "bench.ts"), dir, "--workers", "2", "--json", ...grid, ...flags];
+const grid = Bun.argv.includes("--grid")
+  ? ["--grid", "fast=3,5,8;slow=13,21,34;max_spread=0.0005,0.001;min_volume=1,2"]
+  : [];
+const bench = (...flags: string[]) => [
+  process.execPath,
+  join(root, "scripts", "bench.ts"),
+  dir,
+  "--workers",
+  "2",
+  "--json",
+  ...grid,
+  ...flags,
+];
 
 const sumsOnly = (cacheMode: string) => [process.execPath, import.meta.path, "--sums-only", dir, cacheMode];
 const cases: Record<string, string[]> = {
@@ -50,7 +64,9 @@ const results = new Set<string>();
 try {
   // Fills the default cache with every column both kinds of run read (untimed).
   const fill = JSON.parse(timedProcess(cases["warm cache --report"], root).stdout);
-  console.log(`cache filled: ${fill.cache?.hits} hits, ${fill.cache?.misses} misses; ${fill.rows.toLocaleString("en-US")} rows, ${fill.trades.toLocaleString("en-US")} trades`);
+  console.log(
+    `cache filled: ${fill.cache?.hits} hits, ${fill.cache?.misses} misses; ${fill.rows.toLocaleString("en-US")} rows, ${fill.trades.toLocaleString("en-US")} trades`,
+  );
   let noisy = 0;
   for (let r = 0; r < rounds && noisy < 4 * rounds; ) {
     const round: Record<string, number> = {};
@@ -68,19 +84,31 @@ try {
       continue;
     }
     r++;
-    console.log(`round ${r}: ` + Object.entries(round).map(([k, s]) => `${k} ${s.toFixed(3)} s`).join(" | "));
+    console.log(
+      `round ${r}: ` +
+        Object.entries(round)
+          .map(([k, s]) => `${k} ${s.toFixed(3)} s`)
+          .join(" | "),
+    );
     for (const [k, s] of Object.entries(round)) walls[k].push(s);
   }
   if (walls["warm cache"].length === 0) throw new Error("no clean round: another process kept the CPU busy");
   const m = (k: string) => median(walls[k]);
-  console.log(`medians over ${walls["warm cache"].length} clean rounds (${dir}, 2 workers, whole processes, wall clock):`);
+  console.log(
+    `medians over ${walls["warm cache"].length} clean rounds (${dir}, 2 workers, whole processes, wall clock):`,
+  );
   for (const k of Object.keys(cases)) console.log(`  ${k.padEnd(26)} ${m(k).toFixed(3)} s`);
   const pct = (a: string, b: string) => `${(100 * (m(a) / m(b) - 1)).toFixed(1)} %`;
   for (const c of ["--no-cache", "warm cache"]) {
     if (grid.length) console.log(`  ${c}: --report costs ${pct(`${c} --report`, c)} of the run`);
-    else console.log(`  ${c}: --report costs ${pct(`${c} --report`, c)} of the run: the workers' sums (timestamp read, trades summed) ${pct(`${c}, sums only`, c)}, the report's own work (aggregation, page) ${(100 * (m(`${c} --report`) - m(`${c}, sums only`)) / m(c)).toFixed(1)} %`);
+    else
+      console.log(
+        `  ${c}: --report costs ${pct(`${c} --report`, c)} of the run: the workers' sums (timestamp read, trades summed) ${pct(`${c}, sums only`, c)}, the report's own work (aggregation, page) ${((100 * (m(`${c} --report`) - m(`${c}, sums only`))) / m(c)).toFixed(1)} %`,
+      );
   }
-  console.log(`  report file ${(statSync(report).size / 2 ** 20).toFixed(2)} MiB; same rows/trades/pnl in every run: ${results.size === 1}`);
+  console.log(
+    `  report file ${(statSync(report).size / 2 ** 20).toFixed(2)} MiB; same rows/trades/pnl in every run: ${results.size === 1}`,
+  );
 } finally {
   rmSync(out, { recursive: true, force: true });
 }

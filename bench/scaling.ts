@@ -30,7 +30,9 @@ const inWorker = (share: string[][]) =>
     w.postMessage(share);
   });
 const inProcess = async (share: string[][]): Promise<Share> => {
-  const p = Bun.spawn([process.execPath, join(import.meta.dir, "scaling-worker.ts"), JSON.stringify(share)], { stdout: "pipe" });
+  const p = Bun.spawn([process.execPath, join(import.meta.dir, "scaling-worker.ts"), JSON.stringify(share)], {
+    stdout: "pipe",
+  });
   return JSON.parse(await new Response(p.stdout).text());
 };
 const rate = (shares: Share[]) => shares.reduce((a, s) => a + s.rows, 0) / Math.max(...shares.map((s) => s.ms)) / 1000;
@@ -39,5 +41,7 @@ for (let round = 0; round < 2; round++) {
   const one = rate([await inWorker(parts)]);
   const threads = rate(await Promise.all(halves.map(inWorker)));
   const procs = rate(await Promise.all(halves.map(inProcess)));
-  console.log(`1 worker ${one.toFixed(1)}M rows/s | 2 Workers, one process ${threads.toFixed(1)}M (${(threads / one).toFixed(2)}x) | 2 processes ${procs.toFixed(1)}M (${(procs / one).toFixed(2)}x)`);
+  console.log(
+    `1 worker ${one.toFixed(1)}M rows/s | 2 Workers, one process ${threads.toFixed(1)}M (${(threads / one).toFixed(2)}x) | 2 processes ${procs.toFixed(1)}M (${(procs / one).toFixed(2)}x)`,
+  );
 }

@@ -8,7 +8,11 @@ export interface QuoteRow {
 }
 
 /** Trades and PnL of mid_reversion over partitions (arrays of rows; segments are runs of equal key). */
-export function midReversionReference(partitions: QuoteRow[][], lookback: number, band: number): { rows: number; validRows: number; trades: number; pnl: number } {
+export function midReversionReference(
+  partitions: QuoteRow[][],
+  lookback: number,
+  band: number,
+): { rows: number; validRows: number; trades: number; pnl: number } {
   const out = { rows: 0, validRows: 0, trades: 0, pnl: 0 };
   const alpha = 2 / (lookback + 1);
   for (const rows of partitions) {
@@ -17,7 +21,11 @@ export function midReversionReference(partitions: QuoteRow[][], lookback: number
       let j = i;
       while (j < rows.length && rows[j].key === rows[i].key) j++;
       out.rows += j - i;
-      let seen = false, ema = 0, long = false, entry = 0, lastBid = 0;
+      let seen = false,
+        ema = 0,
+        long = false,
+        entry = 0,
+        lastBid = 0;
       for (let k = i; k < j; k++) {
         const { bp0: bid, sp0: ask } = rows[k];
         if (bid === null || ask === null || !(bid > 0) || !(ask >= bid)) continue;

@@ -31,7 +31,10 @@ export interface ReferenceRow {
 }
 
 /** SPEC §4 over whole partitions (each an array of rows), for clarity rather than speed. */
-export function emaCrossReference(partitions: ReferenceRow[][], params: EmaCrossParams): SetTotals & { tradeList: Trade[] } {
+export function emaCrossReference(
+  partitions: ReferenceRow[][],
+  params: EmaCrossParams,
+): SetTotals & { tradeList: Trade[] } {
   const af = 2 / (params.fast + 1);
   const as = 2 / (params.slow + 1);
   const out = { rows: 0, validRows: 0, trades: 0, pnl: 0, tradeList: [] as Trade[] };
@@ -40,13 +43,31 @@ export function emaCrossReference(partitions: ReferenceRow[][], params: EmaCross
     let i = 0;
     while (i < rows.length) {
       let j = i + 1; // a row is in its own segment even when its key equals nothing (a NaN strike)
-      const same = (a: ReferenceRow, b: ReferenceRow) => a.expiry === b.expiry && a.optType === b.optType && (a.strike === b.strike || (a.strike === null && b.strike === null));
+      const same = (a: ReferenceRow, b: ReferenceRow) =>
+        a.expiry === b.expiry &&
+        a.optType === b.optType &&
+        (a.strike === b.strike || (a.strike === null && b.strike === null));
       while (j < rows.length && same(rows[i], rows[j])) j++;
       out.rows += j - i;
-      let emaF = 0, emaS = 0, seen = false, long = false, entry = 0, entryTs = 0n, last = 0, lastTs = 0n;
+      let emaF = 0,
+        emaS = 0,
+        seen = false,
+        long = false,
+        entry = 0,
+        entryTs = 0n,
+        last = 0,
+        lastTs = 0n;
       const close = (price: number, ts: bigint) => {
         out.pnl += price - entry;
-        out.tradeList.push({ expiry: rows[i].expiry ?? -1e300, optCode: rows[i].optType === null ? -1e300 : stableOptCode(rows[i].optType), strike: rows[i].strike ?? -1e300, entryTs, exitTs: ts, entryPrice: entry, exitPrice: price });
+        out.tradeList.push({
+          expiry: rows[i].expiry ?? -1e300,
+          optCode: rows[i].optType === null ? -1e300 : stableOptCode(rows[i].optType),
+          strike: rows[i].strike ?? -1e300,
+          entryTs,
+          exitTs: ts,
+          entryPrice: entry,
+          exitPrice: price,
+        });
         long = false;
       };
       for (let k = i; k < j; k++) {
@@ -61,7 +82,12 @@ export function emaCrossReference(partitions: ReferenceRow[][], params: EmaCross
         } else {
           emaF = af * p + (1 - af) * emaF;
           emaS = as * p + (1 - as) * emaS;
-          const spreadOk = r.bp0 !== null && r.sp0 !== null && r.bp0 > 0 && r.sp0 > 0 && (r.sp0 - r.bp0) / ((r.sp0 + r.bp0) / 2) <= params.max_spread;
+          const spreadOk =
+            r.bp0 !== null &&
+            r.sp0 !== null &&
+            r.bp0 > 0 &&
+            r.sp0 > 0 &&
+            (r.sp0 - r.bp0) / ((r.sp0 + r.bp0) / 2) <= params.max_spread;
           const volumeOk = r.volume !== null && r.volume >= params.min_volume;
           if (!long && emaF > emaS && spreadOk && volumeOk) {
             long = true;

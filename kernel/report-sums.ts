@@ -6,7 +6,9 @@
  * `reportSumsReference` is the plain TypeScript reference tests hold the driver to.
  */
 /** Upper bounds of the holding-time buckets, ns (exclusive; the last bucket is open): 1 s, 5 s, 15 s, 1 min, 5 min, 15 min, 1 h, 3 h. */
-export const HOLD_BOUNDS_NS: readonly bigint[] = [1n, 5n, 15n, 60n, 300n, 900n, 3600n, 10_800n].map((s) => s * 1_000_000_000n);
+export const HOLD_BOUNDS_NS: readonly bigint[] = [1n, 5n, 15n, 60n, 300n, 900n, 3600n, 10_800n].map(
+  (s) => s * 1_000_000_000n,
+);
 /** Holding-time buckets: one per bound and the open one. */
 export const HOLD_BUCKET_COUNT = 9;
 
@@ -14,7 +16,17 @@ export const HOLD_BUCKET_COUNT = 9;
  * Per-set sums, in this order: trades, wins, losses, win PnL, loss PnL, PnL, holding seconds, then
  * (PnL, trades, wins) per holding bucket. Trades, wins and PnL are the buckets' sums (setSumsFromHold).
  */
-export const SET_SUMS = { TRADES: 0, WINS: 1, LOSSES: 2, WIN_PNL: 3, LOSS_PNL: 4, PNL: 5, HOLD_S: 6, HOLD: 7, SIZE: 7 + 3 * HOLD_BUCKET_COUNT } as const;
+export const SET_SUMS = {
+  TRADES: 0,
+  WINS: 1,
+  LOSSES: 2,
+  WIN_PNL: 3,
+  LOSS_PNL: 4,
+  PNL: 5,
+  HOLD_S: 6,
+  HOLD: 7,
+  SIZE: 7 + 3 * HOLD_BUCKET_COUNT,
+} as const;
 
 /** Fills each set's trades, wins and PnL with the sums of its holding buckets (in bucket order). */
 export function setSumsFromHold(setSums: Float64Array, sets: number): void {
@@ -97,7 +109,14 @@ const sameKey = (a: number, b: number) => a === b; // NaN equals nothing, as in 
  * one record here and two there (their sums add up to the same).
  */
 export function reportSumsReference(t: LoggedTrades, sets: number): ReportSums {
-  const seg = { expiry: [] as number[], optCode: [] as number[], strike: [] as number[], firstEntryTs: [] as bigint[], firstEntryPrice: [] as number[], perSet: [] as number[] };
+  const seg = {
+    expiry: [] as number[],
+    optCode: [] as number[],
+    strike: [] as number[],
+    firstEntryTs: [] as bigint[],
+    firstEntryPrice: [] as number[],
+    perSet: [] as number[],
+  };
   const setSums = new Float64Array(sets * SET_SUMS.SIZE);
   const minutes = new Map<number, Float64Array>(); // minute of the day → per set PnL
   let curveDay = NaN;
@@ -107,7 +126,12 @@ export function reportSumsReference(t: LoggedTrades, sets: number): ReportSums {
     const pnl = t.pnl[i];
     const win = pnl > 0 ? 1 : 0;
     let s = seg.expiry.length - 1;
-    if (s < 0 || !sameKey(seg.expiry[s], t.expiry[i]) || !sameKey(seg.optCode[s], t.optCode[i]) || !sameKey(seg.strike[s], t.strike[i])) {
+    if (
+      s < 0 ||
+      !sameKey(seg.expiry[s], t.expiry[i]) ||
+      !sameKey(seg.optCode[s], t.optCode[i]) ||
+      !sameKey(seg.strike[s], t.strike[i])
+    ) {
       seg.expiry.push(t.expiry[i]);
       seg.optCode.push(t.optCode[i]);
       seg.strike.push(t.strike[i]);
@@ -115,7 +139,11 @@ export function reportSumsReference(t: LoggedTrades, sets: number): ReportSums {
       seg.firstEntryPrice.push(t.entryPrice[i]);
       seg.perSet.push(...new Array<number>(3 * sets).fill(0));
       s++;
-    } else if (t.entryTs[i] < seg.firstEntryTs[s] || (t.entryTs[i] === seg.firstEntryTs[s] && (t.entryPrice[i] < seg.firstEntryPrice[s] || Number.isNaN(seg.firstEntryPrice[s])))) {
+    } else if (
+      t.entryTs[i] < seg.firstEntryTs[s] ||
+      (t.entryTs[i] === seg.firstEntryTs[s] &&
+        (t.entryPrice[i] < seg.firstEntryPrice[s] || Number.isNaN(seg.firstEntryPrice[s])))
+    ) {
       seg.firstEntryTs[s] = t.entryTs[i];
       seg.firstEntryPrice[s] = t.entryPrice[i];
     }
@@ -154,14 +182,25 @@ export function reportSumsReference(t: LoggedTrades, sets: number): ReportSums {
   const hi = used.length ? Math.max(...used) : NaN;
   const width = used.length ? hi - lo + 1 : 0;
   const curve = new Float64Array(sets * width);
-  for (const [m, bin] of minutes) if (m >= lo && m <= hi) for (let k = 0; k < sets; k++) curve[k * width + m - lo] = bin[k];
+  for (const [m, bin] of minutes)
+    if (m >= lo && m <= hi) for (let k = 0; k < sets; k++) curve[k * width + m - lo] = bin[k];
   const n = seg.expiry.length;
   return {
     sets,
     segments: {
-      length: n, expiry: Float64Array.from(seg.expiry), optCode: Float64Array.from(seg.optCode), strike: Float64Array.from(seg.strike),
-      firstEntryTs: BigInt64Array.from(seg.firstEntryTs), firstEntryPrice: Float64Array.from(seg.firstEntryPrice), perSet: Float64Array.from(seg.perSet),
+      length: n,
+      expiry: Float64Array.from(seg.expiry),
+      optCode: Float64Array.from(seg.optCode),
+      strike: Float64Array.from(seg.strike),
+      firstEntryTs: BigInt64Array.from(seg.firstEntryTs),
+      firstEntryPrice: Float64Array.from(seg.firstEntryPrice),
+      perSet: Float64Array.from(seg.perSet),
     },
-    setSums, curveDay, curveLo: lo, curveHi: hi, curve, spilled,
+    setSums,
+    curveDay,
+    curveLo: lo,
+    curveHi: hi,
+    curve,
+    spilled,
   };
 }

@@ -5,7 +5,18 @@
  * running it, for any number of parameter sets at once, over batches of packed rows.
  */
 import { cc, dlopen, ptr } from "bun:ffi";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { DAY_MINUTES, SET_SUMS, setSumsFromHold, type LoggedTrades, type ReportSums } from "./report-sums.ts";
@@ -16,9 +27,29 @@ const DRIVER_SOURCE = join(import.meta.dir, "driver.c");
 
 /** Packed columns a kernel may read (numeric ones), with the key columns the driver always reads. */
 export const KERNEL_COLUMNS: readonly string[] = [
-  "timestamp", "price", "avgPrice", "open", "high", "low", "close", "changeper", "qty", "volume", "totBuyQty", "totSellQty", "oi", "oiHigh", "oiLow",
+  "timestamp",
+  "price",
+  "avgPrice",
+  "open",
+  "high",
+  "low",
+  "close",
+  "changeper",
+  "qty",
+  "volume",
+  "totBuyQty",
+  "totSellQty",
+  "oi",
+  "oiHigh",
+  "oiLow",
   ...["bp", "sp", "bq", "sq", "bo", "so"].flatMap((p) => [0, 1, 2, 3, 4].map((i) => `${p}${i}`)),
-  "token", "strike", "year", "month", "expiry", "date", "vol_delta",
+  "token",
+  "strike",
+  "year",
+  "month",
+  "expiry",
+  "date",
+  "vol_delta",
 ];
 
 /** How a kernel reads a column (`name:type` in tickpack_columns; plain `name` is f64). */
@@ -70,7 +101,15 @@ type KernelSymbols = ReturnType<typeof compileTcc>;
  * driver cast column pointers (no strict aliasing), and -z defs turns a missing kernel function into
  * a link error instead of a crash at the first call.
  */
-export const OPTIMISED_FLAGS: readonly string[] = ["-O2", "-fno-fast-math", "-ffp-contract=off", "-fno-strict-aliasing", "-fPIC", "-shared", "-Wl,-z,defs"];
+export const OPTIMISED_FLAGS: readonly string[] = [
+  "-O2",
+  "-fno-fast-math",
+  "-ffp-contract=off",
+  "-fno-strict-aliasing",
+  "-fPIC",
+  "-shared",
+  "-Wl,-z,defs",
+];
 
 /** The compiler's path, or null when it is not installed. */
 export function compilerPath(compiler: KernelCompiler): string | null {
@@ -82,7 +121,10 @@ export function compilerPath(compiler: KernelCompiler): string | null {
  * `TICKPACK_KERNEL_CACHE`, else `$XDG_CACHE_HOME/tickpack/kernels`, else `~/.cache/tickpack/kernels`.
  */
 export function kernelBuildCacheDir(): string {
-  return process.env.TICKPACK_KERNEL_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "tickpack", "kernels");
+  return (
+    process.env.TICKPACK_KERNEL_CACHE ||
+    join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "tickpack", "kernels")
+  );
 }
 
 /**
@@ -91,7 +133,16 @@ export function kernelBuildCacheDir(): string {
  */
 function buildName(compiler: KernelCompiler, exe: string, kernelPath: string): string {
   const st = statSync(realpathSync(exe));
-  const parts = [compiler, realpathSync(exe), st.size, st.mtimeMs, OPTIMISED_FLAGS.join(" "), readFileSync(kernelPath), readFileSync(DRIVER_SOURCE), readFileSync(join(dirname(DRIVER_SOURCE), "tickpack.h"))];
+  const parts = [
+    compiler,
+    realpathSync(exe),
+    st.size,
+    st.mtimeMs,
+    OPTIMISED_FLAGS.join(" "),
+    readFileSync(kernelPath),
+    readFileSync(DRIVER_SOURCE),
+    readFileSync(join(dirname(DRIVER_SOURCE), "tickpack.h")),
+  ];
   const hasher = new Bun.CryptoHasher("sha256");
   for (const p of parts) hasher.update(typeof p === "number" ? String(p) : p).update("\0");
   return `${compiler}-${hasher.digest("hex").slice(0, 32)}.so`;
@@ -114,12 +165,20 @@ function compileShared(compiler: KernelCompiler, unit: string, dir: string, kern
   }
   const so = join(dir, "unit.so");
   // TMPDIR=dir: the compiler's own intermediate files go to the private folder too.
-  const r = Bun.spawnSync([exe, ...OPTIMISED_FLAGS, "-I", dirname(DRIVER_SOURCE), "-o", so, unit], { stdout: "pipe", stderr: "pipe", env: { ...process.env, TMPDIR: dir } });
-  if (r.exitCode !== 0) throw new Error(r.stderr.toString().replaceAll(`${dir}/`, "") || `${compiler} exited with ${r.exitCode}`);
+  const r = Bun.spawnSync([exe, ...OPTIMISED_FLAGS, "-I", dirname(DRIVER_SOURCE), "-o", so, unit], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, TMPDIR: dir },
+  });
+  if (r.exitCode !== 0)
+    throw new Error(r.stderr.toString().replaceAll(`${dir}/`, "") || `${compiler} exited with ${r.exitCode}`);
   try {
     // Renamed into place whole: a concurrent run opens the old build, the new one or none.
     mkdirSync(dirname(cached), { recursive: true });
-    const temp = join(dirname(cached), `.${basename(cached)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+    const temp = join(
+      dirname(cached),
+      `.${basename(cached)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`,
+    );
     copyFileSync(so, temp);
     renameSync(temp, cached);
   } catch {
@@ -133,21 +192,33 @@ function parseParams(text: string, path: string): KernelParam[] {
   if (text.trim() === "") return [];
   return text.split(",").map((item) => {
     const [name, value] = item.split("=").map((x) => x.trim());
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new KernelError(`${path}: tickpack_params(): bad parameter name ${JSON.stringify(name)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new KernelError(`${path}: tickpack_params(): bad parameter name ${JSON.stringify(name)}`);
     const defaultValue = value === undefined ? undefined : Number(value);
-    if (defaultValue !== undefined && !Number.isFinite(defaultValue)) throw new KernelError(`${path}: tickpack_params(): default of ${name} is not a number: ${JSON.stringify(value)}`);
+    if (defaultValue !== undefined && !Number.isFinite(defaultValue))
+      throw new KernelError(`${path}: tickpack_params(): default of ${name} is not a number: ${JSON.stringify(value)}`);
     return { name, defaultValue };
   });
 }
 
 /** Parses `"price,bp0,volume:i64"` into names and types, checking both. */
 function parseColumns(text: string, path: string): { columns: string[]; columnTypes: ColumnType[] } {
-  const items = text.split(",").map((c) => c.trim()).filter(Boolean).map((c) => c.split(":").map((x) => x.trim()));
+  const items = text
+    .split(",")
+    .map((c) => c.trim())
+    .filter(Boolean)
+    .map((c) => c.split(":").map((x) => x.trim()));
   const columns = items.map(([name]) => name);
   const unknown = columns.filter((c) => !KERNEL_COLUMNS.includes(c));
-  if (unknown.length) throw new KernelError(`${path}: tickpack_columns() declares unknown column${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${KERNEL_COLUMNS.join(", ")})`);
+  if (unknown.length)
+    throw new KernelError(
+      `${path}: tickpack_columns() declares unknown column${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${KERNEL_COLUMNS.join(", ")})`,
+    );
   const columnTypes = items.map(([name, type = "f64", ...rest]) => {
-    if (rest.length > 0 || !COLUMN_TYPES.includes(type as ColumnType)) throw new KernelError(`${path}: tickpack_columns(): column ${name} has unknown type ${JSON.stringify([type, ...rest].join(":"))} (known: ${COLUMN_TYPES.join(", ")})`);
+    if (rest.length > 0 || !COLUMN_TYPES.includes(type as ColumnType))
+      throw new KernelError(
+        `${path}: tickpack_columns(): column ${name} has unknown type ${JSON.stringify([type, ...rest].join(":"))} (known: ${COLUMN_TYPES.join(", ")})`,
+      );
     return type as ColumnType;
   });
   const twice = columns.find((c, i) => columns.indexOf(c) !== i);
@@ -180,13 +251,17 @@ export function loadKernel(path: string, compiler: KernelCompiler = "tcc"): Load
   const cacheKey = `${compiler}\0${real}`;
   const cached = loaded.get(cacheKey);
   if (cached) return cached;
-  if (!compilerPath(compiler)) throw new KernelError(`--cc ${compiler}: ${compiler} is not installed (not found on PATH)`);
+  if (!compilerPath(compiler))
+    throw new KernelError(`--cc ${compiler}: ${compiler} is not installed (not found on PATH)`);
   // The kernel and the driver are one translation unit: the driver calls the kernel directly.
   const unitDir = mkdtempSync(join(tmpdir(), kernelTempPrefix(process.pid)));
   const wrapper = join(unitDir, "unit.c");
   let symbols: KernelSymbols;
   try {
-    writeFileSync(wrapper, `#include "tickpack.h"\n#include ${JSON.stringify(real)}\n#include ${JSON.stringify(DRIVER_SOURCE)}\n`);
+    writeFileSync(
+      wrapper,
+      `#include "tickpack.h"\n#include ${JSON.stringify(real)}\n#include ${JSON.stringify(DRIVER_SOURCE)}\n`,
+    );
     symbols = compiler === "tcc" ? compileTcc(wrapper) : compileShared(compiler, wrapper, unitDir, real);
   } catch (e) {
     if (e instanceof KernelError) throw e;
@@ -201,8 +276,12 @@ export function loadKernel(path: string, compiler: KernelCompiler = "tcc"): Load
     } catch {
       // unreadable: the compiler said so already
     }
-    const hint = abi1 ? "\n(tickpack_row is ABI 1: a kernel now defines tickpack_run and owns the row loop, see docs/kernels.md)" : "";
-    throw new KernelError(`${path}: kernel does not compile${compiler === "tcc" ? "" : ` (${compiler})`}:\n${msg}${hint}`);
+    const hint = abi1
+      ? "\n(tickpack_row is ABI 1: a kernel now defines tickpack_run and owns the row loop, see docs/kernels.md)"
+      : "";
+    throw new KernelError(
+      `${path}: kernel does not compile${compiler === "tcc" ? "" : ` (${compiler})`}:\n${msg}${hint}`,
+    );
   } finally {
     // TinyCC compiles into memory, and a dlopen'ed library stays mapped once its file is gone: the
     // unit (and .so) are removed as soon as they are loaded, so nothing is left in TMPDIR.
@@ -210,8 +289,17 @@ export function loadKernel(path: string, compiler: KernelCompiler = "tcc"): Load
   }
   const { columns, columnTypes } = parseColumns(String(symbols.tickpack_columns()), path);
   const stateSize = symbols.tickpack_state_size();
-  if (!(stateSize >= 0 && stateSize <= 1 << 20)) throw new KernelError(`${path}: tickpack_state_size() returned ${stateSize}`);
-  const kernel: LoadedKernel = { path: real, compiler, columns, columnTypes, params: parseParams(String(symbols.tickpack_params()), path), stateSize, symbols };
+  if (!(stateSize >= 0 && stateSize <= 1 << 20))
+    throw new KernelError(`${path}: tickpack_state_size() returned ${stateSize}`);
+  const kernel: LoadedKernel = {
+    path: real,
+    compiler,
+    columns,
+    columnTypes,
+    params: parseParams(String(symbols.tickpack_params()), path),
+    stateSize,
+    symbols,
+  };
   loaded.set(cacheKey, kernel);
   return kernel;
 }
@@ -303,7 +391,18 @@ class TradeColumnsBuilder {
       }
       return out;
     };
-    const out = { length: n, set: f(0), entryPrice: f(1), exitPrice: f(2), pnl: f(3), expiry: f(4), optCode: f(5), strike: f(6), entryTs: t(0), exitTs: t(1) };
+    const out = {
+      length: n,
+      set: f(0),
+      entryPrice: f(1),
+      exitPrice: f(2),
+      pnl: f(3),
+      expiry: f(4),
+      optCode: f(5),
+      strike: f(6),
+      entryTs: t(0),
+      exitTs: t(1),
+    };
     this.length = 0;
     this.px = new Float64Array(7 * 1024);
     this.ts = new BigInt64Array(2 * 1024);
@@ -321,13 +420,45 @@ export interface SetTotals {
 
 // Keep in step with driver.c.
 const H = {
-  NSETS: 0, NPARAMS: 1, NSTATE: 2, NCOLS: 3, HAS_SEG: 4, ROWS: 8, TRADE_COUNT: 9, TRADE_CAP: 10, BLOCK: 11,
-  REC_COUNT: 12, REC_CAP: 13, REC_OPEN: 14, CURVE_DAY: 15, SPILLED: 16, SIZE: 17,
+  NSETS: 0,
+  NPARAMS: 1,
+  NSTATE: 2,
+  NCOLS: 3,
+  HAS_SEG: 4,
+  ROWS: 8,
+  TRADE_COUNT: 9,
+  TRADE_CAP: 10,
+  BLOCK: 11,
+  REC_COUNT: 12,
+  REC_CAP: 13,
+  REC_OPEN: 14,
+  CURVE_DAY: 15,
+  SPILLED: 16,
+  SIZE: 17,
 };
 const T = { VALID_ROWS: 0, TRADES: 1, PNL: 2, SIZE: 4 };
 const C = {
-  EXPIRY: 0, EXPIRY_VALID: 1, OPT: 2, OPT_VALID: 3, OPT_MAP: 4, STRIKE: 5, STRIKE_VALID: 6, TS: 7, TRADE_TS: 8, TRADE_PX: 9, EVENTS: 10, STARTS: 11, STAGED: 12,
-  SUM_REC: 13, SUM_REC_TS: 14, SUM_SETS: 15, SUM_CURVE: 16, SUM_SLOTS: 17, SUM_STAGE: 18, SUM_STAGE_TS: 19, FIRST: 20,
+  EXPIRY: 0,
+  EXPIRY_VALID: 1,
+  OPT: 2,
+  OPT_VALID: 3,
+  OPT_MAP: 4,
+  STRIKE: 5,
+  STRIKE_VALID: 6,
+  TS: 7,
+  TRADE_TS: 8,
+  TRADE_PX: 9,
+  EVENTS: 10,
+  STARTS: 11,
+  STAGED: 12,
+  SUM_REC: 13,
+  SUM_REC_TS: 14,
+  SUM_SETS: 15,
+  SUM_CURVE: 16,
+  SUM_SLOTS: 17,
+  SUM_STAGE: 18,
+  SUM_STAGE_TS: 19,
+  FIRST: 20,
 };
 /** Doubles of a segment record before its per-set (PnL, trades, wins): key, first entry price (driver.c TPR_*). */
 const R_SETS = 4;
@@ -342,9 +473,16 @@ export type ColumnValues = Float64Array | BigInt64Array | Int32Array | Float32Ar
 type SourceValues = ColumnValues | Uint8Array | Int8Array | Uint16Array | Uint32Array | BigUint64Array;
 
 const CTOR: Record<ColumnType, { new (n: number): ColumnValues; name: string }> = {
-  f64: Float64Array, i64: BigInt64Array, i32: Int32Array, f32: Float32Array, i16: Int16Array,
+  f64: Float64Array,
+  i64: BigInt64Array,
+  i32: Int32Array,
+  f32: Float32Array,
+  i16: Int16Array,
 };
-const INT_RANGE: Partial<Record<ColumnType, [number, number]>> = { i32: [-(2 ** 31), 2 ** 31 - 1], i16: [-32768, 32767] };
+const INT_RANGE: Partial<Record<ColumnType, [number, number]>> = {
+  i32: [-(2 ** 31), 2 ** 31 - 1],
+  i16: [-32768, 32767],
+};
 
 /**
  * A numeric column as float64, as kernels read a plain `name`: float64 is passed as it is (no copy);
@@ -356,7 +494,8 @@ export function asFloat64(values: SourceValues): Float64Array {
     const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
     const out = new Float64Array(values.length);
     const signed = values instanceof BigInt64Array;
-    for (let i = 0; i < out.length; i++) out[i] = (signed ? words[2 * i + 1] : words[2 * i + 1] >>> 0) * 4294967296 + (words[2 * i] >>> 0);
+    for (let i = 0; i < out.length; i++)
+      out[i] = (signed ? words[2 * i + 1] : words[2 * i + 1] >>> 0) * 4294967296 + (words[2 * i] >>> 0);
     return out;
   }
   return Float64Array.from(values);
@@ -374,7 +513,8 @@ export function columnAs(values: SourceValues, valid: Uint8Array | null, type: C
   const n = values.length;
   const ok = (i: number) => !valid || ((valid[i >> 3] >> (i & 7)) & 1) === 1;
   if (type === "i64" && values instanceof BigUint64Array) {
-    for (let i = 0; i < n; i++) if (ok(i) && values[i] > 9223372036854775807n) return `value ${values[i]} at row ${i} does not fit int64`;
+    for (let i = 0; i < n; i++)
+      if (ok(i) && values[i] > 9223372036854775807n) return `value ${values[i]} at row ${i} does not fit int64`;
     return new BigInt64Array(values.buffer, values.byteOffset, n);
   }
   const wide = asFloat64(values); // exact for every source but 64-bit integers beyond 2^53, which no narrower type holds anyway
@@ -385,7 +525,7 @@ export function columnAs(values: SourceValues, valid: Uint8Array | null, type: C
       if (!ok(i)) continue;
       const v = wide[i];
       if (!Number.isSafeInteger(v)) return `value ${v} at row ${i} is not an integer that int64 holds exactly`;
-      words[2 * i] = v % 4294967296 | 0;
+      words[2 * i] = (v % 4294967296) | 0;
       words[2 * i + 1] = Math.floor(v / 4294967296);
     }
     return out;
@@ -395,7 +535,8 @@ export function columnAs(values: SourceValues, valid: Uint8Array | null, type: C
   for (let i = 0; i < n; i++) {
     if (!ok(i)) continue;
     const v = wide[i];
-    if (range ? !(Number.isInteger(v) && v >= range[0] && v <= range[1]) : Math.fround(v) !== v && !Number.isNaN(v)) return `value ${v} at row ${i} does not fit ${type} exactly`;
+    if (range ? !(Number.isInteger(v) && v >= range[0] && v <= range[1]) : Math.fround(v) !== v && !Number.isNaN(v))
+      return `value ${v} at row ${i} does not fit ${type} exactly`;
     out[i] = v;
   }
   return out;
@@ -451,8 +592,17 @@ class SegmentSumsBuilder {
     const size = R_SETS + 3 * this.sets;
     const at = (q: number) => Float64Array.from({ length: n }, (_, r) => this.d[r * size + q]);
     const perSet = new Float64Array(n * 3 * this.sets);
-    for (let r = 0; r < n; r++) for (let q = 0; q < 3 * this.sets; q++) perSet[r * 3 * this.sets + q] = this.d[r * size + R_SETS + q];
-    const out = { length: n, expiry: at(0), optCode: at(1), strike: at(2), firstEntryPrice: at(3), firstEntryTs: BigInt64Array.from(this.ts), perSet };
+    for (let r = 0; r < n; r++)
+      for (let q = 0; q < 3 * this.sets; q++) perSet[r * 3 * this.sets + q] = this.d[r * size + R_SETS + q];
+    const out = {
+      length: n,
+      expiry: at(0),
+      optCode: at(1),
+      strike: at(2),
+      firstEntryPrice: at(3),
+      firstEntryTs: BigInt64Array.from(this.ts),
+      perSet,
+    };
     this.length = 0;
     this.d = [];
     this.ts = [];
@@ -473,7 +623,13 @@ export class KernelRun {
   private readonly scratch: Uint8Array[];
   private readonly trades = new TradeColumnsBuilder();
   private readonly block: number;
-  private readonly sums: { rec: Float64Array; recTs: BigInt64Array; sets: Float64Array; curve: Float64Array; segments: SegmentSumsBuilder } | null;
+  private readonly sums: {
+    rec: Float64Array;
+    recTs: BigInt64Array;
+    sets: Float64Array;
+    curve: Float64Array;
+    segments: SegmentSumsBuilder;
+  } | null;
 
   /**
    * `paramSets[k]` holds set k's values in the kernel's parameter order. With `tradeLogCapacity` > 0
@@ -492,8 +648,13 @@ export class KernelRun {
     // With a trade log, the staging (and the log) hold a block's worst case for every set: smaller
     // blocks keep a large grid's buffers to a few MiB.
     // The report's sums open a record (3 doubles per set) per segment start: a large grid's blocks shrink so that a block's worst case stays ~2 MiB.
-    const summingRows = options.reportSums ? Math.min(DEFAULT_BLOCK_ROWS, Math.max(16, 262_144 / nsets)) : DEFAULT_BLOCK_ROWS;
-    const blockRows = Math.max(1, Math.floor(options.blockRows ?? (logging ? Math.min(256, Math.max(16, 65536 / nsets)) : summingRows)));
+    const summingRows = options.reportSums
+      ? Math.min(DEFAULT_BLOCK_ROWS, Math.max(16, 262_144 / nsets))
+      : DEFAULT_BLOCK_ROWS;
+    const blockRows = Math.max(
+      1,
+      Math.floor(options.blockRows ?? (logging ? Math.min(256, Math.max(16, 65536 / nsets)) : summingRows)),
+    );
     this.block = T.SIZE + np + kernel.stateSize;
     // Every array the driver holds a pointer to is made over its own ArrayBuffer: JSC keeps small
     // typed arrays in its GC heap and moves them out the first time anything asks for their
@@ -504,7 +665,9 @@ export class KernelRun {
     this.st[H.NSTATE] = kernel.stateSize;
     this.st[H.NCOLS] = kernel.columns.length;
     this.st[H.BLOCK] = blockRows;
-    paramSets.forEach((values, k) => this.st.set(values, H.SIZE + k * this.block + T.SIZE));
+    paramSets.forEach((values, k) => {
+      this.st.set(values, H.SIZE + k * this.block + T.SIZE);
+    });
     this.sti = new BigInt64Array(pinned(8 * 4 * nsets));
     this.cols = new BigUint64Array(pinned(8 * (C.FIRST + 2 * kernel.columns.length)));
     // Staged closes per set and block: one per row and one per segment end (driver.c staged_cap).
@@ -524,7 +687,11 @@ export class KernelRun {
     this.cols[C.STAGED] = addr(staged);
     this.sums = null;
     if (options.reportSums) {
-      const cap = Math.max(blockRows + 2, options.reportRecordCapacity ?? Math.max(2 * (blockRows + 2), Math.floor(RECORD_DOUBLES / (R_SETS + 3 * nsets))));
+      const cap = Math.max(
+        blockRows + 2,
+        options.reportRecordCapacity ??
+          Math.max(2 * (blockRows + 2), Math.floor(RECORD_DOUBLES / (R_SETS + 3 * nsets))),
+      );
       this.sums = {
         rec: new Float64Array(pinned(8 * cap * (R_SETS + 3 * nsets))),
         recTs: new BigInt64Array(pinned(8 * cap)),
@@ -575,8 +742,14 @@ export class KernelRun {
     b.columns.forEach((col, k) => {
       // The kernel casts the pointer to its declared type: anything else would be misread.
       const type = this.kernel.columnTypes[k];
-      if (col.values.constructor !== CTOR[type]) throw new Error(`${this.kernel.path}: column ${this.kernel.columns[k]} is declared ${type} but came as ${col.values.constructor.name}`);
-      if (col.values.length < b.length) throw new Error(`${this.kernel.path}: column ${this.kernel.columns[k]} has ${col.values.length} values for ${b.length} rows`);
+      if (col.values.constructor !== CTOR[type])
+        throw new Error(
+          `${this.kernel.path}: column ${this.kernel.columns[k]} is declared ${type} but came as ${col.values.constructor.name}`,
+        );
+      if (col.values.length < b.length)
+        throw new Error(
+          `${this.kernel.path}: column ${this.kernel.columns[k]} has ${col.values.length} values for ${b.length} rows`,
+        );
       c[C.FIRST + 2 * k] = addr(col.values);
       c[C.FIRST + 2 * k + 1] = addr(col.valid);
     });
@@ -617,10 +790,20 @@ export class KernelRun {
     }
     const width = Number.isNaN(lo) ? 0 : hi - lo + 1;
     const curve = new Float64Array(sets * width);
-    for (let k = 0; k < sets && width > 0; k++) curve.set(s.curve.subarray(k * DAY_MINUTES + lo, k * DAY_MINUTES + hi + 1), k * width);
+    for (let k = 0; k < sets && width > 0; k++)
+      curve.set(s.curve.subarray(k * DAY_MINUTES + lo, k * DAY_MINUTES + hi + 1), k * width);
     const setSums = s.sets.slice();
     setSumsFromHold(setSums, sets);
-    const out: ReportSums = { sets, segments: s.segments.take(), setSums, curveDay: this.st[H.CURVE_DAY], curveLo: lo, curveHi: hi, curve, spilled: this.st[H.SPILLED] !== 0 };
+    const out: ReportSums = {
+      sets,
+      segments: s.segments.take(),
+      setSums,
+      curveDay: this.st[H.CURVE_DAY],
+      curveLo: lo,
+      curveHi: hi,
+      curve,
+      spilled: this.st[H.SPILLED] !== 0,
+    };
     this.resetSums();
     return out;
   }
@@ -653,7 +836,12 @@ export class KernelRun {
   totals(): SetTotals[] {
     return this.paramSets.map((_, k) => {
       const b = H.SIZE + k * this.block;
-      return { rows: this.st[H.ROWS], validRows: this.st[b + T.VALID_ROWS], trades: this.st[b + T.TRADES], pnl: this.st[b + T.PNL] };
+      return {
+        rows: this.st[H.ROWS],
+        validRows: this.st[b + T.VALID_ROWS],
+        trades: this.st[b + T.TRADES],
+        pnl: this.st[b + T.PNL],
+      };
     });
   }
 
@@ -666,8 +854,15 @@ export class KernelRun {
   takeTrades(): KernelTrade[] {
     const c = this.trades.take();
     return Array.from({ length: c.length }, (_, t) => ({
-      set: c.set[t], expiry: c.expiry[t], optCode: c.optCode[t], strike: c.strike[t], entryTs: c.entryTs[t], exitTs: c.exitTs[t],
-      entryPrice: c.entryPrice[t], exitPrice: c.exitPrice[t], pnl: c.pnl[t],
+      set: c.set[t],
+      expiry: c.expiry[t],
+      optCode: c.optCode[t],
+      strike: c.strike[t],
+      entryTs: c.entryTs[t],
+      exitTs: c.exitTs[t],
+      entryPrice: c.entryPrice[t],
+      exitPrice: c.exitPrice[t],
+      pnl: c.pnl[t],
     }));
   }
 

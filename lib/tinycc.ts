@@ -7,7 +7,11 @@
 import { cc, type FFIFunction, type Library } from "bun:ffi";
 
 /** A function returning the library built from `source` with `symbols` (once per thread), or null where TinyCC cannot build it. */
-export function builtOnce<Fns extends Record<string, FFIFunction>>(source: string, symbols: Fns, library?: string[]): () => Library<Fns> | null {
+export function builtOnce<Fns extends Record<string, FFIFunction>>(
+  source: string,
+  symbols: Fns,
+  library?: string[],
+): () => Library<Fns> | null {
   let built: Library<Fns> | null | undefined;
   return () => {
     if (built === undefined) {

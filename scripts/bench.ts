@@ -2,12 +2,43 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compilerPath, EMA_CROSS_SOURCE, KERNEL_COMPILERS, KernelError, kernelTempPrefix, loadKernel, type KernelCompiler } from "../kernel/strategy-kernel.ts";
+import {
+  compilerPath,
+  EMA_CROSS_SOURCE,
+  KERNEL_COMPILERS,
+  KernelError,
+  kernelTempPrefix,
+  loadKernel,
+  type KernelCompiler,
+} from "../kernel/strategy-kernel.ts";
 import { BenchInputError, runBench, type BenchSummary, type TradeBlock } from "../lib/bench/bench.ts";
 import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STOP_SIGNALS } from "../lib/bench/child.ts";
-import { boundsProblem, checkParamBounds, EMA_CROSS_BOUNDS, GridError, expandAxes, gridFileFilters, parseGridFile, parseGridSpec, resolveParamSets } from "../lib/bench/grid.ts";
-import { describeFilters, FILTER_FLAGS, FilterError, parseFilters, type BenchFilters, type FilterFlag } from "../lib/bench/filters.ts";
-import { openTradeLog, TradeLogError, tradeLogPathProblem, tradeLogTempPrefix, type TradeLog } from "../lib/bench/trade-log.ts";
+import {
+  boundsProblem,
+  checkParamBounds,
+  EMA_CROSS_BOUNDS,
+  GridError,
+  expandAxes,
+  gridFileFilters,
+  parseGridFile,
+  parseGridSpec,
+  resolveParamSets,
+} from "../lib/bench/grid.ts";
+import {
+  describeFilters,
+  FILTER_FLAGS,
+  FilterError,
+  parseFilters,
+  type BenchFilters,
+  type FilterFlag,
+} from "../lib/bench/filters.ts";
+import {
+  openTradeLog,
+  TradeLogError,
+  tradeLogPathProblem,
+  tradeLogTempPrefix,
+  type TradeLog,
+} from "../lib/bench/trade-log.ts";
 import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
@@ -103,13 +134,15 @@ const workers = intFlag("workers", values.workers, defaultWorkers());
 let timeoutS: number | undefined;
 if (values.timeout !== undefined) {
   timeoutS = Number(values.timeout);
-  if (values.timeout.trim() === "" || !(timeoutS > 0) || !Number.isFinite(timeoutS)) die(`--timeout: expected a number of seconds > 0, got ${JSON.stringify(values.timeout)}`, EXIT.usage);
+  if (values.timeout.trim() === "" || !(timeoutS > 0) || !Number.isFinite(timeoutS))
+    die(`--timeout: expected a number of seconds > 0, got ${JSON.stringify(values.timeout)}`, EXIT.usage);
 }
 if (values.cache !== undefined && values["no-cache"]) die("bench: --cache and --no-cache: give one", EXIT.usage);
 // Without a cache to serve the run, the workers' parquet-wasm module (~50 ms) is needed at once: it
 // compiles off-thread while the rest is checked and set up. (With one, only a worker that meets a
 // part to decode asks for it.) Checked again once the folder is known (the sample's, without DIR): one compile.
-const cacheDirFor = (dir: string): string | null => (values["no-cache"] ? null : (values.cache ?? defaultCacheDir(dir)));
+const cacheDirFor = (dir: string): string | null =>
+  values["no-cache"] ? null : (values.cache ?? defaultCacheDir(dir));
 const compileUnlessCached = (dir: string): void => {
   const cache = cacheDirFor(dir);
   if (cache === null || !existsSync(cache)) void compileParquetWasmModule().catch(() => {});
@@ -118,21 +151,31 @@ if (positionals[0] !== undefined) compileUnlessCached(positionals[0]);
 let cacheMaxGb = DEFAULT_CACHE_MAX_GB;
 if (values["cache-max-gb"] !== undefined) {
   cacheMaxGb = Number(values["cache-max-gb"]);
-  if (values["cache-max-gb"].trim() === "" || !(cacheMaxGb >= 0) || !Number.isFinite(cacheMaxGb)) die(`--cache-max-gb: expected a number of GiB >= 0, got ${JSON.stringify(values["cache-max-gb"])}`, EXIT.usage);
+  if (values["cache-max-gb"].trim() === "" || !(cacheMaxGb >= 0) || !Number.isFinite(cacheMaxGb))
+    die(`--cache-max-gb: expected a number of GiB >= 0, got ${JSON.stringify(values["cache-max-gb"])}`, EXIT.usage);
 }
-if (values.cache !== undefined && existsSync(values.cache) && !statSync(values.cache).isDirectory()) die(`bench: --cache ${values.cache}: not a folder`, EXIT.usage);
+if (values.cache !== undefined && existsSync(values.cache) && !statSync(values.cache).isDirectory())
+  die(`bench: --cache ${values.cache}: not a folder`, EXIT.usage);
 const kernelPath = values.kernel ?? EMA_CROSS_SOURCE;
 const compiler = (values.cc ?? "tcc") as KernelCompiler;
-if (!KERNEL_COMPILERS.includes(compiler)) die(`--cc: expected one of ${KERNEL_COMPILERS.join(", ")}, got ${JSON.stringify(values.cc)}`, EXIT.usage);
-if (!compilerPath(compiler)) die(`bench: --cc ${compiler}: ${compiler} is not installed (not found on PATH)`, EXIT.usage);
-const FLAG_PARAMS: [string, string | undefined][] = [["fast", values.fast], ["slow", values.slow], ["max_spread", values["max-spread"]], ["min_volume", values["min-volume"]]];
+if (!KERNEL_COMPILERS.includes(compiler))
+  die(`--cc: expected one of ${KERNEL_COMPILERS.join(", ")}, got ${JSON.stringify(values.cc)}`, EXIT.usage);
+if (!compilerPath(compiler))
+  die(`bench: --cc ${compiler}: ${compiler} is not installed (not found on PATH)`, EXIT.usage);
+const FLAG_PARAMS: [string, string | undefined][] = [
+  ["fast", values.fast],
+  ["slow", values.slow],
+  ["max_spread", values["max-spread"]],
+  ["min_volume", values["min-volume"]],
+];
 const flagOf = (name: string) => `--${name.replace("_", "-")}`;
 const fromFlag = new Set<string>();
 let sets: Record<string, number>[] = [{}];
 let gridSource = "--grid";
 let gridFilters: Partial<Record<FilterFlag, string>> = {};
 try {
-  if (values.grid !== undefined && values["grid-file"] !== undefined) die("bench: --grid and --grid-file: give one", EXIT.usage);
+  if (values.grid !== undefined && values["grid-file"] !== undefined)
+    die("bench: --grid and --grid-file: give one", EXIT.usage);
   if (values.grid !== undefined) sets = expandAxes(parseGridSpec(values.grid));
   if (values["grid-file"] !== undefined) {
     const file = values["grid-file"];
@@ -143,7 +186,10 @@ try {
     try {
       text = readFileSync(file, "utf8");
     } catch (e) {
-      die(`bench: --grid-file ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, EXIT.usage);
+      die(
+        `bench: --grid-file ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        EXIT.usage,
+      );
     }
     sets = parseGridFile(text, file);
     gridFilters = gridFileFilters(text, file);
@@ -158,7 +204,9 @@ try {
   const flagValues = values as Partial<Record<FilterFlag, string>>;
   const both = FILTER_FLAGS.find((f) => flagValues[f] !== undefined && gridFilters[f] !== undefined);
   if (both) die(`bench: --${both} and ${gridSource} both set ${both}: give one`, EXIT.usage);
-  const raw = Object.fromEntries(FILTER_FLAGS.map((f) => [f, flagValues[f] ?? gridFilters[f]]).filter(([, v]) => v !== undefined));
+  const raw = Object.fromEntries(
+    FILTER_FLAGS.map((f) => [f, flagValues[f] ?? gridFilters[f]]).filter(([, v]) => v !== undefined),
+  );
   filters = parseFilters(raw, (f) => (flagValues[f] !== undefined ? `--${f}` : `${gridSource}: filters.${f}`));
 } catch (e) {
   if (e instanceof FilterError) die(`bench: ${e.message}`, EXIT.usage);
@@ -186,11 +234,16 @@ if (values.report !== undefined) {
 if (values["report-axes"] !== undefined) {
   if (values.report === undefined) die("bench: --report-axes needs --report FILE.html", EXIT.usage);
   const names = values["report-axes"].split(",").map((a) => a.trim());
-  if (names.length !== 2 || names.some((a) => a === "") || names[0] === names[1]) die(`--report-axes: expected two different parameter names A,B, got ${JSON.stringify(values["report-axes"])}`, EXIT.usage);
+  if (names.length !== 2 || names.some((a) => a === "") || names[0] === names[1])
+    die(
+      `--report-axes: expected two different parameter names A,B, got ${JSON.stringify(values["report-axes"])}`,
+      EXIT.usage,
+    );
   reportAxes = [names[0], names[1]];
 }
 const dirArg = positionals[0];
-if (dirArg !== undefined && (!existsSync(dirArg) || !statSync(dirArg).isDirectory())) die(`bench: ${dirArg}: not a folder`, EXIT.usage);
+if (dirArg !== undefined && (!existsSync(dirArg) || !statSync(dirArg).isDirectory()))
+  die(`bench: ${dirArg}: not a folder`, EXIT.usage);
 
 // A researcher's kernel is trusted native code that can crash, exit() or never return: run the
 // bench in a child process that we supervise (also for --timeout), so that what it does ends only
@@ -202,10 +255,14 @@ if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
   if (outcome.kind !== "exited" && values.trades !== undefined) {
     // A child killed before it could clean up leaves its trade-log temp file (named by its pid).
     const { dir, prefix } = tradeLogTempPrefix(values.trades, outcome.pid);
-    for (const name of existsSync(dir) ? readdirSync(dir) : []) if (name.startsWith(prefix)) rmSync(join(dir, name), { force: true });
+    for (const name of existsSync(dir) ? readdirSync(dir) : [])
+      if (name.startsWith(prefix)) rmSync(join(dir, name), { force: true });
   }
   // Likewise a kernel build folder of a worker that was compiling when another one crashed the child.
-  if (outcome.kind !== "exited") for (const name of readdirSync(tmpdir())) if (name.startsWith(kernelTempPrefix(outcome.pid))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  if (outcome.kind !== "exited")
+    for (const name of readdirSync(tmpdir()))
+      if (name.startsWith(kernelTempPrefix(outcome.pid)))
+        rmSync(join(tmpdir(), name), { recursive: true, force: true });
   switch (outcome.kind) {
     case "exited":
       process.exit(outcome.code);
@@ -214,9 +271,15 @@ if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
     case "timeout":
       die(`bench: kernel ${kernelName} did not finish within --timeout ${timeoutS} s: killed`, EXIT.problems);
     case "crashed":
-      die(`bench: kernel ${kernelName} crashed the run (${outcome.signal}); kernels run as native code without protection, see docs/kernels.md`, EXIT.problems);
+      die(
+        `bench: kernel ${kernelName} crashed the run (${outcome.signal}); kernels run as native code without protection, see docs/kernels.md`,
+        EXIT.problems,
+      );
     case "no-result":
-      die(`bench: kernel ${kernelName} ended without a result (exit code ${outcome.exitCode}): did it call exit()? see docs/kernels.md`, EXIT.problems);
+      die(
+        `bench: kernel ${kernelName} ended without a result (exit code ${outcome.exitCode}): did it call exit()? see docs/kernels.md`,
+        EXIT.problems,
+      );
   }
 }
 if (isChild) serveAsChild();
@@ -229,7 +292,12 @@ try {
   const bounds = kernel.path === realpathSync(EMA_CROSS_SOURCE) ? EMA_CROSS_BOUNDS : {};
   checkParamBounds(sets, bounds, (name) => (fromFlag.has(name) ? flagOf(name) : gridSource));
   paramSets = resolveParamSets(kernelPath, kernel.params, sets);
-  for (const axis of reportAxes ?? []) if (!kernel.params.some((p) => p.name === axis)) die(`--report-axes: ${axis} is not a parameter of ${kernelName} (${kernel.params.map((p) => p.name).join(", ")})`, EXIT.usage);
+  for (const axis of reportAxes ?? [])
+    if (!kernel.params.some((p) => p.name === axis))
+      die(
+        `--report-axes: ${axis} is not a parameter of ${kernelName} (${kernel.params.map((p) => p.name).join(", ")})`,
+        EXIT.usage,
+      );
 } catch (e) {
   if (e instanceof KernelError || e instanceof GridError) die(`bench: ${e.message}`, EXIT.usage);
   throw e;
@@ -238,7 +306,9 @@ try {
 const progress = progressPrinter();
 let dir = dirArg;
 if (dir === undefined) {
-  process.stderr.write("bench: no DIR given, using the built-in sample data set (data/sample/packed; created once on first use)\n");
+  process.stderr.write(
+    "bench: no DIR given, using the built-in sample data set (data/sample/packed; created once on first use)\n",
+  );
   // Loaded only here: gen and repack's modules cost ~100 ms of imports that a run over DIR never needs.
   const { ensureSampleDataset } = await import("../lib/bench/sample.ts");
   dir = await ensureSampleDataset(join(import.meta.dir, ".."), workers, progress.listener);
@@ -268,26 +338,56 @@ for (const signal of STOP_SIGNALS) {
 
 /** Writing the trade log failed (disk full …): exit 1 naming the file. */
 class TradeWriteError extends Error {}
-const writeTrades = (write: () => Promise<void>) => write().catch((e: Error) => {
-  throw new TradeWriteError(`--trades ${values.trades}: ${e.message}`);
-});
+const writeTrades = (write: () => Promise<void>) =>
+  write().catch((e: Error) => {
+    throw new TradeWriteError(`--trades ${values.trades}: ${e.message}`);
+  });
 
 // The report's aggregator takes each partition's sums as they are handed over (loaded only with --report).
-const report = values.report === undefined ? null : new (await import("../lib/report/aggregate.ts")).ReportAggregator(paramSets.length);
+const report =
+  values.report === undefined
+    ? null
+    : new (await import("../lib/report/aggregate.ts")).ReportAggregator(paramSets.length);
 const onTrades = tradeLog ? (b: TradeBlock) => writeTrades(() => tradeLog.append(b)) : undefined;
 // The page's modules and inlined libraries load while the workers run, not after.
-const reportModules = report ? Promise.all([import("../lib/report/report-data.ts"), import("../lib/report/html.ts").then((m) => (m.prepareReportAssets(), m))]) : null;
+const reportModules = report
+  ? Promise.all([
+      import("../lib/report/report-data.ts"),
+      import("../lib/report/html.ts").then((m) => {
+        m.prepareReportAssets();
+        return m;
+      }),
+    ])
+  : null;
 reportModules?.catch(() => {}); // awaited after the run, which reports a failure
 
 let summary: BenchSummary;
 try {
-  const cache = cacheDir === null ? null : { dir: cacheDir, maxBytes: cacheMaxGb * 2 ** 30, verifyAll: values["cache-verify"] === true };
-  ({ summary } = await runBench({ dir, workers, kernelPath, compiler, trades: tradeLog !== null, cache, onTrades, onReportSums: report ? (b) => report.add(b) : undefined, filters }, paramSets, progress.listener));
+  const cache =
+    cacheDir === null
+      ? null
+      : { dir: cacheDir, maxBytes: cacheMaxGb * 2 ** 30, verifyAll: values["cache-verify"] === true };
+  ({ summary } = await runBench(
+    {
+      dir,
+      workers,
+      kernelPath,
+      compiler,
+      trades: tradeLog !== null,
+      cache,
+      onTrades,
+      onReportSums: report ? (b) => report.add(b) : undefined,
+      filters,
+    },
+    paramSets,
+    progress.listener,
+  ));
   if (tradeLog) await writeTrades(() => tradeLog.commit());
 } catch (e) {
   progress.finish();
   tradeLog?.abort();
-  if (e instanceof BenchInputError || e instanceof TradeWriteError) die(`bench: ${printable(e.message)}`, EXIT.problems);
+  if (e instanceof BenchInputError || e instanceof TradeWriteError)
+    die(`bench: ${printable(e.message)}`, EXIT.problems);
   throw e;
 }
 progress.finish();
@@ -300,16 +400,38 @@ if (report) {
   }
 }
 const n = (x: number) => x.toLocaleString("en-US");
-const fmtParams = (p: Record<string, number>) => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(" ");
-const lines = ["=".repeat(64), `Kernel:         ${kernelName}${compiler === "tcc" ? "" : ` (--cc ${compiler})`}`, `Partitions:     ${summary.partitions} (${summary.files} files) under ${dir}`, `Total rows:     ${n(summary.rows)} (${n(summary.valid_rows)} valid)`];
+const fmtParams = (p: Record<string, number>) =>
+  Object.entries(p)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+const lines = [
+  "=".repeat(64),
+  `Kernel:         ${kernelName}${compiler === "tcc" ? "" : ` (--cc ${compiler})`}`,
+  `Partitions:     ${summary.partitions} (${summary.files} files) under ${dir}`,
+  `Total rows:     ${n(summary.rows)} (${n(summary.valid_rows)} valid)`,
+];
 if (summary.sets === 1) {
-  lines.push(`Parameters:     ${fmtParams(summary.params)}`, `Total trades:   ${n(summary.trades)}`, `Total PnL:      ${summary.pnl.toFixed(2)}`);
-  for (const [u, r] of Object.entries(summary.by_underlying)) lines.push(`  ${u.padEnd(12)}  ${n(r.rows)} rows, ${n(r.trades)} trades, PnL ${r.pnl.toFixed(2)}`);
+  lines.push(
+    `Parameters:     ${fmtParams(summary.params)}`,
+    `Total trades:   ${n(summary.trades)}`,
+    `Total PnL:      ${summary.pnl.toFixed(2)}`,
+  );
+  for (const [u, r] of Object.entries(summary.by_underlying))
+    lines.push(`  ${u.padEnd(12)}  ${n(r.rows)} rows, ${n(r.trades)} trades, PnL ${r.pnl.toFixed(2)}`);
 } else {
   lines.push(`Parameter sets: ${summary.sets} (top ${Math.min(10, summary.sets)} by PnL)`);
-  const top = summary.grid.map((g, k) => ({ g, k })).sort((a, b) => b.g.pnl - a.g.pnl).slice(0, 10);
-  for (const { g, k } of top) lines.push(`  #${String(k).padEnd(4)} ${fmtParams(g.params).padEnd(48)} ${n(g.trades).padStart(9)} trades  PnL ${g.pnl.toFixed(2)}`);
-  lines.push(`Total trades:   ${n(summary.trades)} over all sets`, `Total PnL:      ${summary.pnl.toFixed(2)} over all sets`);
+  const top = summary.grid
+    .map((g, k) => ({ g, k }))
+    .sort((a, b) => b.g.pnl - a.g.pnl)
+    .slice(0, 10);
+  for (const { g, k } of top)
+    lines.push(
+      `  #${String(k).padEnd(4)} ${fmtParams(g.params).padEnd(48)} ${n(g.trades).padStart(9)} trades  PnL ${g.pnl.toFixed(2)}`,
+    );
+  lines.push(
+    `Total trades:   ${n(summary.trades)} over all sets`,
+    `Total PnL:      ${summary.pnl.toFixed(2)} over all sets`,
+  );
 }
 if (filters) {
   const groups = summary.row_groups_read + summary.row_groups_skipped;
@@ -328,5 +450,5 @@ lines.push(
   ...(values.report ? [`Report written: ${values.report}`] : []),
   "=".repeat(64),
 );
-process.stderr.write(lines.join("\n") + "\n");
+process.stderr.write(`${lines.join("\n")}\n`);
 if (values.json) printJson(summary);

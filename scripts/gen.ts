@@ -1,7 +1,16 @@
 /** `bun run gen`: a deterministic synthetic raw data set plus its expiry calendar. */
 import { DEFAULT_DEFECTS, DEFAULT_QUIRKS, GenUsageError, generateRawDataset } from "../lib/gen/gen.ts";
 import { parseIsoDate } from "../lib/ist-time.ts";
-import { defaultWorkers, die, EXIT, intFlag, numberFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
+import {
+  defaultWorkers,
+  die,
+  EXIT,
+  intFlag,
+  numberFlag,
+  parseCommandLine,
+  printable,
+  printJson,
+} from "./cli/command.ts";
 import { errorMessage } from "../lib/error-message.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
@@ -69,11 +78,21 @@ try {
   die(`--start: ${(e as Error).message}`, EXIT.usage);
 }
 // Contract names carry two-digit years.
-if (start < parseIsoDate("2000-01-01") || start > parseIsoDate("2099-12-31")) die(`--start: ${values.start} is outside 2000–2099 (contract names carry two-digit years)`, EXIT.usage);
+if (start < parseIsoDate("2000-01-01") || start > parseIsoDate("2099-12-31"))
+  die(`--start: ${values.start} is outside 2000–2099 (contract names carry two-digit years)`, EXIT.usage);
 // A name listed twice is generated once.
-const underlyings = [...new Set((values.underlyings ?? "NIFTY,BANKNIFTY").split(",").map((s) => s.trim().toUpperCase()).filter(Boolean))];
-for (const u of underlyings) if (!/^[A-Z][A-Z0-9&-]*$/.test(u)) die(`--underlyings: bad name ${JSON.stringify(u)}`, EXIT.usage);
-const rate = (flag: string, value: string | undefined, fallback: number) => (values.clean ? 0 : numberFlag(flag, value, fallback, 0, 1));
+const underlyings = [
+  ...new Set(
+    (values.underlyings ?? "NIFTY,BANKNIFTY")
+      .split(",")
+      .map((s) => s.trim().toUpperCase())
+      .filter(Boolean),
+  ),
+];
+for (const u of underlyings)
+  if (!/^[A-Z][A-Z0-9&-]*$/.test(u)) die(`--underlyings: bad name ${JSON.stringify(u)}`, EXIT.usage);
+const rate = (flag: string, value: string | undefined, fallback: number) =>
+  values.clean ? 0 : numberFlag(flag, value, fallback, 0, 1);
 
 const progress = progressPrinter();
 let summary;

@@ -44,7 +44,8 @@ const { values, positionals } = parseCommandLine(
 );
 if (positionals.length === 0) die(`at least one RAW_DIR is required\n\n${USAGE}`, EXIT.usage);
 if (!values.out) die(`--out DIR is required\n\n${USAGE}`, EXIT.usage);
-if (values.layout !== undefined && values.layout !== "seed" && values.layout !== "hive") die(`--layout: expected seed or hive, got ${JSON.stringify(values.layout)}`, EXIT.usage);
+if (values.layout !== undefined && values.layout !== "seed" && values.layout !== "hive")
+  die(`--layout: expected seed or hive, got ${JSON.stringify(values.layout)}`, EXIT.usage);
 
 const progress = progressPrinter();
 let summary;
@@ -74,21 +75,34 @@ const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 const rejectedTotal = Object.values(summary.rows_rejected).reduce((a, n) => a + n, 0);
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 process.stderr.write(
-  [
+  `${[
     `repack: ${summary.files_in} files in (${summary.files_skipped} unchanged, skipped), ${summary.files_failed} failed`,
     `  rows: ${summary.rows_in.toLocaleString("en-US")} in, ${summary.rows_out.toLocaleString("en-US")} added, ` +
       `${summary.duplicates_dropped.toLocaleString("en-US")} duplicates dropped`,
     ...(rejectedTotal > 0
-      ? [`  rows rejected (not packed, kept under ${values.out}/_tickpack/rejected/): ${Object.entries(summary.rows_rejected).filter(([, n]) => n > 0).map(([r, n]) => `${n.toLocaleString("en-US")} ${r}`).join(", ")}`]
+      ? [
+          `  rows rejected (not packed, kept under ${values.out}/_tickpack/rejected/): ${Object.entries(
+            summary.rows_rejected,
+          )
+            .filter(([, n]) => n > 0)
+            .map(([r, n]) => `${n.toLocaleString("en-US")} ${r}`)
+            .join(", ")}`,
+        ]
       : []),
     `  ${summary.partitions_written} partitions written (${summary.layout} layout), ${mib(summary.bytes_in)} raw → ${mib(summary.bytes_out)} packed`,
     `  ${summary.elapsed_s.toFixed(2)} s, ${(summary.rows_per_s / 1e6).toFixed(2)}M rows/s, peak RSS ${peakRssMiB.toFixed(0)} MiB`,
-    ...(summary.interrupted_writes_finished ? [`  finished ${summary.interrupted_writes_finished} write(s) an interrupted run left`] : []),
+    ...(summary.interrupted_writes_finished
+      ? [`  finished ${summary.interrupted_writes_finished} write(s) an interrupted run left`]
+      : []),
     ...(summary.hidden_skipped ? [`  ${summary.hidden_skipped} hidden entries skipped (names starting with '.')`] : []),
     ...(summary.links_skipped ? [`  ${summary.links_skipped} links skipped (dangling, or a loop of links)`] : []),
-    ...(summary.inputs_deferred ? [`  ${summary.inputs_deferred} inputs deferred: a packed part they merge into could not be read (named below); they are retried next run`] : []),
+    ...(summary.inputs_deferred
+      ? [
+          `  ${summary.inputs_deferred} inputs deferred: a packed part they merge into could not be read (named below); they are retried next run`,
+        ]
+      : []),
     ...summary.errors.map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
-  ].join("\n") + "\n",
+  ].join("\n")}\n`,
 );
 if (values.json) printJson({ ...summary, peak_rss_mib: Math.round(peakRssMiB) });
 process.exit(summary.files_failed > 0 ? EXIT.problems : EXIT.ok);

@@ -65,18 +65,23 @@ try {
   );
 } catch (e) {
   progress.finish();
-  if (e instanceof LockBusyError || e instanceof ResortFatalError || e instanceof PackedListingError) die(`resort: ${printable(e.message)}`, EXIT.problems);
+  if (e instanceof LockBusyError || e instanceof ResortFatalError || e instanceof PackedListingError)
+    die(`resort: ${printable(e.message)}`, EXIT.problems);
   throw e;
 }
 progress.finish();
 const verb = values.check ? "need a rewrite" : values["dry-run"] ? "would be rewritten" : "rewritten";
 process.stderr.write(
-  [
-    `resort: ${summary.files} files: ${summary.sorted} fine, ${values.check ? summary.problems.filter((p) => p.fixable).length + " problems that" : summary.resorted} ${verb}, ${summary.failed} failed (${summary.elapsed_s.toFixed(2)} s)`,
-    ...summary.problems.map((p) => `  ${p.fixable ? "problem" : "error"}: ${printable(p.file)}: ${printable(p.problem)}`),
-    ...summary.errors.filter((e) => !summary.problems.some((p) => p.file === e.file && p.problem === e.error)).map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
+  `${[
+    `resort: ${summary.files} files: ${summary.sorted} fine, ${values.check ? `${summary.problems.filter((p) => p.fixable).length} problems that` : summary.resorted} ${verb}, ${summary.failed} failed (${summary.elapsed_s.toFixed(2)} s)`,
+    ...summary.problems.map(
+      (p) => `  ${p.fixable ? "problem" : "error"}: ${printable(p.file)}: ${printable(p.problem)}`,
+    ),
+    ...summary.errors
+      .filter((e) => !summary.problems.some((p) => p.file === e.file && p.problem === e.error))
+      .map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
     ...summary.rewritten.map((f) => `  rewritten: ${printable(f)}`),
-  ].join("\n") + "\n",
+  ].join("\n")}\n`,
 );
 if (values.json) printJson(summary);
 const problems = values.check ? summary.problems.length > 0 : summary.failed > 0;

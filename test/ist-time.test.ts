@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { formatEpochDays, istDayOfEpochNs, istDaysOfTimestamps, istWallClockToEpochNs, parseIsoDate, weekdayOf } from "../lib/ist-time.ts";
+import {
+  formatEpochDays,
+  istDayOfEpochNs,
+  istDaysOfTimestamps,
+  istWallClockToEpochNs,
+  parseIsoDate,
+  weekdayOf,
+} from "../lib/ist-time.ts";
 import { SeededRandom } from "../lib/random.ts";
 
 const utc = (iso: string) => BigInt(Date.parse(iso)) * 1_000_000n;
@@ -18,7 +25,14 @@ describe("IST trading days", () => {
 
   test("bulk conversion agrees with the exact one, including 1 ns either side of midnight", () => {
     const mid = istWallClockToEpochNs(parseIsoDate("2025-11-18"), 0);
-    const ts = new BigInt64Array([mid - 1n, mid, mid + 1n, mid + 5_000_000n, utc("2025-11-17T10:00:00Z"), mid - 86_400_000_000_000n]);
+    const ts = new BigInt64Array([
+      mid - 1n,
+      mid,
+      mid + 1n,
+      mid + 5_000_000n,
+      utc("2025-11-17T10:00:00Z"),
+      mid - 86_400_000_000_000n,
+    ]);
     const bulk = istDaysOfTimestamps(ts, null);
     for (let i = 0; i < ts.length; i++) expect(bulk[i]).toBe(istDayOfEpochNs(ts[i]));
     expect(formatEpochDays(bulk[0])).toBe("2025-11-17");
@@ -28,7 +42,11 @@ describe("IST trading days", () => {
   test("bulk conversion on random instants", () => {
     const rnd = new SeededRandom(20251117);
     const ts = new BigInt64Array(5000);
-    for (let i = 0; i < ts.length; i++) ts[i] = utc("2025-01-01T00:00:00Z") + BigInt(Math.floor(rnd.next() * 3e7)) * 1_000_000_000n + BigInt(Math.floor(rnd.next() * 1e9));
+    for (let i = 0; i < ts.length; i++)
+      ts[i] =
+        utc("2025-01-01T00:00:00Z") +
+        BigInt(Math.floor(rnd.next() * 3e7)) * 1_000_000_000n +
+        BigInt(Math.floor(rnd.next() * 1e9));
     const bulk = istDaysOfTimestamps(ts, null);
     for (let i = 0; i < ts.length; i++) expect(bulk[i]).toBe(istDayOfEpochNs(ts[i]));
   });

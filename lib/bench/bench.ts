@@ -1,5 +1,10 @@
 /** `bench`: a strategy kernel, for one or many parameter sets, over packed partitions in a pool of workers. */
-import { loadKernel, type LoadedKernel, type KernelCompiler, type KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
+import {
+  loadKernel,
+  type LoadedKernel,
+  type KernelCompiler,
+  type KernelTradeColumns,
+} from "../../kernel/strategy-kernel.ts";
 import type { BenchPartitionResult, BenchTask, BenchWorkerPrepare, PartitionReportSums } from "./tasks.ts";
 import { listPackedPartitions, PackedListingError, type PackedPartition } from "../packed/layout.ts";
 import type { ProgressListener } from "../progress.ts";
@@ -114,7 +119,11 @@ export interface BenchCacheSummary {
 export class BenchInputError extends Error {}
 
 /** Runs the kernel's sets over every packed partition under `dir`; results do not depend on the worker count. */
-export async function runBench(options: BenchOptions, paramSets: number[][], onProgress?: ProgressListener): Promise<{ summary: BenchSummary }> {
+export async function runBench(
+  options: BenchOptions,
+  paramSets: number[][],
+  onProgress?: ProgressListener,
+): Promise<{ summary: BenchSummary }> {
   const t0 = performance.now();
   // Workers start first: their imports (~15 ms) and kernel compile (`prepare`) overlap parquet-wasm's
   // compile here (~55 ms, posted to them as `init`), the listing and this thread's kernel compile.
@@ -137,11 +146,19 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     }
     return module;
   };
-  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(new URL("./worker.ts", import.meta.url).href, options.workers, undefined, init, { prepare, lazyInit: true });
+  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(
+    new URL("./worker.ts", import.meta.url).href,
+    options.workers,
+    undefined,
+    init,
+    { prepare, lazyInit: true },
+  );
   const reportSums = options.onReportSums !== undefined;
   // Trade times: for the trade log and for the report's sums.
   const withTs = options.trades || reportSums;
-  const cacheSettings: CacheSettings | null = options.cache ? { dir: options.cache.dir, verifyAll: options.cache.verifyAll } : null;
+  const cacheSettings: CacheSettings | null = options.cache
+    ? { dir: options.cache.dir, verifyAll: options.cache.verifyAll }
+    : null;
   let partitions: PackedPartition[];
   let kernel: LoadedKernel;
   try {
@@ -197,13 +214,35 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     await Promise.all(
       order.map(async (i) => {
         const parts = partitions[i].parts;
-        results[i] = await pool.run({ kind: "bench", kernelPath: kernel.path, compiler: kernel.compiler, paramSets, parts, trades: options.trades, reportSums, cache: cacheSettings, filter: options.filters ? { filters: options.filters, date: partitions[i].date, underlying: partitions[i].underlying } : null }).catch((e: Error) => {
-          // A worker that died cannot say which file: name the partition.
-          throw new BenchInputError(parts.some((p) => e.message.includes(p)) ? e.message : `${parts.join(", ")}: ${e.message}`);
-        });
+        results[i] = await pool
+          .run({
+            kind: "bench",
+            kernelPath: kernel.path,
+            compiler: kernel.compiler,
+            paramSets,
+            parts,
+            trades: options.trades,
+            reportSums,
+            cache: cacheSettings,
+            filter: options.filters
+              ? { filters: options.filters, date: partitions[i].date, underlying: partitions[i].underlying }
+              : null,
+          })
+          .catch((e: Error) => {
+            // A worker that died cannot say which file: name the partition.
+            throw new BenchInputError(
+              parts.some((p) => e.message.includes(p)) ? e.message : `${parts.join(", ")}: ${e.message}`,
+            );
+          });
         rows += results[i].rows;
         handOverFinished();
-        onProgress?.({ phase: "bench", done: ++done, total: partitions.length, rows, elapsedS: (performance.now() - t0) / 1000 });
+        onProgress?.({
+          phase: "bench",
+          done: ++done,
+          total: partitions.length,
+          rows,
+          elapsedS: (performance.now() - t0) / 1000,
+        });
       }),
     );
     await tradesWritten;
@@ -216,14 +255,25 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
     for (const r of results) addCacheStats(stats, r.cache);
     const eviction = evictLeastRecentlyUsed(options.cache.dir, options.cache.maxBytes);
     cache = {
-      dir: options.cache.dir, hits: stats.hits, misses: stats.misses, bytes: eviction.bytes, evicted: eviction.evictedEntries,
-      evicted_bytes: eviction.evictedBytes, bytes_written: stats.bytesWritten, dropped: stats.dropped, errors: stats.errors,
+      dir: options.cache.dir,
+      hits: stats.hits,
+      misses: stats.misses,
+      bytes: eviction.bytes,
+      evicted: eviction.evictedEntries,
+      evicted_bytes: eviction.evictedBytes,
+      bytes_written: stats.bytesWritten,
+      dropped: stats.dropped,
+      errors: stats.errors,
     };
   }
   const elapsed = (performance.now() - t0) / 1000;
   const grid: GridResult[] = paramSets.map((values) => ({
     params: Object.fromEntries(kernel.params.map((p, k) => [p.name, values[k]])),
-    rows: 0, valid_rows: 0, trades: 0, pnl: 0, by_underlying: {},
+    rows: 0,
+    valid_rows: 0,
+    trades: 0,
+    pnl: 0,
+    by_underlying: {},
   }));
   let totalRows = 0;
   // Summed in partition order: the same floating-point result whatever the worker count.
@@ -268,4 +318,3 @@ export async function runBench(options: BenchOptions, paramSets: number[][], onP
   };
   return { summary };
 }
-

@@ -3,7 +3,14 @@
  * no decode, no copy), or decoded and written to them while the kernel runs over the decode.
  */
 import { rmSync } from "node:fs";
-import { ColumnFileProblem, ColumnFileWriter, elementBytes, mapColumnFile, type MappedColumn, type PartKey } from "../cache/column-file.ts";
+import {
+  ColumnFileProblem,
+  ColumnFileWriter,
+  elementBytes,
+  mapColumnFile,
+  type MappedColumn,
+  type PartKey,
+} from "../cache/column-file.ts";
 import { partKey } from "../cache/part-key.ts";
 import { columnFilePath, ensureEntryDir, entryDir, touchEntry } from "../cache/store.ts";
 import type { CColumn, CField } from "../parquet/c-data.ts";
@@ -54,7 +61,13 @@ export class PartCache {
   private writers = new Map<string, ColumnFileWriter>();
 
   /** Looks up every column of the part at `path` (open as `fd`); bad files are dropped and counted. */
-  constructor(path: string, fd: number, private readonly settings: CacheSettings, columns: readonly string[], private readonly stats: CacheStats) {
+  constructor(
+    path: string,
+    fd: number,
+    private readonly settings: CacheSettings,
+    columns: readonly string[],
+    private readonly stats: CacheStats,
+  ) {
     this.key = partKey(path, fd);
     this.entry = entryDir(settings.dir, this.key);
     for (const column of columns) {
@@ -91,7 +104,11 @@ export class PartCache {
       length: first.header.rows,
       columns: columns.map((name): CColumn => {
         const m = this.mapped.get(name)!;
-        const field: CField = { name, format: m.header.type, dictionaryFormat: m.header.encoding === "opt-code" ? "u" : null };
+        const field: CField = {
+          name,
+          format: m.header.type,
+          dictionaryFormat: m.header.encoding === "opt-code" ? "u" : null,
+        };
         return {
           field,
           length: m.header.rows,
@@ -114,7 +131,18 @@ export class PartCache {
       ensureEntryDir(this.entry);
       for (const c of wanted) {
         const opt = c.name === "opt_type";
-        this.writers.set(c.name, new ColumnFileWriter(columnFilePath(this.entry, c.name), this.key, c.name, opt ? "i" : c.format, opt ? "opt-code" : "plain", rows, rowGroupRows));
+        this.writers.set(
+          c.name,
+          new ColumnFileWriter(
+            columnFilePath(this.entry, c.name),
+            this.key,
+            c.name,
+            opt ? "i" : c.format,
+            opt ? "opt-code" : "plain",
+            rows,
+            rowGroupRows,
+          ),
+        );
       }
     } catch (e) {
       this.fail(e);

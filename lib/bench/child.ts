@@ -74,11 +74,14 @@ export async function runChild(script: string, args: string[], options: ChildOpt
     process.on(signal, handler);
     return [signal, handler] as const;
   });
-  const timeout = options.timeoutS === undefined ? null : setTimeout(() => {
-    timedOut = true;
-    child.kill("SIGTERM");
-    killSoon();
-  }, options.timeoutS * 1000);
+  const timeout =
+    options.timeoutS === undefined
+      ? null
+      : setTimeout(() => {
+          timedOut = true;
+          child.kill("SIGTERM");
+          killSoon();
+        }, options.timeoutS * 1000);
   await child.exited;
   for (const [signal, handler] of handlers) process.off(signal, handler);
   if (timeout) clearTimeout(timeout);

@@ -27,7 +27,16 @@ export interface BenchFilters {
 }
 
 /** The filter flags, by their command-line names. */
-export const FILTER_FLAGS = ["from", "to", "underlyings", "expiry-type", "expiries", "dte", "opt-type", "strikes"] as const;
+export const FILTER_FLAGS = [
+  "from",
+  "to",
+  "underlyings",
+  "expiry-type",
+  "expiries",
+  "dte",
+  "opt-type",
+  "strikes",
+] as const;
 export type FilterFlag = (typeof FILTER_FLAGS)[number];
 
 /** A malformed filter; the message starts with where it came from (`--strikes`, `--grid-file g.json: filters.strikes`). */
@@ -40,7 +49,8 @@ function range(where: string, v: string, integer: boolean): [number, number] {
   const what = integer ? "whole days" : "numbers";
   if (!m) throw new FilterError(`${where}: expected LO:HI (${what}), got ${JSON.stringify(v)}`);
   const [lo, hi] = [m[1].trim(), m[2].trim()].map((s) => (s === "" ? NaN : Number(s)));
-  if (![lo, hi].every((x) => Number.isFinite(x) && (!integer || Number.isInteger(x)))) throw new FilterError(`${where}: expected LO:HI (${what}), got ${JSON.stringify(v)}`);
+  if (![lo, hi].every((x) => Number.isFinite(x) && (!integer || Number.isInteger(x))))
+    throw new FilterError(`${where}: expected LO:HI (${what}), got ${JSON.stringify(v)}`);
   if (lo > hi) throw new FilterError(`${where}: LO ${lo} is above HI ${hi}`);
   return [lo, hi];
 }
@@ -58,28 +68,39 @@ function date(where: string, v: string): IsoDate {
  * The filters of raw flag values (absent flags left out); null when none is given. `where(flag)`
  * names a flag in errors (default `--flag`). Throws FilterError naming the flag.
  */
-export function parseFilters(raw: Partial<Record<FilterFlag, string>>, where: (flag: FilterFlag) => string = (f) => `--${f}`): BenchFilters | null {
+export function parseFilters(
+  raw: Partial<Record<FilterFlag, string>>,
+  where: (flag: FilterFlag) => string = (f) => `--${f}`,
+): BenchFilters | null {
   const f: BenchFilters = {};
   const given = (flag: FilterFlag) => raw[flag] !== undefined;
   const nonEmpty = (flag: FilterFlag) => {
     const items = listOf(raw[flag]!);
-    if (items.some((s) => s === "")) throw new FilterError(`${where(flag)}: expected a comma-separated list without empty items, got ${JSON.stringify(raw[flag])}`);
+    if (items.some((s) => s === ""))
+      throw new FilterError(
+        `${where(flag)}: expected a comma-separated list without empty items, got ${JSON.stringify(raw[flag])}`,
+      );
     return items;
   };
   if (given("from")) f.from = date(where("from"), raw.from!);
   if (given("to")) f.to = date(where("to"), raw.to!);
-  if (f.from && f.to && f.from > f.to) throw new FilterError(`${where("from")} ${f.from} is after ${where("to")} ${f.to}`);
+  if (f.from && f.to && f.from > f.to)
+    throw new FilterError(`${where("from")} ${f.from} is after ${where("to")} ${f.to}`);
   if (given("underlyings")) f.underlyings = nonEmpty("underlyings").map((u) => u.toUpperCase());
   if (given("expiry-type")) {
     const t = raw["expiry-type"]!.trim().toLowerCase();
-    if (t !== "weekly" && t !== "monthly") throw new FilterError(`${where("expiry-type")}: expected weekly or monthly, got ${JSON.stringify(raw["expiry-type"])}`);
+    if (t !== "weekly" && t !== "monthly")
+      throw new FilterError(
+        `${where("expiry-type")}: expected weekly or monthly, got ${JSON.stringify(raw["expiry-type"])}`,
+      );
     f.expiryType = t;
   }
   if (given("expiries")) f.expiries = [...new Set(nonEmpty("expiries").map((d) => date(where("expiries"), d)))].sort();
   if (given("dte")) f.dte = range(where("dte"), raw.dte!, true);
   if (given("opt-type")) {
     const o = raw["opt-type"]!.trim().toUpperCase();
-    if (o !== "CE" && o !== "PE") throw new FilterError(`${where("opt-type")}: expected CE or PE, got ${JSON.stringify(raw["opt-type"])}`);
+    if (o !== "CE" && o !== "PE")
+      throw new FilterError(`${where("opt-type")}: expected CE or PE, got ${JSON.stringify(raw["opt-type"])}`);
     f.optType = o;
   }
   if (given("strikes")) f.strikes = range(where("strikes"), raw.strikes!, false);
@@ -117,7 +138,14 @@ export function describeFilters(f: BenchFilters): string {
 
 /** Whether any filter is on the segment key (then row groups and rows are cut, not only partitions). */
 export function hasKeyFilters(f: BenchFilters | null): boolean {
-  return !!f && (f.expiryType !== undefined || f.expiries !== undefined || f.dte !== undefined || f.optType !== undefined || f.strikes !== undefined);
+  return (
+    !!f &&
+    (f.expiryType !== undefined ||
+      f.expiries !== undefined ||
+      f.dte !== undefined ||
+      f.optType !== undefined ||
+      f.strikes !== undefined)
+  );
 }
 
 /** Whether any filter needs the partition's trading day (a date range, or days to expiry). */
@@ -186,7 +214,15 @@ function optRanks(g: RowGroupKeyStats): [number, number] | null {
 
 /** Lexicographic order of two key bounds. */
 function compareBounds(a: KeyBound, b: KeyBound): number {
-  return a.expiry !== b.expiry ? a.expiry - b.expiry : a.opt !== b.opt ? a.opt - b.opt : a.strike < b.strike ? -1 : a.strike > b.strike ? 1 : 0;
+  return a.expiry !== b.expiry
+    ? a.expiry - b.expiry
+    : a.opt !== b.opt
+      ? a.opt - b.opt
+      : a.strike < b.strike
+        ? -1
+        : a.strike > b.strike
+          ? 1
+          : 0;
 }
 
 /**
@@ -202,12 +238,20 @@ export function sortedKeyBounds(groups: readonly RowGroupKeyStats[]): (SortedBou
   const last = (g: RowGroupKeyStats): KeyBound => {
     const oneExpiry = g.expiry![0] === g.expiry![1];
     const o = optRanks(g)!;
-    return { expiry: g.expiry![1], opt: oneExpiry ? o[1] : -Infinity, strike: oneExpiry && o[0] === o[1] ? g.strike![1] : -Infinity };
+    return {
+      expiry: g.expiry![1],
+      opt: oneExpiry ? o[1] : -Infinity,
+      strike: oneExpiry && o[0] === o[1] ? g.strike![1] : -Infinity,
+    };
   };
   const first = (g: RowGroupKeyStats): KeyBound => {
     const oneExpiry = g.expiry![0] === g.expiry![1];
     const o = optRanks(g)!;
-    return { expiry: g.expiry![0], opt: oneExpiry ? o[0] : Infinity, strike: oneExpiry && o[0] === o[1] ? g.strike![0] : Infinity };
+    return {
+      expiry: g.expiry![0],
+      opt: oneExpiry ? o[0] : Infinity,
+      strike: oneExpiry && o[0] === o[1] ? g.strike![0] : Infinity,
+    };
   };
   const open: KeyBound = { expiry: -Infinity, opt: -Infinity, strike: -Infinity };
   const closed: KeyBound = { expiry: Infinity, opt: Infinity, strike: Infinity };
@@ -302,7 +346,8 @@ export class SegmentSelector {
   /** Whether the segment with this key is selected (null: that key value is null, which no filter on it selects). */
   selects(expiry: number | null, optCode: number | null, strike: number | null): boolean {
     if (this.optCode !== null && optCode !== this.optCode) return false;
-    if (this.f.strikes && (strike === null || !(strike >= this.f.strikes[0] && strike <= this.f.strikes[1]))) return false;
+    if (this.f.strikes && (strike === null || !(strike >= this.f.strikes[0] && strike <= this.f.strikes[1])))
+      return false;
     return this.expirySelected(expiry);
   }
 
@@ -338,7 +383,8 @@ export class SegmentSelector {
     if (!g.keyNullFree) return false;
     if (f.optType && !(g.opt && g.opt[0] === f.optType && g.opt[1] === f.optType)) return false;
     if (f.strikes && !(g.strike && g.strike[0] >= f.strikes[0] && g.strike[1] <= f.strikes[1])) return false;
-    if (f.expiries || f.dte || f.expiryType) return !!g.expiry && g.expiry[0] === g.expiry[1] && this.expirySelected(g.expiry[0]);
+    if (f.expiries || f.dte || f.expiryType)
+      return !!g.expiry && g.expiry[0] === g.expiry[1] && this.expirySelected(g.expiry[0]);
     return true;
   }
 
@@ -363,8 +409,16 @@ export class SegmentSelector {
         if (e === b.after.expiry && o < b.after.opt) continue;
         if (e === b.before.expiry && o > b.before.opt) continue;
         if (!strikes) return true;
-        const lo = Math.max(strikes[0], g.strike?.[0] ?? -Infinity, e === b.after.expiry && o === b.after.opt ? b.after.strike : -Infinity);
-        const hi = Math.min(strikes[1], g.strike?.[1] ?? Infinity, e === b.before.expiry && o === b.before.opt ? b.before.strike : Infinity);
+        const lo = Math.max(
+          strikes[0],
+          g.strike?.[0] ?? -Infinity,
+          e === b.after.expiry && o === b.after.opt ? b.after.strike : -Infinity,
+        );
+        const hi = Math.min(
+          strikes[1],
+          g.strike?.[1] ?? Infinity,
+          e === b.before.expiry && o === b.before.opt ? b.before.strike : Infinity,
+        );
         if (lo <= hi) return true;
       }
     }
@@ -385,11 +439,15 @@ export function selectedRanges(b: KeyColumns, sel: SegmentSelector): [number, nu
   const out: [number, number][] = [];
   const starts = keyRunStarts(b); // a view reused by the next scan: read it now
   const { expiry, opt, optMap, strike } = b;
-  const ev = b.expiryValid, ov = b.optValid, sv = b.strikeValid;
+  const ev = b.expiryValid,
+    ov = b.optValid,
+    sv = b.strikeValid;
   let rangeStart = -1;
   for (let k = 0; k + 1 < starts.length; k++) {
     const i0 = starts[k];
-    const eNull = !isValidAt(ev, i0), oNull = !isValidAt(ov, i0), sNull = !isValidAt(sv, i0);
+    const eNull = !isValidAt(ev, i0),
+      oNull = !isValidAt(ov, i0),
+      sNull = !isValidAt(sv, i0);
     if (sel.selects(eNull ? null : expiry[i0], oNull ? null : (optMap[opt[i0]] ?? 2), sNull ? null : strike[i0])) {
       if (rangeStart < 0) rangeStart = i0;
     } else if (rangeStart >= 0) {

@@ -11,17 +11,26 @@ export class GridError extends Error {}
 /** Axes of a `name=v1,v2;name2=…` spec. */
 export function parseGridSpec(spec: string): GridAxes {
   const axes: GridAxes = new Map();
-  for (const part of spec.split(";").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(";")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf("=");
     if (eq <= 0) throw new GridError(`--grid: expected name=v1,v2,… in ${JSON.stringify(part)}`);
     const name = part.slice(0, eq).trim();
-    const values = part.slice(eq + 1).split(",").map((v) => v.trim());
+    const values = part
+      .slice(eq + 1)
+      .split(",")
+      .map((v) => v.trim());
     if (axes.has(name)) throw new GridError(`--grid: ${name} given twice`);
-    axes.set(name, values.map((v) => {
-      const n = Number(v);
-      if (v === "" || !Number.isFinite(n)) throw new GridError(`--grid: ${name}: not a number: ${JSON.stringify(v)}`);
-      return n;
-    }));
+    axes.set(
+      name,
+      values.map((v) => {
+        const n = Number(v);
+        if (v === "" || !Number.isFinite(n)) throw new GridError(`--grid: ${name}: not a number: ${JSON.stringify(v)}`);
+        return n;
+      }),
+    );
   }
   if (axes.size === 0) throw new GridError("--grid: empty grid");
   return axes;
@@ -38,13 +47,15 @@ export function parseGridFile(text: string, file: string): Record<string, number
     throw new GridError(`${where}: not JSON (${(e as Error).message})`);
   }
   const num = (name: string, v: unknown) => {
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new GridError(`${where}: ${name}: not a number: ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw new GridError(`${where}: ${name}: not a number: ${JSON.stringify(v)}`);
     return v;
   };
   let sets: Record<string, number>[];
   if (Array.isArray(json)) {
     sets = json.map((set, i) => {
-      if (typeof set !== "object" || set === null || Array.isArray(set)) throw new GridError(`${where}: set ${i} is not an object`);
+      if (typeof set !== "object" || set === null || Array.isArray(set))
+        throw new GridError(`${where}: set ${i} is not an object`);
       return Object.fromEntries(Object.entries(set).map(([k, v]) => [k, num(k, v)]));
     });
   } else if (typeof json === "object" && json !== null) {
@@ -80,13 +91,20 @@ export function gridFileFilters(text: string, file: string): Partial<Record<Filt
   }
   if (typeof json !== "object" || json === null || Array.isArray(json) || !(GRID_FILE_FILTERS in json)) return {};
   const f = (json as Record<string, unknown>)[GRID_FILE_FILTERS];
-  if (typeof f !== "object" || f === null || Array.isArray(f)) throw new GridError(`${where}: filters: expected an object like {"strikes": "25500:26000"}`);
+  if (typeof f !== "object" || f === null || Array.isArray(f))
+    throw new GridError(`${where}: filters: expected an object like {"strikes": "25500:26000"}`);
   const out: Partial<Record<FilterFlag, string>> = {};
   for (const [key, v] of Object.entries(f)) {
     const flag = key.replaceAll("_", "-") as FilterFlag;
-    if (!FILTER_FLAGS.includes(flag)) throw new GridError(`${where}: filters: unknown filter ${JSON.stringify(key)} (known: ${FILTER_FLAGS.join(", ")})`);
+    if (!FILTER_FLAGS.includes(flag))
+      throw new GridError(
+        `${where}: filters: unknown filter ${JSON.stringify(key)} (known: ${FILTER_FLAGS.join(", ")})`,
+      );
     const text = (x: unknown) => {
-      if (typeof x !== "string" && typeof x !== "number") throw new GridError(`${where}: filters.${key}: expected text, a number or a list of them, got ${JSON.stringify(x)}`);
+      if (typeof x !== "string" && typeof x !== "number")
+        throw new GridError(
+          `${where}: filters.${key}: expected text, a number or a list of them, got ${JSON.stringify(x)}`,
+        );
       return String(x);
     };
     out[flag] = Array.isArray(v) ? v.map(text).join(",") : text(v);
@@ -111,13 +129,22 @@ export const EMA_CROSS_BOUNDS: Readonly<Record<string, ParamBounds>> = {
 
 /** What is wrong with `v` for these bounds (finite is always required), or null. */
 export function boundsProblem(v: number, bounds: ParamBounds | undefined): string | null {
-  const range = bounds ? (bounds.integer ? `an integer in [${bounds.min}, ${bounds.max}]` : `a number in [${bounds.min}, ${bounds.max}]`) : "a finite number";
-  if (!Number.isFinite(v) || (bounds && (v < bounds.min || v > bounds.max || (bounds.integer && !Number.isInteger(v))))) return `expected ${range}, got ${v}`;
+  const range = bounds
+    ? bounds.integer
+      ? `an integer in [${bounds.min}, ${bounds.max}]`
+      : `a number in [${bounds.min}, ${bounds.max}]`
+    : "a finite number";
+  if (!Number.isFinite(v) || (bounds && (v < bounds.min || v > bounds.max || (bounds.integer && !Number.isInteger(v)))))
+    return `expected ${range}, got ${v}`;
   return null;
 }
 
 /** Throws GridError for the first value outside its parameter's bounds, naming where it came from (`--grid`, `--fast` …). */
-export function checkParamBounds(sets: Record<string, number>[], bounds: Readonly<Record<string, ParamBounds>>, source: (name: string) => string): void {
+export function checkParamBounds(
+  sets: Record<string, number>[],
+  bounds: Readonly<Record<string, ParamBounds>>,
+  source: (name: string) => string,
+): void {
   for (const set of sets) {
     for (const [name, v] of Object.entries(set)) {
       const problem = boundsProblem(v, bounds[name]);
@@ -134,15 +161,23 @@ export function expandAxes(axes: GridAxes): Record<string, number>[] {
 }
 
 /** Each set as values in the kernel's parameter order (defaults filled); throws GridError on unknown or unset parameters. */
-export function resolveParamSets(kernelPath: string, params: KernelParam[], sets: Record<string, number>[]): number[][] {
+export function resolveParamSets(
+  kernelPath: string,
+  params: KernelParam[],
+  sets: Record<string, number>[],
+): number[][] {
   const known = new Set(params.map((p) => p.name));
   return sets.map((set) => {
     for (const name of Object.keys(set)) {
-      if (!known.has(name)) throw new GridError(`${kernelPath}: the grid sets ${name}, which the kernel does not declare (it declares: ${params.map((p) => p.name).join(", ") || "none"})`);
+      if (!known.has(name))
+        throw new GridError(
+          `${kernelPath}: the grid sets ${name}, which the kernel does not declare (it declares: ${params.map((p) => p.name).join(", ") || "none"})`,
+        );
     }
     return params.map((p) => {
       const v = set[p.name] ?? p.defaultValue;
-      if (v === undefined) throw new GridError(`${kernelPath}: parameter ${p.name} has no default and the grid does not set it`);
+      if (v === undefined)
+        throw new GridError(`${kernelPath}: parameter ${p.name} has no default and the grid does not set it`);
       return v;
     });
   });

@@ -43,7 +43,10 @@ export function strikeWindowReference(strike: Float32Array, lo: number, hi: numb
 }
 
 /** A batch's segment key columns as the driver reads them (validity: Arrow bitmaps, null = all valid; opt_type codes mapped by optMap, out of range = 2). */
-export type KeyRunColumns = Pick<KernelBatch, "length" | "expiry" | "expiryValid" | "opt" | "optValid" | "optMap" | "strike" | "strikeValid">;
+export type KeyRunColumns = Pick<
+  KernelBatch,
+  "length" | "expiry" | "expiryValid" | "opt" | "optValid" | "optMap" | "strike" | "strikeValid"
+>;
 
 let startsScratch = new Float64Array(0);
 
@@ -57,7 +60,20 @@ export function keyRunStarts(b: KeyRunColumns): Float64Array {
   if (!lib || b.length === 0 || b.optMap.length === 0) return keyRunStartsReference(b);
   if (startsScratch.length < b.length + 1) startsScratch = new Float64Array(b.length + 1);
   const opt = (bits: Uint8Array | null) => (bits && bits.byteLength > 0 ? ptr(bits) : null);
-  const runs = Number(lib.symbols.tp_key_runs(ptr(b.expiry), opt(b.expiryValid), ptr(b.opt), opt(b.optValid), ptr(b.optMap), b.optMap.length, ptr(b.strike), opt(b.strikeValid), b.length, ptr(startsScratch)));
+  const runs = Number(
+    lib.symbols.tp_key_runs(
+      ptr(b.expiry),
+      opt(b.expiryValid),
+      ptr(b.opt),
+      opt(b.optValid),
+      ptr(b.optMap),
+      b.optMap.length,
+      ptr(b.strike),
+      opt(b.strikeValid),
+      b.length,
+      ptr(startsScratch),
+    ),
+  );
   return startsScratch.subarray(0, runs + 1);
 }
 
@@ -65,20 +81,30 @@ export function keyRunStarts(b: KeyRunColumns): Float64Array {
 export function keyRunStartsReference(b: KeyRunColumns): Float64Array {
   const starts: number[] = [];
   const { expiry, opt, optMap, strike } = b;
-  const ev = b.expiryValid, ov = b.optValid, sv = b.strikeValid;
+  const ev = b.expiryValid,
+    ov = b.optValid,
+    sv = b.strikeValid;
   let i = 0;
   while (i < b.length) {
     const i0 = i;
-    const eNull = !isValidAt(ev, i0), oNull = !isValidAt(ov, i0), sNull = !isValidAt(sv, i0);
-    const e = expiry[i0], o = optMap[opt[i0]] ?? 2, s = strike[i0];
+    const eNull = !isValidAt(ev, i0),
+      oNull = !isValidAt(ov, i0),
+      sNull = !isValidAt(sv, i0);
+    const e = expiry[i0],
+      o = optMap[opt[i0]] ?? 2,
+      s = strike[i0];
     starts.push(i0);
     i++;
     while (
       i < b.length &&
-      !isValidAt(ev, i) === eNull && (eNull || expiry[i] === e) &&
-      !isValidAt(ov, i) === oNull && (oNull || (optMap[opt[i]] ?? 2) === o) &&
-      !isValidAt(sv, i) === sNull && (sNull || strike[i] === s)
-    ) i++;
+      !isValidAt(ev, i) === eNull &&
+      (eNull || expiry[i] === e) &&
+      !isValidAt(ov, i) === oNull &&
+      (oNull || (optMap[opt[i]] ?? 2) === o) &&
+      !isValidAt(sv, i) === sNull &&
+      (sNull || strike[i] === s)
+    )
+      i++;
   }
   starts.push(b.length);
   return Float64Array.from(starts);

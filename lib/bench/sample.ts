@@ -15,16 +15,35 @@ export function samplePaths(root: string): { raw: string; packed: string; ready:
 }
 
 /** Creates the sample (≈3M rows: NIFTY + BANKNIFTY, 3 days, 5 strikes each side) unless it exists; returns the packed folder. */
-export async function ensureSampleDataset(root: string, workers: number, onProgress?: ProgressListener): Promise<string> {
+export async function ensureSampleDataset(
+  root: string,
+  workers: number,
+  onProgress?: ProgressListener,
+): Promise<string> {
   const paths = samplePaths(root);
   if (paths.ready) return paths.packed;
   rmSync(join(root, "data", "sample"), { recursive: true, force: true });
   await generateRawDataset(
-    { out: paths.raw, days: 3, start: parseIsoDate("2025-11-17"), underlyings: ["NIFTY", "BANKNIFTY"], seed: 1, strikesEachSide: 5, tickProb: 0.85, defects: DEFAULT_DEFECTS, rowGroupSize: 65_536, workers },
+    {
+      out: paths.raw,
+      days: 3,
+      start: parseIsoDate("2025-11-17"),
+      underlyings: ["NIFTY", "BANKNIFTY"],
+      seed: 1,
+      strikesEachSide: 5,
+      tickProb: 0.85,
+      defects: DEFAULT_DEFECTS,
+      rowGroupSize: 65_536,
+      workers,
+    },
     onProgress,
   );
-  const summary = await repack({ rawDirs: [paths.raw], out: paths.packed, workers, rowGroupSize: 100_000, partRows: DEFAULT_PART_ROWS }, onProgress);
-  if (summary.files_failed > 0) throw new Error(`sample data set: ${summary.errors[0].file}: ${summary.errors[0].error}`);
+  const summary = await repack(
+    { rawDirs: [paths.raw], out: paths.packed, workers, rowGroupSize: 100_000, partRows: DEFAULT_PART_ROWS },
+    onProgress,
+  );
+  if (summary.files_failed > 0)
+    throw new Error(`sample data set: ${summary.errors[0].file}: ${summary.errors[0].error}`);
   await Bun.write(join(root, "data", "sample", "READY"), new Date().toISOString());
   return paths.packed;
 }

@@ -5,15 +5,38 @@
  * No apache-arrow here: the C Data Interface structs are read directly (lib/parquet/c-data.ts), which
  * spares every worker the import (~31 ms) and every batch its Arrow objects.
  */
-import { columnAs, stableOptCode, type KernelBatch, type KernelRun, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import {
+  columnAs,
+  stableOptCode,
+  type KernelBatch,
+  type KernelRun,
+  type LoadedKernel,
+} from "../../kernel/strategy-kernel.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import { sliceBits, type CColumn, type CField, type CValues } from "../parquet/c-data.ts";
-import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews, type ParquetFileSource } from "../parquet/source.ts";
+import {
+  closeParquetFile,
+  openParquetFile,
+  withColumnViews,
+  type ColumnViews,
+  type ParquetFileSource,
+} from "../parquet/source.ts";
 import { readFooterStats, type FooterStats, type RowGroupStats } from "../parquet/footer.ts";
 import { strikeWindow, type StrikeWindow } from "./key-scan.ts";
 import { PACKED_SORT_ORDER } from "../packed/schema.ts";
-import { expiryTypesOf, hasKeyFilters, needsDay, partitionMaySelect, SegmentSelector, selectedRanges, sortedKeyBounds, type BenchFilters, type KeyColumns, type RowGroupKeyStats } from "./filters.ts";
+import {
+  expiryTypesOf,
+  hasKeyFilters,
+  needsDay,
+  partitionMaySelect,
+  SegmentSelector,
+  selectedRanges,
+  sortedKeyBounds,
+  type BenchFilters,
+  type KeyColumns,
+  type RowGroupKeyStats,
+} from "./filters.ts";
 import { formatEpochDays, parseIsoDate, type IsoDate } from "../ist-time.ts";
 
 /** Columns the driver reads for every kernel: the segment key. */
@@ -35,10 +58,16 @@ function numericValues(c: CColumn, file: string, name: string): CValues {
   throw new StrategyInputError(`${file}: column ${name} has unsupported type ${describeFormat(c.field)}`);
 }
 
-const describeFormat = (f: CField) => (f.dictionaryFormat === null ? `format ${f.format}` : `dictionary<${f.format}, ${f.dictionaryFormat}>`);
+const describeFormat = (f: CField) =>
+  f.dictionaryFormat === null ? `format ${f.format}` : `dictionary<${f.format}, ${f.dictionaryFormat}>`;
 
 /** A column's values as `Ctor` (a view when stored so, else converted). */
-function typed<T extends Int32Array | Float32Array>(c: CColumn, Ctor: { new (n: number): T; name: string }, file: string, name: string): T {
+function typed<T extends Int32Array | Float32Array>(
+  c: CColumn,
+  Ctor: { new (n: number): T; name: string },
+  file: string,
+  name: string,
+): T {
   const v = c.values;
   if (!v) throw new StrategyInputError(`${file}: column ${name} has unsupported type ${describeFormat(c.field)}`);
   if (v.constructor === Ctor) return v as T;
@@ -78,12 +107,25 @@ function keyBatch(b: ColumnViews, columns: readonly string[], file: string): Key
 }
 
 /** A driver batch from one batch of column views, in projectedColumns order. */
-function kernelBatch(b: ColumnViews, columns: readonly string[], file: string, kernel: LoadedKernel, withTs: boolean): KernelBatch {
+function kernelBatch(
+  b: ColumnViews,
+  columns: readonly string[],
+  file: string,
+  kernel: LoadedKernel,
+  withTs: boolean,
+): KernelBatch {
   return withValues(keyBatch(b, columns, file), b, columns, file, kernel, withTs);
 }
 
 /** A driver batch of `keys` and the kernel's columns (and timestamps) from `b`, whose views `columns` names. */
-function withValues(keys: KeyColumns, b: ColumnViews, columns: readonly string[], file: string, kernel: LoadedKernel, withTs: boolean): KernelBatch {
+function withValues(
+  keys: KeyColumns,
+  b: ColumnViews,
+  columns: readonly string[],
+  file: string,
+  kernel: LoadedKernel,
+  withTs: boolean,
+): KernelBatch {
   const col = (name: string) => b.columns[columns.indexOf(name)];
   const ts = withTs ? numericValues(col("timestamp"), file, "timestamp") : null;
   return {
@@ -92,7 +134,10 @@ function withValues(keys: KeyColumns, b: ColumnViews, columns: readonly string[]
     columns: kernel.columns.map((name, k) => {
       const c = col(name);
       const values = columnAs(numericValues(c, file, name), c.validity, kernel.columnTypes[k]);
-      if (typeof values === "string") throw new StrategyInputError(`${file}: column ${name} (${describeFormat(c.field)}) does not fit the kernel's ${kernel.columnTypes[k]}: ${values}`);
+      if (typeof values === "string")
+        throw new StrategyInputError(
+          `${file}: column ${name} (${describeFormat(c.field)}) does not fit the kernel's ${kernel.columnTypes[k]}: ${values}`,
+        );
       return { values, valid: c.validity };
     }),
     ts: ts instanceof BigInt64Array ? ts : null,
@@ -129,7 +174,16 @@ class KeyArena {
   constant(expiry: number, optCode: number, strike: Float32Array, s: number, e: number): KeyColumns {
     const [ex, op, st] = this.take(e - s);
     st.set(strike.subarray(s, e));
-    return { length: e - s, expiry: ex.fill(expiry), expiryValid: null, opt: op.fill(optCode), optValid: null, optMap: Int32Array.from([0, 1, 2]), strike: st, strikeValid: null };
+    return {
+      length: e - s,
+      expiry: ex.fill(expiry),
+      expiryValid: null,
+      opt: op.fill(optCode),
+      optValid: null,
+      optMap: Int32Array.from([0, 1, 2]),
+      strike: st,
+      strikeValid: null,
+    };
   }
 
   /** Keys of rows [s, e) of a key batch. */
@@ -140,7 +194,16 @@ class KeyArena {
     op.set(k.opt.subarray(s, e));
     st.set(k.strike.subarray(s, e));
     const bits = (b: Uint8Array | null) => sliceBits(b, s, n)?.slice() ?? null;
-    return { length: n, expiry: ex, expiryValid: bits(k.expiryValid), opt: op, optValid: bits(k.optValid), optMap: k.optMap.slice(), strike: st, strikeValid: bits(k.strikeValid) };
+    return {
+      length: n,
+      expiry: ex,
+      expiryValid: bits(k.expiryValid),
+      opt: op,
+      optValid: bits(k.optValid),
+      optMap: k.optMap.slice(),
+      strike: st,
+      strikeValid: bits(k.strikeValid),
+    };
   }
 }
 
@@ -155,7 +218,13 @@ interface SelectedWindow {
 
 /** A group's expiry and stable opt_type code when its statistics give one of each and no null key; else null. */
 function pureKey(stats: RowGroupKeyStats): { expiry: number; opt: number } | null {
-  return stats.keyNullFree && stats.expiry && stats.expiry[0] === stats.expiry[1] && stats.opt && stats.opt[0] === stats.opt[1] ? { expiry: stats.expiry[0], opt: stableOptCode(stats.opt[0]) } : null;
+  return stats.keyNullFree &&
+    stats.expiry &&
+    stats.expiry[0] === stats.expiry[1] &&
+    stats.opt &&
+    stats.opt[0] === stats.opt[1]
+    ? { expiry: stats.expiry[0], opt: stableOptCode(stats.opt[0]) }
+    : null;
 }
 
 /**
@@ -165,7 +234,13 @@ function pureKey(stats: RowGroupKeyStats): { expiry: number; opt: number } | nul
  * times that on two busy cores (measured). Reading only the windows of the other columns then saves
  * their decode outside them.
  */
-async function selectedWindows(source: ParquetFileSource, gs: number[], stats: readonly RowGroupKeyStats[], sel: SegmentSelector, arena: KeyArena): Promise<Map<number, SelectedWindow | null>> {
+async function selectedWindows(
+  source: ParquetFileSource,
+  gs: number[],
+  stats: readonly RowGroupKeyStats[],
+  sel: SegmentSelector,
+  arena: KeyArena,
+): Promise<Map<number, SelectedWindow | null>> {
   const out = new Map<number, SelectedWindow | null>();
   if (gs.length === 0) return out;
   const pure = gs.map((g) => pureKey(stats[g]));
@@ -184,7 +259,8 @@ async function selectedWindows(source: ParquetFileSource, gs: number[], stats: r
         const strike = typed(b.columns[strikeAt], Float32Array, source.path, "strike");
         // One expiry and one opt_type: a row's selection is its strike's, inside the band the filters give them.
         const band = sel.strikeBand(p.expiry, p.opt);
-        const w = band === "all" ? { start: 0, end: strike.length, runs: 1 } : band && strikeWindow(strike, band[0], band[1]);
+        const w =
+          band === "all" ? { start: 0, end: strike.length, runs: 1 } : band && strikeWindow(strike, band[0], band[1]);
         return w && { ...w, copyKeys: () => arena.constant(p.expiry, p.opt, strike, w.start, w.end) };
       }
       const keys = keyBatch(b, KEY_COLUMNS, source.path);
@@ -194,7 +270,9 @@ async function selectedWindows(source: ParquetFileSource, gs: number[], stats: r
       return { start, end, runs: ranges.length, copyKeys: () => arena.copy(keys, start, end) };
     });
     arena.reset(found.reduce((a, w) => a + (w ? w.end - w.start : 0), 0));
-    found.forEach((w, k) => out.set(gs[k], w && { start: w.start, end: w.end, allSelected: w.runs === 1, keys: w.copyKeys() }));
+    found.forEach((w, k) => {
+      out.set(gs[k], w && { start: w.start, end: w.end, allSelected: w.runs === 1, keys: w.copyKeys() });
+    });
     return out;
   });
 }
@@ -240,7 +318,14 @@ function keyStats(g: RowGroupStats): RowGroupKeyStats {
     return m && typeof m.min === type && typeof m.max === type ? [m.min as T, m.max as T] : null;
   };
   const keyNullFree = KEY_COLUMNS.every((c) => g.nullCount.get(c) === 0);
-  return { rows: g.rows, expiry: pair<number>("expiry", "number"), opt: pair<string>("opt_type", "string"), strike: pair<number>("strike", "number"), weekly: pair<boolean>("is_weekly", "boolean"), keyNullFree };
+  return {
+    rows: g.rows,
+    expiry: pair<number>("expiry", "number"),
+    opt: pair<string>("opt_type", "string"),
+    strike: pair<number>("strike", "number"),
+    weekly: pair<boolean>("is_weekly", "boolean"),
+    keyNullFree,
+  };
 }
 
 /** A value every row group of the partition agrees on (min = max everywhere), or null. */
@@ -278,7 +363,14 @@ function sliceViews(v: ColumnViews, s: number, e: number): ColumnViews {
     length: n,
     columns: v.columns.map((c) => {
       const validity = sliceBits(c.validity, s, n);
-      return { ...c, length: n, nullCount: validity ? -1 : 0, validity, values: c.values ? c.values.subarray(s, e) : null, strings: c.strings ? c.strings.slice(s, e) : null };
+      return {
+        ...c,
+        length: n,
+        nullCount: validity ? -1 : 0,
+        validity,
+        values: c.values ? c.values.subarray(s, e) : null,
+        strings: c.strings ? c.strings.slice(s, e) : null,
+      };
     }),
   };
 }
@@ -290,7 +382,10 @@ function sliceViews(v: ColumnViews, s: number, e: number): ColumnViews {
  */
 class SegmentCutter {
   private gap = false;
-  constructor(private readonly run: KernelRun, private readonly sel: SegmentSelector | null) {}
+  constructor(
+    private readonly run: KernelRun,
+    private readonly sel: SegmentSelector | null,
+  ) {}
 
   /** Rows were skipped without being looked at (a row group ruled out by its statistics). */
   skipped(): void {
@@ -348,7 +443,10 @@ export interface FilteredReadPlan {
  * (read through the open descriptors when given). A footer that cannot be read is left to the
  * decode, which names the problem: that part counts as wanted whole.
  */
-export function planFilteredRead(parts: readonly { path: string; fd?: number }[], filter: PartitionFilter): FilteredReadPlan {
+export function planFilteredRead(
+  parts: readonly { path: string; fd?: number }[],
+  filter: PartitionFilter,
+): FilteredReadPlan {
   const footers = parts.map(({ path, fd }): FooterStats | null => {
     try {
       return readFooterStats(path, FILTER_STATS_COLUMNS, fd);
@@ -358,17 +456,29 @@ export function planFilteredRead(parts: readonly { path: string; fd?: number }[]
   });
   const all = footers.flatMap((f) => f?.rowGroups ?? []);
   // A partition outside the layout names its day and underlying only in its columns' statistics.
-  const day = filter.date ?? (typeof constantStat(all, "date") === "number" ? formatEpochDays(constantStat(all, "date") as number) : null);
-  const underlying = filter.underlying ?? (typeof constantStat(all, "underlying") === "string" ? (constantStat(all, "underlying") as string) : null);
-  const unknown = (needsDay(filter.filters) && day === null) || (filter.filters.underlyings !== undefined && underlying === null);
-  if (unknown || !partitionMaySelect(filter.filters, day, underlying)) return { nothing: true, groups: all.length, sel: null, parts: footers.map(() => null) };
-  const sel = hasKeyFilters(filter.filters) ? new SegmentSelector(filter.filters, day === null ? null : parseIsoDate(day), expiryTypesOf(all.map(keyStats))) : null;
+  const day =
+    filter.date ??
+    (typeof constantStat(all, "date") === "number" ? formatEpochDays(constantStat(all, "date") as number) : null);
+  const underlying =
+    filter.underlying ??
+    (typeof constantStat(all, "underlying") === "string" ? (constantStat(all, "underlying") as string) : null);
+  const unknown =
+    (needsDay(filter.filters) && day === null) || (filter.filters.underlyings !== undefined && underlying === null);
+  if (unknown || !partitionMaySelect(filter.filters, day, underlying))
+    return { nothing: true, groups: all.length, sel: null, parts: footers.map(() => null) };
+  const sel = hasKeyFilters(filter.filters)
+    ? new SegmentSelector(filter.filters, day === null ? null : parseIsoDate(day), expiryTypesOf(all.map(keyStats)))
+    : null;
   const planned = footers.map((f) => {
     if (!f) return null;
     const keys = f.rowGroups.map(keyStats);
     // A part our writer sorted says so in its footer: its row groups are then also bounded by their neighbours.
     const bounds = f.keyValue.get("tickpack.sort") === PACKED_SORT_ORDER ? sortedKeyBounds(keys) : null;
-    return { keys, wanted: keys.map((k, g) => (sel ? sel.sortedGroupMayHold(k, bounds?.[g] ?? null) : true)), whole: keys.map((k) => (sel ? sel.rowGroupAllSelected(k) : true)) };
+    return {
+      keys,
+      wanted: keys.map((k, g) => (sel ? sel.sortedGroupMayHold(k, bounds?.[g] ?? null) : true)),
+      whole: keys.map((k) => (sel ? sel.rowGroupAllSelected(k) : true)),
+    };
   });
   const nothing = planned.every((p) => p !== null && !p.wanted.some(Boolean));
   return { nothing, groups: all.length, sel, parts: planned };
@@ -383,7 +493,14 @@ export function planFilteredRead(parts: readonly { path: string; fd?: number }[]
  * With filters, a row group whose footer statistics rule out every selected segment is not read
  * (nor its cached pages touched), and inside the groups read only selected segments' rows are run.
  */
-export async function runPartition(parts: string[], run: KernelRun, kernel: LoadedKernel, withTs: boolean, settings: ReadSettings, stats: CacheStats): Promise<PartitionRead> {
+export async function runPartition(
+  parts: string[],
+  run: KernelRun,
+  kernel: LoadedKernel,
+  withTs: boolean,
+  settings: ReadSettings,
+  stats: CacheStats,
+): Promise<PartitionRead> {
   const columns = projectedColumns(kernel, withTs);
   const snapshot = openPartitionSnapshot(parts);
   const filter = settings.filter ?? null;
@@ -449,15 +566,30 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
         try {
           const present = new Map(source.columns.map((f) => [f.name, f]));
           const missing = columns.filter((c) => !present.has(c));
-          if (missing.length > 0) throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
-          fill?.startFill(columns.map((c) => present.get(c)!), source.numRows, source.rowGroupRows);
+          if (missing.length > 0)
+            throw new StrategyInputError(
+              `${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,
+            );
+          fill?.startFill(
+            columns.map((c) => present.get(c)!),
+            source.numRows,
+            source.rowGroupRows,
+          );
           // The groups the statistics cannot show to be wholly selected: their keys first (one read), then
           // the other columns of only the window that holds their selected segments (unless the cache
           // needs every row).
-          const partial = sel && groups && wanted && whole && !fill ? groups.map((_, g) => g).filter((g) => wanted[g] && !whole[g]) : [];
-          const windows = sel && groups ? await selectedWindows(source, partial, groups, sel, arena) : new Map<number, SelectedWindow | null>();
+          const partial =
+            sel && groups && wanted && whole && !fill
+              ? groups.map((_, g) => g).filter((g) => wanted[g] && !whole[g])
+              : [];
+          const windows =
+            sel && groups
+              ? await selectedWindows(source, partial, groups, sel, arena)
+              : new Map<number, SelectedWindow | null>();
           // A window's keys come from its first read: the second reads only the kernel's columns (and timestamps).
-          const valueColumns = columns.filter((c) => !(KEY_COLUMNS as readonly string[]).includes(c) || kernel.columns.includes(c));
+          const valueColumns = columns.filter(
+            (c) => !(KEY_COLUMNS as readonly string[]).includes(c) || kernel.columns.includes(c),
+          );
           for (let g = 0; g < source.rowGroupRows.length; g++) {
             if (wanted && !wanted[g]) {
               cutter.skipped();
@@ -476,7 +608,10 @@ export async function runPartition(parts: string[], run: KernelRun, kernel: Load
               if (win.start > 0) cutter.skipped();
               const window = { rowGroups: [g], offset: win.start, limit: win.end - win.start };
               await withColumnViews(source, valueColumns, window, (batches) => {
-                if (batches.length !== 1 || batches[0].length !== winKeys.length) throw new StrategyInputError(`${path}: row group ${g}: a read of rows ${win.start}..${win.end} returned ${batches.map((b) => b.length).join("+")} rows`);
+                if (batches.length !== 1 || batches[0].length !== winKeys.length)
+                  throw new StrategyInputError(
+                    `${path}: row group ${g}: a read of rows ${win.start}..${win.end} returned ${batches.map((b) => b.length).join("+")} rows`,
+                  );
                 const kb = withValues(winKeys, batches[0], valueColumns, path, kernel, withTs);
                 if (win.allSelected) cutter.feedSelected(kb);
                 else cutter.feed(kb);

@@ -1,5 +1,11 @@
 /** The unit of bench work, run inside a worker: a kernel's parameter sets over one packed partition. */
-import { KernelRun, loadKernel, type KernelCompiler, type KernelTradeColumns, type SetTotals } from "../../kernel/strategy-kernel.ts";
+import {
+  KernelRun,
+  loadKernel,
+  type KernelCompiler,
+  type KernelTradeColumns,
+  type SetTotals,
+} from "../../kernel/strategy-kernel.ts";
 import type { ReportSums } from "../../kernel/report-sums.ts";
 import { noCacheStats, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import { runPartition, type PartitionFilter } from "./strategy-reader.ts";
@@ -64,7 +70,14 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
   const run = new KernelRun(kernel, task.paramSets, task.trades ? 4096 : 0, { reportSums });
   const cache = noCacheStats();
   const settings = { cache: task.cache, beforeDecode, filter: task.filter };
-  const { columns, rowGroupsRead, rowGroupsSkipped } = await runPartition(task.parts, run, kernel, withTs, settings, cache);
+  const { columns, rowGroupsRead, rowGroupsSkipped } = await runPartition(
+    task.parts,
+    run,
+    kernel,
+    withTs,
+    settings,
+    cache,
+  );
   const sets = run.totals();
   const trades = task.trades ? run.takeTradeColumns() : null;
   let partitionSums: PartitionReportSums | null = null;
@@ -82,5 +95,14 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
     }
     partitionSums = { sums, spillTrades };
   }
-  return { rows: sets[0]?.rows ?? 0, sets, trades, reportSums: partitionSums, columns, cache, rowGroupsRead, rowGroupsSkipped };
+  return {
+    rows: sets[0]?.rows ?? 0,
+    sets,
+    trades,
+    reportSums: partitionSums,
+    columns,
+    cache,
+    rowGroupsRead,
+    rowGroupsSkipped,
+  };
 }

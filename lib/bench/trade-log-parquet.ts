@@ -2,7 +2,7 @@
 import * as arrow from "apache-arrow";
 import { ParquetStreamWriter } from "../parquet/io.ts";
 import type { TradeBlock } from "./bench.ts";
-import { keyText, TRADE_COLUMNS } from "./trade-row.ts";
+import { keyText, type TRADE_COLUMNS } from "./trade-row.ts";
 
 const ROW_GROUP = 100_000;
 
@@ -13,20 +13,26 @@ export class ParquetTradeEncoder {
 
   /** Starts the file; its bytes go to `write` in order. */
   constructor(write: (bytes: Uint8Array) => void) {
-    this.writer = new ParquetStreamWriter(write, { rowGroupSize: ROW_GROUP, metadata: new Map([["tickpack.content", "bench trades"]]) });
+    this.writer = new ParquetStreamWriter(write, {
+      rowGroupSize: ROW_GROUP,
+      metadata: new Map([["tickpack.content", "bench trades"]]),
+    });
   }
 
   /** Encodes one partition's trades, a row group at a time. */
   async append(b: TradeBlock): Promise<void> {
-    for (let start = 0; start < b.length; start += ROW_GROUP) await this.push(b, start, Math.min(b.length, start + ROW_GROUP));
+    for (let start = 0; start < b.length; start += ROW_GROUP)
+      await this.push(b, start, Math.min(b.length, start + ROW_GROUP));
   }
 
   private async push(b: TradeBlock, start: number, end: number): Promise<void> {
     const n = end - start;
     const keys = Array.from({ length: n }, (_, i) => keyText(b, start + i));
     const text = (values: (string | null)[]) => arrow.vectorFromArray(values, new arrow.Utf8()).data[0];
-    const f64 = (a: Float64Array) => arrow.makeData({ type: new arrow.Float64(), length: n, data: a.slice(start, end) });
-    const ts = (a: BigInt64Array) => arrow.makeData({ type: new arrow.TimestampNanosecond("UTC"), length: n, data: a.slice(start, end) } as never);
+    const f64 = (a: Float64Array) =>
+      arrow.makeData({ type: new arrow.Float64(), length: n, data: a.slice(start, end) });
+    const ts = (a: BigInt64Array) =>
+      arrow.makeData({ type: new arrow.TimestampNanosecond("UTC"), length: n, data: a.slice(start, end) } as never);
     const strikes = Float64Array.from(keys, (k) => k.strike ?? 0);
     const strikeNulls = keys.some((k) => k.strike === null);
     const children: Record<(typeof TRADE_COLUMNS)[number], arrow.Data> = {
@@ -35,7 +41,12 @@ export class ParquetTradeEncoder {
       underlying: text(new Array(n).fill(b.underlying)),
       expiry: text(keys.map((k) => k.expiry)),
       opt_type: text(keys.map((k) => k.opt)),
-      strike: strikeNulls ? arrow.vectorFromArray(keys.map((k) => k.strike), new arrow.Float64()).data[0] : arrow.makeData({ type: new arrow.Float64(), length: n, data: strikes }),
+      strike: strikeNulls
+        ? arrow.vectorFromArray(
+            keys.map((k) => k.strike),
+            new arrow.Float64(),
+          ).data[0]
+        : arrow.makeData({ type: new arrow.Float64(), length: n, data: strikes }),
       entry_time: ts(b.entryTs),
       exit_time: ts(b.exitTs),
       entry_price: f64(b.entryPrice),
@@ -55,7 +66,16 @@ export class ParquetTradeEncoder {
 }
 
 const EMPTY_BLOCK: TradeBlock = {
-  length: 0, date: "", underlying: "", set: new Float64Array(0), expiry: new Float64Array(0), optCode: new Float64Array(0), strike: new Float64Array(0),
-  entryTs: new BigInt64Array(0), exitTs: new BigInt64Array(0), entryPrice: new Float64Array(0), exitPrice: new Float64Array(0), pnl: new Float64Array(0),
+  length: 0,
+  date: "",
+  underlying: "",
+  set: new Float64Array(0),
+  expiry: new Float64Array(0),
+  optCode: new Float64Array(0),
+  strike: new Float64Array(0),
+  entryTs: new BigInt64Array(0),
+  exitTs: new BigInt64Array(0),
+  entryPrice: new Float64Array(0),
+  exitPrice: new Float64Array(0),
+  pnl: new Float64Array(0),
 };
-

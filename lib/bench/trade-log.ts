@@ -11,7 +11,6 @@ import type { TradeBlock } from "./bench.ts";
 import type { ParquetTradeEncoder } from "./trade-log-parquet.ts";
 import { keyText, TRADE_COLUMNS } from "./trade-row.ts";
 
-
 /** A trade log path that cannot be written (exit 2, before the run). */
 export class TradeLogError extends Error {}
 
@@ -65,7 +64,10 @@ export function openTradeLog(path: string): TradeLog {
     fd = openSync(tempPath, "wx");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === "EACCES" || code === "EPERM" || code === "EROFS" ? `cannot write in folder ${dirname(tempPath)} (${code})` : errorMessage(e);
+    const reason =
+      code === "EACCES" || code === "EPERM" || code === "EROFS"
+        ? `cannot write in folder ${dirname(tempPath)} (${code})`
+        : errorMessage(e);
     throw new TradeLogError(`${path}: ${reason}`);
   }
   return /\.parquet$/i.test(path) ? new ParquetTradeLog(path, tempPath, fd) : new CsvTradeLog(path, tempPath, fd);
@@ -114,7 +116,7 @@ class CsvTradeLog extends FileTradeLog {
 
   constructor(path: string, tempPath: string, fd: number) {
     super(path, tempPath, fd);
-    this.write(this.encoder.encode(TRADE_COLUMNS.join(",") + "\n"));
+    this.write(this.encoder.encode(`${TRADE_COLUMNS.join(",")}\n`));
   }
 
   async append(b: TradeBlock): Promise<void> {
@@ -126,7 +128,9 @@ class CsvTradeLog extends FileTradeLog {
       const lines: string[] = [];
       for (let t = start; t < Math.min(b.length, start + CHUNK); t++) {
         const k = keyText(b, t);
-        lines.push(`${b.set[t]},${date},${underlying},${csvField(k.expiry)},${csvField(k.opt)},${csvField(k.strike)},${isoNs(b.entryTs[t])},${isoNs(b.exitTs[t])},${b.entryPrice[t]},${b.exitPrice[t]},${b.pnl[t]}\n`);
+        lines.push(
+          `${b.set[t]},${date},${underlying},${csvField(k.expiry)},${csvField(k.opt)},${csvField(k.strike)},${isoNs(b.entryTs[t])},${isoNs(b.exitTs[t])},${b.entryPrice[t]},${b.exitPrice[t]},${b.pnl[t]}\n`,
+        );
       }
       this.write(this.encoder.encode(lines.join("")));
     }
@@ -143,7 +147,9 @@ class ParquetTradeLog extends FileTradeLog {
   private encoder: Promise<ParquetTradeEncoder> | null = null;
 
   private loadEncoder(): Promise<ParquetTradeEncoder> {
-    return (this.encoder ??= import("./trade-log-parquet.ts").then((m) => new m.ParquetTradeEncoder((bytes) => this.write(bytes))));
+    return (this.encoder ??= import("./trade-log-parquet.ts").then(
+      (m) => new m.ParquetTradeEncoder((bytes) => this.write(bytes)),
+    ));
   }
 
   async append(b: TradeBlock): Promise<void> {

@@ -4,15 +4,29 @@ import { formatEpochDays } from "../ist-time.ts";
 import type { TradeBlock } from "./bench.ts";
 
 /** The trade log's columns, in file order. */
-export const TRADE_COLUMNS = ["set", "date", "underlying", "expiry", "opt_type", "strike", "entry_time", "exit_time", "entry_price", "exit_price", "pnl"] as const;
+export const TRADE_COLUMNS = [
+  "set",
+  "date",
+  "underlying",
+  "expiry",
+  "opt_type",
+  "strike",
+  "entry_time",
+  "exit_time",
+  "entry_price",
+  "exit_price",
+  "pnl",
+] as const;
 const OPT_NAMES = ["CE", "PE", "?"];
 
 /** A trade's key columns as text (null where the segment key was null). */
-export function keyText(b: TradeBlock, t: number): { expiry: string | null; opt: string | null; strike: number | null } {
+export function keyText(
+  b: TradeBlock,
+  t: number,
+): { expiry: string | null; opt: string | null; strike: number | null } {
   return {
     expiry: isNullKey(b.expiry[t]) ? null : formatEpochDays(b.expiry[t]),
     opt: isNullKey(b.optCode[t]) ? null : (OPT_NAMES[b.optCode[t]] ?? "?"),
     strike: isNullKey(b.strike[t]) ? null : b.strike[t],
   };
 }
-

@@ -5,7 +5,10 @@ import { join } from "node:path";
 let lib: { symbols: { tp_checksum: (p: number, n: number) => bigint } } | null = null;
 
 function compiled() {
-  return (lib ??= cc({ source: join(import.meta.dir, "checksum.c"), symbols: { tp_checksum: { args: ["ptr", "i64"], returns: "u64" } } }) as never);
+  return (lib ??= cc({
+    source: join(import.meta.dir, "checksum.c"),
+    symbols: { tp_checksum: { args: ["ptr", "i64"], returns: "u64" } },
+  }) as never);
 }
 
 /** Checksum of `bytes` (any length), as 16 hex digits. */

@@ -109,7 +109,10 @@ export class ColumnFileWriter {
     this.validity = new Uint8Array(roundUp(Math.max(1, rows), 8) / 8);
     // Room for the header: its checksums grow with the file, the rest is bounded by the key's path.
     const blocks = Math.ceil((rows * width) / BLOCK_BYTES) + 1;
-    const headerRoom = roundUp(PREFIX + 1024 + 3 * key.path.length + column.length + 20 * blocks + 12 * rowGroupRows.length, ALIGN);
+    const headerRoom = roundUp(
+      PREFIX + 1024 + 3 * key.path.length + column.length + 20 * blocks + 12 * rowGroupRows.length,
+      ALIGN,
+    );
     this.valuesOffset = headerRoom + roundUp(this.validity.byteLength, ALIGN);
     this.pending = new Uint8Array(BLOCK_BYTES);
     this.temp = tempPathFor(path);
@@ -118,15 +121,18 @@ export class ColumnFileWriter {
 
   /** Appends `n` rows: their values (`n` of them, in this column's type) and validity (bit i of `valid`, null = all valid). */
   append(values: CValues, valid: Uint8Array | null, n: number): void {
-    if (this.rowsIn + n > this.rows) throw new Error(`column ${this.column}: more rows than the ${this.rows} announced`);
+    if (this.rowsIn + n > this.rows)
+      throw new Error(`column ${this.column}: more rows than the ${this.rows} announced`);
     const at = this.rowsIn;
     if ((at & 7) === 0) {
       const whole = n >> 3;
       if (valid === null) this.validity.fill(0xff, at >> 3, (at >> 3) + whole);
       else this.validity.set(valid.subarray(0, whole), at >> 3);
-      for (let i = whole << 3; i < n; i++) if (valid === null || (valid[i >> 3] >> (i & 7)) & 1) this.validity[(at + i) >> 3] |= 1 << ((at + i) & 7);
+      for (let i = whole << 3; i < n; i++)
+        if (valid === null || (valid[i >> 3] >> (i & 7)) & 1) this.validity[(at + i) >> 3] |= 1 << ((at + i) & 7);
     } else {
-      for (let i = 0; i < n; i++) if (valid === null || (valid[i >> 3] >> (i & 7)) & 1) this.validity[(at + i) >> 3] |= 1 << ((at + i) & 7);
+      for (let i = 0; i < n; i++)
+        if (valid === null || (valid[i >> 3] >> (i & 7)) & 1) this.validity[(at + i) >> 3] |= 1 << ((at + i) & 7);
     }
     if (valid !== null) this.nulls += n - countSetBits(valid, n);
     this.rowsIn += n;
@@ -152,8 +158,10 @@ export class ColumnFileWriter {
 
   /** Checksums `bytes` block by block and writes them at the end of the values written so far. */
   private writeBlocks(bytes: Uint8Array): void {
-    for (let at = 0; at < bytes.byteLength; at += BLOCK_BYTES) this.blocks.push(checksumHex(bytes.subarray(at, Math.min(at + BLOCK_BYTES, bytes.byteLength))));
-    for (let at = 0; at < bytes.byteLength; ) at += writeSync(this.fd, bytes, at, bytes.byteLength - at, this.valuesOffset + this.written + at);
+    for (let at = 0; at < bytes.byteLength; at += BLOCK_BYTES)
+      this.blocks.push(checksumHex(bytes.subarray(at, Math.min(at + BLOCK_BYTES, bytes.byteLength))));
+    for (let at = 0; at < bytes.byteLength; )
+      at += writeSync(this.fd, bytes, at, bytes.byteLength - at, this.valuesOffset + this.written + at);
     this.written += bytes.byteLength;
   }
 
@@ -164,7 +172,8 @@ export class ColumnFileWriter {
 
   /** Writes the header and the end mark and renames the file into place; returns its bytes. */
   commit(): number {
-    if (this.rowsIn !== this.rows) throw new Error(`column ${this.column}: ${this.rowsIn} rows written of ${this.rows}`);
+    if (this.rowsIn !== this.rows)
+      throw new Error(`column ${this.column}: ${this.rowsIn} rows written of ${this.rows}`);
     this.flushPending();
     const validityOffset = this.valuesOffset - roundUp(this.validity.byteLength, ALIGN);
     const validityBytes = (this.rows + 7) >> 3;
@@ -179,12 +188,20 @@ export class ColumnFileWriter {
       rows: this.rows,
       rowGroupRows: this.rowGroupRows,
       nullCount: this.nulls,
-      validity: this.nulls === 0 ? null : { offset: validityOffset, bytes: validityBytes, checksum: checksumHex(this.validity.subarray(0, validityBytes)) },
+      validity:
+        this.nulls === 0
+          ? null
+          : {
+              offset: validityOffset,
+              bytes: validityBytes,
+              checksum: checksumHex(this.validity.subarray(0, validityBytes)),
+            },
       values: { offset: this.valuesOffset, bytes: this.written, blockBytes: BLOCK_BYTES, blocks: this.blocks },
       fileBytes,
     };
     const json = new TextEncoder().encode(JSON.stringify(header));
-    if (PREFIX + json.byteLength > validityOffset) throw new Error(`column ${this.column}: cache header outgrew its room`);
+    if (PREFIX + json.byteLength > validityOffset)
+      throw new Error(`column ${this.column}: cache header outgrew its room`);
     const prefix = new Uint8Array(PREFIX);
     prefix.set(new TextEncoder().encode(COLUMN_FILE_MAGIC));
     new DataView(prefix.buffer).setUint32(8, json.byteLength, true);
@@ -192,7 +209,13 @@ export class ColumnFileWriter {
     writeSync(this.fd, prefix, 0, PREFIX, 0);
     writeSync(this.fd, json, 0, json.byteLength, PREFIX);
     if (header.validity) writeSync(this.fd, this.validity, 0, validityBytes, validityOffset);
-    writeSync(this.fd, new TextEncoder().encode(COLUMN_FILE_END), 0, COLUMN_FILE_END.length, fileBytes - COLUMN_FILE_END.length);
+    writeSync(
+      this.fd,
+      new TextEncoder().encode(COLUMN_FILE_END),
+      0,
+      COLUMN_FILE_END.length,
+      fileBytes - COLUMN_FILE_END.length,
+    );
     // No fsync: syncing gigabytes would cost the cold run more than the cache saves, and a file torn
     // by a power loss fails its size, end-mark or block checks (docs/cache.md says what they cover).
     closeSync(this.fd);
@@ -261,7 +284,8 @@ export function mapColumnFile(path: string, key: PartKey, column: string, verify
 
 function checkedColumn(file: FileMapping, key: PartKey, column: string, verifyAll: boolean): MappedColumn {
   const mapping = file.bytes;
-  if (ascii(mapping.subarray(0, 8)) !== COLUMN_FILE_MAGIC) throw new ColumnFileProblem("not a tickpack cache file (magic)");
+  if (ascii(mapping.subarray(0, 8)) !== COLUMN_FILE_MAGIC)
+    throw new ColumnFileProblem("not a tickpack cache file (magic)");
   const view = new DataView(mapping.buffer, mapping.byteOffset, mapping.byteLength);
   const jsonBytes = view.getUint32(8, true);
   if (PREFIX + jsonBytes > mapping.byteLength) throw new ColumnFileProblem("header runs past the end");
@@ -273,28 +297,48 @@ function checkedColumn(file: FileMapping, key: PartKey, column: string, verifyAl
   } catch {
     throw new ColumnFileProblem("header is not JSON");
   }
-  if (header.format !== "tickpack-column-cache" || header.version !== COLUMN_FILE_VERSION) throw new ColumnFileProblem(`format ${header.format} version ${header.version}`);
+  if (header.format !== "tickpack-column-cache" || header.version !== COLUMN_FILE_VERSION)
+    throw new ColumnFileProblem(`format ${header.format} version ${header.version}`);
   const k = header.key;
-  if (k.path !== key.path || k.bytes !== key.bytes || k.mtimeNs !== key.mtimeNs || k.footer !== key.footer) throw new ColumnFileProblem("stale: the part file changed");
+  if (k.path !== key.path || k.bytes !== key.bytes || k.mtimeNs !== key.mtimeNs || k.footer !== key.footer)
+    throw new ColumnFileProblem("stale: the part file changed");
   if (header.column !== column) throw new ColumnFileProblem(`holds column ${header.column}`);
-  if (!Array.isArray(header.rowGroupRows) || header.rowGroupRows.reduce((a, n) => a + n, 0) !== header.rows) throw new ColumnFileProblem("row groups do not add up to the rows");
-  if (header.fileBytes !== mapping.byteLength) throw new ColumnFileProblem(`size ${mapping.byteLength} bytes, header says ${header.fileBytes}`);
-  if (ascii(mapping.subarray(mapping.byteLength - COLUMN_FILE_END.length)) !== COLUMN_FILE_END) throw new ColumnFileProblem("no end mark (truncated?)");
+  if (!Array.isArray(header.rowGroupRows) || header.rowGroupRows.reduce((a, n) => a + n, 0) !== header.rows)
+    throw new ColumnFileProblem("row groups do not add up to the rows");
+  if (header.fileBytes !== mapping.byteLength)
+    throw new ColumnFileProblem(`size ${mapping.byteLength} bytes, header says ${header.fileBytes}`);
+  if (ascii(mapping.subarray(mapping.byteLength - COLUMN_FILE_END.length)) !== COLUMN_FILE_END)
+    throw new ColumnFileProblem("no end mark (truncated?)");
   const Ctor = valuesCtorOf(header.type);
   const width = elementBytes(header.type);
   const v = header.values;
-  if (!Ctor || !width || v.bytes !== header.rows * width || v.offset % ALIGN !== 0 || v.offset + v.bytes > mapping.byteLength - COLUMN_FILE_END.length) throw new ColumnFileProblem("values section out of bounds");
-  if (v.blocks.length !== Math.ceil(v.bytes / v.blockBytes)) throw new ColumnFileProblem("block checksums do not cover the values");
+  if (
+    !Ctor ||
+    !width ||
+    v.bytes !== header.rows * width ||
+    v.offset % ALIGN !== 0 ||
+    v.offset + v.bytes > mapping.byteLength - COLUMN_FILE_END.length
+  )
+    throw new ColumnFileProblem("values section out of bounds");
+  if (v.blocks.length !== Math.ceil(v.bytes / v.blockBytes))
+    throw new ColumnFileProblem("block checksums do not cover the values");
   for (const b of verifyAll ? v.blocks.map((_, i) => i) : blocksToVerify(v.blocks.length, 1)) {
     const from = v.offset + b * v.blockBytes;
-    if (checksumHex(mapping.subarray(from, Math.min(from + v.blockBytes, v.offset + v.bytes))) !== v.blocks[b]) throw new ColumnFileProblem(`values block ${b} checksum mismatch`);
+    if (checksumHex(mapping.subarray(from, Math.min(from + v.blockBytes, v.offset + v.bytes))) !== v.blocks[b])
+      throw new ColumnFileProblem(`values block ${b} checksum mismatch`);
   }
   let validity: Uint8Array | null = null;
   if (header.validity) {
     const s = header.validity;
-    if (s.bytes !== (header.rows + 7) >> 3 || s.offset + s.bytes > v.offset) throw new ColumnFileProblem("validity section out of bounds");
+    if (s.bytes !== (header.rows + 7) >> 3 || s.offset + s.bytes > v.offset)
+      throw new ColumnFileProblem("validity section out of bounds");
     validity = mapping.subarray(s.offset, s.offset + s.bytes);
     if (checksumHex(validity) !== s.checksum) throw new ColumnFileProblem("validity checksum mismatch");
   }
-  return { header, values: new Ctor(mapping.buffer as ArrayBuffer, mapping.byteOffset + v.offset, header.rows), validity, unmap: file.unmap };
+  return {
+    header,
+    values: new Ctor(mapping.buffer as ArrayBuffer, mapping.byteOffset + v.offset, header.rows),
+    validity,
+    unmap: file.unmap,
+  };
 }

@@ -18,7 +18,10 @@ const PROT_READ = 1;
 const MAP_PRIVATE = 2;
 const MAP_FAILED = 2n ** 64n - 1n;
 
-type Libc = { mmap(addr: null, len: number, prot: number, flags: number, fd: number, off: number): Pointer | null; munmap(addr: Pointer, len: number): number };
+type Libc = {
+  mmap(addr: null, len: number, prot: number, flags: number, fd: number, off: number): Pointer | null;
+  munmap(addr: Pointer, len: number): number;
+};
 let libc: Libc | null | undefined;
 
 function loadLibc(): Libc | null {

@@ -5,7 +5,14 @@
  */
 import type { ExpiryCalendar } from "../raw/calendar.ts";
 import type { ContractName, OptType } from "../raw/contract-name.ts";
-import { epochDaysOf, IST_OFFSET_NS, istWallClockToEpochNs, weekdayOf, yearMonthOf, type EpochDays } from "../ist-time.ts";
+import {
+  epochDaysOf,
+  IST_OFFSET_NS,
+  istWallClockToEpochNs,
+  weekdayOf,
+  yearMonthOf,
+  type EpochDays,
+} from "../ist-time.ts";
 import { hashString, randomFor } from "../random.ts";
 
 /** How an underlying trades. */
@@ -109,7 +116,8 @@ export interface SyntheticContract extends ContractName {
 /** Open of an underlying on a day: a daily random walk from the anchor day. */
 export function dailyOpen(seed: number, spec: UnderlyingSpec, day: EpochDays): number {
   let spot = spec.spot;
-  for (let d = ANCHOR_DAY; d < day; d++) if (isTradingDay(d)) spot *= Math.exp(0.007 * randomFor(seed, spec.name, "daily", d).normal());
+  for (let d = ANCHOR_DAY; d < day; d++)
+    if (isTradingDay(d)) spot *= Math.exp(0.007 * randomFor(seed, spec.name, "daily", d).normal());
   return spot;
 }
 
@@ -118,12 +126,20 @@ export function dailyOpen(seed: number, spec: UnderlyingSpec, day: EpochDays): n
  * weeklies, else 1) roll forward; an expiry's strikes are set around the open of the first day it
  * is traded. Each contract carries the days it trades.
  */
-export function syntheticContracts(seed: number, specs: UnderlyingSpec[], calendar: ExpiryCalendar, days: EpochDays[], strikesEachSide: number): SyntheticContract[] {
+export function syntheticContracts(
+  seed: number,
+  specs: UnderlyingSpec[],
+  calendar: ExpiryCalendar,
+  days: EpochDays[],
+  strikesEachSide: number,
+): SyntheticContract[] {
   const out: SyntheticContract[] = [];
   for (const spec of specs) {
     const monthly = [...calendar.monthly].filter(([k]) => k.startsWith(`${spec.name}|`)).map(([, d]) => d);
     const weekly = [...(calendar.weekly.get(spec.name) ?? [])];
-    const all = [...monthly.map((d) => ({ d, monthly: true })), ...weekly.map((d) => ({ d, monthly: false }))].sort((a, b) => a.d - b.d);
+    const all = [...monthly.map((d) => ({ d, monthly: true })), ...weekly.map((d) => ({ d, monthly: false }))].sort(
+      (a, b) => a.d - b.d,
+    );
     const traded = new Map<EpochDays, { monthly: boolean; days: EpochDays[] }>();
     for (const day of days) {
       for (const e of all.filter((x) => x.d >= day).slice(0, spec.weekly ? 2 : 1)) {
@@ -170,8 +186,12 @@ export function underlyingPath(seed: number, spec: UnderlyingSpec, day: EpochDay
 
 function normCdf(x: number): number {
   // Abramowitz–Stegun 7.1.26: plenty for synthetic prices.
-  const t = 1 / (1 + 0.3275911 * Math.abs(x) / Math.SQRT2);
-  const y = 1 - (((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t) * Math.exp(-(x * x) / 2);
+  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-(x * x) / 2);
   return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
 }
 
@@ -200,14 +220,48 @@ export interface TickColumns {
   valid: Record<string, Uint8Array>;
 }
 
-const F64_COLS = ["price", "avgPrice", "open", "high", "low", "close", "changeper", "bp0", "bp1", "bp2", "bp3", "bp4", "sp0", "sp1", "sp2", "sp3", "sp4", "strike"];
-const I64_COLS = ["token", "qty", "volume", "totBuyQty", "totSellQty", "oi", "oiHigh", "oiLow",
-  ...["bq", "sq", "bo", "so"].flatMap((p) => [0, 1, 2, 3, 4].map((i) => `${p}${i}`))];
+const F64_COLS = [
+  "price",
+  "avgPrice",
+  "open",
+  "high",
+  "low",
+  "close",
+  "changeper",
+  "bp0",
+  "bp1",
+  "bp2",
+  "bp3",
+  "bp4",
+  "sp0",
+  "sp1",
+  "sp2",
+  "sp3",
+  "sp4",
+  "strike",
+];
+const I64_COLS = [
+  "token",
+  "qty",
+  "volume",
+  "totBuyQty",
+  "totSellQty",
+  "oi",
+  "oiHigh",
+  "oiLow",
+  ...["bq", "sq", "bo", "so"].flatMap((p) => [0, 1, 2, 3, 4].map((i) => `${p}${i}`)),
+];
 /** Columns a null defect may hit (never timestamp). */
 const NULLABLE = ["price", "volume", "bp0", "sp0", "oi", "avgPrice", "bq0", "sq0"];
 
 /** One contract's ticks over `days`, in time order apart from the disorder defect. */
-export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticContract, tickProb: number, defects: DefectRates): TickColumns {
+export function contractTicks(
+  seed: number,
+  spec: UnderlyingSpec,
+  c: SyntheticContract,
+  tickProb: number,
+  defects: DefectRates,
+): TickColumns {
   const liveDays = c.days;
   const cap = liveDays.length * (SESSION_SECONDS + PRE_OPEN_SECONDS);
   const ts = new BigInt64Array(cap);
@@ -238,12 +292,24 @@ export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticCo
     const prevClose = roundTick(optionPrice(c.optType, path[0], c.strike, closeYears, spec.iv));
     const rng = randomFor(seed, c.underlying, c.expiry, c.strike, c.optType, day);
     // Spreads of 1–3 ticks: tight enough on dear options for the 5 bp filter, not on cheap ones.
-    let bid = 0, spread = 0.05;
-    let volume = 0n, turnover = 0, lastTradeNs = 0n, price = 0, open = 0, high = 0, low = 0;
-    let oi = BigInt(rng.int(50, 5000) * spec.lot), oiHigh = oi, oiLow = oi;
-    let totBuy = BigInt(rng.int(100, 2000) * spec.lot), totSell = BigInt(rng.int(100, 2000) * spec.lot);
+    let bid = 0,
+      spread = 0.05;
+    let volume = 0n,
+      turnover = 0,
+      lastTradeNs = 0n,
+      price = 0,
+      open = 0,
+      high = 0,
+      low = 0;
+    let oi = BigInt(rng.int(50, 5000) * spec.lot),
+      oiHigh = oi,
+      oiLow = oi;
+    let totBuy = BigInt(rng.int(100, 2000) * spec.lot),
+      totSell = BigInt(rng.int(100, 2000) * spec.lot);
     // bq0-4, sq0-4 (quantities in lots), then bo0-4, so0-4 (order counts).
-    const depth = new BigInt64Array(20).map((_, k) => (k < 10 ? BigInt(rng.int(1, 40) * spec.lot) : BigInt(rng.int(1, 25))));
+    const depth = new BigInt64Array(20).map((_, k) =>
+      k < 10 ? BigInt(rng.int(1, 40) * spec.lot) : BigInt(rng.int(1, 25)),
+    );
     for (let s = 0; s < SESSION_SECONDS; s++) {
       if (rng.next() >= pTick) continue;
       const nowNs = istWallClockToEpochNs(day, SESSION_OPEN_S + s);
@@ -309,14 +375,23 @@ export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticCo
     n += addPreOpenRows(cols, day, dayStart, n, dayRandom("pre-open"), defects.preOpenRate);
     resetVolume(cols, dayStart, n, dayRandom("volume-reset"), defects.volumeResetRate);
     applyDefects(cols, dayStart, n, dayRandom("defects"), defects);
-    if (n > dayStart && defects.epochZeroRate > 0 && dayRandom("epoch-zero").next() < defects.epochZeroRate) epochZeroRows.push(dayStart);
+    if (n > dayStart && defects.epochZeroRate > 0 && dayRandom("epoch-zero").next() < defects.epochZeroRate)
+      epochZeroRows.push(dayStart);
   }
-  const out: TickColumns = { length: n, timestamp: ts.subarray(0, n), lastTradeTime: ltt.subarray(0, n), f64: {}, i64: {}, valid: {} };
+  const out: TickColumns = {
+    length: n,
+    timestamp: ts.subarray(0, n),
+    lastTradeTime: ltt.subarray(0, n),
+    f64: {},
+    i64: {},
+    valid: {},
+  };
   for (const k of F64_COLS) out.f64[k] = f64[k].subarray(0, n);
   for (const k of I64_COLS) out.i64[k] = i64[k].subarray(0, n);
   for (const k of Object.keys(valid)) out.valid[k] = valid[k].subarray(0, n);
   // Feeds write naive IST wall-clock time.
-  for (const col of [out.timestamp, out.lastTradeTime]) for (let i = 0; i < n; i++) col[i] = (col[i] + IST_OFFSET_NS) / 1000n;
+  for (const col of [out.timestamp, out.lastTradeTime])
+    for (let i = 0; i < n; i++) col[i] = (col[i] + IST_OFFSET_NS) / 1000n;
   // The feed's placeholder: a naive timestamp of 0 (1970-01-01 00:00 IST).
   for (const i of epochZeroRows) out.timestamp[i] = 0n;
   return out;
@@ -327,13 +402,25 @@ export function contractTicks(seed: number, spec: UnderlyingSpec, c: SyntheticCo
  * before the day's rows [start, end) (snapshots of the opening quotes, no trade yet: volume 0).
  * Returns how many rows it added.
  */
-function addPreOpenRows(t: TickColumns, day: EpochDays, start: number, end: number, rng: ReturnType<typeof randomFor>, rate: number): number {
+function addPreOpenRows(
+  t: TickColumns,
+  day: EpochDays,
+  start: number,
+  end: number,
+  rng: ReturnType<typeof randomFor>,
+  rate: number,
+): number {
   if (rate <= 0 || end === start || rng.next() >= rate) return 0;
   const k = rng.int(1, 20);
   const seconds = new Set<number>();
   while (seconds.size < k) seconds.add(rng.int(0, PRE_OPEN_SECONDS - 1));
   const sorted = [...seconds].sort((a, b) => a - b);
-  const all: (BigInt64Array | Float64Array)[] = [t.timestamp, t.lastTradeTime, ...Object.values(t.f64), ...Object.values(t.i64)];
+  const all: (BigInt64Array | Float64Array)[] = [
+    t.timestamp,
+    t.lastTradeTime,
+    ...Object.values(t.f64),
+    ...Object.values(t.i64),
+  ];
   for (const a of all) {
     a.copyWithin(start + k, start, end);
     for (let i = 0; i < k; i++) a[start + i] = a[start + k];
@@ -348,7 +435,13 @@ function addPreOpenRows(t: TickColumns, day: EpochDays, start: number, end: numb
 }
 
 /** The volume-reset quirk: with chance `rate`, cumulative volume restarts from 0 at a row in the second half of [start, end). */
-function resetVolume(t: TickColumns, start: number, end: number, rng: ReturnType<typeof randomFor>, rate: number): void {
+function resetVolume(
+  t: TickColumns,
+  start: number,
+  end: number,
+  rng: ReturnType<typeof randomFor>,
+  rate: number,
+): void {
   if (rate <= 0 || end - start < 4 || rng.next() >= rate) return;
   const at = rng.int(start + Math.floor((end - start) / 2), end - 1);
   const v = t.i64.volume;
@@ -357,7 +450,13 @@ function resetVolume(t: TickColumns, start: number, end: number, rng: ReturnType
 }
 
 /** Nulls, zero prices and swapped neighbours in rows [start, end). */
-function applyDefects(t: TickColumns, start: number, end: number, rng: ReturnType<typeof randomFor>, rates: DefectRates): void {
+function applyDefects(
+  t: TickColumns,
+  start: number,
+  end: number,
+  rng: ReturnType<typeof randomFor>,
+  rates: DefectRates,
+): void {
   if (rates.nullRate > 0) {
     for (let i = start; i < end; i++) {
       if (rng.next() >= rates.nullRate) continue;
@@ -365,9 +464,16 @@ function applyDefects(t: TickColumns, start: number, end: number, rng: ReturnTyp
       (t.valid[col] ??= new Uint8Array(t.length).fill(1))[i] = 0;
     }
   }
-  if (rates.zeroPriceRate > 0) for (let i = start; i < end; i++) if (rng.next() < rates.zeroPriceRate) t.f64.price[i] = 0;
+  if (rates.zeroPriceRate > 0)
+    for (let i = start; i < end; i++) if (rng.next() < rates.zeroPriceRate) t.f64.price[i] = 0;
   if (rates.disorderRate > 0) {
-    const all: (BigInt64Array | Float64Array | Uint8Array)[] = [t.timestamp, t.lastTradeTime, ...Object.values(t.f64), ...Object.values(t.i64), ...Object.values(t.valid)];
+    const all: (BigInt64Array | Float64Array | Uint8Array)[] = [
+      t.timestamp,
+      t.lastTradeTime,
+      ...Object.values(t.f64),
+      ...Object.values(t.i64),
+      ...Object.values(t.valid),
+    ];
     for (let i = start; i + 1 < end; i++) {
       if (rng.next() >= rates.disorderRate) continue;
       for (const a of all) {

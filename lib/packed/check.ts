@@ -43,7 +43,8 @@ function footerIssues(path: string, source: ParquetSource, rowGroupLimit: number
   const issues: FileIssue[] = [];
   const names = new Set(source.fields.map((f) => f.name));
   const missingRequired = REQUIRED_PACKED_COLUMNS.filter((c) => !names.has(c));
-  if (missingRequired.length) issues.push({ file: path, problem: `missing required columns ${missingRequired.join(", ")}`, fixable: false });
+  if (missingRequired.length)
+    issues.push({ file: path, problem: `missing required columns ${missingRequired.join(", ")}`, fixable: false });
   const missing = PACKED_COLUMNS.map((c) => c.name).filter((c) => !names.has(c) && !missingRequired.includes(c));
   if (missing.length) issues.push({ file: path, problem: `missing columns ${missing.join(", ")}`, fixable: true });
   const ts = source.fields.find((f) => f.name === "timestamp");
@@ -51,13 +52,25 @@ function footerIssues(path: string, source: ParquetSource, rowGroupLimit: number
     issues.push({ file: path, problem: `timestamp is ${ts.type}, not Timestamp(ns, UTC)`, fixable: true });
   }
   const big = source.rowGroupRows.findIndex((r) => r > rowGroupLimit);
-  if (big >= 0) issues.push({ file: path, problem: `row group ${big} has ${source.rowGroupRows[big]} rows (limit ${rowGroupLimit})`, fixable: true });
+  if (big >= 0)
+    issues.push({
+      file: path,
+      problem: `row group ${big} has ${source.rowGroupRows[big]} rows (limit ${rowGroupLimit})`,
+      fixable: true,
+    });
   const codecs = compressionCodecs(source);
-  if ([...codecs].some((c) => c !== "ZSTD")) issues.push({ file: path, problem: `compression ${[...codecs].join("/")}, not ZSTD`, fixable: true });
+  if ([...codecs].some((c) => c !== "ZSTD"))
+    issues.push({ file: path, problem: `compression ${[...codecs].join("/")}, not ZSTD`, fixable: true });
   const facts = readColumnChunkFacts(path, source.fd ?? undefined);
   const noStats = facts.flatMap((rg, g) => rg.filter((c) => !c.hasStatistics).map((c) => `${c.path} (row group ${g})`));
-  if (noStats.length) issues.push({ file: path, problem: `no statistics for ${noStats.slice(0, 3).join(", ")}${noStats.length > 3 ? ` and ${noStats.length - 3} more` : ""}`, fixable: true });
-  if (source.keyValueMetadata.get("tickpack.sort") !== PACKED_SORT_ORDER) issues.push({ file: path, problem: "footer metadata tickpack.sort missing", fixable: true });
+  if (noStats.length)
+    issues.push({
+      file: path,
+      problem: `no statistics for ${noStats.slice(0, 3).join(", ")}${noStats.length > 3 ? ` and ${noStats.length - 3} more` : ""}`,
+      fixable: true,
+    });
+  if (source.keyValueMetadata.get("tickpack.sort") !== PACKED_SORT_ORDER)
+    issues.push({ file: path, problem: "footer metadata tickpack.sort missing", fixable: true });
   return issues;
 }
 
@@ -83,10 +96,18 @@ function misplacedRow(batch: ColumnBatch, partition: PackedPartition, firstRow: 
   const wantCode = partition.underlying === null ? -1 : names.indexOf(partition.underlying);
   for (let i = 0; i < batch.length; i++) {
     if (wantDay !== null) {
-      if (dates && (date!.valid === null || date!.valid[i] === 1) && dates[i] !== wantDay) return `row ${firstRow + i} has date ${formatEpochDays(dates[i])}`;
-      if (days[i] !== NULL_DAY && days[i] !== wantDay) return `row ${firstRow + i} has a timestamp on IST day ${formatEpochDays(days[i])}`;
+      if (dates && (date!.valid === null || date!.valid[i] === 1) && dates[i] !== wantDay)
+        return `row ${firstRow + i} has date ${formatEpochDays(dates[i])}`;
+      if (days[i] !== NULL_DAY && days[i] !== wantDay)
+        return `row ${firstRow + i} has a timestamp on IST day ${formatEpochDays(days[i])}`;
     }
-    if (partition.underlying !== null && codes && (underlying!.valid === null || underlying!.valid[i] === 1) && codes[i] !== wantCode && names[codes[i]] !== partition.underlying) {
+    if (
+      partition.underlying !== null &&
+      codes &&
+      (underlying!.valid === null || underlying!.valid[i] === 1) &&
+      codes[i] !== wantCode &&
+      names[codes[i]] !== partition.underlying
+    ) {
       return `row ${firstRow + i} has underlying ${names[codes[i]]}`;
     }
   }
@@ -123,30 +144,50 @@ export async function checkPartition(partition: PackedPartition, rowGroupLimit: 
         for (const key of ["date", "underlying"] as const) {
           const meta = source.keyValueMetadata.get(`tickpack.${key}`);
           const want = partition[key];
-          if (meta !== undefined && want !== null && meta !== want) issues.push({ file: path, problem: `belongs to another partition: footer metadata says ${key} ${meta}, the folder is ${folder}`, fixable: false });
+          if (meta !== undefined && want !== null && meta !== want)
+            issues.push({
+              file: path,
+              problem: `belongs to another partition: footer metadata says ${key} ${meta}, the folder is ${folder}`,
+              fixable: false,
+            });
         }
         const known = source.fields.map((f) => f.name).filter((n) => kinds.has(n));
         let row = 0;
         let misplaced: string | null = null;
         for (let g = 0; g < source.rowGroupRows.length; g++) {
           // Every column is decoded (extra ones too) and converted as a merge would convert it.
-          const batch = await withRows(source, source.fields.map((f) => f.name), { rowGroups: [g] }, (t): ColumnBatch => {
-            const columns = new Map<string, Column>();
-            for (const name of known) columns.set(name, columnFromArrow(name, t.getChild(name)!.data, kinds.get(name)!));
-            return { length: t.numRows, columns };
-          });
+          const batch = await withRows(
+            source,
+            source.fields.map((f) => f.name),
+            { rowGroups: [g] },
+            (t): ColumnBatch => {
+              const columns = new Map<string, Column>();
+              for (const name of known)
+                columns.set(name, columnFromArrow(name, t.getChild(name)!.data, kinds.get(name)!));
+              return { length: t.numRows, columns };
+            },
+          );
           for (let i = 0; i < batch.length && !unsorted; i++) {
             const cur = sortKeyAt(batch, i);
             if (prev && comparePackedKeys(prev, cur) > 0) {
               unsorted = true;
-              issues.push({ file: path, problem: `not sorted: row ${row + i} ${formatKey(cur)} sorts before the row above it ${formatKey(prev)}`, fixable: true });
+              issues.push({
+                file: path,
+                problem: `not sorted: row ${row + i} ${formatKey(cur)} sorts before the row above it ${formatKey(prev)}`,
+                fixable: true,
+              });
             }
             prev = cur;
           }
           misplaced ??= misplacedRow(batch, partition, row);
           row += batch.length;
         }
-        if (misplaced !== null) issues.push({ file: path, problem: `belongs to another partition: ${misplaced}, the folder is ${folder}`, fixable: false });
+        if (misplaced !== null)
+          issues.push({
+            file: path,
+            problem: `belongs to another partition: ${misplaced}, the folder is ${folder}`,
+            fixable: false,
+          });
         rows += source.numRows;
       } catch (e) {
         issues.push({ file: path, problem: `cannot be read: ${(e as Error).message}`, fixable: false });
@@ -159,7 +200,12 @@ export async function checkPartition(partition: PackedPartition, rowGroupLimit: 
   }
   // A sorted part with extra columns is fine to read; one that needs a rewrite is left as it is.
   if (extras.size > 0 && issues.some((i) => i.fixable)) {
-    for (const [file, cols] of extras) issues.push({ file, problem: `needs a rewrite, but has columns tickpack does not write (${cols.join(", ")}) that a rewrite would drop: left as it is`, fixable: false });
+    for (const [file, cols] of extras)
+      issues.push({
+        file,
+        problem: `needs a rewrite, but has columns tickpack does not write (${cols.join(", ")}) that a rewrite would drop: left as it is`,
+        fixable: false,
+      });
   }
   return { partition, rows, issues };
 }

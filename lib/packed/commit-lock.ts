@@ -19,7 +19,10 @@ let flockSymbol: ((fd: number, operation: number) => number) | null = null;
 function flock(fd: number, operation: number): void {
   if (!flockSymbol) {
     const libc = process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6";
-    flockSymbol = dlopen(libc, { flock: { args: ["i32", "i32"], returns: "i32" } }).symbols.flock as (fd: number, operation: number) => number;
+    flockSymbol = dlopen(libc, { flock: { args: ["i32", "i32"], returns: "i32" } }).symbols.flock as (
+      fd: number,
+      operation: number,
+    ) => number;
   }
   // -1 is EINTR (a signal while waiting) or a bad fd: retry a few times, then give up loudly.
   for (let attempt = 0; attempt < 100; attempt++) if (flockSymbol(fd, operation) === 0) return;

@@ -21,7 +21,12 @@ function optTypeRank(s: string): number {
 
 /** Orders contract keys as packed files are sorted. */
 export function compareContractKeys(a: ContractKey, b: ContractKey): number {
-  return a.expiry - b.expiry || optTypeRank(a.optType) - optTypeRank(b.optType) || (a.optType < b.optType ? -1 : a.optType > b.optType ? 1 : 0) || a.strike - b.strike;
+  return (
+    a.expiry - b.expiry ||
+    optTypeRank(a.optType) - optTypeRank(b.optType) ||
+    (a.optType < b.optType ? -1 : a.optType > b.optType ? 1 : 0) ||
+    a.strike - b.strike
+  );
 }
 
 /** The key of a raw file's contract, as its rows are packed (strike narrowed to float32). */

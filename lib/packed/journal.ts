@@ -5,7 +5,19 @@
  * inside it, so recovery depends on that folder alone: not on the working directory, and a copy of the
  * folder recovers itself, never the original.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fsyncDir, isTempFileName, writeFileAtomic } from "../atomic-file.ts";
 import { STATE_DIR } from "./layout.ts";
@@ -52,9 +64,15 @@ export function journalDir(root: string): string {
 }
 
 function inside(root: string, rel: unknown, journalPath: string): string {
-  if (typeof rel !== "string" || rel === "" || isAbsolute(rel)) throw new JournalError(`${journalPath}: corrupt commit journal (entry ${JSON.stringify(rel)} is not a path relative to ${root})`);
+  if (typeof rel !== "string" || rel === "" || isAbsolute(rel))
+    throw new JournalError(
+      `${journalPath}: corrupt commit journal (entry ${JSON.stringify(rel)} is not a path relative to ${root})`,
+    );
   const abs = resolve(root, rel);
-  if (!abs.startsWith(resolve(root) + sep)) throw new JournalError(`${journalPath}: corrupt commit journal (entry ${JSON.stringify(rel)} points outside ${root})`);
+  if (!abs.startsWith(resolve(root) + sep))
+    throw new JournalError(
+      `${journalPath}: corrupt commit journal (entry ${JSON.stringify(rel)} points outside ${root})`,
+    );
   return abs;
 }
 
@@ -65,7 +83,12 @@ export function writeJournal(root: string, journal: Journal): string {
   const rel = (p: string) => relative(resolve(root), resolve(p));
   const onDisk = {
     version: 2,
-    renames: journal.renames.map((r) => ({ temp: rel(r.temp), final: rel(r.final), size: r.size, tailHash: r.tailHash })),
+    renames: journal.renames.map((r) => ({
+      temp: rel(r.temp),
+      final: rel(r.final),
+      size: r.size,
+      tailHash: r.tailHash,
+    })),
     removes: journal.removes.map(rel),
   };
   const path = join(dir, `${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 10)}.json`);
@@ -82,10 +105,13 @@ export function readJournal(root: string, path: string): Journal {
     throw new JournalError(`${path}: corrupt commit journal (${(e as Error).message})`);
   }
   if (parsed?.version !== 2 || !Array.isArray(parsed.renames) || !Array.isArray(parsed.removes)) {
-    throw new JournalError(`${path}: not a commit journal this version of tickpack can finish (expected version 2 with renames and removes)`);
+    throw new JournalError(
+      `${path}: not a commit journal this version of tickpack can finish (expected version 2 with renames and removes)`,
+    );
   }
   const renames = parsed.renames.map((r: { temp?: unknown; final?: unknown; size?: unknown; tailHash?: unknown }) => {
-    if (typeof r?.size !== "number" || typeof r?.tailHash !== "string") throw new JournalError(`${path}: corrupt commit journal (a rename without size and hash)`);
+    if (typeof r?.size !== "number" || typeof r?.tailHash !== "string")
+      throw new JournalError(`${path}: corrupt commit journal (a rename without size and hash)`);
     return { temp: inside(root, r.temp, path), final: inside(root, r.final, path), size: r.size, tailHash: r.tailHash };
   });
   return { renames, removes: parsed.removes.map((p) => inside(root, p, path)) };

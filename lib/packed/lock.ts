@@ -26,7 +26,10 @@ export function acquireLock(path: string, options: LockOptions = {}): () => void
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, "wx");
-      writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() } satisfies LockOwner));
+      writeSync(
+        fd,
+        JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() } satisfies LockOwner),
+      );
       closeSync(fd);
       return () => rmSync(path, { force: true });
     } catch (e) {
@@ -44,7 +47,10 @@ export function acquireLock(path: string, options: LockOptions = {}): () => void
             `${path}: locked by pid ${owner.pid} on host ${owner.host} since ${owner.since}; that host cannot be checked from here: if that run is gone, rerun with --break-lock`,
           );
         }
-        if (processAlive(owner.pid)) throw new LockBusyError(`${path}: another run (pid ${owner.pid} on ${owner.host}, since ${owner.since}) is using this output folder`);
+        if (processAlive(owner.pid))
+          throw new LockBusyError(
+            `${path}: another run (pid ${owner.pid} on ${owner.host}, since ${owner.since}) is using this output folder`,
+          );
       }
       rmSync(path, { force: true });
     }

@@ -31,7 +31,9 @@ function isConsumedFile(v: unknown): v is ConsumedFile {
 export function readManifest(path: string): Manifest {
   if (!existsSync(path)) return { version: 1, files: {} };
   const corrupt = (why: string) =>
-    new ManifestError(`${path}: the manifest of consumed inputs is corrupt (${why}); nothing was changed. Restore it, or move it away to re-read every input (rows already packed come back as exact duplicates and are dropped)`);
+    new ManifestError(
+      `${path}: the manifest of consumed inputs is corrupt (${why}); nothing was changed. Restore it, or move it away to re-read every input (rows already packed come back as exact duplicates and are dropped)`,
+    );
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -46,13 +48,19 @@ export function readManifest(path: string): Manifest {
   }
   const m = parsed as Manifest;
   if (typeof m !== "object" || m === null || m.version !== 1) throw corrupt("not a tickpack manifest, version 1");
-  if (typeof m.files !== "object" || m.files === null || Array.isArray(m.files)) throw corrupt('"files" is not an object');
-  for (const [file, entry] of Object.entries(m.files)) if (!isConsumedFile(entry)) throw corrupt(`entry ${JSON.stringify(file)} has no numeric size and mtimeMs`);
+  if (typeof m.files !== "object" || m.files === null || Array.isArray(m.files))
+    throw corrupt('"files" is not an object');
+  for (const [file, entry] of Object.entries(m.files))
+    if (!isConsumedFile(entry)) throw corrupt(`entry ${JSON.stringify(file)} has no numeric size and mtimeMs`);
   return m;
 }
 
 /** Writes the manifest atomically; throws ManifestError (one line: path and reason) when it cannot. */
-export function writeManifest(path: string, manifest: Manifest, write: (path: string, bytes: Uint8Array) => void = writeFileAtomic): void {
+export function writeManifest(
+  path: string,
+  manifest: Manifest,
+  write: (path: string, bytes: Uint8Array) => void = writeFileAtomic,
+): void {
   try {
     write(path, new TextEncoder().encode(JSON.stringify(manifest, null, 1)));
   } catch (e) {

@@ -4,7 +4,13 @@
  * computed. The result is an order over the source batches, not a copy: rows are gathered a
  * chunk at a time while writing, so a partition is held in memory once, not three times.
  */
-import { allocValues, mergeDictionaries, type Column, type ColumnBatch, type ValueArray } from "../parquet/column-batch.ts";
+import {
+  allocValues,
+  mergeDictionaries,
+  type Column,
+  type ColumnBatch,
+  type ValueArray,
+} from "../parquet/column-batch.ts";
 import { RAW_COLUMNS } from "../raw/schema.ts";
 import { PACKED_COLUMNS } from "./schema.ts";
 import { hashString } from "../random.ts";
@@ -43,15 +49,22 @@ function timestampComparator(sources: ColumnBatch[]): (a: number, b: number) => 
   });
   const valid = sources.map((b) => b.columns.get("timestamp")!.valid);
   return (a, b) => {
-    const sa = Math.floor(a / ROW_SPAN), ra = a % ROW_SPAN;
-    const sb = Math.floor(b / ROW_SPAN), rb = b % ROW_SPAN;
-    const va = valid[sa], vb = valid[sb];
-    const na = va !== null && va[ra] === 0, nb = vb !== null && vb[rb] === 0;
+    const sa = Math.floor(a / ROW_SPAN),
+      ra = a % ROW_SPAN;
+    const sb = Math.floor(b / ROW_SPAN),
+      rb = b % ROW_SPAN;
+    const va = valid[sa],
+      vb = valid[sb];
+    const na = va !== null && va[ra] === 0,
+      nb = vb !== null && vb[rb] === 0;
     if (na || nb) return na === nb ? 0 : na ? -1 : 1;
-    const wa = words[sa], wb = words[sb];
-    const ha = wa[2 * ra + 1], hb = wb[2 * rb + 1];
+    const wa = words[sa],
+      wb = words[sb];
+    const ha = wa[2 * ra + 1],
+      hb = wb[2 * rb + 1];
     if (ha !== hb) return ha < hb ? -1 : 1;
-    const la = wa[2 * ra] >>> 0, lb = wb[2 * rb] >>> 0;
+    const la = wa[2 * ra] >>> 0,
+      lb = wb[2 * rb] >>> 0;
     return la === lb ? 0 : la < lb ? -1 : 1;
   };
 }
@@ -61,10 +74,11 @@ function sameCell(a: Column, i: number, b: Column, j: number): boolean {
   const na = a.valid !== null && a.valid[i] === 0;
   const nb = b.valid !== null && b.valid[j] === 0;
   if (na || nb) return na === nb;
-  if (a.kind === "dict") return a.dictionary![(a.values as Int32Array)[i]] === b.dictionary![(b.values as Int32Array)[j]];
+  if (a.kind === "dict")
+    return a.dictionary![(a.values as Int32Array)[i]] === b.dictionary![(b.values as Int32Array)[j]];
   const x = a.values[i];
   const y = b.values[j];
-  return x === y || (x !== x && y !== y);
+  return x === y || (Number.isNaN(x) && Number.isNaN(y));
 }
 
 /**
@@ -76,8 +90,16 @@ function rowHasher(raw: Column[][]): (s: number, r: number) => number {
   const f64 = new Float64Array(1);
   const words = new Int32Array(f64.buffer);
   // Per source and dict column: each code's string hash, computed once.
-  const dictHashes = raw.map((cols) => cols.map((c) => (c.kind === "dict" ? Int32Array.from(c.dictionary!, (str) => hashString(str)) : null)));
-  const wordViews = raw.map((cols) => cols.map((c) => (c.values instanceof BigInt64Array ? new Int32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2) : null)));
+  const dictHashes = raw.map((cols) =>
+    cols.map((c) => (c.kind === "dict" ? Int32Array.from(c.dictionary!, (str) => hashString(str)) : null)),
+  );
+  const wordViews = raw.map((cols) =>
+    cols.map((c) =>
+      c.values instanceof BigInt64Array
+        ? new Int32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2)
+        : null,
+    ),
+  );
   return (s, r) => {
     let h = 0x811c9dc5;
     const mix = (x: number) => {
@@ -98,8 +120,9 @@ function rowHasher(raw: Column[][]): (s: number, r: number) => number {
         mix(wv[2 * r + 1]);
       } else {
         const x = col.values[r] as number;
-        if (x !== x) mix(0x7ff80000);
-        else if (Number.isInteger(x) && Math.abs(x) < 2 ** 31) mix(x | 0); // also makes -0 hash as 0
+        if (Number.isNaN(x)) mix(0x7ff80000);
+        else if (Number.isInteger(x) && Math.abs(x) < 2 ** 31)
+          mix(x | 0); // also makes -0 hash as 0
         else {
           f64[0] = x;
           mix(words[0]);
@@ -199,8 +222,21 @@ export function mergePartition(sources: ColumnBatch[], keepDuplicates = false): 
       at++;
     }
   }
-  const dictionaries = new Map(PACKED_COLUMNS.filter((c) => c.kind === "dict").map((c) => [c.name, mergeDictionaries(sources.map((b) => b.columns.get(c.name)?.dictionary ?? []))]));
-  return { sources, sourceOf: sourceOf.subarray(0, at), rowOf: rowOf.subarray(0, at), volDelta: volDelta.subarray(0, at), length: at, duplicatesDropped: total - at, dictionaries };
+  const dictionaries = new Map(
+    PACKED_COLUMNS.filter((c) => c.kind === "dict").map((c) => [
+      c.name,
+      mergeDictionaries(sources.map((b) => b.columns.get(c.name)?.dictionary ?? [])),
+    ]),
+  );
+  return {
+    sources,
+    sourceOf: sourceOf.subarray(0, at),
+    rowOf: rowOf.subarray(0, at),
+    volDelta: volDelta.subarray(0, at),
+    length: at,
+    duplicatesDropped: total - at,
+    dictionaries,
+  };
 }
 
 /** Maximal runs of output rows that are consecutive rows of one source: [source, first row, length]. */
@@ -239,7 +275,9 @@ export function gatherRows(m: MergedPartition, start: number, end: number): Colu
     const identity = dict?.remap.map((r) => r.every((code, i) => code === i));
     let at = 0;
     for (let q = 0; q < runs.length; q += 3) {
-      const s = runs[q], r = runs[q + 1], len = runs[q + 2];
+      const s = runs[q],
+        r = runs[q + 1],
+        len = runs[q + 2];
       const src = srcCols[s];
       if (dict && !identity![s]) {
         const codes = src.values as Int32Array;

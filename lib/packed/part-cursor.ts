@@ -63,7 +63,11 @@ export class PartCursor {
       }
       try {
         const extra = extraColumnsOf(source);
-        if (extra.length) throw new PartReadError(part, `existing packed file ${new ExtraColumnsError(`has columns tickpack does not write (${extra.join(", ")}): rewriting it would drop them, so it is left as it is`).message}`);
+        if (extra.length)
+          throw new PartReadError(
+            part,
+            `existing packed file ${new ExtraColumnsError(`has columns tickpack does not write (${extra.join(", ")}): rewriting it would drop them, so it is left as it is`).message}`,
+          );
       } finally {
         closeParquet(source);
       }
@@ -119,7 +123,10 @@ export class PartCursor {
     try {
       return await read();
     } catch (e) {
-      throw new PartReadError(this.parts[this.part], `existing packed file cannot be read, left in place: ${(e as Error).message}`);
+      throw new PartReadError(
+        this.parts[this.part],
+        `existing packed file cannot be read, left in place: ${(e as Error).message}`,
+      );
     }
   }
 
@@ -147,7 +154,8 @@ export class PartCursor {
   async take(): Promise<ColumnBatch[]> {
     const key = await this.peek();
     if (!key) return [];
-    if (this.last && compareContractKeys(key, this.last) <= 0) throw new UnsortedPartitionError(`${this.parts[this.part]}: contracts are not in packed order`);
+    if (this.last && compareContractKeys(key, this.last) <= 0)
+      throw new UnsortedPartitionError(`${this.parts[this.part]}: contracts are not in packed order`);
     this.last = key;
     const out: ColumnBatch[] = [];
     for (;;) {

@@ -39,7 +39,10 @@ export interface WrittenPart {
 }
 
 /** Footer metadata tickpack writes into every packed file: sort order, version, rows, and the partition's date and underlying where known (checked against the folder). */
-export function packedFileMetadata(rows: number, partition: { date?: IsoDate | null; underlying?: string | null } = {}): Map<string, string> {
+export function packedFileMetadata(
+  rows: number,
+  partition: { date?: IsoDate | null; underlying?: string | null } = {},
+): Map<string, string> {
   const meta = new Map([
     ["tickpack.sort", PACKED_SORT_ORDER],
     ["tickpack.version", TICKPACK_VERSION],
@@ -54,13 +57,23 @@ export function packedFileMetadata(rows: number, partition: { date?: IsoDate | n
 export function sliceBatch(batch: ColumnBatch, start: number, end: number): ColumnBatch {
   if (start === 0 && end === batch.length) return batch;
   const columns = new Map<string, Column>();
-  for (const [name, c] of batch.columns) columns.set(name, { kind: c.kind, values: c.values.subarray(start, end), valid: c.valid ? c.valid.subarray(start, end) : null, dictionary: c.dictionary });
+  for (const [name, c] of batch.columns)
+    columns.set(name, {
+      kind: c.kind,
+      values: c.values.subarray(start, end),
+      valid: c.valid ? c.valid.subarray(start, end) : null,
+      dictionary: c.dictionary,
+    });
   return { length: end - start, columns };
 }
 
 /** One row group encoded on its own: a small whole Parquet file (ZSTD, statistics, tickpack's encodings). */
 export function encodeRowGroup(rows: ColumnBatch, rowGroupSize: number): Uint8Array {
-  return encodeParquet([rows], PACKED_COLUMNS, { rowGroupSize: Math.max(rowGroupSize, rows.length, 1), metadata: new Map(), dictionaryColumns: PACKED_DICTIONARY_COLUMNS });
+  return encodeParquet([rows], PACKED_COLUMNS, {
+    rowGroupSize: Math.max(rowGroupSize, rows.length, 1),
+    metadata: new Map(),
+    dictionaryColumns: PACKED_DICTIONARY_COLUMNS,
+  });
 }
 
 /** Streams a partition's rows into part files, one row group in memory at a time. */
@@ -83,7 +96,9 @@ export class PartWriter {
   private openPart(): ParquetStitcher {
     if (this.part) return this.part;
     this.partIndex++;
-    const final = this.target.partPath ? this.target.partPath(this.partIndex) : join(this.target.dir, partFileName(this.target.layout, this.target.underlying, this.partIndex));
+    const final = this.target.partPath
+      ? this.target.partPath(this.partIndex)
+      : join(this.target.dir, partFileName(this.target.layout, this.target.underlying, this.partIndex));
     this.finals.push(final);
     this.partRows = 0;
     return (this.part = new ParquetStitcher(tempPathFor(final)));
@@ -145,7 +160,9 @@ export class PartWriter {
 
   private closePart(): void {
     const part = this.part!;
-    const bytes = part.finish(packedFileMetadata(this.partRows, { date: this.target.date, underlying: this.target.underlying }));
+    const bytes = part.finish(
+      packedFileMetadata(this.partRows, { date: this.target.date, underlying: this.target.underlying }),
+    );
     this.done.push({ temp: part.path, final: this.finals[this.partIndex], rows: this.partRows, bytes });
     this.part = null;
   }
@@ -176,15 +193,22 @@ export class PartWriter {
  * Stitches segment files (whole Parquet files of consecutive rows, in order) into one part's temp file
  * beside `final`, removes the segments, and reads the footer back; returns the written part.
  */
-export function stitchSegments(segments: string[], final: string, rowGroupSize: number, partition: { date: IsoDate | null; underlying: string }): WrittenPart {
+export function stitchSegments(
+  segments: string[],
+  final: string,
+  rowGroupSize: number,
+  partition: { date: IsoDate | null; underlying: string },
+): WrittenPart {
   const stitcher = new ParquetStitcher(tempPathFor(final));
   let bytes: number;
   try {
     for (const s of segments) stitcher.appendFile(s);
     bytes = stitcher.finish(packedFileMetadata(stitcher.rowCount, partition));
     const { rows, rowGroupRows } = rowGroupRowsOf(readFileMetaDataAt(stitcher.path));
-    if (rows !== stitcher.rowCount) throw new Error(`${stitcher.path}: stitched ${stitcher.rowCount} rows but the footer says ${rows}`);
-    if (rowGroupRows.some((r) => r > rowGroupSize)) throw new Error(`${stitcher.path}: a row group exceeds ${rowGroupSize} rows`);
+    if (rows !== stitcher.rowCount)
+      throw new Error(`${stitcher.path}: stitched ${stitcher.rowCount} rows but the footer says ${rows}`);
+    if (rowGroupRows.some((r) => r > rowGroupSize))
+      throw new Error(`${stitcher.path}: a row group exceeds ${rowGroupSize} rows`);
   } catch (e) {
     stitcher.abort();
     throw e;

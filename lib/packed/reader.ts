@@ -1,6 +1,13 @@
 /** Reading packed part files back into columns (for merges and checks). */
 import { columnFromArrow } from "../parquet/arrow-columns.ts";
-import { concatBatches, nullColumn, type Column, type ColumnBatch, type ColumnKind, type ColumnSpec } from "../parquet/column-batch.ts";
+import {
+  concatBatches,
+  nullColumn,
+  type Column,
+  type ColumnBatch,
+  type ColumnKind,
+  type ColumnSpec,
+} from "../parquet/column-batch.ts";
 import { PACKED_COLUMNS } from "./schema.ts";
 import { closeParquet, openParquet, withRows, type ParquetSource } from "../parquet/io.ts";
 
@@ -15,14 +22,21 @@ export function extraColumnsOf(source: ParquetSource): string[] {
 }
 
 /** One row group of a packed file: `specs` (default: every packed column), a missing one as nulls. */
-export async function readPackedGroup(source: ParquetSource, g: number, specs: readonly ColumnSpec[] = PACKED_COLUMNS): Promise<ColumnBatch> {
+export async function readPackedGroup(
+  source: ParquetSource,
+  g: number,
+  specs: readonly ColumnSpec[] = PACKED_COLUMNS,
+): Promise<ColumnBatch> {
   const present = new Set(source.fields.map((f) => f.name));
   const names = specs.filter((c) => present.has(c.name)).map((c) => c.name);
   return withRows(source, names, { rowGroups: [g] }, (table) => {
     const columns = new Map<string, Column>();
     for (const spec of specs) {
       const child = present.has(spec.name) ? table.getChild(spec.name) : null;
-      columns.set(spec.name, child ? columnFromArrow(spec.name, child.data, spec.kind) : nullColumn(spec.kind, table.numRows));
+      columns.set(
+        spec.name,
+        child ? columnFromArrow(spec.name, child.data, spec.kind) : nullColumn(spec.kind, table.numRows),
+      );
     }
     return { length: table.numRows, columns };
   });
@@ -37,7 +51,10 @@ export async function readPackedRows(path: string): Promise<ColumnBatch> {
   const source = await openParquet(path);
   try {
     const extra = extraColumnsOf(source);
-    if (extra.length) throw new ExtraColumnsError(`has columns tickpack does not write (${extra.join(", ")}): rewriting it would drop them, so it is left as it is`);
+    if (extra.length)
+      throw new ExtraColumnsError(
+        `has columns tickpack does not write (${extra.join(", ")}): rewriting it would drop them, so it is left as it is`,
+      );
     const groups: ColumnBatch[] = [];
     for (let g = 0; g < source.rowGroupRows.length; g++) groups.push(await readPackedGroup(source, g));
     return groups.length === 1 ? groups[0] : concatBatches(PACKED_KINDS, groups);

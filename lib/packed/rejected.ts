@@ -16,7 +16,11 @@ import { STATE_DIR } from "./layout.ts";
 import { TICKPACK_VERSION } from "./schema.ts";
 
 /** Columns of a rejected-rows file: the raw columns (packed kinds, values as delivered), the input's path and the reason. */
-export const REJECTED_COLUMNS: readonly ColumnSpec[] = [...RAW_COLUMNS, { name: "source_file", kind: "dict" }, { name: "reason", kind: "dict" }];
+export const REJECTED_COLUMNS: readonly ColumnSpec[] = [
+  ...RAW_COLUMNS,
+  { name: "source_file", kind: "dict" },
+  { name: "reason", kind: "dict" },
+];
 
 /** The folder of rejected-row files under an output root. */
 export function rejectedDir(out: string): string {
@@ -25,7 +29,9 @@ export function rejectedDir(out: string): string {
 
 /** The rejected-row file of one raw input: its base name plus a hash of its whole path (two folders may hold the same name). */
 export function rejectedFileFor(out: string, inputPath: string): string {
-  const stem = basename(inputPath).replace(/\.parquet$/i, "").replace(/[^A-Za-z0-9&._-]/g, "_");
+  const stem = basename(inputPath)
+    .replace(/\.parquet$/i, "")
+    .replace(/[^A-Za-z0-9&._-]/g, "_");
   return join(rejectedDir(out), `${stem}-${hashString(inputPath).toString(16).padStart(8, "0")}.parquet`);
 }
 

@@ -41,7 +41,9 @@ function resolveThroughJournals(root: string | null, parts: string[]): Map<strin
     // A commit that lost a file is rolled back by the next writer: it is not a version.
     if (journalState(journal) === "lost") continue;
     for (const r of journal.renames) {
-      const mine = dirname(r.final) === dir && (stem === undefined ? source.has(r.final) : parsePartName(basename(r.final))?.stem === stem);
+      const mine =
+        dirname(r.final) === dir &&
+        (stem === undefined ? source.has(r.final) : parsePartName(basename(r.final))?.stem === stem);
       if (!mine) continue;
       source.set(r.final, existsSync(r.temp) ? r.temp : r.final);
     }
@@ -61,10 +63,16 @@ export function openPartitionSnapshot(parts: readonly string[]): PartitionSnapsh
   try {
     withSharedCommitLock(root, () => {
       const sources = resolveThroughJournals(root, currentParts(parts));
-      const ordered = [...sources.keys()].sort((a, b) => (parsePartName(basename(a))?.index ?? 0) - (parsePartName(basename(b))?.index ?? 0));
+      const ordered = [...sources.keys()].sort(
+        (a, b) => (parsePartName(basename(a))?.index ?? 0) - (parsePartName(basename(b))?.index ?? 0),
+      );
       // Named as the caller names the partition's folder, so messages show the paths it knows.
       const dir = dirname(parts[0]);
-      for (const abs of ordered) opened.push({ path: parts.length === 1 && resolve(parts[0]) === abs ? parts[0] : join(dir, basename(abs)), fd: openSync(sources.get(abs)!, "r") });
+      for (const abs of ordered)
+        opened.push({
+          path: parts.length === 1 && resolve(parts[0]) === abs ? parts[0] : join(dir, basename(abs)),
+          fd: openSync(sources.get(abs)!, "r"),
+        });
     });
   } catch (e) {
     close();

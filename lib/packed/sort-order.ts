@@ -29,7 +29,8 @@ const optRank = (s: string | null) => (s === null ? -1 : s === "CE" ? 0 : s === 
 
 /** Negative, zero or positive as key `a` sorts before, with or after `b` (nulls first). */
 export function comparePackedKeys(a: PackedSortKey, b: PackedSortKey): number {
-  const num = (x: number | bigint | null, y: number | bigint | null) => (x === y ? 0 : x === null ? -1 : y === null ? 1 : x < y ? -1 : 1);
+  const num = (x: number | bigint | null, y: number | bigint | null) =>
+    x === y ? 0 : x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
   return (
     num(a.expiry, b.expiry) ||
     optRank(a.optType) - optRank(b.optType) ||

@@ -7,7 +7,17 @@ import { mkdirSync, readdirSync, rmSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fsyncDir, removeAbandonedTempFiles } from "../atomic-file.ts";
 import { withExclusiveCommitLock } from "./commit-lock.ts";
-import { applyJournal, commitStep, fileIdentity, isRenamedFile, journalState, listJournals, readJournal, writeJournal, type Journal } from "./journal.ts";
+import {
+  applyJournal,
+  commitStep,
+  fileIdentity,
+  isRenamedFile,
+  journalState,
+  listJournals,
+  readJournal,
+  writeJournal,
+  type Journal,
+} from "./journal.ts";
 import type { IsoDate } from "../ist-time.ts";
 import type { Layout } from "./layout.ts";
 import { gatherRows, type MergedPartition } from "./merge.ts";
@@ -48,10 +58,14 @@ export interface WrittenPartition {
 /** Writes a merged partition as its parts, replacing the old ones atomically (encoded a row group at a time). */
 export async function writePartition(merged: MergedPartition, target: PartitionTarget): Promise<WrittenPartition> {
   mkdirSync(target.dir, { recursive: true });
-  const writer = new PartWriter({ ...target, partSizes: target.partSizes ?? evenPartSizes(merged.length, target.partRows) });
+  const writer = new PartWriter({
+    ...target,
+    partSizes: target.partSizes ?? evenPartSizes(merged.length, target.partRows),
+  });
   let parts: WrittenPart[];
   try {
-    for (let s = 0; s < merged.length; s += target.rowGroupSize) writer.add(gatherRows(merged, s, Math.min(merged.length, s + target.rowGroupSize)));
+    for (let s = 0; s < merged.length; s += target.rowGroupSize)
+      writer.add(gatherRows(merged, s, Math.min(merged.length, s + target.rowGroupSize)));
     parts = writer.finish(gatherRows(merged, 0, 0));
     for (const p of parts) await verifyWrittenFile(p.temp, p.rows, target.rowGroupSize);
   } catch (e) {
@@ -99,7 +113,8 @@ export async function verifyWrittenFile(path: string, rows: number, rowGroupSize
   const source = await openParquet(path);
   try {
     if (source.numRows !== rows) throw new Error(`${path}: wrote ${rows} rows but the footer says ${source.numRows}`);
-    if (source.rowGroupRows.some((r) => r > rowGroupSize)) throw new Error(`${path}: a row group exceeds ${rowGroupSize} rows`);
+    if (source.rowGroupRows.some((r) => r > rowGroupSize))
+      throw new Error(`${path}: a row group exceeds ${rowGroupSize} rows`);
   } finally {
     closeParquet(source);
   }
@@ -128,7 +143,9 @@ export function recoverInterruptedWrites(root: string): Recovery {
       const journal = readJournal(root, jpath);
       if (journalState(journal) === "lost") {
         if (journal.renames.some(isRenamedFile)) {
-          throw new CommitRecoveryError(`${jpath}: a commit was interrupted after some of its files were renamed and another was lost (an OS crash?): the partition of ${journal.renames[0].final} may be incomplete; the journal is kept for inspection`);
+          throw new CommitRecoveryError(
+            `${jpath}: a commit was interrupted after some of its files were renamed and another was lost (an OS crash?): the partition of ${journal.renames[0].final} may be incomplete; the journal is kept for inspection`,
+          );
         }
         // Nothing was renamed yet: the old version is whole. Its inputs are not in the manifest, so they are packed again.
         for (const r of journal.renames) rmSync(r.temp, { force: true });
@@ -148,5 +165,6 @@ export function recoverInterruptedWrites(root: string): Recovery {
 /** Removes dead runs' temp files in `dir` and every folder below it (links are not followed). */
 function removeTempFilesUnder(dir: string, keep: Set<string>): void {
   removeAbandonedTempFiles(dir, keep);
-  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTempFilesUnder(join(dir, entry.name), keep);
+  for (const entry of readdirSync(dir, { withFileTypes: true }))
+    if (entry.isDirectory()) removeTempFilesUnder(join(dir, entry.name), keep);
 }

@@ -13,14 +13,20 @@ export type EpochUnit = "s" | "ms" | "us" | "ns";
 
 const EPOCH_UNITS: readonly EpochUnit[] = ["s", "ms", "us", "ns"];
 const UNIT_NS: Record<EpochUnit, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n };
-const UNIT_LABEL: Record<EpochUnit, string> = { s: "seconds", ms: "milliseconds", us: "microseconds", ns: "nanoseconds" };
+const UNIT_LABEL: Record<EpochUnit, string> = {
+  s: "seconds",
+  ms: "milliseconds",
+  us: "microseconds",
+  ns: "nanoseconds",
+};
 // 2000-01-01 and 2100-01-01 in epoch seconds: the four units' ranges do not overlap.
 const EPOCH_2000_S = 946_684_800;
 const EPOCH_2100_S = 4_102_444_800;
 
 /** The unit whose 2000–2100 range holds an epoch value, or null when none does (0, small, negative, huge). */
 export function epochUnitOfValue(v: number): EpochUnit | null {
-  for (let u = 0, scale = 1; u < 4; u++, scale *= 1000) if (v >= EPOCH_2000_S * scale && v < EPOCH_2100_S * scale) return EPOCH_UNITS[u];
+  for (let u = 0, scale = 1; u < 4; u++, scale *= 1000)
+    if (v >= EPOCH_2000_S * scale && v < EPOCH_2100_S * scale) return EPOCH_UNITS[u];
   return null;
 }
 
@@ -34,7 +40,13 @@ export class EpochUnitError extends Error {}
  * Throws EpochUnitError naming the row (`firstRow` + index) when units disagree, or when nonzero
  * values exist and none decides. Returns null when nothing decides (every value 0 or null).
  */
-export function detectEpochUnit(name: string, values: BigInt64Array, valid: Uint8Array | null, known: EpochUnit | null, firstRow = 0): EpochUnit | null {
+export function detectEpochUnit(
+  name: string,
+  values: BigInt64Array,
+  valid: Uint8Array | null,
+  known: EpochUnit | null,
+  firstRow = 0,
+): EpochUnit | null {
   const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
   let unit = known;
   let undecided = -1;
@@ -50,11 +62,15 @@ export function detectEpochUnit(name: string, values: BigInt64Array, valid: Uint
     }
     if (unit === null) unit = u;
     else if (u !== unit) {
-      throw new EpochUnitError(`column ${name}: INT64 epoch values in more than one unit (${UNIT_LABEL[unit]} before, ${UNIT_LABEL[u]} at row ${firstRow + i}: ${values[i]})`);
+      throw new EpochUnitError(
+        `column ${name}: INT64 epoch values in more than one unit (${UNIT_LABEL[unit]} before, ${UNIT_LABEL[u]} at row ${firstRow + i}: ${values[i]})`,
+      );
     }
   }
   if (unit === null && undecided >= 0) {
-    throw new EpochUnitError(`column ${name}: cannot tell the unit of INT64 epoch value ${values[undecided]} at row ${firstRow + undecided} (not a time between 2000 and 2100 in seconds, milliseconds, microseconds or nanoseconds)`);
+    throw new EpochUnitError(
+      `column ${name}: cannot tell the unit of INT64 epoch value ${values[undecided]} at row ${firstRow + undecided} (not a time between 2000 and 2100 in seconds, milliseconds, microseconds or nanoseconds)`,
+    );
   }
   return unit;
 }
@@ -63,7 +79,12 @@ export function detectEpochUnit(name: string, values: BigInt64Array, valid: Uint
  * detectEpochUnit over an Arrow column's chunks, read in place (no copy): the unit they decide,
  * consistent with `known`, or null when every value is 0 or null. Rows in errors count from `firstRow`.
  */
-export function epochUnitOfChunks(name: string, chunks: readonly arrow.Data[], known: EpochUnit | null, firstRow = 0): EpochUnit | null {
+export function epochUnitOfChunks(
+  name: string,
+  chunks: readonly arrow.Data[],
+  known: EpochUnit | null,
+  firstRow = 0,
+): EpochUnit | null {
   let unit = known;
   let at = firstRow;
   for (const d of chunks) {
@@ -86,7 +107,14 @@ function scaleToNs(src: BigInt64Array, dst: BigInt64Array, at: number, n: number
  * int32 word pairs with exact double arithmetic: three BigInt operations per value would dominate
  * reading raw files. Values beyond ±2^53 (never real timestamps) take the BigInt path.
  */
-export function scaleInt64(src: BigInt64Array, dst: BigInt64Array, at: number, n: number, mul: number, shift: number): void {
+export function scaleInt64(
+  src: BigInt64Array,
+  dst: BigInt64Array,
+  at: number,
+  n: number,
+  mul: number,
+  shift: number,
+): void {
   const sw = new Int32Array(src.buffer, src.byteOffset, n * 2);
   const dw = new Int32Array(dst.buffer, dst.byteOffset + at * 8, n * 2);
   const TWO24 = 16777216;
@@ -122,7 +150,13 @@ function validityOf(data: arrow.Data): Uint8Array | null {
 }
 
 /** Strings of a Utf8 chunk as dictionary codes; consecutive equal strings are decoded once. */
-function utf8ToCodes(data: arrow.Data, codes: Int32Array, at: number, dictionary: string[], codeOf: Map<string, number>): void {
+function utf8ToCodes(
+  data: arrow.Data,
+  codes: Int32Array,
+  at: number,
+  dictionary: string[],
+  codeOf: Map<string, number>,
+): void {
   const offsets = data.valueOffsets as Int32Array | BigInt64Array;
   const bytes = data.values as Uint8Array;
   const decoder = new TextDecoder();
@@ -134,8 +168,17 @@ function utf8ToCodes(data: arrow.Data, codes: Int32Array, at: number, dictionary
     const e = Number(offsets[data.offset + i + 1]);
     if (prevStart >= 0 && e - s === prevEnd - prevStart) {
       let same = true;
-      for (let k = 0; k < e - s; k++) if (bytes[s + k] !== bytes[prevStart + k]) { same = false; break; }
-      if (same) { codes[at + i] = prevCode; prevStart = s; prevEnd = e; continue; }
+      for (let k = 0; k < e - s; k++)
+        if (bytes[s + k] !== bytes[prevStart + k]) {
+          same = false;
+          break;
+        }
+      if (same) {
+        codes[at + i] = prevCode;
+        prevStart = s;
+        prevEnd = e;
+        continue;
+      }
     }
     const str = decoder.decode(bytes.subarray(s, e));
     let code = codeOf.get(str);
@@ -151,7 +194,15 @@ function utf8ToCodes(data: arrow.Data, codes: Int32Array, at: number, dictionary
 }
 
 /** Copies one chunk into `out` at row `at`, coerced to `kind`; throws ColumnTypeError when it cannot. */
-function copyChunk(name: string, data: arrow.Data, kind: ColumnKind, out: Column, at: number, codeOf: Map<string, number>, int64Unit: EpochUnit): void {
+function copyChunk(
+  name: string,
+  data: arrow.Data,
+  kind: ColumnKind,
+  out: Column,
+  at: number,
+  codeOf: Map<string, number>,
+  int64Unit: EpochUnit,
+): void {
   const t = data.type;
   const n = data.length;
   const dst = out.values;
@@ -172,14 +223,24 @@ function copyChunk(name: string, data: arrow.Data, kind: ColumnKind, out: Column
       for (let i = 0; i < n; i++) codes[at + i] = remap[src[i]] ?? 0;
       return;
     }
-    if (arrow.DataType.isUtf8(t) || arrow.DataType.isLargeUtf8(t)) return utf8ToCodes(data, codes, at, out.dictionary!, codeOf);
+    if (arrow.DataType.isUtf8(t) || arrow.DataType.isLargeUtf8(t)) {
+      utf8ToCodes(data, codes, at, out.dictionary!, codeOf);
+      return;
+    }
     throw new ColumnTypeError(`column ${name}: expected strings, found ${t}`);
   }
   if (kind === "ts_ns") {
     const d = dst as BigInt64Array;
     if (arrow.DataType.isTimestamp(t)) {
       // A naive timestamp is IST wall-clock time; an adjusted one is UTC.
-      scaleToNs((data.values as unknown as BigInt64Array).subarray(0, n), d, at, n, NS_PER_UNIT[t.unit], t.timezone ? 0n : IST_OFFSET_NS);
+      scaleToNs(
+        (data.values as unknown as BigInt64Array).subarray(0, n),
+        d,
+        at,
+        n,
+        NS_PER_UNIT[t.unit],
+        t.timezone ? 0n : IST_OFFSET_NS,
+      );
       return;
     }
     if (isPlainInt64(t)) {
@@ -245,13 +306,28 @@ export interface ColumnReadOptions {
 }
 
 /** One Column of `kind` from an Arrow column's chunks; `name` is for errors. */
-export function columnFromArrow(name: string, chunks: readonly arrow.Data[], kind: ColumnKind, options: ColumnReadOptions = {}): Column {
+export function columnFromArrow(
+  name: string,
+  chunks: readonly arrow.Data[],
+  kind: ColumnKind,
+  options: ColumnReadOptions = {},
+): Column {
   let int64Unit = options.int64Unit;
   if (kind === "ts_ns" && int64Unit === undefined && chunks.some((d) => isPlainInt64(d.type))) {
-    int64Unit = epochUnitOfChunks(name, chunks.filter((d) => isPlainInt64(d.type)), null) ?? "ns";
+    int64Unit =
+      epochUnitOfChunks(
+        name,
+        chunks.filter((d) => isPlainInt64(d.type)),
+        null,
+      ) ?? "ns";
   }
   const length = chunks.reduce((a, d) => a + d.length, 0);
-  const out: Column = { kind, values: allocValues(kind, length), valid: null, dictionary: kind === "dict" ? [] : undefined };
+  const out: Column = {
+    kind,
+    values: allocValues(kind, length),
+    valid: null,
+    dictionary: kind === "dict" ? [] : undefined,
+  };
   const codeOf = new Map<string, number>();
   let at = 0;
   for (const data of chunks) {
@@ -310,7 +386,11 @@ export interface SharedDictionary {
 
 /** Arrow type and dictionary vector for a dict column's strings. */
 export function sharedDictionary(strings: string[]): SharedDictionary {
-  return { strings, type: new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()), vector: arrow.vectorFromArray(strings, new arrow.Utf8()) };
+  return {
+    strings,
+    type: new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()),
+    vector: arrow.vectorFromArray(strings, new arrow.Utf8()),
+  };
 }
 
 /** An Arrow Data chunk holding a Column (values shared, validity and booleans bit-packed). */
@@ -320,7 +400,14 @@ export function columnToArrow(col: Column, length: number, dict?: SharedDictiona
   const nullBitmap = nullCount > 0 ? packBits(col.valid!.subarray(0, length)) : undefined;
   if (col.kind === "dict") {
     const d = dict ?? sharedDictionary(col.dictionary ?? []);
-    return arrow.makeData({ type: d.type, length, nullCount, nullBitmap, data: col.values as Int32Array, dictionary: d.vector });
+    return arrow.makeData({
+      type: d.type,
+      length,
+      nullCount,
+      nullBitmap,
+      data: col.values as Int32Array,
+      dictionary: d.vector,
+    });
   }
   const values = col.kind === "bool" ? packBits(col.values as Uint8Array) : col.values;
   return arrow.makeData({ type: arrowTypeOf(col.kind), length, nullCount, nullBitmap, data: values } as never);

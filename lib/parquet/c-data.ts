@@ -16,7 +16,17 @@ export interface CField {
 }
 
 /** Typed arrays a column's values can be viewed as. */
-export type CValues = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
+export type CValues =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
 
 /** One column of one batch, as views on the memory (valid until the batch is released). */
 export interface CColumn {
@@ -34,12 +44,25 @@ export interface CColumn {
 }
 
 /** A typed-array constructor that views a fixed-width format. */
-export type ValuesCtor = { new (buffer: ArrayBuffer, byteOffset: number, length: number): CValues; BYTES_PER_ELEMENT: number };
+export type ValuesCtor = {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): CValues;
+  BYTES_PER_ELEMENT: number;
+};
 
 /** Fixed-width formats and the typed array that views them. */
 const FIXED: Record<string, ValuesCtor> = {
-  c: Int8Array, C: Uint8Array, s: Int16Array, S: Uint16Array, i: Int32Array, I: Uint32Array,
-  l: BigInt64Array, L: BigUint64Array, f: Float32Array, g: Float64Array, tdD: Int32Array, tdm: BigInt64Array,
+  c: Int8Array,
+  C: Uint8Array,
+  s: Int16Array,
+  S: Uint16Array,
+  i: Int32Array,
+  I: Uint32Array,
+  l: BigInt64Array,
+  L: BigUint64Array,
+  f: Float32Array,
+  g: Float64Array,
+  tdD: Int32Array,
+  tdm: BigInt64Array,
 };
 
 /** The typed array that views a fixed-width format (timestamps and durations are int64), or null. */
@@ -60,7 +83,8 @@ export function sliceBits(bits: Uint8Array | null, start: number, n: number): Ui
   const shift = start & 7;
   if (shift === 0) return bits.subarray(first, first + ((n + 7) >> 3));
   const out = new Uint8Array((n + 7) >> 3);
-  for (let j = 0; j < out.length; j++) out[j] = ((bits[first + j] >> shift) | ((bits[first + j + 1] ?? 0) << (8 - shift))) & 0xff;
+  for (let j = 0; j < out.length; j++)
+    out[j] = ((bits[first + j] >> shift) | ((bits[first + j + 1] ?? 0) << (8 - shift))) & 0xff;
   if (n & 7) out[out.length - 1] &= (1 << (n & 7)) - 1;
   return out;
 }
@@ -120,14 +144,20 @@ function readStrings(memory: ArrayBuffer, view: DataView, addr: number, format: 
       continue;
     }
     const start = large ? Number(view.getBigInt64(offsetsAt + 8 * j, true)) : view.getInt32(offsetsAt + 4 * j, true);
-    const end = large ? Number(view.getBigInt64(offsetsAt + 8 * j + 8, true)) : view.getInt32(offsetsAt + 4 * j + 4, true);
+    const end = large
+      ? Number(view.getBigInt64(offsetsAt + 8 * j + 8, true))
+      : view.getInt32(offsetsAt + 4 * j + 4, true);
     out[i] = decoder.decode(bytes.subarray(dataAt + start, dataAt + end));
   }
   return out;
 }
 
 /** The columns of the struct array (a record batch) at `addr`, with `fields` from its schema. */
-export function readCBatch(memory: ArrayBuffer, addr: number, fields: readonly CField[]): { length: number; columns: CColumn[] } {
+export function readCBatch(
+  memory: ArrayBuffer,
+  addr: number,
+  fields: readonly CField[],
+): { length: number; columns: CColumn[] } {
   const view = new DataView(memory);
   const bytes = new Uint8Array(memory);
   const length = Number(view.getBigInt64(addr, true));
@@ -143,10 +173,18 @@ export function readCBatch(memory: ArrayBuffer, addr: number, fields: readonly C
     // Realigned to bit 0 when the array has an offset (arrow-rs batches start at 0: the rare case).
     const validity = nullCount !== 0 && validAt !== 0 ? sliceBits(bytes.subarray(validAt), offset, n) : null;
     const Ctor = valuesCtorOf(field.format);
-    const values = Ctor ? viewAt(memory, Ctor, view.getUint32(buffers + 4, true) + offset * Ctor.BYTES_PER_ELEMENT, n) : null;
+    const values = Ctor
+      ? viewAt(memory, Ctor, view.getUint32(buffers + 4, true) + offset * Ctor.BYTES_PER_ELEMENT, n)
+      : null;
     const dictAt = view.getUint32(child + 48, true);
-    const dictionary = field.dictionaryFormat !== null && dictAt !== 0 ? readStrings(memory, view, dictAt, field.dictionaryFormat) : null;
-    const strings = field.dictionaryFormat === null && isStringFormat(field.format) ? readStrings(memory, view, child, field.format) : null;
+    const dictionary =
+      field.dictionaryFormat !== null && dictAt !== 0
+        ? readStrings(memory, view, dictAt, field.dictionaryFormat)
+        : null;
+    const strings =
+      field.dictionaryFormat === null && isStringFormat(field.format)
+        ? readStrings(memory, view, child, field.format)
+        : null;
     return { field, length: n, nullCount, validity, values, dictionary, strings };
   });
   return { length, columns };

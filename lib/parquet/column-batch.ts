@@ -54,7 +54,12 @@ export function allocValues(kind: ColumnKind, length: number): ValueArray {
 
 /** A column of `length` nulls. */
 export function nullColumn(kind: ColumnKind, length: number): Column {
-  return { kind, values: allocValues(kind, length), valid: new Uint8Array(length), dictionary: kind === "dict" ? [] : undefined };
+  return {
+    kind,
+    values: allocValues(kind, length),
+    valid: new Uint8Array(length),
+    dictionary: kind === "dict" ? [] : undefined,
+  };
 }
 
 /** A column holding one non-null value in every row (strings for `dict`, numbers/bigints otherwise). */

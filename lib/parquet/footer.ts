@@ -41,10 +41,18 @@ export function readColumnChunkFacts(path: string, openFd?: number): ColumnChunk
       ((field<TList>(rg, 1)?.items ?? []) as TStruct[]).map((chunk) => {
         const md = field<TStruct>(chunk, 3)!;
         const stats = field<TStruct>(md, 12);
-        const colPath = ((field<TList>(md, 3)?.items ?? []) as Uint8Array[]).map((b) => new TextDecoder().decode(b)).join(".");
+        const colPath = ((field<TList>(md, 3)?.items ?? []) as Uint8Array[])
+          .map((b) => new TextDecoder().decode(b))
+          .join(".");
         const hasMinMax = !!stats && ((stats.has(5) && stats.has(6)) || (stats.has(1) && stats.has(2)));
         const nc = stats ? field<bigint>(stats, 3) : undefined;
-        return { path: colPath, hasMinMax, hasStatistics: !!stats, nullCount: nc === undefined ? null : Number(nc), numValues: Number(field<bigint>(md, 5)) };
+        return {
+          path: colPath,
+          hasMinMax,
+          hasStatistics: !!stats,
+          nullCount: nc === undefined ? null : Number(nc),
+          numValues: Number(field<bigint>(md, 5)),
+        };
       }),
     );
   } finally {
@@ -80,13 +88,20 @@ const PHYSICAL = { BOOLEAN: 0, INT32: 1, INT64: 2, FLOAT: 4, DOUBLE: 5, BYTE_ARR
 function plainValue(bytes: Uint8Array, type: number): number | string | boolean | null {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (type) {
-    case PHYSICAL.BOOLEAN: return bytes.length >= 1 ? bytes[0] !== 0 : null;
-    case PHYSICAL.INT32: return bytes.length >= 4 ? v.getInt32(0, true) : null;
-    case PHYSICAL.INT64: return bytes.length >= 8 ? Number(v.getBigInt64(0, true)) : null;
-    case PHYSICAL.FLOAT: return bytes.length >= 4 ? v.getFloat32(0, true) : null;
-    case PHYSICAL.DOUBLE: return bytes.length >= 8 ? v.getFloat64(0, true) : null;
-    case PHYSICAL.BYTE_ARRAY: return new TextDecoder().decode(bytes);
-    default: return null;
+    case PHYSICAL.BOOLEAN:
+      return bytes.length >= 1 ? bytes[0] !== 0 : null;
+    case PHYSICAL.INT32:
+      return bytes.length >= 4 ? v.getInt32(0, true) : null;
+    case PHYSICAL.INT64:
+      return bytes.length >= 8 ? Number(v.getBigInt64(0, true)) : null;
+    case PHYSICAL.FLOAT:
+      return bytes.length >= 4 ? v.getFloat32(0, true) : null;
+    case PHYSICAL.DOUBLE:
+      return bytes.length >= 8 ? v.getFloat64(0, true) : null;
+    case PHYSICAL.BYTE_ARRAY:
+      return new TextDecoder().decode(bytes);
+    default:
+      return null;
   }
 }
 
@@ -230,7 +245,17 @@ export function footerStatsNative(footer: Uint8Array, columns: readonly string[]
   const k = columns.length;
   for (let cap = 2 + 32 * (1 + PER_COLUMN * k) + 4 * 32; cap < 2 ** 28; cap *= 4) {
     const out = new BigInt64Array(cap);
-    const n = Number(lib.symbols.tp_footer_stats(ptr(footer), footer.length, ptr(names.length > 0 ? names : new Uint8Array(1)), names.length, k, ptr(out), cap));
+    const n = Number(
+      lib.symbols.tp_footer_stats(
+        ptr(footer),
+        footer.length,
+        ptr(names.length > 0 ? names : new Uint8Array(1)),
+        names.length,
+        k,
+        ptr(out),
+        cap,
+      ),
+    );
     if (n === -2) continue;
     if (n < 0) return null;
     const v = (i: number) => Number(out[i]);
@@ -242,7 +267,11 @@ export function footerStatsNative(footer: Uint8Array, columns: readonly string[]
         const o = at + 1 + PER_COLUMN * j;
         if (v(o + 1) >= 0) stats.nullCount.set(columns[j], v(o + 1));
         if (v(o + 2) < 0 || v(o + 4) < 0) continue;
-        const bounds = boundsOf(footer.subarray(v(o + 2), v(o + 2) + v(o + 3)), footer.subarray(v(o + 4), v(o + 4) + v(o + 5)), v(o));
+        const bounds = boundsOf(
+          footer.subarray(v(o + 2), v(o + 2) + v(o + 3)),
+          footer.subarray(v(o + 4), v(o + 4) + v(o + 5)),
+          v(o),
+        );
         if (bounds) stats.minMax.set(columns[j], bounds);
       }
       result.rowGroups.push(stats);

@@ -54,11 +54,22 @@ export const closeParquet: (source: ParquetSource) => void = closeParquetFile;
  * Calls `use` with the named columns of the selected rows as Arrow views on wasm memory (no copy),
  * then frees them: `use` must copy out whatever it keeps.
  */
-export async function withRows<T>(source: ParquetSource, columns: string[], selection: RowSelection, use: (table: arrow.Table) => T): Promise<T> {
+export async function withRows<T>(
+  source: ParquetSource,
+  columns: string[],
+  selection: RowSelection,
+  use: (table: arrow.Table) => T,
+): Promise<T> {
   if (selection.rowGroups.length === 0) return use(new arrow.Table());
   // batchSize preallocates in wasm: one row group per batch, never more.
   const batchSize = Math.max(1, ...selection.rowGroups.map((g) => source.rowGroupRows[g]));
-  const table = await source.handle.read({ columns, rowGroups: selection.rowGroups, offset: selection.offset, limit: selection.limit, batchSize });
+  const table = await source.handle.read({
+    columns,
+    rowGroups: selection.rowGroups,
+    offset: selection.offset,
+    limit: selection.limit,
+    batchSize,
+  });
   const ffi = table.intoFFI();
   try {
     return use(parseTable(pw.wasmMemory().buffer, ffi.arrayAddrs(), ffi.schemaAddr(), false));
@@ -90,7 +101,11 @@ export interface WriteOptions {
  * Chunks are serialised to Arrow IPC as they come, so only one chunk is materialised at a time;
  * dict columns must use one dictionary array across chunks (it is written once).
  */
-export function encodeParquet(chunks: Iterable<ColumnBatch>, specs: readonly ColumnSpec[], options: WriteOptions): Uint8Array {
+export function encodeParquet(
+  chunks: Iterable<ColumnBatch>,
+  specs: readonly ColumnSpec[],
+  options: WriteOptions,
+): Uint8Array {
   const writer = new arrow.RecordBatchStreamWriter();
   const dictionaries = new Map<string, SharedDictionary>();
   const types = new Map<string, arrow.DataType>();
@@ -101,7 +116,8 @@ export function encodeParquet(chunks: Iterable<ColumnBatch>, specs: readonly Col
       let dict: SharedDictionary | undefined;
       if (spec.kind === "dict") {
         dict = dictionaries.get(spec.name);
-        if (!dict || dict.strings !== col.dictionary) dictionaries.set(spec.name, (dict = sharedDictionary(col.dictionary ?? [])));
+        if (!dict || dict.strings !== col.dictionary)
+          dictionaries.set(spec.name, (dict = sharedDictionary(col.dictionary ?? [])));
       }
       children[spec.name] = columnToArrow(col, chunk.length, dict);
       types.set(spec.name, children[spec.name].type);
@@ -129,8 +145,10 @@ function writeIpcAsParquet(ipc: Uint8Array, types: Map<string, arrow.DataType>, 
     .setKeyValueMetadata(options.metadata);
   if (!options.dictionaryEverywhere) {
     for (const [name, t] of types) {
-      if (arrow.DataType.isDictionary(t) || arrow.DataType.isUtf8(t) || options.dictionaryColumns?.includes(name)) builder = builder.setColumnDictionaryEnabled(name, true);
-      else if (arrow.DataType.isTimestamp(t) || (arrow.DataType.isInt(t) && t.bitWidth === 64)) builder = builder.setColumnEncoding(name, pw.Encoding.DELTA_BINARY_PACKED);
+      if (arrow.DataType.isDictionary(t) || arrow.DataType.isUtf8(t) || options.dictionaryColumns?.includes(name))
+        builder = builder.setColumnDictionaryEnabled(name, true);
+      else if (arrow.DataType.isTimestamp(t) || (arrow.DataType.isInt(t) && t.bitWidth === 64))
+        builder = builder.setColumnEncoding(name, pw.Encoding.DELTA_BINARY_PACKED);
     }
   }
   // fromIPCStream copies into wasm; writeParquet consumes the table and the properties.

@@ -41,7 +41,8 @@ interface BlobLike {
  * shrank since gives fewer bytes, as a Blob would.
  */
 function preadBlob(fd: number, size: number): BlobLike {
-  const clamp = (x: number | undefined, dflt: number) => (x === undefined ? dflt : x < 0 ? Math.max(0, size + x) : Math.min(x, size));
+  const clamp = (x: number | undefined, dflt: number) =>
+    x === undefined ? dflt : x < 0 ? Math.max(0, size + x) : Math.min(x, size);
   return {
     size,
     slice(start?: number, end?: number) {
@@ -76,7 +77,9 @@ export async function openParquetFile(path: string, fd?: number): Promise<Parque
     try {
       own = openSync(path, "r");
     } catch (e) {
-      throw new ParquetOpenError((e as NodeJS.ErrnoException).code === "ENOENT" ? "file does not exist" : `cannot open: ${errorMessage(e)}`);
+      throw new ParquetOpenError(
+        (e as NodeJS.ErrnoException).code === "ENOENT" ? "file does not exist" : `cannot open: ${errorMessage(e)}`,
+      );
     }
   }
   const reads = fd ?? own!;
@@ -130,11 +133,21 @@ export interface ColumnViews {
 }
 
 /** The batches of a read as C Data Interface views, and a function that frees them. */
-async function readColumnViews(source: Pick<ParquetFileSource, "handle" | "rowGroupRows">, columns: string[], selection: RowSelection): Promise<{ batches: ColumnViews[]; release: () => void }> {
+async function readColumnViews(
+  source: Pick<ParquetFileSource, "handle" | "rowGroupRows">,
+  columns: string[],
+  selection: RowSelection,
+): Promise<{ batches: ColumnViews[]; release: () => void }> {
   const wasm = parquetWasm();
   // batchSize preallocates in wasm: one row group per batch, never more.
   const batchSize = Math.max(1, ...selection.rowGroups.map((g) => source.rowGroupRows[g]));
-  const table = await source.handle.read({ columns, rowGroups: selection.rowGroups, offset: selection.offset, limit: selection.limit, batchSize });
+  const table = await source.handle.read({
+    columns,
+    rowGroups: selection.rowGroups,
+    offset: selection.offset,
+    limit: selection.limit,
+    batchSize,
+  });
   const ffi = table.intoFFI();
   try {
     const memory = wasm.wasmMemory().buffer;
@@ -153,7 +166,12 @@ async function readColumnViews(source: Pick<ParquetFileSource, "handle" | "rowGr
 }
 
 /** Calls `use` with the named columns of the selected rows as views on wasm memory, then frees them: `use` must copy what it keeps. */
-export async function withColumnViews<T>(source: Pick<ParquetFileSource, "handle" | "rowGroupRows">, columns: string[], selection: RowSelection, use: (batches: ColumnViews[]) => T): Promise<T> {
+export async function withColumnViews<T>(
+  source: Pick<ParquetFileSource, "handle" | "rowGroupRows">,
+  columns: string[],
+  selection: RowSelection,
+  use: (batches: ColumnViews[]) => T,
+): Promise<T> {
   if (selection.rowGroups.length === 0) return use([]);
   const { batches, release } = await readColumnViews(source, columns, selection);
   try {
@@ -177,7 +195,12 @@ export async function warmUpDecoders(path: string, columns: string[], rows = 20_
     const present = new Set(source.columns.map((c) => c.name));
     const wanted = columns.filter((c) => present.has(c));
     for (let g = 0; g < source.rowGroupRows.length && rows > 0 && wanted.length > 0; g++) {
-      await withColumnViews(source, wanted, { rowGroups: [g], limit: Math.min(rows, source.rowGroupRows[g]) }, () => {});
+      await withColumnViews(
+        source,
+        wanted,
+        { rowGroups: [g], limit: Math.min(rows, source.rowGroupRows[g]) },
+        () => {},
+      );
       rows -= source.rowGroupRows[g];
     }
   } catch {

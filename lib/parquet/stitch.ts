@@ -43,7 +43,8 @@ function fileSource(fd: number): ByteSource {
 export function readFileMetaData(src: { size: number; read(offset: number, length: number): Uint8Array }): TStruct {
   if (src.size < 12) throw new Error("not a Parquet file (too short)");
   const tail = src.read(src.size - 8, 8);
-  if (tail[4] !== MAGIC[0] || tail[5] !== MAGIC[1] || tail[6] !== MAGIC[2] || tail[7] !== MAGIC[3]) throw new Error("not a Parquet file (no PAR1 at the end)");
+  if (tail[4] !== MAGIC[0] || tail[5] !== MAGIC[1] || tail[6] !== MAGIC[2] || tail[7] !== MAGIC[3])
+    throw new Error("not a Parquet file (no PAR1 at the end)");
   const len = new DataView(tail.buffer, tail.byteOffset, 8).getUint32(0, true);
   if (len + 12 > src.size) throw new Error("footer length exceeds the file");
   return decodeStruct(src.read(src.size - 8 - len, len));
@@ -62,7 +63,10 @@ export function readFileMetaDataAt(path: string): TStruct {
 /** Rows of each row group listed in a FileMetaData, and their total. */
 export function rowGroupRowsOf(meta: TStruct): { rows: number; rowGroupRows: number[] } {
   const groups = (field<TList>(meta, 4)?.items ?? []) as TStruct[];
-  return { rows: Number(field<bigint>(meta, 3) ?? 0n), rowGroupRows: groups.map((g) => Number(field<bigint>(g, 3) ?? 0n)) };
+  return {
+    rows: Number(field<bigint>(meta, 3) ?? 0n),
+    rowGroupRows: groups.map((g) => Number(field<bigint>(g, 3) ?? 0n)),
+  };
 }
 
 const num = (v: bigint | number | undefined) => (v === undefined ? undefined : Number(v));
@@ -149,7 +153,8 @@ export class ParquetStitcher {
       md.delete(14); // bloom filter offset and length: not carried over
       md.delete(15);
       const ciAt = num(field<bigint>(c, 6));
-      if (ciAt !== undefined) this.columnIndexes.push({ chunk: c, bytes: src.read(ciAt, field<number>(c, 7)!).slice() });
+      if (ciAt !== undefined)
+        this.columnIndexes.push({ chunk: c, bytes: src.read(ciAt, field<number>(c, 7)!).slice() });
       const oiAt = num(field<bigint>(c, 4));
       if (oiAt !== undefined) {
         const index = decodeStruct(src.read(oiAt, field<number>(c, 5)!));
@@ -161,7 +166,8 @@ export class ParquetStitcher {
       shift(g, 5, by);
       this.addRowGroup(g);
     }
-    for (let at = start; at < end; at += COPY_CHUNK_BYTES) this.write(src.read(at, Math.min(COPY_CHUNK_BYTES, end - at)));
+    for (let at = start; at < end; at += COPY_CHUNK_BYTES)
+      this.write(src.read(at, Math.min(COPY_CHUNK_BYTES, end - at)));
   }
 
   private addRowGroup(g: TStruct): void {
@@ -192,8 +198,16 @@ export class ParquetStitcher {
     meta.set(4, { type: T.LIST, value: { elem: T.STRUCT, items: this.rowGroups } });
     const enc = new TextEncoder();
     const dec = new TextDecoder();
-    const kv = ((field<TList>(meta, 5)?.items ?? []) as TStruct[]).filter((e) => !metadata.has(dec.decode(field<Uint8Array>(e, 1))));
-    for (const [k, v] of metadata) kv.push(new Map([[1, { type: T.BINARY, value: enc.encode(k) }], [2, { type: T.BINARY, value: enc.encode(v) }]]));
+    const kv = ((field<TList>(meta, 5)?.items ?? []) as TStruct[]).filter(
+      (e) => !metadata.has(dec.decode(field<Uint8Array>(e, 1))),
+    );
+    for (const [k, v] of metadata)
+      kv.push(
+        new Map([
+          [1, { type: T.BINARY, value: enc.encode(k) }],
+          [2, { type: T.BINARY, value: enc.encode(v) }],
+        ]),
+      );
     meta.set(5, { type: T.LIST, value: { elem: T.STRUCT, items: kv } });
     const footer = encodeStruct(meta);
     const tail = new Uint8Array(8);

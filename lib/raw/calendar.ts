@@ -27,7 +27,9 @@ export function parseExpiryCalendar(text: string, source: string): ExpiryCalenda
   const lines = text.split(/\r?\n/);
   const header = lines[0]?.split(",").map((c) => c.trim().toLowerCase());
   if (!header || header.join(",") !== HEADER.join(",")) {
-    throw new CalendarError(`${source}: line 1: header must be "${HEADER.join(",")}", got ${JSON.stringify(lines[0] ?? "")}`);
+    throw new CalendarError(
+      `${source}: line 1: header must be "${HEADER.join(",")}", got ${JSON.stringify(lines[0] ?? "")}`,
+    );
   }
   const calendar: ExpiryCalendar = { monthly: new Map(), weekly: new Map() };
   for (let i = 1; i < lines.length; i++) {
@@ -38,7 +40,8 @@ export function parseExpiryCalendar(text: string, source: string): ExpiryCalenda
     if (cells.length !== 3) throw new CalendarError(`${where}: expected 3 fields, got ${cells.length}`);
     const [rawUnderlying, type, date] = cells;
     const underlying = rawUnderlying.toUpperCase();
-    if (!/^[A-Z0-9&-]+$/.test(underlying)) throw new CalendarError(`${where}: bad underlying ${JSON.stringify(rawUnderlying)}`);
+    if (!/^[A-Z0-9&-]+$/.test(underlying))
+      throw new CalendarError(`${where}: bad underlying ${JSON.stringify(rawUnderlying)}`);
     let day: EpochDays;
     try {
       day = parseIsoDate(date);
@@ -50,7 +53,9 @@ export function parseExpiryCalendar(text: string, source: string): ExpiryCalenda
       const key = monthKey(underlying, year, month);
       const known = calendar.monthly.get(key);
       if (known !== undefined && known !== day) {
-        throw new CalendarError(`${where}: second monthly expiry for ${underlying} ${key.split("|")[1]} (${formatEpochDays(known)} and ${date})`);
+        throw new CalendarError(
+          `${where}: second monthly expiry for ${underlying} ${key.split("|")[1]} (${formatEpochDays(known)} and ${date})`,
+        );
       }
       calendar.monthly.set(key, day);
     } else if (type === "weekly") {
@@ -70,7 +75,7 @@ export function formatExpiryCalendar(calendar: ExpiryCalendar): string {
   for (const [key, day] of calendar.monthly) rows.push([key.split("|")[0], "monthly", day]);
   for (const [underlying, days] of calendar.weekly) for (const day of days) rows.push([underlying, "weekly", day]);
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[2] - b[2] || (a[1] < b[1] ? -1 : 1)));
-  return HEADER.join(",") + "\n" + rows.map(([u, t, d]) => `${u},${t},${formatEpochDays(d)}`).join("\n") + "\n";
+  return `${HEADER.join(",")}\n${rows.map(([u, t, d]) => `${u},${t},${formatEpochDays(d)}`).join("\n")}\n`;
 }
 
 /** The expiry day of a contract; throws ExpiryResolutionError naming the underlying and year-month. */
@@ -78,7 +83,8 @@ export function resolveExpiry(calendar: ExpiryCalendar, contract: ContractName):
   const ym = `${contract.year}-${String(contract.month).padStart(2, "0")}`;
   if (contract.expiryType === "monthly") {
     const day = calendar.monthly.get(monthKey(contract.underlying, contract.year, contract.month));
-    if (day === undefined) throw new ExpiryResolutionError(`no monthly expiry for ${contract.underlying} ${ym} in the calendar`);
+    if (day === undefined)
+      throw new ExpiryResolutionError(`no monthly expiry for ${contract.underlying} ${ym} in the calendar`);
     return day;
   }
   const weekly = contract.weeklyExpiry!;

@@ -61,7 +61,15 @@ export function parseContractName(fileName: string): ContractName {
     if (day < 1 || formatEpochDays(expiry) !== iso) {
       throw new ContractNameError(`${base}: weekly symbol names a date that does not exist (${iso})`);
     }
-    return { underlying, year, month, expiryType: "weekly", weeklyExpiry: expiry, strike: Number(strike), optType: optType as OptType };
+    return {
+      underlying,
+      year,
+      month,
+      expiryType: "weekly",
+      weeklyExpiry: expiry,
+      strike: Number(strike),
+      optType: optType as OptType,
+    };
   }
   throw new ContractNameError(
     `${base}: not a contract file name (expected <UNDERLYING><YY><MON><STRIKE><CE|PE> or <UNDERLYING><YY><M><DD><STRIKE><CE|PE>)`,

@@ -2,8 +2,22 @@
 import * as arrow from "apache-arrow";
 import { closeSync, openSync } from "node:fs";
 import { fsReason } from "../error-message.ts";
-import { ColumnTypeError, columnFromArrow, epochUnitOfChunks, EpochUnitError, isPlainInt64, type EpochUnit } from "../parquet/arrow-columns.ts";
-import { concatBatches, constantColumn, nullColumn, takeBatch, type Column, type ColumnBatch } from "../parquet/column-batch.ts";
+import {
+  ColumnTypeError,
+  columnFromArrow,
+  epochUnitOfChunks,
+  EpochUnitError,
+  isPlainInt64,
+  type EpochUnit,
+} from "../parquet/arrow-columns.ts";
+import {
+  concatBatches,
+  constantColumn,
+  nullColumn,
+  takeBatch,
+  type Column,
+  type ColumnBatch,
+} from "../parquet/column-batch.ts";
 import type { ContractName } from "./contract-name.ts";
 import { istDaysOfTimestamps, NULL_DAY, type EpochDays } from "../ist-time.ts";
 import { RAW_COLUMNS, REQUIRED_RAW_COLUMNS } from "./schema.ts";
@@ -87,8 +101,12 @@ function checkAgainstName(table: arrow.Table, contract: ContractName, firstRow: 
     for (let i = 0; i < codes.length; i++) {
       if (c.valid && c.valid[i] === 0) continue;
       const v = dict[codes[i]];
-      if (v !== "CE" && v !== "PE") throw new RawFileError(`unknown opt_type ${JSON.stringify(v)} at row ${firstRow + i} (expected CE or PE)`);
-      if (v !== contract.optType) throw new RawFileError(`file name says opt_type ${contract.optType}, column opt_type says ${v} (row ${firstRow + i})`);
+      if (v !== "CE" && v !== "PE")
+        throw new RawFileError(`unknown opt_type ${JSON.stringify(v)} at row ${firstRow + i} (expected CE or PE)`);
+      if (v !== contract.optType)
+        throw new RawFileError(
+          `file name says opt_type ${contract.optType}, column opt_type says ${v} (row ${firstRow + i})`,
+        );
     }
   }
   const numeric: [string, number, (v: number) => boolean][] = [
@@ -102,7 +120,10 @@ function checkAgainstName(table: arrow.Table, contract: ContractName, firstRow: 
     const values = c.values as Float64Array;
     for (let i = 0; i < values.length; i++) {
       if (c.valid && c.valid[i] === 0) continue;
-      if (!agrees(values[i])) throw new RawFileError(`file name says ${name} ${expected}, column ${name} says ${values[i]} (row ${firstRow + i})`);
+      if (!agrees(values[i]))
+        throw new RawFileError(
+          `file name says ${name} ${expected}, column ${name} says ${values[i]} (row ${firstRow + i})`,
+        );
     }
   }
 }
@@ -117,10 +138,18 @@ function checkColumnTypes(source: ParquetSource): void {
     if (!kind) continue;
     const t = field.type;
     const ok =
-      kind === "dict" ? arrow.DataType.isUtf8(t) || arrow.DataType.isLargeUtf8(t) || (arrow.DataType.isDictionary(t) && (arrow.DataType.isUtf8(t.dictionary) || arrow.DataType.isLargeUtf8(t.dictionary)))
-      : kind === "ts_ns" ? arrow.DataType.isTimestamp(t) || isPlainInt64(t)
-      : arrow.DataType.isInt(t) || arrow.DataType.isFloat(t);
-    if (!ok) throw new RawFileError(`column ${field.name}: expected ${kind === "dict" ? "strings" : kind === "ts_ns" ? "a timestamp or INT64 epoch" : "a number"}, found ${t}`);
+      kind === "dict"
+        ? arrow.DataType.isUtf8(t) ||
+          arrow.DataType.isLargeUtf8(t) ||
+          (arrow.DataType.isDictionary(t) &&
+            (arrow.DataType.isUtf8(t.dictionary) || arrow.DataType.isLargeUtf8(t.dictionary)))
+        : kind === "ts_ns"
+          ? arrow.DataType.isTimestamp(t) || isPlainInt64(t)
+          : arrow.DataType.isInt(t) || arrow.DataType.isFloat(t);
+    if (!ok)
+      throw new RawFileError(
+        `column ${field.name}: expected ${kind === "dict" ? "strings" : kind === "ts_ns" ? "a timestamp or INT64 epoch" : "a number"}, found ${t}`,
+      );
   }
 }
 
@@ -129,10 +158,14 @@ function checkColumnTypes(source: ParquetSource): void {
  * a time; rows to reject (null or pre-2000 timestamp, a day after `contract.expiry` when given) are
  * listed by reason instead of being placed on a day.
  */
-export async function indexRawFile(source: ParquetSource, contract: ContractName & { expiry?: EpochDays }): Promise<RawFileIndex> {
+export async function indexRawFile(
+  source: ParquetSource,
+  contract: ContractName & { expiry?: EpochDays },
+): Promise<RawFileIndex> {
   const present = new Set(source.fields.map((f) => f.name));
   const missing = REQUIRED_RAW_COLUMNS.filter((c) => !present.has(c));
-  if (missing.length > 0) throw new RawFileError(`missing required column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+  if (missing.length > 0)
+    throw new RawFileError(`missing required column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
   checkColumnTypes(source);
   const int64Time = TIME_COLUMNS.filter((c) => source.fields.some((f) => f.name === c && isPlainInt64(f.type)));
   const spans = new Map<EpochDays, DaySpan>();
@@ -144,12 +177,19 @@ export async function indexRawFile(source: ParquetSource, contract: ContractName
     // later row. A row group that decides nothing holds only 0 and nulls, which convert alike in any unit.
     const units: Int64TimeUnits = {};
     // lastTradeTime only when INT64: its unit is checked across the whole file too.
-    const columns = ["timestamp", ...int64Time.filter((c) => c !== "timestamp"), ...NAME_CHECKED.filter((c) => present.has(c))];
+    const columns = [
+      "timestamp",
+      ...int64Time.filter((c) => c !== "timestamp"),
+      ...NAME_CHECKED.filter((c) => present.has(c)),
+    ];
     for (let g = 0; g < source.rowGroupRows.length; g++) {
       const days = await withRows(source, columns, { rowGroups: [g] }, (table) => {
         checkAgainstName(table, contract, base);
-        for (const name of int64Time) units[name] = epochUnitOfChunks(name, columnChunks(table, name), units[name] ?? null, base) ?? undefined;
-        const ts = columnFromArrow("timestamp", columnChunks(table, "timestamp"), "ts_ns", { int64Unit: units.timestamp ?? "ns" });
+        for (const name of int64Time)
+          units[name] = epochUnitOfChunks(name, columnChunks(table, name), units[name] ?? null, base) ?? undefined;
+        const ts = columnFromArrow("timestamp", columnChunks(table, "timestamp"), "ts_ns", {
+          int64Unit: units.timestamp ?? "ns",
+        });
         return istDaysOfTimestamps(ts.values as BigInt64Array, ts.valid);
       });
       let span: DaySpan | undefined;
@@ -170,7 +210,13 @@ export async function indexRawFile(source: ParquetSource, contract: ContractName
       }
       base += days.length;
     }
-    return { rows: source.numRows, nullTimestamps, days: [...spans.values()].sort((a, b) => a.day - b.day), int64Units: units, rejected };
+    return {
+      rows: source.numRows,
+      nullTimestamps,
+      days: [...spans.values()].sort((a, b) => a.day - b.day),
+      int64Units: units,
+      rejected,
+    };
   } catch (e) {
     if (e instanceof EpochUnitError || e instanceof ColumnTypeError) throw new RawFileError(e.message);
     throw e;
@@ -194,18 +240,33 @@ export function selectionOf(rowGroupRows: number[], firstRow: number, lastRow: n
 }
 
 /** Pass 2: the rows of one IST day of a raw file, in the packed schema (vol_delta left 0); `units` from pass 1. */
-export async function readRawDay(source: ParquetSource, contract: ResolvedContract, span: DaySpan, units: Int64TimeUnits): Promise<ColumnBatch> {
+export async function readRawDay(
+  source: ParquetSource,
+  contract: ResolvedContract,
+  span: DaySpan,
+  units: Int64TimeUnits,
+): Promise<ColumnBatch> {
   const present = new Set(source.fields.map((f) => f.name));
   const wanted = RAW_COLUMNS.filter((c) => present.has(c.name));
   const selection = selectionOf(source.rowGroupRows, span.firstRow, span.lastRow);
-  const batch = await withRows(source, wanted.map((c) => c.name), selection, (table): ColumnBatch => {
-    const columns = new Map<string, Column>();
-    for (const spec of RAW_COLUMNS) {
-      const unit = units[spec.name as keyof Int64TimeUnits] ?? "ns";
-      columns.set(spec.name, present.has(spec.name) ? columnFromArrow(spec.name, columnChunks(table, spec.name), spec.kind, { int64Unit: unit }) : nullColumn(spec.kind, table.numRows));
-    }
-    return { length: table.numRows, columns };
-  });
+  const batch = await withRows(
+    source,
+    wanted.map((c) => c.name),
+    selection,
+    (table): ColumnBatch => {
+      const columns = new Map<string, Column>();
+      for (const spec of RAW_COLUMNS) {
+        const unit = units[spec.name as keyof Int64TimeUnits] ?? "ns";
+        columns.set(
+          spec.name,
+          present.has(spec.name)
+            ? columnFromArrow(spec.name, columnChunks(table, spec.name), spec.kind, { int64Unit: unit })
+            : nullColumn(spec.kind, table.numRows),
+        );
+      }
+      return { length: table.numRows, columns };
+    },
+  );
   const changeper = batch.columns.get("changeper")!.values as Float64Array;
   for (let i = 0; i < batch.length; i++) changeper[i] = Math.round(changeper[i] * 100) / 100;
   // The file name is the authority for the contract key (validated in pass 1): fill its nulls.
@@ -258,7 +319,11 @@ function fillNulls(col: Column, value: string | number): void {
  * (nothing filled from the name: they are kept as delivered) plus `reason`. Decodes only the row
  * groups that hold them, one at a time.
  */
-export async function readRejectedRows(source: ParquetSource, rejected: RawFileIndex["rejected"], units: Int64TimeUnits): Promise<ColumnBatch> {
+export async function readRejectedRows(
+  source: ParquetSource,
+  rejected: RawFileIndex["rejected"],
+  units: Int64TimeUnits,
+): Promise<ColumnBatch> {
   const rows: { row: number; reason: number }[] = [];
   REJECT_REASONS.forEach((r, code) => {
     for (const row of rejected[r] ?? []) rows.push({ row, reason: code });
@@ -282,11 +347,21 @@ export async function readRejectedRows(source: ParquetSource, rejected: RawFileI
         const columns = new Map<string, Column>();
         for (const spec of RAW_COLUMNS) {
           const unit = units[spec.name as keyof Int64TimeUnits] ?? "ns";
-          columns.set(spec.name, present.has(spec.name) ? columnFromArrow(spec.name, columnChunks(table, spec.name), spec.kind, { int64Unit: unit }) : nullColumn(spec.kind, table.numRows));
+          columns.set(
+            spec.name,
+            present.has(spec.name)
+              ? columnFromArrow(spec.name, columnChunks(table, spec.name), spec.kind, { int64Unit: unit })
+              : nullColumn(spec.kind, table.numRows),
+          );
         }
         return takeBatch({ length: table.numRows, columns }, Int32Array.from(local));
       });
-      picked.columns.set("reason", { kind: "dict", values: Int32Array.from(reasons), valid: null, dictionary: [...REJECT_REASONS] });
+      picked.columns.set("reason", {
+        kind: "dict",
+        values: Int32Array.from(reasons),
+        valid: null,
+        dictionary: [...REJECT_REASONS],
+      });
       pieces.push(picked);
     }
     groupStart = groupEnd;

@@ -55,7 +55,8 @@ export function listRawInputs(folders: string[], exclude: string, fs: ListingFs 
   const listing: RawListing = { inputs: [], problems: [], hiddenSkipped: 0, linksSkipped: 0 };
   const excluded = fs.realpath(exclude) + sep;
   const visited = new Set<string>();
-  const problem = (path: string, what: string, e: unknown) => listing.problems.push({ path, error: `${what}: ${fsReason(e)}` });
+  const problem = (path: string, what: string, e: unknown) =>
+    listing.problems.push({ path, error: `${what}: ${fsReason(e)}` });
   folders.forEach((folder, index) => {
     const walk = (dir: string) => {
       let entries: Dirent[];

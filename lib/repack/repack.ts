@@ -84,8 +84,6 @@ export class RepackUsageError extends Error {}
 /** A condition that stops the run before it starts (exit 1): lock held, output not writable. */
 export class RepackFatalError extends Error {}
 
-
-
 /** The layout of partitions already under `out`, if any. */
 function existingLayout(out: string): Layout | null {
   const names = readdirSync(out);
@@ -199,13 +197,36 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
     const failed: FailedInputs = new Map();
     for (const p of listing.problems) recordFailure(failed, p.path, p.error);
     const named = nameInputs(fresh, calendar, failed);
-    const indexed = named.length === 0 ? [] : await indexInputs(pools.for(named.length), named, failed, (done) => onProgress?.({ phase: "index", done, total: named.length, rows: 0, elapsedS: elapsed() }));
+    const indexed =
+      named.length === 0
+        ? []
+        : await indexInputs(pools.for(named.length), named, failed, (done) =>
+            onProgress?.({ phase: "index", done, total: named.length, rows: 0, elapsedS: elapsed() }),
+          );
     const plans = planPartitions(indexed);
-    const state: PackState = { failed, deferred: new Set(), packed: new Map(), totals: { rowsOut: 0, rowsNew: 0, duplicates: 0, bytesOut: 0, partitions: 0 } };
-    if (plans.length > 0) await packPartitions(pools, plans, options, layout, state, (done, rows) => onProgress?.({ phase: "pack", done, total: plans.length, rows, elapsedS: elapsed() }));
+    const state: PackState = {
+      failed,
+      deferred: new Set(),
+      packed: new Map(),
+      totals: { rowsOut: 0, rowsNew: 0, duplicates: 0, bytesOut: 0, partitions: 0 },
+    };
+    if (plans.length > 0)
+      await packPartitions(pools, plans, options, layout, state, (done, rows) =>
+        onProgress?.({ phase: "pack", done, total: plans.length, rows, elapsedS: elapsed() }),
+      );
     await keepRejectedRows(pools, options.out, indexed, state);
     const consumed = recordConsumed(manifestPath, manifest, indexed, state);
-    return summarise({ inputs: inputs.length, fresh: fresh.length, consumed, state, layout, finished, listing, workers: pools.peak, seconds: elapsed() });
+    return summarise({
+      inputs: inputs.length,
+      fresh: fresh.length,
+      consumed,
+      state,
+      layout,
+      finished,
+      listing,
+      workers: pools.peak,
+      seconds: elapsed(),
+    });
   } finally {
     pools.close();
     release();
@@ -243,7 +264,9 @@ function setUpRun(options: RepackOptions): RunSetup {
   prepareOutput(options.out);
   const found = existingLayout(options.out);
   if (options.layout && found && options.layout !== found) {
-    throw new RepackUsageError(`${options.out}: holds ${found}-layout partitions; repacking into it with --layout ${options.layout} would split partitions`);
+    throw new RepackUsageError(
+      `${options.out}: holds ${found}-layout partitions; repacking into it with --layout ${options.layout} would split partitions`,
+    );
   }
   return { calendar, layout: options.layout ?? found ?? "seed" };
 }
@@ -262,8 +285,12 @@ function checkOutputApart(out: string, rawDirs: string[]): void {
   const within = (a: string, b: string) => a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
   for (const dir of rawDirs) {
     const r = realPathOf(dir);
-    if (within(o, r)) throw new RepackUsageError(`--out ${out}: ${o === r ? "is the raw folder" : "is inside the raw folder"} ${dir}; write the packed output elsewhere`);
-    if (within(r, o)) throw new RepackUsageError(`--out ${out}: holds the raw folder ${dir}; write the packed output elsewhere`);
+    if (within(o, r))
+      throw new RepackUsageError(
+        `--out ${out}: ${o === r ? "is the raw folder" : "is inside the raw folder"} ${dir}; write the packed output elsewhere`,
+      );
+    if (within(r, o))
+      throw new RepackUsageError(`--out ${out}: holds the raw folder ${dir}; write the packed output elsewhere`);
   }
 }
 
@@ -277,7 +304,11 @@ function lockOutput(out: string, breakLock: boolean): () => void {
 }
 
 /** Inputs whose file name parses and whose expiry the calendar knows (no need to open a file whose contract cannot be placed). */
-function nameInputs(fresh: RawInput[], calendar: ExpiryCalendar, failed: FailedInputs): { input: RawInput; contract: ResolvedContract }[] {
+function nameInputs(
+  fresh: RawInput[],
+  calendar: ExpiryCalendar,
+  failed: FailedInputs,
+): { input: RawInput; contract: ResolvedContract }[] {
   const named: { input: RawInput; contract: ResolvedContract }[] = [];
   for (const input of fresh) {
     try {
@@ -291,7 +322,12 @@ function nameInputs(fresh: RawInput[], calendar: ExpiryCalendar, failed: FailedI
 }
 
 /** Pass 1: the IST days each input's rows cover, in input order (folder, then path). */
-async function indexInputs(pool: RepackPool, named: { input: RawInput; contract: ResolvedContract }[], failed: FailedInputs, onDone: (done: number) => void): Promise<IndexedInput[]> {
+async function indexInputs(
+  pool: RepackPool,
+  named: { input: RawInput; contract: ResolvedContract }[],
+  failed: FailedInputs,
+  onDone: (done: number) => void,
+): Promise<IndexedInput[]> {
   let done = 0;
   const indexed: IndexedInput[] = [];
   await Promise.all(
@@ -327,7 +363,14 @@ function sourceRows(plan: PartitionPlan): number {
 }
 
 /** Pass 2: builds and commits every partition; a source that fails is recorded and its partition packed without it. */
-async function packPartitions(pools: LazyPool, plans: PartitionPlan[], options: RepackOptions, layout: Layout, state: PackState, onDone: (done: number, rows: number) => void): Promise<void> {
+async function packPartitions(
+  pools: LazyPool,
+  plans: PartitionPlan[],
+  options: RepackOptions,
+  layout: Layout,
+  state: PackState,
+  onDone: (done: number, rows: number) => void,
+): Promise<void> {
   let done = 0;
   const slicing = slicesPerPlan(plans, options.workers, options.rowGroupSize);
   const pool = pools.for(slicing.reduce((a, n) => a + n, 0));
@@ -351,7 +394,12 @@ function slicesPerPlan(plans: PartitionPlan[], workers: number, rowGroupSize: nu
   // A slice holds whole contracts and at least a row group's worth of rows: never more slices than
   // contracts (so never more tasks than raw files), nor slices that would end in tiny row groups.
   const contracts = (p: PartitionPlan) => new Set(p.sources.map((s) => JSON.stringify(contractKeyOf(s.contract)))).size;
-  return plans.map((p) => Math.max(1, Math.min(2 * workers, contracts(p), Math.floor(sourceRows(p) / rowGroupSize), Math.round(sourceRows(p) / target))));
+  return plans.map((p) =>
+    Math.max(
+      1,
+      Math.min(2 * workers, contracts(p), Math.floor(sourceRows(p) / rowGroupSize), Math.round(sourceRows(p) / target)),
+    ),
+  );
 }
 
 /** Contract ranges that split a partition's raw sources into `count` shares of about equal rows (the first and last open-ended). */
@@ -372,7 +420,10 @@ function sliceRanges(sources: PartitionSourcePlan[], count: number): KeyRange[] 
     if (i > 0 && acc >= (total * (cuts.length + 1)) / count) cuts.push(keys[i].key);
     acc += keys[i].rows;
   }
-  return Array.from({ length: cuts.length + 1 }, (_, i) => ({ lo: i === 0 ? null : cuts[i - 1], hi: i === cuts.length ? null : cuts[i] }));
+  return Array.from({ length: cuts.length + 1 }, (_, i) => ({
+    lo: i === 0 ? null : cuts[i - 1],
+    hi: i === cuts.length ? null : cuts[i],
+  }));
 }
 
 /** Rows of the existing parts (from their footers), or null when one cannot be read (the pack task then names it). */
@@ -394,9 +445,21 @@ async function runSliced(pool: RepackPool, task: PackTask, count: number): Promi
   const rows = task.sources.reduce((a, s) => a + s.span.rows, 0) + (before ?? 0);
   const ranges = count > 1 && before !== null && rows <= task.partRows ? sliceRanges(task.sources, count) : [];
   if (ranges.length < 2) return (await pool.run(task)) as PackResult;
-  const inRange = (r: KeyRange, k: ContractKey) => (!r.lo || compareContractKeys(k, r.lo) >= 0) && (!r.hi || compareContractKeys(k, r.hi) < 0);
-  const settled = await Promise.allSettled(ranges.map((slice) => pool.run({ ...task, slice, sources: task.sources.filter((s) => inRange(slice, contractKeyOf(s.contract))) }) as Promise<PackResult>));
-  const segments = settled.flatMap((r) => (r.status === "fulfilled" && r.value.ok && r.value.segment ? [r.value.segment] : []));
+  const inRange = (r: KeyRange, k: ContractKey) =>
+    (!r.lo || compareContractKeys(k, r.lo) >= 0) && (!r.hi || compareContractKeys(k, r.hi) < 0);
+  const settled = await Promise.allSettled(
+    ranges.map(
+      (slice) =>
+        pool.run({
+          ...task,
+          slice,
+          sources: task.sources.filter((s) => inRange(slice, contractKeyOf(s.contract))),
+        }) as Promise<PackResult>,
+    ),
+  );
+  const segments = settled.flatMap((r) =>
+    r.status === "fulfilled" && r.value.ok && r.value.segment ? [r.value.segment] : [],
+  );
   const failure = settled.find((r) => r.status === "rejected" || !r.value.ok);
   if (failure) {
     for (const seg of segments) rmSync(seg, { force: true });
@@ -406,14 +469,32 @@ async function runSliced(pool: RepackPool, task: PackTask, count: number): Promi
   }
   const results = settled.map((r) => (r as PromiseFulfilledResult<PackResult & { ok: true }>).value);
   const final = join(task.dir, partFileName(task.layout, task.underlying, 0));
-  const part = stitchSegments(segments, final, task.rowGroupSize, { date: formatEpochDays(task.day), underlying: task.underlying });
+  const part = stitchSegments(segments, final, task.rowGroupSize, {
+    date: formatEpochDays(task.day),
+    underlying: task.underlying,
+  });
   commitParts(task.out, [part], task.existingParts);
   const sum = (f: (r: PackResult & { ok: true }) => number) => results.reduce((a, r) => a + f(r), 0);
-  return { ok: true, rowsBefore: sum((r) => r.rowsBefore), rowsNew: sum((r) => r.rowsNew), rowsAfter: sum((r) => r.rowsAfter), duplicatesDropped: sum((r) => r.duplicatesDropped), bytes: part.bytes, parts: [final] };
+  return {
+    ok: true,
+    rowsBefore: sum((r) => r.rowsBefore),
+    rowsNew: sum((r) => r.rowsNew),
+    rowsAfter: sum((r) => r.rowsAfter),
+    duplicatesDropped: sum((r) => r.duplicatesDropped),
+    bytes: part.bytes,
+    parts: [final],
+  };
 }
 
 /** Packs one partition from its sources that have not failed (sliced over `slices` workers), adding what it wrote to the totals. */
-async function packPartition(pool: RepackPool, plan: PartitionPlan, options: RepackOptions, layout: Layout, state: PackState, slices = 1): Promise<void> {
+async function packPartition(
+  pool: RepackPool,
+  plan: PartitionPlan,
+  options: RepackOptions,
+  layout: Layout,
+  state: PackState,
+  slices = 1,
+): Promise<void> {
   const { failed, totals } = state;
   const sources = plan.sources.filter((s) => !failed.has(s.path));
   if (sources.length === 0) return;
@@ -436,13 +517,15 @@ async function packPartition(pool: RepackPool, plan: PartitionPlan, options: Rep
   } catch (e) {
     if (!(e instanceof WorkerCrashError)) {
       // Not a source's fault (e.g. the output disk is full): the partition stays as it was.
-      for (const s of sources) recordFailure(failed, s.path, `packing ${dir} failed, partition left as it was: ${errorMessage(e)}`);
+      for (const s of sources)
+        recordFailure(failed, s.path, `packing ${dir} failed, partition left as it was: ${errorMessage(e)}`);
       return;
     }
     // The existing parts are read first: a part that traps the reader is the culprit, not the raw files.
     const part = await findCrashingPart(pool, task);
     if (part) return blockPartition(state, task, part.path, part.error);
-    if (await findCrashingSources(pool, task, e, failed)) return packPartition(pool, plan, options, layout, state, slices);
+    if (await findCrashingSources(pool, task, e, failed))
+      return packPartition(pool, plan, options, layout, state, slices);
     return;
   }
   if (!result.ok) {
@@ -472,14 +555,22 @@ async function packPartition(pool: RepackPool, plan: PartitionPlan, options: Rep
  */
 function blockPartition(state: PackState, task: PackTask, part: string, error: string): void {
   const n = task.sources.length;
-  recordFailure(state.failed, part, `${error}; partition ${formatEpochDays(task.day)}/${task.underlying} left as it was, its ${n} raw input${n === 1 ? "" : "s"} not recorded (retried once this part is repaired)`);
+  recordFailure(
+    state.failed,
+    part,
+    `${error}; partition ${formatEpochDays(task.day)}/${task.underlying} left as it was, its ${n} raw input${n === 1 ? "" : "s"} not recorded (retried once this part is repaired)`,
+  );
   for (const s of task.sources) state.deferred.add(s.path);
 }
 
 /** After a crash: reads each existing part alone, writing nothing; the first that traps (or fails) is returned. */
 async function findCrashingPart(pool: RepackPool, task: PackTask): Promise<{ path: string; error: string } | null> {
   for (const part of task.existingParts) {
-    const probe = (await pool.run({ ...task, existingParts: [part], sources: [], probe: true }).catch((e: unknown) => ({ ok: false, failedPartition: part, error: `existing packed file cannot be read, left in place: reading it crashed the reader: ${errorMessage(e)}` }))) as PackResult;
+    const probe = (await pool.run({ ...task, existingParts: [part], sources: [], probe: true }).catch((e: unknown) => ({
+      ok: false,
+      failedPartition: part,
+      error: `existing packed file cannot be read, left in place: reading it crashed the reader: ${errorMessage(e)}`,
+    }))) as PackResult;
     if (!probe.ok && "failedPartition" in probe) return { path: probe.failedPartition, error: probe.error };
   }
   return null;
@@ -490,7 +581,12 @@ async function findCrashingPart(pool: RepackPool, task: PackTask): Promise<{ pat
  * writing nothing, to find the culprit. Returns whether one was found (the partition can then be
  * packed without it); otherwise every source is failed and the partition stays as it was.
  */
-async function findCrashingSources(pool: RepackPool, task: PackTask, crash: WorkerCrashError, failed: FailedInputs): Promise<boolean> {
+async function findCrashingSources(
+  pool: RepackPool,
+  task: PackTask,
+  crash: WorkerCrashError,
+  failed: FailedInputs,
+): Promise<boolean> {
   const day = formatEpochDays(task.day);
   if (task.sources.length === 1) {
     recordFailure(failed, task.sources[0].path, `reading rows of ${day} crashed the reader: ${errorMessage(crash)}`);
@@ -506,7 +602,12 @@ async function findCrashingSources(pool: RepackPool, task: PackTask, crash: Work
   }
   if (failed.size > before) return true;
   // No single source is to blame (e.g. the partition is too big for wasm memory).
-  for (const s of task.sources) recordFailure(failed, s.path, `packing ${task.dir} crashed the worker, partition left as it was: ${errorMessage(crash)}`);
+  for (const s of task.sources)
+    recordFailure(
+      failed,
+      s.path,
+      `packing ${task.dir} crashed the worker, partition left as it was: ${errorMessage(crash)}`,
+    );
   return false;
 }
 
@@ -516,7 +617,12 @@ async function findCrashingSources(pool: RepackPool, task: PackTask, crash: Work
  * crash never keeps them twice), and removes that file for an input that now has none. Done before
  * the manifest: an input whose rejected rows could not be kept is failed and retried next run.
  */
-async function keepRejectedRows(pools: LazyPool, out: string, indexed: IndexedInput[], state: PackState): Promise<void> {
+async function keepRejectedRows(
+  pools: LazyPool,
+  out: string,
+  indexed: IndexedInput[],
+  state: PackState,
+): Promise<void> {
   const pending = indexed.filter((f) => !state.failed.has(f.input.path) && !state.deferred.has(f.input.path));
   const withRejects = pending.filter((f) => Object.keys(f.index.rejected).length > 0);
   for (const f of pending) if (Object.keys(f.index.rejected).length === 0) removeRejectedRows(out, f.input.path);
@@ -527,7 +633,11 @@ async function keepRejectedRows(pools: LazyPool, out: string, indexed: IndexedIn
       try {
         await pool.run({ kind: "reject", out, path: input.path, units: index.int64Units, rejected: index.rejected });
       } catch (e) {
-        recordFailure(state.failed, input.path, `keeping its ${rejectedCount(index)} rejected rows failed: ${errorMessage(e)}`);
+        recordFailure(
+          state.failed,
+          input.path,
+          `keeping its ${rejectedCount(index)} rejected rows failed: ${errorMessage(e)}`,
+        );
       }
     }),
   );
@@ -543,7 +653,12 @@ function rejectedCount(index: RawFileIndex): number {
  * reported as an error (exit 1), and the next run re-reads these inputs, dropping their rows as
  * exact duplicates.
  */
-function recordConsumed(manifestPath: string, manifest: Manifest, indexed: IndexedInput[], state: PackState): IndexedInput[] {
+function recordConsumed(
+  manifestPath: string,
+  manifest: Manifest,
+  indexed: IndexedInput[],
+  state: PackState,
+): IndexedInput[] {
   const consumed = indexed.filter((f) => !state.failed.has(f.input.path) && !state.deferred.has(f.input.path));
   if (consumed.length === 0) return consumed;
   for (const { input } of consumed) manifest.files[input.path] = { size: input.size, mtimeMs: input.mtimeMs };
@@ -551,17 +666,33 @@ function recordConsumed(manifestPath: string, manifest: Manifest, indexed: Index
     writeManifest(manifestPath, manifest);
   } catch (e) {
     if (!(e instanceof ManifestError)) throw e;
-    recordFailure(state.failed, manifestPath, `${e.message.replace(`${manifestPath}: `, "")}; the packed partitions are complete, and the next run re-reads these ${consumed.length} inputs (their rows come back as exact duplicates and are dropped)`);
+    recordFailure(
+      state.failed,
+      manifestPath,
+      `${e.message.replace(`${manifestPath}: `, "")}; the packed partitions are complete, and the next run re-reads these ${consumed.length} inputs (their rows come back as exact duplicates and are dropped)`,
+    );
   }
   return consumed;
 }
 
 /** The run's summary (SPEC §5 fields) from what each step reported. */
-function summarise(run: { inputs: number; fresh: number; consumed: IndexedInput[]; state: PackState; layout: Layout; finished: number; listing: RawListing; workers: number; seconds: number }): RepackSummary {
+function summarise(run: {
+  inputs: number;
+  fresh: number;
+  consumed: IndexedInput[];
+  state: PackState;
+  layout: Layout;
+  finished: number;
+  listing: RawListing;
+  workers: number;
+  seconds: number;
+}): RepackSummary {
   const { consumed, state, seconds } = run;
   const { totals, failed } = state;
   const nullTimestamps = consumed.reduce((a, f) => a + f.index.nullTimestamps, 0);
-  const rejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, consumed.reduce((a, f) => a + (f.index.rejected[r]?.length ?? 0), 0)])) as Record<RejectReason, number>;
+  const rejected = Object.fromEntries(
+    REJECT_REASONS.map((r) => [r, consumed.reduce((a, f) => a + (f.index.rejected[r]?.length ?? 0), 0)]),
+  ) as Record<RejectReason, number>;
   // Rows read into committed partitions, plus the consumed inputs' rejected rows: exact even when an
   // input fails after some of its days were committed (those rows are in rows_out).
   const rowsIn = totals.rowsNew + REJECT_REASONS.reduce((a, r) => a + rejected[r], 0);
@@ -569,7 +700,10 @@ function summarise(run: { inputs: number; fresh: number; consumed: IndexedInput[
     const packed = state.packed.get(file);
     if (!packed) return { file, error };
     const days = packed.map((d) => `${formatEpochDays(d.day)} (${d.rows} rows)`).join(", ");
-    return { file, error: `${error}; its rows of ${days} were packed before it failed, and come back as exact duplicates when it is retried` };
+    return {
+      file,
+      error: `${error}; its rows of ${days} were packed before it failed, and come back as exact duplicates when it is retried`,
+    };
   });
   return {
     files_in: run.fresh,

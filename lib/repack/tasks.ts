@@ -12,7 +12,16 @@ import type { Layout } from "../packed/layout.ts";
 import { gatherRows, mergePartition } from "../packed/merge.ts";
 import { commitParts, verifyWrittenFile, writePartition } from "../packed/writer.ts";
 import { closeParquet, openParquet } from "../parquet/io.ts";
-import { checkReadable, indexRawFile, readRawDay, readRejectedRows, type DaySpan, type Int64TimeUnits, type RawFileIndex, type ResolvedContract } from "../raw/file.ts";
+import {
+  checkReadable,
+  indexRawFile,
+  readRawDay,
+  readRejectedRows,
+  type DaySpan,
+  type Int64TimeUnits,
+  type RawFileIndex,
+  type ResolvedContract,
+} from "../raw/file.ts";
 import { writeRejectedRows } from "../packed/rejected.ts";
 import { errorMessage } from "../error-message.ts";
 
@@ -67,14 +76,22 @@ export interface PackTask {
 /** Outcome of a pack task. */
 export type PackResult =
   /** `segment`: a slice task's temp file (null when its range held no rows); it is not committed. */
-  | { ok: true; rowsBefore: number; rowsNew: number; rowsAfter: number; duplicatesDropped: number; bytes: number; parts: string[]; segment?: string | null }
+  | {
+      ok: true;
+      rowsBefore: number;
+      rowsNew: number;
+      rowsAfter: number;
+      duplicatesDropped: number;
+      bytes: number;
+      parts: string[];
+      segment?: string | null;
+    }
   /** A raw source could not be read: the partition was not written; repack retries it without that file. */
   | { ok: false; failedSource: string; error: string }
   /** The existing partition could not be read: it is left untouched. */
   | { ok: false; failedPartition: string; error: string }
   /** A slice task found the existing parts not contract-major: the partition must be packed whole. */
   | { ok: false; unsorted: true };
-
 
 /** Runs pass 1 for one file. */
 export async function runIndexTask(task: IndexTask): Promise<RawFileIndex> {
@@ -108,13 +125,17 @@ export async function runPackTask(task: PackTask): Promise<PackResult> {
   try {
     return await packByContract(task);
   } catch (e) {
-    if (e instanceof UnsortedPartitionError) return task.slice ? { ok: false, unsorted: true } : packWholePartition(task);
+    if (e instanceof UnsortedPartitionError)
+      return task.slice ? { ok: false, unsorted: true } : packWholePartition(task);
     throw e;
   }
 }
 
 /** One raw source's rows of the partition's day, or the failure that names it. */
-async function readSourceDay(src: PartitionSourcePlan, day: EpochDays): Promise<ColumnBatch | { ok: false; failedSource: string; error: string }> {
+async function readSourceDay(
+  src: PartitionSourcePlan,
+  day: EpochDays,
+): Promise<ColumnBatch | { ok: false; failedSource: string; error: string }> {
   try {
     const source = await openParquet(src.path);
     try {
@@ -146,10 +167,22 @@ async function packByContract(task: PackTask): Promise<PackResult> {
     throw e;
   }
   // Stable: sources of one contract keep input order (ties keep input order in the packed file).
-  const raws = task.sources.map((s, i) => ({ s, i, key: contractKeyOf(s.contract) })).sort((a, b) => compareContractKeys(a.key, b.key) || a.i - b.i);
+  const raws = task.sources
+    .map((s, i) => ({ s, i, key: contractKeyOf(s.contract) }))
+    .sort((a, b) => compareContractKeys(a.key, b.key) || a.i - b.i);
   if (!task.probe) mkdirSync(task.dir, { recursive: true });
-  const target = { dir: task.dir, layout: task.layout, date: formatEpochDays(task.day), underlying: task.underlying, rowGroupSize: task.rowGroupSize };
-  const writer = task.probe ? null : task.slice ? new PartWriter({ ...target, partSizes: [Infinity], partPath: () => join(task.dir, "slice") }) : new PartWriter({ ...target, partSizes: [task.partRows] });
+  const target = {
+    dir: task.dir,
+    layout: task.layout,
+    date: formatEpochDays(task.day),
+    underlying: task.underlying,
+    rowGroupSize: task.rowGroupSize,
+  };
+  const writer = task.probe
+    ? null
+    : task.slice
+      ? new PartWriter({ ...target, partSizes: [Infinity], partPath: () => join(task.dir, "slice") })
+      : new PartWriter({ ...target, partSizes: [task.partRows] });
   let rowsNew = 0;
   let rowsAfter = 0;
   let duplicates = 0;
@@ -176,7 +209,8 @@ async function packByContract(task: PackTask): Promise<PackResult> {
       writer.add(gatherRows(merged, 0, merged.length));
     }
     const rowsBefore = cursor.rows;
-    if (!writer) return { ok: true, rowsBefore, rowsNew, rowsAfter: rowsBefore, duplicatesDropped: 0, bytes: 0, parts: [] };
+    if (!writer)
+      return { ok: true, rowsBefore, rowsNew, rowsAfter: rowsBefore, duplicatesDropped: 0, bytes: 0, parts: [] };
     if (task.slice) {
       const segment = rowsAfter === 0 ? null : writer.finish(emptyPackedBatch())[0].temp;
       if (!segment) writer.abort();
@@ -185,7 +219,15 @@ async function packByContract(task: PackTask): Promise<PackResult> {
     const parts = writer.finish(emptyPackedBatch());
     for (const p of parts) await verifyWrittenFile(p.temp, p.rows, task.rowGroupSize);
     commitParts(task.out, parts, task.existingParts);
-    return { ok: true, rowsBefore, rowsNew, rowsAfter, duplicatesDropped: duplicates, bytes: parts.reduce((a, p) => a + p.bytes, 0), parts: parts.map((p) => p.final) };
+    return {
+      ok: true,
+      rowsBefore,
+      rowsNew,
+      rowsAfter,
+      duplicatesDropped: duplicates,
+      bytes: parts.reduce((a, p) => a + p.bytes, 0),
+      parts: parts.map((p) => p.final),
+    };
   } catch (e) {
     writer?.abort();
     if (e instanceof PartReadError) return { ok: false, failedPartition: e.part, error: e.message };
@@ -205,7 +247,10 @@ async function packWholePartition(task: PackTask): Promise<PackResult> {
       rowsBefore += b.length;
       batches.push(b);
     } catch (e) {
-      const why = e instanceof ExtraColumnsError ? `existing packed file ${e.message}` : `existing packed file cannot be read, left in place: ${errorMessage(e)}`;
+      const why =
+        e instanceof ExtraColumnsError
+          ? `existing packed file ${e.message}`
+          : `existing packed file cannot be read, left in place: ${errorMessage(e)}`;
       return { ok: false, failedPartition: part, error: why };
     }
   }
@@ -216,7 +261,8 @@ async function packWholePartition(task: PackTask): Promise<PackResult> {
     rowsNew += b.length;
     batches.push(b);
   }
-  if (task.probe) return { ok: true, rowsBefore, rowsNew, rowsAfter: rowsBefore, duplicatesDropped: 0, bytes: 0, parts: [] };
+  if (task.probe)
+    return { ok: true, rowsBefore, rowsNew, rowsAfter: rowsBefore, duplicatesDropped: 0, bytes: 0, parts: [] };
   const merged = mergePartition(batches);
   const written = await writePartition(merged, {
     out: task.out,

@@ -8,7 +8,17 @@ import type { ReportSumsBlock } from "../bench/bench.ts";
 import { SET_SUMS, DAY_MINUTES } from "../../kernel/report-sums.ts";
 import { formatEpochDays, parseIsoDate, type EpochDays, type IsoDate } from "../ist-time.ts";
 import { estimateAtm, type AtmEstimate } from "./atm.ts";
-import { ATM_BUCKETS, atmBucket, DTE_BUCKETS, dteBucket, EXPIRY_TYPES, expiryTypeBucket, HOLD_BUCKETS, OPT_TYPES, optBucket } from "./buckets.ts";
+import {
+  ATM_BUCKETS,
+  atmBucket,
+  DTE_BUCKETS,
+  dteBucket,
+  EXPIRY_TYPES,
+  expiryTypeBucket,
+  HOLD_BUCKETS,
+  OPT_TYPES,
+  optBucket,
+} from "./buckets.ts";
 import { TimeBins } from "./time-bins.ts";
 
 /** PnL (price points), trade count and winning-trade count of one bucket and set. */
@@ -23,7 +33,10 @@ export class Breakdown {
   readonly pnl: Float64Array;
   readonly trades: Float64Array;
   readonly wins: Float64Array;
-  constructor(readonly buckets: number, readonly sets: number) {
+  constructor(
+    readonly buckets: number,
+    readonly sets: number,
+  ) {
     this.pnl = new Float64Array(buckets * sets);
     this.trades = new Float64Array(buckets * sets);
     this.wins = new Float64Array(buckets * sets);
@@ -37,7 +50,11 @@ export class Breakdown {
   }
   /** One set's sums, bucket by bucket. */
   of(set: number): BucketSums[] {
-    return Array.from({ length: this.buckets }, (_, b) => ({ pnl: this.pnl[b * this.sets + set], trades: this.trades[b * this.sets + set], wins: this.wins[b * this.sets + set] }));
+    return Array.from({ length: this.buckets }, (_, b) => ({
+      pnl: this.pnl[b * this.sets + set],
+      trades: this.trades[b * this.sets + set],
+      wins: this.wins[b * this.sets + set],
+    }));
   }
 }
 
@@ -140,7 +157,17 @@ export class ReportAggregator {
     if (g.length === 0) return;
     // Each segment's earliest entry prices its contract: all the estimate reads of a partition.
     const entryS = Float64Array.from(g.firstEntryTs, (t) => Number(t) / 1e9);
-    const atm = estimateAtm({ length: g.length, expiry: g.expiry, optCode: g.optCode, strike: g.strike, entryPrice: g.firstEntryPrice, entryS }, day);
+    const atm = estimateAtm(
+      {
+        length: g.length,
+        expiry: g.expiry,
+        optCode: g.optCode,
+        strike: g.strike,
+        entryPrice: g.firstEntryPrice,
+        entryS,
+      },
+      day,
+    );
     this.atm.push({ date, underlying, ...atm });
     for (let i = 0; i < g.length; i++) {
       const dte = dteBucket(g.expiry[i], day);
@@ -183,12 +210,22 @@ export class ReportAggregator {
   get stats(): SetStats[] {
     return Array.from({ length: this.sets }, (_, s) => {
       const at = (field: number) => this.setSums[s * SET_SUMS.HOLD + field];
-      return { trades: at(SET_SUMS.TRADES), wins: at(SET_SUMS.WINS), losses: at(SET_SUMS.LOSSES), winPnl: at(SET_SUMS.WIN_PNL), lossPnl: at(SET_SUMS.LOSS_PNL), pnl: at(SET_SUMS.PNL), holdSumS: at(SET_SUMS.HOLD_S) };
+      return {
+        trades: at(SET_SUMS.TRADES),
+        wins: at(SET_SUMS.WINS),
+        losses: at(SET_SUMS.LOSSES),
+        winPnl: at(SET_SUMS.WIN_PNL),
+        lossPnl: at(SET_SUMS.LOSS_PNL),
+        pnl: at(SET_SUMS.PNL),
+        holdSumS: at(SET_SUMS.HOLD_S),
+      };
     });
   }
 
   /** One set's PnL by day, in date order. */
   dayPnl(set: number): { date: IsoDate; pnl: number; trades: number; wins: number }[] {
-    return [...this.byDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, br]) => ({ date, ...br.of(set)[0] }));
+    return [...this.byDay.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([date, br]) => ({ date, ...br.of(set)[0] }));
   }
 }

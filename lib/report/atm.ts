@@ -12,7 +12,7 @@ export const ATM_METHOD =
   "ATM per day and underlying, from the run's own trades (no extra read): each strike's CE and PE are priced at their first trade's entry " +
   "(the earliest entry on that contract that day, any set); ATM is the strike where the two prices are closest (put–call parity: C − P ≈ S − K), " +
   "on the nearest expiry that has a strike with both a CE and a PE trade. First entries come some minutes after the open, so the estimate can be a strike off the open's. " +
-  "The strike step is the smallest gap between strikes traded that day (any expiry). Days where no strike had both a CE and a PE trade have no ATM (\"unknown\").";
+  'The strike step is the smallest gap between strikes traded that day (any expiry). Days where no strike had both a CE and a PE trade have no ATM ("unknown").';
 
 /** A partition's ATM estimate; `strike` null when no strike had both a CE and a PE trade. */
 export interface AtmEstimate {
@@ -53,7 +53,8 @@ export function estimateAtm(t: AtmInput, day: EpochDays | null): AtmEstimate {
     const strike = t.strike[i];
     const opt = t.optCode[i];
     // Null keys are ≤ -1e299 (kernel/strategy-kernel.ts's isNullKey), written out: this loop runs once per trade, mostly unjitted.
-    if (!(expiry > -1e299) || !(strike > -1e299) || (day !== null && expiry < day) || (opt !== 0 && opt !== 1)) continue;
+    if (!(expiry > -1e299) || !(strike > -1e299) || (day !== null && expiry < day) || (opt !== 0 && opt !== 1))
+      continue;
     if (strike !== lastStrike || expiry !== lastExpiry) {
       lastStrike = strike;
       lastExpiry = expiry;
@@ -77,7 +78,8 @@ export function estimateAtm(t: AtmInput, day: EpochDays | null): AtmEstimate {
   // The step from every strike traded that day (any expiry): one expiry alone may show few.
   const sorted = [...strikes].sort((a, b) => a - b);
   let step: number | null = null;
-  for (let k = 1; k < sorted.length; k++) if (step === null || sorted[k] - sorted[k - 1] < step) step = sorted[k] - sorted[k - 1];
+  for (let k = 1; k < sorted.length; k++)
+    if (step === null || sorted[k] - sorted[k - 1] < step) step = sorted[k] - sorted[k - 1];
   // The nearest expiry with a CE/PE pair: a strategy that traded only calls of the nearest one (a
   // rally) may still have traded both sides of the next.
   for (const expiry of [...byExpiry.keys()].sort((a, b) => a - b)) {

@@ -15,9 +15,24 @@ export const OPT_TYPES = ["CE", "PE", "other"] as const;
 /** Strike distance from the day's ATM, in strike steps, clamped to ±ATM_SPAN. */
 export const ATM_SPAN = 10;
 /** ATM distance buckets: below −ATM_SPAN, −ATM_SPAN … +ATM_SPAN steps, above, and no ATM that day. */
-export const ATM_BUCKETS = [`<−${ATM_SPAN}`, ...Array.from({ length: 2 * ATM_SPAN + 1 }, (_, k) => (k - ATM_SPAN > 0 ? `+${k - ATM_SPAN}` : String(k - ATM_SPAN))), `>+${ATM_SPAN}`, "unknown"];
+export const ATM_BUCKETS = [
+  `<−${ATM_SPAN}`,
+  ...Array.from({ length: 2 * ATM_SPAN + 1 }, (_, k) => (k - ATM_SPAN > 0 ? `+${k - ATM_SPAN}` : String(k - ATM_SPAN))),
+  `>+${ATM_SPAN}`,
+  "unknown",
+];
 /** Labels of the holding-time buckets (upper bounds: HOLD_BOUNDS_NS; the last is open). */
-export const HOLD_BUCKETS = ["<1 s", "1–5 s", "5–15 s", "15–60 s", "1–5 min", "5–15 min", "15–60 min", "1–3 h", "≥3 h"] as const;
+export const HOLD_BUCKETS = [
+  "<1 s",
+  "1–5 s",
+  "5–15 s",
+  "15–60 s",
+  "1–5 min",
+  "5–15 min",
+  "15–60 min",
+  "1–3 h",
+  "≥3 h",
+] as const;
 if (HOLD_BUCKETS.length !== HOLD_BOUNDS_NS.length + 1) throw new Error("HOLD_BUCKETS and HOLD_BOUNDS_NS disagree");
 
 /** A null key value as the driver reports it (TP_NULL_KEY, -1e300). */

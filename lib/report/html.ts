@@ -16,7 +16,8 @@ function packageFile(path: string): string {
   for (let dir = import.meta.dir; ; dir = dirname(dir)) {
     const candidate = join(dir, "node_modules", path);
     if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error(`${path}: not found in any node_modules above ${import.meta.dir} (run bun install)`);
+    if (dirname(dir) === dir)
+      throw new Error(`${path}: not found in any node_modules above ${import.meta.dir} (run bun install)`);
   }
 }
 
@@ -26,7 +27,11 @@ function loadAssets() {
   const nm = (path: string) => readFileSync(packageFile(path), "utf8");
   return (assets ??= {
     css: nm("uplot/dist/uPlot.min.css"),
-    scripts: [nm("uplot/dist/uPlot.iife.min.js"), nm("d3/dist/d3.min.js"), nm("@observablehq/plot/dist/plot.umd.min.js")].map(scriptSafe),
+    scripts: [
+      nm("uplot/dist/uPlot.iife.min.js"),
+      nm("d3/dist/d3.min.js"),
+      nm("@observablehq/plot/dist/plot.umd.min.js"),
+    ].map(scriptSafe),
     client: scriptSafe(readFileSync(new URL("./client.js", import.meta.url), "utf8")),
   });
 }
@@ -38,8 +43,17 @@ export function prepareReportAssets(): void {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** Text safe inside a <script> element: no `</script`, `<!--` or U+2028/9 can end or confuse it. */
-const scriptSafe = (s: string) => s.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
-const jsonInScript = (v: unknown) => JSON.stringify(v).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+const scriptSafe = (s: string) =>
+  s
+    .replace(/<\/(script)/gi, "<\\/$1")
+    .replace(/<!--/g, "<\\!--")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+const jsonInScript = (v: unknown) =>
+  JSON.stringify(v)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 
 const PAGE_CSS = `
 body{font:14px/1.4 system-ui,sans-serif;margin:16px auto;max-width:1100px;padding:0 12px;color:#222}
@@ -57,7 +71,12 @@ function statsTable(d: ReportData): string {
   const rows: [string, string][] = [
     ["Trades", s.trades.toLocaleString("en-US")],
     ["PnL", s.pnl.toFixed(2)],
-    ["Win rate", s.win_rate === null ? "–" : `${(100 * s.win_rate).toFixed(1)} % (${s.wins.toLocaleString("en-US")} wins, ${s.losses.toLocaleString("en-US")} losses, ${(s.trades - s.wins - s.losses).toLocaleString("en-US")} flat)`],
+    [
+      "Win rate",
+      s.win_rate === null
+        ? "–"
+        : `${(100 * s.win_rate).toFixed(1)} % (${s.wins.toLocaleString("en-US")} wins, ${s.losses.toLocaleString("en-US")} losses, ${(s.trades - s.wins - s.losses).toLocaleString("en-US")} flat)`,
+    ],
     ["Average win", f(s.avg_win)],
     ["Average loss", f(s.avg_loss)],
     ["Average holding time", s.avg_hold_s === null ? "–" : `${f(s.avg_hold_s, 1)} s`],
@@ -67,7 +86,12 @@ function statsTable(d: ReportData): string {
 
 function atmTable(d: ReportData): string {
   const cell = (v: unknown) => `<td class="num">${v === null ? "–" : escapeHtml(String(v))}</td>`;
-  const body = d.atm.map((a) => `<tr><td>${escapeHtml(a.date)}</td><td>${escapeHtml(a.underlying)}</td><td>${escapeHtml(a.expiry ?? "–")}</td>${cell(a.strike)}${cell(a.step)}${cell(a.gap)}${cell(a.pairs)}</tr>`).join("");
+  const body = d.atm
+    .map(
+      (a) =>
+        `<tr><td>${escapeHtml(a.date)}</td><td>${escapeHtml(a.underlying)}</td><td>${escapeHtml(a.expiry ?? "–")}</td>${cell(a.strike)}${cell(a.step)}${cell(a.gap)}${cell(a.pairs)}</tr>`,
+    )
+    .join("");
   return `<details><summary>ATM estimate per day (${d.atm.length})</summary><table><tr><th>date</th><th>underlying</th><th>expiry</th><th>ATM strike</th><th>step</th><th>|C−P|</th><th>CE/PE pairs</th></tr>${body}</table></details>`;
 }
 
@@ -75,9 +99,13 @@ function atmTable(d: ReportData): string {
 export function renderReportHtml(data: ReportData): string {
   const a = loadAssets();
   const header = data.header
-    .map((h) => `<tr><th>${escapeHtml(h.label)}</th><td${h.json ? ` data-json="${escapeHtml(h.json)}" data-value="${escapeHtml(JSON.stringify(h.value))}"` : ""}>${escapeHtml(h.text)}</td></tr>`)
+    .map(
+      (h) =>
+        `<tr><th>${escapeHtml(h.label)}</th><td${h.json ? ` data-json="${escapeHtml(h.json)}" data-value="${escapeHtml(JSON.stringify(h.value))}"` : ""}>${escapeHtml(h.text)}</td></tr>`,
+    )
     .join("");
-  const chart = (name: string, title: string) => `<div><h3 style="font-size:14px;margin:8px 0 2px">${escapeHtml(title)}</h3><div class="chart" data-chart="${name}"></div></div>`;
+  const chart = (name: string, title: string) =>
+    `<div><h3 style="font-size:14px;margin:8px 0 2px">${escapeHtml(title)}</h3><div class="chart" data-chart="${name}"></div></div>`;
   const grid = data.heatmap || data.topSets;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

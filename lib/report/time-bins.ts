@@ -20,7 +20,8 @@ export class TimeBins {
 
   /** `maxBins`: the most bins any series holds (its memory is 8 × maxBins bytes). */
   constructor(readonly maxBins: number) {
-    if (!(maxBins >= 2) || !Number.isInteger(maxBins)) throw new Error(`maxBins: expected an integer >= 2, got ${maxBins}`);
+    if (!(maxBins >= 2) || !Number.isInteger(maxBins))
+      throw new Error(`maxBins: expected an integer >= 2, got ${maxBins}`);
   }
 
   /** Index of a new, empty series. */
@@ -32,7 +33,9 @@ export class TimeBins {
   /** Makes room for instants `fromS`..`toS` (coarsening if the span needs it); call before `add` for them. */
   cover(fromS: EpochSeconds, toS: EpochSeconds): void {
     if (!(fromS <= toS)) return;
-    let lo = Number.isNaN(this.lo) ? Math.floor(fromS / this.widthS) : Math.min(this.lo, Math.floor(fromS / this.widthS));
+    let lo = Number.isNaN(this.lo)
+      ? Math.floor(fromS / this.widthS)
+      : Math.min(this.lo, Math.floor(fromS / this.widthS));
     let hi = Number.isNaN(this.hi) ? Math.floor(toS / this.widthS) : Math.max(this.hi, Math.floor(toS / this.widthS));
     if (Number.isNaN(this.lo)) {
       this.lo = lo;

@@ -54,8 +54,22 @@ export async function resort(options: ResortOptions, onProgress?: ProgressListen
   let release = () => {};
   if (repairing) release = takeOutputLock(root, options.breakLock === true);
   const partitions = listPackedPartitions(options.dir);
-  const pool = new WorkerPool<CheckTask | RepairTask, unknown>(new URL("./worker.ts", import.meta.url).href, Math.max(1, Math.min(options.workers, partitions.length)), undefined, compileParquetWasmModule);
-  const summary: ResortSummary = { files: 0, sorted: 0, resorted: 0, failed: 0, problems: [], errors: [], rewritten: [], elapsed_s: 0 };
+  const pool = new WorkerPool<CheckTask | RepairTask, unknown>(
+    new URL("./worker.ts", import.meta.url).href,
+    Math.max(1, Math.min(options.workers, partitions.length)),
+    undefined,
+    compileParquetWasmModule,
+  );
+  const summary: ResortSummary = {
+    files: 0,
+    sorted: 0,
+    resorted: 0,
+    failed: 0,
+    problems: [],
+    errors: [],
+    rewritten: [],
+    elapsed_s: 0,
+  };
   let done = 0;
   let rows = 0;
   try {
@@ -67,7 +81,15 @@ export async function resort(options: ResortOptions, onProgress?: ProgressListen
           check = (await pool.run({ kind: "check", partition, rowGroupLimit: options.rowGroupSize })) as PartitionCheck;
         } catch (e) {
           // A worker that died on a corrupt page: the partition is reported, not touched.
-          check = { partition, rows: 0, issues: partition.parts.map((file) => ({ file, problem: `cannot be read: ${(e as Error).message}`, fixable: false })) };
+          check = {
+            partition,
+            rows: 0,
+            issues: partition.parts.map((file) => ({
+              file,
+              problem: `cannot be read: ${(e as Error).message}`,
+              fixable: false,
+            })),
+          };
         }
         summary.problems.push(...check.issues);
         const broken = new Set(check.issues.filter((i) => !i.fixable).map((i) => i.file));
@@ -78,16 +100,29 @@ export async function resort(options: ResortOptions, onProgress?: ProgressListen
         else if (!repairing) summary.resorted += partition.parts.length;
         else {
           try {
-            const r = (await pool.run({ kind: "repair", partition, root, rowGroupSize: options.rowGroupSize, partRows: options.partRows })) as RepairResult;
+            const r = (await pool.run({
+              kind: "repair",
+              partition,
+              root,
+              rowGroupSize: options.rowGroupSize,
+              partRows: options.partRows,
+            })) as RepairResult;
             summary.resorted += partition.parts.length;
             summary.rewritten.push(...r.parts);
           } catch (e) {
             summary.failed += partition.parts.length;
-            for (const file of partition.parts) summary.errors.push({ file, error: `repair failed, left as it was: ${(e as Error).message}` });
+            for (const file of partition.parts)
+              summary.errors.push({ file, error: `repair failed, left as it was: ${(e as Error).message}` });
           }
         }
         rows += check.rows;
-        onProgress?.({ phase: options.check ? "check" : "resort", done: ++done, total: partitions.length, rows, elapsedS: (performance.now() - t0) / 1000 });
+        onProgress?.({
+          phase: options.check ? "check" : "resort",
+          done: ++done,
+          total: partitions.length,
+          rows,
+          elapsedS: (performance.now() - t0) / 1000,
+        });
       }),
     );
   } finally {

@@ -40,7 +40,7 @@ export function runCheckTask(task: CheckTask): Promise<PartitionCheck> {
 
 function allNull(batch: ColumnBatch, name: string): boolean {
   const v = batch.columns.get(name)!.valid;
-  return v !== null && v.every((x) => x === 0);
+  return v?.every((x) => x === 0) ?? false;
 }
 
 /**
@@ -73,7 +73,10 @@ function deriveColumns(batch: ColumnBatch, partition: PackedPartition, file: str
   const codeOf = new Map<string, number>();
   for (let i = 0; i < batch.length; i++) {
     const u = symbol.valid && symbol.valid[i] === 0 ? null : underlyingOf[(symbol.values as Int32Array)[i]];
-    if (u === null) throw new Error(`${file}: row ${i} has no underlying: not in the folder names (outside a date/underlying layout) and no contract symbol to read it from`);
+    if (u === null)
+      throw new Error(
+        `${file}: row ${i} has no underlying: not in the folder names (outside a date/underlying layout) and no contract symbol to read it from`,
+      );
     let code = codeOf.get(u);
     if (code === undefined) codeOf.set(u, (code = dictionary.push(u) - 1));
     codes[i] = code;
@@ -103,7 +106,8 @@ export async function runRepairTask(task: RepairTask): Promise<RepairResult> {
   }
   const before = batches.reduce((a, b) => a + b.length, 0);
   const merged = mergePartition(batches, true);
-  if (merged.length !== before) throw new Error(`${p.dir}: repair would change the row count (${before} → ${merged.length})`);
+  if (merged.length !== before)
+    throw new Error(`${p.dir}: repair would change the row count (${before} → ${merged.length})`);
   const ownNames = !hasLayoutNames(p);
   const written = await writePartition(merged, {
     out: task.root,

@@ -5,7 +5,9 @@
  */
 
 /** Message a worker posts back for a task. */
-export type WorkerReply<R> = { id: number; ok: true; result: R; wasmBytes: number } | { id: number; ok: false; error: string; wasmBytes: number };
+export type WorkerReply<R> =
+  | { id: number; ok: true; result: R; wasmBytes: number }
+  | { id: number; ok: false; error: string; wasmBytes: number };
 
 interface Slot {
   worker: Worker;

@@ -11,10 +11,19 @@ export function die(message: string, code: number): never {
 }
 
 /** Parses argv with node:util parseArgs; `--help` prints `usage` and exits 0; bad flags exit 2. */
-export function parseCommandLine<T extends NonNullable<ParseArgsConfig["options"]>>(usage: string, options: T, allowPositionals: boolean) {
+export function parseCommandLine<T extends NonNullable<ParseArgsConfig["options"]>>(
+  usage: string,
+  options: T,
+  allowPositionals: boolean,
+) {
   let parsed;
   try {
-    parsed = parseArgs({ args: Bun.argv.slice(2), options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals, strict: true });
+    parsed = parseArgs({
+      args: Bun.argv.slice(2),
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals,
+      strict: true,
+    });
   } catch (e) {
     die(`${(e as Error).message}\n\n${usage}`, EXIT.usage);
   }
@@ -29,15 +38,23 @@ export function parseCommandLine<T extends NonNullable<ParseArgsConfig["options"
 export function intFlag(name: string, value: string | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) die(`--${name}: expected an integer ≥ ${min}, got ${JSON.stringify(value)}`, EXIT.usage);
+  if (!Number.isInteger(n) || n < min)
+    die(`--${name}: expected an integer ≥ ${min}, got ${JSON.stringify(value)}`, EXIT.usage);
   return n;
 }
 
 /** A number flag value in [min, max], or exit 2 naming the flag. */
-export function numberFlag(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+export function numberFlag(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) die(`--${name}: expected a number in [${min}, ${max}], got ${JSON.stringify(value)}`, EXIT.usage);
+  if (!Number.isFinite(n) || n < min || n > max)
+    die(`--${name}: expected a number in [${min}, ${max}], got ${JSON.stringify(value)}`, EXIT.usage);
   return n;
 }
 
@@ -46,7 +63,7 @@ export function numberFlag(name: string, value: string | undefined, fallback: nu
  * escapes, so that every error stays one line and cannot rewrite the terminal.
  */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
     const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
     return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
@@ -55,7 +72,7 @@ export function printable(text: string): string {
 
 /** Writes one JSON object on stdout. */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value) + "\n");
+  process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
 /** Worker count default: one per core. */

@@ -1,7 +1,8 @@
 /** Renders library progress on stderr: a live bar on a TTY, one line per step otherwise (throttled past 100 steps). */
 import type { ProgressEvent } from "../../lib/progress.ts";
 
-const fmtRows = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)}k` : String(n));
+const fmtRows = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)}k` : String(n);
 
 /** A listener that prints progress to stderr; `finish()` ends a live bar's line. */
 export function progressPrinter(): { listener: (e: ProgressEvent) => void; finish: () => void } {

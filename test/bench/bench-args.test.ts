@@ -42,7 +42,12 @@ describe("bench: grid values get the checks the flags have", () => {
     expectUsage(["--grid", "max_spread=-5"], "--grid", "max_spread");
     expectUsage(["--grid", "min_volume=-1"], "--grid", "min_volume");
     expectUsage(["--grid-file", gridFile("zero.json", '{"fast": [0, 5]}')], "--grid-file", "zero.json", "fast");
-    expectUsage(["--grid-file", gridFile("neg.json", '[{"max_spread": -0.1}]')], "--grid-file", "neg.json", "max_spread");
+    expectUsage(
+      ["--grid-file", gridFile("neg.json", '[{"max_spread": -0.1}]')],
+      "--grid-file",
+      "neg.json",
+      "max_spread",
+    );
   });
 
   test("the flags keep their bounds too", () => {

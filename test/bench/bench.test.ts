@@ -28,21 +28,31 @@ beforeAll(async () => {
 afterAll(cleanupTempDirs);
 
 const DEFAULTS = [[DEFAULT_PARAMS.fast, DEFAULT_PARAMS.slow, DEFAULT_PARAMS.max_spread, DEFAULT_PARAMS.min_volume]];
-const opts = (dir: string, workers: number, trades = false, kernelPath = EMA_CROSS_SOURCE) => ({ dir, workers, kernelPath, trades });
+const opts = (dir: string, workers: number, trades = false, kernelPath = EMA_CROSS_SOURCE) => ({
+  dir,
+  workers,
+  kernelPath,
+  trades,
+});
 
 const bench = (args: string[]) => runScript("bench.ts", args);
 
 describe("bench", () => {
   test("1, 2 and 3 workers give identical results; both layouts too", async () => {
     const runs = await Promise.all([1, 2, 3].map((w) => runBench(opts(packed, w), DEFAULTS)));
-    const key = (s: (typeof runs)[0]["summary"]) => JSON.stringify([s.rows, s.valid_rows, s.trades, s.pnl, s.by_underlying]);
+    const key = (s: (typeof runs)[0]["summary"]) =>
+      JSON.stringify([s.rows, s.valid_rows, s.trades, s.pnl, s.by_underlying]);
     expect(runs[0].summary.trades).toBeGreaterThan(10);
     expect(key(runs[1].summary)).toBe(key(runs[0].summary));
     expect(key(runs[2].summary)).toBe(key(runs[0].summary));
     // Parts (partRows 7000) are one sequence: same totals as the unsplit hive store.
     const h = await runBench(opts(hive, 2), DEFAULTS);
     expect(listPackedPartitions(packed).some((p) => p.parts.length > 1)).toBe(true);
-    expect([h.summary.rows, h.summary.valid_rows, h.summary.trades]).toEqual([runs[0].summary.rows, runs[0].summary.valid_rows, runs[0].summary.trades]);
+    expect([h.summary.rows, h.summary.valid_rows, h.summary.trades]).toEqual([
+      runs[0].summary.rows,
+      runs[0].summary.valid_rows,
+      runs[0].summary.trades,
+    ]);
     expect(h.summary.pnl).toBeCloseTo(runs[0].summary.pnl, 6);
   });
 
@@ -50,7 +60,16 @@ describe("bench", () => {
     const { summary } = await runBench(opts(packed, 1), DEFAULTS);
     expect(summary.columns_read).toEqual(["expiry", "opt_type", "strike", "price", "bp0", "sp0", "volume"]);
     const withTrades = await runBench(opts(packed, 1, true), DEFAULTS);
-    expect(withTrades.summary.columns_read).toEqual(["expiry", "opt_type", "strike", "price", "bp0", "sp0", "volume", "timestamp"]);
+    expect(withTrades.summary.columns_read).toEqual([
+      "expiry",
+      "opt_type",
+      "strike",
+      "price",
+      "bp0",
+      "sp0",
+      "volume",
+      "timestamp",
+    ]);
     const example = await runBench(opts(packed, 1, false, join(ROOT, "examples", "mid_reversion.c")), [[50, 0.002]]);
     expect(example.summary.columns_read).toEqual(["expiry", "opt_type", "strike", "bp0", "sp0"]);
   });
@@ -61,7 +80,19 @@ describe("bench", () => {
     const r = bench([packed, "--json", "--workers", "2", "--trades", csv]);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
-    for (const k of ["rows", "valid_rows", "trades", "pnl", "elapsed_s", "rows_per_s", "files", "workers", "params", "by_underlying"]) expect(s).toHaveProperty(k);
+    for (const k of [
+      "rows",
+      "valid_rows",
+      "trades",
+      "pnl",
+      "elapsed_s",
+      "rows_per_s",
+      "files",
+      "workers",
+      "params",
+      "by_underlying",
+    ])
+      expect(s).toHaveProperty(k);
     expect(s.params).toEqual(DEFAULT_PARAMS);
     const lines = readFileSync(csv, "utf8").trim().split("\n");
     expect(lines[0]).toBe("set,date,underlying,expiry,opt_type,strike,entry_time,exit_time,entry_price,exit_price,pnl");
@@ -72,7 +103,9 @@ describe("bench", () => {
     const pq = join(dir, "t.parquet");
     expect(bench([packed, "--trades", pq]).code).toBe(0);
     const source = await openParquet(pq);
-    const sum = await withRows(source, ["pnl"], { rowGroups: source.rowGroupRows.map((_, i) => i) }, (t) => (t.getChild("pnl")!.toArray() as Float64Array).reduce((a, b) => a + b, 0));
+    const sum = await withRows(source, ["pnl"], { rowGroups: source.rowGroupRows.map((_, i) => i) }, (t) =>
+      (t.getChild("pnl")!.toArray() as Float64Array).reduce((a, b) => a + b, 0),
+    );
     expect(source.numRows).toBe(s.trades);
     expect(sum).toBeCloseTo(s.pnl, 6);
     closeParquet(source);
@@ -83,7 +116,22 @@ describe("bench", () => {
     // parameters would give the defaults' totals.
     const partitions = await readReferencePartitions(packed);
     const sets = [DEFAULT_PARAMS, { fast: 3, slow: 8, max_spread: 0.01, min_volume: 1 }];
-    const got = sets.map((p) => JSON.parse(bench([packed, "--json", "--fast", String(p.fast), "--slow", String(p.slow), "--max-spread", String(p.max_spread), "--min-volume", String(p.min_volume)]).stdout));
+    const got = sets.map((p) =>
+      JSON.parse(
+        bench([
+          packed,
+          "--json",
+          "--fast",
+          String(p.fast),
+          "--slow",
+          String(p.slow),
+          "--max-spread",
+          String(p.max_spread),
+          "--min-volume",
+          String(p.min_volume),
+        ]).stdout,
+      ),
+    );
     sets.forEach((p, k) => {
       const ref = referenceRun(partitions, p);
       expect(got[k].params).toEqual(p);
@@ -166,27 +214,40 @@ describe("bench", () => {
   test("user kernels: compile errors exit 2 with the diagnostic; a crash ends only that run, naming the kernel", () => {
     const dir = tempDir("userk");
     const bad = join(dir, "bad.c");
-    writeFileSync(bad, "#include \"tickpack.h\"\nint nope(void) { return x; }\n");
+    writeFileSync(bad, '#include "tickpack.h"\nint nope(void) { return x; }\n');
     const b = bench([packed, "--kernel", bad]);
     expect(b.code).toBe(2);
     expect(b.stderr).toContain(`${bad}:2: error`);
     expect(b.stderr).not.toContain("    at ");
 
     const crash = join(dir, "crash.c");
-    writeFileSync(crash, `#include "tickpack.h"
+    writeFileSync(
+      crash,
+      `#include "tickpack.h"
 const char *tickpack_columns(void) { return "price"; }
 const char *tickpack_params(void) { return ""; }
 int tickpack_state_size(void) { return 0; }
 void tickpack_segment_start(const double *p, double *s) {}
 void tickpack_run(const double *p, double *s, tp_rows_t *r) { r->nvalid = *(volatile int *)0; }
 void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
-`);
+`,
+    );
     const c = bench([packed, "--kernel", crash]);
     expect(c.code).toBe(1);
     expect(c.stderr).toContain(`kernel ${crash} crashed the run`);
 
-    const good = bench([packed, "--kernel", join(ROOT, "examples", "mid_reversion.c"), "--grid", "lookback=20,50", "--json"]);
+    const good = bench([
+      packed,
+      "--kernel",
+      join(ROOT, "examples", "mid_reversion.c"),
+      "--grid",
+      "lookback=20,50",
+      "--json",
+    ]);
     expect(good.code).toBe(0);
-    expect(JSON.parse(good.stdout).grid.map((g: { params: object }) => g.params)).toEqual([{ lookback: 20, band: 0.002 }, { lookback: 50, band: 0.002 }]);
+    expect(JSON.parse(good.stdout).grid.map((g: { params: object }) => g.params)).toEqual([
+      { lookback: 20, band: 0.002 },
+      { lookback: 50, band: 0.002 },
+    ]);
   });
 });

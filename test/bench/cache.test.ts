@@ -23,7 +23,16 @@ interface Json {
   pnl: number;
   by_underlying: unknown;
   grid: { trades: number; pnl: number }[];
-  cache: { dir: string; hits: number; misses: number; bytes: number; evicted: number; bytes_written: number; dropped: number; errors: string[] } | null;
+  cache: {
+    dir: string;
+    hits: number;
+    misses: number;
+    bytes: number;
+    evicted: number;
+    bytes_written: number;
+    dropped: number;
+    errors: string[];
+  } | null;
 }
 
 function bench(args: string[]): Json {
@@ -31,14 +40,16 @@ function bench(args: string[]): Json {
   if (r.code !== 0) throw new Error(`bench ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
-const results = (j: Json) => JSON.stringify([j.rows, j.trades, j.pnl, j.by_underlying, j.grid.map((g) => [g.trades, g.pnl])]);
+const results = (j: Json) =>
+  JSON.stringify([j.rows, j.trades, j.pnl, j.by_underlying, j.grid.map((g) => [g.trades, g.pnl])]);
 /** A copy of the packed fixture, so each test owns its cache. */
 function copyOfPacked(label: string): string {
   const dir = tempDir(label);
   cpSync(packed, dir, { recursive: true });
   return dir;
 }
-const cacheFiles = (cache: string) => readdirSync(cache).flatMap((e) => readdirSync(join(cache, e)).map((f) => join(cache, e, f)));
+const cacheFiles = (cache: string) =>
+  readdirSync(cache).flatMap((e) => readdirSync(join(cache, e)).map((f) => join(cache, e, f)));
 
 describe("bench column cache", () => {
   test("the first run fills the cache, later runs are served from it, results identical to --no-cache, 1 and 2 workers", () => {
@@ -82,7 +93,10 @@ describe("bench column cache", () => {
     const before = new Map(cacheFiles(cache).map((f) => [f, statSync(f).mtimeMs]));
     // The example kernel, reading the second level of the book: columns ema_cross never cached.
     const kernel = join(dir, "level2.c");
-    writeFileSync(kernel, readFileSync(join(ROOT, "examples", "mid_reversion.c"), "utf8").replace('return "bp0,sp0";', 'return "bp1,sp1";'));
+    writeFileSync(
+      kernel,
+      readFileSync(join(ROOT, "examples", "mid_reversion.c"), "utf8").replace('return "bp0,sp0";', 'return "bp1,sp1";'),
+    );
     const userCold = bench([dir, "--kernel", kernel, "--no-cache"]);
     const extend = bench([dir, "--kernel", kernel]);
     expect(results(extend)).toBe(results(userCold));
@@ -137,9 +151,15 @@ describe("bench column cache", () => {
   test("two runs at once over the same data are both right, and leave a cache that serves the next", async () => {
     const dir = copyOfPacked("cache-concurrent");
     const cold = bench([dir, "--no-cache"]);
-    const run = () => Bun.spawn([process.execPath, join(ROOT, "scripts", "bench.ts"), dir, "--json", "--workers", "2"], { stdout: "pipe", stderr: "pipe" });
+    const run = () =>
+      Bun.spawn([process.execPath, join(ROOT, "scripts", "bench.ts"), dir, "--json", "--workers", "2"], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
     const [a, b] = [run(), run()];
-    const outs = await Promise.all([a, b].map(async (p) => ({ code: await p.exited, out: await new Response(p.stdout).text() })));
+    const outs = await Promise.all(
+      [a, b].map(async (p) => ({ code: await p.exited, out: await new Response(p.stdout).text() })),
+    );
     for (const o of outs) {
       expect(o.code).toBe(0);
       expect(results(JSON.parse(o.out))).toBe(results(cold));
@@ -173,7 +193,10 @@ describe("bench column cache", () => {
     const kernel = join(dir, "scribbler.c");
     writeFileSync(
       kernel,
-      readFileSync(example, "utf8").replace("  long long i;\n", "  long long i;\n  if (r->end > r->start) ((double *)bp0)[r->start] = -1.0; /* a bug: writes to its input */\n"),
+      readFileSync(example, "utf8").replace(
+        "  long long i;\n",
+        "  long long i;\n  if (r->end > r->start) ((double *)bp0)[r->start] = -1.0; /* a bug: writes to its input */\n",
+      ),
     );
     expect(readFileSync(kernel, "utf8")).toContain("a bug");
     // Cold, the kernel scribbles on its decoded batch (after the batch was cached).

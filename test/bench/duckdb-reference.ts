@@ -66,7 +66,9 @@ export async function readReferencePartitions(dir: string): Promise<RefPartition
     const [d, u] = folder.split(sep).map((s) => s.replace(/^(date|underlying)=/, ""));
     const index = (f: string) => Number(/-(\d+)\.parquet$/.exec(f)![1]);
     files.sort((a, b) => index(a) - index(b));
-    const cols = new Set((await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${q(files[0])})`)).getRows().map((r) => String(r[0])));
+    const cols = new Set(
+      (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${q(files[0])})`)).getRows().map((r) => String(r[0])),
+    );
     const rows: ReferenceRow[] = [];
     const dataDates = new Set<string>();
     const dataUnderlyings = new Set<string>();
@@ -80,15 +82,27 @@ export async function readReferencePartitions(dir: string): Promise<RefPartition
         const e = r.e === null ? null : Number(r.e);
         if (e !== null) expiryText.set(e, String(r.et));
         rows.push({
-          expiry: e, optType: r.opt_type as string | null, strike: r.strike as number | null,
-          price: r.price as number | null, bp0: r.bp0 as number | null, sp0: r.sp0 as number | null, volume: r.volume as number | null,
+          expiry: e,
+          optType: r.opt_type as string | null,
+          strike: r.strike as number | null,
+          price: r.price as number | null,
+          bp0: r.bp0 as number | null,
+          sp0: r.sp0 as number | null,
+          volume: r.volume as number | null,
           ts: r.ts as bigint,
         });
         if (r.d !== undefined) dataDates.add(String(r.d));
         if (r.u !== undefined) dataUnderlyings.add(String(r.u));
       }
     }
-    out.push({ date: d, underlying: u, rows, dataDates: [...dataDates], dataUnderlyings: [...dataUnderlyings], expiryText });
+    out.push({
+      date: d,
+      underlying: u,
+      rows,
+      dataDates: [...dataDates],
+      dataUnderlyings: [...dataUnderlyings],
+      expiryText,
+    });
   }
   c.closeSync();
   return out;
@@ -96,7 +110,10 @@ export async function readReferencePartitions(dir: string): Promise<RefPartition
 
 /** ema_cross by the TypeScript reference over each partition: totals and every trade, in partition order. */
 export function referenceRun(partitions: RefPartition[], params: EmaCrossParams) {
-  let rows = 0, validRows = 0, trades = 0, pnl = 0;
+  let rows = 0,
+    validRows = 0,
+    trades = 0,
+    pnl = 0;
   const tradeList: RefTrade[] = [];
   const byUnderlying: Record<string, { rows: number; trades: number; pnl: number }> = {};
   for (const p of partitions) {
@@ -111,11 +128,16 @@ export function referenceRun(partitions: RefPartition[], params: EmaCrossParams)
     u.pnl += r.pnl;
     for (const t of r.tradeList) {
       tradeList.push({
-        date: p.date, underlying: p.underlying,
+        date: p.date,
+        underlying: p.underlying,
         expiry: t.expiry < -1e299 ? "" : p.expiryText.get(t.expiry)!,
         opt_type: t.optCode < -1e299 ? "" : (["CE", "PE"][t.optCode] ?? "?"),
         strike: t.strike < -1e299 ? "" : String(t.strike),
-        entry_ns: t.entryTs, exit_ns: t.exitTs, entry_price: t.entryPrice, exit_price: t.exitPrice, pnl: t.exitPrice - t.entryPrice,
+        entry_ns: t.entryTs,
+        exit_ns: t.exitTs,
+        entry_price: t.entryPrice,
+        exit_price: t.exitPrice,
+        pnl: t.exitPrice - t.entryPrice,
       });
     }
   }
@@ -132,13 +154,23 @@ export function isoToNs(iso: string): bigint {
 /** Rows of a `bench --trades` CSV (plain fields: these data never need quoting) as reference trades with their set. */
 export function parseTradesCsv(text: string): (RefTrade & { set: number })[] {
   const [header, ...lines] = text.trimEnd().split("\n");
-  if (header !== "set,date,underlying,expiry,opt_type,strike,entry_time,exit_time,entry_price,exit_price,pnl") throw new Error(`unexpected header ${header}`);
+  if (header !== "set,date,underlying,expiry,opt_type,strike,entry_time,exit_time,entry_price,exit_price,pnl")
+    throw new Error(`unexpected header ${header}`);
   return lines.map((l) => {
     if (l.includes('"')) throw new Error(`quoted field in ${l}`);
     const f = l.split(",");
     return {
-      set: Number(f[0]), date: f[1], underlying: f[2], expiry: f[3], opt_type: f[4], strike: f[5],
-      entry_ns: isoToNs(f[6]), exit_ns: isoToNs(f[7]), entry_price: Number(f[8]), exit_price: Number(f[9]), pnl: Number(f[10]),
+      set: Number(f[0]),
+      date: f[1],
+      underlying: f[2],
+      expiry: f[3],
+      opt_type: f[4],
+      strike: f[5],
+      entry_ns: isoToNs(f[6]),
+      exit_ns: isoToNs(f[7]),
+      entry_price: Number(f[8]),
+      exit_price: Number(f[9]),
+      pnl: Number(f[10]),
     };
   });
 }

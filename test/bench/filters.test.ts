@@ -42,10 +42,20 @@ function readTrades(csv: string): Trade[] {
   const [header, ...lines] = readFileSync(csv, "utf8").trimEnd().split("\n");
   const h = header.split(",");
   const at = (f: string[], name: string) => f[h.indexOf(name)];
-  return lines.filter((l) => l !== "").map((line) => {
-    const f = line.split(",");
-    return { line, date: at(f, "date"), underlying: at(f, "underlying"), expiry: at(f, "expiry"), opt: at(f, "opt_type"), strike: Number(at(f, "strike")), pnl: Number(at(f, "pnl")) };
-  });
+  return lines
+    .filter((l) => l !== "")
+    .map((line) => {
+      const f = line.split(",");
+      return {
+        line,
+        date: at(f, "date"),
+        underlying: at(f, "underlying"),
+        expiry: at(f, "expiry"),
+        opt: at(f, "opt_type"),
+        strike: Number(at(f, "strike")),
+        pnl: Number(at(f, "pnl")),
+      };
+    });
 }
 
 interface Json {
@@ -75,10 +85,16 @@ beforeAll(async () => {
   await repackFixture([raw], cold, { rowGroupSize: 1500 });
   warm = tempDir("filters-warm");
   cpSync(cold, warm, { recursive: true });
-  seriesOf = new Map(readFileSync(join(raw, "expiry_calendar.csv"), "utf8").trim().split("\n").slice(1).map((l) => {
-    const [u, t, d] = l.split(",");
-    return [`${u}/${d}`, t];
-  }));
+  seriesOf = new Map(
+    readFileSync(join(raw, "expiry_calendar.csv"), "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => {
+        const [u, t, d] = l.split(",");
+        return [`${u}/${d}`, t];
+      }),
+  );
   const unfiltered = bench(cold, ["--no-cache"]);
   allTrades = unfiltered.trades;
   bench(warm, []); // fills warm's cache
@@ -88,9 +104,18 @@ beforeAll(async () => {
     const counts = new Map<string, Segment>();
     for (const part of p.parts) {
       const b = await readPackedRows(part);
-      const e = b.columns.get("expiry")!, o = b.columns.get("opt_type")!, s = b.columns.get("strike")!;
+      const e = b.columns.get("expiry")!,
+        o = b.columns.get("opt_type")!,
+        s = b.columns.get("strike")!;
       for (let i = 0; i < b.length; i++) {
-        const seg = { date: p.date!, underlying: p.underlying!, expiry: formatEpochDays(Number(e.values[i])), opt: o.dictionary![Number(o.values[i])], strike: Number(s.values[i]), rows: 0 };
+        const seg = {
+          date: p.date!,
+          underlying: p.underlying!,
+          expiry: formatEpochDays(Number(e.values[i])),
+          opt: o.dictionary![Number(o.values[i])],
+          strike: Number(s.values[i]),
+          rows: 0,
+        };
         const key = `${seg.expiry}|${seg.opt}|${seg.strike}`;
         (counts.get(key) ?? counts.set(key, seg).get(key)!).rows++;
       }
@@ -112,20 +137,38 @@ const CASES: [string, string[], (k: Key) => boolean][] = [
   ["--underlyings", ["--underlyings", "banknifty"], (k) => k.underlying === "BANKNIFTY"],
   ["--expiry-type weekly", ["--expiry-type", "weekly"], (k) => series(k) === "weekly"],
   ["--expiry-type monthly", ["--expiry-type", "monthly"], (k) => series(k) === "monthly"],
-  ["--expiries", ["--expiries", "2025-11-25,2025-12-02"], (k) => k.expiry === "2025-11-25" || k.expiry === "2025-12-02"],
+  [
+    "--expiries",
+    ["--expiries", "2025-11-25,2025-12-02"],
+    (k) => k.expiry === "2025-11-25" || k.expiry === "2025-12-02",
+  ],
   ["--dte 0:0", ["--dte", "0:0"], (k) => dte(k) === 0],
   ["--dte 1:7", ["--dte", "1:7"], (k) => dte(k) >= 1 && dte(k) <= 7],
   ["--opt-type PE", ["--opt-type", "PE"], (k) => k.opt === "PE"],
   ["--strikes", ["--strikes", "23600:23650"], (k) => k.strike >= 23600 && k.strike <= 23650],
-  ["strikes + weekly + CE", ["--strikes", "23600:23700", "--expiry-type", "weekly", "--opt-type", "CE"], (k) => k.strike >= 23600 && k.strike <= 23700 && series(k) === "weekly" && k.opt === "CE"],
-  ["underlyings + dte + from", ["--underlyings", "NIFTY", "--dte", "0:8", "--from", "2025-11-18"], (k) => k.underlying === "NIFTY" && dte(k) <= 8 && k.date >= "2025-11-18"],
+  [
+    "strikes + weekly + CE",
+    ["--strikes", "23600:23700", "--expiry-type", "weekly", "--opt-type", "CE"],
+    (k) => k.strike >= 23600 && k.strike <= 23700 && series(k) === "weekly" && k.opt === "CE",
+  ],
+  [
+    "underlyings + dte + from",
+    ["--underlyings", "NIFTY", "--dte", "0:8", "--from", "2025-11-18"],
+    (k) => k.underlying === "NIFTY" && dte(k) <= 8 && k.date >= "2025-11-18",
+  ],
 ];
 
 function expectRestricted(name: string, got: ReturnType<typeof bench>, keep: (k: Key) => boolean) {
   const expected = allTrades.filter(keep);
-  expect(got.trades.map((t) => t.line), name).toEqual(expected.map((t) => t.line));
+  expect(
+    got.trades.map((t) => t.line),
+    name,
+  ).toEqual(expected.map((t) => t.line));
   expect(got.json.trades, name).toBe(expected.length);
-  expect(got.json.pnl, name).toBeCloseTo(expected.reduce((a, t) => a + t.pnl, 0), 6);
+  expect(got.json.pnl, name).toBeCloseTo(
+    expected.reduce((a, t) => a + t.pnl, 0),
+    6,
+  );
   expect(got.json.rows, name).toBe(segments.filter(keep).reduce((a, s) => a + s.rows, 0));
 }
 
@@ -147,7 +190,11 @@ describe("bench filters", () => {
         const w = bench(warm, [...args, "--workers", workers]);
         expectRestricted(`${name} warm`, w, keep);
         expect(w.json.cache!.misses, name).toBe(0);
-        expect([w.json.partitions_pruned, w.json.row_groups_read, w.json.row_groups_skipped], name).toEqual([c.json.partitions_pruned, c.json.row_groups_read, c.json.row_groups_skipped]);
+        expect([w.json.partitions_pruned, w.json.row_groups_read, w.json.row_groups_skipped], name).toEqual([
+          c.json.partitions_pruned,
+          c.json.row_groups_read,
+          c.json.row_groups_skipped,
+        ]);
       }
     });
   }
@@ -163,7 +210,15 @@ describe("bench filters", () => {
     expect(strikes.row_groups_read + strikes.row_groups_skipped).toBe(all.row_groups_read);
     // dte 0:0: only the expiry day's (the 18th, NIFTY) row groups are read.
     const expiryDay = bench(cold, ["--no-cache", "--dte", "0:0", "--underlyings", "NIFTY"]).json;
-    const day18 = bench(cold, ["--no-cache", "--from", "2025-11-18", "--to", "2025-11-18", "--underlyings", "NIFTY"]).json;
+    const day18 = bench(cold, [
+      "--no-cache",
+      "--from",
+      "2025-11-18",
+      "--to",
+      "2025-11-18",
+      "--underlyings",
+      "NIFTY",
+    ]).json;
     expect(expiryDay.row_groups_read).toBeGreaterThan(0);
     expect(expiryDay.row_groups_read).toBeLessThan(day18.row_groups_read);
   });
@@ -171,11 +226,22 @@ describe("bench filters", () => {
   test("a grid runs the same selection for every set; filters can come from the grid file", () => {
     const keep = (k: Key) => k.strike >= 23600 && k.strike <= 23700 && series(k) === "weekly";
     const full = bench(cold, ["--no-cache", "--grid", "fast=3,5;slow=13"]);
-    const flags = bench(cold, ["--no-cache", "--grid", "fast=3,5;slow=13", "--strikes", "23600:23700", "--expiry-type", "weekly"]);
+    const flags = bench(cold, [
+      "--no-cache",
+      "--grid",
+      "fast=3,5;slow=13",
+      "--strikes",
+      "23600:23700",
+      "--expiry-type",
+      "weekly",
+    ]);
     expect(flags.trades.length).toBeGreaterThan(0);
     expect(flags.trades.map((t) => t.line)).toEqual(full.trades.filter(keep).map((t) => t.line));
     const grid = join(work(), "grid.json");
-    writeFileSync(grid, JSON.stringify({ fast: [3, 5], slow: [13], filters: { strikes: "23600:23700", expiry_type: "weekly" } }));
+    writeFileSync(
+      grid,
+      JSON.stringify({ fast: [3, 5], slow: [13], filters: { strikes: "23600:23700", expiry_type: "weekly" } }),
+    );
     const file = bench(cold, ["--no-cache", "--grid-file", grid]);
     expect(file.trades.map((t) => t.line)).toEqual(flags.trades.map((t) => t.line));
     expect(file.json.filters).toEqual({ expiry_type: "weekly", strikes: [23600, 23700] });
@@ -185,7 +251,12 @@ describe("bench filters", () => {
   });
 
   test("a filter that selects nothing: zero rows, exit 0, a line saying so", () => {
-    for (const args of [["--underlyings", "FINNIFTY"], ["--strikes", "1:2"], ["--from", "2030-01-01"], ["--dte", "400:500"]]) {
+    for (const args of [
+      ["--underlyings", "FINNIFTY"],
+      ["--strikes", "1:2"],
+      ["--from", "2030-01-01"],
+      ["--dte", "400:500"],
+    ]) {
       const r = runScript("bench.ts", [cold, "--no-cache", "--json", ...args]);
       expect(r.code, args.join(" ")).toBe(0);
       const j = JSON.parse(r.stdout) as Json;

@@ -18,7 +18,9 @@ afterAll(cleanupTempDirs);
 /** A kernel whose tickpack_run body is `row` (once per run of rows); each file gets its own name so that its processes can be found. */
 function kernel(name: string, row: string, includes = ""): string {
   const path = join(kernels, name);
-  writeFileSync(path, `#include "tickpack.h"
+  writeFileSync(
+    path,
+    `#include "tickpack.h"
 ${includes}
 const char *tickpack_columns(void) { return "price"; }
 const char *tickpack_params(void) { return ""; }
@@ -26,7 +28,8 @@ int tickpack_state_size(void) { return 0; }
 void tickpack_segment_start(const double *p, double *s) {}
 void tickpack_run(const double *p, double *s, tp_rows_t *r) { ${row} }
 void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
-`);
+`,
+  );
   return path;
 }
 
@@ -82,10 +85,17 @@ describe("bench --kernel runs in a child that cannot outlive it or end silently"
     for (const bad of ["0", "-1", "x", ""]) expect(bench([packed, "--timeout", bad]).code).toBe(2);
   });
 
-  for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130], ["SIGHUP", 129]] as const) {
+  for (const [signal, code] of [
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+    ["SIGHUP", 129],
+  ] as const) {
     test(`${signal} to bench ends the kernel child too (exit ${code})`, async () => {
       const k = kernel(`loop-${signal}.c`, LOOP);
-      const p = Bun.spawn([process.execPath, BENCH, packed, "--kernel", k, "--workers", "1"], { stdout: "pipe", stderr: "pipe" });
+      const p = Bun.spawn([process.execPath, BENCH, packed, "--kernel", k, "--workers", "1"], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       try {
         // Parent and child both carry the kernel path on their command lines.
         expect(await until(() => processesWith(k).length >= 2, 20)).toBe(true);
@@ -101,7 +111,10 @@ describe("bench --kernel runs in a child that cannot outlive it or end silently"
 
   test("a kernel child whose parent is killed (SIGKILL) notices and ends", async () => {
     const k = kernel("loop-orphan.c", LOOP);
-    const p = Bun.spawn([process.execPath, BENCH, packed, "--kernel", k, "--workers", "1"], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([process.execPath, BENCH, packed, "--kernel", k, "--workers", "1"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     try {
       expect(await until(() => processesWith(k).length >= 2, 20)).toBe(true);
       await Bun.sleep(300);

@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { keyRunStarts, keyRunStartsReference, strikeWindow, strikeWindowReference, type KeyRunColumns } from "../../lib/bench/key-scan.ts";
+import {
+  keyRunStarts,
+  keyRunStartsReference,
+  strikeWindow,
+  strikeWindowReference,
+  type KeyRunColumns,
+} from "../../lib/bench/key-scan.ts";
 import { SeededRandom } from "../../lib/random.ts";
 
 describe("strikeWindow", () => {
@@ -7,7 +13,9 @@ describe("strikeWindow", () => {
     const r = new SeededRandom(17);
     for (let k = 0; k < 200; k++) {
       const n = 1 + Math.floor(r.next() * 3000);
-      const strikes = Float32Array.from({ length: n }, () => (r.next() < 0.01 ? NaN : 25_000 + 50 * Math.floor(r.next() * 40)));
+      const strikes = Float32Array.from({ length: n }, () =>
+        r.next() < 0.01 ? NaN : 25_000 + 50 * Math.floor(r.next() * 40),
+      );
       if (k % 2 === 0) strikes.sort();
       const lo = 25_000 + 50 * Math.floor(r.next() * 40);
       const hi = lo + 50 * Math.floor(r.next() * 10) - (k % 7 === 0 ? 25 : 0);
@@ -29,23 +37,44 @@ describe("keyRunStarts", () => {
   /** A random batch of keys in runs, with nulls (where `nulls`), NaN strikes and out-of-range opt codes. */
   function batch(r: SeededRandom, nulls: boolean): KeyRunColumns {
     const n = 1 + Math.floor(r.next() * 2000);
-    const expiry = new Int32Array(n), opt = new Int32Array(n), strike = new Float32Array(n);
+    const expiry = new Int32Array(n),
+      opt = new Int32Array(n),
+      strike = new Float32Array(n);
     const bits = () => (nulls ? new Uint8Array((n + 7) >> 3) : null);
-    const ev = bits(), ov = bits(), sv = bits();
-    let e = 20_400, o = 0, s = 25_000;
+    const ev = bits(),
+      ov = bits(),
+      sv = bits();
+    let e = 20_400,
+      o = 0,
+      s = 25_000;
     for (let i = 0; i < n; i++) {
       if (r.next() < 0.05) e += Math.floor(r.next() * 3);
       if (r.next() < 0.05) o = Math.floor(r.next() * 4) - 1; // -1 and 2: out of the map's range
       if (r.next() < 0.05) s = r.next() < 0.1 ? NaN : 25_000 + 50 * Math.floor(r.next() * 5);
-      expiry[i] = e; opt[i] = o; strike[i] = s;
+      expiry[i] = e;
+      opt[i] = o;
+      strike[i] = s;
       // Null rows carry garbage values: a null equals a null whatever lies under it.
-      for (const [b, v] of [[ev, expiry], [ov, opt], [sv, strike]] as const) {
+      for (const [b, v] of [
+        [ev, expiry],
+        [ov, opt],
+        [sv, strike],
+      ] as const) {
         if (!b) continue;
         if (r.next() < 0.9) b[i >> 3] |= 1 << (i & 7);
         else v[i] = Math.floor(r.next() * 1000);
       }
     }
-    return { length: n, expiry, expiryValid: ev, opt, optValid: ov, optMap: Int32Array.from([1, 0]), strike, strikeValid: sv };
+    return {
+      length: n,
+      expiry,
+      expiryValid: ev,
+      opt,
+      optValid: ov,
+      optMap: Int32Array.from([1, 0]),
+      strike,
+      strikeValid: sv,
+    };
   }
 
   test("the C build and the TypeScript reference find the same runs (randomised, with and without nulls)", () => {
@@ -58,10 +87,15 @@ describe("keyRunStarts", () => {
 
   test("runs end where a key changes, a null starts or ends, or a NaN strike stands", () => {
     const b: KeyRunColumns = {
-      length: 6, expiry: Int32Array.from([1, 1, 1, 1, 2, 2]), expiryValid: null, opt: Int32Array.from([0, 0, 0, 0, 0, 0]), optValid: null,
-      optMap: Int32Array.from([0]), strike: Float32Array.from([5, 5, NaN, NaN, 5, 5]), strikeValid: null,
+      length: 6,
+      expiry: Int32Array.from([1, 1, 1, 1, 2, 2]),
+      expiryValid: null,
+      opt: Int32Array.from([0, 0, 0, 0, 0, 0]),
+      optValid: null,
+      optMap: Int32Array.from([0]),
+      strike: Float32Array.from([5, 5, NaN, NaN, 5, 5]),
+      strikeValid: null,
     };
     expect([...keyRunStarts(b)]).toEqual([0, 2, 3, 4, 6]);
   });
 });
-

@@ -4,7 +4,14 @@ import { join } from "node:path";
 import { DEFAULT_PARAMS, type EmaCrossParams } from "../../kernel/ema_cross.ts";
 import { SeededRandom } from "../../lib/random.ts";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
-import { duck, parseTradesCsv, readReferencePartitions, referenceRun, type RefPartition, type RefTrade } from "./duckdb-reference.ts";
+import {
+  duck,
+  parseTradesCsv,
+  readReferencePartitions,
+  referenceRun,
+  type RefPartition,
+  type RefTrade,
+} from "./duckdb-reference.ts";
 
 setDefaultTimeout(120_000);
 const BENCH = join(import.meta.dir, "..", "..", "scripts", "bench.ts");
@@ -14,7 +21,14 @@ function bench(args: string[]) {
   return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
 
-const flags = (p: EmaCrossParams) => ["--fast", String(p.fast), "--slow", String(p.slow), `--max-spread=${p.max_spread}`, `--min-volume=${p.min_volume}`];
+const flags = (p: EmaCrossParams) => [
+  "--fast",
+  String(p.fast),
+  "--slow",
+  String(p.slow),
+  `--max-spread=${p.max_spread}`,
+  `--min-volume=${p.min_volume}`,
+];
 
 /** Runs bench with --trades CSV and checks totals and every trade against the DuckDB reference. */
 function expectBenchEqualsReference(dir: string, partitions: RefPartition[], params: EmaCrossParams) {
@@ -38,7 +52,12 @@ function expectBenchEqualsReference(dir: string, partitions: RefPartition[], par
     for (const t of ts) m.set(`${t.date}/${t.underlying}`, [...(m.get(`${t.date}/${t.underlying}`) ?? []), t]);
     return m;
   };
-  const mine = byPartition(got.map(({ set, ...t }) => (expect(set).toBe(0), t)));
+  const mine = byPartition(
+    got.map(({ set, ...t }) => {
+      expect(set).toBe(0);
+      return t;
+    }),
+  );
   const theirs = byPartition(ref.tradeList);
   expect([...mine.keys()].sort()).toEqual([...theirs.keys()].sort());
   for (const [key, trades] of theirs) expect(mine.get(key)).toEqual(trades);
@@ -100,11 +119,22 @@ describe("bench against an independent reader (DuckDB + the TypeScript reference
         const r = rng.next();
         const priceText = r < 0.02 ? "" : r < 0.03 ? "0" : String(px);
         ts += BigInt(rng.int(1, 2_000_000_000)); // odd nanoseconds
-        lines.push([expiry, opt, strike, priceText, maybe(String(px - half)), maybe(String(px + half)), maybe(String(rng.next() < 0.5 ? rng.int(0, 3) : 3_000_000_000 + rng.int(0, 3))), String(ts)].join(","));
+        lines.push(
+          [
+            expiry,
+            opt,
+            strike,
+            priceText,
+            maybe(String(px - half)),
+            maybe(String(px + half)),
+            maybe(String(rng.next() < 0.5 ? rng.int(0, 3) : 3_000_000_000 + rng.int(0, 3))),
+            String(ts),
+          ].join(","),
+        );
       }
     }
     const csvPath = join(dir, "rows.csv");
-    writeFileSync(csvPath, lines.join("\n") + "\n");
+    writeFileSync(csvPath, `${lines.join("\n")}\n`);
     const file = join(folder, "part-test-0.parquet");
     const c = await duck();
     await c.run(`COPY (
@@ -113,7 +143,9 @@ describe("bench against an independent reader (DuckDB + the TypeScript reference
       FROM read_csv('${csvPath}', header = true, nullstr = '',
         columns = {'expiry': 'VARCHAR', 'opt_type': 'VARCHAR', 'strike': 'DOUBLE', 'price': 'DOUBLE', 'bp0': 'DOUBLE', 'sp0': 'DOUBLE', 'volume': 'BIGINT', 'ts': 'BIGINT'})
     ) TO '${file}' (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
-    const groups = Number((await c.runAndReadAll(`SELECT count(DISTINCT row_group_id) FROM parquet_metadata('${file}')`)).getRows()[0][0]);
+    const groups = Number(
+      (await c.runAndReadAll(`SELECT count(DISTINCT row_group_id) FROM parquet_metadata('${file}')`)).getRows()[0][0],
+    );
     c.closeSync();
     expect(groups).toBeGreaterThan(3);
     const parts = await readReferencePartitions(dir);

@@ -22,7 +22,9 @@ const bench = (args: string[]) => runScript("bench.ts", args);
 /** A kernel that buys on one valid row and sells on the next: a trade per two rows and set. */
 function churnKernel(): string {
   const path = join(kernels, "churn.c");
-  writeFileSync(path, `#include "tickpack.h"
+  writeFileSync(
+    path,
+    `#include "tickpack.h"
 const char *tickpack_columns(void) { return "price"; }
 const char *tickpack_params(void) { return "x=0"; }
 int tickpack_state_size(void) { return 3; }
@@ -43,7 +45,8 @@ void tickpack_run(const double *p, double *s, tp_rows_t *r) {
 void tickpack_segment_end(const double *p, double *s, tp_event *ev) {
   if (s[0] != 0) { s[0] = 0; ev->action = TP_CLOSE; ev->price = s[2]; ev->pnl = s[2] - s[1]; }
 }
-`);
+`,
+  );
   return path;
 }
 
@@ -52,10 +55,21 @@ describe("bench --trades", () => {
     const k = churnKernel();
     const sets = Array.from({ length: 200 }, (_, i) => [i]);
     const blocks: { partition: string; length: number }[] = [];
-    const { summary } = await runBench({ dir: packed, workers: 2, kernelPath: k, trades: true, onTrades: (b) => void blocks.push({ partition: `${b.date}/${b.underlying}`, length: b.length }) }, sets);
+    const { summary } = await runBench(
+      {
+        dir: packed,
+        workers: 2,
+        kernelPath: k,
+        trades: true,
+        onTrades: (b) => void blocks.push({ partition: `${b.date}/${b.underlying}`, length: b.length }),
+      },
+      sets,
+    );
     expect(blocks.reduce((a, b) => a + b.length, 0)).toBe(summary.trades);
     expect(Math.max(...blocks.map((b) => b.length))).toBeGreaterThan(1_000_000);
-    expect(blocks.map((b) => b.partition)).toEqual(listPackedPartitions(packed).map((p) => `${p.date}/${p.underlying}`));
+    expect(blocks.map((b) => b.partition)).toEqual(
+      listPackedPartitions(packed).map((p) => `${p.date}/${p.underlying}`),
+    );
   });
 
   test("~400k trades in one partition are written (no call-stack overflow), CSV and Parquet, in partition order", async () => {
@@ -81,7 +95,9 @@ describe("bench --trades", () => {
     const source = await openParquet(pq);
     expect(source.numRows).toBe(s.trades);
     expect(source.rowGroupRows.length).toBeGreaterThan(1);
-    const sum = await withRows(source, ["pnl"], { rowGroups: source.rowGroupRows.map((_, i) => i) }, (t) => (t.getChild("pnl")!.toArray() as Float64Array).reduce((a, b) => a + b, 0));
+    const sum = await withRows(source, ["pnl"], { rowGroups: source.rowGroupRows.map((_, i) => i) }, (t) =>
+      (t.getChild("pnl")!.toArray() as Float64Array).reduce((a, b) => a + b, 0),
+    );
     expect(sum).toBeCloseTo(s.pnl, 4);
     closeParquet(source);
     expect(readdirSync(dir).sort()).toEqual(["t.csv", "t.parquet"]);
@@ -96,7 +112,19 @@ describe("bench --trades", () => {
     expect(JSON.parse(r.stdout).trades).toBe(0);
     const source = await openParquet(pq);
     expect(source.numRows).toBe(0);
-    expect(source.fields.map((f) => f.name)).toEqual(["set", "date", "underlying", "expiry", "opt_type", "strike", "entry_time", "exit_time", "entry_price", "exit_price", "pnl"]);
+    expect(source.fields.map((f) => f.name)).toEqual([
+      "set",
+      "date",
+      "underlying",
+      "expiry",
+      "opt_type",
+      "strike",
+      "entry_time",
+      "exit_time",
+      "entry_price",
+      "exit_price",
+      "pnl",
+    ]);
     closeParquet(source);
   });
 
@@ -107,7 +135,7 @@ describe("bench --trades", () => {
     const cases: [string, string][] = [
       [folder, "is a folder"],
       [join(dir, "nope", "t.csv"), "does not exist"],
-      [join(dir, "t.csv") + "/", "is a folder"],
+      [`${join(dir, "t.csv")}/`, "is a folder"],
     ];
     for (const [path, reason] of cases) {
       const r = bench([packed, "--trades", path]);

@@ -8,10 +8,21 @@ import { cleanupTempDirs, tempDir } from "../helpers/fixtures.ts";
 const dir = tempDir("column-file");
 afterAll(cleanupTempDirs);
 
-const KEY: PartKey = { path: "/data/packed/2025-11-17/NIFTY.parquet", bytes: 123456, mtimeNs: "1763351100000000000", footer: "00112233445566778899" };
+const KEY: PartKey = {
+  path: "/data/packed/2025-11-17/NIFTY.parquet",
+  bytes: 123456,
+  mtimeNs: "1763351100000000000",
+  footer: "00112233445566778899",
+};
 
 /** Writes `values` (with `valid`: one flag per row, or null) in batches of the given sizes; returns the path. */
-function writeColumn(name: string, values: Float64Array | Int32Array | BigInt64Array, valid: boolean[] | null, batches: number[], type: string): string {
+function writeColumn(
+  name: string,
+  values: Float64Array | Int32Array | BigInt64Array,
+  valid: boolean[] | null,
+  batches: number[],
+  type: string,
+): string {
   const path = join(dir, `${name}.col`);
   const w = new ColumnFileWriter(path, KEY, name, type, "plain", values.length, [values.length]);
   let at = 0;
@@ -43,7 +54,8 @@ describe("column cache files", () => {
     expect(m.header.nullCount).toBe(validity.filter((v) => !v).length);
     expect(m.values).toBeInstanceOf(Float64Array);
     expect(Array.from(m.values as Float64Array)).toEqual(Array.from(f64));
-    for (let i = 0; i < N; i++) if (((m.validity![i >> 3] >> (i & 7)) & 1) !== (validity[i] ? 1 : 0)) throw new Error(`validity bit ${i}`);
+    for (let i = 0; i < N; i++)
+      if (((m.validity![i >> 3] >> (i & 7)) & 1) !== (validity[i] ? 1 : 0)) throw new Error(`validity bit ${i}`);
     // Sections are 64-byte aligned in the file: a map hands out views, no copy.
     expect(m.header.values.offset % 64).toBe(0);
   });

@@ -5,7 +5,14 @@
  */
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_DEFECTS } from "../../lib/gen/gen.ts";
-import { contractTicks, syntheticCalendar, syntheticContracts, tradingDaysFrom, underlyingSpec, type TickColumns } from "../../lib/gen/market.ts";
+import {
+  contractTicks,
+  syntheticCalendar,
+  syntheticContracts,
+  tradingDaysFrom,
+  underlyingSpec,
+  type TickColumns,
+} from "../../lib/gen/market.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
 
 const spec = underlyingSpec("BANKNIFTY");
@@ -33,7 +40,9 @@ describe("gen's feed quirks", () => {
     expect(t.timestamp[0]).toBe(0n);
     // Pre-open rows from 09:10:00 to 09:14:59 IST, volume 0.
     const secondOfDay = (i: number) => Number(t.timestamp[i] % DAY_US) / 1e6;
-    const pre = Array.from({ length: t.length }, (_, i) => i).filter((i) => i > 0 && secondOfDay(i) >= 9 * 3600 + 600 && secondOfDay(i) < 9 * 3600 + 900);
+    const pre = Array.from({ length: t.length }, (_, i) => i).filter(
+      (i) => i > 0 && secondOfDay(i) >= 9 * 3600 + 600 && secondOfDay(i) < 9 * 3600 + 900,
+    );
     expect(pre.length).toBeGreaterThan(0);
     for (const i of pre) expect(t.i64.volume[i]).toBe(0n);
     // Cumulative volume drops back to 0 once, after the session started.
@@ -51,7 +60,14 @@ describe("gen's feed quirks", () => {
   });
 
   test("pre-open rows are added before the session's rows, which stay as they were", () => {
-    const clean = { nullRate: 0, zeroPriceRate: 0, disorderRate: 0, epochZeroRate: 0, volumeResetRate: 0, preOpenRate: 0 };
+    const clean = {
+      nullRate: 0,
+      zeroPriceRate: 0,
+      disorderRate: 0,
+      epochZeroRate: 0,
+      volumeResetRate: 0,
+      preOpenRate: 0,
+    };
     const one = { ...contract, days: [days[0]] };
     const off = contractTicks(1, spec, one, 0.05, clean);
     const on = contractTicks(1, spec, one, 0.05, { ...clean, preOpenRate: 1 });

@@ -66,7 +66,11 @@ function timeSql(col: string, type: string, unit: keyof typeof UNIT_NS | undefin
 
 /** The normalised SELECT of one raw file: packed column types, opt_type/strike filled from the name, IST day and underlying. */
 async function rawSelect(c: DuckDBConnection, spec: RawFileSpec): Promise<string> {
-  const types = new Map((await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${q(spec.path)})`)).getRowObjectsJS().map((r) => [String(r.column_name), String(r.column_type)]));
+  const types = new Map(
+    (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${q(spec.path)})`))
+      .getRowObjectsJS()
+      .map((r) => [String(r.column_name), String(r.column_type)]),
+  );
   const name = parseContractName(spec.path);
   const exprs: string[] = [];
   for (const col of RAW_COLUMNS) {
@@ -76,7 +80,13 @@ async function rawSelect(c: DuckDBConnection, spec: RawFileSpec): Promise<string
     // DuckDB reads UTC-adjusted TIMESTAMP(NANOS) (the packed type) as µs TIMESTAMPTZ: compare at µs
     // (whole ns are checked with tickpack's reader by the tests that need them).
     if (col.kind === "ts_ns") e = t ? `(${timeSql(col.name, t, spec.int64Unit)} // 1000 * 1000)` : "NULL::BIGINT";
-    else if (col.kind === "dict") e = col.name === "opt_type" ? `coalesce(${t ? `${id}::VARCHAR` : "NULL"}, ${q(name.optType)})` : t ? `${id}::VARCHAR` : "NULL::VARCHAR";
+    else if (col.kind === "dict")
+      e =
+        col.name === "opt_type"
+          ? `coalesce(${t ? `${id}::VARCHAR` : "NULL"}, ${q(name.optType)})`
+          : t
+            ? `${id}::VARCHAR`
+            : "NULL::VARCHAR";
     else if (col.kind === "i64") e = t ? `${id}::BIGINT` : "NULL::BIGINT";
     else if (col.kind === "f32") e = `coalesce(${t ? `${id}::DOUBLE` : "NULL"}, ${name.strike})::FLOAT`;
     else if (col.kind === "i16") e = t ? `${id}::SMALLINT` : "NULL::SMALLINT";
@@ -113,19 +123,38 @@ export async function compareWithDuckDB(raw: RawFileSpec[], out: string): Promis
     await c.run(`CREATE OR REPLACE TEMP TABLE packed_rows AS ${packedSelect(files)}`);
     const missing = `SELECT * FROM raw_rows EXCEPT ALL SELECT * FROM packed_rows`;
     const extra = `SELECT * FROM packed_rows EXCEPT ALL SELECT * FROM raw_rows`;
-    const examples = [...(await c.runAndReadAll(`(${missing} LIMIT 2) UNION ALL (${extra} LIMIT 2)`)).getRowObjectsJS()].map((r) => ({ ts: r.timestamp, day: r.day, price: r.price, u: r.underlying }));
-    let unsortedRows = 0, badVolDelta = 0, wrongFolder = 0, notZstd = 0, noStatistics = 0;
+    const examples = [
+      ...(await c.runAndReadAll(`(${missing} LIMIT 2) UNION ALL (${extra} LIMIT 2)`)).getRowObjectsJS(),
+    ].map((r) => ({ ts: r.timestamp, day: r.day, price: r.price, u: r.underlying }));
+    let unsortedRows = 0,
+      badVolDelta = 0,
+      wrongFolder = 0,
+      notZstd = 0,
+      noStatistics = 0;
     for (const p of partitions) {
       // A partition's parts are one sequence: number rows across them in part order.
       const seq = `SELECT *, row_number() OVER (ORDER BY part, file_row_number) AS n FROM (${p.parts.map((f, i) => `SELECT *, ${i} AS part FROM read_parquet(${q(f)}, file_row_number = true)`).join(" UNION ALL ")})`;
-      unsortedRows += await scalar(c, `SELECT count(*) FROM (SELECT expiry, opt_type::VARCHAR AS o, strike, "timestamp" AS t, lag(expiry) OVER w AS pe, lag(opt_type::VARCHAR) OVER w AS po, lag(strike) OVER w AS ps, lag("timestamp") OVER w AS pt FROM (${seq}) WINDOW w AS (ORDER BY n))
-        WHERE pe IS NOT NULL AND (pe > expiry OR (pe = expiry AND (po > o OR (po = o AND (ps > strike OR (ps = strike AND pt > t))))))`);
-      badVolDelta += await scalar(c, `SELECT count(*) FROM (SELECT vol_delta, volume, lag(volume) OVER w AS pv, row_number() OVER w AS k FROM (${seq}) WINDOW w AS (PARTITION BY expiry, opt_type, strike ORDER BY n))
-        WHERE vol_delta IS DISTINCT FROM (CASE WHEN k = 1 OR volume IS NULL OR pv IS NULL OR volume < pv THEN 0 ELSE volume - pv END)`);
-      if (p.date && p.underlying) wrongFolder += await scalar(c, `SELECT count(*) FROM (${seq}) WHERE "date" IS DISTINCT FROM DATE ${q(p.date)} OR underlying::VARCHAR IS DISTINCT FROM ${q(p.underlying)}`);
+      unsortedRows += await scalar(
+        c,
+        `SELECT count(*) FROM (SELECT expiry, opt_type::VARCHAR AS o, strike, "timestamp" AS t, lag(expiry) OVER w AS pe, lag(opt_type::VARCHAR) OVER w AS po, lag(strike) OVER w AS ps, lag("timestamp") OVER w AS pt FROM (${seq}) WINDOW w AS (ORDER BY n))
+        WHERE pe IS NOT NULL AND (pe > expiry OR (pe = expiry AND (po > o OR (po = o AND (ps > strike OR (ps = strike AND pt > t))))))`,
+      );
+      badVolDelta += await scalar(
+        c,
+        `SELECT count(*) FROM (SELECT vol_delta, volume, lag(volume) OVER w AS pv, row_number() OVER w AS k FROM (${seq}) WINDOW w AS (PARTITION BY expiry, opt_type, strike ORDER BY n))
+        WHERE vol_delta IS DISTINCT FROM (CASE WHEN k = 1 OR volume IS NULL OR pv IS NULL OR volume < pv THEN 0 ELSE volume - pv END)`,
+      );
+      if (p.date && p.underlying)
+        wrongFolder += await scalar(
+          c,
+          `SELECT count(*) FROM (${seq}) WHERE "date" IS DISTINCT FROM DATE ${q(p.date)} OR underlying::VARCHAR IS DISTINCT FROM ${q(p.underlying)}`,
+        );
       for (const f of p.parts) {
         notZstd += await scalar(c, `SELECT count(*) FROM parquet_metadata(${q(f)}) WHERE compression <> 'ZSTD'`);
-        noStatistics += await scalar(c, `SELECT count(*) FROM parquet_metadata(${q(f)}) WHERE stats_null_count IS NULL OR (num_values > stats_null_count AND (stats_min_value IS NULL OR stats_max_value IS NULL))`);
+        noStatistics += await scalar(
+          c,
+          `SELECT count(*) FROM parquet_metadata(${q(f)}) WHERE stats_null_count IS NULL OR (num_values > stats_null_count AND (stats_min_value IS NULL OR stats_max_value IS NULL))`,
+        );
       }
     }
     return {

@@ -52,7 +52,11 @@ export async function packedFixture(label: string, overrides: Partial<GenOptions
 }
 
 /** repack with test defaults (2 workers, small row groups). */
-export function repackFixture(rawDirs: string[], out: string, overrides: Partial<RepackOptions> = {}): Promise<RepackSummary> {
+export function repackFixture(
+  rawDirs: string[],
+  out: string,
+  overrides: Partial<RepackOptions> = {},
+): Promise<RepackSummary> {
   return repack({ rawDirs, out, workers: 2, rowGroupSize: 5000, partRows: DEFAULT_PART_ROWS, ...overrides });
 }
 

@@ -1,6 +1,12 @@
 /** Kernel batches from reference rows, random partitions of them, and runs of a kernel over them (kernel tests). */
 import type { EmaCrossParams, ReferenceRow } from "../../kernel/ema_cross.ts";
-import { columnAs, KernelRun, stableOptCode, type KernelBatch, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import {
+  columnAs,
+  KernelRun,
+  stableOptCode,
+  type KernelBatch,
+  type LoadedKernel,
+} from "../../kernel/strategy-kernel.ts";
 import type { SeededRandom } from "../../lib/random.ts";
 
 /** ema_cross's parameters in the kernel's order. */
@@ -10,7 +16,9 @@ export const values = (p: EmaCrossParams) => [p.fast, p.slow, p.max_spread, p.mi
 export function bitmap(values: unknown[]): Uint8Array | null {
   if (values.every((v) => v !== null)) return null;
   const bits = new Uint8Array((values.length + 7) >> 3);
-  values.forEach((v, i) => { if (v !== null) bits[i >> 3] |= 1 << (i & 7); });
+  values.forEach((v, i) => {
+    if (v !== null) bits[i >> 3] |= 1 << (i & 7);
+  });
   return bits;
 }
 
@@ -29,7 +37,8 @@ export function batchOf(k: LoadedKernel, rows: ReferenceRow[], dict: string[]): 
     strikeValid: bitmap(col((r) => r.strike)),
     columns: k.columns.map((column, c) => {
       const name = column as "price" | "bp0" | "sp0" | "volume";
-      if (!["price", "bp0", "sp0", "volume"].includes(name)) throw new Error(`batchOf: reference rows have no ${column}`);
+      if (!["price", "bp0", "sp0", "volume"].includes(name))
+        throw new Error(`batchOf: reference rows have no ${column}`);
       const valid = bitmap(col((r) => r[name]));
       const values = columnAs(Float64Array.from(col((r) => r[name] ?? 0)), valid, k.columnTypes[c]);
       if (typeof values === "string") throw new Error(values);
@@ -40,13 +49,26 @@ export function batchOf(k: LoadedKernel, rows: ReferenceRow[], dict: string[]): 
 }
 
 /** Runs partitions through a kernel for every set, in batches cut at `cuts(partitionLength)`. */
-export function runGrid(k: LoadedKernel, partitions: ReferenceRow[][], sets: EmaCrossParams[], cuts: (n: number) => number[], logCapacity = 0, blockRows?: number) {
+export function runGrid(
+  k: LoadedKernel,
+  partitions: ReferenceRow[][],
+  sets: EmaCrossParams[],
+  cuts: (n: number) => number[],
+  logCapacity = 0,
+  blockRows?: number,
+) {
   const run = new KernelRun(k, sets.map(values), logCapacity, { blockRows });
   return runPartitions(run, k, partitions, cuts);
 }
 
 /** Runs partitions through `run` in batches cut at `cuts(partitionLength)`; `afterPartition` sees the run after each one's end. */
-export function runPartitions(run: KernelRun, k: LoadedKernel, partitions: ReferenceRow[][], cuts: (n: number) => number[], afterPartition?: (run: KernelRun, p: number) => void) {
+export function runPartitions(
+  run: KernelRun,
+  k: LoadedKernel,
+  partitions: ReferenceRow[][],
+  cuts: (n: number) => number[],
+  afterPartition?: (run: KernelRun, p: number) => void,
+) {
   partitions.forEach((rows, p) => {
     let start = 0;
     for (const end of [...cuts(rows.length), rows.length]) {
@@ -79,7 +101,9 @@ export function randomPartitions(rng: SeededRandom, count: number): ReferenceRow
         const spread = rng.next() < 0.5 ? 0.05 : 0.05 * rng.int(1, 10);
         const r = rng.next();
         rows.push({
-          expiry, optType, strike,
+          expiry,
+          optType,
+          strike,
           price: r < 0.03 ? null : r < 0.05 ? 0 : r < 0.06 ? -price : Math.round(price * 20) / 20,
           bp0: rng.next() < 0.03 ? null : Math.round((mid - spread / 2) * 20) / 20,
           sp0: rng.next() < 0.03 ? null : Math.round((mid + spread / 2) * 20) / 20,
@@ -92,4 +116,3 @@ export function randomPartitions(rng: SeededRandom, count: number): ReferenceRow
   }
   return parts;
 }
-

@@ -31,33 +31,44 @@ describe("bench --cc", () => {
     expect(r.stdout).toBe("");
   });
 
-  test.skipIf(!GCC)(`--cc gcc and --cc tcc: the same totals (PnL bit for bit) and the same trade log, built-in and --kernel, leaving nothing in TMPDIR${GCC ? "" : " (skipped: no gcc on PATH)"}`, () => {
-    const runs = [
-      ["--grid", "fast=3,5;slow=13,21;max_spread=0.0005,0.01"],
-      ["--kernel", join(ROOT, "examples", "mid_reversion.c"), "--grid", "lookback=5,20;band=0.0005,0.002"],
-    ];
-    for (const [i, extra] of runs.entries()) {
-      const got: { summary: { grid: unknown[]; trades: number; pnl: number; rows: number }; trades: string }[] = [];
-      for (const cc of ["tcc", "gcc"]) {
-        const tmp = tempDir("cc-tmpdir");
-        const file = join(out, `${i}-${cc}.csv`);
-        const r = bench([packed, "--workers", "2", "--cc", cc, "--json", "--trades", file, ...extra], { TMPDIR: tmp });
-        expect({ cc, code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ cc, code: 0, stderr: "" });
-        expect(readdirSync(tmp).filter((n) => n.startsWith("tickpack-") || n.startsWith("cc"))).toEqual([]);
-        got.push({ summary: JSON.parse(r.stdout), trades: readFileSync(file, "utf8") });
+  test.skipIf(!GCC)(
+    `--cc gcc and --cc tcc: the same totals (PnL bit for bit) and the same trade log, built-in and --kernel, leaving nothing in TMPDIR${GCC ? "" : " (skipped: no gcc on PATH)"}`,
+    () => {
+      const runs = [
+        ["--grid", "fast=3,5;slow=13,21;max_spread=0.0005,0.01"],
+        ["--kernel", join(ROOT, "examples", "mid_reversion.c"), "--grid", "lookback=5,20;band=0.0005,0.002"],
+      ];
+      for (const [i, extra] of runs.entries()) {
+        const got: { summary: { grid: unknown[]; trades: number; pnl: number; rows: number }; trades: string }[] = [];
+        for (const cc of ["tcc", "gcc"]) {
+          const tmp = tempDir("cc-tmpdir");
+          const file = join(out, `${i}-${cc}.csv`);
+          const r = bench([packed, "--workers", "2", "--cc", cc, "--json", "--trades", file, ...extra], {
+            TMPDIR: tmp,
+          });
+          expect({ cc, code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ cc, code: 0, stderr: "" });
+          expect(readdirSync(tmp).filter((n) => n.startsWith("tickpack-") || n.startsWith("cc"))).toEqual([]);
+          got.push({ summary: JSON.parse(r.stdout), trades: readFileSync(file, "utf8") });
+        }
+        const [tcc, gcc] = got;
+        expect(tcc.summary.trades).toBeGreaterThan(0);
+        expect(gcc.summary.grid).toEqual(tcc.summary.grid);
+        expect([gcc.summary.rows, gcc.summary.trades, gcc.summary.pnl]).toEqual([
+          tcc.summary.rows,
+          tcc.summary.trades,
+          tcc.summary.pnl,
+        ]);
+        expect(gcc.trades).toBe(tcc.trades);
       }
-      const [tcc, gcc] = got;
-      expect(tcc.summary.trades).toBeGreaterThan(0);
-      expect(gcc.summary.grid).toEqual(tcc.summary.grid);
-      expect([gcc.summary.rows, gcc.summary.trades, gcc.summary.pnl]).toEqual([tcc.summary.rows, tcc.summary.trades, tcc.summary.pnl]);
-      expect(gcc.trades).toBe(tcc.trades);
-    }
-  });
+    },
+  );
 
   test("a kernel that crashes its run leaves no build folder of its process in TMPDIR (another worker may have been compiling)", () => {
     // The crash itself leaves one behind, named as the child's builds are, standing in for a racing worker's.
     const k = join(out, "crash-leftover.c");
-    writeFileSync(k, `#include "tickpack.h"
+    writeFileSync(
+      k,
+      `#include "tickpack.h"
 int snprintf(char *s, unsigned long n, const char *f, ...);
 char *getenv(const char *name);
 int getpid(void);
@@ -73,7 +84,8 @@ void tickpack_run(const double *p, double *s, tp_rows_t *r) {
   r->nvalid = *(volatile int *)0;
 }
 void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
-`);
+`,
+    );
     const tmp = tempDir("cc-crash-tmpdir");
     const r = bench([packed, "--workers", "2", "--kernel", k], { TMPDIR: tmp });
     expect(r.code).toBe(1);

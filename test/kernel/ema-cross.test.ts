@@ -10,20 +10,38 @@ const kernel = loadKernel(EMA_CROSS_SOURCE);
 const GCC = Bun.which("gcc");
 
 /** One set through the TinyCC kernel. */
-function runKernel(partitions: ReferenceRow[][], params: EmaCrossParams, cuts: (n: number) => number[], logCapacity = 0, blockRows?: number) {
+function runKernel(
+  partitions: ReferenceRow[][],
+  params: EmaCrossParams,
+  cuts: (n: number) => number[],
+  logCapacity = 0,
+  blockRows?: number,
+) {
   const r = runGrid(kernel, partitions, [params], cuts, logCapacity, blockRows);
   return { ...r.totals[0], tradeList: r.tradeList };
 }
 
 describe("ema_cross kernel", () => {
-  const tradeTuple = (t: { entryTs: bigint; exitTs: bigint; entryPrice: number; exitPrice: number; expiry: number; optCode: number; strike: number }) =>
-    [t.entryTs, t.exitTs, t.entryPrice, t.exitPrice, t.expiry, t.optCode, t.strike];
+  const tradeTuple = (t: {
+    entryTs: bigint;
+    exitTs: bigint;
+    entryPrice: number;
+    exitPrice: number;
+    expiry: number;
+    optCode: number;
+    strike: number;
+  }) => [t.entryTs, t.exitTs, t.entryPrice, t.exitPrice, t.expiry, t.optCode, t.strike];
   const cutters = (rng: SeededRandom): ((n: number) => number[])[] => [
     () => [],
     (n) => Array.from({ length: n }, (_, i) => i + 1), // 1-row batches
     (n) => Array.from({ length: 5 }, () => rng.int(0, n)).sort((a, b) => a - b),
   ];
-  const randomParams = (rng: SeededRandom): EmaCrossParams => ({ fast: rng.int(2, 8), slow: rng.int(9, 30), max_spread: [0.0005, 0.001, 0.01][rng.int(0, 2)], min_volume: rng.int(0, 2) });
+  const randomParams = (rng: SeededRandom): EmaCrossParams => ({
+    fast: rng.int(2, 8),
+    slow: rng.int(9, 30),
+    max_spread: [0.0005, 0.001, 0.01][rng.int(0, 2)],
+    min_volume: rng.int(0, 2),
+  });
 
   test("TinyCC kernel equals the TS reference exactly on random data, whatever the batch and block boundaries", () => {
     const rng = new SeededRandom(42);
@@ -58,7 +76,12 @@ describe("ema_cross kernel", () => {
           const got = runGrid(kernel, parts, sets, cuts, 8, blockRows);
           sets.forEach((params, k) => {
             const ref = emaCrossReference(parts, params);
-            expect([got.totals[k].rows, got.totals[k].validRows, got.totals[k].trades, got.totals[k].pnl]).toEqual([ref.rows, ref.validRows, ref.trades, ref.pnl]);
+            expect([got.totals[k].rows, got.totals[k].validRows, got.totals[k].trades, got.totals[k].pnl]).toEqual([
+              ref.rows,
+              ref.validRows,
+              ref.trades,
+              ref.pnl,
+            ]);
             expect(got.tradeList.filter((t) => t.set === k).map(tradeTuple)).toEqual(ref.tradeList.map(tradeTuple));
           });
           const log = got.tradeList.map((t) => [t.set, ...tradeTuple(t)]);
@@ -69,28 +92,44 @@ describe("ema_cross kernel", () => {
     }
   });
 
-  test.skipIf(!GCC)(`--cc gcc gives bit-identical results to TinyCC: totals and every trade${GCC ? "" : " (skipped: no gcc on PATH)"}`, () => {
-    const gcc = loadKernel(EMA_CROSS_SOURCE, "gcc");
-    expect(gcc.compiler).toBe("gcc");
-    const rng = new SeededRandom(11);
-    for (let round = 0; round < 8; round++) {
-      const parts = randomPartitions(rng, 4);
-      const sets = Array.from({ length: 5 }, () => randomParams(rng));
-      // Non-round parameters make every rounding step count: a fused multiply-add would show here.
-      sets.push({ fast: 3.7, slow: 17.3, max_spread: 0.0123, min_volume: 0.5 });
-      for (const cuts of cutters(rng)) {
-        const a = runGrid(kernel, parts, sets, cuts, 8, 64);
-        const b = runGrid(gcc, parts, sets, cuts, 8, 64);
-        a.totals.forEach((t, k) => {
-          expect([b.totals[k].rows, b.totals[k].validRows, b.totals[k].trades]).toEqual([t.rows, t.validRows, t.trades]);
-          expect(Object.is(b.totals[k].pnl, t.pnl)).toBe(true);
-        });
-        expect(b.tradeList).toEqual(a.tradeList);
+  test.skipIf(!GCC)(
+    `--cc gcc gives bit-identical results to TinyCC: totals and every trade${GCC ? "" : " (skipped: no gcc on PATH)"}`,
+    () => {
+      const gcc = loadKernel(EMA_CROSS_SOURCE, "gcc");
+      expect(gcc.compiler).toBe("gcc");
+      const rng = new SeededRandom(11);
+      for (let round = 0; round < 8; round++) {
+        const parts = randomPartitions(rng, 4);
+        const sets = Array.from({ length: 5 }, () => randomParams(rng));
+        // Non-round parameters make every rounding step count: a fused multiply-add would show here.
+        sets.push({ fast: 3.7, slow: 17.3, max_spread: 0.0123, min_volume: 0.5 });
+        for (const cuts of cutters(rng)) {
+          const a = runGrid(kernel, parts, sets, cuts, 8, 64);
+          const b = runGrid(gcc, parts, sets, cuts, 8, 64);
+          a.totals.forEach((t, k) => {
+            expect([b.totals[k].rows, b.totals[k].validRows, b.totals[k].trades]).toEqual([
+              t.rows,
+              t.validRows,
+              t.trades,
+            ]);
+            expect(Object.is(b.totals[k].pnl, t.pnl)).toBe(true);
+          });
+          expect(b.tradeList).toEqual(a.tradeList);
+        }
       }
-    }
-  });
+    },
+  );
 
-  const row = (price: number | null, extra: Partial<ReferenceRow> = {}): ReferenceRow => ({ expiry: 1, optType: "CE", strike: 100, price, bp0: price === null ? 99.975 : price - 0.025, sp0: price === null ? 100.025 : price + 0.025, volume: 5, ...extra });
+  const row = (price: number | null, extra: Partial<ReferenceRow> = {}): ReferenceRow => ({
+    expiry: 1,
+    optType: "CE",
+    strike: 100,
+    price,
+    bp0: price === null ? 99.975 : price - 0.025,
+    sp0: price === null ? 100.025 : price + 0.025,
+    volume: 5,
+    ...extra,
+  });
   const both = (parts: ReferenceRow[][], params: EmaCrossParams) => {
     const ref = emaCrossReference(parts, params);
     const got = runKernel(parts, params, () => []);
@@ -158,7 +197,12 @@ describe("ema_cross kernel", () => {
     for (const k of [kernel, ...(GCC ? [loadKernel(EMA_CROSS_SOURCE, "gcc")] : [])]) {
       for (const blockRows of [2048, 100, 1]) {
         const got = runGrid(k, [rows], [p], () => [], 8, blockRows);
-        expect([got.totals[0].rows, got.totals[0].validRows, got.totals[0].trades, got.totals[0].pnl]).toEqual([ref.rows, ref.validRows, ref.trades, ref.pnl]);
+        expect([got.totals[0].rows, got.totals[0].validRows, got.totals[0].trades, got.totals[0].pnl]).toEqual([
+          ref.rows,
+          ref.validRows,
+          ref.trades,
+          ref.pnl,
+        ]);
         expect(got.tradeList.map(tradeTuple)).toEqual(ref.tradeList.map(tradeTuple));
       }
     }

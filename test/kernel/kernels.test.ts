@@ -3,7 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { midReversionReference, type QuoteRow } from "../../examples/mid_reversion.ts";
-import { columnAs, KernelError, KernelRun, loadKernel, stableOptCode, type KernelBatch, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import {
+  columnAs,
+  KernelError,
+  KernelRun,
+  loadKernel,
+  stableOptCode,
+  type KernelBatch,
+  type LoadedKernel,
+} from "../../kernel/strategy-kernel.ts";
 import { GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../../lib/bench/grid.ts";
 import { SeededRandom } from "../../lib/random.ts";
 
@@ -15,7 +23,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function bitmap(values: (number | null)[]): Uint8Array | null {
   if (values.every((v) => v !== null)) return null;
   const bits = new Uint8Array((values.length + 7) >> 3);
-  values.forEach((v, i) => { if (v !== null) bits[i >> 3] |= 1 << (i & 7); });
+  values.forEach((v, i) => {
+    if (v !== null) bits[i >> 3] |= 1 << (i & 7);
+  });
   return bits;
 }
 
@@ -29,12 +39,20 @@ describe("example kernel: mid_reversion", () => {
       const rows: QuoteRow[] = [];
       const ks: { expiry: number; opt: string; strike: number }[] = [];
       for (let s = 0; s < 30; s++) {
-        const key = { expiry: 20_000 + rng.int(0, 1), opt: rng.next() < 0.5 ? "CE" : "PE", strike: 100 * rng.int(1, 3) };
+        const key = {
+          expiry: 20_000 + rng.int(0, 1),
+          opt: rng.next() < 0.5 ? "CE" : "PE",
+          strike: 100 * rng.int(1, 3),
+        };
         let mid = 50 + rng.next() * 100;
         for (let i = rng.int(1, 400); i > 0; i--) {
           mid = Math.max(1, mid + (rng.next() - 0.5));
           const half = 0.025 * rng.int(1, 3);
-          rows.push({ key: `${key.expiry}|${key.opt}|${key.strike}`, bp0: rng.next() < 0.03 ? null : rng.next() < 0.01 ? 0 : mid - half, sp0: rng.next() < 0.03 ? null : mid + half });
+          rows.push({
+            key: `${key.expiry}|${key.opt}|${key.strike}`,
+            bp0: rng.next() < 0.03 ? null : rng.next() < 0.01 ? 0 : mid - half,
+            sp0: rng.next() < 0.03 ? null : mid + half,
+          });
           ks.push(key);
         }
       }
@@ -56,10 +74,17 @@ describe("example kernel: mid_reversion", () => {
         const k = keys[p].slice(start, end);
         const batch: KernelBatch = {
           length: slice.length,
-          expiry: Int32Array.from(k, (x) => x.expiry), expiryValid: null,
-          opt: Int32Array.from(k, (x) => (x.opt === "CE" ? 0 : 1)), optValid: null, optMap: Int32Array.from(["CE", "PE"], stableOptCode),
-          strike: Float32Array.from(k, (x) => x.strike), strikeValid: null,
-          columns: (["bp0", "sp0"] as const).map((c) => ({ values: Float64Array.from(slice, (r) => r[c] ?? 0), valid: bitmap(slice.map((r) => r[c])) })),
+          expiry: Int32Array.from(k, (x) => x.expiry),
+          expiryValid: null,
+          opt: Int32Array.from(k, (x) => (x.opt === "CE" ? 0 : 1)),
+          optValid: null,
+          optMap: Int32Array.from(["CE", "PE"], stableOptCode),
+          strike: Float32Array.from(k, (x) => x.strike),
+          strikeValid: null,
+          columns: (["bp0", "sp0"] as const).map((c) => ({
+            values: Float64Array.from(slice, (r) => r[c] ?? 0),
+            valid: bitmap(slice.map((r) => r[c])),
+          })),
           ts: null,
         };
         r.run(batch);
@@ -97,7 +122,7 @@ describe("example kernel: mid_reversion", () => {
     const a = run(tcc, values, 21);
     const b = run(gcc, values, 21);
     expect(b.totals).toEqual(a.totals);
-    a.totals.forEach((t, k) => expect(Object.is(b.totals[k].pnl, t.pnl)).toBe(true));
+    for (const [k, t] of a.totals.entries()) expect(Object.is(b.totals[k].pnl, t.pnl)).toBe(true);
     expect(b.trades).toEqual(a.trades);
   });
 });
@@ -109,7 +134,11 @@ describe("column types", () => {
     const big = BigInt64Array.from([-3n, 2n ** 40n]);
     expect(columnAs(big, null, "i64")).toBe(big);
     expect(Array.from(columnAs(big, null, "f64") as Float64Array)).toEqual([-3, 2 ** 40]);
-    expect(Array.from(columnAs(Float64Array.from([-5, 2 ** 40 + 1, 0]), null, "i64") as BigInt64Array)).toEqual([-5n, 2n ** 40n + 1n, 0n]);
+    expect(Array.from(columnAs(Float64Array.from([-5, 2 ** 40 + 1, 0]), null, "i64") as BigInt64Array)).toEqual([
+      -5n,
+      2n ** 40n + 1n,
+      0n,
+    ]);
     expect(Array.from(columnAs(Int32Array.from([-7, 8]), null, "i64") as BigInt64Array)).toEqual([-7n, 8n]);
     expect(columnAs(f, null, "i64")).toBe("value 2.5 at row 1 is not an integer that int64 holds exactly");
     // A null slot holds anything: only non-null values must fit.
@@ -124,8 +153,15 @@ describe("column types", () => {
     const run = new KernelRun(kernel, [[5, 21, 0.0005, 1]]);
     const n = 2;
     const batch: KernelBatch = {
-      length: n, expiry: new Int32Array(n), expiryValid: null, opt: new Int32Array(n), optValid: null, optMap: Int32Array.from([0]),
-      strike: new Float32Array(n), strikeValid: null, ts: null,
+      length: n,
+      expiry: new Int32Array(n),
+      expiryValid: null,
+      opt: new Int32Array(n),
+      optValid: null,
+      optMap: Int32Array.from([0]),
+      strike: new Float32Array(n),
+      strikeValid: null,
+      ts: null,
       columns: [0, 1, 2, 3].map(() => ({ values: new Float64Array(n), valid: null })),
     };
     expect(() => run.run(batch)).toThrow(/column volume is declared i64 but came as Float64Array/);
@@ -164,29 +200,46 @@ void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
   });
 
   test("an unknown column type, or a column declared twice, is reported", () => {
-    expect(() => loadKernel(write("type.c", ok.replace('"price"', '"price:u8"')))).toThrow(/column price has unknown type "u8" \(known: f64, i64, i32, f32, i16\)/);
-    expect(() => loadKernel(write("twice.c", ok.replace('"price"', '"price,price:i64"')))).toThrow(/declares price twice/);
-    expect(loadKernel(write("typed.c", ok.replace('"price"', '"price:f64, volume:i64 ,strike:f32"'))).columnTypes).toEqual(["f64", "i64", "f32"]);
+    expect(() => loadKernel(write("type.c", ok.replace('"price"', '"price:u8"')))).toThrow(
+      /column price has unknown type "u8" \(known: f64, i64, i32, f32, i16\)/,
+    );
+    expect(() => loadKernel(write("twice.c", ok.replace('"price"', '"price,price:i64"')))).toThrow(
+      /declares price twice/,
+    );
+    expect(
+      loadKernel(write("typed.c", ok.replace('"price"', '"price:f64, volume:i64 ,strike:f32"'))).columnTypes,
+    ).toEqual(["f64", "i64", "f32"]);
   });
 
-  test.skipIf(!GCC)(`gcc: a syntax error names the file and line; a missing function is a link error, not a crash${GCC ? "" : " (skipped: no gcc on PATH)"}`, () => {
-    const syntax = write("gcc-syntax.c", ok.replace("r->start); }", "r->start)\n  oops; }"));
-    expect(() => loadKernel(syntax, "gcc")).toThrow(new RegExp(`${syntax}: kernel does not compile \\(gcc\\):\n[^]*${syntax}:7:\\d+: error`));
-    const missing = write("gcc-missing.c", ok.replace(/void tickpack_segment_end[^\n]*\n/, ""));
-    expect(() => loadKernel(missing, "gcc")).toThrow(/tickpack_segment_end/);
-  });
+  test.skipIf(!GCC)(
+    `gcc: a syntax error names the file and line; a missing function is a link error, not a crash${GCC ? "" : " (skipped: no gcc on PATH)"}`,
+    () => {
+      const syntax = write("gcc-syntax.c", ok.replace("r->start); }", "r->start)\n  oops; }"));
+      expect(() => loadKernel(syntax, "gcc")).toThrow(
+        new RegExp(`${syntax}: kernel does not compile \\(gcc\\):\n[^]*${syntax}:7:\\d+: error`),
+      );
+      const missing = write("gcc-missing.c", ok.replace(/void tickpack_segment_end[^\n]*\n/, ""));
+      expect(() => loadKernel(missing, "gcc")).toThrow(/tickpack_segment_end/);
+    },
+  );
 
   test("a compiler that is not installed is named", () => {
     const absent = (["clang", "gcc"] as const).find((c) => !Bun.which(c));
     if (!absent) return; // both installed: nothing to check here
-    expect(() => loadKernel(write("cc.c", ok), absent)).toThrow(`--cc ${absent}: ${absent} is not installed (not found on PATH)`);
+    expect(() => loadKernel(write("cc.c", ok), absent)).toThrow(
+      `--cc ${absent}: ${absent} is not installed (not found on PATH)`,
+    );
   });
 
   test("parameters: unset without default, unknown in the grid, bad grid syntax", () => {
     const kernel = loadKernel(write("params.c", ok));
-    expect(() => resolveParamSets("k.c", kernel.params, [{}])).toThrow("parameter threshold has no default and the grid does not set it");
+    expect(() => resolveParamSets("k.c", kernel.params, [{}])).toThrow(
+      "parameter threshold has no default and the grid does not set it",
+    );
     expect(resolveParamSets("k.c", kernel.params, [{ threshold: 2 }])).toEqual([[2]]);
-    expect(() => resolveParamSets("k.c", kernel.params, [{ threshold: 1, fast: 3 }])).toThrow(/the grid sets fast, which the kernel does not declare/);
+    expect(() => resolveParamSets("k.c", kernel.params, [{ threshold: 1, fast: 3 }])).toThrow(
+      /the grid sets fast, which the kernel does not declare/,
+    );
     expect(() => parseGridSpec("fast=3,x")).toThrow(GridError);
     expect(() => parseGridSpec("fast")).toThrow(GridError);
     expect(() => loadKernel(join(dir, "nope.c"))).toThrow("kernel file not found");
@@ -194,8 +247,14 @@ void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
 
   test("grid specs and files expand to the cartesian product", () => {
     expect(expandAxes(parseGridSpec("a=1,2;b=3,4,5")).length).toBe(6);
-    expect(expandAxes(parseGridSpec("a=1,2;b=3"))).toEqual([{ a: 1, b: 3 }, { a: 2, b: 3 }]);
-    expect(parseGridFile('{"a": [1, 2], "b": 3}', "g.json")).toEqual([{ a: 1, b: 3 }, { a: 2, b: 3 }]);
+    expect(expandAxes(parseGridSpec("a=1,2;b=3"))).toEqual([
+      { a: 1, b: 3 },
+      { a: 2, b: 3 },
+    ]);
+    expect(parseGridFile('{"a": [1, 2], "b": 3}', "g.json")).toEqual([
+      { a: 1, b: 3 },
+      { a: 2, b: 3 },
+    ]);
     expect(parseGridFile('[{"a": 1}, {"a": 7, "b": 2}]', "g.json")).toEqual([{ a: 1 }, { a: 7, b: 2 }]);
     expect(() => parseGridFile('{"a": ["x"]}', "g.json")).toThrow("g.json: a: not a number");
   });

@@ -19,16 +19,19 @@ function canonical(s: ReportSums) {
     const key = [g.expiry[i], g.optCode[i], g.strike[i]];
     const perSet = Array.from(g.perSet.subarray(i * 3 * S, (i + 1) * 3 * S));
     const last = out[out.length - 1];
-    if (last && last.key.every((k, q) => k === key[q])) {
-      perSet.forEach((v, q) => (last.perSet[q] += v));
+    if (last?.key.every((k, q) => k === key[q])) {
+      for (const [q, v] of perSet.entries()) last.perSet[q] += v;
       const [ts, price] = [g.firstEntryTs[i], g.firstEntryPrice[i]];
-      if (ts < last.ts || (ts === last.ts && (price < last.price || Number.isNaN(last.price)))) [last.ts, last.price] = [ts, price];
+      if (ts < last.ts || (ts === last.ts && (price < last.price || Number.isNaN(last.price))))
+        [last.ts, last.price] = [ts, price];
     } else {
       out.push({ key, ts: g.firstEntryTs[i], price: g.firstEntryPrice[i], perSet });
     }
   }
   return {
-    segments: out, setSums: Array.from(s.setSums), spilled: s.spilled,
+    segments: out,
+    setSums: Array.from(s.setSums),
+    spilled: s.spilled,
     curve: s.spilled ? null : { day: s.curveDay, lo: s.curveLo, hi: s.curveHi, sums: Array.from(s.curve) },
   };
 }
@@ -48,7 +51,12 @@ function partitions(rng: SeededRandom, count: number): ReferenceRow[][] {
   return parts;
 }
 
-const randomParams = (rng: SeededRandom): EmaCrossParams => ({ fast: rng.int(2, 8), slow: rng.int(9, 30), max_spread: [0.0005, 0.001, 0.01][rng.int(0, 2)], min_volume: rng.int(0, 2) });
+const randomParams = (rng: SeededRandom): EmaCrossParams => ({
+  fast: rng.int(2, 8),
+  slow: rng.int(9, 30),
+  max_spread: [0.0005, 0.001, 0.01][rng.int(0, 2)],
+  min_volume: rng.int(0, 2),
+});
 
 describe("the driver's report sums", () => {
   const cutters = (rng: SeededRandom): ((n: number) => number[])[] => [
@@ -57,7 +65,14 @@ describe("the driver's report sums", () => {
   ];
 
   /** Runs `sets` over `parts` with the trade log and the sums; checks each partition's sums against the reference of its logged trades. */
-  function check(k: LoadedKernel, parts: ReferenceRow[][], sets: number[][], cuts: (n: number) => number[], blockRows: number | undefined, capacity: number | undefined) {
+  function check(
+    k: LoadedKernel,
+    parts: ReferenceRow[][],
+    sets: number[][],
+    cuts: (n: number) => number[],
+    blockRows: number | undefined,
+    capacity: number | undefined,
+  ) {
     const run = new KernelRun(k, sets, 16, { blockRows, reportSums: true, reportRecordCapacity: capacity });
     const got: ReturnType<typeof canonical>[] = [];
     let spilled = 0;
@@ -81,7 +96,12 @@ describe("the driver's report sums", () => {
       const sets = Array.from({ length: rng.int(1, 6) }, () => values(randomParams(rng)));
       let first: unknown = null;
       for (const cuts of cutters(rng)) {
-        for (const [blockRows, capacity] of [[undefined, undefined], [1, 3], [7, 9], [64, 66]] as const) {
+        for (const [blockRows, capacity] of [
+          [undefined, undefined],
+          [1, 3],
+          [7, 9],
+          [64, 66],
+        ] as const) {
           const r = check(emaCross, parts, sets, cuts, blockRows, capacity);
           spilled += r.spilled;
           trades += r.got.reduce((a, p) => a + p.setSums[0], 0);
@@ -103,12 +123,20 @@ describe("the driver's report sums", () => {
       const withLog = check(midReversion, parts, sets, () => [], undefined, undefined).got;
       const alone = new KernelRun(midReversion, sets, 0, { reportSums: true });
       const sums: ReturnType<typeof canonical>[] = [];
-      runPartitions(alone, midReversion, parts, () => [], (r) => sums.push(canonical(r.takeReportSums())));
+      runPartitions(
+        alone,
+        midReversion,
+        parts,
+        () => [],
+        (r) => sums.push(canonical(r.takeReportSums())),
+      );
       expect(sums).toEqual(withLog);
     }
   });
 
   test("a run without reportSums refuses takeReportSums", () => {
-    expect(() => new KernelRun(emaCross, [values({ fast: 5, slow: 21, max_spread: 0.0005, min_volume: 1 })]).takeReportSums()).toThrow(/reportSums/);
+    expect(() =>
+      new KernelRun(emaCross, [values({ fast: 5, slow: 21, max_spread: 0.0005, min_volume: 1 })]).takeReportSums(),
+    ).toThrow(/reportSums/);
   });
 });

@@ -33,19 +33,33 @@ beforeAll(async () => {
 });
 afterAll(cleanupTempDirs);
 
-const checkOpts = (dir: string, check = true) => ({ dir, check, dryRun: false, workers: 2, rowGroupSize: 100_000, partRows: 2_000_000 });
+const checkOpts = (dir: string, check = true) => ({
+  dir,
+  check,
+  dryRun: false,
+  workers: 2,
+  rowGroupSize: 100_000,
+  partRows: 2_000_000,
+});
 
 function copyOfPacked(label: string): { dir: string; part: (date: string, u: string) => string } {
   const dir = tempDir(label);
   cpSync(packed, dir, { recursive: true });
-  return { dir, part: (date, u) => listPackedPartitions(dir).find((p) => p.date === date && p.underlying === u)!.parts[0] };
+  return {
+    dir,
+    part: (date, u) => listPackedPartitions(dir).find((p) => p.date === date && p.underlying === u)!.parts[0],
+  };
 }
 
 /** XORs `n` bytes (at most half the chunk) in the middle of the first data page of `column` (row group 0). */
 async function garbleColumn(path: string, column: string, bytesToGarble: number): Promise<void> {
   const db = await DuckDBInstance.create(":memory:");
   const c = await db.connect();
-  const rows = (await c.runAndReadAll(`SELECT data_page_offset, total_compressed_size FROM parquet_metadata('${path}') WHERE path_in_schema = '${column}' AND row_group_id = 0`)).getRowObjectsJS();
+  const rows = (
+    await c.runAndReadAll(
+      `SELECT data_page_offset, total_compressed_size FROM parquet_metadata('${path}') WHERE path_in_schema = '${column}' AND row_group_id = 0`,
+    )
+  ).getRowObjectsJS();
   c.closeSync();
   const offset = Number(rows[0].data_page_offset);
   const size = Number(rows[0].total_compressed_size);
@@ -61,12 +75,26 @@ async function garbleColumn(path: string, column: string, bytesToGarble: number)
 function writeWithExtraColumn(path: string, rows: ColumnBatch) {
   const children: Record<string, arrow.Data> = {};
   for (const spec of PACKED_COLUMNS) children[spec.name] = columnToArrow(rows.columns.get(spec.name)!, rows.length);
-  children.my_signal = arrow.makeData({ type: new arrow.Float64(), length: rows.length, data: Float64Array.from({ length: rows.length }, (_, i) => i * 0.5) });
-  writeFileSync(path, encodeArrowColumns(children, { rowGroupSize: 2000, metadata: packedFileMetadata(rows.length), dictionaryColumns: PACKED_DICTIONARY_COLUMNS }));
+  children.my_signal = arrow.makeData({
+    type: new arrow.Float64(),
+    length: rows.length,
+    data: Float64Array.from({ length: rows.length }, (_, i) => i * 0.5),
+  });
+  writeFileSync(
+    path,
+    encodeArrowColumns(children, {
+      rowGroupSize: 2000,
+      metadata: packedFileMetadata(rows.length),
+      dictionaryColumns: PACKED_DICTIONARY_COLUMNS,
+    }),
+  );
 }
 
 function reversed(b: ColumnBatch): ColumnBatch {
-  return takeBatch(b, Int32Array.from({ length: b.length }, (_, i) => b.length - 1 - i));
+  return takeBatch(
+    b,
+    Int32Array.from({ length: b.length }, (_, i) => b.length - 1 - i),
+  );
 }
 
 describe("resort --check", () => {
@@ -89,8 +117,12 @@ describe("resort --check", () => {
     const s = await resort(checkOpts(dir));
     expect(s.failed).toBe(2);
     const byFile = new Map(s.errors.map((e) => [e.file, e.error]));
-    expect(byFile.get(other)).toBe("belongs to another partition: row 0 has date 2025-11-17, the folder is 2025-11-18/BANKNIFTY");
-    expect(byFile.get(sameUnderlying)).toBe("belongs to another partition: row 0 has date 2025-11-17, the folder is 2025-11-18/NIFTY");
+    expect(byFile.get(other)).toBe(
+      "belongs to another partition: row 0 has date 2025-11-17, the folder is 2025-11-18/BANKNIFTY",
+    );
+    expect(byFile.get(sameUnderlying)).toBe(
+      "belongs to another partition: row 0 has date 2025-11-17, the folder is 2025-11-18/NIFTY",
+    );
     // Not rewritten either.
     const fix = await resort(checkOpts(dir, false));
     expect(fix.rewritten).toEqual([]);
@@ -137,7 +169,9 @@ describe("repack merging into a partition whose part cannot be merged", () => {
   }
 
   test("a corrupt part: the error names the part, not the raw files; the partition is left as it was", async () => {
-    const { dir, victim, original, spoiled, s } = await mergeInto("ck-merge-corrupt", (p) => garbleColumn(p, "avgPrice", 2000));
+    const { dir, victim, original, spoiled, s } = await mergeInto("ck-merge-corrupt", (p) =>
+      garbleColumn(p, "avgPrice", 2000),
+    );
     expect(s.errors.map((e) => e.file)).toEqual([victim]);
     expect(s.errors[0].error).not.toContain("\n");
     expect(readFileSync(victim).equals(spoiled)).toBe(true);
@@ -148,7 +182,9 @@ describe("repack merging into a partition whose part cannot be merged", () => {
   });
 
   test("a part with a user's extra column: the error names the part and the column; nothing dropped", async () => {
-    const { dir, victim, original, spoiled, s } = await mergeInto("ck-merge-extra", async (p) => writeWithExtraColumn(p, await readPackedRows(p)));
+    const { dir, victim, original, spoiled, s } = await mergeInto("ck-merge-extra", async (p) =>
+      writeWithExtraColumn(p, await readPackedRows(p)),
+    );
     expect(s.errors.map((e) => e.file)).toEqual([victim]);
     expect(s.errors[0].error).toContain("my_signal");
     expect(readFileSync(victim).equals(spoiled)).toBe(true);

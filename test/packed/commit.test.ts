@@ -37,12 +37,24 @@ function tempFiles(out: string): string[] {
 function crashAt(out: string, step: number) {
   const cwd = dirname(out);
   cpSync(rawNew, join(cwd, "raw-new"), { recursive: true });
-  const p = Bun.spawnSync([process.execPath, join(import.meta.dir, "..", "..", "scripts", "repack.ts"), "raw-new", "--out", basename(out), "--workers", "1", ...PACK_FLAGS], {
-    cwd,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, TICKPACK_TEST_KILL_AT_COMMIT_STEP: String(step) },
-  });
+  const p = Bun.spawnSync(
+    [
+      process.execPath,
+      join(import.meta.dir, "..", "..", "scripts", "repack.ts"),
+      "raw-new",
+      "--out",
+      basename(out),
+      "--workers",
+      "1",
+      ...PACK_FLAGS,
+    ],
+    {
+      cwd,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, TICKPACK_TEST_KILL_AT_COMMIT_STEP: String(step) },
+    },
+  );
   return { code: p.exitCode, signal: p.signalCode };
 }
 
@@ -121,7 +133,11 @@ describe("a commit killed at each of its steps", () => {
     const name = journals(out)[0];
     const j = JSON.parse(readFileSync(join(out, "_tickpack", "journal", name), "utf8"));
     rmSync(join(out, j.renames[j.renames.length - 1].temp));
-    const files = () => readdirSync(out, { recursive: true }).map(String).filter((f) => !f.endsWith("lock")).sort();
+    const files = () =>
+      readdirSync(out, { recursive: true })
+        .map(String)
+        .filter((f) => !f.endsWith("lock"))
+        .sort();
     const listing = files();
     const r = runScript("repack.ts", [rawNew, "--out", out, "--workers", "1", ...PACK_FLAGS]);
     expect(r.code).toBe(1);
@@ -134,7 +150,14 @@ describe("a commit killed at each of its steps", () => {
   test("a corrupt journal, or one pointing outside its folder, is one line naming it; nothing is touched", async () => {
     for (const [label, content] of [
       ["garbage", "{not json"],
-      ["outside", JSON.stringify({ version: 2, renames: [{ temp: "../../x", final: "../../y", size: 1, tailHash: "1" }], removes: [] })],
+      [
+        "outside",
+        JSON.stringify({
+          version: 2,
+          renames: [{ temp: "../../x", final: "../../y", size: 1, tailHash: "1" }],
+          removes: [],
+        }),
+      ],
       ["absolute", JSON.stringify({ version: 2, renames: [], removes: ["/etc/hostname"] })],
     ]) {
       const out = await packedOld(`journal-${label}`);

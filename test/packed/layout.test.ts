@@ -29,7 +29,12 @@ describe("packed layout", () => {
     symlinkSync(out, join(out, "2025-11-19", "loop")); // a cycle must not hang the walk
     const parts = listPackedPartitions(out);
     const byKey = new Map(parts.map((p) => [`${p.date}/${p.underlying}/${p.layout}`, p]));
-    expect(byKey.get("2025-11-17/NIFTY/seed")!.parts.map((f) => f.split("/").pop())).toEqual(["part-nifty-0.parquet", "part-nifty-1.parquet", "part-nifty-2.parquet", "part-nifty-10.parquet"]);
+    expect(byKey.get("2025-11-17/NIFTY/seed")!.parts.map((f) => f.split("/").pop())).toEqual([
+      "part-nifty-0.parquet",
+      "part-nifty-1.parquet",
+      "part-nifty-2.parquet",
+      "part-nifty-10.parquet",
+    ]);
     expect(byKey.get("2025-11-18/M&M/hive")!.parts.length).toBe(1);
     expect(byKey.get("2025-11-19/BANKNIFTY/seed")!.parts.length).toBe(1);
     expect(byKey.get("null/null/null")!.parts[0]).toBe(join(out, "loose.parquet"));
@@ -44,6 +49,9 @@ describe("packed layout", () => {
     symlinkSync(join(raw, "a"), join(raw, "again"));
     touch(join(raw, "out", "2025-11-17", "NIFTY", "part-nifty-0.parquet"));
     const inputs = listRawInputs([raw], join(raw, "out")).inputs;
-    expect(inputs.map((i) => i.path.slice(raw.length))).toEqual(["/a/NIFTY25NOV24500CE.parquet", "/b/c/NIFTY25NOV24500PE.PARQUET"]);
+    expect(inputs.map((i) => i.path.slice(raw.length))).toEqual([
+      "/a/NIFTY25NOV24500CE.parquet",
+      "/b/c/NIFTY25NOV24500PE.PARQUET",
+    ]);
   });
 });

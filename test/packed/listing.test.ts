@@ -19,7 +19,9 @@ describe("listing packed partitions", () => {
     symlinkSync("self", join(looped, "self")); // ELOOP
     symlinkSync("..", join(looped, "2025-11-17", "up")); // a folder loop: followed once
     symlinkSync("nowhere", join(looped, "dangling"));
-    expect(listPackedPartitions(looped).map((p) => p.parts.map((f) => f.slice(looped.length)))).toEqual(listPackedPartitions(packed).map((p) => p.parts.map((f) => f.slice(packed.length))));
+    expect(listPackedPartitions(looped).map((p) => p.parts.map((f) => f.slice(looped.length)))).toEqual(
+      listPackedPartitions(packed).map((p) => p.parts.map((f) => f.slice(packed.length))),
+    );
     const a = runScript("bench.ts", [packed, "--json"]);
     const b = runScript("bench.ts", [looped, "--json"]);
     expect(b.stderr).not.toContain("    at ");

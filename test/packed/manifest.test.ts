@@ -27,6 +27,8 @@ describe("manifest", () => {
     const full = () => {
       throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
     };
-    expect(() => writeManifest(path, { version: 1, files: {} }, full)).toThrow(new ManifestError(`${path}: cannot write the manifest of consumed inputs: no space left on device (ENOSPC)`));
+    expect(() => writeManifest(path, { version: 1, files: {} }, full)).toThrow(
+      new ManifestError(`${path}: cannot write the manifest of consumed inputs: no space left on device (ENOSPC)`),
+    );
   });
 });

@@ -63,13 +63,22 @@ describe("mergePartition", () => {
       { expiry: 20, opt: "PE", strike: 100, ts: 1, volume: 1 },
     ]);
     // Dictionary order PE, CE in this source: must still sort CE first (by string, not code).
-    const b = batchOf([
-      { expiry: 20, opt: "CE", strike: 200, ts: 5, volume: 1 },
-      { expiry: 10, opt: "PE", strike: 50, ts: 9, volume: 1 },
-      { expiry: 20, opt: "CE", strike: 100, ts: 7, volume: 1 },
-    ], ["PE", "CE"]);
+    const b = batchOf(
+      [
+        { expiry: 20, opt: "CE", strike: 200, ts: 5, volume: 1 },
+        { expiry: 10, opt: "PE", strike: 50, ts: 9, volume: 1 },
+        { expiry: 20, opt: "CE", strike: 100, ts: 7, volume: 1 },
+      ],
+      ["PE", "CE"],
+    );
     const { out, rows } = merged([a, b]);
-    expect(rows.map((r) => `${r.expiry}${r.opt}${r.strike}@${r.ts}`)).toEqual(["10PE50@9", "20CE100@7", "20CE200@5", "20PE100@1", "20PE100@2"]);
+    expect(rows.map((r) => `${r.expiry}${r.opt}${r.strike}@${r.ts}`)).toEqual([
+      "10PE50@9",
+      "20CE100@7",
+      "20CE200@5",
+      "20PE100@1",
+      "20PE100@2",
+    ]);
     expect(firstUnsortedRow(out)).toBe(-1);
   });
 
@@ -81,7 +90,11 @@ describe("mergePartition", () => {
         { expiry: 30, opt: "CE", strike: 100, ts: 3, volume: 15 },
       ]),
     ]);
-    expect(rows.map((r) => [r.expiry, r.ts, r.volDelta])).toEqual([[20, 2, 0], [30, 1, 0], [30, 3, 5]]);
+    expect(rows.map((r) => [r.expiry, r.ts, r.volDelta])).toEqual([
+      [20, 2, 0],
+      [30, 1, 0],
+      [30, 3, 5],
+    ]);
   });
 
   test("vol_delta: 0 first, difference after, 0 on reset and around nulls", () => {
@@ -101,12 +114,18 @@ describe("mergePartition", () => {
   });
 
   test("vol_delta follows time order, not input order", () => {
-    const { rows } = merged([batchOf([
-      { expiry: 1, opt: "CE", strike: 1, ts: 2, volume: 110 },
-      { expiry: 1, opt: "CE", strike: 1, ts: 1, volume: 100 },
-      { expiry: 1, opt: "CE", strike: 1, ts: 3, volume: 125 },
-    ])]);
-    expect(rows.map((r) => [r.ts, r.volDelta])).toEqual([[1, 0], [2, 10], [3, 15]]);
+    const { rows } = merged([
+      batchOf([
+        { expiry: 1, opt: "CE", strike: 1, ts: 2, volume: 110 },
+        { expiry: 1, opt: "CE", strike: 1, ts: 1, volume: 100 },
+        { expiry: 1, opt: "CE", strike: 1, ts: 3, volume: 125 },
+      ]),
+    ]);
+    expect(rows.map((r) => [r.ts, r.volDelta])).toEqual([
+      [1, 0],
+      [2, 10],
+      [3, 15],
+    ]);
   });
 
   test("exact duplicates across sources are dropped; equal timestamps with other values are kept in input order", () => {
@@ -114,19 +133,28 @@ describe("mergePartition", () => {
       { expiry: 1, opt: "CE", strike: 1, ts: 1, volume: 1, price: 10 },
       { expiry: 1, opt: "CE", strike: 1, ts: 2, volume: 2, price: 11 },
     ]);
-    const second = batchOf([
-      { expiry: 1, opt: "CE", strike: 1, ts: 2, volume: 2, price: 11 }, // duplicate
-      { expiry: 1, opt: "CE", strike: 1, ts: 2, volume: 2, price: 12 }, // same time, other price
-      { expiry: 1, opt: "CE", strike: 1, ts: 3, volume: 3, price: 13 },
-    ], ["PE", "CE"]);
+    const second = batchOf(
+      [
+        { expiry: 1, opt: "CE", strike: 1, ts: 2, volume: 2, price: 11 }, // duplicate
+        { expiry: 1, opt: "CE", strike: 1, ts: 2, volume: 2, price: 12 }, // same time, other price
+        { expiry: 1, opt: "CE", strike: 1, ts: 3, volume: 3, price: 13 },
+      ],
+      ["PE", "CE"],
+    );
     const { m, rows } = merged([first, second]);
     expect(m.duplicatesDropped).toBe(1);
-    expect(rows.map((r) => [r.ts, r.price])).toEqual([[1, 10], [2, 11], [2, 12], [3, 13]]);
+    expect(rows.map((r) => [r.ts, r.price])).toEqual([
+      [1, 10],
+      [2, 11],
+      [2, 12],
+      [3, 13],
+    ]);
   });
 
   test("rows are gathered identically in any chunking", () => {
     const rows: Row[] = [];
-    for (let i = 0; i < 500; i++) rows.push({ expiry: i % 3, opt: i % 2 ? "CE" : "PE", strike: i % 7, ts: (i * 7919) % 1000, volume: i });
+    for (let i = 0; i < 500; i++)
+      rows.push({ expiry: i % 3, opt: i % 2 ? "CE" : "PE", strike: i % 7, ts: (i * 7919) % 1000, volume: i });
     const m = mergePartition([batchOf(rows)]);
     const whole = gatherRows(m, 0, m.length);
     const a = gatherRows(m, 0, 123);
@@ -142,7 +170,8 @@ describe("exact duplicates among many rows of one timestamp", () => {
     // Comparing each row with every kept row of its timestamp would take minutes here.
     const n = 100_000;
     const rows: Row[] = [];
-    for (let i = 0; i < n; i++) rows.push({ expiry: 1, opt: "CE", strike: 1, ts: 5, volume: i % 4 === 3 ? null : i % 50_000, price: i % 25_000 });
+    for (let i = 0; i < n; i++)
+      rows.push({ expiry: 1, opt: "CE", strike: 1, ts: 5, volume: i % 4 === 3 ? null : i % 50_000, price: i % 25_000 });
     const a = batchOf(rows.slice(0, 60_000));
     const b = batchOf(rows.slice(60_000), ["PE", "CE"]);
     (b.columns.get("price")!.values as Float64Array)[75_000 - 60_000] = -0; // row 75,000 repeats row 25,000

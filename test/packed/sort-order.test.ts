@@ -8,10 +8,31 @@ function keys(rows: [number, string, number, bigint][], dictionary: string[]): C
   return {
     length: n,
     columns: new Map<string, Column>([
-      ["expiry", col("date32", Int32Array.from(rows, (r) => r[0]))],
-      ["opt_type", { kind: "dict", values: Int32Array.from(rows, (r) => dictionary.indexOf(r[1])), valid: null, dictionary }],
-      ["strike", col("f32", Float32Array.from(rows, (r) => r[2]))],
-      ["timestamp", col("ts_ns", BigInt64Array.from(rows, (r) => r[3]))],
+      [
+        "expiry",
+        col(
+          "date32",
+          Int32Array.from(rows, (r) => r[0]),
+        ),
+      ],
+      [
+        "opt_type",
+        { kind: "dict", values: Int32Array.from(rows, (r) => dictionary.indexOf(r[1])), valid: null, dictionary },
+      ],
+      [
+        "strike",
+        col(
+          "f32",
+          Float32Array.from(rows, (r) => r[2]),
+        ),
+      ],
+      [
+        "timestamp",
+        col(
+          "ts_ns",
+          BigInt64Array.from(rows, (r) => r[3]),
+        ),
+      ],
     ]),
   };
 }
@@ -34,7 +55,17 @@ describe("firstUnsortedRow", () => {
     expect(firstUnsortedRow(keys([rows[1], rows[0]], ["CE", "PE"]))).toBe(1);
     expect(firstUnsortedRow(keys([rows[2], rows[1]], ["PE", "CE"]))).toBe(1);
     expect(firstUnsortedRow(keys([rows[3], rows[2]], ["CE", "PE"]))).toBe(1);
-    expect(firstUnsortedRow(keys([[1, "CE", 200, 1n], [1, "CE", 100, 2n]], ["CE"]))).toBe(1);
+    expect(
+      firstUnsortedRow(
+        keys(
+          [
+            [1, "CE", 200, 1n],
+            [1, "CE", 100, 2n],
+          ],
+          ["CE"],
+        ),
+      ),
+    ).toBe(1);
   });
 
   test("nulls sort first", () => {

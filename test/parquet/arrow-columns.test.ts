@@ -10,7 +10,14 @@ describe("scaleInt64", () => {
     for (let i = 0; i < n; i++) {
       const r = rng.next();
       // Typical epochs, values around 0, negatives, and a few beyond 2^53 (the BigInt path).
-      src[i] = r < 0.7 ? BigInt(Math.floor(rng.next() * 2e15)) : r < 0.8 ? BigInt(rng.int(-5000, 5000)) : r < 0.95 ? -BigInt(Math.floor(rng.next() * 2e15)) : 2n ** 60n + BigInt(rng.int(0, 1000));
+      src[i] =
+        r < 0.7
+          ? BigInt(Math.floor(rng.next() * 2e15))
+          : r < 0.8
+            ? BigInt(rng.int(-5000, 5000))
+            : r < 0.95
+              ? -BigInt(Math.floor(rng.next() * 2e15))
+              : 2n ** 60n + BigInt(rng.int(0, 1000));
     }
     for (const mul of [1000, 1_000_000]) {
       for (const shift of [0, 19_800_000_000_000]) {
@@ -31,7 +38,11 @@ describe("detectEpochUnit", () => {
     expect(detectEpochUnit("t", BigInt64Array.of(ns), null, null)).toBe("ns");
     expect(detectEpochUnit("t", BigInt64Array.of(0n, 0n), null, null)).toBeNull();
     expect(detectEpochUnit("t", BigInt64Array.of(5n, ns), Uint8Array.of(0, 1), null)).toBe("ns");
-    expect(() => detectEpochUnit("t", BigInt64Array.of(ns / 1_000_000n), null, "ns", 100)).toThrow("column t: INT64 epoch values in more than one unit (nanoseconds before, milliseconds at row 100");
-    expect(() => detectEpochUnit("t", BigInt64Array.of(0n, 12_345n), null, null)).toThrow("cannot tell the unit of INT64 epoch value 12345 at row 1");
+    expect(() => detectEpochUnit("t", BigInt64Array.of(ns / 1_000_000n), null, "ns", 100)).toThrow(
+      "column t: INT64 epoch values in more than one unit (nanoseconds before, milliseconds at row 100",
+    );
+    expect(() => detectEpochUnit("t", BigInt64Array.of(0n, 12_345n), null, null)).toThrow(
+      "cannot tell the unit of INT64 epoch value 12345 at row 1",
+    );
   });
 });

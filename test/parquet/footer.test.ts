@@ -3,7 +3,15 @@ import { readFileSync } from "node:fs";
 import { footerStatsNative, footerStatsOf, readFooterStats } from "../../lib/parquet/footer.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { PACKED_SORT_ORDER } from "../../lib/packed/schema.ts";
-import { CompactCursor, decodeStruct, encodeStruct, field, T, type TList, type TStruct } from "../../lib/parquet/thrift-compact.ts";
+import {
+  CompactCursor,
+  decodeStruct,
+  encodeStruct,
+  field,
+  T,
+  type TList,
+  type TStruct,
+} from "../../lib/parquet/thrift-compact.ts";
 import { cleanupTempDirs, genFixture, packedFixture, tempDir } from "../helpers/fixtures.ts";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -46,7 +54,10 @@ describe("readFooterStats", () => {
     expect(["CE", "PE"]).toContain(first.minMax.get("opt_type")!.min as string);
     expect(first.minMax.get("strike")!.min as number).toBeLessThanOrEqual(first.minMax.get("strike")!.max as number);
     expect(got.keyValue.get("tickpack.sort")).toBe(PACKED_SORT_ORDER);
-    const kv = ((field<TList>(meta, 5)?.items ?? []) as TStruct[]).map((e): [string, string] => [new TextDecoder().decode(field<Uint8Array>(e, 1)), new TextDecoder().decode(field<Uint8Array>(e, 2))]);
+    const kv = ((field<TList>(meta, 5)?.items ?? []) as TStruct[]).map((e): [string, string] => [
+      new TextDecoder().decode(field<Uint8Array>(e, 1)),
+      new TextDecoder().decode(field<Uint8Array>(e, 2)),
+    ]);
     expect([...got.keyValue]).toEqual(kv);
   });
 });
@@ -56,8 +67,25 @@ describe("footer walk in C", () => {
     const raw = tempDir("footer-raw");
     await genFixture(raw, { days: 1, strikesEachSide: 1, tickProb: 0.05 });
     const packed = await packedFixture("footer-c", { days: 2, strikesEachSide: 2, tickProb: 0.05 });
-    const files = [...readdirSync(join(raw, "NIFTY")).slice(0, 6).map((f) => join(raw, "NIFTY", f)), ...listPackedPartitions(packed).flatMap((p) => p.parts)];
-    const cols = ["expiry", "opt_type", "strike", "timestamp", "price", "volume", "symbol", "is_weekly", "date", "underlying", "absent"];
+    const files = [
+      ...readdirSync(join(raw, "NIFTY"))
+        .slice(0, 6)
+        .map((f) => join(raw, "NIFTY", f)),
+      ...listPackedPartitions(packed).flatMap((p) => p.parts),
+    ];
+    const cols = [
+      "expiry",
+      "opt_type",
+      "strike",
+      "timestamp",
+      "price",
+      "volume",
+      "symbol",
+      "is_weekly",
+      "date",
+      "underlying",
+      "absent",
+    ];
     for (const f of files) {
       const bytes = readFileSync(f);
       const len = bytes.readUInt32LE(bytes.length - 8);
@@ -91,7 +119,9 @@ describe("CompactCursor", () => {
     ]);
     const bytes = encodeStruct(s);
     const seen: [number, number][] = [];
-    let i32 = 0, i64 = 0, last = 0;
+    let i32 = 0,
+      i64 = 0,
+      last = 0;
     const c = new CompactCursor(bytes);
     c.struct((id, type) => {
       seen.push([id, type]);

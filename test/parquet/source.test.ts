@@ -10,12 +10,15 @@ afterAll(cleanupTempDirs);
 describe("openParquetFile", () => {
   test("names a missing or empty file; closes the descriptor it opened, and only that one", async () => {
     const dir = tempDir("source");
-    await expect(openParquetFile(join(dir, "nope.parquet"))).rejects.toThrow(new ParquetOpenError("file does not exist"));
+    await expect(openParquetFile(join(dir, "nope.parquet"))).rejects.toThrow(
+      new ParquetOpenError("file does not exist"),
+    );
     writeFileSync(join(dir, "empty.parquet"), "");
     await expect(openParquetFile(join(dir, "empty.parquet"))).rejects.toThrow("empty file (0 bytes)");
     writeFileSync(join(dir, "junk.parquet"), "not parquet at all");
     await expect(openParquetFile(join(dir, "junk.parquet"))).rejects.toThrow(/not a readable Parquet file/);
-    const part = listPackedPartitions(await packedFixture("source", { days: 1, strikesEachSide: 1, tickProb: 0.05 }))[0].parts[0];
+    const part = listPackedPartitions(await packedFixture("source", { days: 1, strikesEachSide: 1, tickProb: 0.05 }))[0]
+      .parts[0];
     const own = await openParquetFile(part);
     const ownFd = own.ownFd!;
     expect(fstatSync(ownFd).size).toBeGreaterThan(0);

@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { CalendarError, ExpiryResolutionError, formatExpiryCalendar, parseExpiryCalendar, resolveExpiry } from "../../lib/raw/calendar.ts";
+import {
+  CalendarError,
+  ExpiryResolutionError,
+  formatExpiryCalendar,
+  parseExpiryCalendar,
+  resolveExpiry,
+} from "../../lib/raw/calendar.ts";
 import { parseContractName } from "../../lib/raw/contract-name.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
 
@@ -44,7 +50,10 @@ describe("expiry calendar", () => {
     ["underlying,expiry_type,expiry_date\nNIFTY,quarterly,2025-11-25\n", "line 2: expiry_type"],
     ["underlying,expiry_type,expiry_date\nNIFTY,monthly,2025-02-30\n", "line 2: no such date"],
     ["underlying,expiry_type,expiry_date\nNIFTY,monthly,25/11/2025\n", "line 2: not a YYYY-MM-DD"],
-    ["underlying,expiry_type,expiry_date\nNIFTY,monthly,2025-11-25\nNIFTY,monthly,2025-11-27\n", "line 3: second monthly expiry"],
+    [
+      "underlying,expiry_type,expiry_date\nNIFTY,monthly,2025-11-25\nNIFTY,monthly,2025-11-27\n",
+      "line 3: second monthly expiry",
+    ],
   ];
   for (const [text, message] of bad) {
     test(`rejects: ${message}`, () => {

@@ -12,7 +12,8 @@ function touch(path: string) {
   writeFileSync(path, "x");
 }
 
-const errno = (code: string, syscall: string, path: string) => Object.assign(new Error(`${code}: ${syscall} '${path}'`), { code, syscall, path });
+const errno = (code: string, syscall: string, path: string) =>
+  Object.assign(new Error(`${code}: ${syscall} '${path}'`), { code, syscall, path });
 
 describe("listing raw inputs", () => {
   test("links that loop are skipped and counted, not thrown; the other files are listed", () => {
@@ -42,7 +43,12 @@ describe("listing raw inputs", () => {
       realpath: (p) => require("node:fs").realpathSync(p),
     });
     expect(listing.inputs.map((i) => i.path.slice(raw.length))).toEqual(["/open/NIFTY25NOV24500CE.parquet"]);
-    expect(listing.problems).toEqual([{ path: join(raw, "locked"), error: "cannot list this folder, its files were not read: permission denied (EACCES)" }]);
+    expect(listing.problems).toEqual([
+      {
+        path: join(raw, "locked"),
+        error: "cannot list this folder, its files were not read: permission denied (EACCES)",
+      },
+    ]);
   });
 
   test("hidden entries are skipped and counted (a hidden folder once); temp files of writes in flight are not counted", () => {
@@ -59,7 +65,9 @@ describe("listing raw inputs", () => {
   test("a user's file with .tmp- in its name is an input (reported if its name is no contract), never skipped in silence", () => {
     const raw = tempDir("tmpname");
     touch(join(raw, "NIFTY25NOV24500CE.tmp-v2.parquet"));
-    expect(listRawInputs([raw], tempDir("o")).inputs.map((i) => i.path.slice(raw.length))).toEqual(["/NIFTY25NOV24500CE.tmp-v2.parquet"]);
+    expect(listRawInputs([raw], tempDir("o")).inputs.map((i) => i.path.slice(raw.length))).toEqual([
+      "/NIFTY25NOV24500CE.tmp-v2.parquet",
+    ]);
   });
 });
 
@@ -68,7 +76,10 @@ describe("checkReadable", () => {
     const f = join(tempDir("perm"), "NIFTY25NOV24500CE.parquet");
     writeFileSync(f, "x");
     expect(() => checkReadable(f)).not.toThrow();
-    const denied = () => checkReadable(f, (p) => { throw errno("EACCES", "open", p); });
+    const denied = () =>
+      checkReadable(f, (p) => {
+        throw errno("EACCES", "open", p);
+      });
     expect(denied).toThrow(RawFileError);
     expect(denied).toThrow("cannot open for reading: permission denied (EACCES)");
   });

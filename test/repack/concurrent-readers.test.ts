@@ -41,7 +41,17 @@ describe("readers while repack commits into the same folder", () => {
     for (let round = 0; round < 3; round++) {
       const dir = tempDir(`cr-race-${round}`);
       cpSync(oldDir, dir, { recursive: true });
-      const writer = Bun.spawn([process.execPath, join(import.meta.dir, "..", "..", "scripts", "repack.ts"), rawNew, "--out", dir, ...PACK_FLAGS], { stdout: "ignore", stderr: "pipe" });
+      const writer = Bun.spawn(
+        [
+          process.execPath,
+          join(import.meta.dir, "..", "..", "scripts", "repack.ts"),
+          rawNew,
+          "--out",
+          dir,
+          ...PACK_FLAGS,
+        ],
+        { stdout: "ignore", stderr: "pipe" },
+      );
       let done = false;
       const exited = writer.exited.then((code) => {
         done = true;
@@ -55,7 +65,9 @@ describe("readers while repack commits into the same folder", () => {
         for (const key of new Set([...oldTrades.keys(), ...newTrades.keys()])) {
           const got = seen.trades.get(key);
           if (!Bun.deepEquals(got, oldTrades.get(key)) && !Bun.deepEquals(got, newTrades.get(key))) {
-            throw new Error(`${key}: bench saw ${got?.length} trades, neither the old version's ${oldTrades.get(key)?.length} nor the new one's ${newTrades.get(key)?.length}`);
+            throw new Error(
+              `${key}: bench saw ${got?.length} trades, neither the old version's ${oldTrades.get(key)?.length} nor the new one's ${newTrades.get(key)?.length}`,
+            );
           }
         }
         const check = runScript("resort.ts", [dir, "--check", "--row-group-size", "1000"]);

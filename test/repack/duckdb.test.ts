@@ -13,13 +13,23 @@ import { compareWithDuckDB, type RawFileSpec } from "../helpers/duckdb.ts";
 import { cleanupTempDirs, genFixture, packedRows, repackFixture, tempDir } from "../helpers/fixtures.ts";
 
 setDefaultTimeout(60_000);
-afterAll(() => process.env.KEEP ? undefined : cleanupTempDirs());
+afterAll(() => (process.env.KEEP ? undefined : cleanupTempDirs()));
 
 function expectAllEqual(c: Awaited<ReturnType<typeof compareWithDuckDB>>, rowsOut: number) {
-  expect({ missing: c.missingFromPacked, extra: c.notInRaw, examples: c.examples }).toEqual({ missing: 0, extra: 0, examples: [] });
+  expect({ missing: c.missingFromPacked, extra: c.notInRaw, examples: c.examples }).toEqual({
+    missing: 0,
+    extra: 0,
+    examples: [],
+  });
   expect(c.packedRows).toBe(c.rawRows);
   expect(c.packedRows).toBe(rowsOut);
-  expect({ unsorted: c.unsortedRows, volDelta: c.badVolDelta, folder: c.wrongFolder, zstd: c.notZstd, stats: c.noStatistics }).toEqual({ unsorted: 0, volDelta: 0, folder: 0, zstd: 0, stats: 0 });
+  expect({
+    unsorted: c.unsortedRows,
+    volDelta: c.badVolDelta,
+    folder: c.wrongFolder,
+    zstd: c.notZstd,
+    stats: c.noStatistics,
+  }).toEqual({ unsorted: 0, volDelta: 0, folder: 0, zstd: 0, stats: 0 });
 }
 
 describe("repack against DuckDB's reading of the raw files", () => {
@@ -43,14 +53,28 @@ describe("repack against DuckDB's reading of the raw files", () => {
 describe("raw timestamp encodings", () => {
   const day17 = epochDaysOf(2025, 11, 17);
   // IST wall-clock instants, ms-granular, around both midnights and the 05:30 that separates IST and UTC days.
-  const secondsOfDay = [10 * 60, 5 * 3600 + 20 * 60, 5 * 3600 + 40 * 60, 9 * 3600 + 15 * 60 + 0.123, 12 * 3600 + 0.5, 15 * 3600 + 29 * 60 + 59.999, 23 * 3600 + 59 * 60 + 59.999];
+  const secondsOfDay = [
+    10 * 60,
+    5 * 3600 + 20 * 60,
+    5 * 3600 + 40 * 60,
+    9 * 3600 + 15 * 60 + 0.123,
+    12 * 3600 + 0.5,
+    15 * 3600 + 29 * 60 + 59.999,
+    23 * 3600 + 59 * 60 + 59.999,
+  ];
   const instantsMs: bigint[] = [];
-  for (const d of [day17, day17 + 1]) for (const s of secondsOfDay) instantsMs.push(istWallClockToEpochNs(d, s) / 1_000_000n);
+  for (const d of [day17, day17 + 1])
+    for (const s of secondsOfDay) instantsMs.push(istWallClockToEpochNs(d, s) / 1_000_000n);
   // Out of time order on purpose.
   instantsMs.reverse();
   const n = instantsMs.length;
 
-  type Encoding = { label: string; type: arrow.DataType; value: (utcMs: bigint) => bigint; unit?: RawFileSpec["int64Unit"] };
+  type Encoding = {
+    label: string;
+    type: arrow.DataType;
+    value: (utcMs: bigint) => bigint;
+    unit?: RawFileSpec["int64Unit"];
+  };
   const IST_MS = 19_800_000n;
   const encodings: Encoding[] = [
     { label: "INT64 ns", type: new arrow.Int64(), value: (ms) => ms * 1_000_000n + 789n, unit: "ns" },
@@ -59,16 +83,30 @@ describe("raw timestamp encodings", () => {
     { label: "INT64 s", type: new arrow.Int64(), value: (ms) => ms / 1000n, unit: "s" },
     { label: "TIMESTAMP(ms) naive", type: new arrow.TimestampMillisecond(), value: (ms) => ms + IST_MS },
     { label: "TIMESTAMP(µs) naive", type: new arrow.TimestampMicrosecond(), value: (ms) => (ms + IST_MS) * 1_000n },
-    { label: "TIMESTAMP(ns) naive", type: new arrow.TimestampNanosecond(), value: (ms) => (ms + IST_MS) * 1_000_000n + 42n },
+    {
+      label: "TIMESTAMP(ns) naive",
+      type: new arrow.TimestampNanosecond(),
+      value: (ms) => (ms + IST_MS) * 1_000_000n + 42n,
+    },
     { label: "TIMESTAMP(ms) UTC", type: new arrow.TimestampMillisecond("UTC"), value: (ms) => ms },
     { label: "TIMESTAMP(µs) UTC", type: new arrow.TimestampMicrosecond("UTC"), value: (ms) => ms * 1_000n },
     { label: "TIMESTAMP(ns) UTC", type: new arrow.TimestampNanosecond("UTC"), value: (ms) => ms * 1_000_000n + 7n },
   ];
 
-  function writeRaw(path: string, enc: Encoding, values: bigint[] = instantsMs.map(enc.value), lastTrade: bigint[] = instantsMs.map((ms) => enc.value(ms - 1000n))) {
+  function writeRaw(
+    path: string,
+    enc: Encoding,
+    values: bigint[] = instantsMs.map(enc.value),
+    lastTrade: bigint[] = instantsMs.map((ms) => enc.value(ms - 1000n)),
+  ) {
     const len = values.length;
     const time = (v: bigint[]) => arrow.makeData({ type: enc.type, length: len, data: BigInt64Array.from(v) } as never);
-    const f64 = (f: (i: number) => number) => arrow.makeData({ type: new arrow.Float64(), length: len, data: Float64Array.from({ length: len }, (_, i) => f(i)) });
+    const f64 = (f: (i: number) => number) =>
+      arrow.makeData({
+        type: new arrow.Float64(),
+        length: len,
+        data: Float64Array.from({ length: len }, (_, i) => f(i)),
+      });
     writeFileSync(
       path,
       encodeArrowColumns(
@@ -76,7 +114,11 @@ describe("raw timestamp encodings", () => {
           timestamp: time(values),
           lastTradeTime: time(lastTrade),
           price: f64((i) => 100 + i),
-          volume: arrow.makeData({ type: new arrow.Int64(), length: len, data: BigInt64Array.from({ length: len }, (_, i) => BigInt(1000 - i * 10)) }),
+          volume: arrow.makeData({
+            type: new arrow.Int64(),
+            length: len,
+            data: BigInt64Array.from({ length: len }, (_, i) => BigInt(1000 - i * 10)),
+          }),
           bp0: f64((i) => 99.5 + i),
           sp0: f64((i) => 100.5 + i),
         },
@@ -98,11 +140,16 @@ describe("raw timestamp encodings", () => {
     expect(s.errors).toEqual([]);
     expect(s.rows_in).toBe(n * encodings.length);
     // IST days 17 and 18 (00:10 and 05:20 IST are the previous UTC day), never 1970.
-    expect(readdirSync(out).filter((d) => !d.startsWith("_")).sort()).toEqual(["2025-11-17", "2025-11-18"]);
+    expect(
+      readdirSync(out)
+        .filter((d) => !d.startsWith("_"))
+        .sort(),
+    ).toEqual(["2025-11-17", "2025-11-18"]);
     expectAllEqual(await compareWithDuckDB(specs, out), s.rows_out);
     // DuckDB compares µs; the nanoseconds of the ns encodings (789, 42 and 7 past the ms) are kept.
     const rows = [...(await packedRows(out)).values()].flat();
-    for (const ns of ["789", "042", "007"]) expect(rows.filter((r) => r.split("|")[0].endsWith(`000${ns}`)).length).toBe(n);
+    for (const ns of ["789", "042", "007"])
+      expect(rows.filter((r) => r.split("|")[0].endsWith(`000${ns}`)).length).toBe(n);
   });
 
   test("an INT64 time column in two units, or in none, fails its file with the reason", async () => {
@@ -111,12 +158,25 @@ describe("raw timestamp encodings", () => {
     const ns = encodings[0];
     const mixed = instantsMs.map((ms, i) => (i < 10 ? ms * 1_000_000n : ms));
     writeRaw(join(raw, "NIFTY25NOV24000CE.parquet"), ns, mixed);
-    writeRaw(join(raw, "NIFTY25NOV24050CE.parquet"), ns, instantsMs.map((_, i) => BigInt(12_345 + i)));
-    writeRaw(join(raw, "NIFTY25NOV24100CE.parquet"), ns, undefined, instantsMs.map((ms) => ms)); // lastTradeTime in ms, timestamp in ns: fine
+    writeRaw(
+      join(raw, "NIFTY25NOV24050CE.parquet"),
+      ns,
+      instantsMs.map((_, i) => BigInt(12_345 + i)),
+    );
+    writeRaw(
+      join(raw, "NIFTY25NOV24100CE.parquet"),
+      ns,
+      undefined,
+      instantsMs.map((ms) => ms),
+    ); // lastTradeTime in ms, timestamp in ns: fine
     const s = await repackFixture([raw], tempDir("enc-bad-out"));
     const err = (name: string) => s.errors.find((e) => e.file.endsWith(name))?.error;
-    expect(err("NIFTY25NOV24000CE.parquet")).toContain("column timestamp: INT64 epoch values in more than one unit (nanoseconds before, milliseconds at row 10");
-    expect(err("NIFTY25NOV24050CE.parquet")).toContain("column timestamp: cannot tell the unit of INT64 epoch value 12345 at row 0");
+    expect(err("NIFTY25NOV24000CE.parquet")).toContain(
+      "column timestamp: INT64 epoch values in more than one unit (nanoseconds before, milliseconds at row 10",
+    );
+    expect(err("NIFTY25NOV24050CE.parquet")).toContain(
+      "column timestamp: cannot tell the unit of INT64 epoch value 12345 at row 0",
+    );
     expect(err("NIFTY25NOV24100CE.parquet")).toBeUndefined();
     expect(s.files_failed).toBe(2);
     expect(s.rows_in).toBe(n);

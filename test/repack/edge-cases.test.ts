@@ -13,7 +13,9 @@ let files: string[];
 beforeAll(async () => {
   raw = tempDir("edge-raw");
   await genFixture(raw, { underlyings: ["NIFTY"], days: 2 });
-  files = readdirSync(raw, { recursive: true }).map(String).filter((f) => f.endsWith(".parquet"));
+  files = readdirSync(raw, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(".parquet"));
 });
 afterAll(cleanupTempDirs);
 
@@ -31,11 +33,12 @@ describe("repack edges", () => {
     const copy = tempDir("edge-copy");
     cpSync(raw, copy, { recursive: true });
     const before = readdirSync(copy, { recursive: true }).map(String).sort();
-    expect(repackFixture([copy], copy)).rejects.toThrow(RepackUsageError);
-    expect(repackFixture([copy], copy)).rejects.toThrow("is the raw folder");
-    expect(repackFixture([copy], join(copy, "packed"))).rejects.toThrow("is inside the raw folder");
-    expect(repackFixture([join(copy, "NIFTY")], copy, { calendarPath: join(copy, "expiry_calendar.csv") })).rejects.toThrow("holds the raw folder");
-    await Bun.sleep(50);
+    await expect(repackFixture([copy], copy)).rejects.toThrow(RepackUsageError);
+    await expect(repackFixture([copy], copy)).rejects.toThrow("is the raw folder");
+    await expect(repackFixture([copy], join(copy, "packed"))).rejects.toThrow("is inside the raw folder");
+    await expect(
+      repackFixture([join(copy, "NIFTY")], copy, { calendarPath: join(copy, "expiry_calendar.csv") }),
+    ).rejects.toThrow("holds the raw folder");
     expect(readdirSync(copy, { recursive: true }).map(String).sort()).toEqual(before);
   });
 
@@ -44,9 +47,8 @@ describe("repack edges", () => {
     await repackFixture([raw], out);
     const path = join(out, "_tickpack", "manifest.json");
     writeFileSync(path, '{"version":1,"files":null}');
-    expect(repackFixture([raw], out)).rejects.toThrow(RepackFatalError);
-    expect(repackFixture([raw], out)).rejects.toThrow(`${path}: the manifest of consumed inputs is corrupt`);
-    await Bun.sleep(50);
+    await expect(repackFixture([raw], out)).rejects.toThrow(RepackFatalError);
+    await expect(repackFixture([raw], out)).rejects.toThrow(`${path}: the manifest of consumed inputs is corrupt`);
     expect(readFileSync(path, "utf8")).toBe('{"version":1,"files":null}');
   });
 
@@ -65,14 +67,17 @@ describe("repack edges", () => {
   });
 
   // Root opens chmod-000 files anyway; test/raw/inputs.test.ts injects the EACCES for that case.
-  test.skipIf(process.getuid?.() === 0)("a raw file without read permission fails with permission denied, not a wasm trap", async () => {
-    const copy = tempDir("edge-perm");
-    cpSync(raw, copy, { recursive: true });
-    const victim = join(copy, files[0]);
-    require("node:fs").chmodSync(victim, 0);
-    const s = await repackFixture([copy], tempDir("edge-perm-out"));
-    expect(s.errors).toEqual([{ file: victim, error: "cannot open for reading: permission denied (EACCES)" }]);
-  });
+  test.skipIf(process.getuid?.() === 0)(
+    "a raw file without read permission fails with permission denied, not a wasm trap",
+    async () => {
+      const copy = tempDir("edge-perm");
+      cpSync(raw, copy, { recursive: true });
+      const victim = join(copy, files[0]);
+      require("node:fs").chmodSync(victim, 0);
+      const s = await repackFixture([copy], tempDir("edge-perm-out"));
+      expect(s.errors).toEqual([{ file: victim, error: "cannot open for reading: permission denied (EACCES)" }]);
+    },
+  );
 
   test("a file that fails on its second day after its first was packed: counts and manifest agree", async () => {
     const copy = tempDir("edge-midway");
@@ -85,18 +90,28 @@ describe("repack edges", () => {
     const q = async (sql: string) => (await c.runAndReadAll(sql)).getRowObjectsJS();
     const all = files.map((f) => `'${join(copy, f)}'`).join(", ");
     // Naive raw timestamps are IST wall clock: their date is the IST day.
-    const smaller = String((await q(`SELECT "timestamp"::DATE AS d FROM read_parquet([${all}]) WHERE "timestamp" IS NOT NULL GROUP BY d ORDER BY count(*) LIMIT 1`))[0].d);
+    const smaller = String(
+      (
+        await q(
+          `SELECT "timestamp"::DATE AS d FROM read_parquet([${all}]) WHERE "timestamp" IS NOT NULL GROUP BY d ORDER BY count(*) LIMIT 1`,
+        )
+      )[0].d,
+    );
     let victim = "";
     let meta: Record<string, unknown> = {};
     for (const f of files) {
       const path = join(copy, f);
-      const groups = await q(`SELECT row_group_id, row_group_num_rows, data_page_offset, total_compressed_size FROM parquet_metadata('${path}') WHERE path_in_schema = 'price' ORDER BY row_group_id`);
+      const groups = await q(
+        `SELECT row_group_id, row_group_num_rows, data_page_offset, total_compressed_size FROM parquet_metadata('${path}') WHERE path_in_schema = 'price' ORDER BY row_group_id`,
+      );
       const days = await q(`SELECT count(DISTINCT "timestamp"::DATE) AS n FROM read_parquet('${path}')`);
       if (Number(days[0].n) < 2 || groups.length < 2) continue;
       let first = 0;
       for (const g of groups) {
         const n = Number(g.row_group_num_rows);
-        const d = await q(`SELECT count(DISTINCT "timestamp"::DATE) AS n, min("timestamp"::DATE) AS d FROM read_parquet('${path}', file_row_number = true) WHERE file_row_number >= ${first} AND file_row_number < ${first + n}`);
+        const d = await q(
+          `SELECT count(DISTINCT "timestamp"::DATE) AS n, min("timestamp"::DATE) AS d FROM read_parquet('${path}', file_row_number = true) WHERE file_row_number >= ${first} AND file_row_number < ${first + n}`,
+        );
         if (Number(d[0].n) === 1 && String(d[0].d) === smaller && Number(g.total_compressed_size) > 400) {
           victim = path;
           meta = g;

@@ -18,17 +18,23 @@ import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/
 setDefaultTimeout(90_000);
 afterAll(() => (process.env.KEEP ? undefined : cleanupTempDirs()));
 
-const QUIRKY = { defects: { ...DEFAULT_DEFECTS, nullRate: 0.002, epochZeroRate: 0.6, volumeResetRate: 0.8, preOpenRate: 0.8 } };
+const QUIRKY = {
+  defects: { ...DEFAULT_DEFECTS, nullRate: 0.002, epochZeroRate: 0.6, volumeResetRate: 0.8, preOpenRate: 0.8 },
+};
 
 const rejectedTotal = (s: RepackSummary) => Object.values(s.rows_rejected).reduce((a, n) => a + n, 0);
 
 /** Rows of every rejected-row file under `out`, by reason, read by DuckDB (an independent reader), and the source files they name. */
-async function rejectedOnDisk(out: string): Promise<{ byReason: Record<string, number>; files: number; sources: Set<string> }> {
+async function rejectedOnDisk(
+  out: string,
+): Promise<{ byReason: Record<string, number>; files: number; sources: Set<string> }> {
   const dir = join(out, "_tickpack", "rejected");
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".parquet")) : [];
   if (files.length === 0) return { byReason: {}, files: 0, sources: new Set() };
   const c = await (await DuckDBInstance.create(":memory:")).connect();
-  const r = await c.runAndReadAll(`select reason, source_file, count(*)::INTEGER as n from read_parquet('${dir}/*.parquet') group by all`);
+  const r = await c.runAndReadAll(
+    `select reason, source_file, count(*)::INTEGER as n from read_parquet('${dir}/*.parquet') group by all`,
+  );
   const byReason: Record<string, number> = {};
   const sources = new Set<string>();
   for (const row of r.getRowObjects()) {
@@ -68,7 +74,8 @@ describe("the feed's quirks", () => {
     expect(first.rows_in).toBe(genRows);
     expect(first.rows_in).toBe(first.rows_out + first.duplicates_dropped + rejectedTotal(first));
     let packed = 0;
-    for (const p of listPackedPartitions(out)) for (const part of p.parts) packed += (await readPackedRows(part)).length;
+    for (const p of listPackedPartitions(out))
+      for (const part of p.parts) packed += (await readPackedRows(part)).length;
     expect(packed + first.duplicates_dropped + rejectedTotal(first)).toBe(genRows);
   });
 
@@ -89,7 +96,8 @@ describe("the feed's quirks", () => {
         const secondOfIstDay = Number((ts[i] + 19_800_000_000_000n) / 1_000_000_000n) % 86_400;
         expect(Math.floor(Number((ts[i] + 19_800_000_000_000n) / 1_000_000_000n) / 86_400)).toBe(day[i]);
         if (secondOfIstDay >= 9 * 3600 + 600 && secondOfIstDay < 9 * 3600 + 900) preOpen++;
-        const sameContract = i > 0 && strike[i] === strike[i - 1] && opt[i] === opt[i - 1] && expiry[i] === expiry[i - 1];
+        const sameContract =
+          i > 0 && strike[i] === strike[i - 1] && opt[i] === opt[i - 1] && expiry[i] === expiry[i - 1];
         const bothValid = i > 0 && (!vol.valid || (vol.valid[i] === 1 && vol.valid[i - 1] === 1));
         if (sameContract && bothValid && v[i] < v[i - 1]) {
           resets++;
@@ -123,17 +131,26 @@ describe("the feed's quirks", () => {
     expect(s.rows_in).toBe(moreRows);
     expect(s.rows_in).toBe(s.rows_out + s.duplicates_dropped + rejectedTotal(s));
     const after = await rejectedOnDisk(out);
-    for (const r of Object.keys(first.rows_rejected)) expect(after.byReason[r] ?? 0).toBe((before.byReason[r] ?? 0) + s.rows_rejected[r as keyof typeof s.rows_rejected]);
+    for (const r of Object.keys(first.rows_rejected))
+      expect(after.byReason[r] ?? 0).toBe(
+        (before.byReason[r] ?? 0) + s.rows_rejected[r as keyof typeof s.rows_rejected],
+      );
   });
 });
 
 describe("rows after the contract's expiry", () => {
   test("are rejected as after_expiry, kept, and the other days packed", async () => {
     const raw = tempDir("x-raw");
-    const gen = await genFixture(raw, { underlyings: ["BANKNIFTY"], defects: { ...DEFAULT_DEFECTS, nullRate: 0, zeroPriceRate: 0, disorderRate: 0 } });
+    const gen = await genFixture(raw, {
+      underlyings: ["BANKNIFTY"],
+      defects: { ...DEFAULT_DEFECTS, nullRate: 0, zeroPriceRate: 0, disorderRate: 0 },
+    });
     // The calendar now says BANKNIFTY's November contract expired on the first generated day.
     const cal = join(raw, "expiry_calendar.csv");
-    writeFileSync(cal, readFileSync(cal, "utf8").replace(/BANKNIFTY,monthly,2025-11-\d\d/, "BANKNIFTY,monthly,2025-11-17"));
+    writeFileSync(
+      cal,
+      readFileSync(cal, "utf8").replace(/BANKNIFTY,monthly,2025-11-\d\d/, "BANKNIFTY,monthly,2025-11-17"),
+    );
     const out = tempDir("x-out");
     const s = await repackFixture([raw], out);
     expect(s.files_failed).toBe(0);
@@ -148,7 +165,22 @@ describe("rows after the contract's expiry", () => {
 describe("gen --clean", () => {
   test("produces none of the quirks", async () => {
     const raw = tempDir("c-raw");
-    const proc = Bun.spawnSync(["bun", join(import.meta.dir, "../../scripts/gen.ts"), "--out", raw, "--days", "1", "--strikes", "1", "--tick-prob", "0.02", "--underlyings", "NIFTY", "--clean", "--json"]);
+    const proc = Bun.spawnSync([
+      "bun",
+      join(import.meta.dir, "../../scripts/gen.ts"),
+      "--out",
+      raw,
+      "--days",
+      "1",
+      "--strikes",
+      "1",
+      "--tick-prob",
+      "0.02",
+      "--underlyings",
+      "NIFTY",
+      "--clean",
+      "--json",
+    ]);
     expect(proc.exitCode).toBe(0);
     const out = tempDir("c-out");
     const s = await repackFixture([raw], out);

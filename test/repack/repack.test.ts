@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as arrow from "apache-arrow";
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { formatEpochDays, istDayOfEpochNs, parseIsoDate } from "../../lib/ist-time.ts";
 import { readPackedRows } from "../../lib/packed/reader.ts";
@@ -95,9 +105,23 @@ describe("repack", () => {
     expect(union.duplicates_dropped).toBe(second.duplicates_dropped);
     const rows = await packedRows(sequential);
     expect(rows).toEqual(await packedRows(together));
-    expect([...rows.keys()].sort()).toEqual(["2025-11-17/BANKNIFTY", "2025-11-17/NIFTY", "2025-11-18/BANKNIFTY", "2025-11-18/NIFTY", "2025-11-19/BANKNIFTY", "2025-11-19/NIFTY"]);
+    expect([...rows.keys()].sort()).toEqual([
+      "2025-11-17/BANKNIFTY",
+      "2025-11-17/NIFTY",
+      "2025-11-18/BANKNIFTY",
+      "2025-11-18/NIFTY",
+      "2025-11-19/BANKNIFTY",
+      "2025-11-19/NIFTY",
+    ]);
     for (const [, list] of rows) expect(new Set(list).size).toBe(list.length);
-    expect(first.rows_in + second.rows_in).toBe(first.rows_out + second.rows_out + first.duplicates_dropped + second.duplicates_dropped + first.rows_without_timestamp + second.rows_without_timestamp);
+    expect(first.rows_in + second.rows_in).toBe(
+      first.rows_out +
+        second.rows_out +
+        first.duplicates_dropped +
+        second.duplicates_dropped +
+        first.rows_without_timestamp +
+        second.rows_without_timestamp,
+    );
   });
 
   test("hive layout holds the same rows; split parts continue the order", async () => {
@@ -111,14 +135,15 @@ describe("repack", () => {
     const parts = listPackedPartitions(split);
     expect(parts.some((p) => p.parts.length > 2)).toBe(true);
     for (const p of parts) {
-      p.parts.forEach((path, i) => expect(path.endsWith(`part-${p.underlying!.toLowerCase()}-${i}.parquet`)).toBe(true));
+      for (const [i, path] of p.parts.entries())
+        expect(path.endsWith(`part-${p.underlying!.toLowerCase()}-${i}.parquet`)).toBe(true);
       for (const path of p.parts) expect((await readPackedRows(path)).length).toBeLessThanOrEqual(2500);
     }
     expect(await packedRows(split)).toEqual(await packedRows(clean));
   });
 
   test("refuses to mix layouts in one output folder", async () => {
-    expect(repackFixture([raw], clean, { layout: "hive" })).rejects.toThrow(RepackUsageError);
+    await expect(repackFixture([raw], clean, { layout: "hive" })).rejects.toThrow(RepackUsageError);
   });
 });
 
@@ -155,13 +180,24 @@ describe("bad input", () => {
     add(`NIFTY25NOV${strike + 5}CE.parquet`, bytes, `file name says strike ${strike + 5}`);
     add("NIFTY27JAN24000CE.parquet", bytes, "no monthly expiry for NIFTY 2027-01");
     const n = 3;
-    const ts = arrow.makeData({ type: new arrow.TimestampMillisecond("UTC"), length: n, data: new BigInt64Array([1763351100000n, 1763351101000n, 1763351102000n]) } as never);
+    const ts = arrow.makeData({
+      type: new arrow.TimestampMillisecond("UTC"),
+      length: n,
+      data: new BigInt64Array([1763351100000n, 1763351101000n, 1763351102000n]),
+    } as never);
     const f64 = () => arrow.makeData({ type: new arrow.Float64(), length: n, data: new Float64Array([100, 101, 102]) });
     const i64 = () => arrow.makeData({ type: new arrow.Int64(), length: n, data: new BigInt64Array([1n, 2n, 3n]) });
     writeRawTable(join(bad, "NIFTY25NOV90150CE.parquet"), { timestamp: ts, volume: i64(), bp0: f64(), sp0: f64() });
     expected["NIFTY25NOV90150CE.parquet"] = "missing required column price";
     const opt = arrow.vectorFromArray(["CE", "XX", "CE"], new arrow.Utf8()).data[0];
-    writeRawTable(join(bad, "NIFTY25NOV90200CE.parquet"), { timestamp: ts, price: f64(), volume: i64(), bp0: f64(), sp0: f64(), opt_type: opt });
+    writeRawTable(join(bad, "NIFTY25NOV90200CE.parquet"), {
+      timestamp: ts,
+      price: f64(),
+      volume: i64(),
+      bp0: f64(),
+      sp0: f64(),
+      opt_type: opt,
+    });
     expected["NIFTY25NOV90200CE.parquet"] = 'unknown opt_type "XX"';
     // The calendar of the first folder is used; the bad folder goes second.
     summary = await repackFixture([raw, bad], out);
@@ -178,7 +214,8 @@ describe("bad input", () => {
 
   test("failed files are not recorded, packed rows are untouched", async () => {
     const manifest = JSON.parse(readFileSync(join(out, "_tickpack", "manifest.json"), "utf8"));
-    for (const name of Object.keys(expected)) expect(Object.keys(manifest.files).some((f) => f.endsWith(`/${name}`))).toBe(false);
+    for (const name of Object.keys(expected))
+      expect(Object.keys(manifest.files).some((f) => f.endsWith(`/${name}`))).toBe(false);
     expect(await packedRows(out)).toEqual(before);
   });
 
@@ -190,25 +227,33 @@ describe("bad input", () => {
   test("a malformed or missing calendar stops the run before it starts", async () => {
     const cal = join(tempDir("cal"), "cal.csv");
     writeFileSync(cal, "underlying,expiry_type,expiry_date\nNIFTY,monthly,2025-13-40\n");
-    expect(repackFixture([raw], tempDir("o"), { calendarPath: cal })).rejects.toThrow(`${cal}: line 2`);
-    expect(repackFixture([raw], tempDir("o"), { calendarPath: "/nonexistent.csv" })).rejects.toThrow(RepackUsageError);
+    await expect(repackFixture([raw], tempDir("o"), { calendarPath: cal })).rejects.toThrow(`${cal}: line 2`);
+    await expect(repackFixture([raw], tempDir("o"), { calendarPath: "/nonexistent.csv" })).rejects.toThrow(
+      RepackUsageError,
+    );
   });
 
   test("an output folder that cannot be written is a clear error", async () => {
     const file = join(tempDir("ro"), "a-file");
     writeFileSync(file, "x");
-    expect(repackFixture([raw], join(file, "out"))).rejects.toThrow(RepackFatalError);
-    expect(repackFixture([raw], join(file, "out"))).rejects.toThrow("not writable");
+    await expect(repackFixture([raw], join(file, "out"))).rejects.toThrow(RepackFatalError);
+    await expect(repackFixture([raw], join(file, "out"))).rejects.toThrow("not writable");
   });
 
   test("a second concurrent run is refused", async () => {
     const o = tempDir("locked");
     mkdirSync(join(o, "_tickpack"), { recursive: true });
     // The lock of a live process (this one).
-    writeFileSync(join(o, "_tickpack", "lock"), JSON.stringify({ pid: process.pid, host: require("node:os").hostname(), since: "now" }));
-    expect(repackFixture([raw], o)).rejects.toThrow("another run");
+    writeFileSync(
+      join(o, "_tickpack", "lock"),
+      JSON.stringify({ pid: process.pid, host: require("node:os").hostname(), since: "now" }),
+    );
+    await expect(repackFixture([raw], o)).rejects.toThrow("another run");
     // A lock left by a dead process is taken over.
-    writeFileSync(join(o, "_tickpack", "lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: require("node:os").hostname(), since: "then" }));
+    writeFileSync(
+      join(o, "_tickpack", "lock"),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: require("node:os").hostname(), since: "then" }),
+    );
     const s = await repackFixture([raw], o);
     expect(s.files_failed).toBe(0);
     expect(existsSync(join(o, "_tickpack", "lock"))).toBe(false);

@@ -65,16 +65,34 @@ describe("contract-by-contract packing split across workers", () => {
   test("merging into existing partitions, sliced, equals a repack of the union; DuckDB agrees", async () => {
     const seq = tempDir("s-seq");
     await repackFixture([a], seq, { workers: 2, rowGroupSize: 700 });
-    const second = await repackFixture([b], seq, { workers: 2, rowGroupSize: 700, calendarPath: join(a, "expiry_calendar.csv") });
+    const second = await repackFixture([b], seq, {
+      workers: 2,
+      rowGroupSize: 700,
+      calendarPath: join(a, "expiry_calendar.csv"),
+    });
     expect(second.files_failed).toBe(0);
     const union = tempDir("s-union");
     await repackFixture([a, b], union, { workers: 1, rowGroupSize: 700 });
     expect(await packedRows(seq)).toEqual(await packedRows(union));
     const c = await compareWithDuckDB(rawFiles(a, b), seq);
-    expect({ missing: c.missingFromPacked, extra: c.notInRaw, examples: c.examples }).toEqual({ missing: 0, extra: 0, examples: [] });
-    expect({ unsorted: c.unsortedRows, volDelta: c.badVolDelta, folder: c.wrongFolder, zstd: c.notZstd, stats: c.noStatistics }).toEqual({ unsorted: 0, volDelta: 0, folder: 0, zstd: 0, stats: 0 });
+    expect({ missing: c.missingFromPacked, extra: c.notInRaw, examples: c.examples }).toEqual({
+      missing: 0,
+      extra: 0,
+      examples: [],
+    });
+    expect({
+      unsorted: c.unsortedRows,
+      volDelta: c.badVolDelta,
+      folder: c.wrongFolder,
+      zstd: c.notZstd,
+      stats: c.noStatistics,
+    }).toEqual({ unsorted: 0, volDelta: 0, folder: 0, zstd: 0, stats: 0 });
     // A rerun of the same inputs from another folder (not in the manifest): every row is a duplicate.
-    const again = await repackFixture([b], seq, { workers: 2, rowGroupSize: 700, calendarPath: join(a, "expiry_calendar.csv") });
+    const again = await repackFixture([b], seq, {
+      workers: 2,
+      rowGroupSize: 700,
+      calendarPath: join(a, "expiry_calendar.csv"),
+    });
     expect(again.files_in).toBe(0);
   });
 
@@ -91,8 +109,18 @@ describe("contract-by-contract packing split across workers", () => {
     starts.push(rows.length);
     for (let k = starts.length - 2; k >= 0; k--) for (let i = starts[k]; i < starts[k + 1]; i++) order.push(i);
     const shuffled = takeBatch(rows, Int32Array.from(order));
-    writeFileSync(p.parts[0], encodeParquet([shuffled], PACKED_COLUMNS, { rowGroupSize: 700, metadata: packedFileMetadata(rows.length, { date: p.date, underlying: p.underlying }) }));
-    const s = await repackFixture([b], out, { workers: 2, rowGroupSize: 700, calendarPath: join(a, "expiry_calendar.csv") });
+    writeFileSync(
+      p.parts[0],
+      encodeParquet([shuffled], PACKED_COLUMNS, {
+        rowGroupSize: 700,
+        metadata: packedFileMetadata(rows.length, { date: p.date, underlying: p.underlying }),
+      }),
+    );
+    const s = await repackFixture([b], out, {
+      workers: 2,
+      rowGroupSize: 700,
+      calendarPath: join(a, "expiry_calendar.csv"),
+    });
     expect(s.files_failed).toBe(0);
     const merged = await readPackedRows(listPackedPartitions(out).find((x) => x.underlying === "NIFTY")!.parts[0]);
     expect(firstUnsortedRow(merged)).toBe(-1);
@@ -119,7 +147,10 @@ describe("a sliced pack killed at any point", () => {
     await repackFixture([fresh], ref, { ...opts, calendarPath: join(old, "expiry_calendar.csv") });
     const clean = await packedRows(ref);
     const repackArgs = (out: string) => [fresh, "--out", out, "--calendar", join(old, "expiry_calendar.csv"), ...flags];
-    const leftovers = (out: string) => readdirSync(out, { recursive: true }).map(String).filter((f) => /\.tmp-\d+-/.test(f));
+    const leftovers = (out: string) =>
+      readdirSync(out, { recursive: true })
+        .map(String)
+        .filter((f) => /\.tmp-\d+-/.test(f));
     let killed = 0;
     for (let step = 1; step < 10; step++) {
       const out = await start(`k-step${step}`);
@@ -133,7 +164,10 @@ describe("a sliced pack killed at any point", () => {
     expect(killed).toBeGreaterThan(0);
     // Killed while the workers write their segment files (no journal yet): the old partition stands.
     const out = await start("k-mid");
-    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../scripts/repack.ts"), ...repackArgs(out)], { stdout: "ignore", stderr: "ignore" });
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../scripts/repack.ts"), ...repackArgs(out)], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     const dir = join(out, "2025-11-17", "NIFTY");
     for (let i = 0; i < 2000 && !readdirSync(dir).some((f) => f.startsWith(".slice.tmp-")); i++) await Bun.sleep(5);
     proc.kill("SIGKILL");
@@ -166,7 +200,16 @@ describe("stitching and the Thrift codec", () => {
     const path = join(out, "stitched.parquet");
     const st = new ParquetStitcher(path);
     const step = Math.ceil(rows.length / 3);
-    for (let s = 0; s < rows.length; s += step) st.appendBuffer(encodeRowGroup(takeBatch(rows, Int32Array.from({ length: Math.min(step, rows.length - s) }, (_, i) => s + i)), step));
+    for (let s = 0; s < rows.length; s += step)
+      st.appendBuffer(
+        encodeRowGroup(
+          takeBatch(
+            rows,
+            Int32Array.from({ length: Math.min(step, rows.length - s) }, (_, i) => s + i),
+          ),
+          step,
+        ),
+      );
     st.finish(packedFileMetadata(rows.length));
     const file = readFileSync(path);
     const meta = readFileMetaData({ size: file.length, read: (o, n) => file.subarray(o, o + n) });
@@ -176,20 +219,36 @@ describe("stitching and the Thrift codec", () => {
     for (const c of ["timestamp", "price", "symbol", "vol_delta"]) {
       const x = rows.columns.get(c)!;
       const y = back.columns.get(c)!;
-      if (x.kind === "dict") expect(Array.from(y.values as Int32Array, (v) => y.dictionary![v])).toEqual(Array.from(x.values as Int32Array, (v) => x.dictionary![v]));
+      if (x.kind === "dict")
+        expect(Array.from(y.values as Int32Array, (v) => y.dictionary![v])).toEqual(
+          Array.from(x.values as Int32Array, (v) => x.dictionary![v]),
+        );
       else {
         // Values under a null are unspecified: compare cells.
-        const cells = (col: typeof x) => Array.from(col.values as ArrayLike<unknown>, (v, i) => (col.valid && col.valid[i] === 0 ? null : v));
+        const cells = (col: typeof x) =>
+          Array.from(col.values as ArrayLike<unknown>, (v, i) => (col.valid && col.valid[i] === 0 ? null : v));
         expect(cells(y)).toEqual(cells(x));
       }
     }
     // Listed part sizes, zeros included (a rewrite that keeps an empty file), are kept exactly.
-    const pw = new PartWriter({ dir: out, layout: "seed", date: null, underlying: "NIFTY", rowGroupSize: 2, partSizes: [0, 3, 0, 2], partPath: (i) => join(out, `p${i}.parquet`) });
+    const pw = new PartWriter({
+      dir: out,
+      layout: "seed",
+      date: null,
+      underlying: "NIFTY",
+      rowGroupSize: 2,
+      partSizes: [0, 3, 0, 2],
+      partPath: (i) => join(out, `p${i}.parquet`),
+    });
     pw.add(takeBatch(rows, Int32Array.from([0, 1])));
     pw.add(takeBatch(rows, Int32Array.from([2, 3, 4])));
     const parts = pw.finish(takeBatch(rows, new Int32Array(0)));
     expect(parts.map((p) => p.rows)).toEqual([0, 3, 0, 2]);
-    expect(parts.map((p) => rowGroupRowsOf(readFileMetaDataAt(p.temp)).rowGroupRows.reduce((a, b) => a + b, 0))).toEqual([0, 3, 0, 2]);
-    expect(Math.max(...parts.map((p) => Math.max(0, ...rowGroupRowsOf(readFileMetaDataAt(p.temp)).rowGroupRows)))).toBe(2);
+    expect(
+      parts.map((p) => rowGroupRowsOf(readFileMetaDataAt(p.temp)).rowGroupRows.reduce((a, b) => a + b, 0)),
+    ).toEqual([0, 3, 0, 2]);
+    expect(Math.max(...parts.map((p) => Math.max(0, ...rowGroupRowsOf(readFileMetaDataAt(p.temp)).rowGroupRows)))).toBe(
+      2,
+    );
   });
 });

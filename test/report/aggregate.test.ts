@@ -17,13 +17,24 @@ const mulberry32 = (seed: number) => {
 
 const NULL_KEY = -1e300;
 
-interface T { set?: number; expiry: string | null; opt: number; strike: number; entry: [string, number]; exit: [string, number]; entryPrice?: number; pnl: number }
+interface T {
+  set?: number;
+  expiry: string | null;
+  opt: number;
+  strike: number;
+  entry: [string, number];
+  exit: [string, number];
+  entryPrice?: number;
+  pnl: number;
+}
 /** A trade block from readable trades (times: IST date and seconds after midnight). */
 function block(date: string, underlying: string, trades: T[]): TradeBlock {
   const n = trades.length;
   const ts = (d: string, s: number) => istWallClockToEpochNs(parseIsoDate(d), s);
   return {
-    date, underlying, length: n,
+    date,
+    underlying,
+    length: n,
     set: Float64Array.from(trades, (t) => t.set ?? 0),
     expiry: Float64Array.from(trades, (t) => (t.expiry === null ? NULL_KEY : parseIsoDate(t.expiry))),
     optCode: Float64Array.from(trades, (t) => t.opt),
@@ -42,11 +53,30 @@ function sums(date: string, underlying: string, trades: T[], sets = 1): ReportSu
   return { date, underlying, sums: reportSumsReference(b, sets), spillTrades: null };
 }
 
-function summaryOf(grid: { params: Record<string, number>; pnl: number; trades: number }[], extra: Record<string, unknown> = {}): BenchSummary {
+function summaryOf(
+  grid: { params: Record<string, number>; pnl: number; trades: number }[],
+  extra: Record<string, unknown> = {},
+): BenchSummary {
   const g = grid.map((x) => ({ ...x, rows: 100, valid_rows: 90, by_underlying: {} }));
   return {
-    rows: 100, valid_rows: 90, trades: g.reduce((a, x) => a + x.trades, 0), pnl: g.reduce((a, x) => a + x.pnl, 0), elapsed_s: 1.5, rows_per_s: 66.7, row_sets_per_s: 66.7 * g.length,
-    files: 2, partitions: 2, workers: 2, kernel: "/k/ema_cross.c", params: g[0].params, by_underlying: {}, sets: g.length, grid: g, columns_read: [], cache: null, ...extra,
+    rows: 100,
+    valid_rows: 90,
+    trades: g.reduce((a, x) => a + x.trades, 0),
+    pnl: g.reduce((a, x) => a + x.pnl, 0),
+    elapsed_s: 1.5,
+    rows_per_s: 66.7,
+    row_sets_per_s: 66.7 * g.length,
+    files: 2,
+    partitions: 2,
+    workers: 2,
+    kernel: "/k/ema_cross.c",
+    params: g[0].params,
+    by_underlying: {},
+    sets: g.length,
+    grid: g,
+    columns_read: [],
+    cache: null,
+    ...extra,
   } as unknown as BenchSummary;
 }
 
@@ -87,23 +117,97 @@ describe("ATM estimate", () => {
   test("the strike where the first CE and PE entries are closest, on the nearest expiry", () => {
     // Spot ~ 25,120: at 25,100 CE 60 / PE 40 (gap 20), at 25,150 CE 35 / PE 65 (gap 30), at 25,050 CE 95 / PE 25.
     const trades: T[] = [
-      { expiry: "2025-11-18", opt: 0, strike: 25_100, entry: ["2025-11-17", 33_400], exit: ["2025-11-17", 33_500], entryPrice: 60, pnl: 1 },
-      { expiry: "2025-11-18", opt: 0, strike: 25_100, entry: ["2025-11-17", 40_000], exit: ["2025-11-17", 40_100], entryPrice: 10, pnl: 1 }, // later: ignored
-      { expiry: "2025-11-18", opt: 1, strike: 25_100, entry: ["2025-11-17", 33_500], exit: ["2025-11-17", 33_600], entryPrice: 40, pnl: -1 },
-      { expiry: "2025-11-18", opt: 0, strike: 25_150, entry: ["2025-11-17", 33_450], exit: ["2025-11-17", 33_600], entryPrice: 35, pnl: 1 },
-      { expiry: "2025-11-18", opt: 1, strike: 25_150, entry: ["2025-11-17", 33_460], exit: ["2025-11-17", 33_600], entryPrice: 65, pnl: 1 },
-      { expiry: "2025-11-18", opt: 0, strike: 25_050, entry: ["2025-11-17", 33_470], exit: ["2025-11-17", 33_600], entryPrice: 95, pnl: 1 },
-      { expiry: "2025-11-18", opt: 1, strike: 25_050, entry: ["2025-11-17", 33_480], exit: ["2025-11-17", 33_600], entryPrice: 25, pnl: 1 },
+      {
+        expiry: "2025-11-18",
+        opt: 0,
+        strike: 25_100,
+        entry: ["2025-11-17", 33_400],
+        exit: ["2025-11-17", 33_500],
+        entryPrice: 60,
+        pnl: 1,
+      },
+      {
+        expiry: "2025-11-18",
+        opt: 0,
+        strike: 25_100,
+        entry: ["2025-11-17", 40_000],
+        exit: ["2025-11-17", 40_100],
+        entryPrice: 10,
+        pnl: 1,
+      }, // later: ignored
+      {
+        expiry: "2025-11-18",
+        opt: 1,
+        strike: 25_100,
+        entry: ["2025-11-17", 33_500],
+        exit: ["2025-11-17", 33_600],
+        entryPrice: 40,
+        pnl: -1,
+      },
+      {
+        expiry: "2025-11-18",
+        opt: 0,
+        strike: 25_150,
+        entry: ["2025-11-17", 33_450],
+        exit: ["2025-11-17", 33_600],
+        entryPrice: 35,
+        pnl: 1,
+      },
+      {
+        expiry: "2025-11-18",
+        opt: 1,
+        strike: 25_150,
+        entry: ["2025-11-17", 33_460],
+        exit: ["2025-11-17", 33_600],
+        entryPrice: 65,
+        pnl: 1,
+      },
+      {
+        expiry: "2025-11-18",
+        opt: 0,
+        strike: 25_050,
+        entry: ["2025-11-17", 33_470],
+        exit: ["2025-11-17", 33_600],
+        entryPrice: 95,
+        pnl: 1,
+      },
+      {
+        expiry: "2025-11-18",
+        opt: 1,
+        strike: 25_050,
+        entry: ["2025-11-17", 33_480],
+        exit: ["2025-11-17", 33_600],
+        entryPrice: 25,
+        pnl: 1,
+      },
       // A later expiry with a closer pair does not count; nor does a null key.
-      { expiry: "2025-11-25", opt: 0, strike: 25_300, entry: ["2025-11-17", 33_400], exit: ["2025-11-17", 33_600], entryPrice: 50, pnl: 1 },
-      { expiry: "2025-11-25", opt: 1, strike: 25_300, entry: ["2025-11-17", 33_400], exit: ["2025-11-17", 33_600], entryPrice: 50, pnl: 1 },
+      {
+        expiry: "2025-11-25",
+        opt: 0,
+        strike: 25_300,
+        entry: ["2025-11-17", 33_400],
+        exit: ["2025-11-17", 33_600],
+        entryPrice: 50,
+        pnl: 1,
+      },
+      {
+        expiry: "2025-11-25",
+        opt: 1,
+        strike: 25_300,
+        entry: ["2025-11-17", 33_400],
+        exit: ["2025-11-17", 33_600],
+        entryPrice: 50,
+        pnl: 1,
+      },
       { expiry: null, opt: 0, strike: 1, entry: ["2025-11-17", 33_400], exit: ["2025-11-17", 33_600], pnl: 1 },
     ];
     const b = block("2025-11-17", "NIFTY", trades);
     const entryS = Float64Array.from(b.entryTs, (x) => Number(x) / 1e9);
     const atm = estimateAtm({ ...b, entryS }, parseIsoDate("2025-11-17"));
     expect(atm).toEqual({ expiry: parseIsoDate("2025-11-18"), strike: 25_100, step: 50, gap: 20, pairs: 3 });
-    expect(estimateAtm({ ...block("2025-11-17", "X", trades.slice(0, 2)), entryS: entryS.slice(0, 2) }, null).strike).toBeNull();
+    expect(
+      estimateAtm({ ...block("2025-11-17", "X", trades.slice(0, 2)), entryS: entryS.slice(0, 2) }, null).strike,
+    ).toBeNull();
   });
 });
 
@@ -111,14 +215,37 @@ describe("aggregator", () => {
   test("buckets: days to expiry, expiry type without a calendar, option type, ATM distance, holding time; sums per set", () => {
     const agg = new ReportAggregator(2);
     const base = { entry: ["2025-11-17", 36_000] as [string, number] };
-    agg.add(sums("2025-11-17", "NIFTY", [
-      { ...base, expiry: "2025-11-18", opt: 0, strike: 25_100, exit: ["2025-11-17", 36_000.5], entryPrice: 50, pnl: 2 }, // dte 1, weekly, ATM, <1 s
-      { ...base, expiry: "2025-11-18", opt: 1, strike: 25_100, exit: ["2025-11-17", 36_030], entryPrice: 52, pnl: -1 }, // 15–60 s
-      { ...base, expiry: "2025-11-25", opt: 1, strike: 25_300, exit: ["2025-11-17", 36_000 + 4 * 3600], pnl: 3 }, // dte 8, monthly (last Tuesday), +4 steps of 50, ≥3 h
-      { ...base, expiry: "2025-11-25", opt: 1, strike: 25_350, exit: ["2025-11-17", 36_000 + 4 * 3600], pnl: 0 }, // makes the step 50
-      { ...base, set: 1, expiry: "2025-11-25", opt: 0, strike: 26_000, exit: ["2025-11-17", 37_000], pnl: -4 }, // > +10 steps
-      { ...base, set: 1, expiry: null, opt: NULL_KEY, strike: NULL_KEY, exit: ["2025-11-17", 37_000], pnl: 5 },
-    ], 2));
+    agg.add(
+      sums(
+        "2025-11-17",
+        "NIFTY",
+        [
+          {
+            ...base,
+            expiry: "2025-11-18",
+            opt: 0,
+            strike: 25_100,
+            exit: ["2025-11-17", 36_000.5],
+            entryPrice: 50,
+            pnl: 2,
+          }, // dte 1, weekly, ATM, <1 s
+          {
+            ...base,
+            expiry: "2025-11-18",
+            opt: 1,
+            strike: 25_100,
+            exit: ["2025-11-17", 36_030],
+            entryPrice: 52,
+            pnl: -1,
+          }, // 15–60 s
+          { ...base, expiry: "2025-11-25", opt: 1, strike: 25_300, exit: ["2025-11-17", 36_000 + 4 * 3600], pnl: 3 }, // dte 8, monthly (last Tuesday), +4 steps of 50, ≥3 h
+          { ...base, expiry: "2025-11-25", opt: 1, strike: 25_350, exit: ["2025-11-17", 36_000 + 4 * 3600], pnl: 0 }, // makes the step 50
+          { ...base, set: 1, expiry: "2025-11-25", opt: 0, strike: 26_000, exit: ["2025-11-17", 37_000], pnl: -4 }, // > +10 steps
+          { ...base, set: 1, expiry: null, opt: NULL_KEY, strike: NULL_KEY, exit: ["2025-11-17", 37_000], pnl: 5 },
+        ],
+        2,
+      ),
+    );
     agg.add(sums("2025-11-18", "BANKNIFTY", [], 2));
     expect(agg.partitions).toBe(2);
     expect([...agg.dates].sort()).toEqual(["2025-11-17", "2025-11-18"]);
@@ -136,8 +263,21 @@ describe("aggregator", () => {
     expect(agg.byAtm.of(1)[0 * A + A - 2].pnl).toBe(-4); // CE beyond +10
     expect(agg.byAtm.of(1)[2 * A + A - 1].pnl).toBe(5); // null key: other, unknown
     expect(agg.byHold.of(0).map((b) => b.trades)).toEqual([1, 0, 0, 1, 0, 0, 0, 0, 2]);
-    expect(agg.dayPnl(1)).toEqual([{ date: "2025-11-17", pnl: 1, trades: 2, wins: 1 }, { date: "2025-11-18", pnl: 0, trades: 0, wins: 0 }]);
-    expect(agg.atm).toEqual([{ date: "2025-11-17", underlying: "NIFTY", expiry: parseIsoDate("2025-11-18"), strike: 25_100, step: 50, gap: 2, pairs: 1 }]);
+    expect(agg.dayPnl(1)).toEqual([
+      { date: "2025-11-17", pnl: 1, trades: 2, wins: 1 },
+      { date: "2025-11-18", pnl: 0, trades: 0, wins: 0 },
+    ]);
+    expect(agg.atm).toEqual([
+      {
+        date: "2025-11-17",
+        underlying: "NIFTY",
+        expiry: parseIsoDate("2025-11-18"),
+        strike: 25_100,
+        step: 50,
+        gap: 2,
+        pairs: 1,
+      },
+    ]);
   });
 
   test("1M trades over a year: bounded curves, a report of a few MB; the header shows the summary's values and filters", () => {
@@ -157,15 +297,35 @@ describe("aggregator", () => {
         const set = k % sets;
         perSet[set] += pnl;
         total += pnl;
-        trades.push({ set, expiry: new Date((day + (k % 9)) * 86_400_000).toISOString().slice(0, 10), opt: k % 2, strike: 25_000 + 50 * (k % 21), entry: [date, entry], exit: [date, entry + rnd() * 600], entryPrice: 20 + rnd() * 100, pnl });
+        trades.push({
+          set,
+          expiry: new Date((day + (k % 9)) * 86_400_000).toISOString().slice(0, 10),
+          opt: k % 2,
+          strike: 25_000 + 50 * (k % 21),
+          entry: [date, entry],
+          exit: [date, entry + rnd() * 600],
+          entryPrice: 20 + rnd() * 100,
+          pnl,
+        });
       }
       agg.add(sums(date, k(p), trades, sets));
     }
-    function k(p: number) { return p % 2 ? "NIFTY" : "BANKNIFTY"; }
+    function k(p: number) {
+      return p % 2 ? "NIFTY" : "BANKNIFTY";
+    }
     expect(agg.stats.reduce((a, s) => a + s.trades, 0)).toBe(1_000_000);
     expect(agg.bins.length).toBeLessThanOrEqual(agg.bins.maxBins);
-    const grid = Array.from({ length: sets }, (_, s) => ({ params: { fast: 3 + s, slow: 21, max_spread: 0.0005, min_volume: s % 2 }, pnl: perSet[s], trades: 250_000 }));
-    const summary = summaryOf(grid, { filters: { underlyings: ["NIFTY"], dte: [0, 7] }, partitions_pruned: 3, row_groups_read: 10, row_groups_skipped: 5 });
+    const grid = Array.from({ length: sets }, (_, s) => ({
+      params: { fast: 3 + s, slow: 21, max_spread: 0.0005, min_volume: s % 2 },
+      pnl: perSet[s],
+      trades: 250_000,
+    }));
+    const summary = summaryOf(grid, {
+      filters: { underlyings: ["NIFTY"], dte: [0, 7] },
+      partitions_pruned: 3,
+      row_groups_read: 10,
+      row_groups_skipped: 5,
+    });
     const data = buildReportData(summary, agg, { axes: null, kernelLabel: "ema_cross (built-in)" });
     const best = [...perSet.keys()].sort((a, b) => perSet[b] - perSet[a])[0];
     expect(data.featured.set).toBe(best);
@@ -201,7 +361,14 @@ describe("aggregator", () => {
   });
 
   test("heatmap axes: the named ones, else the first two that vary, else none", () => {
-    const g = (fast: number, slow: number, band: number) => ({ params: { fast, slow, band }, rows: 0, valid_rows: 0, trades: 0, pnl: 0, by_underlying: {} });
+    const g = (fast: number, slow: number, band: number) => ({
+      params: { fast, slow, band },
+      rows: 0,
+      valid_rows: 0,
+      trades: 0,
+      pnl: 0,
+      by_underlying: {},
+    });
     expect(heatmapAxes([g(3, 21, 1), g(5, 21, 2)], null)).toEqual(["fast", "band"]);
     expect(heatmapAxes([g(3, 21, 1), g(5, 21, 1)], null)).toBeNull();
     expect(heatmapAxes([g(3, 21, 1)], ["slow", "band"])).toEqual(["slow", "band"]);
@@ -209,8 +376,21 @@ describe("aggregator", () => {
 
   test("the page keeps its data and scripts inside their <script> elements", () => {
     const agg = new ReportAggregator(1);
-    agg.add(sums("2025-11-17", "</script><b>x", [{ expiry: "2025-11-18", opt: 0, strike: 1, entry: ["2025-11-17", 36_000], exit: ["2025-11-17", 36_100], pnl: 1 }]));
-    const html = renderReportHtml(buildReportData(summaryOf([{ params: { a: 1 }, pnl: 1, trades: 1 }]), agg, { axes: null, kernelLabel: "k<i>" }));
+    agg.add(
+      sums("2025-11-17", "</script><b>x", [
+        {
+          expiry: "2025-11-18",
+          opt: 0,
+          strike: 1,
+          entry: ["2025-11-17", 36_000],
+          exit: ["2025-11-17", 36_100],
+          pnl: 1,
+        },
+      ]),
+    );
+    const html = renderReportHtml(
+      buildReportData(summaryOf([{ params: { a: 1 }, pnl: 1, trades: 1 }]), agg, { axes: null, kernelLabel: "k<i>" }),
+    );
     expect(html).not.toContain("</script><b>");
     expect(html).toContain("k&#60;i&#62;");
   });

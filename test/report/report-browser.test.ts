@@ -17,6 +17,7 @@ import { listPackedPartitions, partFileName } from "../../lib/packed/layout.ts";
 setDefaultTimeout(60_000);
 const ROOT = join(import.meta.dir, "..", "..");
 // page.evaluate's callback runs in the page: the DOM types are not in this project's lib.
+// biome-ignore lint/suspicious/noExplicitAny: the page's DOM, untyped here
 declare const document: any;
 const CHROMIUM = process.env.TICKPACK_CHROMIUM ?? "/usr/bin/chromium";
 
@@ -24,14 +25,21 @@ let packed: string;
 let out: string;
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM}: no Chromium to open the report in (apt-get install -y chromium, as .ci/run does; or set TICKPACK_CHROMIUM)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM}: no Chromium to open the report in (apt-get install -y chromium, as .ci/run does; or set TICKPACK_CHROMIUM)`,
+    );
   const raw = tempDir("report-raw");
   // Sample-like: both underlyings, weekly and monthly expiries, dense enough ticks for many trades.
   await genFixture(raw, { tickProb: 0.5, days: 3, strikesEachSide: 2 });
   packed = tempDir("report-packed");
   await repackFixture([raw], packed);
   out = tempDir("report-out");
-  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
 });
 afterAll(async () => {
   await browser?.close();
@@ -49,7 +57,9 @@ function benchReport(name: string, args: string[]): { json: Record<string, unkno
 
 /** The data a report page carries (its JSON <script>). */
 function reportData(html: string) {
-  return JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(readFileSync(html, "utf8"))![1]);
+  return JSON.parse(
+    /<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(readFileSync(html, "utf8"))![1],
+  );
 }
 
 interface Opened {
@@ -78,7 +88,7 @@ async function open(html: string, screenshot?: string): Promise<Opened> {
     await page.goto(`file://${html}`, { waitUntil: "load" });
     await page.waitForSelector("html[data-rendered]", { timeout: 15_000 });
     const result = await page.evaluate(() => {
-      const charts = [...document.querySelectorAll("[data-chart]")].map((el: any) => {
+      const charts = [...document.querySelectorAll("[data-chart]")].map((el) => {
         const canvas = el.querySelector("canvas");
         let drawn = false;
         let kind = "none";
@@ -96,7 +106,11 @@ async function open(html: string, screenshot?: string): Promise<Opened> {
         }
         return { name: el.dataset.chart!, kind, drawn, empty: el.getAttribute("data-empty") };
       });
-      const header = [...document.querySelectorAll("#header td[data-json]")].map((td: any) => ({ json: td.dataset.json!, value: td.dataset.value!, text: td.textContent! }));
+      const header = [...document.querySelectorAll("#header td[data-json]")].map((td) => ({
+        json: td.dataset.json!,
+        value: td.dataset.value!,
+        text: td.textContent!,
+      }));
       return { rendered: document.documentElement.getAttribute("data-rendered"), charts, header };
     });
     if (screenshot) await page.screenshot({ path: screenshot, clip: { x: 0, y: 0, width: 1100, height: 760 } });
@@ -112,9 +126,11 @@ function expectGood(o: Opened, json: Record<string, unknown>, charts: string[]) 
   expect(o.requests).toEqual([]);
   expect(o.rendered).toBe("ok");
   expect(o.charts.map((c) => c.name).sort()).toEqual([...charts].sort());
-  for (const c of o.charts) expect({ name: c.name, drawn: c.drawn, empty: c.empty }).toEqual({ name: c.name, drawn: true, empty: null });
+  for (const c of o.charts)
+    expect({ name: c.name, drawn: c.drawn, empty: c.empty }).toEqual({ name: c.name, drawn: true, empty: null });
   expect(o.header.length).toBeGreaterThanOrEqual(8);
-  for (const h of o.header) expect({ field: h.json, value: JSON.parse(h.value) }).toEqual({ field: h.json, value: json[h.json] });
+  for (const h of o.header)
+    expect({ field: h.json, value: JSON.parse(h.value) }).toEqual({ field: h.json, value: json[h.json] });
   const text = (field: string) => o.header.find((h) => h.json === field)!.text;
   expect(text("rows")).toBe((json.rows as number).toLocaleString("en-US"));
   expect(text("trades")).toBe((json.trades as number).toLocaleString("en-US"));
@@ -130,7 +146,9 @@ describe("bench --report in headless Chromium", () => {
   test("one set: every chart drawn, header = --json, self-contained and small", async () => {
     const { json, html } = benchReport("single", []);
     expect(json.trades as number).toBeGreaterThan(100);
-    const shot = process.env.TICKPACK_REPORT_PNG ? join(ROOT, process.env.TICKPACK_REPORT_PNG) : join(out, "report.png");
+    const shot = process.env.TICKPACK_REPORT_PNG
+      ? join(ROOT, process.env.TICKPACK_REPORT_PNG)
+      : join(out, "report.png");
     const o = await open(html, shot);
     expectGood(o, json, SINGLE_CHARTS);
     expect(o.header.find((h) => h.json === "params")!.text).toBe("fast=5 slow=21 max_spread=0.0005 min_volume=1");
@@ -141,7 +159,10 @@ describe("bench --report in headless Chromium", () => {
     // The page's own sums agree with the run's; partitions taken in any order (largest first, as they
     // finish) give the same page as one worker taking them in order.
     const data = reportData(html);
-    expect([data.stats.trades, data.byDay.reduce((a: number, d: { trades: number }) => a + d.trades, 0)]).toEqual([json.trades, json.trades]);
+    expect([data.stats.trades, data.byDay.reduce((a: number, d: { trades: number }) => a + d.trades, 0)]).toEqual([
+      json.trades,
+      json.trades,
+    ]);
     expect(data.stats.pnl).toBeCloseTo(json.pnl as number, 1);
     const one = reportData(benchReport("single-1-worker", ["--workers", "1"]).html);
     const drop = ({ generated, header, ...rest }: Record<string, unknown>) => rest;
@@ -185,15 +206,20 @@ describe("bench --report in headless Chromium", () => {
       prev = total.cum[i];
     });
     // Without the second run, day 2's exits of that partition would be missing from the curve.
-    expect([...curveByDay.keys()].filter((d) => Math.abs(curveByDay.get(d)!) > 0).sort()).toEqual([...byDay.keys()].sort());
+    expect([...curveByDay.keys()].filter((d) => Math.abs(curveByDay.get(d)!) > 0).sort()).toEqual(
+      [...byDay.keys()].sort(),
+    );
     // The page rounds the cumulative PnL to cents.
-    for (const [day, pnl] of byDay) expect({ day, off: Math.abs(curveByDay.get(day)! - pnl) < 0.02 }).toEqual({ day, off: true });
+    for (const [day, pnl] of byDay)
+      expect({ day, off: Math.abs(curveByDay.get(day)! - pnl) < 0.02 }).toEqual({ day, off: true });
   });
 
   test("the ATM estimate from the trades against the data's own: the strike where the first CE and PE prices of the day are closest", async () => {
     const { html } = benchReport("atm", []);
     const data = reportData(html);
-    const parts = listPackedPartitions(packed).flatMap((p) => p.parts).map((f) => `'${f}'`);
+    const parts = listPackedPartitions(packed)
+      .flatMap((p) => p.parts)
+      .map((f) => `'${f}'`);
     const conn = await duck();
     // Per day, underlying and expiry: each strike's first valid CE and PE price of the day (the open).
     const reader = await conn.runAndReadAll(`
@@ -202,7 +228,8 @@ describe("bench --report in headless Chromium", () => {
       g AS (SELECT c.date, c.u, c.expiry, c.strike, abs(c.p - q.p) gap FROM f c JOIN f q ON c.date = q.date AND c.u = q.u AND c.expiry = q.expiry AND c.strike = q.strike AND c.opt = 'CE' AND q.opt = 'PE')
       SELECT date::VARCHAR d, u, expiry::VARCHAR e, arg_min(strike, gap)::DOUBLE atm FROM g GROUP BY ALL ORDER BY ALL`);
     const truth = new Map(reader.getRowObjects().map((r) => [`${r.d}/${r.u}/${r.e}`, Number(r.atm)]));
-    const est: { date: string; underlying: string; expiry: string; strike: number | null; step: number | null }[] = data.atm;
+    const est: { date: string; underlying: string; expiry: string; strike: number | null; step: number | null }[] =
+      data.atm;
     // Every partition has one (the ema_cross run trades both sides of some expiry each day).
     expect(est.length).toBe(listPackedPartitions(packed).length);
     // On the expiry the estimate used, against the open's prices: the trades' first entries come
@@ -210,14 +237,20 @@ describe("bench --report in headless Chromium", () => {
     let exact = 0;
     for (const a of est) {
       const t = truth.get(`${a.date}/${a.underlying}/${a.expiry}`)!;
-      expect({ partition: `${a.date}/${a.underlying}`, off: Math.abs(a.strike! - t) <= a.step! }).toEqual({ partition: `${a.date}/${a.underlying}`, off: true });
+      expect({ partition: `${a.date}/${a.underlying}`, off: Math.abs(a.strike! - t) <= a.step! }).toEqual({
+        partition: `${a.date}/${a.underlying}`,
+        off: true,
+      });
       if (a.strike === t) exact++;
     }
     expect(exact).toBeGreaterThanOrEqual(est.length / 2);
   });
 
   test("a 36-set grid: heatmap over fast × slow (the default axes) and the top sets' curves", async () => {
-    const { json, html } = benchReport("grid", ["--grid", "fast=3,5,8;slow=13,21,34;max_spread=0.0005,0.001;min_volume=1,2"]);
+    const { json, html } = benchReport("grid", [
+      "--grid",
+      "fast=3,5,8;slow=13,21,34;max_spread=0.0005,0.001;min_volume=1,2",
+    ]);
     expect(json.sets).toBe(36);
     const o = await open(html);
     expectGood(o, json, [...SINGLE_CHARTS, "heatmap", "top-sets"]);
@@ -235,7 +268,12 @@ describe("bench --report in headless Chromium", () => {
     const total = data.curves.series[0].cum;
     expect(total[total.length - 1]).toBeCloseTo(grid[top].pnl, 1);
     // --report-axes picks others.
-    const other = benchReport("grid-axes", ["--grid", "fast=3,5;slow=13,21;min_volume=1,2", "--report-axes", "min_volume,fast"]);
+    const other = benchReport("grid-axes", [
+      "--grid",
+      "fast=3,5;slow=13,21;min_volume=1,2",
+      "--report-axes",
+      "min_volume,fast",
+    ]);
     const d2 = reportData(other.html);
     expect([d2.heatmap.x, d2.heatmap.y]).toEqual(["min_volume", "fast"]);
   });

@@ -26,11 +26,21 @@ beforeAll(async () => {
 });
 afterAll(cleanupTempDirs);
 
-const opts = (dir: string) => ({ dir, check: false, dryRun: false, workers: 2, rowGroupSize: 4000, partRows: 2_000_000 });
+const opts = (dir: string) => ({
+  dir,
+  check: false,
+  dryRun: false,
+  workers: 2,
+  rowGroupSize: 4000,
+  partRows: 2_000_000,
+});
 
 /** Rows [from, to) of a batch in reverse order: unsorted, so resort must rewrite them. */
 function reversedSlice(b: ColumnBatch, from: number, to: number): ColumnBatch {
-  return takeBatch(b, Int32Array.from({ length: to - from }, (_, i) => to - 1 - i));
+  return takeBatch(
+    b,
+    Int32Array.from({ length: to - from }, (_, i) => to - 1 - i),
+  );
 }
 
 describe("resort keeps every file a person made", () => {
@@ -42,7 +52,11 @@ describe("resort keeps every file a person made", () => {
     const partBytes = readFileSync(part);
     const rows = await readPackedRows(part);
     const half = Math.floor(rows.length / 2);
-    const write = (name: string, b: ColumnBatch) => writeFileSync(join(nifty, name), encodeParquet([b], PACKED_COLUMNS, { rowGroupSize: 4000, metadata: packedFileMetadata(b.length) }));
+    const write = (name: string, b: ColumnBatch) =>
+      writeFileSync(
+        join(nifty, name),
+        encodeParquet([b], PACKED_COLUMNS, { rowGroupSize: 4000, metadata: packedFileMetadata(b.length) }),
+      );
     write("a.parquet", reversedSlice(rows, 0, half));
     write("b.parquet", reversedSlice(rows, half, rows.length));
     const before = [...(await packedRows(dir)).values()].flat().sort();
@@ -51,7 +65,10 @@ describe("resort keeps every file a person made", () => {
     expect(r.failed).toBe(0);
     expect(r.rewritten.sort()).toEqual([join(nifty, "a.parquet"), join(nifty, "b.parquet")]);
     expect(readFileSync(part).equals(partBytes)).toBe(true);
-    for (const [name, n] of [["a.parquet", half], ["b.parquet", rows.length - half]] as const) {
+    for (const [name, n] of [
+      ["a.parquet", half],
+      ["b.parquet", rows.length - half],
+    ] as const) {
       const got = await readPackedRows(join(nifty, name));
       expect(got.length).toBe(n);
       expect(firstUnsortedRow(got)).toBe(-1);
@@ -67,7 +84,10 @@ describe("resort keeps every file a person made", () => {
     for (const spec of PACKED_COLUMNS) {
       if (spec.name === "date" || spec.name === "underlying") continue;
       const col = b.columns.get(spec.name)!;
-      children[spec.name] = spec.name === "timestamp" ? arrow.makeData({ type: new arrow.Int64(), length: b.length, data: col.values as BigInt64Array }) : columnToArrow(col, b.length);
+      children[spec.name] =
+        spec.name === "timestamp"
+          ? arrow.makeData({ type: new arrow.Int64(), length: b.length, data: col.values as BigInt64Array })
+          : columnToArrow(col, b.length);
     }
     const path = join(dir, "old_export.parquet");
     writeFileSync(path, encodeArrowColumns(children, { rowGroupSize: 250_000, metadata: new Map() }));
@@ -83,7 +103,13 @@ describe("resort keeps every file a person made", () => {
     const dir = tempDir("nostate");
     const rows = await readPackedRows(join(packed, "2025-11-17", "NIFTY", "part-nifty-0.parquet"));
     mkdirSync(join(dir, "x"));
-    writeFileSync(join(dir, "x", "mine.parquet"), encodeParquet([reversedSlice(rows, 0, rows.length)], PACKED_COLUMNS, { rowGroupSize: 4000, metadata: packedFileMetadata(rows.length) }));
+    writeFileSync(
+      join(dir, "x", "mine.parquet"),
+      encodeParquet([reversedSlice(rows, 0, rows.length)], PACKED_COLUMNS, {
+        rowGroupSize: 4000,
+        metadata: packedFileMetadata(rows.length),
+      }),
+    );
     expect(runScript("resort.ts", [dir, "--check"]).code).toBe(1);
     expect(existsSync(join(dir, "_tickpack"))).toBe(false);
     expect(runScript("resort.ts", [dir]).code).toBe(0);
@@ -98,7 +124,10 @@ describe("a lock left by a run on another host", () => {
     cpSync(packed, out, { recursive: true });
     const lock = join(out, "_tickpack", "lock");
     writeFileSync(lock, JSON.stringify({ pid: 1, host: `not-${hostname()}`, since: "2026-01-01T00:00:00.000Z" }));
-    for (const [script, args] of [["repack.ts", [raw, "--out", out]], ["resort.ts", [out]]] as const) {
+    for (const [script, args] of [
+      ["repack.ts", [raw, "--out", out]],
+      ["resort.ts", [out]],
+    ] as const) {
       const r = runScript(script, [...args]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`not-${hostname()}`);

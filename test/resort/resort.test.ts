@@ -29,7 +29,15 @@ beforeAll(async () => {
 });
 afterAll(cleanupTempDirs);
 
-const opts = (dir: string, extra: Partial<Parameters<typeof resort>[0]> = {}) => ({ dir, check: false, dryRun: false, workers: 2, rowGroupSize: 4000, partRows: 2_000_000, ...extra });
+const opts = (dir: string, extra: Partial<Parameters<typeof resort>[0]> = {}) => ({
+  dir,
+  check: false,
+  dryRun: false,
+  workers: 2,
+  rowGroupSize: 4000,
+  partRows: 2_000_000,
+  ...extra,
+});
 
 function shuffled(b: ColumnBatch, seed: number): ColumnBatch {
   const rng = new SeededRandom(seed);
@@ -42,7 +50,10 @@ function shuffled(b: ColumnBatch, seed: number): ColumnBatch {
 }
 
 /** A copy of the packed store with one partition's file replaced by `write(rows)`. */
-async function storeWith(label: string, write: (rows: ColumnBatch, path: string) => void): Promise<{ dir: string; path: string }> {
+async function storeWith(
+  label: string,
+  write: (rows: ColumnBatch, path: string) => void,
+): Promise<{ dir: string; path: string }> {
   const dir = tempDir(label);
   cpSync(packed, dir, { recursive: true });
   const path = listPackedPartitions(dir).find((p) => p.underlying === "NIFTY")!.parts[0];
@@ -54,8 +65,18 @@ const sortedRows = async (dir: string) => new Map([...(await packedRows(dir))].m
 
 describe("resort", () => {
   test("a shuffled file is found (first offending row), repaired, sorted, every row kept; fine files untouched", async () => {
-    const { dir, path } = await storeWith("shuffled", (rows, p) => writeFileSync(p, encodeParquet([shuffled(rows, 1)], PACKED_COLUMNS, { rowGroupSize: 4000, metadata: packedFileMetadata(rows.length) })));
-    const others = listPackedPartitions(dir).flatMap((p) => p.parts).filter((f) => f !== path);
+    const { dir, path } = await storeWith("shuffled", (rows, p) =>
+      writeFileSync(
+        p,
+        encodeParquet([shuffled(rows, 1)], PACKED_COLUMNS, {
+          rowGroupSize: 4000,
+          metadata: packedFileMetadata(rows.length),
+        }),
+      ),
+    );
+    const others = listPackedPartitions(dir)
+      .flatMap((p) => p.parts)
+      .filter((f) => f !== path);
     const mtimes = others.map((f) => statSync(f).mtimeMs);
     const before = await sortedRows(dir);
 
@@ -84,8 +105,14 @@ describe("resort", () => {
       // dictionary reads [PE, CE], so by code the later (expiry 2, CE) → (expiry 2, PE) rows look unsorted.
       const opt = rows.columns.get("opt_type")!;
       const cut = (opt.values as Int32Array).findIndex((c) => opt.dictionary![c] === "PE");
-      const tail = takeBatch(rows, Int32Array.from({ length: rows.length - cut }, (_, i) => cut + i));
-      writeFileSync(p, encodeParquet([tail], PACKED_COLUMNS, { rowGroupSize: tail.length, metadata: packedFileMetadata(tail.length) }));
+      const tail = takeBatch(
+        rows,
+        Int32Array.from({ length: rows.length - cut }, (_, i) => cut + i),
+      );
+      writeFileSync(
+        p,
+        encodeParquet([tail], PACKED_COLUMNS, { rowGroupSize: tail.length, metadata: packedFileMetadata(tail.length) }),
+      );
     });
     const source = await openParquet(path);
     const seen = await withRows(source, ["opt_type", "expiry"], { rowGroups: [0] }, (t) => ({
@@ -106,16 +133,35 @@ describe("resort", () => {
       for (const spec of PACKED_COLUMNS) {
         if (spec.name === "date" || spec.name === "underlying") continue;
         const col = b.columns.get(spec.name)!;
-        children[spec.name] = spec.name === "timestamp"
-          ? arrow.makeData({ type: new arrow.Int64(), length: b.length, data: col.values as BigInt64Array })
-          : columnToArrow(col, b.length);
+        children[spec.name] =
+          spec.name === "timestamp"
+            ? arrow.makeData({ type: new arrow.Int64(), length: b.length, data: col.values as BigInt64Array })
+            : columnToArrow(col, b.length);
       }
-      writeFileSync(p, encodeArrowColumns(children, { rowGroupSize: 250_000, metadata: new Map(), compression: pw.Compression.SNAPPY }));
+      writeFileSync(
+        p,
+        encodeArrowColumns(children, {
+          rowGroupSize: 250_000,
+          metadata: new Map(),
+          compression: pw.Compression.SNAPPY,
+        }),
+      );
     });
     const expected = await readPackedRows(listPackedPartitions(packed).find((p) => p.underlying === "NIFTY")!.parts[0]);
     const check = await resort(opts(dir, { check: true }));
-    const problems = check.problems.filter((p) => p.file === path).map((p) => p.problem).join("\n");
-    for (const what of ["missing columns date, underlying", "timestamp is Int64", "not ZSTD", "tickpack.sort missing", "not sorted", "row group 0 has"]) expect(problems).toContain(what);
+    const problems = check.problems
+      .filter((p) => p.file === path)
+      .map((p) => p.problem)
+      .join("\n");
+    for (const what of [
+      "missing columns date, underlying",
+      "timestamp is Int64",
+      "not ZSTD",
+      "tickpack.sort missing",
+      "not sorted",
+      "row group 0 has",
+    ])
+      expect(problems).toContain(what);
 
     const fixed = await resort(opts(dir));
     expect(fixed.failed).toBe(0);
@@ -129,13 +175,20 @@ describe("resort", () => {
     expect(got.length).toBe(expected.length);
     // Same rows in every raw column and the derived ones (vol_delta recomputed in the same order).
     for (const name of [...RAW_COLUMNS.map((c) => c.name), "date", "underlying", "vol_delta"]) {
-      const a = got.columns.get(name)!, e = expected.columns.get(name)!;
+      const a = got.columns.get(name)!,
+        e = expected.columns.get(name)!;
       if (a.kind === "dict") {
-        const s = (c: typeof a, i: number) => (c.valid && c.valid[i] === 0 ? null : c.dictionary![(c.values as Int32Array)[i]]);
+        const s = (c: typeof a, i: number) =>
+          c.valid && c.valid[i] === 0 ? null : c.dictionary![(c.values as Int32Array)[i]];
         for (let i = 0; i < got.length; i += 97) expect(s(a, i)).toBe(s(e, i));
-      } else expect(Array.from(a.values.slice(0, 500) as ArrayLike<number | bigint>)).toEqual(Array.from(e.values.slice(0, 500) as ArrayLike<number | bigint>));
+      } else
+        expect(Array.from(a.values.slice(0, 500) as ArrayLike<number | bigint>)).toEqual(
+          Array.from(e.values.slice(0, 500) as ArrayLike<number | bigint>),
+        );
     }
-    expect(formatEpochDays((got.columns.get("date")!.values as Int32Array)[0])).toBe(listPackedPartitions(dir).find((p) => p.parts[0] === path)!.date!);
+    expect(formatEpochDays((got.columns.get("date")!.values as Int32Array)[0])).toBe(
+      listPackedPartitions(dir).find((p) => p.parts[0] === path)!.date!,
+    );
     expect((await resort(opts(dir, { check: true }))).problems).toEqual([]);
   });
 
@@ -145,7 +198,11 @@ describe("resort", () => {
       writeFileSync(p, bytes.subarray(0, bytes.length - 64));
     });
     const before = readFileSync(path);
-    const r = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "resort.ts"), dir, "--json"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "resort.ts"), dir, "--json"], {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(r.exitCode).toBe(1);
     const s = JSON.parse(r.stdout.toString());
     expect(s.failed).toBe(1);
@@ -156,16 +213,27 @@ describe("resort", () => {
   });
 
   test("SIGKILL at each step of the rewrite's commit leaves the original or the repaired file, never a partial one", async () => {
-    const { dir, path } = await storeWith("kill", (rows, p) => writeFileSync(p, encodeParquet([shuffled(rows, 3)], PACKED_COLUMNS, { rowGroupSize: 4000, metadata: packedFileMetadata(rows.length) })));
+    const { dir, path } = await storeWith("kill", (rows, p) =>
+      writeFileSync(
+        p,
+        encodeParquet([shuffled(rows, 3)], PACKED_COLUMNS, {
+          rowGroupSize: 4000,
+          metadata: packedFileMetadata(rows.length),
+        }),
+      ),
+    );
     const original = readFileSync(path);
     const expected = await sortedRows(dir);
     let killed = 0;
     for (let step = 1; ; step++) {
-      const child = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "resort.ts"), dir, "--row-group-size", "4000", "--workers", "1"], {
-        stdout: "ignore",
-        stderr: "ignore",
-        env: { ...process.env, TICKPACK_TEST_KILL_AT_COMMIT_STEP: String(step) },
-      });
+      const child = Bun.spawnSync(
+        [process.execPath, join(ROOT, "scripts", "resort.ts"), dir, "--row-group-size", "4000", "--workers", "1"],
+        {
+          stdout: "ignore",
+          stderr: "ignore",
+          env: { ...process.env, TICKPACK_TEST_KILL_AT_COMMIT_STEP: String(step) },
+        },
+      );
       if (child.exitCode === 0) break;
       expect(child.signalCode).toBe("SIGKILL");
       killed++;
@@ -184,5 +252,4 @@ describe("resort", () => {
     // The rename and the journal's removal (one part: no removals).
     expect(killed).toBeGreaterThanOrEqual(2);
   });
-
 });

@@ -9,7 +9,11 @@ setDefaultTimeout(60_000);
 const ROOT = join(import.meta.dir, "..", "..");
 
 function run(script: string, args: string[]) {
-  const p = Bun.spawnSync([process.execPath, join(ROOT, "scripts", script), ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawnSync([process.execPath, join(ROOT, "scripts", script), ...args], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
 
@@ -31,7 +35,9 @@ describe("command lines", () => {
       expect(bad.stderr).toContain("no-such-flag");
     }
     expect(run("gen.ts", []).code).toBe(2);
-    expect(run("repack.ts", ["/nonexistent/raw", "--out", tempDir("x")]).stderr).toContain("/nonexistent/raw: raw folder does not exist");
+    expect(run("repack.ts", ["/nonexistent/raw", "--out", tempDir("x")]).stderr).toContain(
+      "/nonexistent/raw: raw folder does not exist",
+    );
     expect(run("repack.ts", ["/nonexistent/raw", "--out", tempDir("x")]).code).toBe(2);
     expect(run("repack.ts", [raw, "--out", tempDir("x"), "--layout", "flat"]).code).toBe(2);
   });
@@ -43,12 +49,24 @@ describe("command lines", () => {
     const ra = run("gen.ts", ["--out", a, ...args]);
     const rb = run("gen.ts", ["--out", b, ...args]);
     expect(ra.code).toBe(0);
+    expect(rb.code).toBe(0);
     const summary = JSON.parse(ra.stdout);
     for (const k of ["files", "rows", "bytes", "elapsed_s"]) expect(typeof summary[k]).toBe("number");
     expect(summary.rows).toBeGreaterThan(1000);
-    const files = (d: string) => readdirSync(d, { recursive: true }).map(String).filter((f) => statSync(join(d, f)).isFile()).sort();
+    const files = (d: string) =>
+      readdirSync(d, { recursive: true })
+        .map(String)
+        .filter((f) => statSync(join(d, f)).isFile())
+        .sort();
     expect(files(a)).toEqual(files(b));
-    expect(files(a)).toContain(join("M&M", files(a).find((f) => f.startsWith("M&M/"))!.slice(4)));
+    expect(files(a)).toContain(
+      join(
+        "M&M",
+        files(a)
+          .find((f) => f.startsWith("M&M/"))!
+          .slice(4),
+      ),
+    );
     for (const f of files(a)) expect(Bun.hash(readFileSync(join(a, f)))).toBe(Bun.hash(readFileSync(join(b, f))));
   });
 
@@ -57,7 +75,20 @@ describe("command lines", () => {
     const r = run("repack.ts", [raw, "--out", out, "--json", "--workers", "1"]);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
-    for (const k of ["files_in", "files_failed", "rows_in", "rows_out", "duplicates_dropped", "partitions_written", "bytes_in", "bytes_out", "elapsed_s", "rows_per_s", "errors"]) expect(s).toHaveProperty(k);
+    for (const k of [
+      "files_in",
+      "files_failed",
+      "rows_in",
+      "rows_out",
+      "duplicates_dropped",
+      "partitions_written",
+      "bytes_in",
+      "bytes_out",
+      "elapsed_s",
+      "rows_per_s",
+      "errors",
+    ])
+      expect(s).toHaveProperty(k);
     expect(r.stderr).toContain("repack: ");
     const badDir = tempDir("cli-bad");
     await Bun.write(join(badDir, "garbage.parquet"), "nope");
@@ -71,10 +102,26 @@ describe("command lines", () => {
 describe("gen edges", () => {
   test("an underlying listed twice is generated once: the files reported are the files written", () => {
     const out = tempDir("gen-dup");
-    const r = run("gen.ts", ["--out", out, "--days", "1", "--strikes", "0", "--tick-prob", "0.01", "--underlyings", "BANKNIFTY,banknifty", "--json", "--workers", "64"]);
+    const r = run("gen.ts", [
+      "--out",
+      out,
+      "--days",
+      "1",
+      "--strikes",
+      "0",
+      "--tick-prob",
+      "0.01",
+      "--underlyings",
+      "BANKNIFTY,banknifty",
+      "--json",
+      "--workers",
+      "64",
+    ]);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
-    const written = readdirSync(out, { recursive: true }).map(String).filter((f) => f.endsWith(".parquet"));
+    const written = readdirSync(out, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith(".parquet"));
     expect(s.files).toBe(written.length);
     expect(s.workers).toBeLessThanOrEqual(written.length);
   });
@@ -91,14 +138,23 @@ describe("gen edges", () => {
   });
 
   test("printable: control characters in names are escaped, so an error stays one line", () => {
-    expect(printable("/raw/NIFTY\n25NOV\u001b[2J.parquet: bad\tname")).toBe("/raw/NIFTY\\n25NOV\\u001b[2J.parquet: bad\\tname");
+    expect(printable("/raw/NIFTY\n25NOV\u001b[2J.parquet: bad\tname")).toBe(
+      "/raw/NIFTY\\n25NOV\\u001b[2J.parquet: bad\\tname",
+    );
     expect(printable("plain – ünïcode ok")).toBe("plain – ünïcode ok");
   });
 
   test("a raw file with a line break in its name is one error line in repack's summary", async () => {
     const dir = tempDir("cli-newline");
     writeFileSync(join(dir, "NIFTY25NOV\n24500CE.parquet"), "not parquet");
-    const r = run("repack.ts", [dir, raw, "--out", tempDir("cli-newline-out"), "--calendar", join(raw, "expiry_calendar.csv")]);
+    const r = run("repack.ts", [
+      dir,
+      raw,
+      "--out",
+      tempDir("cli-newline-out"),
+      "--calendar",
+      join(raw, "expiry_calendar.csv"),
+    ]);
     expect(r.code).toBe(1);
     const errorLines = r.stderr.split("\n").filter((l) => l.includes("error:"));
     expect(errorLines).toHaveLength(1);

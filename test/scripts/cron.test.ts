@@ -50,8 +50,16 @@ describe("running from cron", () => {
     const first = runLikeCron(command, vars);
     expect(first.out).toBe(""); // everything goes to the logs
     expect(first.code).toBe(0);
-    const repacks = () => readFileSync(join(ticks, "logs", "repack.jsonl"), "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
-    const benches = () => readFileSync(join(ticks, "logs", "bench.jsonl"), "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+    const repacks = () =>
+      readFileSync(join(ticks, "logs", "repack.jsonl"), "utf8")
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+    const benches = () =>
+      readFileSync(join(ticks, "logs", "bench.jsonl"), "utf8")
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l));
     expect(repacks()[0].files_failed).toBe(0);
     expect(repacks()[0].rows_out).toBeGreaterThan(0);
     expect(benches()[0].rows).toBe(repacks()[0].rows_out);
