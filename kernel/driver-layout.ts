@@ -3,7 +3,7 @@
  * of every index both sides use. The host reads these objects; `driverLayoutC()` writes them as C
  * enums that the build puts in front of the driver, so the driver names them and never numbers them.
  */
-import { DAY_MINUTES, HOLD_BOUNDS_NS, SET_SUMS } from "./report-sums.ts";
+import { DAY_MINUTES, HOLD_BOUNDS_NS, IST_OFFSET_MINUTES, SET_SUMS, TALLY } from "./report-sums.ts";
 
 type Layout<N extends string> = Readonly<Record<N, number>>;
 
@@ -79,7 +79,7 @@ export const TRADE_PX = layout(["SET", "ENTRY", "EXIT", "PNL", "EXPIRY", "OPT", 
 /** A logged trade's int64 timestamps, epoch ns. */
 export const TRADE_TS = layout(["ENTRY", "EXIT"], "SIZE");
 
-/** A segment record of the report's sums: key, first entry price, then from SETS on per set (PnL, trades, wins). */
+/** A segment record of the report's sums: key, first entry price, then from SETS on per set a TALLY (report-sums.ts). */
 export const RECORD = layout(["E", "O", "S", "PRICE"], "SETS");
 
 /** Most columns a kernel may declare (the driver's stack arrays hold this many). */
@@ -106,8 +106,10 @@ export function driverLayoutC(): string {
     cEnum("TPD_TTS_", TRADE_TS),
     cEnum("TPD_R_", RECORD),
     cEnum("TPD_S_", SET_SUMS),
+    cEnum("TPD_TALLY_", TALLY),
     `#define TPD_MAX_COLS ${MAX_COLUMNS}`,
     `#define TPD_DAY_MINUTES ${DAY_MINUTES}`,
+    `#define TPD_IST_OFFSET_MINUTES ${IST_OFFSET_MINUTES}`,
     `#define TPD_HOLD_BUCKET(h) ${holdBucketC("h")}`,
     "",
   ].join("\n");

@@ -103,7 +103,7 @@ static long long tpd_floor_div(long long a, long long b) {
 
 /* Opens the record of a segment whose key is k; returns its index (the caller guarantees room). */
 static long long tpd_sum_open(double *st, void **cols, const double *k) {
-  long long nsets = (long long)st[TPD_H_NSETS], rs = TPD_R_SETS + 3 * nsets, n = (long long)st[TPD_H_REC_COUNT], q;
+  long long nsets = (long long)st[TPD_H_NSETS], rs = TPD_R_SETS + TPD_TALLY_SIZE * nsets, n = (long long)st[TPD_H_REC_COUNT], q;
   double *r = (double *)cols[TPD_C_SUM_REC] + n * rs;
   r[TPD_R_E] = k[0];
   r[TPD_R_O] = k[1];
@@ -124,7 +124,7 @@ static long long tpd_sum_open(double *st, void **cols, const double *k) {
  * sums, a record's "has a close" its sets' trades, the curve's range its non-zero minutes.
  */
 static void tpd_sum_apply(double *st, long long *sti, void **cols, const long long *ts, long long set, const tpd_sum_event *x, long long n, long long lv_row) {
-  long long nsets = (long long)st[TPD_H_NSETS], rs = TPD_R_SETS + 3 * nsets, i;
+  long long nsets = (long long)st[TPD_H_NSETS], rs = TPD_R_SETS + TPD_TALLY_SIZE * nsets, i;
   long long *t = (long long *)cols[TPD_C_SUM_STAGE_TS];
   double *recs = (double *)cols[TPD_C_SUM_REC];
   long long *rts = (long long *)cols[TPD_C_SUM_REC_TS];
@@ -132,7 +132,7 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, const long lo
   double *curve = (double *)cols[TPD_C_SUM_CURVE] + set * TPD_DAY_MINUTES;
   long long entry_ts = sti[TPD_STI_SUM_ENTRY], first_minute = 0;
   int have_day = st[TPD_H_CURVE_DAY] == st[TPD_H_CURVE_DAY];
-  if (have_day) first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - 330;
+  if (have_day) first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - TPD_IST_OFFSET_MINUTES;
   if (ts)
     for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? ts[x[i].row] : 0;
   else
@@ -146,10 +146,10 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, const long lo
     double pnl = x[i].pnl, entry = x[i].price, win = pnl > 0 ? 1 : 0;
     long long rec = x[i].rec;
     double *r = recs + rec * rs;
-    double *rp = r + TPD_R_SETS + 3 * set;
-    rp[0] += pnl;
-    rp[1] += 1;
-    rp[2] += win;
+    double *rp = r + TPD_R_SETS + TPD_TALLY_SIZE * set;
+    rp[TPD_TALLY_PNL] += pnl;
+    rp[TPD_TALLY_TRADES] += 1;
+    rp[TPD_TALLY_WINS] += win;
     /* The earliest entry, and of equal ones the lowest price: the same whatever order closes come in. */
     if (entry_ts < rts[rec] || (entry_ts == rts[rec] && (entry < r[TPD_R_PRICE] || r[TPD_R_PRICE] != r[TPD_R_PRICE]))) {
       rts[rec] = entry_ts;
@@ -164,19 +164,19 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, const long lo
     }
     ss[TPD_S_HOLD_S] += (double)hold / 1e9;
     int h = TPD_HOLD_BUCKET(hold);
-    double *hb = ss + TPD_S_HOLD + 3 * h;
-    hb[0] += pnl;
-    hb[1] += 1;
-    hb[2] += win;
+    double *hb = ss + TPD_S_HOLD + TPD_TALLY_SIZE * h;
+    hb[TPD_TALLY_PNL] += pnl;
+    hb[TPD_TALLY_TRADES] += 1;
+    hb[TPD_TALLY_WINS] += win;
     /* floor(exit_ts / 1 min) without a 64-bit division: a float estimate, corrected (it is off by less than a minute). */
     long long minute = (long long)((double)exit_ts * (1.0 / 6e10));
     long long rem = exit_ts - minute * 60000000000LL;
     if (rem < 0) minute--;
     else if (rem >= 60000000000LL) minute++;
-    /* Minutes of the IST day of the partition's first close (IST midnight is 330 minutes before UTC's). */
+    /* Minutes of the IST day of the partition's first close (IST midnight is TPD_IST_OFFSET_MINUTES before UTC's). */
     if (!have_day) {
-      st[TPD_H_CURVE_DAY] = (double)tpd_floor_div(minute + 330, TPD_DAY_MINUTES);
-      first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - 330;
+      st[TPD_H_CURVE_DAY] = (double)tpd_floor_div(minute + TPD_IST_OFFSET_MINUTES, TPD_DAY_MINUTES);
+      first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - TPD_IST_OFFSET_MINUTES;
       have_day = 1;
     }
     long long m = minute - first_minute;

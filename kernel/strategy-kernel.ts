@@ -30,7 +30,7 @@ import {
   TRADE_PX,
   TRADE_TS,
 } from "./driver-layout.ts";
-import { DAY_MINUTES, SET_SUMS, setSumsFromHold, type LoggedTrades, type ReportSums } from "./report-sums.ts";
+import { DAY_MINUTES, SET_SUMS, setSumsFromHold, TALLY, type LoggedTrades, type ReportSums } from "./report-sums.ts";
 
 /** Path of the built-in ema_cross kernel. */
 export const EMA_CROSS_SOURCE = join(import.meta.dir, "ema_cross.c");
@@ -585,10 +585,10 @@ class SegmentSumsBuilder {
 
   /** Appends records [from, to) of the driver's buffers that have a close. */
   append(rec: Float64Array, recTs: BigInt64Array, from: number, to: number): void {
-    const size = RECORD.SETS + 3 * this.sets;
+    const size = RECORD.SETS + TALLY.SIZE * this.sets;
     for (let r = from; r < to; r++) {
       let trades = 0;
-      for (let k = 0; k < this.sets; k++) trades += rec[r * size + RECORD.SETS + 3 * k + 1];
+      for (let k = 0; k < this.sets; k++) trades += rec[r * size + RECORD.SETS + TALLY.SIZE * k + TALLY.TRADES];
       if (trades === 0) continue; // no close in that segment
       for (let q = 0; q < size; q++) this.d.push(rec[r * size + q]);
       this.ts.push(recTs[r]);
@@ -598,11 +598,12 @@ class SegmentSumsBuilder {
 
   take(): ReportSums["segments"] {
     const n = this.length;
-    const size = RECORD.SETS + 3 * this.sets;
+    const size = RECORD.SETS + TALLY.SIZE * this.sets;
     const at = (q: number) => Float64Array.from({ length: n }, (_, r) => this.d[r * size + q]);
-    const perSet = new Float64Array(n * 3 * this.sets);
+    const perSet = new Float64Array(n * TALLY.SIZE * this.sets);
     for (let r = 0; r < n; r++)
-      for (let q = 0; q < 3 * this.sets; q++) perSet[r * 3 * this.sets + q] = this.d[r * size + RECORD.SETS + q];
+      for (let q = 0; q < TALLY.SIZE * this.sets; q++)
+        perSet[r * TALLY.SIZE * this.sets + q] = this.d[r * size + RECORD.SETS + q];
     const out = {
       length: n,
       expiry: at(0),
@@ -656,7 +657,7 @@ export class KernelRun {
     const logging = tradeLogCapacity > 0;
     // With a trade log, the staging (and the log) hold a block's worst case for every set: smaller
     // blocks keep a large grid's buffers to a few MiB.
-    // The report's sums open a record (3 doubles per set) per segment start: a large grid's blocks shrink so that a block's worst case stays ~2 MiB.
+    // The report's sums open a record (a TALLY per set) per segment start: a large grid's blocks shrink so that a block's worst case stays ~2 MiB.
     const summingRows = options.reportSums
       ? Math.min(DEFAULT_BLOCK_ROWS, Math.max(16, 262_144 / nsets))
       : DEFAULT_BLOCK_ROWS;
@@ -701,10 +702,10 @@ export class KernelRun {
       const cap = Math.max(
         blockRows + 2,
         options.reportRecordCapacity ??
-          Math.max(2 * (blockRows + 2), Math.floor(RECORD_DOUBLES / (RECORD.SETS + 3 * nsets))),
+          Math.max(2 * (blockRows + 2), Math.floor(RECORD_DOUBLES / (RECORD.SETS + TALLY.SIZE * nsets))),
       );
       this.sums = {
-        rec: new Float64Array(pinned(8 * cap * (RECORD.SETS + 3 * nsets))),
+        rec: new Float64Array(pinned(8 * cap * (RECORD.SETS + TALLY.SIZE * nsets))),
         recTs: new BigInt64Array(pinned(8 * cap)),
         // In SET_SUMS's layout: the driver leaves trades, wins and PnL to setSumsFromHold.
         sets: new Float64Array(pinned(8 * nsets * SET_SUMS.SIZE)),
@@ -835,7 +836,7 @@ export class KernelRun {
       return;
     }
     // The open record is the last one opened (one per segment start, in row order).
-    const size = RECORD.SETS + 3 * this.paramSets.length;
+    const size = RECORD.SETS + TALLY.SIZE * this.paramSets.length;
     s.segments.append(s.rec, s.recTs, 0, open);
     s.rec.copyWithin(0, open * size, (open + 1) * size);
     s.recTs[0] = s.recTs[open];
