@@ -23,12 +23,11 @@
 
 /*
  * Every name the driver defines begins with tpd_ / TPD_: it shares one translation unit with the
- * kernel, which is compiled after it (docs/kernels.md lists the reserved names). The layout of st,
- * sti, cols, the trade log and the report sums' records and per-set sums (TPD_H_*, TPD_T_*,
- * TPD_STI_*, TPD_C_*, TPD_TPX_*, TPD_TTS_*, TPD_R_*, TPD_S_*) and TPD_MAX_COLS, TPD_DAY_MINUTES,
- * TPD_HOLD_BUCKET come before this file, written by kernel/driver-layout.ts, where the host reads
- * the same definitions. The per-set sums' trades, wins and PnL are left to the host: they are the
- * holding buckets' sums.
+ * kernel, which is compiled after it (docs/kernels.md lists the reserved names). The TPD_ names it
+ * uses but does not define — the layout of st, sti, cols, the trade log, the report sums' records and
+ * per-set sums, and their constants — come before this file, written by kernel/driver-layout.ts from
+ * the definitions the host reads. The per-set sums' trades, wins and PnL are left to the host: they
+ * are the holding buckets' sums.
  */
 
 /*
