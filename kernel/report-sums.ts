@@ -1,16 +1,21 @@
 /**
- * The report's sums of a partition's closed trades, as the driver keeps them (driver.c, `tp_sum_close`)
+ * The report's sums of a partition's closed trades, as the driver keeps them (driver.c, `tpd_sum_apply`)
  * when a run asks for them instead of (or beside) the trade log: per segment with a close, its key,
  * its earliest entry and per set PnL, trades and wins; per set the trade statistics and holding-time
  * histogram; per set the PnL by exit minute of the partition's IST day. Nothing per trade leaves C.
  * `reportSumsReference` is the plain TypeScript reference tests hold the driver to.
  */
+import { IST_OFFSET_NS } from "../lib/ist-time.ts";
+
 /** Upper bounds of the holding-time buckets, ns (exclusive; the last bucket is open): 1 s, 5 s, 15 s, 1 min, 5 min, 15 min, 1 h, 3 h. */
 export const HOLD_BOUNDS_NS: readonly bigint[] = [1n, 5n, 15n, 60n, 300n, 900n, 3600n, 10_800n].map(
   (s) => s * 1_000_000_000n,
 );
 /** Holding-time buckets: one per bound and the open one. */
 export const HOLD_BUCKET_COUNT = 9;
+
+/** The sums kept per set of a segment, and per holding bucket of a set: PnL, trades, wins. */
+export const TALLY = { PNL: 0, TRADES: 1, WINS: 2, SIZE: 3 } as const;
 
 /**
  * Per-set sums, in this order: trades, wins, losses, win PnL, loss PnL, PnL, holding seconds, then
@@ -25,7 +30,7 @@ export const SET_SUMS = {
   PNL: 5,
   HOLD_S: 6,
   HOLD: 7,
-  SIZE: 7 + 3 * HOLD_BUCKET_COUNT,
+  SIZE: 7 + TALLY.SIZE * HOLD_BUCKET_COUNT,
 } as const;
 
 /** Fills each set's trades, wins and PnL with the sums of its holding buckets (in bucket order). */
@@ -36,9 +41,10 @@ export function setSumsFromHold(setSums: Float64Array, sets: number): void {
     let trades = 0;
     let wins = 0;
     for (let h = 0; h < HOLD_BUCKET_COUNT; h++) {
-      pnl += setSums[o + SET_SUMS.HOLD + 3 * h];
-      trades += setSums[o + SET_SUMS.HOLD + 3 * h + 1];
-      wins += setSums[o + SET_SUMS.HOLD + 3 * h + 2];
+      const b = o + SET_SUMS.HOLD + TALLY.SIZE * h;
+      pnl += setSums[b + TALLY.PNL];
+      trades += setSums[b + TALLY.TRADES];
+      wins += setSums[b + TALLY.WINS];
     }
     setSums[o + SET_SUMS.TRADES] = trades;
     setSums[o + SET_SUMS.WINS] = wins;
@@ -48,6 +54,8 @@ export function setSumsFromHold(setSums: Float64Array, sets: number): void {
 
 /** Minutes of an IST day: the exit-minute bins of a partition. */
 export const DAY_MINUTES = 1440;
+/** Minutes from UTC's midnight to IST's: IST midnight is this many minutes before UTC's. */
+export const IST_OFFSET_MINUTES = Number(IST_OFFSET_NS / 60_000_000_000n);
 
 /** Segments with at least one close, in partition order (a key ≤ -1e299 was null). */
 export interface SegmentSums {
@@ -137,7 +145,7 @@ export function reportSumsReference(t: LoggedTrades, sets: number): ReportSums {
       seg.strike.push(t.strike[i]);
       seg.firstEntryTs.push(t.entryTs[i]);
       seg.firstEntryPrice.push(t.entryPrice[i]);
-      seg.perSet.push(...new Array<number>(3 * sets).fill(0));
+      seg.perSet.push(...new Array<number>(TALLY.SIZE * sets).fill(0));
       s++;
     } else if (
       t.entryTs[i] < seg.firstEntryTs[s] ||
@@ -147,9 +155,10 @@ export function reportSumsReference(t: LoggedTrades, sets: number): ReportSums {
       seg.firstEntryTs[s] = t.entryTs[i];
       seg.firstEntryPrice[s] = t.entryPrice[i];
     }
-    seg.perSet[(s * sets + set) * 3] += pnl;
-    seg.perSet[(s * sets + set) * 3 + 1] += 1;
-    seg.perSet[(s * sets + set) * 3 + 2] += win;
+    const tally = (s * sets + set) * TALLY.SIZE;
+    seg.perSet[tally + TALLY.PNL] += pnl;
+    seg.perSet[tally + TALLY.TRADES] += 1;
+    seg.perSet[tally + TALLY.WINS] += win;
     const hold = t.exitTs[i] - t.entryTs[i];
     const o = set * SET_SUMS.SIZE;
     if (pnl < 0) {
@@ -159,14 +168,13 @@ export function reportSumsReference(t: LoggedTrades, sets: number): ReportSums {
       setSums[o + SET_SUMS.WIN_PNL] += pnl;
     }
     setSums[o + SET_SUMS.HOLD_S] += Number(hold) / 1e9;
-    const h = o + SET_SUMS.HOLD + 3 * holdBucket(hold);
-    setSums[h] += pnl;
-    setSums[h + 1] += 1;
-    setSums[h + 2] += win;
-    // IST midnight is 330 minutes before UTC's.
+    const h = o + SET_SUMS.HOLD + TALLY.SIZE * holdBucket(hold);
+    setSums[h + TALLY.PNL] += pnl;
+    setSums[h + TALLY.TRADES] += 1;
+    setSums[h + TALLY.WINS] += win;
     const minute = floorDiv(t.exitTs[i], 60_000_000_000n);
-    if (Number.isNaN(curveDay)) curveDay = Number(floorDiv(minute + 330n, BigInt(DAY_MINUTES)));
-    const m = Number(minute) - (curveDay * DAY_MINUTES - 330);
+    if (Number.isNaN(curveDay)) curveDay = Number(floorDiv(minute + BigInt(IST_OFFSET_MINUTES), BigInt(DAY_MINUTES)));
+    const m = Number(minute) - (curveDay * DAY_MINUTES - IST_OFFSET_MINUTES);
     if (m < 0 || m >= DAY_MINUTES) {
       spilled = true;
       continue;

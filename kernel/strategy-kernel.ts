@@ -19,7 +19,18 @@ import {
 } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { DAY_MINUTES, SET_SUMS, setSumsFromHold, type LoggedTrades, type ReportSums } from "./report-sums.ts";
+import {
+  COLS as C,
+  driverLayoutC,
+  HEADER as H,
+  MAX_COLUMNS,
+  RECORD,
+  SET_TIMES,
+  SET_TOTALS as T,
+  TRADE_PX,
+  TRADE_TS,
+} from "./driver-layout.ts";
+import { DAY_MINUTES, SET_SUMS, setSumsFromHold, TALLY, type LoggedTrades, type ReportSums } from "./report-sums.ts";
 
 /** Path of the built-in ema_cross kernel. */
 export const EMA_CROSS_SOURCE = join(import.meta.dir, "ema_cross.c");
@@ -80,11 +91,16 @@ export interface LoadedKernel {
   params: KernelParam[];
   stateSize: number;
   symbols: KernelSymbols;
+  /** Bytes of the build's tp_event, and of the driver's staged close and staged sums event (arrays of them are host-owned). */
+  structBytes: { event: number; staged: number; sumEvent: number };
 }
 
 const SYMBOLS = {
-  tp_run: { args: ["ptr", "ptr", "ptr", "i64", "i64"], returns: "i64" },
-  tp_flush: { args: ["ptr", "ptr", "ptr"], returns: "void" },
+  tpd_run: { args: ["ptr", "ptr", "ptr", "i64", "i64"], returns: "i64" },
+  tpd_flush: { args: ["ptr", "ptr", "ptr"], returns: "void" },
+  tpd_event_bytes: { args: [], returns: "i32" },
+  tpd_staged_bytes: { args: [], returns: "i32" },
+  tpd_sum_event_bytes: { args: [], returns: "i32" },
   tickpack_columns: { args: [], returns: "cstring" },
   tickpack_params: { args: [], returns: "cstring" },
   tickpack_state_size: { args: [], returns: "i32" },
@@ -127,25 +143,45 @@ export function kernelBuildCacheDir(): string {
   );
 }
 
+/** Libraries a gcc/clang build links (TinyCC resolves against the process, which has libm). */
+const LINK_LIBRARIES: readonly string[] = ["-lm"];
+
+/** Runs the compiler with TMPDIR=dir: its own intermediate files go to the private folder too. */
+function runCompiler(exe: string, args: string[], dir: string) {
+  return Bun.spawnSync([exe, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, TMPDIR: dir } });
+}
+
 /**
- * The name of a build: a hash of everything that makes the library — the kernel's, the driver's and
- * the header's bytes, the flags, and the compiler's path, size and mtime (an upgrade is a new build).
+ * The name of a build: a hash of everything that makes the library — the unit as the compiler sees
+ * it after preprocessing (the kernel, every file it includes, the driver and its layout, and the
+ * compiler's predefined macros, its version among them), the flags, and the compiler's path, size
+ * and mtime (an upgrade is a new build).
  */
-function buildName(compiler: KernelCompiler, exe: string, kernelPath: string): string {
+function buildName(compiler: KernelCompiler, exe: string, preprocessed: Uint8Array): string {
   const st = statSync(realpathSync(exe));
   const parts = [
     compiler,
     realpathSync(exe),
     st.size,
     st.mtimeMs,
-    OPTIMISED_FLAGS.join(" "),
-    readFileSync(kernelPath),
-    readFileSync(DRIVER_SOURCE),
-    readFileSync(join(dirname(DRIVER_SOURCE), "tickpack.h")),
+    [...OPTIMISED_FLAGS, ...LINK_LIBRARIES].join(" "),
+    preprocessed,
   ];
   const hasher = new Bun.CryptoHasher("sha256");
   for (const p of parts) hasher.update(typeof p === "number" ? String(p) : p).update("\0");
   return `${compiler}-${hasher.digest("hex").slice(0, 32)}.so`;
+}
+
+/**
+ * A failed gcc/clang run's diagnostics in the user's terms: the unit (and the bare name ld gives an
+ * object's source) is the kernel's file, and no private temp path or object name is left.
+ */
+function compilerDiagnostics(stderr: string, unit: string, dir: string, kernelPath: string): string {
+  return stderr
+    .replaceAll(unit, kernelPath)
+    .replace(new RegExp(`^${basename(unit).replaceAll(".", "\\.")}(?=:)`, "gm"), kernelPath)
+    .replace(/^(\S*ld): \S+\.o: /gm, "$1: ")
+    .replaceAll(`${dir}/`, "");
 }
 
 /**
@@ -155,7 +191,15 @@ function buildName(compiler: KernelCompiler, exe: string, kernelPath: string): s
 function compileShared(compiler: KernelCompiler, unit: string, dir: string, kernelPath: string): KernelSymbols {
   const exe = compilerPath(compiler);
   if (!exe) throw new KernelError(`--cc ${compiler}: ${compiler} is not installed (not found on PATH)`);
-  const cached = join(kernelBuildCacheDir(), buildName(compiler, exe, kernelPath));
+  const include = ["-I", dirname(DRIVER_SOURCE)];
+  const failed = (r: ReturnType<typeof runCompiler>) =>
+    new Error(
+      compilerDiagnostics(r.stderr.toString(), unit, dir, kernelPath) || `${compiler} exited with ${r.exitCode}`,
+    );
+  // -P: no line markers (they name the private folder); -dD: the macros too, the compiler's own included.
+  const pre = runCompiler(exe, ["-E", "-P", "-dD", ...OPTIMISED_FLAGS, ...include, unit], dir);
+  if (pre.exitCode !== 0) throw failed(pre);
+  const cached = join(kernelBuildCacheDir(), buildName(compiler, exe, pre.stdout));
   if (existsSync(cached)) {
     try {
       return dlopen(cached, SYMBOLS).symbols as unknown as KernelSymbols;
@@ -164,14 +208,12 @@ function compileShared(compiler: KernelCompiler, unit: string, dir: string, kern
     }
   }
   const so = join(dir, "unit.so");
-  // TMPDIR=dir: the compiler's own intermediate files go to the private folder too.
-  const r = Bun.spawnSync([exe, ...OPTIMISED_FLAGS, "-I", dirname(DRIVER_SOURCE), "-o", so, unit], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, TMPDIR: dir },
-  });
-  if (r.exitCode !== 0)
-    throw new Error(r.stderr.toString().replaceAll(`${dir}/`, "") || `${compiler} exited with ${r.exitCode}`);
+  const build = (extra: string[]) =>
+    runCompiler(exe, [...OPTIMISED_FLAGS, ...extra, ...include, "-o", so, unit, ...LINK_LIBRARIES], dir);
+  let r = build([]);
+  // ld names an undefined reference's object by the unit's name only; with debug info, by the file and line.
+  if (r.exitCode !== 0 && r.stderr.toString().includes("undefined reference")) r = build(["-g"]);
+  if (r.exitCode !== 0) throw failed(r);
   try {
     // Renamed into place whole: a concurrent run opens the old build, the new one or none.
     mkdirSync(dirname(cached), { recursive: true });
@@ -187,27 +229,37 @@ function compileShared(compiler: KernelCompiler, unit: string, dir: string, kern
   return dlopen(so, SYMBOLS).symbols as unknown as KernelSymbols;
 }
 
-/** Parses `"fast=5,slow=21,max_spread"` into parameters. */
+/** A plain decimal number: sign, digits, fraction, exponent (no hex, Infinity, NaN or empty string, which Number() also takes). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Parses `"fast=5,slow=21,max_spread"` into parameters: each named once, a default a finite decimal number. */
 function parseParams(text: string, path: string): KernelParam[] {
   if (text.trim() === "") return [];
-  return text.split(",").map((item) => {
-    const [name, value] = item.split("=").map((x) => x.trim());
+  const params = text.split(",").map((item) => {
+    const eq = item.indexOf("=");
+    const name = (eq < 0 ? item : item.slice(0, eq)).trim();
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
       throw new KernelError(`${path}: tickpack_params(): bad parameter name ${JSON.stringify(name)}`);
-    const defaultValue = value === undefined ? undefined : Number(value);
-    if (defaultValue !== undefined && !Number.isFinite(defaultValue))
-      throw new KernelError(`${path}: tickpack_params(): default of ${name} is not a number: ${JSON.stringify(value)}`);
+    if (eq < 0) return { name, defaultValue: undefined };
+    const value = item.slice(eq + 1).trim();
+    const defaultValue = Number(value);
+    if (!DECIMAL.test(value) || !Number.isFinite(defaultValue))
+      throw new KernelError(
+        `${path}: tickpack_params(): default of ${name} is not a finite decimal number: ${JSON.stringify(value)}`,
+      );
     return { name, defaultValue };
   });
+  const twice = params.find((p, i) => params.findIndex((q) => q.name === p.name) !== i);
+  if (twice) throw new KernelError(`${path}: tickpack_params() declares ${twice.name} twice`);
+  return params;
 }
 
 /** Parses `"price,bp0,volume:i64"` into names and types, checking both. */
 function parseColumns(text: string, path: string): { columns: string[]; columnTypes: ColumnType[] } {
-  const items = text
-    .split(",")
-    .map((c) => c.trim())
-    .filter(Boolean)
-    .map((c) => c.split(":").map((x) => x.trim()));
+  if (text.trim() === "") return { columns: [], columnTypes: [] };
+  const items = text.split(",").map((c) => c.split(":").map((x) => x.trim()));
+  if (items.some(([name]) => name === ""))
+    throw new KernelError(`${path}: tickpack_columns() has an empty column name: ${JSON.stringify(text)}`);
   const columns = items.map(([name]) => name);
   const unknown = columns.filter((c) => !KERNEL_COLUMNS.includes(c));
   if (unknown.length)
@@ -223,7 +275,7 @@ function parseColumns(text: string, path: string): { columns: string[]; columnTy
   });
   const twice = columns.find((c, i) => columns.indexOf(c) !== i);
   if (twice) throw new KernelError(`${path}: tickpack_columns() declares ${twice} twice`);
-  if (columns.length > 64) throw new KernelError(`${path}: at most 64 columns`);
+  if (columns.length > MAX_COLUMNS) throw new KernelError(`${path}: at most ${MAX_COLUMNS} columns`);
   return { columns, columnTypes };
 }
 
@@ -258,9 +310,10 @@ export function loadKernel(path: string, compiler: KernelCompiler = "tcc"): Load
   const wrapper = join(unitDir, "unit.c");
   let symbols: KernelSymbols;
   try {
+    // The driver first: a kernel's macros cannot reach into it, and its names are all tpd_/TPD_.
     writeFileSync(
       wrapper,
-      `#include "tickpack.h"\n#include ${JSON.stringify(real)}\n#include ${JSON.stringify(DRIVER_SOURCE)}\n`,
+      `#include "tickpack.h"\n${driverLayoutC()}#include ${JSON.stringify(DRIVER_SOURCE)}\n#include ${JSON.stringify(real)}\n`,
     );
     symbols = compiler === "tcc" ? compileTcc(wrapper) : compileShared(compiler, wrapper, unitDir, real);
   } catch (e) {
@@ -299,6 +352,11 @@ export function loadKernel(path: string, compiler: KernelCompiler = "tcc"): Load
     params: parseParams(String(symbols.tickpack_params()), path),
     stateSize,
     symbols,
+    structBytes: {
+      event: symbols.tpd_event_bytes(),
+      staged: symbols.tpd_staged_bytes(),
+      sumEvent: symbols.tpd_sum_event_bytes(),
+    },
   };
   loaded.set(cacheKey, kernel);
   return kernel;
@@ -349,26 +407,26 @@ export function isNullKey(v: number): boolean {
   return v < -1e299;
 }
 
-/** Growable trade columns: the driver's 7 doubles and 2 timestamps per trade. */
+/** Growable trade columns: the driver's log, TRADE_PX's doubles and TRADE_TS's timestamps per trade. */
 class TradeColumnsBuilder {
   length = 0;
-  private px = new Float64Array(7 * 1024);
-  private ts = new BigInt64Array(2 * 1024);
+  private px = new Float64Array(TRADE_PX.SIZE * 1024);
+  private ts = new BigInt64Array(TRADE_TS.SIZE * 1024);
 
   append(px: Float64Array, ts: BigInt64Array, n: number): void {
-    if (this.length + n > this.ts.length / 2) {
+    if (this.length + n > this.ts.length / TRADE_TS.SIZE) {
       const cap = Math.max(2 * (this.length + n), 1024);
-      const px2 = new Float64Array(7 * cap);
-      px2.set(this.px.subarray(0, 7 * this.length));
-      const ts2 = new BigInt64Array(2 * cap);
-      ts2.set(this.ts.subarray(0, 2 * this.length));
+      const px2 = new Float64Array(TRADE_PX.SIZE * cap);
+      px2.set(this.px.subarray(0, TRADE_PX.SIZE * this.length));
+      const ts2 = new BigInt64Array(TRADE_TS.SIZE * cap);
+      ts2.set(this.ts.subarray(0, TRADE_TS.SIZE * this.length));
       this.px = px2;
       this.ts = ts2;
     }
     // Whole-array copies: the driver's log lives over its own ArrayBuffer (pinned), so a subarray is
     // safe, and an element-wise copy of int64s boxes a BigInt per value (~100 ms per worker on 0.5M trades).
-    this.px.set(px.subarray(0, 7 * n), 7 * this.length);
-    this.ts.set(ts.subarray(0, 2 * n), 2 * this.length);
+    this.px.set(px.subarray(0, TRADE_PX.SIZE * n), TRADE_PX.SIZE * this.length);
+    this.ts.set(ts.subarray(0, TRADE_TS.SIZE * n), TRADE_TS.SIZE * this.length);
     this.length += n;
   }
 
@@ -377,35 +435,35 @@ class TradeColumnsBuilder {
     const px = this.px;
     const f = (k: number) => {
       const out = new Float64Array(n);
-      for (let t = 0; t < n; t++) out[t] = px[7 * t + k];
+      for (let t = 0; t < n; t++) out[t] = px[TRADE_PX.SIZE * t + k];
       return out;
     };
     // Timestamps move as pairs of 32-bit words: no BigInt per value (a float64 view could alter NaN bit patterns).
-    const words = new Int32Array(this.ts.buffer, this.ts.byteOffset, 4 * n);
+    const words = new Int32Array(this.ts.buffer, this.ts.byteOffset, 2 * TRADE_TS.SIZE * n);
     const t = (k: number) => {
       const out = new BigInt64Array(n);
       const o = new Int32Array(out.buffer);
       for (let i = 0; i < n; i++) {
-        o[2 * i] = words[4 * i + 2 * k];
-        o[2 * i + 1] = words[4 * i + 2 * k + 1];
+        o[2 * i] = words[2 * (TRADE_TS.SIZE * i + k)];
+        o[2 * i + 1] = words[2 * (TRADE_TS.SIZE * i + k) + 1];
       }
       return out;
     };
     const out = {
       length: n,
-      set: f(0),
-      entryPrice: f(1),
-      exitPrice: f(2),
-      pnl: f(3),
-      expiry: f(4),
-      optCode: f(5),
-      strike: f(6),
-      entryTs: t(0),
-      exitTs: t(1),
+      set: f(TRADE_PX.SET),
+      entryPrice: f(TRADE_PX.ENTRY),
+      exitPrice: f(TRADE_PX.EXIT),
+      pnl: f(TRADE_PX.PNL),
+      expiry: f(TRADE_PX.EXPIRY),
+      optCode: f(TRADE_PX.OPT),
+      strike: f(TRADE_PX.STRIKE),
+      entryTs: t(TRADE_TS.ENTRY),
+      exitTs: t(TRADE_TS.EXIT),
     };
     this.length = 0;
-    this.px = new Float64Array(7 * 1024);
-    this.ts = new BigInt64Array(2 * 1024);
+    this.px = new Float64Array(TRADE_PX.SIZE * 1024);
+    this.ts = new BigInt64Array(TRADE_TS.SIZE * 1024);
     return out;
   }
 }
@@ -417,55 +475,6 @@ export interface SetTotals {
   trades: number;
   pnl: number;
 }
-
-// Keep in step with driver.c.
-const H = {
-  NSETS: 0,
-  NPARAMS: 1,
-  NSTATE: 2,
-  NCOLS: 3,
-  HAS_SEG: 4,
-  ROWS: 8,
-  TRADE_COUNT: 9,
-  TRADE_CAP: 10,
-  BLOCK: 11,
-  REC_COUNT: 12,
-  REC_CAP: 13,
-  REC_OPEN: 14,
-  CURVE_DAY: 15,
-  SPILLED: 16,
-  SIZE: 17,
-};
-const T = { VALID_ROWS: 0, TRADES: 1, PNL: 2, SIZE: 4 };
-const C = {
-  EXPIRY: 0,
-  EXPIRY_VALID: 1,
-  OPT: 2,
-  OPT_VALID: 3,
-  OPT_MAP: 4,
-  STRIKE: 5,
-  STRIKE_VALID: 6,
-  TS: 7,
-  TRADE_TS: 8,
-  TRADE_PX: 9,
-  EVENTS: 10,
-  STARTS: 11,
-  STAGED: 12,
-  SUM_REC: 13,
-  SUM_REC_TS: 14,
-  SUM_SETS: 15,
-  SUM_CURVE: 16,
-  SUM_SLOTS: 17,
-  SUM_STAGE: 18,
-  SUM_STAGE_TS: 19,
-  FIRST: 20,
-};
-/** Doubles of a segment record before its per-set (PnL, trades, wins): key, first entry price (driver.c TPR_*). */
-const R_SETS = 4;
-/** Bytes of a tp_event and of the driver's staged close (tp_staged). */
-const EVENT_BYTES = 32;
-const STAGED_BYTES = 72;
-const SUM_EVENT_BYTES = 40;
 
 /** Values of a column in one of the types a kernel can declare. */
 export type ColumnValues = Float64Array | BigInt64Array | Int32Array | Float32Array | Int16Array;
@@ -576,10 +585,10 @@ class SegmentSumsBuilder {
 
   /** Appends records [from, to) of the driver's buffers that have a close. */
   append(rec: Float64Array, recTs: BigInt64Array, from: number, to: number): void {
-    const size = R_SETS + 3 * this.sets;
+    const size = RECORD.SETS + TALLY.SIZE * this.sets;
     for (let r = from; r < to; r++) {
       let trades = 0;
-      for (let k = 0; k < this.sets; k++) trades += rec[r * size + R_SETS + 3 * k + 1];
+      for (let k = 0; k < this.sets; k++) trades += rec[r * size + RECORD.SETS + TALLY.SIZE * k + TALLY.TRADES];
       if (trades === 0) continue; // no close in that segment
       for (let q = 0; q < size; q++) this.d.push(rec[r * size + q]);
       this.ts.push(recTs[r]);
@@ -589,11 +598,12 @@ class SegmentSumsBuilder {
 
   take(): ReportSums["segments"] {
     const n = this.length;
-    const size = R_SETS + 3 * this.sets;
+    const size = RECORD.SETS + TALLY.SIZE * this.sets;
     const at = (q: number) => Float64Array.from({ length: n }, (_, r) => this.d[r * size + q]);
-    const perSet = new Float64Array(n * 3 * this.sets);
+    const perSet = new Float64Array(n * TALLY.SIZE * this.sets);
     for (let r = 0; r < n; r++)
-      for (let q = 0; q < 3 * this.sets; q++) perSet[r * 3 * this.sets + q] = this.d[r * size + R_SETS + q];
+      for (let q = 0; q < TALLY.SIZE * this.sets; q++)
+        perSet[r * TALLY.SIZE * this.sets + q] = this.d[r * size + RECORD.SETS + q];
     const out = {
       length: n,
       expiry: at(0),
@@ -647,7 +657,7 @@ export class KernelRun {
     const logging = tradeLogCapacity > 0;
     // With a trade log, the staging (and the log) hold a block's worst case for every set: smaller
     // blocks keep a large grid's buffers to a few MiB.
-    // The report's sums open a record (3 doubles per set) per segment start: a large grid's blocks shrink so that a block's worst case stays ~2 MiB.
+    // The report's sums open a record (a TALLY per set) per segment start: a large grid's blocks shrink so that a block's worst case stays ~2 MiB.
     const summingRows = options.reportSums
       ? Math.min(DEFAULT_BLOCK_ROWS, Math.max(16, 262_144 / nsets))
       : DEFAULT_BLOCK_ROWS;
@@ -668,19 +678,21 @@ export class KernelRun {
     paramSets.forEach((values, k) => {
       this.st.set(values, H.SIZE + k * this.block + T.SIZE);
     });
-    this.sti = new BigInt64Array(pinned(8 * 4 * nsets));
+    this.sti = new BigInt64Array(pinned(8 * SET_TIMES.SIZE * nsets));
     this.cols = new BigUint64Array(pinned(8 * (C.FIRST + 2 * kernel.columns.length)));
-    // Staged closes per set and block: one per row and one per segment end (driver.c staged_cap).
+    // Staged closes per set and block: one per row and one per segment end.
     const stagedCap = 2 * blockRows + 2;
+    this.st[H.STAGED_CAP] = stagedCap;
     const capacity = logging ? Math.max(tradeLogCapacity, nsets * stagedCap) : 0;
     this.st[H.TRADE_CAP] = capacity;
-    this.tradeTs = capacity ? new BigInt64Array(pinned(8 * 2 * capacity)) : null;
-    this.tradePx = capacity ? new Float64Array(pinned(8 * 7 * capacity)) : null;
+    this.tradeTs = capacity ? new BigInt64Array(pinned(8 * TRADE_TS.SIZE * capacity)) : null;
+    this.tradePx = capacity ? new Float64Array(pinned(8 * TRADE_PX.SIZE * capacity)) : null;
     this.cols[C.TRADE_TS] = addr(this.tradeTs);
     this.cols[C.TRADE_PX] = addr(this.tradePx);
-    const events = new Uint8Array(pinned(EVENT_BYTES * (blockRows + 1)));
+    const bytes = kernel.structBytes;
+    const events = new Uint8Array(pinned(bytes.event * (blockRows + 1)));
     const starts = new Uint8Array(pinned(8 * (blockRows + 1)));
-    const staged = logging ? new Uint8Array(pinned(STAGED_BYTES * nsets * stagedCap + 8 * 2 * nsets)) : null;
+    const staged = logging ? new Uint8Array(pinned(bytes.staged * nsets * stagedCap + 8 * 2 * nsets)) : null;
     this.scratch = [events, starts, ...(staged ? [staged] : [])];
     this.cols[C.EVENTS] = addr(events);
     this.cols[C.STARTS] = addr(starts);
@@ -690,19 +702,19 @@ export class KernelRun {
       const cap = Math.max(
         blockRows + 2,
         options.reportRecordCapacity ??
-          Math.max(2 * (blockRows + 2), Math.floor(RECORD_DOUBLES / (R_SETS + 3 * nsets))),
+          Math.max(2 * (blockRows + 2), Math.floor(RECORD_DOUBLES / (RECORD.SETS + TALLY.SIZE * nsets))),
       );
       this.sums = {
-        rec: new Float64Array(pinned(8 * cap * (R_SETS + 3 * nsets))),
+        rec: new Float64Array(pinned(8 * cap * (RECORD.SETS + TALLY.SIZE * nsets))),
         recTs: new BigInt64Array(pinned(8 * cap)),
-        // In SET_SUMS's layout (driver.c TPS_*): the driver leaves trades, wins and PnL to setSumsFromHold.
+        // In SET_SUMS's layout: the driver leaves trades, wins and PnL to setSumsFromHold.
         sets: new Float64Array(pinned(8 * nsets * SET_SUMS.SIZE)),
         curve: new Float64Array(pinned(8 * nsets * DAY_MINUTES)),
         segments: new SegmentSumsBuilder(nsets),
       };
       const slots = new Uint8Array(pinned(8 * (blockRows + 2)));
-      // One set's events of a block (driver.c tp_sum_event): at most one per row and one per segment end.
-      const staged = new Uint8Array(pinned(SUM_EVENT_BYTES * (2 * blockRows + 2)));
+      // One set's events of a block (driver.c tpd_sum_event): at most one per row and one per segment end.
+      const staged = new Uint8Array(pinned(bytes.sumEvent * (2 * blockRows + 2)));
       const stagedTs = new Uint8Array(pinned(8 * (2 * blockRows + 2)));
       this.scratch.push(slots, staged, stagedTs);
       this.cols[C.SUM_STAGE] = addr(staged);
@@ -755,7 +767,7 @@ export class KernelRun {
     });
     let next = 0;
     while (next < b.length) {
-      next = Number(this.kernel.symbols.tp_run(ptr(this.st), ptr(this.sti), ptr(this.cols), next, b.length));
+      next = Number(this.kernel.symbols.tpd_run(ptr(this.st), ptr(this.sti), ptr(this.cols), next, b.length));
       this.drainTrades();
       // The driver stopped before a block that could overflow the segment records: make room.
       if (next < b.length && this.st[H.REC_COUNT] + this.st[H.BLOCK] + 1 > this.st[H.REC_CAP]) this.drainRecords(false);
@@ -764,7 +776,7 @@ export class KernelRun {
 
   /** Ends the partition: every set's last segment closes here. */
   endPartition(): void {
-    this.kernel.symbols.tp_flush(ptr(this.st), ptr(this.sti), ptr(this.cols));
+    this.kernel.symbols.tpd_flush(ptr(this.st), ptr(this.sti), ptr(this.cols));
     this.drainTrades();
     this.drainRecords(true);
   }
@@ -824,7 +836,7 @@ export class KernelRun {
       return;
     }
     // The open record is the last one opened (one per segment start, in row order).
-    const size = R_SETS + 3 * this.paramSets.length;
+    const size = RECORD.SETS + TALLY.SIZE * this.paramSets.length;
     s.segments.append(s.rec, s.recTs, 0, open);
     s.rec.copyWithin(0, open * size, (open + 1) * size);
     s.recTs[0] = s.recTs[open];

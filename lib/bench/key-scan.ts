@@ -17,6 +17,11 @@ const compiled = builtOnce(join(import.meta.dir, "key-scan.c"), {
   tp_key_runs: { args: ["ptr", "ptr", "ptr", "ptr", "ptr", "i64", "ptr", "ptr", "i64", "ptr"], returns: "i64" },
 });
 
+/** Whether the C build is the one in use (TinyCC built it in this thread); else the TypeScript references run. */
+export function keyScanIsNative(): boolean {
+  return compiled() !== null;
+}
+
 /** The window of `strike` inside [lo, hi] (NaN is in no band), or null when no strike is; in C where TinyCC builds it. */
 export function strikeWindow(strike: Float32Array, lo: number, hi: number): StrikeWindow | null {
   const lib = compiled();

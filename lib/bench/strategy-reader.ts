@@ -416,7 +416,7 @@ class SegmentCutter {
   }
 
   private flushGap(): void {
-    // tp_flush ends the current segment (a no-op without one); the next row starts a new one.
+    // tpd_flush ends the current segment (a no-op without one); the next row starts a new one.
     if (this.gap) this.run.endPartition();
     this.gap = false;
   }

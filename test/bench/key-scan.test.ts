@@ -1,12 +1,18 @@
 import { describe, expect, test } from "bun:test";
 import {
   keyRunStarts,
+  keyScanIsNative,
   keyRunStartsReference,
   strikeWindow,
   strikeWindowReference,
   type KeyRunColumns,
 } from "../../lib/bench/key-scan.ts";
 import { SeededRandom } from "../../lib/random.ts";
+
+// Without the C build both sides of each comparison below are the TypeScript reference.
+test("the C build is the one tested", () => {
+  expect(keyScanIsNative()).toBe(true);
+});
 
 describe("strikeWindow", () => {
   test("the C build and the TypeScript reference agree on random strikes, sorted or not, NaN included", () => {

@@ -2,11 +2,13 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupTempDirs, packedFixture, tempDir } from "../helpers/fixtures.ts";
+import { privateKernelCache } from "../helpers/kernel-cache.ts";
 import { runScript } from "../helpers/packed-views.ts";
 
 setDefaultTimeout(60_000);
 const ROOT = join(import.meta.dir, "..", "..");
 const GCC = Bun.which("gcc");
+const kernelBuilds = privateKernelCache();
 
 let packed: string;
 let out: string;
@@ -51,6 +53,7 @@ describe("bench --cc", () => {
           got.push({ summary: JSON.parse(r.stdout), trades: readFileSync(file, "utf8") });
         }
         const [tcc, gcc] = got;
+        expect(kernelBuilds().length).toBe(i + 1); // bench built it: no earlier run's build was opened
         expect(tcc.summary.trades).toBeGreaterThan(0);
         expect(gcc.summary.grid).toEqual(tcc.summary.grid);
         expect([gcc.summary.rows, gcc.summary.trades, gcc.summary.pnl]).toEqual([
@@ -62,6 +65,21 @@ describe("bench --cc", () => {
       }
     },
   );
+
+  test("a kernel whose tickpack_params() names a parameter twice is a usage error naming the file (exit 2)", () => {
+    const k = join(out, "params-twice.c");
+    writeFileSync(
+      k,
+      readFileSync(join(ROOT, "examples", "mid_reversion.c"), "utf8").replace(
+        '"lookback=50,band=0.002"',
+        '"lookback=50,band=0.002,lookback=20"',
+      ),
+    );
+    const r = bench([packed, "--kernel", k]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`bench: ${k}: tickpack_params() declares lookback twice`);
+    expect(r.stdout).toBe("");
+  });
 
   test("a kernel that crashes its run leaves no build folder of its process in TMPDIR (another worker may have been compiling)", () => {
     // The crash itself leaves one behind, named as the child's builds are, standing in for a racing worker's.

@@ -1,6 +1,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { emaCrossReference, type EmaCrossParams, type ReferenceRow } from "../../kernel/ema_cross.ts";
 import { EMA_CROSS_SOURCE, loadKernel } from "../../kernel/strategy-kernel.ts";
+import { privateKernelCache } from "../helpers/kernel-cache.ts";
 import { randomPartitions, runGrid } from "../helpers/kernel-batches.ts";
 import { SeededRandom } from "../../lib/random.ts";
 
@@ -8,6 +9,7 @@ import { SeededRandom } from "../../lib/random.ts";
 setDefaultTimeout(60_000);
 const kernel = loadKernel(EMA_CROSS_SOURCE);
 const GCC = Bun.which("gcc");
+const kernelBuilds = privateKernelCache();
 
 /** One set through the TinyCC kernel. */
 function runKernel(
@@ -97,6 +99,7 @@ describe("ema_cross kernel", () => {
     () => {
       const gcc = loadKernel(EMA_CROSS_SOURCE, "gcc");
       expect(gcc.compiler).toBe("gcc");
+      expect(kernelBuilds()).toHaveLength(1); // built here, not opened from an earlier run's cache
       const rng = new SeededRandom(11);
       for (let round = 0; round < 8; round++) {
         const parts = randomPartitions(rng, 4);

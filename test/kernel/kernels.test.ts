@@ -14,10 +14,12 @@ import {
 } from "../../kernel/strategy-kernel.ts";
 import { GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../../lib/bench/grid.ts";
 import { SeededRandom } from "../../lib/random.ts";
+import { privateKernelCache } from "../helpers/kernel-cache.ts";
 
 const EXAMPLE = join(import.meta.dir, "..", "..", "examples", "mid_reversion.c");
 const dir = mkdtempSync(join(tmpdir(), "tickpack-kernels-"));
 const GCC = Bun.which("gcc");
+const kernelBuilds = privateKernelCache();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function bitmap(values: (number | null)[]): Uint8Array | null {
@@ -118,6 +120,7 @@ describe("example kernel: mid_reversion", () => {
   test.skipIf(!GCC)(`built by gcc, bit-identical to TinyCC${GCC ? "" : " (skipped: no gcc on PATH)"}`, () => {
     const tcc = loadKernel(EXAMPLE);
     const gcc = loadKernel(EXAMPLE, "gcc");
+    expect(kernelBuilds().length).toBeGreaterThan(0); // built here, not opened from an earlier run's cache
     const values = resolveParamSets(EXAMPLE, tcc.params, [...sets, { lookback: 13.3, band: 0.00137 }]);
     const a = run(tcc, values, 21);
     const b = run(gcc, values, 21);
@@ -223,6 +226,35 @@ void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
     },
   );
 
+  test("tickpack_params(): a name declared twice, an empty or non-decimal default is refused; plain decimals are taken", () => {
+    const params = (name: string, text: string) =>
+      loadKernel(write(name, ok.replace('return "threshold";', `return ${JSON.stringify(text)};`))).params;
+    expect(() => params("p-twice.c", "a=1,b=7,a=2")).toThrow(/p-twice\.c: tickpack_params\(\) declares a twice/);
+    expect(() => params("p-twice-bare.c", "a,a")).toThrow(/declares a twice/);
+    for (const [i, bad] of ["", "0x10", "Infinity", "-Infinity", "NaN", "1e999", "1=2", "- 1", "1e"].entries())
+      expect(() => params(`p-bad-${i}.c`, `a=${bad}`), bad).toThrow(
+        new RegExp(`p-bad-${i}\\.c: tickpack_params\\(\\): default of a is not a finite decimal number`),
+      );
+    expect(params("p-good.c", "a=-1.5e-3, b=+2,c=.5,d=7.,e=1E2,f")).toEqual([
+      { name: "a", defaultValue: -0.0015 },
+      { name: "b", defaultValue: 2 },
+      { name: "c", defaultValue: 0.5 },
+      { name: "d", defaultValue: 7 },
+      { name: "e", defaultValue: 100 },
+      { name: "f", defaultValue: undefined },
+    ]);
+  });
+
+  test("tickpack_columns(): an empty column name is refused; no columns at all is allowed", () => {
+    for (const [i, bad] of ["price,,bp0", "price,", ":i64", " ,price"].entries())
+      expect(() => loadKernel(write(`c-empty-${i}.c`, ok.replace('"price"', JSON.stringify(bad)))), bad).toThrow(
+        /tickpack_columns\(\) has an empty column name/,
+      );
+    expect(
+      loadKernel(write("c-none.c", ok.replace('"price"', '""').replace("TP_OK(TP_BITS(r, 0), r->start)", "0"))).columns,
+    ).toEqual([]);
+  });
+
   test("a compiler that is not installed is named", () => {
     const absent = (["clang", "gcc"] as const).find((c) => !Bun.which(c));
     if (!absent) return; // both installed: nothing to check here
@@ -257,5 +289,116 @@ void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
     ]);
     expect(parseGridFile('[{"a": 1}, {"a": 7, "b": 2}]', "g.json")).toEqual([{ a: 1 }, { a: 7, b: 2 }]);
     expect(() => parseGridFile('{"a": ["x"]}', "g.json")).toThrow("g.json: a: not a number");
+  });
+});
+
+describe("kernel builds", () => {
+  /** A kernel over `price` that opens on one valid row and closes on the next with PnL `pnlExpr` (of px and the entry e). */
+  const kernelSource = (pnlExpr: string, prelude = "", params = "") => `#include "tickpack.h"
+${prelude}
+const char *tickpack_columns(void) { return "price"; }
+const char *tickpack_params(void) { return ${JSON.stringify(params)}; }
+int tickpack_state_size(void) { return 2; }
+void tickpack_segment_start(const double *p, double *s) { s[0] = 0; }
+void tickpack_run(const double *p, double *s, tp_rows_t *r) {
+  const double *price = TP_COLUMN(r, 0, double);
+  long long i;
+  for (i = r->start; i < r->end; i++) {
+    double px = price[i], e = s[1];
+    r->nvalid++;
+    r->last_valid = i;
+    if (s[0] == 0) { s[0] = 1; s[1] = px; TP_EMIT_OPEN(r, i, px); }
+    else { s[0] = 0; TP_EMIT_CLOSE(r, i, px, ${pnlExpr}); }
+  }
+}
+void tickpack_segment_end(const double *p, double *s, tp_event *ev) {}
+`;
+  const write = (name: string, body: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, body);
+    return path;
+  };
+  /** Total PnL of one set over one segment of `prices`. */
+  const pnlOver = (kernel: LoadedKernel, prices: number[]) => {
+    const n = prices.length;
+    const run = new KernelRun(kernel, [kernel.params.map((p) => p.defaultValue ?? 0)]);
+    run.run({
+      length: n,
+      expiry: new Int32Array(n),
+      expiryValid: null,
+      opt: new Int32Array(n),
+      optValid: null,
+      optMap: Int32Array.from([0]),
+      strike: new Float32Array(n),
+      strikeValid: null,
+      ts: null,
+      columns: [{ values: Float64Array.from(prices), valid: null }],
+    });
+    run.endPartition();
+    return run.totals()[0].pnl;
+  };
+
+  test.skipIf(!GCC)(
+    `gcc: a header the kernel includes is part of the build, so an edited header is a new build${GCC ? "" : " (skipped: no gcc on PATH)"}`,
+    () => {
+      const header = write("rules.h", "#define SCALE 3.0\n");
+      const body = kernelSource("(px - e) * SCALE", '#include "rules.h"');
+      // Two paths of the same bytes: the second load compiles (a thread keeps what it loaded by path).
+      const before = loadKernel(write("with-header-1.c", body), "gcc");
+      expect(pnlOver(before, [10, 12])).toBe(6);
+      writeFileSync(header, "#define SCALE 5.0\n");
+      const after = loadKernel(write("with-header-2.c", body), "gcc");
+      expect(pnlOver(after, [10, 12])).toBe(10);
+      expect(pnlOver(loadKernel(join(dir, "with-header-2.c")), [10, 12])).toBe(10);
+      expect(kernelBuilds().length).toBeGreaterThanOrEqual(2);
+    },
+  );
+
+  test.skipIf(!GCC)(
+    `gcc links libm as TinyCC resolves it: a kernel calling log() gives the same PnL${GCC ? "" : " (skipped: no gcc on PATH)"}`,
+    () => {
+      const path = write("libm.c", kernelSource("log(px / e)", "#include <math.h>"));
+      const tcc = pnlOver(loadKernel(path), [2, 2 * Math.E ** 2, 3, 5]);
+      expect(tcc).toBe(Math.log((2 * Math.E ** 2) / 2) + Math.log(5 / 3));
+      expect(Object.is(pnlOver(loadKernel(path, "gcc"), [2, 2 * Math.E ** 2, 3, 5]), tcc)).toBe(true);
+    },
+  );
+
+  test.skipIf(!GCC)(
+    `gcc: an undefined function is a link error naming the kernel's file and line, not the build's own files${GCC ? "" : " (skipped: no gcc on PATH)"}`,
+    () => {
+      const path = write("undefined.c", kernelSource("no_such_function(px)", "double no_such_function(double);"));
+      let message = "";
+      try {
+        loadKernel(path, "gcc");
+      } catch (e) {
+        expect(e).toBeInstanceOf(KernelError);
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(new RegExp(`^${path}: kernel does not compile \\(gcc\\):\n`));
+      expect(message).toMatch(new RegExp(`${path}:15: undefined reference to .no_such_function'`));
+      expect(message).not.toMatch(/unit\.c|tickpack-kernel-|\.o:/);
+    },
+  );
+
+  test("a kernel may use the names the driver's own helpers had (the driver's are all tpd_/TPD_), with either compiler", () => {
+    // Each of these collided with the driver in one translation unit; so did macros such as `block`.
+    const prelude = `enum { H_NSETS, H_SIZE, T_SIZE, C_FIRST, TPR_SETS, TPS_SIZE };
+typedef struct { int x; } tp_staged;
+typedef struct { int y; } tp_sum_event;
+static int key_at(int i) { return i + H_SIZE + T_SIZE + C_FIRST + TPR_SETS + TPS_SIZE; }
+static int same_key(int i) { return key_at(i) - key_at(i); }
+static long long set_block(double *st) { return 0; }
+static long long staged_cap(double *st) { return 0; }
+static long long floor_div(long long a, long long b) { return a / b; }
+static void tp_log(void) {}
+long long tp_run(void) { return 0; }
+void tp_flush(void) {}
+#define block 1
+#define starts nothing
+#define st nothing`;
+    const path = write("old-driver-names.c", kernelSource("px - e + same_key(3)", prelude));
+    expect(pnlOver(loadKernel(path), [10, 12, 1, 4])).toBe(5);
+    if (GCC) expect(pnlOver(loadKernel(path, "gcc"), [10, 12, 1, 4])).toBe(5);
   });
 });

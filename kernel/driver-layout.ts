@@ -1,0 +1,116 @@
+/**
+ * The layout of the arrays the host shares with the driver (kernel/driver.c): the one definition
+ * of every index both sides use. The host reads these objects; `driverLayoutC()` writes them as C
+ * enums that the build puts in front of the driver, so the driver names them and never numbers them.
+ */
+import { DAY_MINUTES, HOLD_BOUNDS_NS, IST_OFFSET_MINUTES, SET_SUMS, TALLY } from "./report-sums.ts";
+
+type Layout<N extends string> = Readonly<Record<N, number>>;
+
+/** Consecutive indices of `names`, and `end` (the count: where what follows starts). */
+function layout<const N extends readonly string[], const E extends string>(names: N, end: E): Layout<N[number] | E> {
+  return Object.freeze(Object.fromEntries([...names.map((n, i) => [n, i]), [end, names.length]])) as Layout<
+    N[number] | E
+  >;
+}
+
+/** `st`'s header (doubles); the per-set blocks follow it. */
+export const HEADER = layout(
+  [
+    "NSETS",
+    "NPARAMS",
+    "NSTATE",
+    "NCOLS",
+    "HAS_SEG",
+    // The key of the segment going on at the end of the last block (SEG_E, SEG_O, SEG_S: read as an array).
+    "SEG_E",
+    "SEG_O",
+    "SEG_S",
+    "ROWS",
+    "TRADE_COUNT",
+    "TRADE_CAP",
+    "BLOCK",
+    // Staged closes per set and block (logging): one per row and one per segment end.
+    "STAGED_CAP",
+    "REC_COUNT",
+    "REC_CAP",
+    "REC_OPEN",
+    "CURVE_DAY",
+    "SPILLED",
+  ],
+  "SIZE",
+);
+
+/** A set's block of `st` begins with its totals, then its parameters, then the kernel's state. */
+export const SET_TOTALS = layout(["VALID_ROWS", "TRADES", "PNL", "ENTRY"], "SIZE");
+
+/** `sti` (int64) per set: the trade log's entry and last valid timestamps, then the report sums' own. */
+export const SET_TIMES = layout(["LOG_ENTRY", "LOG_LAST", "SUM_ENTRY", "SUM_LAST"], "SIZE");
+
+/** `cols` (pointers): key columns, timestamps, trade log, scratch, report sums; then each declared column and its bitmap from FIRST on. */
+export const COLS = layout(
+  [
+    "EXPIRY",
+    "EXPIRY_VALID",
+    "OPT",
+    "OPT_VALID",
+    "OPT_MAP",
+    "STRIKE",
+    "STRIKE_VALID",
+    "TS",
+    "TRADE_TS",
+    "TRADE_PX",
+    "EVENTS",
+    "STARTS",
+    "STAGED",
+    "SUM_REC",
+    "SUM_REC_TS",
+    "SUM_SETS",
+    "SUM_CURVE",
+    "SUM_SLOTS",
+    "SUM_STAGE",
+    "SUM_STAGE_TS",
+  ],
+  "FIRST",
+);
+
+/** A logged trade's doubles (its timestamps go to TRADE_TS). */
+export const TRADE_PX = layout(["SET", "ENTRY", "EXIT", "PNL", "EXPIRY", "OPT", "STRIKE"], "SIZE");
+/** A logged trade's int64 timestamps, epoch ns. */
+export const TRADE_TS = layout(["ENTRY", "EXIT"], "SIZE");
+
+/** A segment record of the report's sums: key, first entry price, then from SETS on per set a TALLY (report-sums.ts). */
+export const RECORD = layout(["E", "O", "S", "PRICE"], "SETS");
+
+/** Most columns a kernel may declare (the driver's stack arrays hold this many). */
+export const MAX_COLUMNS = 64;
+
+const cEnum = (prefix: string, l: Readonly<Record<string, number>>) =>
+  `enum { ${Object.entries(l)
+    .map(([k, v]) => `${prefix}${k} = ${v}`)
+    .join(", ")} };`;
+
+/** The holding bucket of `h` ns (HOLD_BOUNDS_NS; h evaluated more than once) as one C expression. */
+const holdBucketC = (h: string) =>
+  `(${HOLD_BOUNDS_NS.map((b, i) => `(${h}) < ${b}LL ? ${i} : `).join("")}${HOLD_BOUNDS_NS.length})`;
+
+/** The layout as the C the build puts in front of driver.c. */
+export function driverLayoutC(): string {
+  return [
+    "/* The driver's layout, written by kernel/driver-layout.ts. */",
+    cEnum("TPD_H_", HEADER),
+    cEnum("TPD_T_", SET_TOTALS),
+    cEnum("TPD_STI_", SET_TIMES),
+    cEnum("TPD_C_", COLS),
+    cEnum("TPD_TPX_", TRADE_PX),
+    cEnum("TPD_TTS_", TRADE_TS),
+    cEnum("TPD_R_", RECORD),
+    cEnum("TPD_S_", SET_SUMS),
+    cEnum("TPD_TALLY_", TALLY),
+    `#define TPD_MAX_COLS ${MAX_COLUMNS}`,
+    `#define TPD_DAY_MINUTES ${DAY_MINUTES}`,
+    `#define TPD_IST_OFFSET_MINUTES ${IST_OFFSET_MINUTES}`,
+    `#define TPD_HOLD_BUCKET(h) ${holdBucketC("h")}`,
+    "",
+  ].join("\n");
+}
