@@ -22,7 +22,7 @@ import type { RawFileIndex, ResolvedContract } from "../raw/file.ts";
 import { listRawInputs, type RawInput, type RawListing } from "../raw/inputs.ts";
 import type { IndexTask, PackResult, PackTask, PartitionSourcePlan, RejectTask } from "./tasks.ts";
 import { REJECT_REASONS, type RejectReason } from "../raw/file.ts";
-import { removeRejectedRows } from "../packed/rejected.ts";
+import { rejectedDir, removeRejectedRows, renameParquetNamedRejectedFiles } from "../packed/rejected.ts";
 import { acquireLock } from "../packed/lock.ts";
 import { WorkerCrashError, WorkerPool } from "../workers/pool.ts";
 import { errorMessage } from "../error-message.ts";
@@ -189,6 +189,7 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
   const pools = new LazyPool(options.workers);
   try {
     const finished = finishInterruptedCommits(options.out);
+    renameRejectedFiles(options.out);
     const manifestPath = join(options.out, STATE_DIR, "manifest.json");
     const manifest = loadManifest(manifestPath);
     const listing = listRawInputs(options.rawDirs, options.out);
@@ -250,6 +251,15 @@ function finishInterruptedCommits(out: string): number {
   } catch (e) {
     if (e instanceof JournalError || e instanceof CommitRecoveryError) throw new RepackFatalError(e.message);
     throw e;
+  }
+}
+
+/** Gives an earlier tickpack's rejected-row files their current name, or RepackFatalError naming the folder. */
+function renameRejectedFiles(out: string): void {
+  try {
+    renameParquetNamedRejectedFiles(out);
+  } catch (e) {
+    throw new RepackFatalError(`${rejectedDir(out)}: cannot rename its rejected-row files (${errorMessage(e)})`);
   }
 }
 
