@@ -1,5 +1,5 @@
 /**
- * `repack`: raw per-contract files → sorted date/underlying partitions (SPEC §3).
+ * `repack`: raw per-contract files → sorted date/underlying partitions (docs/formats.md).
  * Pass 1 indexes which IST days each raw row group covers (timestamp + name-checked columns only);
  * pass 2 builds each partition from just those row groups, merged with what is already packed.
  * Memory is bounded by one partition per worker, never by the data set.
@@ -49,7 +49,7 @@ export interface FileError {
   error: string;
 }
 
-/** What a repack run did (the SPEC §5 JSON fields plus a few). */
+/** What a repack run did (its `--json` fields). */
 export interface RepackSummary {
   files_in: number;
   files_skipped: number;
@@ -58,7 +58,7 @@ export interface RepackSummary {
   rows_out: number;
   duplicates_dropped: number;
   rows_without_timestamp: number;
-  /** Rows not packed, by reason (SPEC §3), kept under `_tickpack/rejected/`; null_timestamp equals rows_without_timestamp. */
+  /** Rows not packed, by reason (docs/formats.md#rejected-rows), kept under `_tickpack/rejected/`; null_timestamp equals rows_without_timestamp. */
   rows_rejected: Record<RejectReason, number>;
   partitions_written: number;
   bytes_in: number;
@@ -685,7 +685,7 @@ function recordConsumed(
   return consumed;
 }
 
-/** The run's summary (SPEC §5 fields) from what each step reported. */
+/** The run's summary (its `--json` fields) from what each step reported. */
 function summarise(run: {
   inputs: number;
   fresh: number;
