@@ -2,7 +2,7 @@
  * What decoding `timestamp` costs, the column any trade time needs (bench --trades, --report): the
  * packed file's timestamps rewritten per encoding and compression, each decoded row group by row
  * group through parquet-wasm (best of 5, one core), and native zstd (`Bun.zstdDecompressSync`) on
- * the same values as plain 1 MiB pages, decompression alone. SPEC §3 writes packed files with ZSTD.
+ * the same values as plain 1 MiB pages, decompression alone. Packed files are written with ZSTD (docs/formats.md).
  * `bun bench/decode-timestamp.ts [PACKED_FILE]` (default: the largest part under data/m50-packed).
  */
 import * as arrow from "apache-arrow";
@@ -41,11 +41,11 @@ const variants: Variant[] = [
   ["dictionary + ZSTD", (b) => b.setColumnDictionaryEnabled(TS, true)],
   ["byte stream split + ZSTD", (b) => b.setColumnEncoding(TS, pw.Encoding.BYTE_STREAM_SPLIT)],
   [
-    "delta + LZ4_RAW (not SPEC)",
+    "delta + LZ4_RAW (not what repack writes)",
     (b) => b.setColumnEncoding(TS, pw.Encoding.DELTA_BINARY_PACKED).setColumnCompression(TS, pw.Compression.LZ4_RAW),
   ],
   [
-    "delta, uncompressed (not SPEC)",
+    "delta, uncompressed (not what repack writes)",
     (b) =>
       b.setColumnEncoding(TS, pw.Encoding.DELTA_BINARY_PACKED).setColumnCompression(TS, pw.Compression.UNCOMPRESSED),
   ],

@@ -1,16 +1,20 @@
 /**
- * Kernel alone, in memory, one core: ema_cross through the tickpack driver (TinyCC and gcc), the
- * plain fused SPEC loop (/work/shared/anchors/seed-kernel/spec.c, TinyCC and gcc -O2) and,
- * when numba is installed, the prototype's own kernel (seed.py) — all on the same exported columns,
- * alternating variants, each round best of 5, reported as the median of the rounds.
+ * Kernel alone, in memory, one core: ema_cross through the tickpack driver (TinyCC and gcc) over the
+ * seven columns of the first packed partitions, decoded once up front; alternating variants, each
+ * round best of 5, reported as the median of the rounds.
  *
- *   bun PATH/export.ts PACKED OUT 10     # the seed-kernel anchor's export (columns as .f64 files)
- *   bun bench/kernel-throughput.ts OUT [--rounds 3] [--grid] [--blocks 512,2048,...] [--batch 100000]
+ *   bun bench/kernel-throughput.ts PACKED [--partitions 10] [--rounds 3] [--grid] [--blocks 512,2048,...]
+ *                                  [--batch 100000] [--anchor DIR]
  *
  * --grid adds 9- and 36-set grids (rows×sets/s) for both compilers and each --blocks size.
+ * --anchor DIR adds outside comparisons from a folder holding `spec.c` (a plain fused C loop of the
+ * same rules, `void run(strike, opt, expiry, price, bp0, sp0, volume: double*, n, fast, slow,
+ * max_spread, min_volume, double *out)`, built with TinyCC and gcc -O2) and, when Python's numba is
+ * installed, `seed.py` (the Python prototype's Numba kernel, run on the same columns written as .f64
+ * files with a meta.json). Without it, those rows are left out and the run says so.
  */
 import { cc, dlopen, ptr } from "bun:ffi";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -22,11 +26,16 @@ import {
   type KernelBatch,
   type LoadedKernel,
 } from "../kernel/strategy-kernel.ts";
+import { listPackedPartitions } from "../lib/packed/layout.ts";
+import { readPackedGroup } from "../lib/packed/reader.ts";
+import { PACKED_COLUMNS } from "../lib/packed/schema.ts";
+import { closeParquet, openParquet } from "../lib/parquet/io.ts";
 
 const { values: flags, positionals } = parseArgs({
   args: Bun.argv.slice(2),
   allowPositionals: true,
   options: {
+    partitions: { type: "string" },
     rounds: { type: "string" },
     grid: { type: "boolean" },
     blocks: { type: "string" },
@@ -35,29 +44,78 @@ const { values: flags, positionals } = parseArgs({
   },
 });
 const dir = positionals[0];
-if (!dir || !existsSync(join(dir, "meta.json"))) {
-  console.error("usage: bun bench/kernel-throughput.ts EXPORT_DIR (made by the seed-kernel anchor's export.ts)");
+const partitions = dir && existsSync(dir) ? listPackedPartitions(dir) : [];
+if (partitions.length === 0) {
+  console.error("usage: bun bench/kernel-throughput.ts PACKED_DIR [options] (a folder repack wrote; see the header)");
   process.exit(2);
 }
-const ANCHOR = flags.anchor ?? "/work/shared/anchors/seed-kernel";
+const ANCHOR = flags.anchor ?? null;
+if (ANCHOR && !existsSync(join(ANCHOR, "spec.c"))) {
+  console.error(`--anchor ${ANCHOR}: no spec.c there`);
+  process.exit(2);
+}
 const rounds = Number(flags.rounds ?? 3);
 const batchRows = Number(flags.batch ?? 100_000);
 const blocks = (flags.blocks ?? "2048").split(",").map(Number);
-const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { n: number; rows: number[] };
-const col = (name: string) => new Float64Array(readFileSync(join(dir, `${name}.f64`)).buffer.slice(0));
-const cols = Object.fromEntries(
-  ["strike", "opt", "expiry", "price", "bp0", "sp0", "volume"].map((n) => [n, col(n)]),
-) as Record<string, Float64Array>;
-const N = meta.n;
+
+// The seven columns of the first partitions as float64, nulls as 0 (a null and a 0 price, bid or ask
+// take the same branch; volume 0 differs from null only under min_volume 0), segments per partition.
+const NAMES = ["strike", "opt", "expiry", "price", "bp0", "sp0", "volume"] as const;
+const READ = PACKED_COLUMNS.filter((c) =>
+  ["strike", "opt_type", "expiry", "price", "bp0", "sp0", "volume"].includes(c.name),
+);
+const chunks = new Map<string, Float64Array[]>(NAMES.map((n) => [n, []]));
+const partitionRows: number[] = [];
+for (const partition of partitions.slice(0, Number(flags.partitions ?? 10))) {
+  let rows = 0;
+  for (const part of partition.parts) {
+    const source = await openParquet(part);
+    try {
+      for (let g = 0; g < source.rowGroupRows.length; g++) {
+        const b = await readPackedGroup(source, g, READ);
+        const asF64 = (name: string, map: (v: number) => number = (v) => v) => {
+          const c = b.columns.get(name)!;
+          return Float64Array.from({ length: b.length }, (_, i) =>
+            c.valid && c.valid[i] === 0 ? 0 : map(Number(c.values[i])),
+          );
+        };
+        const dict = b.columns.get("opt_type")!.dictionary!;
+        chunks.get("strike")!.push(asF64("strike"));
+        chunks.get("opt")!.push(asF64("opt_type", (code) => (dict[code] === "CE" ? 0 : 1)));
+        chunks.get("expiry")!.push(asF64("expiry"));
+        for (const n of ["price", "bp0", "sp0", "volume"]) chunks.get(n)!.push(asF64(n));
+        rows += b.length;
+      }
+    } finally {
+      closeParquet(source);
+    }
+  }
+  partitionRows.push(rows);
+}
+const N = partitionRows.reduce((a, n) => a + n, 0);
+const concat = (parts: Float64Array[]) => {
+  const all = new Float64Array(N);
+  let o = 0;
+  for (const p of parts) {
+    all.set(p, o);
+    o += p.length;
+  }
+  return all;
+};
+const cols = Object.fromEntries(NAMES.map((n) => [n, concat(chunks.get(n)!)])) as Record<
+  (typeof NAMES)[number],
+  Float64Array
+>;
+chunks.clear();
 
 // The packed types: expiry int32 days, opt_type codes, strike float32, volume int64; prices float64 as they are.
-const expiry = Int32Array.from(cols.expiry, (s) => Math.round(s / 86400));
+const expiry = Int32Array.from(cols.expiry);
 const opt = Int32Array.from(cols.opt);
 const strike = Float32Array.from(cols.strike);
 const volume = BigInt64Array.from(cols.volume, (v) => BigInt(v));
 const files: KernelBatch[][] = [];
 let offset = 0;
-for (const rows of meta.rows) {
+for (const rows of partitionRows) {
   const batches: KernelBatch[] = [];
   for (let s = offset; s < offset + rows; s += batchRows) {
     const e = Math.min(offset + rows, s + batchRows);
@@ -97,34 +155,36 @@ function driver(kernel: LoadedKernel, sets: number[][], blockRows?: number) {
   };
 }
 
-// spec.c, the plain fused loop, per file (a partition) over the f64 columns.
+// The anchor's spec.c, the plain fused loop, per partition over the f64 columns.
 const SPEC_SYMBOLS = {
   run: {
     args: ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "i64", "f64", "f64", "f64", "f64", "ptr"],
     returns: "void",
   },
 } as const;
-const specSource = join(ANCHOR, "spec.c");
-const specTcc = cc({ source: specSource, symbols: SPEC_SYMBOLS }).symbols;
-const tmp = mkdtempSync(join(tmpdir(), "tickpack-bench-"));
-let specGcc: typeof specTcc | null = null;
-try {
-  const so = join(tmp, "spec.so");
-  if (
-    Bun.spawnSync(["gcc", ...OPTIMISED_FLAGS.filter((f) => f !== "-Wl,-z,defs"), "-o", so, specSource]).exitCode === 0
-  )
-    specGcc = dlopen(so, SPEC_SYMBOLS).symbols as unknown as typeof specTcc;
-} finally {
-  rmSync(tmp, { recursive: true, force: true });
+type SpecRun = ReturnType<typeof cc<typeof SPEC_SYMBOLS>>["symbols"];
+function buildSpec(anchor: string): { tcc: SpecRun; gcc: SpecRun | null } {
+  const specSource = join(anchor, "spec.c");
+  const tcc = cc({ source: specSource, symbols: SPEC_SYMBOLS }).symbols;
+  const tmp = mkdtempSync(join(tmpdir(), "tickpack-bench-"));
+  try {
+    const so = join(tmp, "spec.so");
+    const built =
+      Bun.spawnSync(["gcc", ...OPTIMISED_FLAGS.filter((f) => f !== "-Wl,-z,defs"), "-o", so, specSource]).exitCode ===
+      0;
+    return { tcc, gcc: built ? (dlopen(so, SPEC_SYMBOLS).symbols as unknown as SpecRun) : null };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 const specOut = new Float64Array(new ArrayBuffer(24));
-function spec(fn: typeof specTcc) {
+function spec(fn: SpecRun) {
   const p = (a: Float64Array, s: number) => ptr(a, s * 8);
   return () => {
     let trades = 0,
       pnl = 0,
       s = 0;
-    for (const rows of meta.rows) {
+    for (const rows of partitionRows) {
       fn.run(
         p(cols.strike, s),
         p(cols.opt, s),
@@ -152,11 +212,14 @@ const tcc = loadKernel(EMA_CROSS_SOURCE, "tcc");
 const gcc = Bun.which("gcc") ? loadKernel(EMA_CROSS_SOURCE, "gcc") : null;
 type Variant = { name: string; sets: number; fn: () => { trades: number; pnl: number } };
 const variants: Variant[] = [
-  { name: "ema_cross ABI2, TinyCC, 1 set", sets: 1, fn: driver(tcc, [DEFAULTS]) },
-  ...(gcc ? [{ name: "ema_cross ABI2, gcc -O2, 1 set", sets: 1, fn: driver(gcc, [DEFAULTS]) }] : []),
-  { name: "spec.c, TinyCC", sets: 1, fn: spec(specTcc) },
-  ...(specGcc ? [{ name: "spec.c, gcc -O2", sets: 1, fn: spec(specGcc) }] : []),
+  { name: "ema_cross, TinyCC, 1 set", sets: 1, fn: driver(tcc, [DEFAULTS]) },
+  ...(gcc ? [{ name: "ema_cross, gcc -O2, 1 set", sets: 1, fn: driver(gcc, [DEFAULTS]) }] : []),
 ];
+const anchorSpec = ANCHOR ? buildSpec(ANCHOR) : null;
+if (anchorSpec) {
+  variants.push({ name: "spec.c, TinyCC", sets: 1, fn: spec(anchorSpec.tcc) });
+  if (anchorSpec.gcc) variants.push({ name: "spec.c, gcc -O2", sets: 1, fn: spec(anchorSpec.gcc) });
+}
 if (flags.grid) {
   const grid9 = [3, 5, 8].flatMap((f) => [13, 21, 34].map((s) => [f, s, 0.0005, 1]));
   const grid36 = [3, 5, 8].flatMap((f) =>
@@ -184,19 +247,29 @@ function bestOf(fn: () => unknown, reps: number): number {
   return best / 1000;
 }
 
-const numba = Bun.which("python3") && Bun.spawnSync(["/usr/bin/python3", "-c", "import numba"]).exitCode === 0;
+const seedPy = ANCHOR && existsSync(join(ANCHOR, "seed.py")) ? join(ANCHOR, "seed.py") : null;
+const numba = seedPy !== null && Bun.spawnSync(["python3", "-c", "import numba"]).exitCode === 0;
+if (!ANCHOR)
+  console.log("no --anchor DIR: ema_cross alone (the plain fused loop and the prototype's Numba kernel need it)");
+else if (!numba) console.log(`no seed.py in ${ANCHOR} or no numba for python3: the prototype's kernel is left out`);
+// seed.py reads the columns as .f64 files and the partitions' row counts from meta.json.
+const seedInput = numba ? mkdtempSync(join(tmpdir(), "tickpack-seed-")) : null;
+if (seedInput) {
+  for (const n of NAMES) writeFileSync(join(seedInput, `${n}.f64`), cols[n]);
+  writeFileSync(join(seedInput, "meta.json"), JSON.stringify({ n: N, rows: partitionRows }));
+}
 const results = new Map<string, number[]>();
 const push = (name: string, v: number) => results.set(name, [...(results.get(name) ?? []), v]);
 console.log(
-  `${N.toLocaleString("en-US")} rows in ${meta.rows.length} partitions, batches of ${batchRows.toLocaleString("en-US")} rows; load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+  `${N.toLocaleString("en-US")} rows in ${partitionRows.length} partitions, batches of ${batchRows.toLocaleString("en-US")} rows; load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
 );
 for (const v of variants) console.log(`check ${v.name}: ${JSON.stringify(v.fn())}`);
 for (let round = 0; round < rounds; round++) {
   // Alternate the order each round, so that no variant always runs first (or right after Numba).
   const order = round % 2 ? [...variants].reverse() : variants;
   for (const v of order) push(v.name, (N * v.sets) / bestOf(v.fn, 5));
-  if (numba) {
-    const r = Bun.spawnSync(["/usr/bin/python3", join(ANCHOR, "seed.py"), dir], { stdout: "pipe", stderr: "pipe" });
+  if (seedPy && seedInput) {
+    const r = Bun.spawnSync(["python3", seedPy, seedInput], { stdout: "pipe", stderr: "pipe" });
     if (r.exitCode === 0) push("seed Numba kernel (prototype, best of 5)", JSON.parse(r.stdout.toString()).rows_per_s);
   }
 }
@@ -206,3 +279,4 @@ for (const [name, xs] of results)
   console.log(
     `  ${name.padEnd(44)} ${(median(xs) / 1e6).toFixed(1).padStart(7)}   [${xs.map((x) => (x / 1e6).toFixed(1)).join(", ")}]`,
   );
+if (seedInput) rmSync(seedInput, { recursive: true, force: true });

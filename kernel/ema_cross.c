@@ -1,5 +1,5 @@
 /*
- * ema_cross (SPEC §4), the built-in strategy, written against the tickpack kernel ABI like any
+ * ema_cross (docs/strategy.md), the built-in strategy, written against the tickpack kernel ABI like any
  * researcher's kernel. Per segment, over its valid rows (price non-null and > 0): the first sets
  * both EMAs; later ones update them, enter long when flat, emaF > emaS, the spread is within
  * max_spread of mid and volume ≥ min_volume, and exit when emaS ≥ emaF. A position still open at

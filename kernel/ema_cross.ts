@@ -1,10 +1,11 @@
 /**
- * The built-in ema_cross strategy: its parameters and a plain TypeScript reference of SPEC §4,
+ * The built-in ema_cross strategy: its parameters and a plain TypeScript reference of its rules
+ * (docs/strategy.md),
  * written for clarity, that tests hold the C kernel (ema_cross.c, run by the tickpack driver) to.
  */
 import { stableOptCode, type KernelTrade, type SetTotals } from "./strategy-kernel.ts";
 
-/** Strategy parameters (SPEC §4). */
+/** Strategy parameters (docs/strategy.md#parameters). */
 export interface EmaCrossParams {
   fast: number;
   slow: number;
@@ -30,7 +31,7 @@ export interface ReferenceRow {
   ts?: bigint;
 }
 
-/** SPEC §4 over whole partitions (each an array of rows), for clarity rather than speed. */
+/** The rules of docs/strategy.md over whole partitions (each an array of rows), for clarity rather than speed. */
 export function emaCrossReference(
   partitions: ReferenceRow[][],
   params: EmaCrossParams,

@@ -61,7 +61,7 @@ function cacheLine(c: BenchCacheSummary): string {
 const USAGE = `Usage: bun run bench [DIR] [options]
 
 Runs a strategy kernel over every packed partition under DIR (seed or hive layout): the built-in
-ema_cross (SPEC §4), or your own C file (--kernel, see docs/kernels.md). A grid runs many parameter
+ema_cross (docs/strategy.md), or your own C file (--kernel, see docs/kernels.md). A grid runs many parameter
 sets in one pass: each batch is decoded once and every set runs over it.
 Without DIR it runs on the built-in sample data set, created on first use under data/sample/.
 
@@ -70,7 +70,7 @@ Options:
   --kernel FILE.c      your kernel instead of ema_cross (compiled with TinyCC at run time)
   --cc tcc|gcc|clang   the kernel's compiler: tcc (default, bun:ffi's TinyCC, in memory) or an
                        installed gcc/clang (an optimised build, results bit-identical to tcc)
-  --grid SPEC          parameter sets, e.g. 'fast=3,5,8;slow=13,21,34;max_spread=0.0005,0.001'
+  --grid SETS          parameter sets, e.g. 'fast=3,5,8;slow=13,21,34;max_spread=0.0005,0.001'
                        (the cartesian product; parameters not named keep their defaults)
   --grid-file FILE     the same as JSON: {"fast": [3, 5], …} or [{"fast": 3, "slow": 21}, …]
   --fast N, --slow N, --max-spread F, --min-volume N

@@ -44,7 +44,7 @@ Options:
 Scale: each day trades 2 × (2·strikes+1) contracts per live expiry (NIFTY: the nearest 2, rolling;
 others: the nearest monthly), each ticking in 30–100% of the session's 22,501 seconds × tick-prob
 (liquidity fades away from the money). Defaults: ~5M rows. --days 1 --strikes 1 --tick-prob 0.05:
-~20k rows (a test fixture). --days 16 --strikes 20: ~50M rows.
+~20k rows (a test fixture). --days 20 --strikes 20: ~52M rows.
 `;
 
 const { values } = parseCommandLine(

@@ -1,5 +1,6 @@
 /** `bun run repack`: raw per-contract files → sorted date/underlying partitions. */
 import type { Layout } from "../lib/packed/layout.ts";
+import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
 import { repack, RepackFatalError, RepackUsageError } from "../lib/repack/repack.ts";
 import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
@@ -58,7 +59,7 @@ try {
       workers: intFlag("workers", values.workers, defaultWorkers()),
       layout: values.layout as Layout | undefined,
       rowGroupSize: intFlag("row-group-size", values["row-group-size"], 100_000),
-      partRows: intFlag("part-rows", values["part-rows"], Number.POSITIVE_INFINITY),
+      partRows: intFlag("part-rows", values["part-rows"], DEFAULT_PART_ROWS),
       breakLock: values["break-lock"] === true,
     },
     progress.listener,

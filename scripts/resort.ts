@@ -20,7 +20,8 @@ Options:
   --check                report only; exit 1 if any file has a problem
   --dry-run              say what would be rewritten; change nothing
   --row-group-size N     row-group limit, and the size used when rewriting (default 100000)
-  --part-rows N          rows per part file when rewriting (default ${DEFAULT_PART_ROWS})
+  --part-rows N          rows per part file when rewriting (default, as repack's: no split, a
+                         rewritten partition is one file)
   --workers N            parallel workers (default: cores)
   --break-lock           take the folder's lock even if a run on another host holds it (only when
                          you know that run is gone: a lock from this host is checked by itself)

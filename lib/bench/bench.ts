@@ -68,7 +68,7 @@ export interface GridResult {
   by_underlying: ByUnderlying;
 }
 
-/** Totals of a bench run (SPEC §5 fields; with several sets, trades and pnl are summed over them). */
+/** Totals of a bench run (its `--json` fields; with several sets, trades and pnl are summed over them). */
 export interface BenchSummary {
   rows: number;
   valid_rows: number;

@@ -9,7 +9,7 @@ import { parseIsoDate, yearMonthOf, type EpochDays, type IsoDate } from "../ist-
 import { keyRunStarts, type KeyRunColumns } from "./key-scan.ts";
 import { isValidAt } from "../parquet/c-data.ts";
 
-/** Weekly or monthly series (SPEC §3 `expiry_type`). */
+/** Weekly or monthly series (the packed `expiry_type`). */
 export type ExpiryType = "weekly" | "monthly";
 
 /** The filters of a run, as given (dates as `YYYY-MM-DD`, ranges inclusive); an absent field selects everything. */
@@ -204,7 +204,7 @@ export interface SortedBounds {
 
 const OPT_RANK: Record<string, number> = { CE: 0, PE: 1 };
 
-/** A group's opt_type range as ranks, when both ends are CE or PE (SPEC: no other value is packed). */
+/** A group's opt_type range as ranks, when both ends are CE or PE (repack packs no other value). */
 function optRanks(g: RowGroupKeyStats): [number, number] | null {
   if (!g.opt) return null;
   const lo = OPT_RANK[g.opt[0]];

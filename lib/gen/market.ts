@@ -208,7 +208,7 @@ export function optionPrice(optType: OptType, spot: number, strike: number, year
 
 const roundTick = (x: number) => Math.max(0.05, Math.round(x * 20) / 20);
 
-/** Raw columns of generated ticks, in SPEC §2 types (timestamps as naive IST microseconds). */
+/** Raw columns of generated ticks, in the raw types of docs/formats.md (timestamps as naive IST microseconds). */
 export interface TickColumns {
   length: number;
   /** Naive IST wall-clock microseconds (what the feed writes). */

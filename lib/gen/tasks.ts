@@ -26,7 +26,7 @@ export interface GenResult {
   bytes: number;
 }
 
-/** Writes the raw file of one contract (SPEC §2 types: naive µs timestamps, utf8 strings, int32 year/month). */
+/** Writes the raw file of one contract (the raw types of docs/formats.md: naive µs timestamps, utf8 strings, int32 year/month). */
 export async function runGenTask(task: GenTask): Promise<GenResult> {
   const c = task.contract;
   const t = contractTicks(task.seed, underlyingSpec(c.underlying), c, task.tickProb, task.defects);

@@ -1,5 +1,5 @@
 /**
- * Checking packed partitions against SPEC §3: readable, required columns, sort order (opt_type
+ * Checking packed partitions against docs/formats.md: readable, required columns, sort order (opt_type
  * compared by its string, never its dictionary code), row-group size, statistics, ZSTD, footer
  * metadata, rows of the folder's date and underlying. Decodes every column of every row group, one
  * row group at a time, so a corrupt page anywhere is found here and not by a later merge.

@@ -1,4 +1,4 @@
-/** Where packed partitions live on disk (SPEC §3): the prototype's layout and the hive layout. */
+/** Where packed partitions live on disk (docs/formats.md#packed-output): the prototype's layout and the hive layout. */
 import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "../error-message.ts";

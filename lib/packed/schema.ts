@@ -1,4 +1,4 @@
-/** The columns of packed partitions (SPEC §3): the raw ones narrowed, then those repack computes. */
+/** The columns of packed partitions (docs/formats.md#packed-output): the raw ones narrowed, then those repack computes. */
 import type { ColumnSpec } from "../parquet/column-batch.ts";
 import { RAW_COLUMNS } from "../raw/schema.ts";
 

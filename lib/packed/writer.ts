@@ -26,8 +26,8 @@ import { closeParquet, openParquet } from "../parquet/io.ts";
 
 export { packedFileMetadata } from "./part-writer.ts";
 
-/** Rows per part file for callers that split partitions (resort's rewrites); memory no longer needs it: parts are written a row group at a time. */
-export const DEFAULT_PART_ROWS = 2_000_000;
+/** Rows per part file unless `--part-rows` says otherwise (repack and resort): no split, one file per partition (memory is bounded by a row group either way). */
+export const DEFAULT_PART_ROWS = Number.POSITIVE_INFINITY;
 
 /** Where and how to write one partition. */
 export interface PartitionTarget {
@@ -104,7 +104,9 @@ export function commitParts(out: string, parts: { temp: string; final: string }[
 
 /** Rows of each part: `partRows` each, the last one shorter; one (possibly empty) part at least. */
 function evenPartSizes(rows: number, partRows: number): number[] {
-  const count = Math.max(1, Math.ceil(rows / partRows));
+  // One part needs no arithmetic with partRows (unbounded by default: 0 * Infinity is NaN).
+  if (rows <= partRows) return [rows];
+  const count = Math.ceil(rows / partRows);
   return Array.from({ length: count }, (_, p) => Math.min(rows, (p + 1) * partRows) - p * partRows);
 }
 

@@ -1,4 +1,4 @@
-/** Conversion between apache-arrow Data chunks and tickpack Columns, with the type coercions of SPEC §2–3. */
+/** Conversion between apache-arrow Data chunks and tickpack Columns, with the type coercions of docs/formats.md. */
 import * as arrow from "apache-arrow";
 import { allocValues, type Column, type ColumnKind } from "./column-batch.ts";
 import { IST_OFFSET_NS } from "../ist-time.ts";

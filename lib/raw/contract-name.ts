@@ -1,4 +1,4 @@
-/** Parsing of raw per-contract file names (SPEC §2): monthly and weekly NSE option symbols. */
+/** Parsing of raw per-contract file names (docs/formats.md#raw-input): monthly and weekly NSE option symbols. */
 import { epochDaysOf, formatEpochDays, type EpochDays } from "../ist-time.ts";
 
 /** Call or put. */

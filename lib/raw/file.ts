@@ -23,7 +23,7 @@ import { istDaysOfTimestamps, NULL_DAY, type EpochDays } from "../ist-time.ts";
 import { RAW_COLUMNS, REQUIRED_RAW_COLUMNS } from "./schema.ts";
 import { withRows, type ParquetSource, type RowSelection } from "../parquet/io.ts";
 
-/** A raw file that breaks SPEC §2 (missing column, disagreeing name, bad opt_type …). */
+/** A raw file that breaks docs/formats.md#raw-input (missing column, disagreeing name, bad opt_type …). */
 export class RawFileError extends Error {}
 
 /**
@@ -57,7 +57,7 @@ export interface DaySpan {
 /** Units of the file's time columns stored as plain INT64 (told by magnitude in pass 1, used in pass 2). */
 export type Int64TimeUnits = Partial<Record<"timestamp" | "lastTradeTime", EpochUnit>>;
 
-/** Why a row is not packed (SPEC §3): no timestamp, an instant before 2000, or an IST day after its contract's expiry. */
+/** Why a row is not packed (docs/formats.md#rejected-rows): no timestamp, an instant before 2000, or an IST day after its contract's expiry. */
 export type RejectReason = "null_timestamp" | "before_2000" | "after_expiry";
 
 /** Every reject reason, in the order summaries list them. */

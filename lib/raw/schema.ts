@@ -1,10 +1,10 @@
-/** The columns of raw per-contract files (SPEC §2), with the kinds they are packed as. */
+/** The columns of raw per-contract files (docs/formats.md#raw-input), with the kinds they are packed as. */
 import type { ColumnKind, ColumnSpec } from "../parquet/column-batch.ts";
 
 const spec = (kind: ColumnKind, ...names: string[]): ColumnSpec[] => names.map((name) => ({ name, kind }));
 const levels = (prefix: string) => [0, 1, 2, 3, 4].map((i) => `${prefix}${i}`);
 
-/** The 52 raw columns in SPEC order, with the kinds they are packed as (narrowed). */
+/** The 52 raw columns in docs/formats.md's order, with the kinds they are packed as (narrowed). */
 export const RAW_COLUMNS: readonly ColumnSpec[] = [
   ...spec("ts_ns", "timestamp", "lastTradeTime"),
   ...spec("dict", "symbol", "opt_type"),

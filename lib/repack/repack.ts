@@ -1,5 +1,5 @@
 /**
- * `repack`: raw per-contract files → sorted date/underlying partitions (SPEC §3).
+ * `repack`: raw per-contract files → sorted date/underlying partitions (docs/formats.md).
  * Pass 1 indexes which IST days each raw row group covers (timestamp + name-checked columns only);
  * pass 2 builds each partition from just those row groups, merged with what is already packed.
  * Memory is bounded by one partition per worker, never by the data set.
@@ -22,7 +22,7 @@ import type { RawFileIndex, ResolvedContract } from "../raw/file.ts";
 import { listRawInputs, type RawInput, type RawListing } from "../raw/inputs.ts";
 import type { IndexTask, PackResult, PackTask, PartitionSourcePlan, RejectTask } from "./tasks.ts";
 import { REJECT_REASONS, type RejectReason } from "../raw/file.ts";
-import { removeRejectedRows } from "../packed/rejected.ts";
+import { rejectedDir, removeRejectedRows, renameParquetNamedRejectedFiles } from "../packed/rejected.ts";
 import { acquireLock } from "../packed/lock.ts";
 import { WorkerCrashError, WorkerPool } from "../workers/pool.ts";
 import { errorMessage } from "../error-message.ts";
@@ -49,7 +49,7 @@ export interface FileError {
   error: string;
 }
 
-/** What a repack run did (the SPEC §5 JSON fields plus a few). */
+/** What a repack run did (its `--json` fields). */
 export interface RepackSummary {
   files_in: number;
   files_skipped: number;
@@ -58,7 +58,7 @@ export interface RepackSummary {
   rows_out: number;
   duplicates_dropped: number;
   rows_without_timestamp: number;
-  /** Rows not packed, by reason (SPEC §3), kept under `_tickpack/rejected/`; null_timestamp equals rows_without_timestamp. */
+  /** Rows not packed, by reason (docs/formats.md#rejected-rows), kept under `_tickpack/rejected/`; null_timestamp equals rows_without_timestamp. */
   rows_rejected: Record<RejectReason, number>;
   partitions_written: number;
   bytes_in: number;
@@ -189,6 +189,7 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
   const pools = new LazyPool(options.workers);
   try {
     const finished = finishInterruptedCommits(options.out);
+    renameRejectedFiles(options.out);
     const manifestPath = join(options.out, STATE_DIR, "manifest.json");
     const manifest = loadManifest(manifestPath);
     const listing = listRawInputs(options.rawDirs, options.out);
@@ -250,6 +251,15 @@ function finishInterruptedCommits(out: string): number {
   } catch (e) {
     if (e instanceof JournalError || e instanceof CommitRecoveryError) throw new RepackFatalError(e.message);
     throw e;
+  }
+}
+
+/** Gives an earlier tickpack's rejected-row files their current name, or RepackFatalError naming the folder. */
+function renameRejectedFiles(out: string): void {
+  try {
+    renameParquetNamedRejectedFiles(out);
+  } catch (e) {
+    throw new RepackFatalError(`${rejectedDir(out)}: cannot rename its rejected-row files (${errorMessage(e)})`);
   }
 }
 
@@ -675,7 +685,7 @@ function recordConsumed(
   return consumed;
 }
 
-/** The run's summary (SPEC §5 fields) from what each step reported. */
+/** The run's summary (its `--json` fields) from what each step reported. */
 function summarise(run: {
   inputs: number;
   fresh: number;

@@ -30,7 +30,7 @@ export interface ResortOptions {
 /** A condition that stops a repair before it starts (exit 1): lock held, folder not writable, an unfinishable commit. */
 export class ResortFatalError extends Error {}
 
-/** What a resort run found and did (SPEC §5 fields plus the per-file problems). */
+/** What a resort run found and did (its `--json` fields plus the per-file problems). */
 export interface ResortSummary {
   files: number;
   /** Files that passed every check. */

@@ -1,7 +1,7 @@
 /** Shared command-line plumbing: parseArgs with usage errors (exit 2), help, JSON output. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
-/** Exit codes of every command (SPEC §1). */
+/** Exit codes of every command (README, "Commands"). */
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
 
 /** Prints `message` to stderr and exits with `code`. */

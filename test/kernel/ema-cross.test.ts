@@ -150,6 +150,20 @@ describe("ema_cross kernel", () => {
     expect(r.pnl).toBeCloseTo(-1, 12);
   });
 
+  test("docs/strategy.md's worked example", () => {
+    const quoted = (price: number | null) =>
+      row(price, {
+        bp0: price === null ? null : price - 0.02,
+        sp0: price === null ? null : price + 0.02,
+        volume: 10,
+      });
+    const segment = [100, null, 102, 104, 103, 101, 102].map(quoted);
+    const r = both([segment], { fast: 2, slow: 3, max_spread: 0.0005, min_volume: 1 });
+    expect({ rows: r.rows, validRows: r.validRows, trades: r.trades }).toEqual({ rows: 7, validRows: 6, trades: 1 });
+    expect(r.tradeList.map((t) => [t.entryPrice, t.exitPrice])).toEqual([[102, 101]]);
+    expect(r.pnl).toBe(-1);
+  });
+
   test("hand-computed: a position open at the segment's end closes at its last valid price", () => {
     const p = { fast: 1, slow: 3, max_spread: 1, min_volume: 1 };
     // Enter at 12 (emaS 11), 14 keeps it (emaS 12.5), invalid rows after are skipped: close at 14 → +2.

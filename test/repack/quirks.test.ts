@@ -1,12 +1,12 @@
 /**
  * The real feed's quirks (gen makes each): epoch-zero first rows and rows after the contract's
  * expiry are rejected (counted by reason, kept under _tickpack/rejected/ with source file and
- * reason, never twice), volume resets give vol_delta 0, pre-open rows belong to their day; and
+ * reason, never twice, out of the reach of the packed layout's globs), volume resets give vol_delta 0, pre-open rows belong to their day; and
  * packed + rejected + exact duplicates = input, on disk and in the JSON, across reruns.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_DEFECTS } from "../../lib/gen/gen.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
@@ -29,11 +29,11 @@ async function rejectedOnDisk(
   out: string,
 ): Promise<{ byReason: Record<string, number>; files: number; sources: Set<string> }> {
   const dir = join(out, "_tickpack", "rejected");
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".parquet")) : [];
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith(".")) : [];
   if (files.length === 0) return { byReason: {}, files: 0, sources: new Set() };
-  const c = await (await DuckDBInstance.create(":memory:")).connect();
-  const r = await c.runAndReadAll(
-    `select reason, source_file, count(*)::INTEGER as n from read_parquet('${dir}/*.parquet') group by all`,
+  // The query docs/formats.md gives.
+  const r = await duckdb(
+    `select reason, source_file, count(*)::INTEGER as n from read_parquet('${dir}/*.rejected') group by all`,
   );
   const byReason: Record<string, number> = {};
   const sources = new Set<string>();
@@ -42,6 +42,15 @@ async function rejectedOnDisk(
     sources.add(String(row.source_file));
   }
   return { byReason, files: files.length, sources };
+}
+
+async function duckdb(sql: string) {
+  return (await (await DuckDBInstance.create(":memory:")).connect()).runAndReadAll(sql);
+}
+
+/** Packed rows counted by DuckDB through a glob under `out`. */
+async function rowsThroughGlob(out: string, glob: string): Promise<number> {
+  return Number((await duckdb(`select count(*) from read_parquet('${out}/${glob}')`)).getRows()[0][0]);
 }
 
 function nonZero(counts: Record<string, number>): Record<string, number> {
@@ -120,6 +129,32 @@ describe("the feed's quirks", () => {
     const skipped = await repackFixture([raw], out);
     expect(skipped.files_in).toBe(0);
     expect(rejectedTotal(skipped)).toBe(0);
+  });
+
+  test("the layout's globs read the packed rows and nothing of tickpack's own", async () => {
+    expect((await rejectedOnDisk(out)).files).toBeGreaterThan(0);
+    for (const glob of ["*/*/*.parquet", "**/*.parquet"]) expect(await rowsThroughGlob(out, glob)).toBe(first.rows_out);
+  });
+
+  test("rejected-row files an earlier tickpack named *.parquet are renamed, never kept twice", async () => {
+    const before = await rejectedOnDisk(out);
+    const dir = join(out, "_tickpack", "rejected");
+    // An output written before: the same files, named `.parquet`.
+    for (const f of readdirSync(dir)) renameSync(join(dir, f), join(dir, f.replace(/\.rejected$/, ".parquet")));
+    expect(readdirSync(dir).every((f) => f.endsWith(".parquet"))).toBe(true);
+    // A run with nothing new renames them.
+    const skipped = await repackFixture([raw], out);
+    expect(skipped.files_in).toBe(0);
+    expect(readdirSync(dir).every((f) => f.endsWith(".rejected"))).toBe(true);
+    expect(await rejectedOnDisk(out)).toEqual(before);
+    expect(await rowsThroughGlob(out, "*/*/*.parquet")).toBe(first.rows_out);
+    // A rerun that reads every input again replaces them: the same rows, once.
+    for (const f of readdirSync(dir)) renameSync(join(dir, f), join(dir, f.replace(/\.rejected$/, ".parquet")));
+    rmSync(join(out, "_tickpack", "manifest.json"));
+    const again = await repackFixture([raw], out);
+    expect(again.rows_rejected).toEqual(first.rows_rejected);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".parquet"))).toEqual([]);
+    expect(await rejectedOnDisk(out)).toEqual(before);
   });
 
   test("a rerun with new files adds only their rejected rows", async () => {

@@ -11,7 +11,7 @@ import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { PACKED_COLUMNS, PACKED_SORT_ORDER } from "../../lib/packed/schema.ts";
 import { RAW_COLUMNS } from "../../lib/raw/schema.ts";
 import { closeParquet, encodeArrowColumns, encodeParquet, openParquet, withRows } from "../../lib/parquet/io.ts";
-import { packedFileMetadata } from "../../lib/packed/writer.ts";
+import { DEFAULT_PART_ROWS, packedFileMetadata } from "../../lib/packed/writer.ts";
 import { resort } from "../../lib/resort/resort.ts";
 import { firstUnsortedRow } from "../../lib/packed/sort-order.ts";
 import { SeededRandom } from "../../lib/random.ts";
@@ -97,6 +97,43 @@ describe("resort", () => {
     expect(await sortedRows(dir)).toEqual(before);
     expect(others.map((f) => statSync(f).mtimeMs)).toEqual(mtimes);
     expect((await resort(opts(dir, { check: true }))).problems).toEqual([]);
+  });
+
+  test("by default a rewritten partition is one file, whatever its parts were (as repack writes it)", async () => {
+    const dir = tempDir("rs-split");
+    cpSync(packed, dir, { recursive: true });
+    const nifty = listPackedPartitions(dir).find((p) => p.underlying === "NIFTY")!;
+    const rows = await readPackedRows(nifty.parts[0]);
+    // The partition as two parts, the second holding the first's rows shuffled: a rewrite is needed.
+    const half = Math.floor(rows.length / 2);
+    const write = (path: string, b: ColumnBatch) =>
+      writeFileSync(
+        path,
+        encodeParquet([b], PACKED_COLUMNS, { rowGroupSize: 4000, metadata: packedFileMetadata(b.length) }),
+      );
+    const second = nifty.parts[0].replace(/-0\.parquet$/, "-1.parquet");
+    write(
+      nifty.parts[0],
+      takeBatch(
+        rows,
+        Int32Array.from({ length: half }, (_, i) => i),
+      ),
+    );
+    write(
+      second,
+      shuffled(
+        takeBatch(
+          rows,
+          Int32Array.from({ length: rows.length - half }, (_, i) => half + i),
+        ),
+        2,
+      ),
+    );
+    const s = await resort(opts(dir, { partRows: DEFAULT_PART_ROWS }));
+    expect(s.resorted).toBe(2);
+    const after = listPackedPartitions(dir).find((p) => p.underlying === "NIFTY")!;
+    expect(after.parts).toEqual([nifty.parts[0]]);
+    expect((await readPackedRows(after.parts[0])).length).toBe(rows.length);
   });
 
   test("opt_type is compared by string: a row group whose dictionary is [PE, CE] is judged sorted", async () => {

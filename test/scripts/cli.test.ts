@@ -70,7 +70,7 @@ describe("command lines", () => {
     for (const f of files(a)) expect(Bun.hash(readFileSync(join(a, f)))).toBe(Bun.hash(readFileSync(join(b, f))));
   });
 
-  test("repack --json has the SPEC fields; bad inputs exit 1", async () => {
+  test("repack --json has its documented fields; bad inputs exit 1", async () => {
     const out = tempDir("cli-out");
     const r = run("repack.ts", [raw, "--out", out, "--json", "--workers", "1"]);
     expect(r.code).toBe(0);
