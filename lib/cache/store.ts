@@ -269,8 +269,8 @@ export function claimCacheDir(cacheDir: string): void {
     return; // cannot be listed: nothing will be read or evicted there
   }
   for (const name of names) {
-    if (name === CACHE_MARKER && lstatSync(join(cacheDir, name)).isFile()) continue;
-    const foreign = notOwnEntry(cacheDir, name);
+    // Another program's tag (or a torn one of ours) is not overwritten: the folder is not taken.
+    const foreign = name === CACHE_MARKER ? name : notOwnEntry(cacheDir, name);
     if (foreign !== null)
       throw new CacheDirRefused(
         `holds ${foreign}, which tickpack did not write as cache; the cache takes a new or empty folder, or one it made (it marks it with ${CACHE_MARKER})`,

@@ -13,7 +13,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { ColumnFileWriter } from "../../lib/cache/column-file.ts";
-import { evictLeastRecentlyUsed, listCacheEntries } from "../../lib/cache/store.ts";
+import { CacheDirRefused, claimCacheDir, evictLeastRecentlyUsed, listCacheEntries } from "../../lib/cache/store.ts";
 import { cleanupTempDirs, tempDir } from "../helpers/fixtures.ts";
 
 afterAll(cleanupTempDirs);
@@ -145,5 +145,46 @@ describe("column cache store", () => {
     });
     expect(existsSync(join(stuck.dir, "price.col"))).toBe(true);
     expect(existsSync(other.dir)).toBe(false);
+  });
+
+  test("a folder is taken as the cache when missing, marked, empty or made of cache entries; anything else is refused untouched", () => {
+    const root = tempDir("cache-claim");
+    claimCacheDir(join(root, "missing"));
+    expect(existsSync(join(root, "missing"))).toBe(false); // made, marked, by the first fill
+
+    const empty = join(root, "empty");
+    mkdirSync(empty);
+    claimCacheDir(empty);
+    expect(readFileSync(join(empty, "CACHEDIR.TAG"), "utf8")).toContain("tickpack");
+
+    const before = join(root, "before-marker");
+    entry(before, "a", 10, 0);
+    claimCacheDir(before);
+    expect(existsSync(join(before, "CACHEDIR.TAG"))).toBe(true);
+
+    const refused = (dir: string, what: string) => {
+      expect(() => claimCacheDir(dir)).toThrow(CacheDirRefused);
+      expect(() => claimCacheDir(dir)).toThrow(`holds ${what}, which tickpack did not write`);
+    };
+    const otherTag = join(root, "other-tag");
+    mkdirSync(otherTag);
+    writeFileSync(join(otherTag, "CACHEDIR.TAG"), "Signature: 8a477f597d28d172789f06886806bc55\n# another tool\n");
+    refused(otherTag, "CACHEDIR.TAG");
+    expect(readFileSync(join(otherTag, "CACHEDIR.TAG"), "utf8")).toContain("another tool");
+
+    const withLink = join(root, "link");
+    mkdirSync(withLink);
+    symlinkSync(empty, join(withLink, "0".repeat(16)));
+    refused(withLink, "0".repeat(16));
+
+    const forged = join(root, "forged");
+    mkdirSync(join(forged, "1".repeat(16)), { recursive: true });
+    writeFileSync(join(forged, "1".repeat(16), "price.col"), "no header");
+    refused(forged, join("1".repeat(16), "price.col"));
+    for (const dir of [withLink, forged]) expect(existsSync(join(dir, "CACHEDIR.TAG"))).toBe(false);
+
+    const file = join(root, "file");
+    writeFileSync(file, "");
+    expect(() => claimCacheDir(file)).toThrow("not a folder");
   });
 });
