@@ -83,7 +83,8 @@ Options:
                        trade statistics, and for a grid a heatmap and the top sets (docs/report.md)
   --report-axes A,B    the grid heatmap's two parameters (default: the first two that vary)
   --cache DIR          the column cache (default DIR/_tickpack/cache): the columns a run decodes are
-                       kept there, memory-mapped by later runs (no decode); see docs/cache.md
+                       kept there, memory-mapped by later runs (no decode); a new or empty folder, or
+                       one bench made (anything else is refused); see docs/cache.md
   --no-cache           decode every part, read and write no cache
   --cache-max-gb N     evict least-recently-used entries beyond N GiB (default ${DEFAULT_CACHE_MAX_GB})
   --cache-verify       check every byte of the cache files served (default: a sample of blocks)
