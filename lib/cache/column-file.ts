@@ -356,13 +356,13 @@ export function isColumnFile(path: string): boolean {
     return false;
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
     const prefix = new Uint8Array(PREFIX);
-    if (!fstatSync(fd).isFile() || readSync(fd, prefix, 0, PREFIX, 0) !== PREFIX) return false;
+    if (!st.isFile() || readSync(fd, prefix, 0, PREFIX, 0) !== PREFIX) return false;
     if (ascii(prefix.subarray(0, 8)) !== COLUMN_FILE_MAGIC) return false;
     const view = new DataView(prefix.buffer);
     const jsonBytes = view.getUint32(8, true);
-    if (jsonBytes > size - PREFIX) return false;
+    if (jsonBytes > st.size - PREFIX) return false;
     const json = new Uint8Array(jsonBytes);
     if (readSync(fd, json, 0, jsonBytes, PREFIX) !== jsonBytes || fnv1a(json) !== view.getUint32(12, true))
       return false;

@@ -5,7 +5,7 @@
  * The cache removes only what it can prove it wrote (a column file's header, its own temp files) and
  * never follows a link: whatever else is in its folder, a user's or a data set's, stays.
  */
-import { lstatSync, mkdirSync, readdirSync, rmdirSync, statSync, unlinkSync, utimesSync } from "node:fs";
+import { lstatSync, lutimesSync, mkdirSync, readdirSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { isAbandonedTempFileName, isTempFileName } from "../atomic-file.ts";
 import { fsReason } from "../error-message.ts";
@@ -70,11 +70,11 @@ export function dropColumnFile(path: string): boolean {
   }
 }
 
-/** Marks an entry as used now (its folder's mtime orders eviction). */
+/** Marks an entry as used now (its folder's mtime orders eviction; a link's own time, not its target's). */
 export function touchEntry(entry: string): void {
   const now = new Date();
   try {
-    utimesSync(entry, now, now);
+    lutimesSync(entry, now, now);
   } catch {
     // evicted meanwhile by another run, or a read-only cache: nothing to mark
   }
