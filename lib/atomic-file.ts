@@ -29,6 +29,12 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Whether a file name is a temp file (`tempPathFor`) of a process no longer running, or of this one. */
+export function isAbandonedTempFileName(name: string): boolean {
+  const m = TEMP_NAME.exec(name);
+  return m !== null && (Number(m[2]) === process.pid || !processAlive(Number(m[2])));
+}
+
 /**
  * Removes the temp files that dead tickpack processes left directly in `dir` (not below it), except
  * those in `keep`; returns how many. A live process's temp (a concurrent bench writing its trade log)
@@ -43,9 +49,8 @@ export function removeAbandonedTempFiles(dir: string, keep: ReadonlySet<string> 
     return 0;
   }
   for (const name of names) {
-    const m = TEMP_NAME.exec(name);
     const path = join(dir, name);
-    if (!m || keep.has(path) || (Number(m[2]) !== process.pid && processAlive(Number(m[2])))) continue;
+    if (!isAbandonedTempFileName(name) || keep.has(path)) continue;
     rmSync(path, { force: true });
     removed++;
   }

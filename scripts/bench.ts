@@ -42,11 +42,14 @@ import {
 import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
-import { defaultCacheDir } from "../lib/cache/store.ts";
+import { CacheDirRefused, claimCacheDir, defaultCacheDir } from "../lib/cache/store.ts";
 import type { BenchCacheSummary } from "../lib/bench/bench.ts";
 
 /** GiB the column cache may hold by default: ~44 bytes per row cached, so ~780M rows. */
 const DEFAULT_CACHE_MAX_GB = 32;
+
+/** Entries the cache could not evict named on stderr (a read-only cache names every one in --json). */
+const KEPT_SHOWN = 5;
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 function cacheLine(c: BenchCacheSummary): string {
@@ -80,7 +83,8 @@ Options:
                        trade statistics, and for a grid a heatmap and the top sets (docs/report.md)
   --report-axes A,B    the grid heatmap's two parameters (default: the first two that vary)
   --cache DIR          the column cache (default DIR/_tickpack/cache): the columns a run decodes are
-                       kept there, memory-mapped by later runs (no decode); see docs/cache.md
+                       kept there, memory-mapped by later runs (no decode); a new or empty folder, or
+                       one bench made (anything else is refused); see docs/cache.md
   --no-cache           decode every part, read and write no cache
   --cache-max-gb N     evict least-recently-used entries beyond N GiB (default ${DEFAULT_CACHE_MAX_GB})
   --cache-verify       check every byte of the cache files served (default: a sample of blocks)
@@ -148,14 +152,25 @@ const compileUnlessCached = (dir: string): void => {
   if (cache === null || !existsSync(cache)) void compileParquetWasmModule().catch(() => {});
 };
 if (positionals[0] !== undefined) compileUnlessCached(positionals[0]);
+/** `cache`, checked (and marked) as the column cache's folder; exit 2 when it is a folder the cache may not use. */
+const claimed = (cache: string | null): string | null => {
+  if (cache === null) return null;
+  try {
+    claimCacheDir(cache);
+  } catch (e) {
+    if (!(e instanceof CacheDirRefused)) throw e;
+    const named = values.cache !== undefined ? `--cache ${cache}` : `the cache folder ${cache} (give --cache DIR)`;
+    die(`bench: ${printable(named)}: ${printable(e.message)}`, EXIT.usage);
+  }
+  return cache;
+};
 let cacheMaxGb = DEFAULT_CACHE_MAX_GB;
 if (values["cache-max-gb"] !== undefined) {
   cacheMaxGb = Number(values["cache-max-gb"]);
   if (values["cache-max-gb"].trim() === "" || !(cacheMaxGb >= 0) || !Number.isFinite(cacheMaxGb))
     die(`--cache-max-gb: expected a number of GiB >= 0, got ${JSON.stringify(values["cache-max-gb"])}`, EXIT.usage);
 }
-if (values.cache !== undefined && existsSync(values.cache) && !statSync(values.cache).isDirectory())
-  die(`bench: --cache ${values.cache}: not a folder`, EXIT.usage);
+if (values.cache !== undefined) claimed(values.cache);
 const kernelPath = values.kernel ?? EMA_CROSS_SOURCE;
 const compiler = (values.cc ?? "tcc") as KernelCompiler;
 if (!KERNEL_COMPILERS.includes(compiler))
@@ -314,8 +329,8 @@ if (dir === undefined) {
   dir = await ensureSampleDataset(join(import.meta.dir, ".."), workers, progress.listener);
 }
 
-const cacheDir = cacheDirFor(dir);
 compileUnlessCached(dir);
+const cacheDir = claimed(cacheDirFor(dir));
 
 // The trade log's temp file is created now: a path that cannot be written fails before the run.
 let tradeLog: TradeLog | null = null;
@@ -451,4 +466,9 @@ lines.push(
   "=".repeat(64),
 );
 process.stderr.write(`${lines.join("\n")}\n`);
+const kept = summary.cache?.kept ?? [];
+for (const k of kept.slice(0, KEPT_SHOWN))
+  process.stderr.write(`bench: warning: the cache could not evict ${printable(k)}\n`);
+if (kept.length > KEPT_SHOWN)
+  process.stderr.write(`bench: warning: and ${kept.length - KEPT_SHOWN} more entries (--json: cache.kept)\n`);
 if (values.json) printJson(summary);

@@ -113,6 +113,8 @@ export interface BenchCacheSummary {
   dropped: number;
   /** Why filling failed, if it did (the run's results do not depend on it). */
   errors: string[];
+  /** What eviction left in place, `path: reason`: files the cache did not write, or a removal that failed (a read-only cache). */
+  kept: string[];
 }
 
 /** Nothing to run on, or a file bench cannot use. */
@@ -264,6 +266,7 @@ export async function runBench(
       bytes_written: stats.bytesWritten,
       dropped: stats.dropped,
       errors: stats.errors,
+      kept: eviction.kept,
     };
   }
   const elapsed = (performance.now() - t0) / 1000;

@@ -2,7 +2,6 @@
  * bench's side of the column cache: a part's columns served from their cache files (memory-mapped,
  * no decode, no copy), or decoded and written to them while the kernel runs over the decode.
  */
-import { rmSync } from "node:fs";
 import {
   ColumnFileProblem,
   ColumnFileWriter,
@@ -12,7 +11,7 @@ import {
   type PartKey,
 } from "../cache/column-file.ts";
 import { partKey } from "../cache/part-key.ts";
-import { columnFilePath, ensureEntryDir, entryDir, touchEntry } from "../cache/store.ts";
+import { columnFilePath, dropColumnFile, ensureEntryDir, entryDir, touchEntry } from "../cache/store.ts";
 import type { CColumn, CField } from "../parquet/c-data.ts";
 import type { ColumnViews } from "../parquet/source.ts";
 import { errorMessage } from "../error-message.ts";
@@ -76,10 +75,9 @@ export class PartCache {
         this.mapped.set(column, mapColumnFile(file, this.key, column, settings.verifyAll));
       } catch (e) {
         if (!(e instanceof ColumnFileProblem)) throw e;
-        if (!e.unreadable) {
-          rmSync(file, { force: true });
-          stats.dropped++;
-        }
+        if (e.unreadable) continue;
+        if (dropColumnFile(file)) stats.dropped++;
+        else stats.errors.push(`${file}: ${e.message}, and it cannot be removed`);
       }
     }
     if (this.mapped.size === columns.length) touchEntry(this.entry);

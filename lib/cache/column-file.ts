@@ -4,7 +4,7 @@
  * pointers directly. Written to a temp file and renamed (a reader sees a whole file or none);
  * read back by mapping it and checking it before anything is served.
  */
-import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { checksumHex } from "./checksum.ts";
 import { tempPathFor } from "../atomic-file.ts";
 import { valuesCtorOf, type CValues } from "../parquet/c-data.ts";
@@ -341,4 +341,35 @@ function checkedColumn(file: FileMapping, key: PartKey, column: string, verifyAl
     validity,
     unmap: file.unmap,
   };
+}
+
+/**
+ * Whether `path` is a regular file (not a link to one) that begins with a column file's header: the
+ * magic, a JSON header matching its checksum, and this format's name. That proves the cache wrote it,
+ * whatever became of the rest (stale, truncated, another version); nothing else may be evicted.
+ */
+export function isColumnFile(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return false;
+  }
+  try {
+    const st = fstatSync(fd);
+    const prefix = new Uint8Array(PREFIX);
+    if (!st.isFile() || readSync(fd, prefix, 0, PREFIX, 0) !== PREFIX) return false;
+    if (ascii(prefix.subarray(0, 8)) !== COLUMN_FILE_MAGIC) return false;
+    const view = new DataView(prefix.buffer);
+    const jsonBytes = view.getUint32(8, true);
+    if (jsonBytes > st.size - PREFIX) return false;
+    const json = new Uint8Array(jsonBytes);
+    if (readSync(fd, json, 0, jsonBytes, PREFIX) !== jsonBytes || fnv1a(json) !== view.getUint32(12, true))
+      return false;
+    return JSON.parse(new TextDecoder().decode(json))?.format === "tickpack-column-cache";
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,5 +1,16 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { runScript } from "../helpers/packed-views.ts";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
@@ -48,8 +59,55 @@ function copyOfPacked(label: string): string {
   cpSync(packed, dir, { recursive: true });
   return dir;
 }
+/** The column files of a cache folder, `<entry>/<column>.col`. */
 const cacheFiles = (cache: string) =>
-  readdirSync(cache).flatMap((e) => readdirSync(join(cache, e)).map((f) => join(cache, e, f)));
+  readdirSync(cache)
+    .filter((e) => statSync(join(cache, e)).isDirectory())
+    .flatMap((e) => readdirSync(join(cache, e)).map((f) => join(cache, e, f)));
+/** Every path under `dir` with its size (folders as -1): what a run must leave as it was. */
+const tree = (dir: string) =>
+  (readdirSync(dir, { recursive: true }) as string[])
+    .sort()
+    .map((f) => `${f} ${statSync(join(dir, f)).isDirectory() ? -1 : statSync(join(dir, f)).size}`);
+/** Makes `path` look unused for a year (eviction takes the oldest first). */
+const age = (path: string) => utimesSync(path, new Date("2025-01-01"), new Date("2025-01-01"));
+
+// A read-only bind mount in a user and mount namespace: a cache that no one, root included, can write.
+const READ_ONLY_MOUNTS = (() => {
+  const probe = tempDir("cache-ro-probe");
+  return (
+    Bun.spawnSync([
+      "unshare",
+      "--user",
+      "--map-root-user",
+      "--mount",
+      "sh",
+      "-c",
+      'mount --bind -o ro "$0" "$0"',
+      probe,
+    ]).exitCode === 0
+  );
+})();
+/** bench with `args`, the folder `readOnly` mounted read-only for the run. */
+function benchReadOnly(readOnly: string, args: string[]) {
+  const p = Bun.spawnSync(
+    [
+      "unshare",
+      "--user",
+      "--map-root-user",
+      "--mount",
+      "sh",
+      "-c",
+      'mount --bind -o ro "$0" "$0" && exec "$@"',
+      readOnly,
+      process.execPath,
+      join(ROOT, "scripts", "bench.ts"),
+      ...args,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
 
 describe("bench column cache", () => {
   test("the first run fills the cache, later runs are served from it, results identical to --no-cache, 1 and 2 workers", () => {
@@ -210,6 +268,108 @@ describe("bench column cache", () => {
     expect(after.cache!.misses).toBe(0);
     expect(results(after)).toBe(results(cold));
   });
+
+  test("--cache at a folder holding what tickpack did not write is refused (exit 2), and nothing in it is touched", () => {
+    const scratch = tempDir("cache-scratch");
+    mkdirSync(join(scratch, "notes"));
+    writeFileSync(join(scratch, "todo.txt"), "mine");
+    age(join(scratch, "notes"));
+    const r = runScript("bench.ts", [packed, "--cache", scratch, "--cache-max-gb", "0.001"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("tickpack did not write");
+    expect(tree(scratch)).toEqual(["notes -1", "todo.txt 4"]);
+  });
+
+  test("--cache at a packed folder, the folder above one, or a raw folder is refused (exit 2), and nothing in it is touched", () => {
+    const p2 = copyOfPacked("cache-at-packed");
+    const above = tempDir("cache-above");
+    cpSync(packed, join(above, "packed"), { recursive: true });
+    const rawCopy = tempDir("cache-at-raw");
+    cpSync(raw, rawCopy, { recursive: true });
+    for (const [data, cache] of [
+      [p2, p2],
+      [join(above, "packed"), above],
+      [packed, rawCopy],
+    ]) {
+      const before = tree(cache);
+      const run = runScript("bench.ts", [data, "--cache", cache, "--cache-max-gb", "0"]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`--cache ${cache}`);
+      expect(tree(cache)).toEqual(before);
+    }
+  });
+
+  test("eviction removes only the cache's own files: a user's folder in the cache and a user's file in an entry survive", () => {
+    const dir = copyOfPacked("cache-own-files");
+    const cache = join(tempDir("cache-own"), "c");
+    const cold = bench([dir, "--no-cache"]);
+    bench([dir, "--cache", cache]);
+    const entries = readdirSync(cache).filter((e) => statSync(join(cache, e)).isDirectory());
+    mkdirSync(join(cache, "notes"));
+    writeFileSync(join(cache, "notes", "n.txt"), "mine");
+    age(join(cache, "notes"));
+    writeFileSync(join(cache, entries[0], "mine.txt"), "mine too");
+    const r = runScript("bench.ts", [dir, "--cache", cache, "--cache-max-gb", "0", "--json"]);
+    expect(r.code).toBe(0);
+    const run = JSON.parse(r.stdout) as Json;
+    expect(results(run)).toBe(results(cold));
+    expect(run.cache!.bytes).toBe(0);
+    expect(readFileSync(join(cache, "notes", "n.txt"), "utf8")).toBe("mine");
+    expect(readdirSync(join(cache, entries[0]))).toEqual(["mine.txt"]);
+    // The other entries held only the cache's files: gone, folders and all.
+    for (const e of entries.slice(1)) expect(existsSync(join(cache, e))).toBe(false);
+    expect(r.stderr).toContain(join(cache, entries[0]));
+  });
+
+  test("a folder without the cache's marker that holds only cache entries is taken as the cache (a cache made before the marker)", () => {
+    const dir = copyOfPacked("cache-adopt");
+    const cache = join(dir, "_tickpack", "cache");
+    bench([dir]);
+    const marker = readdirSync(cache).filter((f) => statSync(join(cache, f)).isFile());
+    expect(marker).toEqual(["CACHEDIR.TAG"]);
+    expect(readFileSync(join(cache, "CACHEDIR.TAG"), "utf8")).toStartWith(
+      "Signature: 8a477f597d28d172789f06886806bc55",
+    );
+    rmSync(join(cache, "CACHEDIR.TAG"));
+    expect(bench([dir]).cache!.misses).toBe(0);
+    expect(existsSync(join(cache, "CACHEDIR.TAG"))).toBe(true);
+  });
+
+  test.if(READ_ONLY_MOUNTS)(
+    "a read-only cache is read: a bad file it cannot drop is decoded instead; over its limit, the entries it could not evict are named on stderr; exit 0",
+    () => {
+      const dir = copyOfPacked("cache-read-only");
+      const cache = join(tempDir("cache-ro"), "c");
+      const cold = bench([dir, "--no-cache"]);
+      bench([dir, "--cache", cache]);
+      // A truncated file that cannot be dropped: that part is decoded, the rest served.
+      const bad = cacheFiles(cache).sort()[0];
+      truncateSync(bad, statSync(bad).size - 9);
+      const before = tree(cache);
+      const served = benchReadOnly(cache, [dir, "--cache", cache, "--json"]);
+      expect(served.code).toBe(0);
+      const within = JSON.parse(served.stdout) as Json;
+      expect(results(within)).toBe(results(cold));
+      expect(within.cache!.misses).toBeGreaterThan(0);
+      expect(within.cache!.hits).toBeGreaterThan(0);
+      expect(within.cache!.dropped).toBe(0);
+      expect(within.cache!.errors[0]).toStartWith(`${bad}: size`);
+      expect(within.cache!.errors[0]).toEndWith("and it cannot be removed");
+
+      const r = benchReadOnly(cache, [dir, "--cache", cache, "--cache-max-gb", "0", "--json"]);
+      expect(r.code).toBe(0);
+      const run = JSON.parse(r.stdout) as Json;
+      expect(results(run)).toBe(results(cold));
+      expect(run.cache!.hits).toBeGreaterThan(0);
+      expect(run.cache!.evicted).toBe(0);
+      expect(run.cache!.bytes).toBeGreaterThan(0);
+      expect(r.stderr).toContain("could not evict");
+      expect(r.stderr).toContain(cache);
+      expect(r.stderr).toContain("read-only file system");
+      expect(r.stderr).not.toContain("    at ");
+      expect(tree(cache)).toEqual(before);
+    },
+  );
 
   test("usage errors: --cache with --no-cache, a bad --cache-max-gb, a --cache that is a file (exit 2)", () => {
     const file = join(tempDir("cache-usage"), "f");
