@@ -1,10 +1,11 @@
 /** repack at the edges: pool size, output placement, corrupt manifest, hidden entries, links, an input failing part-way. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RepackFatalError, RepackUsageError } from "../../lib/repack/repack.ts";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
+import { giveToUnprivilegedUser, runScriptUnprivileged } from "../helpers/unprivileged.ts";
 
 setDefaultTimeout(60_000);
 
@@ -66,18 +67,21 @@ describe("repack edges", () => {
     expect(s.files_in).toBe(files.length);
   });
 
-  // Root opens chmod-000 files anyway; test/raw/inputs.test.ts injects the EACCES for that case.
-  test.skipIf(process.getuid?.() === 0)(
-    "a raw file without read permission fails with permission denied, not a wasm trap",
-    async () => {
-      const copy = tempDir("edge-perm");
-      cpSync(raw, copy, { recursive: true });
-      const victim = join(copy, files[0]);
-      require("node:fs").chmodSync(victim, 0);
-      const s = await repackFixture([copy], tempDir("edge-perm-out"));
-      expect(s.errors).toEqual([{ file: victim, error: "cannot open for reading: permission denied (EACCES)" }]);
-    },
-  );
+  test("a raw file without read permission fails with permission denied, not a wasm trap", () => {
+    const copy = tempDir("edge-perm");
+    cpSync(raw, copy, { recursive: true });
+    const out = tempDir("edge-perm-out");
+    giveToUnprivilegedUser(copy);
+    giveToUnprivilegedUser(out);
+    const victim = join(copy, files[0]);
+    chmodSync(victim, 0);
+    const r = runScriptUnprivileged("repack.ts", [copy, "--out", out, "--json", "--workers", "1"]);
+    expect(r.code).toBe(1);
+    const s = JSON.parse(r.stdout);
+    expect(s.errors).toEqual([{ file: victim, error: "cannot open for reading: permission denied (EACCES)" }]);
+    expect(s.files_failed).toBe(1);
+    expect(s.files_in).toBe(files.length);
+  });
 
   test("a file that fails on its second day after its first was packed: counts and manifest agree", async () => {
     const copy = tempDir("edge-midway");
