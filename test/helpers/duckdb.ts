@@ -46,6 +46,8 @@ export interface DuckComparison {
   notRejected: number;
   /** Packed rows whose symbol names another contract than their expiry, expiry_type, is_monthly, is_weekly, opt_type, strike say. */
   symbolMismatches: unknown[];
+  /** Column chunks whose footer min/max/null count differ from their decoded values (see statisticsMismatches). */
+  badStatistics: unknown[];
 }
 
 const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
@@ -220,6 +222,44 @@ function packedSelect(files: string[]): string {
 }
 
 /**
+ * Column chunks of `file` whose footer statistics (min, max, null count: DuckDB's parquet_metadata)
+ * differ from the values DuckDB decodes in that row group, compared as the column's own type.
+ */
+async function statisticsMismatches(c: DuckDBConnection, file: string): Promise<unknown[]> {
+  const groups = (
+    await c.runAndReadAll(
+      `SELECT DISTINCT row_group_id AS id, row_group_num_rows AS n FROM parquet_metadata(${q(file)}) ORDER BY id`,
+    )
+  ).getRowObjectsJS();
+  let first = 0;
+  const ranges = groups.map((g) => {
+    const r = `(${Number(g.id)}, ${first}, ${first + Number(g.n)})`;
+    first += Number(g.n);
+    return r;
+  });
+  const types = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${q(file)})`)).getRowObjectsJS();
+  const bad: unknown[] = [];
+  for (const t of types) {
+    const col = String(t.column_name);
+    const type = String(t.column_type);
+    const rows = (
+      await c.runAndReadAll(
+        `WITH rg(id, lo, hi) AS (VALUES ${ranges.join(", ")}),
+        decoded AS (SELECT rg.id, min("${col}") AS mn, max("${col}") AS mx, count(*) - count("${col}") AS nulls
+          FROM read_parquet(${q(file)}, file_row_number = true) JOIN rg ON file_row_number >= lo AND file_row_number < hi GROUP BY rg.id),
+        footer AS (SELECT row_group_id AS id, stats_min_value::${type} AS mn, stats_max_value::${type} AS mx, stats_null_count AS nulls
+          FROM parquet_metadata(${q(file)}) WHERE path_in_schema = ${q(col)})
+        SELECT id, d.mn::VARCHAR AS decoded_min, f.mn::VARCHAR AS footer_min, d.mx::VARCHAR AS decoded_max, f.mx::VARCHAR AS footer_max, d.nulls AS decoded_nulls, f.nulls AS footer_nulls
+        FROM decoded d FULL JOIN footer f USING (id)
+        WHERE d.mn IS DISTINCT FROM f.mn OR d.mx IS DISTINCT FROM f.mx OR d.nulls IS DISTINCT FROM f.nulls`,
+      )
+    ).getRowObjectsJS();
+    for (const r of rows) bad.push({ file, column: col, ...r });
+  }
+  return bad;
+}
+
+/**
  * Compares every raw row with the packed output under `out` and its rejected rows, all in DuckDB.
  * `calendar` defaults to the one repack reads: expiry_calendar.csv next to (or above) the raw files.
  */
@@ -295,6 +335,7 @@ export async function compareWithDuckDB(raw: RawFileSpec[], out: string, calenda
       wrongFolder = 0,
       notZstd = 0,
       noStatistics = 0;
+    const badStatistics: unknown[] = [];
     for (const p of partitions) {
       // A partition's parts are one sequence: number rows across them in part order.
       const seq = `SELECT *, row_number() OVER (ORDER BY part, file_row_number) AS n FROM (${p.parts.map((f, i) => `SELECT *, ${i} AS part FROM read_parquet(${q(f)}, file_row_number = true)`).join(" UNION ALL ")})`;
@@ -314,6 +355,7 @@ export async function compareWithDuckDB(raw: RawFileSpec[], out: string, calenda
           `SELECT count(*) FROM (${seq}) WHERE "date" IS DISTINCT FROM DATE ${q(p.date)} OR underlying::VARCHAR IS DISTINCT FROM ${q(p.underlying)}`,
         );
       for (const f of p.parts) {
+        badStatistics.push(...(await statisticsMismatches(c, f)));
         notZstd += await scalar(c, `SELECT count(*) FROM parquet_metadata(${q(f)}) WHERE compression <> 'ZSTD'`);
         noStatistics += await scalar(
           c,
@@ -342,6 +384,7 @@ export async function compareWithDuckDB(raw: RawFileSpec[], out: string, calenda
         "SELECT count(*) FROM (SELECT * FROM rejected_rows EXCEPT ALL SELECT * FROM rejected_expected)",
       ),
       symbolMismatches,
+      badStatistics,
     };
   } finally {
     c.closeSync();
