@@ -221,6 +221,48 @@ function packedSelect(files: string[]): string {
   return `SELECT ${exprs.join(", ")} FROM read_parquet([${files.map(q).join(", ")}])`;
 }
 
+/** SQL of a partition's rows, its parts in order as one sequence numbered `n`. */
+function partitionSequence(parts: string[]): string {
+  return `SELECT *, row_number() OVER (ORDER BY part, file_row_number) AS n FROM (${parts.map((f, i) => `SELECT *, ${i} AS part FROM read_parquet(${q(f)}, file_row_number = true)`).join(" UNION ALL ")})`;
+}
+
+/** Rows of a partition (its parts in order) after a row with a greater (expiry, opt_type as a string, strike, timestamp). */
+async function unsortedRowsOf(c: DuckDBConnection, parts: string[]): Promise<number> {
+  return scalar(
+    c,
+    `SELECT count(*) FROM (SELECT expiry, opt_type::VARCHAR AS o, strike, "timestamp" AS t, lag(expiry) OVER w AS pe, lag(opt_type::VARCHAR) OVER w AS po, lag(strike) OVER w AS ps, lag("timestamp") OVER w AS pt FROM (${partitionSequence(parts)}) WINDOW w AS (ORDER BY n))
+    WHERE pe IS NOT NULL AND (pe > expiry OR (pe = expiry AND (po > o OR (po = o AND (ps > strike OR (ps = strike AND pt > t))))))`,
+  );
+}
+
+/** What DuckDB finds in one packed partition (its parts in order): unsorted rows, and column chunks whose statistics differ from their values. */
+export async function checkPartitionWithDuckDB(
+  parts: string[],
+): Promise<{ unsortedRows: number; badStatistics: unknown[] }> {
+  const c = await connect();
+  try {
+    const badStatistics: unknown[] = [];
+    for (const f of parts) badStatistics.push(...(await statisticsMismatches(c, f)));
+    return { unsortedRows: await unsortedRowsOf(c, parts), badStatistics };
+  } finally {
+    c.closeSync();
+  }
+}
+
+/** The rows of `files` minus the rows of `others`, and the other way round, as multisets of every column (DuckDB). */
+export async function rowDifferences(files: string[], others: string[]): Promise<{ missing: number; extra: number }> {
+  const c = await connect();
+  const all = (fs: string[]) => `SELECT * FROM read_parquet([${fs.map(q).join(", ")}])`;
+  try {
+    return {
+      missing: await scalar(c, `SELECT count(*) FROM (${all(files)} EXCEPT ALL ${all(others)})`),
+      extra: await scalar(c, `SELECT count(*) FROM (${all(others)} EXCEPT ALL ${all(files)})`),
+    };
+  } finally {
+    c.closeSync();
+  }
+}
+
 /**
  * Column chunks of `file` whose footer statistics (min, max, null count: DuckDB's parquet_metadata)
  * differ from the values DuckDB decodes in that row group, compared as the column's own type.
@@ -237,26 +279,25 @@ async function statisticsMismatches(c: DuckDBConnection, file: string): Promise<
     first += Number(g.n);
     return r;
   });
-  const types = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${q(file)})`)).getRowObjectsJS();
-  const bad: unknown[] = [];
-  for (const t of types) {
-    const col = String(t.column_name);
-    const type = String(t.column_type);
-    const rows = (
-      await c.runAndReadAll(
-        `WITH rg(id, lo, hi) AS (VALUES ${ranges.join(", ")}),
-        decoded AS (SELECT rg.id, min("${col}") AS mn, max("${col}") AS mx, count(*) - count("${col}") AS nulls
-          FROM read_parquet(${q(file)}, file_row_number = true) JOIN rg ON file_row_number >= lo AND file_row_number < hi GROUP BY rg.id),
-        footer AS (SELECT row_group_id AS id, stats_min_value::${type} AS mn, stats_max_value::${type} AS mx, stats_null_count AS nulls
-          FROM parquet_metadata(${q(file)}) WHERE path_in_schema = ${q(col)})
-        SELECT id, d.mn::VARCHAR AS decoded_min, f.mn::VARCHAR AS footer_min, d.mx::VARCHAR AS decoded_max, f.mx::VARCHAR AS footer_max, d.nulls AS decoded_nulls, f.nulls AS footer_nulls
-        FROM decoded d FULL JOIN footer f USING (id)
-        WHERE d.mn IS DISTINCT FROM f.mn OR d.mx IS DISTINCT FROM f.mx OR d.nulls IS DISTINCT FROM f.nulls`,
-      )
-    ).getRowObjectsJS();
-    for (const r of rows) bad.push({ file, column: col, ...r });
-  }
-  return bad;
+  const types = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${q(file)})`))
+    .getRowObjectsJS()
+    .map((t) => ({ col: String(t.column_name), type: String(t.column_type) }));
+  // One pass over the file for every column's min, max and null count per row group.
+  const aggregates = types.map(
+    ({ col }, k) => `min("${col}") AS mn${k}, max("${col}") AS mx${k}, count(*) - count("${col}") AS nl${k}`,
+  );
+  await c.run(
+    `CREATE OR REPLACE TEMP TABLE decoded_stats AS WITH rg(id, lo, hi) AS (VALUES ${ranges.join(", ")})
+    SELECT rg.id, ${aggregates.join(", ")} FROM read_parquet(${q(file)}, file_row_number = true) JOIN rg ON file_row_number >= lo AND file_row_number < hi GROUP BY rg.id`,
+  );
+  await c.run(`CREATE OR REPLACE TEMP TABLE footer_stats AS SELECT * FROM parquet_metadata(${q(file)})`);
+  const perColumn = types.map(
+    ({ col, type }, k) =>
+      `SELECT ${q(col)} AS "column", id, d.mn${k}::VARCHAR AS decoded_min, f.mn::VARCHAR AS footer_min, d.mx${k}::VARCHAR AS decoded_max, f.mx::VARCHAR AS footer_max, d.nl${k} AS decoded_nulls, f.nulls AS footer_nulls
+      FROM decoded_stats d FULL JOIN (SELECT row_group_id AS id, stats_min_value::${type} AS mn, stats_max_value::${type} AS mx, stats_null_count AS nulls FROM footer_stats WHERE path_in_schema = ${q(col)}) f USING (id)
+      WHERE d.mn${k} IS DISTINCT FROM f.mn OR d.mx${k} IS DISTINCT FROM f.mx OR d.nl${k} IS DISTINCT FROM f.nulls`,
+  );
+  return (await c.runAndReadAll(perColumn.join(" UNION ALL "))).getRowObjectsJS().map((r) => ({ file, ...r }));
 }
 
 /**
@@ -338,12 +379,8 @@ export async function compareWithDuckDB(raw: RawFileSpec[], out: string, calenda
     const badStatistics: unknown[] = [];
     for (const p of partitions) {
       // A partition's parts are one sequence: number rows across them in part order.
-      const seq = `SELECT *, row_number() OVER (ORDER BY part, file_row_number) AS n FROM (${p.parts.map((f, i) => `SELECT *, ${i} AS part FROM read_parquet(${q(f)}, file_row_number = true)`).join(" UNION ALL ")})`;
-      unsortedRows += await scalar(
-        c,
-        `SELECT count(*) FROM (SELECT expiry, opt_type::VARCHAR AS o, strike, "timestamp" AS t, lag(expiry) OVER w AS pe, lag(opt_type::VARCHAR) OVER w AS po, lag(strike) OVER w AS ps, lag("timestamp") OVER w AS pt FROM (${seq}) WINDOW w AS (ORDER BY n))
-        WHERE pe IS NOT NULL AND (pe > expiry OR (pe = expiry AND (po > o OR (po = o AND (ps > strike OR (ps = strike AND pt > t))))))`,
-      );
+      const seq = partitionSequence(p.parts);
+      unsortedRows += await unsortedRowsOf(c, p.parts);
       badVolDelta += await scalar(
         c,
         `SELECT count(*) FROM (SELECT vol_delta, volume, lag(volume) OVER w AS pv, row_number() OVER w AS k FROM (${seq}) WINDOW w AS (PARTITION BY expiry, opt_type, strike ORDER BY n))
