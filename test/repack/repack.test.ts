@@ -220,7 +220,9 @@ describe("bad input", () => {
   });
 
   test("a failed file is retried next run", async () => {
-    const again = await repackFixture([raw, bad], out);
+    const own = tempDir("bad-rerun");
+    cpSync(out, own, { recursive: true });
+    const again = await repackFixture([raw, bad], own);
     expect(again.files_failed).toBe(Object.keys(expected).length);
   });
 
