@@ -1,8 +1,17 @@
 /** repack at the edges: pool size, output placement, corrupt manifest, hidden entries, links, an input failing part-way. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, join } from "node:path";
 import { RepackFatalError, RepackUsageError } from "../../lib/repack/repack.ts";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
 import { giveToUnprivilegedUser, runScriptUnprivileged } from "../helpers/unprivileged.ts";
@@ -81,6 +90,26 @@ describe("repack edges", () => {
     expect(s.errors).toEqual([{ file: victim, error: "cannot open for reading: permission denied (EACCES)" }]);
     expect(s.files_failed).toBe(1);
     expect(s.files_in).toBe(files.length);
+  });
+
+  test("a raw folder without read permission is reported, naming it; the other files are packed", () => {
+    const copy = tempDir("edge-perm-dir");
+    cpSync(raw, copy, { recursive: true });
+    const out = tempDir("edge-perm-dir-out");
+    const locked = join(copy, "locked");
+    mkdirSync(locked);
+    renameSync(join(copy, files[0]), join(locked, basename(files[0])));
+    giveToUnprivilegedUser(copy);
+    giveToUnprivilegedUser(out);
+    chmodSync(locked, 0);
+    const r = runScriptUnprivileged("repack.ts", [copy, "--out", out, "--json", "--workers", "1"]);
+    expect(r.stderr).toContain(
+      `${locked}: cannot list this folder, its files were not read: permission denied (EACCES)`,
+    );
+    expect(r.code).toBe(1);
+    const s = JSON.parse(r.stdout);
+    expect(s.files_in).toBe(files.length - 1);
+    expect(s.rows_out).toBeGreaterThan(0);
   });
 
   test("a file that fails on its second day after its first was packed: counts and manifest agree", async () => {
