@@ -112,6 +112,22 @@ describe("repack edges", () => {
     expect(s.rows_out).toBeGreaterThan(0);
   });
 
+  test("a calendar the user may not read is a usage error saying so, not 'not found'", () => {
+    const copy = tempDir("edge-perm-cal");
+    cpSync(raw, copy, { recursive: true });
+    const calendars = join(copy, "calendars");
+    mkdirSync(calendars);
+    const calendar = join(calendars, "expiry_calendar.csv");
+    cpSync(join(copy, "expiry_calendar.csv"), calendar);
+    const out = tempDir("edge-perm-cal-out");
+    giveToUnprivilegedUser(copy);
+    giveToUnprivilegedUser(out);
+    chmodSync(calendars, 0o600); // listed, not entered
+    const r = runScriptUnprivileged("repack.ts", [copy, "--out", out, "--calendar", calendar]);
+    expect(r.stderr).toBe(`repack: ${calendar}: cannot read the expiry calendar: permission denied (EACCES)\n`);
+    expect(r.code).toBe(2);
+  });
+
   test("a file that fails on its second day after its first was packed: counts and manifest agree", async () => {
     const copy = tempDir("edge-midway");
     cpSync(raw, copy, { recursive: true });
