@@ -62,6 +62,10 @@ function projectReadableByUnprivileged(): string {
  * (giveToUnprivilegedUser) unless the test means them to be out of its reach.
  */
 export function runScriptUnprivileged(script: string, args: string[]) {
+  if (IS_ROOT && !Bun.which("setpriv"))
+    throw new Error(
+      "setpriv (util-linux) is needed to run a command as an unprivileged user when the tests run as root",
+    );
   const root = projectReadableByUnprivileged();
   const home = tempDir("home");
   giveToUnprivilegedUser(home);
