@@ -189,8 +189,11 @@ async function rawSelect(c: DuckDBConnection, spec: RawFileSpec, index: number, 
     `${index} AS _f`,
     "file_row_number AS _rn",
     `${q(spec.path)} AS _source`,
-    // Rejected rows keep changeper as delivered (packed rows have it rounded to 2 decimals).
-    `${types.get("changeper") ? `"changeper"::DOUBLE` : "NULL::DOUBLE"} AS _changeper`,
+    // Rejected rows keep these as delivered: packed rows have changeper rounded to 2 decimals and
+    // opt_type, strike filled in from the name where null.
+    `${types.get("changeper") ? `"changeper"::DOUBLE` : "NULL::DOUBLE"} AS _delivered_changeper`,
+    `${types.get("opt_type") ? `"opt_type"::VARCHAR` : "NULL::VARCHAR"} AS _delivered_opt_type`,
+    `${types.get("strike") ? `"strike"::FLOAT` : "NULL::FLOAT"} AS _delivered_strike`,
   );
   return `SELECT ${exprs.join(", ")} FROM read_parquet(${q(spec.path)}, file_row_number = true)`;
 }
@@ -329,8 +332,9 @@ export async function compareWithDuckDB(raw: RawFileSpec[], out: string, calenda
       ...(await c.runAndReadAll(`(${missing} LIMIT 2) UNION ALL (${extra} LIMIT 2)`)).getRowObjectsJS(),
     ].map((r) => ({ ts: r.timestamp, day: r.day, price: r.price, u: r.underlying, vd: r.vol_delta, e: r.expiry }));
 
+    const delivered = new Set(["changeper", "opt_type", "strike"]);
     const rawCols = RAW_COLUMNS.map((col) =>
-      col.name === "changeper" ? "_changeper AS changeper" : `"${col.name}"`,
+      delivered.has(col.name) ? `_delivered_${col.name} AS "${col.name}"` : `"${col.name}"`,
     ).join(", ");
     await c.run(
       `CREATE OR REPLACE TEMP TABLE rejected_expected AS SELECT ${rawCols}, _source AS source_file, reason FROM raw_all WHERE reason IS NOT NULL`,

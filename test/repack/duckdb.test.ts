@@ -66,6 +66,29 @@ describe("quirky data (gen's default defect and quirk rates) against DuckDB", ()
       cal,
       readFileSync(cal, "utf8").replace(/BANKNIFTY,monthly,2025-11-\d\d/, "BANKNIFTY,monthly,2025-11-17"),
     );
+    // A file of the feed's worst: a null timestamp among good rows (gen writes none).
+    const ms = [1763353800000n, 0n, 1763353860000n, 1763353920000n]; // 2025-11-17 10:00–10:02 IST as naive ms
+    const f64 = (v: number[]) =>
+      arrow.makeData({ type: new arrow.Float64(), length: v.length, data: Float64Array.from(v) });
+    writeFileSync(
+      join(raw, "NIFTY", "NIFTY25NOV99950CE.parquet"),
+      encodeArrowColumns(
+        {
+          timestamp: arrow.makeData({
+            type: new arrow.TimestampMillisecond(),
+            length: 4,
+            nullCount: 1,
+            data: BigInt64Array.from(ms.map((t) => t + 19_800_000n)),
+            nullBitmap: Uint8Array.of(0b1101),
+          } as never),
+          price: f64([1, 2, 3, 4]),
+          volume: arrow.makeData({ type: new arrow.Int64(), length: 4, data: BigInt64Array.of(5n, 6n, 4n, 9n) }),
+          bp0: f64([1, 2, 3, 4]),
+          sp0: f64([1.1, 2.1, 3.1, 4.1]),
+        },
+        { rowGroupSize: 4, metadata: new Map() },
+      ),
+    );
     const out = tempDir("dk-quirky-out");
     const s = await repackFixture([raw], out);
     expect(s.files_failed).toBe(0);
@@ -76,6 +99,7 @@ describe("quirky data (gen's default defect and quirk rates) against DuckDB", ()
     expectAllEqual(c, s.rows_out);
     expect(c.rejectedByReason.before_2000).toBeGreaterThan(0);
     expect(c.rejectedByReason.after_expiry).toBeGreaterThan(0);
+    expect(c.rejectedByReason.null_timestamp).toBe(1);
     expect(Object.fromEntries(Object.entries(s.rows_rejected).filter(([, n]) => n > 0))).toEqual(c.rejectedByReason);
     // The quirks are there to be handled: volume resets and pre-open rows in the raw files.
     const db = await (await DuckDBInstance.create(":memory:")).connect();
