@@ -25,7 +25,7 @@ import { REJECT_REASONS, type RejectReason } from "../raw/file.ts";
 import { rejectedDir, removeRejectedRows, renameParquetNamedRejectedFiles } from "../packed/rejected.ts";
 import { acquireLock } from "../packed/lock.ts";
 import { WorkerCrashError, WorkerPool } from "../workers/pool.ts";
-import { errorMessage } from "../error-message.ts";
+import { errorMessage, fsReason } from "../error-message.ts";
 import { compileParquetWasmModule } from "../parquet/wasm.ts";
 
 /** Options of a repack run. */
@@ -93,9 +93,17 @@ function existingLayout(out: string): Layout | null {
 }
 
 function loadCalendar(path: string): ExpiryCalendar {
-  if (!existsSync(path)) throw new RepackUsageError(`${path}: expiry calendar not found (pass --calendar)`);
+  let text: string;
   try {
-    return parseExpiryCalendar(readFileSync(path, "utf8"), path);
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    // Only ENOENT is "not found": existsSync would say absent for a calendar in a folder the user may not enter.
+    if ((e as NodeJS.ErrnoException).code === "ENOENT")
+      throw new RepackUsageError(`${path}: expiry calendar not found (pass --calendar)`);
+    throw new RepackUsageError(`${path}: cannot read the expiry calendar: ${fsReason(e)}`);
+  }
+  try {
+    return parseExpiryCalendar(text, path);
   } catch (e) {
     if (e instanceof CalendarError) throw new RepackUsageError(e.message);
     throw new RepackUsageError(`${path}: ${errorMessage(e)}`);

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupTempDirs, packedFixture, tempDir } from "../helpers/fixtures.ts";
 import { runScript } from "../helpers/packed-views.ts";
+import { giveToUnprivilegedUser, pathNoOneCanWrite, runScriptUnprivileged } from "../helpers/unprivileged.ts";
 import { runBench } from "../../lib/bench/bench.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { closeParquet, openParquet, withRows } from "../../lib/parquet/io.ts";
@@ -147,15 +148,26 @@ describe("bench --trades", () => {
       expect(r.stderr.trim().split("\n").length).toBe(1);
     }
     expect(readdirSync(dir)).toEqual(["afolder"]);
-    // A read-only folder (root ignores permission bits, so only check when they bind).
-    const ro = join(dir, "ro");
-    mkdirSync(ro);
+    // Under a regular file: no one can write there, root included.
+    const underFile = pathNoOneCanWrite(tempDir("trades-file"), "t.csv");
+    const r = bench([packed, "--trades", underFile]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("is not a folder");
+  });
+
+  test("a trade log in a folder the user may not write fails naming the path and the reason; nothing is left", () => {
+    const data = tempDir("trades-ro-data");
+    cpSync(packed, data, { recursive: true });
+    const ro = tempDir("trades-ro");
+    giveToUnprivilegedUser(data);
+    giveToUnprivilegedUser(ro);
     chmodSync(ro, 0o500);
-    try {
-      const r = bench([packed, "--trades", join(ro, "t.csv")]);
-      expect(r.code).toBe(process.getuid?.() === 0 ? 0 : 2);
-    } finally {
-      chmodSync(ro, 0o700);
-    }
+    const path = join(ro, "t.csv");
+    const r = runScriptUnprivileged("bench.ts", [data, "--trades", path, "--no-cache", "--workers", "1"]);
+    expect(r.stderr).toContain(path);
+    expect(r.stderr).toContain(`cannot write in folder ${ro} (EACCES)`);
+    expect(r.stderr).not.toContain("    at ");
+    expect(r.code).toBe(2);
+    expect(readdirSync(ro)).toEqual([]);
   });
 });

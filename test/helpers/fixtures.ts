@@ -1,5 +1,5 @@
 /** Small generated data sets and canonical views of packed output, shared by the tests. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_DEFECTS, generateRawDataset, type GenOptions } from "../../lib/gen/gen.ts";
@@ -23,6 +23,26 @@ export function tempDir(label: string): string {
 /** Removes every folder tempDir() made. */
 export function cleanupTempDirs(): void {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/**
+ * Stamps `files` with a modification time in the past and returns a check that lists those written
+ * since (their mtime or inode changed). Comparing fresh mtimes proves little: file times are as
+ * coarse as the kernel's clock tick, so a rewrite soon after the first write can keep the same one.
+ */
+export function stampToDetectWrites(files: string[]): () => string[] {
+  const stamp = new Date("2001-01-01T00:00:00Z");
+  const inodes = new Map(
+    files.map((f) => {
+      utimesSync(f, stamp, stamp);
+      return [f, statSync(f).ino];
+    }),
+  );
+  return () =>
+    files.filter((f) => {
+      const s = statSync(f, { throwIfNoEntry: false });
+      return !s || s.mtimeMs !== stamp.getTime() || s.ino !== inodes.get(f);
+    });
 }
 
 /** A ~40k-row raw data set (NIFTY + BANKNIFTY, 2 days, 3 strikes each side… scaled down by tick-prob). */

@@ -5,8 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as arrow from "apache-arrow";
-import { readdirSync, writeFileSync } from "node:fs";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_DEFECTS, DEFAULT_QUIRKS } from "../../lib/gen/gen.ts";
 import { epochDaysOf, istWallClockToEpochNs } from "../../lib/ist-time.ts";
 import { encodeArrowColumns } from "../../lib/parquet/io.ts";
 import { compareWithDuckDB, type RawFileSpec } from "../helpers/duckdb.ts";
@@ -30,6 +32,9 @@ function expectAllEqual(c: Awaited<ReturnType<typeof compareWithDuckDB>>, rowsOu
     zstd: c.notZstd,
     stats: c.noStatistics,
   }).toEqual({ unsorted: 0, volDelta: 0, folder: 0, zstd: 0, stats: 0 });
+  expect({ missing: c.missingFromRejected, extra: c.notRejected }).toEqual({ missing: 0, extra: 0 });
+  expect(c.symbolMismatches).toEqual([]);
+  expect(c.badStatistics.slice(0, 5)).toEqual([]);
 }
 
 describe("repack against DuckDB's reading of the raw files", () => {
@@ -47,6 +52,68 @@ describe("repack against DuckDB's reading of the raw files", () => {
       .filter((e) => e.isFile() && e.name.endsWith(".parquet"))
       .map((e) => ({ path: join(e.parentPath, e.name) }));
     expectAllEqual(await compareWithDuckDB(files, out), s.rows_out);
+  });
+});
+
+describe("quirky data (gen's default defect and quirk rates) against DuckDB", () => {
+  test("every raw row is packed or rejected for its reason (kept under _tickpack/rejected/), computed columns as the names and calendar say", async () => {
+    const raw = tempDir("dk-quirky-raw");
+    // Seed 4 gives epoch-zero first rows, volume resets and pre-open rows at the default rates.
+    await genFixture(raw, { seed: 4, defects: { ...DEFAULT_DEFECTS, ...DEFAULT_QUIRKS } });
+    // BANKNIFTY's November contracts expire on the first day: its second day is after their expiry.
+    const cal = join(raw, "expiry_calendar.csv");
+    writeFileSync(
+      cal,
+      readFileSync(cal, "utf8").replace(/BANKNIFTY,monthly,2025-11-\d\d/, "BANKNIFTY,monthly,2025-11-17"),
+    );
+    // A file of the feed's worst: a null timestamp among good rows (gen writes none).
+    const ms = [1763353800000n, 0n, 1763353860000n, 1763353920000n]; // 2025-11-17 10:00–10:02 IST as naive ms
+    const f64 = (v: number[]) =>
+      arrow.makeData({ type: new arrow.Float64(), length: v.length, data: Float64Array.from(v) });
+    writeFileSync(
+      join(raw, "NIFTY", "NIFTY25NOV99950CE.parquet"),
+      encodeArrowColumns(
+        {
+          timestamp: arrow.makeData({
+            type: new arrow.TimestampMillisecond(),
+            length: 4,
+            nullCount: 1,
+            data: BigInt64Array.from(ms.map((t) => t + 19_800_000n)),
+            nullBitmap: Uint8Array.of(0b1101),
+          } as never),
+          price: f64([1, 2, 3, 4]),
+          volume: arrow.makeData({ type: new arrow.Int64(), length: 4, data: BigInt64Array.of(5n, 6n, 4n, 9n) }),
+          bp0: f64([1, 2, 3, 4]),
+          sp0: f64([1.1, 2.1, 3.1, 4.1]),
+        },
+        { rowGroupSize: 4, metadata: new Map() },
+      ),
+    );
+    const out = tempDir("dk-quirky-out");
+    const s = await repackFixture([raw], out);
+    expect(s.files_failed).toBe(0);
+    const files: RawFileSpec[] = readdirSync(raw, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith(".parquet"))
+      .map((e) => ({ path: join(e.parentPath, e.name) }));
+    const c = await compareWithDuckDB(files, out);
+    expectAllEqual(c, s.rows_out);
+    expect(c.rejectedByReason.before_2000).toBeGreaterThan(0);
+    expect(c.rejectedByReason.after_expiry).toBeGreaterThan(0);
+    expect(c.rejectedByReason.null_timestamp).toBe(1);
+    expect(Object.fromEntries(Object.entries(s.rows_rejected).filter(([, n]) => n > 0))).toEqual(c.rejectedByReason);
+    // The quirks are there to be handled: volume resets and pre-open rows in the raw files.
+    const db = await (await DuckDBInstance.create(":memory:")).connect();
+    const list = files.map((f) => `'${f.path}'`).join(", ");
+    const [quirks] = (
+      await db.runAndReadAll(
+        `SELECT count(*) FILTER (WHERE volume < pv)::INTEGER AS resets, count(*) FILTER (WHERE hour("timestamp") = 9 AND minute("timestamp") < 15)::INTEGER AS pre_open
+        FROM (SELECT volume, "timestamp", lag(volume) OVER (PARTITION BY filename, "timestamp"::DATE ORDER BY "timestamp") AS pv
+          FROM read_parquet([${list}], filename = true) WHERE "timestamp" >= '2000-01-01')`,
+      )
+    ).getRowObjectsJS();
+    db.closeSync();
+    expect(Number(quirks.resets)).toBeGreaterThan(0);
+    expect(Number(quirks.pre_open)).toBeGreaterThan(0);
   });
 });
 

@@ -1,10 +1,20 @@
 /** repack at the edges: pool size, output placement, corrupt manifest, hidden entries, links, an input failing part-way. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, join } from "node:path";
 import { RepackFatalError, RepackUsageError } from "../../lib/repack/repack.ts";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
+import { giveToUnprivilegedUser, runScriptUnprivileged } from "../helpers/unprivileged.ts";
 
 setDefaultTimeout(60_000);
 
@@ -66,18 +76,57 @@ describe("repack edges", () => {
     expect(s.files_in).toBe(files.length);
   });
 
-  // Root opens chmod-000 files anyway; test/raw/inputs.test.ts injects the EACCES for that case.
-  test.skipIf(process.getuid?.() === 0)(
-    "a raw file without read permission fails with permission denied, not a wasm trap",
-    async () => {
-      const copy = tempDir("edge-perm");
-      cpSync(raw, copy, { recursive: true });
-      const victim = join(copy, files[0]);
-      require("node:fs").chmodSync(victim, 0);
-      const s = await repackFixture([copy], tempDir("edge-perm-out"));
-      expect(s.errors).toEqual([{ file: victim, error: "cannot open for reading: permission denied (EACCES)" }]);
-    },
-  );
+  test("a raw file without read permission fails with permission denied, not a wasm trap", () => {
+    const copy = tempDir("edge-perm");
+    cpSync(raw, copy, { recursive: true });
+    const out = tempDir("edge-perm-out");
+    giveToUnprivilegedUser(copy);
+    giveToUnprivilegedUser(out);
+    const victim = join(copy, files[0]);
+    chmodSync(victim, 0);
+    const r = runScriptUnprivileged("repack.ts", [copy, "--out", out, "--json", "--workers", "1"]);
+    expect(r.code).toBe(1);
+    const s = JSON.parse(r.stdout);
+    expect(s.errors).toEqual([{ file: victim, error: "cannot open for reading: permission denied (EACCES)" }]);
+    expect(s.files_failed).toBe(1);
+    expect(s.files_in).toBe(files.length);
+  });
+
+  test("a raw folder without read permission is reported, naming it; the other files are packed", () => {
+    const copy = tempDir("edge-perm-dir");
+    cpSync(raw, copy, { recursive: true });
+    const out = tempDir("edge-perm-dir-out");
+    const locked = join(copy, "locked");
+    mkdirSync(locked);
+    renameSync(join(copy, files[0]), join(locked, basename(files[0])));
+    giveToUnprivilegedUser(copy);
+    giveToUnprivilegedUser(out);
+    chmodSync(locked, 0);
+    const r = runScriptUnprivileged("repack.ts", [copy, "--out", out, "--json", "--workers", "1"]);
+    expect(r.stderr).toContain(
+      `${locked}: cannot list this folder, its files were not read: permission denied (EACCES)`,
+    );
+    expect(r.code).toBe(1);
+    const s = JSON.parse(r.stdout);
+    expect(s.files_in).toBe(files.length - 1);
+    expect(s.rows_out).toBeGreaterThan(0);
+  });
+
+  test("a calendar the user may not read is a usage error saying so, not 'not found'", () => {
+    const copy = tempDir("edge-perm-cal");
+    cpSync(raw, copy, { recursive: true });
+    const calendars = join(copy, "calendars");
+    mkdirSync(calendars);
+    const calendar = join(calendars, "expiry_calendar.csv");
+    cpSync(join(copy, "expiry_calendar.csv"), calendar);
+    const out = tempDir("edge-perm-cal-out");
+    giveToUnprivilegedUser(copy);
+    giveToUnprivilegedUser(out);
+    chmodSync(calendars, 0o600); // listed, not entered
+    const r = runScriptUnprivileged("repack.ts", [copy, "--out", out, "--calendar", calendar]);
+    expect(r.stderr).toBe(`repack: ${calendar}: cannot read the expiry calendar: permission denied (EACCES)\n`);
+    expect(r.code).toBe(2);
+  });
 
   test("a file that fails on its second day after its first was packed: counts and manifest agree", async () => {
     const copy = tempDir("edge-midway");

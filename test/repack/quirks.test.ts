@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_DEFECTS } from "../../lib/gen/gen.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
@@ -118,15 +118,18 @@ describe("the feed's quirks", () => {
     expect(preOpen).toBeGreaterThan(0);
   });
 
+  // The tests that run repack again work on copies of `out`: the tests above read it as first written.
   test("a rerun after a crash before the manifest was written rejects nothing twice", async () => {
-    const before = await rejectedOnDisk(out);
-    rmSync(join(out, "_tickpack", "manifest.json"));
-    const again = await repackFixture([raw], out);
+    const own = tempDir("q-rerun");
+    cpSync(out, own, { recursive: true });
+    const before = await rejectedOnDisk(own);
+    rmSync(join(own, "_tickpack", "manifest.json"));
+    const again = await repackFixture([raw], own);
     expect(again.rows_out).toBe(0);
     expect(again.rows_rejected).toEqual(first.rows_rejected);
     expect(again.rows_in).toBe(again.duplicates_dropped + rejectedTotal(again));
-    expect(await rejectedOnDisk(out)).toEqual(before);
-    const skipped = await repackFixture([raw], out);
+    expect(await rejectedOnDisk(own)).toEqual(before);
+    const skipped = await repackFixture([raw], own);
     expect(skipped.files_in).toBe(0);
     expect(rejectedTotal(skipped)).toBe(0);
   });
@@ -160,12 +163,14 @@ describe("the feed's quirks", () => {
   test("a rerun with new files adds only their rejected rows", async () => {
     const more = tempDir("q-more");
     const moreRows = (await genFixture(more, { ...QUIRKY, start: parseIsoDate("2025-11-19"), days: 1 })).rows;
-    const before = await rejectedOnDisk(out);
-    const s = await repackFixture([more], out, { calendarPath: join(raw, "expiry_calendar.csv") });
+    const own = tempDir("q-more-out");
+    cpSync(out, own, { recursive: true });
+    const before = await rejectedOnDisk(own);
+    const s = await repackFixture([more], own, { calendarPath: join(raw, "expiry_calendar.csv") });
     expect(s.files_failed).toBe(0);
     expect(s.rows_in).toBe(moreRows);
     expect(s.rows_in).toBe(s.rows_out + s.duplicates_dropped + rejectedTotal(s));
-    const after = await rejectedOnDisk(out);
+    const after = await rejectedOnDisk(own);
     for (const r of Object.keys(first.rows_rejected))
       expect(after.byReason[r] ?? 0).toBe(
         (before.byReason[r] ?? 0) + s.rows_rejected[r as keyof typeof s.rows_rejected],
