@@ -341,7 +341,7 @@ export async function compareWithDuckDB(raw: RawFileSpec[], out: string, calenda
     );
     const rejectedFiles = existsSync(join(out, "_tickpack", "rejected"))
       ? readdirSync(join(out, "_tickpack", "rejected"))
-          .filter((f) => f.endsWith(".parquet"))
+          .filter((f) => f.endsWith(".rejected"))
           .map((f) => join(out, "_tickpack", "rejected", f))
       : [];
     await c.run(
