@@ -8,6 +8,7 @@
 import { parseIsoDate, yearMonthOf, type EpochDays, type IsoDate } from "../ist-time.ts";
 import { keyRunStarts, type KeyRunColumns } from "./key-scan.ts";
 import { isValidAt } from "../parquet/c-data.ts";
+import { storedStrikeBand } from "../packed/strike.ts";
 
 /** Weekly or monthly series (SPEC §3 `expiry_type`). */
 export type ExpiryType = "weekly" | "monthly";
@@ -22,7 +23,7 @@ export interface BenchFilters {
   /** Calendar days from the trading day to the expiry, [lo, hi]. */
   dte?: [number, number];
   optType?: "CE" | "PE";
-  /** Strike band in the strike's own units, [lo, hi]. */
+  /** Strike band as written (decimals), [lo, hi]; compared in the stored type (lib/packed/strike.ts storedStrikeBand). */
   strikes?: [number, number];
 }
 
@@ -314,6 +315,8 @@ export class SegmentSelector {
   private readonly expiries: Set<EpochDays> | null;
   private readonly window: [EpochDays, EpochDays];
   private readonly optCode: number | null;
+  /** The strike band in the stored type (float32), so that `3402.3:3402.3` selects the strike written 3402.3. */
+  private readonly strikes: [number, number] | null;
 
   /** `day`: the partition's trading day (needed with `--dte`; null: unknown, so nothing is selected by a dte filter). */
   constructor(
@@ -324,6 +327,7 @@ export class SegmentSelector {
     this.expiries = f.expiries ? new Set(f.expiries.map(parseIsoDate)) : null;
     this.window = f.dte ? (day === null ? [1, 0] : [day + f.dte[0], day + f.dte[1]]) : [-Infinity, Infinity];
     this.optCode = f.optType ? OPT_CODE[f.optType] : null;
+    this.strikes = f.strikes ? storedStrikeBand(f.strikes) : null;
   }
 
   /** Whether a segment of this expiry (epoch days; null = a null key value) passes the expiry filters. */
@@ -336,18 +340,17 @@ export class SegmentSelector {
     return !f.expiryType || this.typeOf(e) === f.expiryType;
   }
 
-  /** The strikes selected for segments of this expiry and stable opt_type code: [lo, hi], "all" (no strike filter: NaN too), or null when none is. */
+  /** The strikes selected for segments of this expiry and stable opt_type code: [lo, hi] as stored (float32), "all" (no strike filter: NaN too), or null when none is. */
   strikeBand(expiry: number, optCode: number): [number, number] | "all" | null {
     if (this.optCode !== null && optCode !== this.optCode) return null;
     if (!this.expirySelected(expiry)) return null;
-    return this.f.strikes ? [this.f.strikes[0], this.f.strikes[1]] : "all";
+    return this.strikes ? [this.strikes[0], this.strikes[1]] : "all";
   }
 
   /** Whether the segment with this key is selected (null: that key value is null, which no filter on it selects). */
   selects(expiry: number | null, optCode: number | null, strike: number | null): boolean {
     if (this.optCode !== null && optCode !== this.optCode) return false;
-    if (this.f.strikes && (strike === null || !(strike >= this.f.strikes[0] && strike <= this.f.strikes[1])))
-      return false;
+    if (this.strikes && (strike === null || !(strike >= this.strikes[0] && strike <= this.strikes[1]))) return false;
     return this.expirySelected(expiry);
   }
 
@@ -360,7 +363,8 @@ export class SegmentSelector {
     const f = this.f;
     if (g.rows === 0) return false;
     if (f.optType && g.opt && !(g.opt[0] <= f.optType && f.optType <= g.opt[1])) return false;
-    if (f.strikes && g.strike && (g.strike[1] < f.strikes[0] || g.strike[0] > f.strikes[1])) return false;
+    const strikes = this.strikes;
+    if (strikes && g.strike && (g.strike[1] < strikes[0] || g.strike[0] > strikes[1])) return false;
     if ((f.expiries || f.dte || f.expiryType) && g.expiry) {
       const lo = Math.max(g.expiry[0], this.window[0]);
       const hi = Math.min(g.expiry[1], this.window[1]);
@@ -382,7 +386,8 @@ export class SegmentSelector {
     const f = this.f;
     if (!g.keyNullFree) return false;
     if (f.optType && !(g.opt && g.opt[0] === f.optType && g.opt[1] === f.optType)) return false;
-    if (f.strikes && !(g.strike && g.strike[0] >= f.strikes[0] && g.strike[1] <= f.strikes[1])) return false;
+    const strikes = this.strikes;
+    if (strikes && !(g.strike && g.strike[0] >= strikes[0] && g.strike[1] <= strikes[1])) return false;
     if (f.expiries || f.dte || f.expiryType)
       return !!g.expiry && g.expiry[0] === g.expiry[1] && this.expirySelected(g.expiry[0]);
     return true;
@@ -400,7 +405,7 @@ export class SegmentSelector {
     const eLo = Math.max(g.expiry[0], b.after.expiry);
     const eHi = Math.min(g.expiry[1], b.before.expiry);
     if (eHi - eLo > MAX_EXPIRY_SPAN) return true;
-    const strikes = this.f.strikes;
+    const strikes = this.strikes;
     for (let e = eLo; e <= eHi; e++) {
       if (!this.expirySelected(e)) continue;
       for (let o = ranks[0]; o <= ranks[1]; o++) {

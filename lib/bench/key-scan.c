@@ -4,7 +4,8 @@
  * partially selected group get compiled by the optimising JIT mid-run, in each worker, which on two
  * busy cores cost a sliced run more than the loops themselves (measured).
  *
- * tp_strike_window: the window of a row group's strikes inside a band.
+ * tp_strike_window: the window of a row group's strikes inside a band whose bounds are float32 values
+ * (lib/packed/strike.ts storedStrikeBand), so the float→double comparison is exact.
  * out[0] = first row in [lo, hi] (-1 when none), out[1] = one past the last, out[2] = runs of
  * consecutive rows in the band. NaN is in no band.
  */

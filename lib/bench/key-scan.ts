@@ -17,7 +17,7 @@ const compiled = builtOnce(join(import.meta.dir, "key-scan.c"), {
   tp_key_runs: { args: ["ptr", "ptr", "ptr", "ptr", "ptr", "i64", "ptr", "ptr", "i64", "ptr"], returns: "i64" },
 });
 
-/** The window of `strike` inside [lo, hi] (NaN is in no band), or null when no strike is; in C where TinyCC builds it. */
+/** The window of `strike` inside [lo, hi] (bounds as stored, float32: storedStrikeBand; NaN is in no band), or null when no strike is; in C where TinyCC builds it. */
 export function strikeWindow(strike: Float32Array, lo: number, hi: number): StrikeWindow | null {
   const lib = compiled();
   if (!lib || strike.length === 0) return strikeWindowReference(strike, lo, hi);

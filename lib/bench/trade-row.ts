@@ -2,6 +2,7 @@
 import { isNullKey } from "../../kernel/strategy-kernel.ts";
 import { formatEpochDays } from "../ist-time.ts";
 import type { TradeBlock } from "./bench.ts";
+import { strikeDecimal } from "../packed/strike.ts";
 
 /** The trade log's columns, in file order. */
 export const TRADE_COLUMNS = [
@@ -19,7 +20,7 @@ export const TRADE_COLUMNS = [
 ] as const;
 const OPT_NAMES = ["CE", "PE", "?"];
 
-/** A trade's key columns as text (null where the segment key was null). */
+/** A trade's key columns as text (null where the segment key was null; the strike as the decimal written, not its float32). */
 export function keyText(
   b: TradeBlock,
   t: number,
@@ -27,6 +28,6 @@ export function keyText(
   return {
     expiry: isNullKey(b.expiry[t]) ? null : formatEpochDays(b.expiry[t]),
     opt: isNullKey(b.optCode[t]) ? null : (OPT_NAMES[b.optCode[t]] ?? "?"),
-    strike: isNullKey(b.strike[t]) ? null : b.strike[t],
+    strike: isNullKey(b.strike[t]) ? null : strikeDecimal(b.strike[t]),
   };
 }

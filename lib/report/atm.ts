@@ -6,6 +6,7 @@
  * such a pair.
  */
 import type { EpochDays } from "../ist-time.ts";
+import { strikeDecimal } from "../packed/strike.ts";
 
 /** What the estimate is made of; shown beside the chart. */
 export const ATM_METHOD =
@@ -75,11 +76,14 @@ export function estimateAtm(t: AtmInput, day: EpochDays | null): AtmEstimate {
       f.pe = t.entryPrice[i];
     }
   }
-  // The step from every strike traded that day (any expiry): one expiry alone may show few.
-  const sorted = [...strikes].sort((a, b) => a - b);
+  // The step from every strike traded that day (any expiry): one expiry alone may show few. Gaps of
+  // the decimals written, to 9 digits: float32 strikes 3402.3 and 3402.4 are 0.0998535… apart.
+  const sorted = [...strikes].sort((a, b) => a - b).map(strikeDecimal);
   let step: number | null = null;
-  for (let k = 1; k < sorted.length; k++)
-    if (step === null || sorted[k] - sorted[k - 1] < step) step = sorted[k] - sorted[k - 1];
+  for (let k = 1; k < sorted.length; k++) {
+    const gap = Number((sorted[k] - sorted[k - 1]).toPrecision(9));
+    if (step === null || gap < step) step = gap;
+  }
   // The nearest expiry with a CE/PE pair: a strategy that traded only calls of the nearest one (a
   // rally) may still have traded both sides of the next.
   for (const expiry of [...byExpiry.keys()].sort((a, b) => a - b)) {
