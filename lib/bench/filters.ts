@@ -9,6 +9,7 @@ import { parseIsoDate, yearMonthOf, type EpochDays, type IsoDate } from "../ist-
 import { keyRunStarts, type KeyRunColumns } from "./key-scan.ts";
 import { isValidAt } from "../parquet/c-data.ts";
 import { storedStrikeBand } from "../packed/strike.ts";
+import { OPT_OTHER, stableOptCode } from "../packed/opt-type.ts";
 
 /** Weekly or monthly series (SPEC §3 `expiry_type`). */
 export type ExpiryType = "weekly" | "monthly";
@@ -190,7 +191,7 @@ export interface RowGroupKeyStats {
   keyNullFree: boolean;
 }
 
-/** A bound on the packed sort key: expiry (epoch days), opt_type's rank (CE 0, PE 1), strike; ±Infinity where unknown. */
+/** A bound on the packed sort key: expiry (epoch days), opt_type's rank (its stable code), strike; ±Infinity where unknown. */
 export interface KeyBound {
   expiry: number;
   opt: number;
@@ -203,14 +204,12 @@ export interface SortedBounds {
   before: KeyBound;
 }
 
-const OPT_RANK: Record<string, number> = { CE: 0, PE: 1 };
-
 /** A group's opt_type range as ranks, when both ends are CE or PE (SPEC: no other value is packed). */
 function optRanks(g: RowGroupKeyStats): [number, number] | null {
   if (!g.opt) return null;
-  const lo = OPT_RANK[g.opt[0]];
-  const hi = OPT_RANK[g.opt[1]];
-  return lo === undefined || hi === undefined ? null : [lo, hi];
+  const lo = stableOptCode(g.opt[0]);
+  const hi = stableOptCode(g.opt[1]);
+  return lo === OPT_OTHER || hi === OPT_OTHER ? null : [lo, hi];
 }
 
 /** Lexicographic order of two key bounds. */
@@ -307,9 +306,6 @@ export function expiryTypesOf(groups: readonly RowGroupKeyStats[]): (expiry: Epo
   };
 }
 
-/** Stable opt_type codes (CE=0, PE=1), as the driver and the cache use them. */
-const OPT_CODE = { CE: 0, PE: 1 } as const;
-
 /** The key filters of one partition: which row groups may hold selected segments, and which keys are selected. */
 export class SegmentSelector {
   private readonly expiries: Set<EpochDays> | null;
@@ -326,7 +322,7 @@ export class SegmentSelector {
   ) {
     this.expiries = f.expiries ? new Set(f.expiries.map(parseIsoDate)) : null;
     this.window = f.dte ? (day === null ? [1, 0] : [day + f.dte[0], day + f.dte[1]]) : [-Infinity, Infinity];
-    this.optCode = f.optType ? OPT_CODE[f.optType] : null;
+    this.optCode = f.optType ? stableOptCode(f.optType) : null;
     this.strikes = f.strikes ? storedStrikeBand(f.strikes) : null;
   }
 
@@ -453,7 +449,9 @@ export function selectedRanges(b: KeyColumns, sel: SegmentSelector): [number, nu
     const eNull = !isValidAt(ev, i0),
       oNull = !isValidAt(ov, i0),
       sNull = !isValidAt(sv, i0);
-    if (sel.selects(eNull ? null : expiry[i0], oNull ? null : (optMap[opt[i0]] ?? 2), sNull ? null : strike[i0])) {
+    if (
+      sel.selects(eNull ? null : expiry[i0], oNull ? null : (optMap[opt[i0]] ?? OPT_OTHER), sNull ? null : strike[i0])
+    ) {
       if (rangeStart < 0) rangeStart = i0;
     } else if (rangeStart >= 0) {
       out.push([rangeStart, i0]);

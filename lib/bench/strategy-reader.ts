@@ -5,13 +5,8 @@
  * No apache-arrow here: the C Data Interface structs are read directly (lib/parquet/c-data.ts), which
  * spares every worker the import (~31 ms) and every batch its Arrow objects.
  */
-import {
-  columnAs,
-  stableOptCode,
-  type KernelBatch,
-  type KernelRun,
-  type LoadedKernel,
-} from "../../kernel/strategy-kernel.ts";
+import { columnAs, type KernelBatch, type KernelRun, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import { OPT_OTHER, stableOptCode } from "../packed/opt-type.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import { sliceBits, type CColumn, type CField, type CValues } from "../parquet/c-data.ts";
@@ -277,11 +272,11 @@ async function selectedWindows(
   });
 }
 
-/** opt_type's codes in a batch as the stable codes the cache keeps (CE=0, PE=1, other=2). */
+/** opt_type's codes in a batch as the stable codes the cache keeps. */
 function stableOptCodes(batch: KernelBatch): Int32Array {
   const out = new Int32Array(batch.length);
   const map = batch.optMap;
-  for (let i = 0; i < batch.length; i++) out[i] = map[batch.opt[i]] ?? 2;
+  for (let i = 0; i < batch.length; i++) out[i] = map[batch.opt[i]] ?? OPT_OTHER;
   return out;
 }
 

@@ -1,5 +1,6 @@
 /** A trade log's row: its columns, and a trade's segment key as text. */
-import { isNullKey } from "../../kernel/strategy-kernel.ts";
+import { isNullKey } from "./segment-key.ts";
+import { OPT_CE, OPT_CODE_NAMES, OPT_PE } from "../packed/opt-type.ts";
 import { formatEpochDays } from "../ist-time.ts";
 import type { TradeBlock } from "./bench.ts";
 import { strikeDecimal } from "../packed/strike.ts";
@@ -18,7 +19,8 @@ export const TRADE_COLUMNS = [
   "exit_price",
   "pnl",
 ] as const;
-const OPT_NAMES = ["CE", "PE", "?"];
+
+const optName = (code: number) => (code === OPT_CE || code === OPT_PE ? OPT_CODE_NAMES[code] : "?");
 
 /** A trade's key columns as text (null where the segment key was null; the strike as the decimal written, not its float32). */
 export function keyText(
@@ -27,7 +29,7 @@ export function keyText(
 ): { expiry: string | null; opt: string | null; strike: number | null } {
   return {
     expiry: isNullKey(b.expiry[t]) ? null : formatEpochDays(b.expiry[t]),
-    opt: isNullKey(b.optCode[t]) ? null : (OPT_NAMES[b.optCode[t]] ?? "?"),
+    opt: isNullKey(b.optCode[t]) ? null : optName(b.optCode[t]),
     strike: isNullKey(b.strike[t]) ? null : strikeDecimal(b.strike[t]),
   };
 }

@@ -7,6 +7,8 @@
  */
 import type { EpochDays } from "../ist-time.ts";
 import { strikeDecimal } from "../packed/strike.ts";
+import { OPT_CE, OPT_PE } from "../packed/opt-type.ts";
+import { isNullKey } from "../bench/segment-key.ts";
 
 /** What the estimate is made of; shown beside the chart. */
 export const ATM_METHOD =
@@ -53,9 +55,9 @@ export function estimateAtm(t: AtmInput, day: EpochDays | null): AtmEstimate {
     const expiry = t.expiry[i];
     const strike = t.strike[i];
     const opt = t.optCode[i];
-    // Null keys are ≤ -1e299 (kernel/strategy-kernel.ts's isNullKey), written out: this loop runs once per trade, mostly unjitted.
-    if (!(expiry > -1e299) || !(strike > -1e299) || (day !== null && expiry < day) || (opt !== 0 && opt !== 1))
-      continue;
+    // A NaN strike is a value, but one no ATM can be read from.
+    if (isNullKey(expiry) || isNullKey(strike) || Number.isNaN(strike) || (day !== null && expiry < day)) continue;
+    if (opt !== OPT_CE && opt !== OPT_PE) continue;
     if (strike !== lastStrike || expiry !== lastExpiry) {
       lastStrike = strike;
       lastExpiry = expiry;
@@ -67,11 +69,11 @@ export function estimateAtm(t: AtmInput, day: EpochDays | null): AtmEstimate {
       else m.set(strike, (f = { ceS: Infinity, ce: NaN, peS: Infinity, pe: NaN }));
     }
     const at = t.entryS[i];
-    if (opt === 0 && at < f.ceS) {
+    if (opt === OPT_CE && at < f.ceS) {
       f.ceS = at;
       f.ce = t.entryPrice[i];
     }
-    if (opt === 1 && at < f.peS) {
+    if (opt === OPT_PE && at < f.peS) {
       f.peS = at;
       f.pe = t.entryPrice[i];
     }
