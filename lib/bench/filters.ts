@@ -5,14 +5,13 @@
  * Pure logic (parsing, the partition test, the row-group test on footer statistics, the per-row cut),
  * but for the per-row scan of runs of equal keys, which is native (key-scan.ts).
  */
-import { parseIsoDate, yearMonthOf, type EpochDays, type IsoDate } from "../ist-time.ts";
+import { parseIsoDate, type EpochDays, type IsoDate } from "../ist-time.ts";
+import { calendarExpiryType } from "../raw/calendar.ts";
+import type { ExpiryType } from "../raw/contract-name.ts";
 import { keyRunStarts, type KeyRunColumns } from "./key-scan.ts";
 import { isValidAt } from "../parquet/c-data.ts";
 import { storedStrikeBand } from "../packed/strike.ts";
 import { OPT_OTHER, stableOptCode } from "../packed/opt-type.ts";
-
-/** Weekly or monthly series (SPEC §3 `expiry_type`). */
-export type ExpiryType = "weekly" | "monthly";
 
 /** The filters of a run, as given (dates as `YYYY-MM-DD`, ranges inclusive); an absent field selects everything. */
 export interface BenchFilters {
@@ -267,18 +266,6 @@ export function sortedKeyBounds(groups: readonly RowGroupKeyStats[]): (SortedBou
     out[i] = { after: prev ? last(prev) : open, before: next ? first(next) : closed };
   });
   return out;
-}
-
-/**
- * The calendar rule for an expiry whose series the statistics do not tell: monthly when no expiry
- * of the same weekday can follow it in its month (a week later is the next month). NSE's monthly
- * contract is the month's last expiry; a holiday moves an expiry a day or two earlier, which keeps it
- * (and a weekly before it) on the same side of the rule.
- */
-export function calendarExpiryType(expiry: EpochDays): ExpiryType {
-  const a = yearMonthOf(expiry);
-  const b = yearMonthOf(expiry + 7);
-  return a.month === b.month && a.year === b.year ? "weekly" : "monthly";
 }
 
 /** Widest expiry range (days) a row group's statistics are enumerated over; wider ones are read. */

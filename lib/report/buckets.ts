@@ -3,14 +3,15 @@
  * expiry type, option type, strike distance from the day's ATM). Holding-time buckets are counted in
  * the driver (kernel/report-sums.ts HOLD_BOUNDS_NS); their labels are here.
  */
-import { yearMonthOf, type EpochDays } from "../ist-time.ts";
+import type { EpochDays } from "../ist-time.ts";
+import { calendarExpiryType } from "../raw/calendar.ts";
 import { HOLD_BOUNDS_NS } from "../../kernel/report-sums.ts";
 import { OPT_CE, OPT_CODE_NAMES, OPT_OTHER, OPT_PE } from "../packed/opt-type.ts";
 import { isNullKey } from "../bench/segment-key.ts";
 
 /** Days-to-expiry buckets (calendar days from the trading day to the expiry). */
 export const DTE_BUCKETS = ["0", "1", "2", "3", "4", "5", "6", "7", "8–14", "15–30", "31+", "unknown"] as const;
-/** Expiry types: monthly when a week later is another month (the last expiry weekday of its month). */
+/** Expiry types by lib/raw/calendar.ts's rule (EXPIRY_TYPES order), and unknown. */
 export const EXPIRY_TYPES = ["weekly", "monthly", "unknown"] as const;
 /** Option types by stable code (lib/packed/opt-type.ts): CE, PE, anything else. */
 export const OPT_TYPES = OPT_CODE_NAMES;
@@ -45,14 +46,10 @@ export function dteBucket(expiry: number, day: EpochDays | null): number {
   return d >= 0 && d <= 7 ? Math.floor(d) : d > 7 && d <= 14 ? 8 : d > 14 && d <= 30 ? 9 : d > 30 ? 10 : unknown;
 }
 
-/**
- * EXPIRY_TYPES index of an expiry: NSE's monthly contract expires on the last expiry weekday of its
- * month (a day earlier on a holiday), so a week later is another month. No calendar is needed.
- */
+/** EXPIRY_TYPES index of an expiry (epoch days) by calendarExpiryType's rule: no calendar is needed. */
 export function expiryTypeBucket(expiry: number): number {
-  if (isNullKey(expiry) || !Number.isFinite(expiry)) return 2;
-  const e = Math.floor(expiry);
-  return yearMonthOf(e + 7).month !== yearMonthOf(e).month ? 1 : 0;
+  if (isNullKey(expiry) || !Number.isFinite(expiry)) return EXPIRY_TYPES.length - 1;
+  return EXPIRY_TYPES.indexOf(calendarExpiryType(Math.floor(expiry)));
 }
 
 /** OPT_TYPES index of a stable opt_type code. */

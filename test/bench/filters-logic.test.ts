@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import {
-  calendarExpiryType,
   expiryTypesOf,
   FilterError,
   filtersJson,
@@ -14,6 +13,7 @@ import {
 } from "../../lib/bench/filters.ts";
 import { GridError, gridFileFilters, parseGridFile } from "../../lib/bench/grid.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
+import { calendarExpiryType } from "../../lib/raw/calendar.ts";
 
 const d = parseIsoDate;
 const always = () => "weekly" as const;
