@@ -30,11 +30,11 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
- * Removes the temp files that dead tickpack processes left directly in `dir` (not below it), except
- * those in `keep`; returns how many. A live process's temp (a concurrent bench writing its trade log)
- * is never touched: the pid is part of the name.
+ * Removes the temp files that dead tickpack processes left directly in `dir` (not below it); returns
+ * how many. A live process's temp (a concurrent bench writing its trade log) is never touched: the pid
+ * is part of the name.
  */
-export function removeAbandonedTempFiles(dir: string, keep: ReadonlySet<string> = new Set()): number {
+export function removeAbandonedTempFiles(dir: string): number {
   let removed = 0;
   let names: string[];
   try {
@@ -45,7 +45,7 @@ export function removeAbandonedTempFiles(dir: string, keep: ReadonlySet<string> 
   for (const name of names) {
     const m = TEMP_NAME.exec(name);
     const path = join(dir, name);
-    if (!m || keep.has(path) || (Number(m[2]) !== process.pid && processAlive(Number(m[2])))) continue;
+    if (!m || (Number(m[2]) !== process.pid && processAlive(Number(m[2])))) continue;
     rmSync(path, { force: true });
     removed++;
   }

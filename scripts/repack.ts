@@ -1,7 +1,16 @@
 /** `bun run repack`: raw per-contract files → sorted date/underlying partitions. */
 import type { Layout } from "../lib/packed/layout.ts";
 import { repack, RepackFatalError, RepackUsageError } from "../lib/repack/repack.ts";
-import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
+import {
+  defaultWorkers,
+  die,
+  EXIT,
+  intFlag,
+  parseCommandLine,
+  printable,
+  printJson,
+  recoveryLines,
+} from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run repack RAW_DIR... --out DIR [options]
@@ -91,9 +100,7 @@ process.stderr.write(
       : []),
     `  ${summary.partitions_written} partitions written (${summary.layout} layout), ${mib(summary.bytes_in)} raw → ${mib(summary.bytes_out)} packed`,
     `  ${summary.elapsed_s.toFixed(2)} s, ${(summary.rows_per_s / 1e6).toFixed(2)}M rows/s, peak RSS ${peakRssMiB.toFixed(0)} MiB`,
-    ...(summary.interrupted_writes_finished
-      ? [`  finished ${summary.interrupted_writes_finished} write(s) an interrupted run left`]
-      : []),
+    ...recoveryLines(summary.recovered),
     ...(summary.hidden_skipped ? [`  ${summary.hidden_skipped} hidden entries skipped (names starting with '.')`] : []),
     ...(summary.links_skipped ? [`  ${summary.links_skipped} links skipped (dangling, or a loop of links)`] : []),
     ...(summary.inputs_deferred

@@ -4,7 +4,16 @@ import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
 import { resort, ResortFatalError } from "../lib/resort/resort.ts";
 import { PackedListingError } from "../lib/packed/layout.ts";
 import { LockBusyError } from "../lib/packed/lock.ts";
-import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
+import {
+  defaultWorkers,
+  die,
+  EXIT,
+  intFlag,
+  parseCommandLine,
+  printable,
+  printJson,
+  recoveryLines,
+} from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run resort DIR [--check] [--dry-run] [options]
@@ -80,6 +89,7 @@ process.stderr.write(
     ...summary.errors
       .filter((e) => !summary.problems.some((p) => p.file === e.file && p.problem === e.error))
       .map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
+    ...recoveryLines(summary.recovered),
     ...summary.rewritten.map((f) => `  rewritten: ${printable(f)}`),
   ].join("\n")}\n`,
 );
