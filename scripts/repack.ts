@@ -1,6 +1,7 @@
 /** `bun run repack`: raw per-contract files → sorted date/underlying partitions. */
 import type { Layout } from "../lib/packed/layout.ts";
 import { repack, RepackFatalError, RepackUsageError } from "../lib/repack/repack.ts";
+import { DEFAULT_ROW_GROUP_SIZE } from "../lib/packed/writer.ts";
 import {
   defaultWorkers,
   die,
@@ -25,7 +26,7 @@ Options:
   --workers N            parallel workers (default: cores)
   --layout seed|hive     DIR/YYYY-MM-DD/U/part-u-0.parquet (seed) or DIR/date=…/underlying=…/part-0.parquet
                          (default: what DIR already holds, else seed)
-  --row-group-size N     rows per row group (default 100000)
+  --row-group-size N     rows per row group (default ${DEFAULT_ROW_GROUP_SIZE})
   --part-rows N          rows per part file before a partition is split (default: no split, one file
                          per partition: memory is bounded by a row group either way)
   --break-lock           take the output's lock even if a run on another host holds it (only when
@@ -66,7 +67,7 @@ try {
       calendarPath: values.calendar,
       workers: intFlag("workers", values.workers, defaultWorkers()),
       layout: values.layout as Layout | undefined,
-      rowGroupSize: intFlag("row-group-size", values["row-group-size"], 100_000),
+      rowGroupSize: intFlag("row-group-size", values["row-group-size"], DEFAULT_ROW_GROUP_SIZE),
       partRows: intFlag("part-rows", values["part-rows"], Number.POSITIVE_INFINITY),
       breakLock: values["break-lock"] === true,
     },

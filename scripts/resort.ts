@@ -1,6 +1,6 @@
 /** `bun run resort`: check and repair the sort order and layout of packed files. */
 import { existsSync, statSync } from "node:fs";
-import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
+import { DEFAULT_PART_ROWS, DEFAULT_ROW_GROUP_SIZE } from "../lib/packed/writer.ts";
 import { resort, ResortFatalError } from "../lib/resort/resort.ts";
 import { PackedListingError } from "../lib/packed/layout.ts";
 import { LockBusyError } from "../lib/packed/lock.ts";
@@ -28,7 +28,7 @@ timestamps) are accepted and converted.
 Options:
   --check                report only; exit 1 if any file has a problem
   --dry-run              say what would be rewritten; change nothing
-  --row-group-size N     row-group limit, and the size used when rewriting (default 100000)
+  --row-group-size N     row-group limit, and the size used when rewriting (default ${DEFAULT_ROW_GROUP_SIZE})
   --part-rows N          rows per part file when rewriting (default ${DEFAULT_PART_ROWS})
   --workers N            parallel workers (default: cores)
   --break-lock           take the folder's lock even if a run on another host holds it (only when
@@ -66,7 +66,7 @@ try {
       check: values.check === true,
       dryRun: values["dry-run"] === true,
       workers: intFlag("workers", values.workers, defaultWorkers()),
-      rowGroupSize: intFlag("row-group-size", values["row-group-size"], 100_000),
+      rowGroupSize: intFlag("row-group-size", values["row-group-size"], DEFAULT_ROW_GROUP_SIZE),
       partRows: intFlag("part-rows", values["part-rows"], DEFAULT_PART_ROWS),
       breakLock: values["break-lock"] === true,
     },
