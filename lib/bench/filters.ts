@@ -414,16 +414,13 @@ export class SegmentSelector {
   }
 }
 
-/** A batch's key columns, as the driver reads them (key-scan.ts's KeyRunColumns). */
-export type KeyColumns = KeyRunColumns;
-
 /**
  * The rows of a batch that belong to selected segments, as [start, end) ranges of consecutive
  * selected rows (adjacent selected segments share a range: the driver splits them by key itself).
  * The predicate runs once per run of equal keys (null equals null, as in the driver), not per row;
  * the runs are found by a native scan (key-scan.ts).
  */
-export function selectedRanges(b: KeyColumns, sel: SegmentSelector): [number, number][] {
+export function selectedRanges(b: KeyRunColumns, sel: SegmentSelector): [number, number][] {
   const out: [number, number][] = [];
   const starts = keyRunStarts(b); // a view reused by the next scan: read it now
   const { expiry, opt, optMap, strike } = b;

@@ -24,8 +24,6 @@ import { gatherRows, type MergedPartition } from "./merge.ts";
 import { PartWriter, type WrittenPart } from "./part-writer.ts";
 import { closeParquet, openParquet } from "../parquet/io.ts";
 
-export { packedFileMetadata } from "./part-writer.ts";
-
 /** Rows per row group unless `--row-group-size` says otherwise (SPEC §3: row groups ≤ 100,000 rows). */
 export const DEFAULT_ROW_GROUP_SIZE = 100_000;
 

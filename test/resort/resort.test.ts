@@ -11,7 +11,7 @@ import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { PACKED_COLUMNS, PACKED_SORT_ORDER } from "../../lib/packed/schema.ts";
 import { RAW_COLUMNS } from "../../lib/raw/schema.ts";
 import { closeParquet, encodeArrowColumns, encodeParquet, openParquet, withRows } from "../../lib/parquet/io.ts";
-import { packedFileMetadata } from "../../lib/packed/writer.ts";
+import { packedFileMetadata } from "../../lib/packed/part-writer.ts";
 import { resort } from "../../lib/resort/resort.ts";
 import { firstUnsortedRow } from "../../lib/packed/sort-order.ts";
 import { SeededRandom } from "../../lib/random.ts";
