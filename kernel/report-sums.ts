@@ -1,5 +1,5 @@
 /**
- * The report's sums of a partition's closed trades, as the driver keeps them (driver.c, `tp_sum_close`)
+ * The report's sums of a partition's closed trades, as the driver keeps them (driver.c's report sums)
  * when a run asks for them instead of (or beside) the trade log: per segment with a close, its key,
  * its earliest entry and per set PnL, trades and wins; per set the trade statistics and holding-time
  * histogram; per set the PnL by exit minute of the partition's IST day. Nothing per trade leaves C.

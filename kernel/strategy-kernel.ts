@@ -600,7 +600,7 @@ class SegmentSumsBuilder {
   }
 }
 
-/** Rows per block by default (measured: bench/kernel-grid.ts). */
+/** Rows per block by default (measured: bench/kernel-throughput.ts --blocks). */
 export const DEFAULT_BLOCK_ROWS = 2048;
 
 /** A kernel running every parameter set over a sequence of partitions (state resumes across batches). */
