@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { TradeBlock } from "../../lib/bench/bench.ts";
 import { isNullKey, NULL_KEY } from "../../lib/bench/segment-key.ts";
 import { keyText } from "../../lib/bench/trade-row.ts";
@@ -55,5 +57,20 @@ describe("segment key values", () => {
   test("stable opt_type codes name their values; anything else is OPT_OTHER", () => {
     for (const [code, name] of OPT_CODE_NAMES.entries()) if (code !== OPT_OTHER) expect(stableOptCode(name)).toBe(code);
     expect([null, "XX", "ce"].map(stableOptCode)).toEqual([OPT_OTHER, OPT_OTHER, OPT_OTHER]);
+  });
+});
+
+describe("the C units define the same values", () => {
+  const root = join(import.meta.dir, "..", "..");
+  const defined = (file: string, name: RegExp) => {
+    const m = new RegExp(`#define (${name.source})\\s+\\(?(-?[0-9.e]+)\\)?`).exec(
+      readFileSync(join(root, file), "utf8"),
+    );
+    return m ? Number(m[2]) : undefined;
+  };
+
+  test("key-scan.c's TP_OPT_OTHER is OPT_OTHER; the driver's null key is NULL_KEY", () => {
+    expect(defined("lib/bench/key-scan.c", /TP_OPT_OTHER/)).toBe(OPT_OTHER);
+    expect(defined("kernel/driver.c", /\w*NULL_KEY/)).toBe(NULL_KEY);
   });
 });
