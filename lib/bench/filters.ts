@@ -7,7 +7,7 @@
  */
 import { parseIsoDate, type EpochDays, type IsoDate } from "../ist-time.ts";
 import { calendarExpiryType } from "../raw/calendar.ts";
-import type { ExpiryType } from "../raw/contract-name.ts";
+import type { ExpiryType, OptType } from "../raw/contract-name.ts";
 import { keyRunStarts, type KeyRunColumns } from "./key-scan.ts";
 import { isValidAt } from "../parquet/c-data.ts";
 import { storedStrikeBand } from "../packed/strike.ts";
@@ -22,7 +22,7 @@ export interface BenchFilters {
   expiries?: IsoDate[];
   /** Calendar days from the trading day to the expiry, [lo, hi]. */
   dte?: [number, number];
-  optType?: "CE" | "PE";
+  optType?: OptType;
   /** Strike band as written (decimals), [lo, hi]; compared in the stored type (lib/packed/strike.ts storedStrikeBand). */
   strikes?: [number, number];
 }
