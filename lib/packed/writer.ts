@@ -27,7 +27,7 @@ import { closeParquet, openParquet } from "../parquet/io.ts";
 /** Rows per row group unless `--row-group-size` says otherwise (SPEC §3: row groups ≤ 100,000 rows). */
 export const DEFAULT_ROW_GROUP_SIZE = 100_000;
 
-/** Rows per part file for callers that split partitions (resort's rewrites); memory no longer needs it: parts are written a row group at a time. */
+/** Rows per part file for callers that split partitions (resort's rewrites); not for memory: parts are written a row group at a time. */
 export const DEFAULT_PART_ROWS = 2_000_000;
 
 /** Where and how to write one partition. */
