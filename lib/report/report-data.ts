@@ -324,7 +324,7 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
   };
 }
 
-/** A summary's `filters` (issue 13's, whatever their shape) as one line. */
+/** A summary's `filters` (lib/bench/filters.ts filtersJson, whatever their shape) as one line. */
 function filtersText(filters: unknown): string {
   if (typeof filters !== "object" || filters === null) return String(filters);
   const parts = Object.entries(filters as Record<string, unknown>)
