@@ -122,6 +122,18 @@ describe("--strikes on strikes float32 cannot hold", () => {
   });
 });
 
+describe("the report", () => {
+  test("the ATM table prints the strike and the step as written", () => {
+    const html = join(tempDir("frac-report"), "r.html");
+    const r = runScript("bench.ts", [perContract, "--no-cache", "--report", html]);
+    expect(r.code).toBe(0);
+    const page = readFileSync(html, "utf8");
+    // The only strike with a CE and a PE trade is 3402.3; strikes 3400, 3402.3 and 3402.4 are 0.1 apart at least.
+    expect(page).toContain('<td class="num">3402.3</td><td class="num">0.1</td>');
+    expect(page).not.toContain("3402.300048828125");
+  });
+});
+
 describe("strike helpers", () => {
   test("strikeDecimal is the shortest decimal stored as the float32", () => {
     for (const s of [3402.3, 3402.4, 102.5, 0.05, 25_000, 57_450.65, 1234567])
