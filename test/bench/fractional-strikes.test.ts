@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { strikeWindow, strikeWindowReference } from "../../lib/bench/key-scan.ts";
 import { SegmentSelector } from "../../lib/bench/filters.ts";
-import { storedStrike, strikeDecimal } from "../../lib/packed/strike.ts";
+import { storedStrike, storedStrikeBand, strikeDecimal } from "../../lib/packed/strike.ts";
 import { encodeArrowColumns } from "../../lib/parquet/io.ts";
 import { cleanupTempDirs, repackFixture, tempDir } from "../helpers/fixtures.ts";
 import { runScript } from "../helpers/packed-views.ts";
@@ -96,6 +96,8 @@ describe("--strikes on strikes float32 cannot hold", () => {
       expect(bench(dir(), "3400:3402.3").rows).toBe(3 * N);
       expect(bench(dir(), "3402.31:3402.39").rows).toBe(0);
       expect(bench(dir(), "3402.4:3500").rows).toBe(N);
+      // A bound typed with more digits than float32 holds: the band is of the strikes as printed.
+      expect(bench(dir(), "3402.30001:3402.4").rows).toBe(N);
     });
   }
 
@@ -140,6 +142,40 @@ describe("strike helpers", () => {
       expect(strikeDecimal(storedStrike(s))).toBe(s);
     expect(storedStrike(3402.3)).not.toBe(3402.3);
     expect(Number.isNaN(strikeDecimal(NaN))).toBe(true);
+  });
+
+  test("storedStrikeBand selects exactly the float32 strikes that print inside the band", () => {
+    const f32 = new Float32Array(1);
+    const bits = new Int32Array(f32.buffer);
+    const near = (x: number) =>
+      Array.from({ length: 11 }, (_, k) => {
+        f32[0] = x;
+        bits[0] += k - 5;
+        return f32[0];
+      });
+    const values = [...near(3402.3), ...near(3402.4), ...near(0.05), ...near(-12.5), 0, ...near(25_000)];
+    const bounds = [
+      ...values.map(strikeDecimal),
+      3402.3,
+      3402.30001,
+      3402.29999,
+      3402.3002,
+      0.05,
+      0.0500001,
+      -12.5,
+      -12.50001,
+      25_000,
+      24_999.999,
+      -1e39,
+      1e39,
+    ];
+    for (const lo of bounds)
+      for (const hi of bounds) {
+        if (lo > hi) continue;
+        const [l, h] = storedStrikeBand([lo, hi]);
+        for (const v of values)
+          expect([lo, hi, v, v >= l && v <= h]).toEqual([lo, hi, v, strikeDecimal(v) >= lo && strikeDecimal(v) <= hi]);
+      }
   });
 
   test("the selector and the strike window (native and reference) compare in float32", () => {
