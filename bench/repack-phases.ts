@@ -14,7 +14,7 @@ import { indexRawFile, readRawDay, selectionOf } from "../lib/raw/file.ts";
 import { mergePartition, gatherRows } from "../lib/packed/merge.ts";
 import { PACKED_COLUMNS, PACKED_DICTIONARY_COLUMNS } from "../lib/packed/schema.ts";
 import { RAW_COLUMNS } from "../lib/raw/schema.ts";
-import { packedFileMetadata } from "../lib/packed/writer.ts";
+import { packedFileMetadata } from "../lib/packed/part-writer.ts";
 import { encodeRowGroup } from "../lib/packed/part-writer.ts";
 import { ParquetStitcher } from "../lib/parquet/stitch.ts";
 import { rmSync } from "node:fs";

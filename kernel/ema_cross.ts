@@ -3,7 +3,9 @@
  * (docs/strategy.md),
  * written for clarity, that tests hold the C kernel (ema_cross.c, run by the tickpack driver) to.
  */
-import { stableOptCode, type KernelTrade, type SetTotals } from "./strategy-kernel.ts";
+import { NULL_KEY } from "../lib/bench/segment-key.ts";
+import { stableOptCode } from "../lib/packed/opt-type.ts";
+import type { KernelTrade, SetTotals } from "./strategy-kernel.ts";
 
 /** Strategy parameters (docs/strategy.md#parameters). */
 export interface EmaCrossParams {
@@ -61,9 +63,9 @@ export function emaCrossReference(
       const close = (price: number, ts: bigint) => {
         out.pnl += price - entry;
         out.tradeList.push({
-          expiry: rows[i].expiry ?? -1e300,
-          optCode: rows[i].optType === null ? -1e300 : stableOptCode(rows[i].optType),
-          strike: rows[i].strike ?? -1e300,
+          expiry: rows[i].expiry ?? NULL_KEY,
+          optCode: rows[i].optType === null ? NULL_KEY : stableOptCode(rows[i].optType),
+          strike: rows[i].strike ?? NULL_KEY,
           entryTs,
           exitTs: ts,
           entryPrice: entry,

@@ -367,7 +367,7 @@ export interface KernelBatch {
   length: number;
   expiry: Int32Array;
   expiryValid: Uint8Array | null;
-  /** opt_type dictionary codes and this batch's code → stable code map (CE=0, PE=1, other=2). */
+  /** opt_type dictionary codes and this batch's code → stable code map (lib/packed/opt-type.ts). */
   opt: Int32Array;
   optValid: Uint8Array | null;
   optMap: Int32Array;
@@ -377,11 +377,6 @@ export interface KernelBatch {
   columns: { values: ColumnValues; valid: Uint8Array | null }[];
   /** Epoch ns; needed for a trade log. */
   ts: BigInt64Array | null;
-}
-
-/** Stable opt_type codes the driver compares (dictionary codes differ per batch). */
-export function stableOptCode(s: string | null): number {
-  return s === "CE" ? 0 : s === "PE" ? 1 : 2;
 }
 
 /** A closed trade of one parameter set. */
@@ -400,11 +395,6 @@ export interface KernelTrade {
 /** Closed trades column by column (what a worker posts back: a few typed arrays, not millions of objects). */
 export interface KernelTradeColumns extends LoggedTrades {
   exitPrice: Float64Array;
-}
-
-/** A null segment key value in a trade (the driver's TP_NULL_KEY is -1e300). */
-export function isNullKey(v: number): boolean {
-  return v < -1e299;
 }
 
 /** Growable trade columns: the driver's log, TRADE_PX's doubles and TRADE_TS's timestamps per trade. */
@@ -620,7 +610,7 @@ class SegmentSumsBuilder {
   }
 }
 
-/** Rows per block by default (measured: bench/kernel-grid.ts). */
+/** Rows per block by default (measured: bench/kernel-throughput.ts --blocks). */
 export const DEFAULT_BLOCK_ROWS = 2048;
 
 /** A kernel running every parameter set over a sequence of partitions (state resumes across batches). */

@@ -36,11 +36,11 @@ export function isAbandonedTempFileName(name: string): boolean {
 }
 
 /**
- * Removes the temp files that dead tickpack processes left directly in `dir` (not below it), except
- * those in `keep`; returns how many. A live process's temp (a concurrent bench writing its trade log)
- * is never touched: the pid is part of the name.
+ * Removes the temp files that dead tickpack processes left directly in `dir` (not below it); returns
+ * how many. A live process's temp (a concurrent bench writing its trade log) is never touched: the pid
+ * is part of the name.
  */
-export function removeAbandonedTempFiles(dir: string, keep: ReadonlySet<string> = new Set()): number {
+export function removeAbandonedTempFiles(dir: string): number {
   let removed = 0;
   let names: string[];
   try {
@@ -50,7 +50,7 @@ export function removeAbandonedTempFiles(dir: string, keep: ReadonlySet<string> 
   }
   for (const name of names) {
     const path = join(dir, name);
-    if (!isAbandonedTempFileName(name) || keep.has(path)) continue;
+    if (!isAbandonedTempFileName(name)) continue;
     rmSync(path, { force: true });
     removed++;
   }

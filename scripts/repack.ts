@@ -2,7 +2,17 @@
 import type { Layout } from "../lib/packed/layout.ts";
 import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
 import { repack, RepackFatalError, RepackUsageError } from "../lib/repack/repack.ts";
-import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
+import { DEFAULT_ROW_GROUP_SIZE } from "../lib/packed/writer.ts";
+import {
+  defaultWorkers,
+  die,
+  EXIT,
+  intFlag,
+  parseCommandLine,
+  printable,
+  printJson,
+  recoveryLines,
+} from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run repack RAW_DIR... --out DIR [options]
@@ -17,7 +27,7 @@ Options:
   --workers N            parallel workers (default: cores)
   --layout seed|hive     DIR/YYYY-MM-DD/U/part-u-0.parquet (seed) or DIR/date=…/underlying=…/part-0.parquet
                          (default: what DIR already holds, else seed)
-  --row-group-size N     rows per row group (default 100000)
+  --row-group-size N     rows per row group (default ${DEFAULT_ROW_GROUP_SIZE})
   --part-rows N          rows per part file before a partition is split (default: no split, one file
                          per partition: memory is bounded by a row group either way)
   --break-lock           take the output's lock even if a run on another host holds it (only when
@@ -58,7 +68,7 @@ try {
       calendarPath: values.calendar,
       workers: intFlag("workers", values.workers, defaultWorkers()),
       layout: values.layout as Layout | undefined,
-      rowGroupSize: intFlag("row-group-size", values["row-group-size"], 100_000),
+      rowGroupSize: intFlag("row-group-size", values["row-group-size"], DEFAULT_ROW_GROUP_SIZE),
       partRows: intFlag("part-rows", values["part-rows"], DEFAULT_PART_ROWS),
       breakLock: values["break-lock"] === true,
     },
@@ -92,9 +102,7 @@ process.stderr.write(
       : []),
     `  ${summary.partitions_written} partitions written (${summary.layout} layout), ${mib(summary.bytes_in)} raw → ${mib(summary.bytes_out)} packed`,
     `  ${summary.elapsed_s.toFixed(2)} s, ${(summary.rows_per_s / 1e6).toFixed(2)}M rows/s, peak RSS ${peakRssMiB.toFixed(0)} MiB`,
-    ...(summary.interrupted_writes_finished
-      ? [`  finished ${summary.interrupted_writes_finished} write(s) an interrupted run left`]
-      : []),
+    ...recoveryLines(summary.recovered),
     ...(summary.hidden_skipped ? [`  ${summary.hidden_skipped} hidden entries skipped (names starting with '.')`] : []),
     ...(summary.links_skipped ? [`  ${summary.links_skipped} links skipped (dangling, or a loop of links)`] : []),
     ...(summary.inputs_deferred

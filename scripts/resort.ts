@@ -1,10 +1,19 @@
 /** `bun run resort`: check and repair the sort order and layout of packed files. */
 import { existsSync, statSync } from "node:fs";
-import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
+import { DEFAULT_PART_ROWS, DEFAULT_ROW_GROUP_SIZE } from "../lib/packed/writer.ts";
 import { resort, ResortFatalError } from "../lib/resort/resort.ts";
 import { PackedListingError } from "../lib/packed/layout.ts";
 import { LockBusyError } from "../lib/packed/lock.ts";
-import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
+import {
+  defaultWorkers,
+  die,
+  EXIT,
+  intFlag,
+  parseCommandLine,
+  printable,
+  printJson,
+  recoveryLines,
+} from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run resort DIR [--check] [--dry-run] [options]
@@ -19,7 +28,7 @@ timestamps) are accepted and converted.
 Options:
   --check                report only; exit 1 if any file has a problem
   --dry-run              say what would be rewritten; change nothing
-  --row-group-size N     row-group limit, and the size used when rewriting (default 100000)
+  --row-group-size N     row-group limit, and the size used when rewriting (default ${DEFAULT_ROW_GROUP_SIZE})
   --part-rows N          rows per part file when rewriting (default, as repack's: no split, a
                          rewritten partition is one file)
   --workers N            parallel workers (default: cores)
@@ -58,7 +67,7 @@ try {
       check: values.check === true,
       dryRun: values["dry-run"] === true,
       workers: intFlag("workers", values.workers, defaultWorkers()),
-      rowGroupSize: intFlag("row-group-size", values["row-group-size"], 100_000),
+      rowGroupSize: intFlag("row-group-size", values["row-group-size"], DEFAULT_ROW_GROUP_SIZE),
       partRows: intFlag("part-rows", values["part-rows"], DEFAULT_PART_ROWS),
       breakLock: values["break-lock"] === true,
     },
@@ -81,6 +90,7 @@ process.stderr.write(
     ...summary.errors
       .filter((e) => !summary.problems.some((p) => p.file === e.file && p.problem === e.error))
       .map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
+    ...recoveryLines(summary.recovered),
     ...summary.rewritten.map((f) => `  rewritten: ${printable(f)}`),
   ].join("\n")}\n`,
 );

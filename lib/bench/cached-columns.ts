@@ -15,6 +15,7 @@ import { columnFilePath, dropColumnFile, ensureEntryDir, entryDir, touchEntry } 
 import type { CColumn, CField } from "../parquet/c-data.ts";
 import type { ColumnViews } from "../parquet/source.ts";
 import { errorMessage } from "../error-message.ts";
+import { OPT_CODE_NAMES } from "../packed/opt-type.ts";
 
 /** Where the cache is and how hard a run checks it. */
 export interface CacheSettings {
@@ -49,8 +50,7 @@ export function addCacheStats(a: CacheStats, b: CacheStats): void {
   for (const e of b.errors) if (a.errors.length < 10 && !a.errors.includes(e)) a.errors.push(e);
 }
 
-// opt_type is cached as stable codes (CE=0, PE=1, other=2): its "dictionary" maps code k back to them.
-const OPT_CODE_NAMES = ["CE", "PE", "other"];
+// opt_type is cached as stable codes (lib/packed/opt-type.ts): its "dictionary" maps code k back to them.
 
 /** A part's cache: the columns found in it, and how to fill the rest. */
 export class PartCache {
@@ -113,7 +113,7 @@ export class PartCache {
           nullCount: m.header.nullCount,
           validity: m.validity,
           values: m.values,
-          dictionary: m.header.encoding === "opt-code" ? OPT_CODE_NAMES : null,
+          dictionary: m.header.encoding === "opt-code" ? [...OPT_CODE_NAMES] : null,
           strings: null,
         };
       }),

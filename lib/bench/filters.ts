@@ -5,12 +5,13 @@
  * Pure logic (parsing, the partition test, the row-group test on footer statistics, the per-row cut),
  * but for the per-row scan of runs of equal keys, which is native (key-scan.ts).
  */
-import { parseIsoDate, yearMonthOf, type EpochDays, type IsoDate } from "../ist-time.ts";
+import { parseIsoDate, type EpochDays, type IsoDate } from "../ist-time.ts";
+import { calendarExpiryType } from "../raw/calendar.ts";
+import type { ExpiryType, OptType } from "../raw/contract-name.ts";
 import { keyRunStarts, type KeyRunColumns } from "./key-scan.ts";
 import { isValidAt } from "../parquet/c-data.ts";
-
-/** Weekly or monthly series (the packed `expiry_type`). */
-export type ExpiryType = "weekly" | "monthly";
+import { storedStrikeBand } from "../packed/strike.ts";
+import { OPT_OTHER, stableOptCode } from "../packed/opt-type.ts";
 
 /** The filters of a run, as given (dates as `YYYY-MM-DD`, ranges inclusive); an absent field selects everything. */
 export interface BenchFilters {
@@ -21,8 +22,8 @@ export interface BenchFilters {
   expiries?: IsoDate[];
   /** Calendar days from the trading day to the expiry, [lo, hi]. */
   dte?: [number, number];
-  optType?: "CE" | "PE";
-  /** Strike band in the strike's own units, [lo, hi]. */
+  optType?: OptType;
+  /** Strike band as written (decimals), [lo, hi]; compared in the stored type (lib/packed/strike.ts storedStrikeBand). */
   strikes?: [number, number];
 }
 
@@ -189,7 +190,7 @@ export interface RowGroupKeyStats {
   keyNullFree: boolean;
 }
 
-/** A bound on the packed sort key: expiry (epoch days), opt_type's rank (CE 0, PE 1), strike; ±Infinity where unknown. */
+/** A bound on the packed sort key: expiry (epoch days), opt_type's rank (its stable code), strike; ±Infinity where unknown. */
 export interface KeyBound {
   expiry: number;
   opt: number;
@@ -202,14 +203,12 @@ export interface SortedBounds {
   before: KeyBound;
 }
 
-const OPT_RANK: Record<string, number> = { CE: 0, PE: 1 };
-
 /** A group's opt_type range as ranks, when both ends are CE or PE (repack packs no other value). */
 function optRanks(g: RowGroupKeyStats): [number, number] | null {
   if (!g.opt) return null;
-  const lo = OPT_RANK[g.opt[0]];
-  const hi = OPT_RANK[g.opt[1]];
-  return lo === undefined || hi === undefined ? null : [lo, hi];
+  const lo = stableOptCode(g.opt[0]);
+  const hi = stableOptCode(g.opt[1]);
+  return lo === OPT_OTHER || hi === OPT_OTHER ? null : [lo, hi];
 }
 
 /** Lexicographic order of two key bounds. */
@@ -269,18 +268,6 @@ export function sortedKeyBounds(groups: readonly RowGroupKeyStats[]): (SortedBou
   return out;
 }
 
-/**
- * The calendar rule for an expiry whose series the statistics do not tell: monthly when no expiry
- * of the same weekday can follow it in its month (a week later is the next month). NSE's monthly
- * contract is the month's last expiry; a holiday moves an expiry a day or two earlier, which keeps it
- * (and a weekly before it) on the same side of the rule.
- */
-export function calendarExpiryType(expiry: EpochDays): ExpiryType {
-  const a = yearMonthOf(expiry);
-  const b = yearMonthOf(expiry + 7);
-  return a.month === b.month && a.year === b.year ? "weekly" : "monthly";
-}
-
 /** Widest expiry range (days) a row group's statistics are enumerated over; wider ones are read. */
 const MAX_EXPIRY_SPAN = 20_000;
 
@@ -306,14 +293,13 @@ export function expiryTypesOf(groups: readonly RowGroupKeyStats[]): (expiry: Epo
   };
 }
 
-/** Stable opt_type codes (CE=0, PE=1), as the driver and the cache use them. */
-const OPT_CODE = { CE: 0, PE: 1 } as const;
-
 /** The key filters of one partition: which row groups may hold selected segments, and which keys are selected. */
 export class SegmentSelector {
   private readonly expiries: Set<EpochDays> | null;
   private readonly window: [EpochDays, EpochDays];
   private readonly optCode: number | null;
+  /** The strike band in the stored type (float32), so that `3402.3:3402.3` selects the strike written 3402.3. */
+  private readonly strikes: [number, number] | null;
 
   /** `day`: the partition's trading day (needed with `--dte`; null: unknown, so nothing is selected by a dte filter). */
   constructor(
@@ -323,7 +309,8 @@ export class SegmentSelector {
   ) {
     this.expiries = f.expiries ? new Set(f.expiries.map(parseIsoDate)) : null;
     this.window = f.dte ? (day === null ? [1, 0] : [day + f.dte[0], day + f.dte[1]]) : [-Infinity, Infinity];
-    this.optCode = f.optType ? OPT_CODE[f.optType] : null;
+    this.optCode = f.optType ? stableOptCode(f.optType) : null;
+    this.strikes = f.strikes ? storedStrikeBand(f.strikes) : null;
   }
 
   /** Whether a segment of this expiry (epoch days; null = a null key value) passes the expiry filters. */
@@ -336,18 +323,17 @@ export class SegmentSelector {
     return !f.expiryType || this.typeOf(e) === f.expiryType;
   }
 
-  /** The strikes selected for segments of this expiry and stable opt_type code: [lo, hi], "all" (no strike filter: NaN too), or null when none is. */
+  /** The strikes selected for segments of this expiry and stable opt_type code: [lo, hi] as stored (float32), "all" (no strike filter: NaN too), or null when none is. */
   strikeBand(expiry: number, optCode: number): [number, number] | "all" | null {
     if (this.optCode !== null && optCode !== this.optCode) return null;
     if (!this.expirySelected(expiry)) return null;
-    return this.f.strikes ? [this.f.strikes[0], this.f.strikes[1]] : "all";
+    return this.strikes ? [this.strikes[0], this.strikes[1]] : "all";
   }
 
   /** Whether the segment with this key is selected (null: that key value is null, which no filter on it selects). */
   selects(expiry: number | null, optCode: number | null, strike: number | null): boolean {
     if (this.optCode !== null && optCode !== this.optCode) return false;
-    if (this.f.strikes && (strike === null || !(strike >= this.f.strikes[0] && strike <= this.f.strikes[1])))
-      return false;
+    if (this.strikes && (strike === null || !(strike >= this.strikes[0] && strike <= this.strikes[1]))) return false;
     return this.expirySelected(expiry);
   }
 
@@ -360,7 +346,8 @@ export class SegmentSelector {
     const f = this.f;
     if (g.rows === 0) return false;
     if (f.optType && g.opt && !(g.opt[0] <= f.optType && f.optType <= g.opt[1])) return false;
-    if (f.strikes && g.strike && (g.strike[1] < f.strikes[0] || g.strike[0] > f.strikes[1])) return false;
+    const strikes = this.strikes;
+    if (strikes && g.strike && (g.strike[1] < strikes[0] || g.strike[0] > strikes[1])) return false;
     if ((f.expiries || f.dte || f.expiryType) && g.expiry) {
       const lo = Math.max(g.expiry[0], this.window[0]);
       const hi = Math.min(g.expiry[1], this.window[1]);
@@ -382,7 +369,8 @@ export class SegmentSelector {
     const f = this.f;
     if (!g.keyNullFree) return false;
     if (f.optType && !(g.opt && g.opt[0] === f.optType && g.opt[1] === f.optType)) return false;
-    if (f.strikes && !(g.strike && g.strike[0] >= f.strikes[0] && g.strike[1] <= f.strikes[1])) return false;
+    const strikes = this.strikes;
+    if (strikes && !(g.strike && g.strike[0] >= strikes[0] && g.strike[1] <= strikes[1])) return false;
     if (f.expiries || f.dte || f.expiryType)
       return !!g.expiry && g.expiry[0] === g.expiry[1] && this.expirySelected(g.expiry[0]);
     return true;
@@ -400,7 +388,7 @@ export class SegmentSelector {
     const eLo = Math.max(g.expiry[0], b.after.expiry);
     const eHi = Math.min(g.expiry[1], b.before.expiry);
     if (eHi - eLo > MAX_EXPIRY_SPAN) return true;
-    const strikes = this.f.strikes;
+    const strikes = this.strikes;
     for (let e = eLo; e <= eHi; e++) {
       if (!this.expirySelected(e)) continue;
       for (let o = ranks[0]; o <= ranks[1]; o++) {
@@ -426,16 +414,13 @@ export class SegmentSelector {
   }
 }
 
-/** A batch's key columns, as the driver reads them (key-scan.ts's KeyRunColumns). */
-export type KeyColumns = KeyRunColumns;
-
 /**
  * The rows of a batch that belong to selected segments, as [start, end) ranges of consecutive
  * selected rows (adjacent selected segments share a range: the driver splits them by key itself).
  * The predicate runs once per run of equal keys (null equals null, as in the driver), not per row;
  * the runs are found by a native scan (key-scan.ts).
  */
-export function selectedRanges(b: KeyColumns, sel: SegmentSelector): [number, number][] {
+export function selectedRanges(b: KeyRunColumns, sel: SegmentSelector): [number, number][] {
   const out: [number, number][] = [];
   const starts = keyRunStarts(b); // a view reused by the next scan: read it now
   const { expiry, opt, optMap, strike } = b;
@@ -448,7 +433,9 @@ export function selectedRanges(b: KeyColumns, sel: SegmentSelector): [number, nu
     const eNull = !isValidAt(ev, i0),
       oNull = !isValidAt(ov, i0),
       sNull = !isValidAt(sv, i0);
-    if (sel.selects(eNull ? null : expiry[i0], oNull ? null : (optMap[opt[i0]] ?? 2), sNull ? null : strike[i0])) {
+    if (
+      sel.selects(eNull ? null : expiry[i0], oNull ? null : (optMap[opt[i0]] ?? OPT_OTHER), sNull ? null : strike[i0])
+    ) {
       if (rangeStart < 0) rangeStart = i0;
     } else if (rangeStart >= 0) {
       out.push([rangeStart, i0]);

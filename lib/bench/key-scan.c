@@ -4,7 +4,8 @@
  * partially selected group get compiled by the optimising JIT mid-run, in each worker, which on two
  * busy cores cost a sliced run more than the loops themselves (measured).
  *
- * tp_strike_window: the window of a row group's strikes inside a band.
+ * tp_strike_window: the window of a row group's strikes inside a band whose bounds are float32 values
+ * (lib/packed/strike.ts storedStrikeBand), so the float→double comparison is exact.
  * out[0] = first row in [lo, hi] (-1 when none), out[1] = one past the last, out[2] = runs of
  * consecutive rows in the band. NaN is in no band.
  */
@@ -23,6 +24,9 @@ void tp_strike_window(const float *strike, long long n, double lo, double hi, lo
   out[2] = runs;
 }
 
+/* opt_type's stable code for anything but CE and PE (lib/packed/opt-type.ts OPT_OTHER). */
+#define TP_OPT_OTHER 2
+
 #define TP_VALID(bits, i) (!(bits) || (((bits)[(i) >> 3] >> ((i) & 7)) & 1))
 
 /*
@@ -38,18 +42,18 @@ long long tp_key_runs(const int *expiry, const unsigned char *ev, const int *opt
     int en = !TP_VALID(ev, i0), on = !TP_VALID(ov, i0), sn = !TP_VALID(sv, i0);
     int e = expiry[i0];
     int oc = opt[i0];
-    int o = oc >= 0 && oc < nmap ? opt_map[oc] : 2;
+    int o = oc >= 0 && oc < nmap ? opt_map[oc] : TP_OPT_OTHER;
     float s = strike[i0];
     starts[runs++] = (double)i0;
     i++;
     if (!ev && !ov && !sv) {
-      while (i < n && expiry[i] == e && strike[i] == s && (opt[i] >= 0 && opt[i] < nmap ? opt_map[opt[i]] : 2) == o) i++;
+      while (i < n && expiry[i] == e && strike[i] == s && (opt[i] >= 0 && opt[i] < nmap ? opt_map[opt[i]] : TP_OPT_OTHER) == o) i++;
     } else {
       while (i < n) {
         int en2 = !TP_VALID(ev, i), on2 = !TP_VALID(ov, i), sn2 = !TP_VALID(sv, i);
         if (en2 != en || on2 != on || sn2 != sn) break;
         if (!en && expiry[i] != e) break;
-        if (!on && (opt[i] >= 0 && opt[i] < nmap ? opt_map[opt[i]] : 2) != o) break;
+        if (!on && (opt[i] >= 0 && opt[i] < nmap ? opt_map[opt[i]] : TP_OPT_OTHER) != o) break;
         if (!sn && !(strike[i] == s)) break;
         i++;
       }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { KernelBatch } from "../../kernel/strategy-kernel.ts";
 import { isValidAt } from "../parquet/c-data.ts";
 import { builtOnce } from "../tinycc.ts";
+import { OPT_OTHER } from "../packed/opt-type.ts";
 
 /** Rows [start, end) from the first strike in the band to the last, and how many runs of consecutive rows in the band that holds. */
 export interface StrikeWindow {
@@ -22,7 +23,7 @@ export function keyScanIsNative(): boolean {
   return compiled() !== null;
 }
 
-/** The window of `strike` inside [lo, hi] (NaN is in no band), or null when no strike is; in C where TinyCC builds it. */
+/** The window of `strike` inside [lo, hi] (bounds as stored, float32: storedStrikeBand; NaN is in no band), or null when no strike is; in C where TinyCC builds it. */
 export function strikeWindow(strike: Float32Array, lo: number, hi: number): StrikeWindow | null {
   const lib = compiled();
   if (!lib || strike.length === 0) return strikeWindowReference(strike, lo, hi);
@@ -47,7 +48,7 @@ export function strikeWindowReference(strike: Float32Array, lo: number, hi: numb
   return start < 0 ? null : { start, end, runs };
 }
 
-/** A batch's segment key columns as the driver reads them (validity: Arrow bitmaps, null = all valid; opt_type codes mapped by optMap, out of range = 2). */
+/** A batch's segment key columns as the driver reads them (validity: Arrow bitmaps, null = all valid; opt_type codes mapped by optMap, out of range = OPT_OTHER). */
 export type KeyRunColumns = Pick<
   KernelBatch,
   "length" | "expiry" | "expiryValid" | "opt" | "optValid" | "optMap" | "strike" | "strikeValid"
@@ -96,7 +97,7 @@ export function keyRunStartsReference(b: KeyRunColumns): Float64Array {
       oNull = !isValidAt(ov, i0),
       sNull = !isValidAt(sv, i0);
     const e = expiry[i0],
-      o = optMap[opt[i0]] ?? 2,
+      o = optMap[opt[i0]] ?? OPT_OTHER,
       s = strike[i0];
     starts.push(i0);
     i++;
@@ -105,7 +106,7 @@ export function keyRunStartsReference(b: KeyRunColumns): Float64Array {
       !isValidAt(ev, i) === eNull &&
       (eNull || expiry[i] === e) &&
       !isValidAt(ov, i) === oNull &&
-      (oNull || (optMap[opt[i]] ?? 2) === o) &&
+      (oNull || (optMap[opt[i]] ?? OPT_OTHER) === o) &&
       !isValidAt(sv, i) === sNull &&
       (sNull || strike[i] === s)
     )

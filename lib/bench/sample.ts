@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DEFAULT_DEFECTS, generateRawDataset } from "../gen/gen.ts";
 import { parseIsoDate } from "../ist-time.ts";
 import type { ProgressListener } from "../progress.ts";
-import { DEFAULT_PART_ROWS } from "../packed/writer.ts";
+import { DEFAULT_PART_ROWS, DEFAULT_ROW_GROUP_SIZE } from "../packed/writer.ts";
 import { repack } from "../repack/repack.ts";
 
 /** Where the sample lives under a project root, and whether it is ready. */
@@ -39,7 +39,13 @@ export async function ensureSampleDataset(
     onProgress,
   );
   const summary = await repack(
-    { rawDirs: [paths.raw], out: paths.packed, workers, rowGroupSize: 100_000, partRows: DEFAULT_PART_ROWS },
+    {
+      rawDirs: [paths.raw],
+      out: paths.packed,
+      workers,
+      rowGroupSize: DEFAULT_ROW_GROUP_SIZE,
+      partRows: DEFAULT_PART_ROWS,
+    },
     onProgress,
   );
   if (summary.files_failed > 0)

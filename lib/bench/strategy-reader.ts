@@ -5,13 +5,8 @@
  * No apache-arrow here: the C Data Interface structs are read directly (lib/parquet/c-data.ts), which
  * spares every worker the import (~31 ms) and every batch its Arrow objects.
  */
-import {
-  columnAs,
-  stableOptCode,
-  type KernelBatch,
-  type KernelRun,
-  type LoadedKernel,
-} from "../../kernel/strategy-kernel.ts";
+import { columnAs, type KernelBatch, type KernelRun, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import { OPT_OTHER, stableOptCode } from "../packed/opt-type.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import { sliceBits, type CColumn, type CField, type CValues } from "../parquet/c-data.ts";
@@ -23,7 +18,7 @@ import {
   type ParquetFileSource,
 } from "../parquet/source.ts";
 import { readFooterStats, type FooterStats, type RowGroupStats } from "../parquet/footer.ts";
-import { strikeWindow, type StrikeWindow } from "./key-scan.ts";
+import { strikeWindow, type KeyRunColumns, type StrikeWindow } from "./key-scan.ts";
 import { PACKED_SORT_ORDER } from "../packed/schema.ts";
 import {
   expiryTypesOf,
@@ -34,7 +29,6 @@ import {
   selectedRanges,
   sortedKeyBounds,
   type BenchFilters,
-  type KeyColumns,
   type RowGroupKeyStats,
 } from "./filters.ts";
 import { formatEpochDays, parseIsoDate, type IsoDate } from "../ist-time.ts";
@@ -77,7 +71,7 @@ function typed<T extends Int32Array | Float32Array>(
 }
 
 /** The segment key of one batch of column views (`columns` names the views, in order). */
-function keyBatch(b: ColumnViews, columns: readonly string[], file: string): KeyColumns {
+function keyBatch(b: ColumnViews, columns: readonly string[], file: string): KeyRunColumns {
   const col = (name: string) => b.columns[columns.indexOf(name)];
   const opt = col("opt_type");
   let optCodes: Int32Array;
@@ -119,7 +113,7 @@ function kernelBatch(
 
 /** A driver batch of `keys` and the kernel's columns (and timestamps) from `b`, whose views `columns` names. */
 function withValues(
-  keys: KeyColumns,
+  keys: KeyRunColumns,
   b: ColumnViews,
   columns: readonly string[],
   file: string,
@@ -171,7 +165,7 @@ class KeyArena {
   }
 
   /** Keys of rows [s, e) of a group of one expiry and one opt_type (both non-null): those two filled in, strikes copied. */
-  constant(expiry: number, optCode: number, strike: Float32Array, s: number, e: number): KeyColumns {
+  constant(expiry: number, optCode: number, strike: Float32Array, s: number, e: number): KeyRunColumns {
     const [ex, op, st] = this.take(e - s);
     st.set(strike.subarray(s, e));
     return {
@@ -187,7 +181,7 @@ class KeyArena {
   }
 
   /** Keys of rows [s, e) of a key batch. */
-  copy(k: KeyColumns, s: number, e: number): KeyColumns {
+  copy(k: KeyRunColumns, s: number, e: number): KeyRunColumns {
     const n = e - s;
     const [ex, op, st] = this.take(n);
     ex.set(k.expiry.subarray(s, e));
@@ -211,7 +205,7 @@ class KeyArena {
 interface SelectedWindow {
   start: number;
   end: number;
-  keys: KeyColumns | null;
+  keys: KeyRunColumns | null;
   /** Every row of the window is selected (one run of selected segments): it needs no second look. */
   allSelected: boolean;
 }
@@ -253,7 +247,7 @@ async function selectedWindows(
     }
     const strikeAt = read.indexOf("strike");
     // Each group's window, and how to copy its keys out of these views (after the arena is sized).
-    const found = batches.map((b, k): (StrikeWindow & { copyKeys: () => KeyColumns }) | null => {
+    const found = batches.map((b, k): (StrikeWindow & { copyKeys: () => KeyRunColumns }) | null => {
       const p = pure[k];
       if (p) {
         const strike = typed(b.columns[strikeAt], Float32Array, source.path, "strike");
@@ -277,11 +271,11 @@ async function selectedWindows(
   });
 }
 
-/** opt_type's codes in a batch as the stable codes the cache keeps (CE=0, PE=1, other=2). */
+/** opt_type's codes in a batch as the stable codes the cache keeps. */
 function stableOptCodes(batch: KernelBatch): Int32Array {
   const out = new Int32Array(batch.length);
   const map = batch.optMap;
-  for (let i = 0; i < batch.length; i++) out[i] = map[batch.opt[i]] ?? 2;
+  for (let i = 0; i < batch.length; i++) out[i] = map[batch.opt[i]] ?? OPT_OTHER;
   return out;
 }
 

@@ -59,7 +59,6 @@ export class ParquetTradeEncoder {
 
   /** Writes the footer (an empty log is still a Parquet file with the trade columns). */
   async finish(): Promise<void> {
-    // An empty log is still a Parquet file with the trade columns.
     if (this.rows === 0) await this.push(EMPTY_BLOCK, 0, 0);
     await this.writer.end();
   }

@@ -1,7 +1,9 @@
 /** A trade log's row: its columns, and a trade's segment key as text. */
-import { isNullKey } from "../../kernel/strategy-kernel.ts";
+import { isNullKey } from "./segment-key.ts";
+import { OPT_CE, OPT_CODE_NAMES, OPT_PE } from "../packed/opt-type.ts";
 import { formatEpochDays } from "../ist-time.ts";
 import type { TradeBlock } from "./bench.ts";
+import { strikeDecimal } from "../packed/strike.ts";
 
 /** The trade log's columns, in file order. */
 export const TRADE_COLUMNS = [
@@ -17,16 +19,17 @@ export const TRADE_COLUMNS = [
   "exit_price",
   "pnl",
 ] as const;
-const OPT_NAMES = ["CE", "PE", "?"];
 
-/** A trade's key columns as text (null where the segment key was null). */
+const optName = (code: number) => (code === OPT_CE || code === OPT_PE ? OPT_CODE_NAMES[code] : "?");
+
+/** A trade's key columns as text (null where the segment key was null; the strike as the decimal written, not its float32). */
 export function keyText(
   b: TradeBlock,
   t: number,
 ): { expiry: string | null; opt: string | null; strike: number | null } {
   return {
     expiry: isNullKey(b.expiry[t]) ? null : formatEpochDays(b.expiry[t]),
-    opt: isNullKey(b.optCode[t]) ? null : (OPT_NAMES[b.optCode[t]] ?? "?"),
-    strike: isNullKey(b.strike[t]) ? null : b.strike[t],
+    opt: isNullKey(b.optCode[t]) ? null : optName(b.optCode[t]),
+    strike: isNullKey(b.strike[t]) ? null : strikeDecimal(b.strike[t]),
   };
 }

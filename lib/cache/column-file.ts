@@ -38,7 +38,7 @@ export interface ColumnFileHeader {
   column: string;
   /** Arrow C Data Interface format of the values (`g` float64, `i` int32, `tdD` date32, …). */
   type: string;
-  /** How the values encode the column when not as stored: `opt-code` is opt_type as CE=0, PE=1, other=2. */
+  /** How the values encode the column when not as stored: `opt-code` is opt_type as its stable code (lib/packed/opt-type.ts). */
   encoding: "plain" | "opt-code";
   rows: number;
   /** Rows of each row group of the part (they sum to `rows`): what a run reports as row groups read without parsing the part's footer. */

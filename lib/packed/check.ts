@@ -12,7 +12,7 @@ import { extraColumnsOf } from "./reader.ts";
 import type { PackedPartition } from "./layout.ts";
 import { readColumnChunkFacts } from "../parquet/footer.ts";
 import { openPartitionSnapshot } from "./snapshot.ts";
-import { PACKED_COLUMNS, PACKED_SORT_ORDER } from "./schema.ts";
+import { PACKED_COLUMNS, PACKED_KINDS, PACKED_SORT_ORDER } from "./schema.ts";
 import { closeParquet, compressionCodecs, openParquet, withRows, type ParquetSource } from "../parquet/io.ts";
 import { comparePackedKeys, sortKeyAt, type PackedSortKey } from "./sort-order.ts";
 
@@ -123,7 +123,6 @@ export async function checkPartition(partition: PackedPartition, rowGroupLimit: 
   const folder = `${partition.date ?? "?"}/${partition.underlying ?? "?"}`;
   // Parts holding columns tickpack does not write: a rewrite would drop them.
   const extras = new Map<string, string[]>();
-  const kinds = new Map(PACKED_COLUMNS.map((c) => [c.name, c.kind]));
   // One version of every part, even while a repack commits into the partition.
   const snapshot = openPartitionSnapshot(partition.parts);
   try {
@@ -151,7 +150,7 @@ export async function checkPartition(partition: PackedPartition, rowGroupLimit: 
               fixable: false,
             });
         }
-        const known = source.fields.map((f) => f.name).filter((n) => kinds.has(n));
+        const known = source.fields.map((f) => f.name).filter((n) => PACKED_KINDS.has(n));
         let row = 0;
         let misplaced: string | null = null;
         for (let g = 0; g < source.rowGroupRows.length; g++) {
@@ -163,7 +162,7 @@ export async function checkPartition(partition: PackedPartition, rowGroupLimit: 
             (t): ColumnBatch => {
               const columns = new Map<string, Column>();
               for (const name of known)
-                columns.set(name, columnFromArrow(name, t.getChild(name)!.data, kinds.get(name)!));
+                columns.set(name, columnFromArrow(name, t.getChild(name)!.data, PACKED_KINDS.get(name)!));
               return { length: t.numRows, columns };
             },
           );

@@ -1,10 +1,13 @@
 /**
  * The contract part of the packed sort order, (expiry, opt_type, strike): packed files are
  * contract-major, raw files hold one contract each, so a partition can be built contract by contract.
- * Nulls sort first (as mergePartition sorts them).
+ * The one definition of that order: merges sort by it, checks (sort-order.ts) test against it. Nulls
+ * sort first, a NaN strike last.
  */
 import type { ColumnBatch } from "../parquet/column-batch.ts";
 import type { EpochDays } from "../ist-time.ts";
+import { stableOptCode } from "./opt-type.ts";
+import { storedStrike } from "./strike.ts";
 
 /** A contract's sort key; -Infinity stands for a null expiry or strike, "" for a null opt_type. */
 export interface ContractKey {
@@ -14,24 +17,41 @@ export interface ContractKey {
   strike: number;
 }
 
-/** CE sorts before PE; anything else after both, by string; a null first. */
+/** opt_type's rank: a null first, then its stable code (CE, PE, anything else after both). */
 function optTypeRank(s: string): number {
-  return s === "" ? -1 : s === "CE" ? 0 : s === "PE" ? 1 : 2;
+  return s === "" ? -1 : stableOptCode(s);
 }
 
-/** Orders contract keys as packed files are sorted. */
-export function compareContractKeys(a: ContractKey, b: ContractKey): number {
+/** Ascending, -Infinity (a null) first, NaN last and equal to itself: a total order, so sorts and checks agree. */
+function compareKeyNumbers(x: number, y: number): number {
+  if (x < y) return -1;
+  if (x > y) return 1;
+  const xNaN = Number.isNaN(x);
+  return xNaN === Number.isNaN(y) ? 0 : xNaN ? 1 : -1;
+}
+
+/** A contract key whose nulls may also be null (as sort-order.ts reads rows). */
+export interface NullableContractKey {
+  expiry: number | null;
+  optType: string | null;
+  strike: number | null;
+}
+
+/** Orders contract keys as packed files are sorted (opt_types of one rank by string). */
+export function compareContractKeys(a: NullableContractKey, b: NullableContractKey): number {
+  const ao = a.optType ?? "";
+  const bo = b.optType ?? "";
   return (
-    a.expiry - b.expiry ||
-    optTypeRank(a.optType) - optTypeRank(b.optType) ||
-    (a.optType < b.optType ? -1 : a.optType > b.optType ? 1 : 0) ||
-    a.strike - b.strike
+    compareKeyNumbers(a.expiry ?? -Infinity, b.expiry ?? -Infinity) ||
+    optTypeRank(ao) - optTypeRank(bo) ||
+    (ao < bo ? -1 : ao > bo ? 1 : 0) ||
+    compareKeyNumbers(a.strike ?? -Infinity, b.strike ?? -Infinity)
   );
 }
 
 /** The key of a raw file's contract, as its rows are packed (strike narrowed to float32). */
 export function contractKeyOf(contract: { expiry: EpochDays; optType: string; strike: number }): ContractKey {
-  return { expiry: contract.expiry, optType: contract.optType, strike: Math.fround(contract.strike) };
+  return { expiry: contract.expiry, optType: contract.optType, strike: storedStrike(contract.strike) };
 }
 
 /** Reads row keys of a batch with packed `expiry`, `opt_type` and `strike` columns. */

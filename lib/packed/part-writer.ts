@@ -8,13 +8,17 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { tempPathFor } from "../atomic-file.ts";
 import type { IsoDate } from "../ist-time.ts";
-import { concatBatches, type Column, type ColumnBatch, type ColumnKind } from "../parquet/column-batch.ts";
+import { concatBatches, type Column, type ColumnBatch } from "../parquet/column-batch.ts";
 import { encodeParquet } from "../parquet/io.ts";
 import { ParquetStitcher, readFileMetaDataAt, rowGroupRowsOf } from "../parquet/stitch.ts";
 import { partFileName, type Layout } from "./layout.ts";
-import { PACKED_COLUMNS, PACKED_DICTIONARY_COLUMNS, PACKED_SORT_ORDER, TICKPACK_VERSION } from "./schema.ts";
-
-const PACKED_KINDS: ReadonlyMap<string, ColumnKind> = new Map(PACKED_COLUMNS.map((c) => [c.name, c.kind]));
+import {
+  PACKED_COLUMNS,
+  PACKED_DICTIONARY_COLUMNS,
+  PACKED_KINDS,
+  PACKED_SORT_ORDER,
+  TICKPACK_VERSION,
+} from "./schema.ts";
 
 /** Where the parts go and how they are cut. */
 export interface PartTarget {

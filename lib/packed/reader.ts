@@ -1,17 +1,8 @@
 /** Reading packed part files back into columns (for merges and checks). */
 import { columnFromArrow } from "../parquet/arrow-columns.ts";
-import {
-  concatBatches,
-  nullColumn,
-  type Column,
-  type ColumnBatch,
-  type ColumnKind,
-  type ColumnSpec,
-} from "../parquet/column-batch.ts";
-import { PACKED_COLUMNS } from "./schema.ts";
+import { concatBatches, nullColumn, type Column, type ColumnBatch, type ColumnSpec } from "../parquet/column-batch.ts";
+import { PACKED_COLUMNS, PACKED_KINDS } from "./schema.ts";
 import { closeParquet, openParquet, withRows, type ParquetSource } from "../parquet/io.ts";
-
-const PACKED_KINDS: ReadonlyMap<string, ColumnKind> = new Map(PACKED_COLUMNS.map((c) => [c.name, c.kind]));
 
 /** A packed file holds columns tickpack does not write: merging or rewriting it would drop them. */
 export class ExtraColumnsError extends Error {}

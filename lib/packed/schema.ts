@@ -1,5 +1,5 @@
 /** The columns of packed partitions (docs/formats.md#packed-output): the raw ones narrowed, then those repack computes. */
-import type { ColumnSpec } from "../parquet/column-batch.ts";
+import type { ColumnKind, ColumnSpec } from "../parquet/column-batch.ts";
 import { RAW_COLUMNS } from "../raw/schema.ts";
 
 /** Columns repack computes, appended after the raw ones. */
@@ -15,6 +15,9 @@ export const COMPUTED_COLUMNS: readonly ColumnSpec[] = [
 
 /** Every column of a packed file, in file order. */
 export const PACKED_COLUMNS: readonly ColumnSpec[] = [...RAW_COLUMNS, ...COMPUTED_COLUMNS];
+
+/** Each packed column's kind, by name. */
+export const PACKED_KINDS: ReadonlyMap<string, ColumnKind> = new Map(PACKED_COLUMNS.map((c) => [c.name, c.kind]));
 
 /**
  * Non-string columns written with dictionary pages: the strategy's key and price columns. Their

@@ -1,5 +1,6 @@
-/** Checking rows against the packed sort order (expiry, opt_type by string with CE < PE, strike, timestamp). */
+/** Checking rows against the packed sort order: the contract order (contract-key.ts), then timestamp. */
 import type { Column, ColumnBatch } from "../parquet/column-batch.ts";
+import { compareContractKeys } from "./contract-key.ts";
 
 /** Sort key of one row, for messages and comparisons. */
 export interface PackedSortKey {
@@ -25,19 +26,11 @@ export function sortKeyAt(batch: ColumnBatch, i: number): PackedSortKey {
   };
 }
 
-const optRank = (s: string | null) => (s === null ? -1 : s === "CE" ? 0 : s === "PE" ? 1 : 2);
-
 /** Negative, zero or positive as key `a` sorts before, with or after `b` (nulls first). */
 export function comparePackedKeys(a: PackedSortKey, b: PackedSortKey): number {
-  const num = (x: number | bigint | null, y: number | bigint | null) =>
-    x === y ? 0 : x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
-  return (
-    num(a.expiry, b.expiry) ||
-    optRank(a.optType) - optRank(b.optType) ||
-    (a.optType === b.optType ? 0 : (a.optType ?? "") < (b.optType ?? "") ? -1 : 1) ||
-    num(a.strike, b.strike) ||
-    num(a.timestamp, b.timestamp)
-  );
+  const ta = a.timestamp;
+  const tb = b.timestamp;
+  return compareContractKeys(a, b) || (ta === tb ? 0 : ta === null ? -1 : tb === null ? 1 : ta < tb ? -1 : 1);
 }
 
 /** Index of the first row that sorts before its predecessor, or -1 when the batch is in packed order. */

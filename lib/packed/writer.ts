@@ -24,7 +24,8 @@ import { gatherRows, type MergedPartition } from "./merge.ts";
 import { PartWriter, type WrittenPart } from "./part-writer.ts";
 import { closeParquet, openParquet } from "../parquet/io.ts";
 
-export { packedFileMetadata } from "./part-writer.ts";
+/** Rows per row group unless `--row-group-size` says otherwise (SPEC §3: row groups ≤ 100,000 rows). */
+export const DEFAULT_ROW_GROUP_SIZE = 100_000;
 
 /** Rows per part file unless `--part-rows` says otherwise (repack and resort): no split, one file per partition (memory is bounded by a row group either way). */
 export const DEFAULT_PART_ROWS = Number.POSITIVE_INFINITY;
@@ -130,6 +131,17 @@ export interface Recovery {
   rolledBack: number;
 }
 
+/** What recovery did, as repack's and resort's summaries report it (`recovered`). */
+export interface RecoveredCommits {
+  finished: number;
+  rolled_back: number;
+}
+
+/** A recovery in the summaries' terms. */
+export function recoveredCommits(r: Recovery): RecoveredCommits {
+  return { finished: r.finished, rolled_back: r.rolledBack };
+}
+
 /** A commit that can be neither finished nor undone: a person must look at the partition. */
 export class CommitRecoveryError extends Error {}
 
@@ -139,7 +151,6 @@ export class CommitRecoveryError extends Error {}
  */
 export function recoverInterruptedWrites(root: string): Recovery {
   const recovery: Recovery = { finished: 0, rolledBack: 0 };
-  const keep = new Set<string>();
   withExclusiveCommitLock(root, () => {
     for (const jpath of listJournals(root)) {
       const journal = readJournal(root, jpath);
@@ -160,13 +171,13 @@ export function recoverInterruptedWrites(root: string): Recovery {
       fsyncDir(dirname(jpath));
     }
   });
-  removeTempFilesUnder(root, keep);
+  removeTempFilesUnder(root);
   return recovery;
 }
 
 /** Removes dead runs' temp files in `dir` and every folder below it (links are not followed). */
-function removeTempFilesUnder(dir: string, keep: Set<string>): void {
-  removeAbandonedTempFiles(dir, keep);
+function removeTempFilesUnder(dir: string): void {
+  removeAbandonedTempFiles(dir);
   for (const entry of readdirSync(dir, { withFileTypes: true }))
-    if (entry.isDirectory()) removeTempFilesUnder(join(dir, entry.name), keep);
+    if (entry.isDirectory()) removeTempFilesUnder(join(dir, entry.name));
 }

@@ -12,8 +12,6 @@ import { parquetWasm } from "./wasm.ts";
 import { columnToArrow, sharedDictionary, type SharedDictionary } from "./arrow-columns.ts";
 import type { ColumnBatch, ColumnSpec } from "./column-batch.ts";
 
-export type { RowSelection } from "./source.ts";
-
 /** An open Parquet file: its footer facts, its Arrow fields and a handle to read row groups. */
 export interface ParquetSource extends ParquetFileSource {
   /** Top-level Arrow fields, in file order. */

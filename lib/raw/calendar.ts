@@ -78,6 +78,18 @@ export function formatExpiryCalendar(calendar: ExpiryCalendar): string {
   return `${HEADER.join(",")}\n${rows.map(([u, t, d]) => `${u},${t},${formatEpochDays(d)}`).join("\n")}\n`;
 }
 
+/**
+ * An expiry's series by rule, where no calendar or statistics tell it: monthly when no expiry of the
+ * same weekday can follow it in its month (a week later is the next month). NSE's monthly contract is
+ * the month's last expiry; a holiday moves an expiry a day or two earlier, which keeps it (and a weekly
+ * before it) on the same side of the rule.
+ */
+export function calendarExpiryType(expiry: EpochDays): ExpiryType {
+  const a = yearMonthOf(expiry);
+  const b = yearMonthOf(expiry + 7);
+  return a.month === b.month && a.year === b.year ? "weekly" : "monthly";
+}
+
 /** The expiry day of a contract; throws ExpiryResolutionError naming the underlying and year-month. */
 export function resolveExpiry(calendar: ExpiryCalendar, contract: ContractName): EpochDays {
   const ym = `${contract.year}-${String(contract.month).padStart(2, "0")}`;

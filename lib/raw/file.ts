@@ -21,7 +21,8 @@ import {
 import type { ContractName } from "./contract-name.ts";
 import { istDaysOfTimestamps, NULL_DAY, type EpochDays } from "../ist-time.ts";
 import { RAW_COLUMNS, REQUIRED_RAW_COLUMNS } from "./schema.ts";
-import { withRows, type ParquetSource, type RowSelection } from "../parquet/io.ts";
+import { withRows, type ParquetSource } from "../parquet/io.ts";
+import type { RowSelection } from "../parquet/source.ts";
 
 /** A raw file that breaks docs/formats.md#raw-input (missing column, disagreeing name, bad opt_type …). */
 export class RawFileError extends Error {}

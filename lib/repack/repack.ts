@@ -15,15 +15,14 @@ import { compareContractKeys, contractKeyOf, type ContractKey } from "../packed/
 import type { KeyRange } from "../packed/part-cursor.ts";
 import { stitchSegments } from "../packed/part-writer.ts";
 import { readFileMetaDataAt, rowGroupRowsOf } from "../parquet/stitch.ts";
-import { JournalError } from "../packed/journal.ts";
-import { CommitRecoveryError, commitParts, recoverInterruptedWrites } from "../packed/writer.ts";
+import { commitParts, recoveredCommits, type RecoveredCommits, type Recovery } from "../packed/writer.ts";
+import { lockOutputForWriting, OutputLockError, type HeldOutput } from "../packed/writer-lock.ts";
 import type { ProgressListener } from "../progress.ts";
 import type { RawFileIndex, ResolvedContract } from "../raw/file.ts";
 import { listRawInputs, type RawInput, type RawListing } from "../raw/inputs.ts";
 import type { IndexTask, PackResult, PackTask, PartitionSourcePlan, RejectTask } from "./tasks.ts";
 import { REJECT_REASONS, type RejectReason } from "../raw/file.ts";
 import { rejectedDir, removeRejectedRows, renameParquetNamedRejectedFiles } from "../packed/rejected.ts";
-import { acquireLock } from "../packed/lock.ts";
 import { WorkerCrashError, WorkerPool } from "../workers/pool.ts";
 import { errorMessage, fsReason } from "../error-message.ts";
 import { compileParquetWasmModule } from "../parquet/wasm.ts";
@@ -66,7 +65,8 @@ export interface RepackSummary {
   elapsed_s: number;
   rows_per_s: number;
   layout: Layout;
-  interrupted_writes_finished: number;
+  /** Commits an interrupted run left: finished, or rolled back (their new files lost before any rename; their inputs are packed again). */
+  recovered: RecoveredCommits;
   /** Raw inputs not recorded as consumed because a partition they feed could not be merged (its part is named in errors): retried next run. */
   inputs_deferred: number;
   /** Hidden entries (names starting with a dot) under the raw folders, skipped. */
@@ -193,10 +193,9 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const { calendar, layout } = setUpRun(options);
-  const release = lockOutput(options.out, options.breakLock === true);
+  const { release, recovery } = takeOutput(options.out, options.breakLock === true);
   const pools = new LazyPool(options.workers);
   try {
-    const finished = finishInterruptedCommits(options.out);
     renameRejectedFiles(options.out);
     const manifestPath = join(options.out, STATE_DIR, "manifest.json");
     const manifest = loadManifest(manifestPath);
@@ -231,7 +230,7 @@ export async function repack(options: RepackOptions, onProgress?: ProgressListen
       consumed,
       state,
       layout,
-      finished,
+      recovery,
       listing,
       workers: pools.peak,
       seconds: elapsed(),
@@ -248,16 +247,6 @@ function loadManifest(path: string): Manifest {
     return readManifest(path);
   } catch (e) {
     if (e instanceof ManifestError) throw new RepackFatalError(e.message);
-    throw e;
-  }
-}
-
-/** Finishes what a crashed run left half-committed; returns how many commits it finished. */
-function finishInterruptedCommits(out: string): number {
-  try {
-    return recoverInterruptedWrites(out).finished;
-  } catch (e) {
-    if (e instanceof JournalError || e instanceof CommitRecoveryError) throw new RepackFatalError(e.message);
     throw e;
   }
 }
@@ -312,12 +301,13 @@ function checkOutputApart(out: string, rawDirs: string[]): void {
   }
 }
 
-/** Takes the output folder's lock; returns its release. */
-function lockOutput(out: string, breakLock: boolean): () => void {
+/** Takes the output folder for writing (its lock, then what a crashed run left half-committed). */
+function takeOutput(out: string, breakLock: boolean): HeldOutput {
   try {
-    return acquireLock(join(out, STATE_DIR, "lock"), { breakLock });
+    return lockOutputForWriting(out, breakLock);
   } catch (e) {
-    throw new RepackFatalError(errorMessage(e));
+    if (e instanceof OutputLockError) throw new RepackFatalError(e.message);
+    throw e;
   }
 }
 
@@ -700,7 +690,7 @@ function summarise(run: {
   consumed: IndexedInput[];
   state: PackState;
   layout: Layout;
-  finished: number;
+  recovery: Recovery;
   listing: RawListing;
   workers: number;
   seconds: number;
@@ -738,7 +728,7 @@ function summarise(run: {
     elapsed_s: seconds,
     rows_per_s: seconds > 0 ? rowsIn / seconds : 0,
     layout: run.layout,
-    interrupted_writes_finished: run.finished,
+    recovered: recoveredCommits(run.recovery),
     inputs_deferred: state.deferred.size,
     hidden_skipped: run.listing.hiddenSkipped,
     links_skipped: run.listing.linksSkipped,

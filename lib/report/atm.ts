@@ -6,6 +6,9 @@
  * such a pair.
  */
 import type { EpochDays } from "../ist-time.ts";
+import { strikeDecimal } from "../packed/strike.ts";
+import { OPT_CE, OPT_PE } from "../packed/opt-type.ts";
+import { isNullKey } from "../bench/segment-key.ts";
 
 /** What the estimate is made of; shown beside the chart. */
 export const ATM_METHOD =
@@ -52,9 +55,9 @@ export function estimateAtm(t: AtmInput, day: EpochDays | null): AtmEstimate {
     const expiry = t.expiry[i];
     const strike = t.strike[i];
     const opt = t.optCode[i];
-    // Null keys are ≤ -1e299 (kernel/strategy-kernel.ts's isNullKey), written out: this loop runs once per trade, mostly unjitted.
-    if (!(expiry > -1e299) || !(strike > -1e299) || (day !== null && expiry < day) || (opt !== 0 && opt !== 1))
-      continue;
+    // A NaN strike is a value, but one no ATM can be read from.
+    if (isNullKey(expiry) || isNullKey(strike) || Number.isNaN(strike) || (day !== null && expiry < day)) continue;
+    if (opt !== OPT_CE && opt !== OPT_PE) continue;
     if (strike !== lastStrike || expiry !== lastExpiry) {
       lastStrike = strike;
       lastExpiry = expiry;
@@ -66,20 +69,23 @@ export function estimateAtm(t: AtmInput, day: EpochDays | null): AtmEstimate {
       else m.set(strike, (f = { ceS: Infinity, ce: NaN, peS: Infinity, pe: NaN }));
     }
     const at = t.entryS[i];
-    if (opt === 0 && at < f.ceS) {
+    if (opt === OPT_CE && at < f.ceS) {
       f.ceS = at;
       f.ce = t.entryPrice[i];
     }
-    if (opt === 1 && at < f.peS) {
+    if (opt === OPT_PE && at < f.peS) {
       f.peS = at;
       f.pe = t.entryPrice[i];
     }
   }
-  // The step from every strike traded that day (any expiry): one expiry alone may show few.
-  const sorted = [...strikes].sort((a, b) => a - b);
+  // The step from every strike traded that day (any expiry): one expiry alone may show few. Gaps of
+  // the decimals written, to 9 digits: float32 strikes 3402.3 and 3402.4 are 0.0998535… apart.
+  const sorted = [...strikes].sort((a, b) => a - b).map(strikeDecimal);
   let step: number | null = null;
-  for (let k = 1; k < sorted.length; k++)
-    if (step === null || sorted[k] - sorted[k - 1] < step) step = sorted[k] - sorted[k - 1];
+  for (let k = 1; k < sorted.length; k++) {
+    const gap = Number((sorted[k] - sorted[k - 1]).toPrecision(9));
+    if (step === null || gap < step) step = gap;
+  }
   // The nearest expiry with a CE/PE pair: a strategy that traded only calls of the nearest one (a
   // rally) may still have traded both sides of the next.
   for (const expiry of [...byExpiry.keys()].sort((a, b) => a - b)) {

@@ -3,15 +3,18 @@
  * expiry type, option type, strike distance from the day's ATM). Holding-time buckets are counted in
  * the driver (kernel/report-sums.ts HOLD_BOUNDS_NS); their labels are here.
  */
-import { yearMonthOf, type EpochDays } from "../ist-time.ts";
+import type { EpochDays } from "../ist-time.ts";
+import { calendarExpiryType } from "../raw/calendar.ts";
 import { HOLD_BOUNDS_NS } from "../../kernel/report-sums.ts";
+import { OPT_CE, OPT_CODE_NAMES, OPT_OTHER, OPT_PE } from "../packed/opt-type.ts";
+import { isNullKey } from "../bench/segment-key.ts";
 
 /** Days-to-expiry buckets (calendar days from the trading day to the expiry). */
 export const DTE_BUCKETS = ["0", "1", "2", "3", "4", "5", "6", "7", "8–14", "15–30", "31+", "unknown"] as const;
-/** Expiry types: monthly when a week later is another month (the last expiry weekday of its month). */
+/** Expiry types by lib/raw/calendar.ts's rule (EXPIRY_TYPES order), and unknown. */
 export const EXPIRY_TYPES = ["weekly", "monthly", "unknown"] as const;
-/** Option types as the driver codes them (CE 0, PE 1), and anything else. */
-export const OPT_TYPES = ["CE", "PE", "other"] as const;
+/** Option types by stable code (lib/packed/opt-type.ts): CE, PE, anything else. */
+export const OPT_TYPES = OPT_CODE_NAMES;
 /** Strike distance from the day's ATM, in strike steps, clamped to ±ATM_SPAN. */
 export const ATM_SPAN = 10;
 /** ATM distance buckets: below −ATM_SPAN, −ATM_SPAN … +ATM_SPAN steps, above, and no ATM that day. */
@@ -35,36 +38,29 @@ export const HOLD_BUCKETS = [
 ] as const;
 if (HOLD_BUCKETS.length !== HOLD_BOUNDS_NS.length + 1) throw new Error("HOLD_BUCKETS and HOLD_BOUNDS_NS disagree");
 
-/** A null key value as the driver reports it (TP_NULL_KEY, -1e300). */
-const isNull = (v: number) => !(v > -1e299);
-
-/** DTE_BUCKETS index of an expiry (epoch days; null ≤ -1e299) traded on `day` (null: unknown). */
+/** DTE_BUCKETS index of an expiry (epoch days; NULL_KEY or NaN: unknown) traded on `day` (null: unknown). */
 export function dteBucket(expiry: number, day: EpochDays | null): number {
   const unknown = DTE_BUCKETS.length - 1;
-  if (isNull(expiry) || day === null) return unknown;
+  if (isNullKey(expiry) || day === null) return unknown;
   const d = expiry - day;
   return d >= 0 && d <= 7 ? Math.floor(d) : d > 7 && d <= 14 ? 8 : d > 14 && d <= 30 ? 9 : d > 30 ? 10 : unknown;
 }
 
-/**
- * EXPIRY_TYPES index of an expiry: NSE's monthly contract expires on the last expiry weekday of its
- * month (a day earlier on a holiday), so a week later is another month. No calendar is needed.
- */
+/** EXPIRY_TYPES index of an expiry (epoch days) by calendarExpiryType's rule: no calendar is needed. */
 export function expiryTypeBucket(expiry: number): number {
-  if (isNull(expiry)) return 2;
-  const e = Math.floor(expiry);
-  return yearMonthOf(e + 7).month !== yearMonthOf(e).month ? 1 : 0;
+  if (isNullKey(expiry) || !Number.isFinite(expiry)) return EXPIRY_TYPES.length - 1;
+  return EXPIRY_TYPES.indexOf(calendarExpiryType(Math.floor(expiry)));
 }
 
 /** OPT_TYPES index of a stable opt_type code. */
 export function optBucket(code: number): number {
-  return code === 0 ? 0 : code === 1 ? 1 : 2;
+  return code === OPT_CE || code === OPT_PE ? code : OPT_OTHER;
 }
 
 /** ATM_BUCKETS index of a strike, `atm` and `step` the day's estimate (null: no ATM that day). */
 export function atmBucket(strike: number, atm: number | null, step: number | null): number {
   const unknown = ATM_BUCKETS.length - 1;
-  if (isNull(strike) || atm === null) return unknown;
+  if (isNullKey(strike) || atm === null) return unknown;
   const steps = Math.round((strike - atm) / (step ?? 1));
   // Compared before any integer arithmetic: a strike far off the ATM must not wrap around.
   if (Number.isNaN(steps)) return unknown;

@@ -5,6 +5,7 @@
  */
 import type { BenchSummary, GridResult } from "../bench/bench.ts";
 import { formatEpochDays } from "../ist-time.ts";
+import { strikeDecimal } from "../packed/strike.ts";
 import { ATM_METHOD } from "./atm.ts";
 import type { ReportAggregator } from "./aggregate.ts";
 import { ATM_BUCKETS, DTE_BUCKETS, EXPIRY_TYPES, HOLD_BUCKETS, OPT_TYPES } from "./buckets.ts";
@@ -314,7 +315,7 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
         date: a.date,
         underlying: a.underlying,
         expiry: a.expiry === null ? null : formatEpochDays(a.expiry),
-        strike: a.strike,
+        strike: a.strike === null ? null : strikeDecimal(a.strike),
         step: a.step,
         gap: a.gap === null ? null : round2(a.gap),
         pairs: a.pairs,
@@ -323,7 +324,7 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
   };
 }
 
-/** A summary's `filters` (issue 13's, whatever their shape) as one line. */
+/** A summary's `filters` (lib/bench/filters.ts filtersJson, whatever their shape) as one line. */
 function filtersText(filters: unknown): string {
   if (typeof filters !== "object" || filters === null) return String(filters);
   const parts = Object.entries(filters as Record<string, unknown>)

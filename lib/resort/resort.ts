@@ -1,15 +1,13 @@
 /** `resort`: check, and unless asked only to check, repair the packed partitions under a folder. */
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { FileIssue, PartitionCheck } from "../packed/check.ts";
 import { listPackedPartitions, STATE_DIR } from "../packed/layout.ts";
 import { stateRootOf } from "../packed/commit-lock.ts";
-import { JournalError } from "../packed/journal.ts";
-import { CommitRecoveryError, recoverInterruptedWrites } from "../packed/writer.ts";
-import { errorMessage } from "../error-message.ts";
+import { recoveredCommits, type RecoveredCommits, type Recovery } from "../packed/writer.ts";
+import { lockOutputForWriting, OutputLockError, type HeldOutput } from "../packed/writer-lock.ts";
 import type { ProgressListener } from "../progress.ts";
 import type { CheckTask, RepairResult, RepairTask } from "./tasks.ts";
-import { acquireLock } from "../packed/lock.ts";
 import { WorkerPool } from "../workers/pool.ts";
 import { compileParquetWasmModule } from "../parquet/wasm.ts";
 
@@ -42,6 +40,8 @@ export interface ResortSummary {
   problems: FileIssue[];
   errors: { file: string; error: string }[];
   rewritten: string[];
+  /** Commits an interrupted run left: finished, or rolled back (their new files lost before any rename; the partition kept its old version). */
+  recovered: RecoveredCommits;
   elapsed_s: number;
 }
 
@@ -52,7 +52,8 @@ export async function resort(options: ResortOptions, onProgress?: ProgressListen
   // Inside a repack output, its lock and journals are the ones that count.
   const root = stateRootOf(options.dir) ?? options.dir;
   let release = () => {};
-  if (repairing) release = takeOutputLock(root, options.breakLock === true);
+  let recovery: Recovery = { finished: 0, rolledBack: 0 };
+  if (repairing) ({ release, recovery } = takeOutput(root, options.breakLock === true));
   const partitions = listPackedPartitions(options.dir);
   const pool = new WorkerPool<CheckTask | RepairTask, unknown>(
     new URL("./worker.ts", import.meta.url).href,
@@ -68,6 +69,7 @@ export async function resort(options: ResortOptions, onProgress?: ProgressListen
     problems: [],
     errors: [],
     rewritten: [],
+    recovered: recoveredCommits(recovery),
     elapsed_s: 0,
   };
   let done = 0;
@@ -138,30 +140,14 @@ export async function resort(options: ResortOptions, onProgress?: ProgressListen
   return summary;
 }
 
-/** Takes the folder's writer lock and finishes interrupted commits; throws ResortFatalError with one line when it cannot. */
-function takeOutputLock(root: string, breakLock: boolean): () => void {
-  const state = join(root, STATE_DIR);
-  const created = !existsSync(state);
+/** Takes the folder for writing (lockOutputForWriting); ResortFatalError with one line when it cannot. */
+function takeOutput(root: string, breakLock: boolean): HeldOutput {
   try {
-    mkdirSync(state, { recursive: true });
+    return lockOutputForWriting(root, breakLock);
   } catch (e) {
-    throw new ResortFatalError(`${root}: cannot write here (${errorMessage(e)})`);
-  }
-  let release: () => void;
-  try {
-    release = acquireLock(join(state, "lock"), { breakLock });
-  } catch (e) {
-    if (created) rmSync(state, { recursive: true, force: true });
-    throw new ResortFatalError(errorMessage(e));
-  }
-  try {
-    recoverInterruptedWrites(root);
-  } catch (e) {
-    release();
-    if (e instanceof JournalError || e instanceof CommitRecoveryError) throw new ResortFatalError(e.message);
+    if (e instanceof OutputLockError) throw new ResortFatalError(e.message);
     throw e;
   }
-  return release;
 }
 
 /** Removes the state folder a repair made for its lock and journals, if it holds nothing else (a repack output keeps its own). */

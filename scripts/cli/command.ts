@@ -79,3 +79,15 @@ export function printJson(value: unknown): void {
 export function defaultWorkers(): number {
   return navigator.hardwareConcurrency || 2;
 }
+
+/** The summary lines of what recovery did to commits an interrupted run left (none when it found none). */
+export function recoveryLines(r: { finished: number; rolled_back: number }): string[] {
+  return [
+    ...(r.finished ? [`  finished ${r.finished} commit(s) an interrupted run left`] : []),
+    ...(r.rolled_back
+      ? [
+          `  rolled back ${r.rolled_back} commit(s) an interrupted run left (their new files were lost before any rename): those partitions kept their old version`,
+        ]
+      : []),
+  ];
+}

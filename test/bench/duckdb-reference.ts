@@ -7,6 +7,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { isNullKey } from "../../lib/bench/segment-key.ts";
 import { emaCrossReference, type EmaCrossParams, type ReferenceRow } from "../../kernel/ema_cross.ts";
 
 /** One partition as DuckDB reads it. */
@@ -130,9 +131,9 @@ export function referenceRun(partitions: RefPartition[], params: EmaCrossParams)
       tradeList.push({
         date: p.date,
         underlying: p.underlying,
-        expiry: t.expiry < -1e299 ? "" : p.expiryText.get(t.expiry)!,
-        opt_type: t.optCode < -1e299 ? "" : (["CE", "PE"][t.optCode] ?? "?"),
-        strike: t.strike < -1e299 ? "" : String(t.strike),
+        expiry: isNullKey(t.expiry) ? "" : p.expiryText.get(t.expiry)!,
+        opt_type: isNullKey(t.optCode) ? "" : (["CE", "PE"][t.optCode] ?? "?"),
+        strike: isNullKey(t.strike) ? "" : String(t.strike),
         entry_ns: t.entryTs,
         exit_ns: t.exitTs,
         entry_price: t.entryPrice,

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import {
-  calendarExpiryType,
   expiryTypesOf,
   FilterError,
   filtersJson,
@@ -9,11 +8,12 @@ import {
   SegmentSelector,
   selectedRanges,
   sortedKeyBounds,
-  type KeyColumns,
   type RowGroupKeyStats,
 } from "../../lib/bench/filters.ts";
 import { GridError, gridFileFilters, parseGridFile } from "../../lib/bench/grid.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
+import type { KeyRunColumns } from "../../lib/bench/key-scan.ts";
+import { calendarExpiryType } from "../../lib/raw/calendar.ts";
 
 const d = parseIsoDate;
 const always = () => "weekly" as const;
@@ -257,7 +257,7 @@ describe("row groups by their neighbours in a sorted part", () => {
 
 describe("selectedRanges", () => {
   /** A batch from rows of [expiry day, opt code, strike] (null = a null key value). */
-  function batch(rows: [number | null, number | null, number | null][]): KeyColumns {
+  function batch(rows: [number | null, number | null, number | null][]): KeyRunColumns {
     const n = rows.length;
     const bits = (k: number) => {
       if (rows.every((r) => r[k] !== null)) return null;

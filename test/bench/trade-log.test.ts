@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TradeBlock } from "../../lib/bench/bench.ts";
 import { csvField, openTradeLog } from "../../lib/bench/trade-log.ts";
+import { NULL_KEY } from "../../lib/bench/segment-key.ts";
 import { closeParquet, openParquet, withRows } from "../../lib/parquet/io.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tickpack-trade-log-"));
@@ -35,9 +36,9 @@ const trade = (i: number, extra: Partial<TradeRow> = {}): TradeRow => ({
   pnl: 99.5 + (i % 11) - (100 + (i % 13)),
   ...extra,
 });
-/** One partition's block (the underlying of its first row) of trades as the driver reports them (null keys: -1e300). */
+/** One partition's block (the underlying of its first row) of trades as the driver reports them (null keys: NULL_KEY). */
 function block(rows: TradeRow[]): TradeBlock {
-  const f = (g: (r: TradeRow) => number | null) => Float64Array.from(rows, (r) => g(r) ?? -1e300);
+  const f = (g: (r: TradeRow) => number | null) => Float64Array.from(rows, (r) => g(r) ?? NULL_KEY);
   return {
     length: rows.length,
     date: "2025-11-17",

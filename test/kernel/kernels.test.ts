@@ -8,10 +8,10 @@ import {
   KernelError,
   KernelRun,
   loadKernel,
-  stableOptCode,
   type KernelBatch,
   type LoadedKernel,
 } from "../../kernel/strategy-kernel.ts";
+import { stableOptCode } from "../../lib/packed/opt-type.ts";
 import { GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../../lib/bench/grid.ts";
 import { SeededRandom } from "../../lib/random.ts";
 import { privateKernelCache } from "../helpers/kernel-cache.ts";

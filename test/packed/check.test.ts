@@ -13,7 +13,7 @@ import { encodeArrowColumns } from "../../lib/parquet/io.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { readPackedRows } from "../../lib/packed/reader.ts";
 import { PACKED_COLUMNS, PACKED_DICTIONARY_COLUMNS } from "../../lib/packed/schema.ts";
-import { packedFileMetadata } from "../../lib/packed/writer.ts";
+import { packedFileMetadata } from "../../lib/packed/part-writer.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
 import { resort } from "../../lib/resort/resort.ts";
 import { cleanupTempDirs, genFixture, packedRows, repackFixture, tempDir } from "../helpers/fixtures.ts";

@@ -103,8 +103,9 @@ describe("a commit killed at each of its steps", () => {
       expect(journals(out)).toHaveLength(1);
 
       // The original recovers from another working directory too.
-      const ro = runScript("repack.ts", [rawNew, "--out", out, "--workers", "1", ...PACK_FLAGS], elsewhere);
+      const ro = runScript("repack.ts", [rawNew, "--out", out, "--workers", "1", "--json", ...PACK_FLAGS], elsewhere);
       expect(ro.code).toBe(0);
+      expect(JSON.parse(ro.stdout).recovered).toEqual({ finished: 1, rolled_back: 0 });
       expect(await packedRows(out)).toEqual(clean);
       expect(journals(out)).toEqual([]);
       expect(tempFiles(out)).toEqual([]);
@@ -121,8 +122,19 @@ describe("a commit killed at each of its steps", () => {
     rmSync(join(out, j.renames[1].temp));
     // Readers ignore a commit that cannot be finished: they see the old version.
     expect(await packedRows(out)).toEqual(before);
-    const r = runScript("repack.ts", [rawNew, "--out", out, "--workers", "1", ...PACK_FLAGS]);
+    // resort, taking the folder for a repair, rolls it back too, and says so.
+    const copy = join(tempDir("lost-before-resort"), "packed");
+    cpSync(out, copy, { recursive: true });
+    const rs = runScript("resort.ts", [copy, "--json"]);
+    expect(rs.code).toBe(0);
+    expect(JSON.parse(rs.stdout).recovered).toEqual({ finished: 0, rolled_back: 1 });
+    expect(rs.stderr).toContain("rolled back 1 commit(s)");
+    expect(journals(copy)).toEqual([]);
+    expect(await packedRows(copy)).toEqual(before);
+    const r = runScript("repack.ts", [rawNew, "--out", out, "--workers", "1", "--json", ...PACK_FLAGS]);
     expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).recovered).toEqual({ finished: 0, rolled_back: 1 });
+    expect(r.stderr).toContain("rolled back 1 commit(s)");
     expect(await packedRows(out)).toEqual(clean);
     expect(tempFiles(out)).toEqual([]);
   });

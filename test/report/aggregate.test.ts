@@ -9,13 +9,12 @@ import { buildReportData, heatmapAxes } from "../../lib/report/report-data.ts";
 import { TimeBins } from "../../lib/report/time-bins.ts";
 import { istWallClockToEpochNs, parseIsoDate } from "../../lib/ist-time.ts";
 import { SeededRandom } from "../../lib/random.ts";
+import { NULL_KEY } from "../../lib/bench/segment-key.ts";
 
 const mulberry32 = (seed: number) => {
   const r = new SeededRandom(seed);
   return () => r.next();
 };
-
-const NULL_KEY = -1e300;
 
 interface T {
   set?: number;

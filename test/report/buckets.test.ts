@@ -9,8 +9,8 @@ import {
   optBucket,
 } from "../../lib/report/buckets.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
+import { NULL_KEY } from "../../lib/bench/segment-key.ts";
 
-const NULL_KEY = -1e300;
 const day = (iso: string) => parseIsoDate(iso);
 
 describe("report buckets", () => {

@@ -8,7 +8,7 @@ import { cpSync, writeFileSync } from "node:fs";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { readPackedRows } from "../../lib/packed/reader.ts";
 import { PACKED_COLUMNS } from "../../lib/packed/schema.ts";
-import { packedFileMetadata } from "../../lib/packed/writer.ts";
+import { packedFileMetadata } from "../../lib/packed/part-writer.ts";
 import { takeBatch } from "../../lib/parquet/column-batch.ts";
 import { encodeParquet } from "../../lib/parquet/io.ts";
 import { SeededRandom } from "../../lib/random.ts";

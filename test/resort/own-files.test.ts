@@ -9,7 +9,7 @@ import { encodeArrowColumns, encodeParquet } from "../../lib/parquet/io.ts";
 import { readPackedRows } from "../../lib/packed/reader.ts";
 import { PACKED_COLUMNS } from "../../lib/packed/schema.ts";
 import { firstUnsortedRow } from "../../lib/packed/sort-order.ts";
-import { packedFileMetadata } from "../../lib/packed/writer.ts";
+import { packedFileMetadata } from "../../lib/packed/part-writer.ts";
 import { resort } from "../../lib/resort/resort.ts";
 import { cleanupTempDirs, genFixture, packedRows, repackFixture, tempDir } from "../helpers/fixtures.ts";
 import { runScript } from "../helpers/packed-views.ts";
