@@ -39,7 +39,7 @@ import {
   tradeLogTempPrefix,
   type TradeLog,
 } from "../lib/bench/trade-log.ts";
-import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
+import { die, EXIT, parseCommandLine, printable, printJson, requireJit, workersFlag } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
 import { defaultCacheDir } from "../lib/cache/store.ts";
@@ -130,7 +130,8 @@ const { values, positionals } = parseCommandLine(
 if (positionals.length > 1) die(`at most one DIR\n\n${USAGE}`, EXIT.usage);
 
 // Everything that needs no kernel code is checked here, before any child runs (exit 2).
-const workers = intFlag("workers", values.workers, defaultWorkers());
+// A kernel child lowers the count as its parent did: the note is the parent's to print.
+const workers = workersFlag("bench", values.workers, process.env[CHILD_ENV] !== undefined);
 let timeoutS: number | undefined;
 if (values.timeout !== undefined) {
   timeoutS = Number(values.timeout);
@@ -249,6 +250,7 @@ if (dirArg !== undefined && (!existsSync(dirArg) || !statSync(dirArg).isDirector
 // bench in a child process that we supervise (also for --timeout), so that what it does ends only
 // that run and is reported with the kernel's name.
 const isChild = process.env[CHILD_ENV] !== undefined;
+if (!isChild) requireJit("bench");
 if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
   const kernelName = values.kernel ?? "ema_cross (built-in)";
   const outcome = await runChild(import.meta.path, Bun.argv.slice(2), { timeoutS });

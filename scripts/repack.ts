@@ -1,7 +1,7 @@
 /** `bun run repack`: raw per-contract files → sorted date/underlying partitions. */
 import type { Layout } from "../lib/packed/layout.ts";
 import { repack, RepackFatalError, RepackUsageError } from "../lib/repack/repack.ts";
-import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
+import { die, EXIT, intFlag, parseCommandLine, printable, printJson, requireJit, workersFlag } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run repack RAW_DIR... --out DIR [options]
@@ -46,6 +46,8 @@ if (positionals.length === 0) die(`at least one RAW_DIR is required\n\n${USAGE}`
 if (!values.out) die(`--out DIR is required\n\n${USAGE}`, EXIT.usage);
 if (values.layout !== undefined && values.layout !== "seed" && values.layout !== "hive")
   die(`--layout: expected seed or hive, got ${JSON.stringify(values.layout)}`, EXIT.usage);
+const workers = workersFlag("repack", values.workers);
+requireJit("repack");
 
 const progress = progressPrinter();
 let summary;
@@ -55,7 +57,7 @@ try {
       rawDirs: positionals,
       out: values.out,
       calendarPath: values.calendar,
-      workers: intFlag("workers", values.workers, defaultWorkers()),
+      workers,
       layout: values.layout as Layout | undefined,
       rowGroupSize: intFlag("row-group-size", values["row-group-size"], 100_000),
       partRows: intFlag("part-rows", values["part-rows"], Number.POSITIVE_INFINITY),

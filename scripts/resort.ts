@@ -4,7 +4,7 @@ import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
 import { resort, ResortFatalError } from "../lib/resort/resort.ts";
 import { PackedListingError } from "../lib/packed/layout.ts";
 import { LockBusyError } from "../lib/packed/lock.ts";
-import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
+import { die, EXIT, intFlag, parseCommandLine, printable, printJson, requireJit, workersFlag } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run resort DIR [--check] [--dry-run] [options]
@@ -47,6 +47,8 @@ const { values, positionals } = parseCommandLine(
 if (positionals.length !== 1) die(`exactly one DIR is required\n\n${USAGE}`, EXIT.usage);
 const dir = positionals[0];
 if (!existsSync(dir) || !statSync(dir).isDirectory()) die(`resort: ${dir}: not a folder`, EXIT.usage);
+const workers = workersFlag("resort", values.workers);
+requireJit("resort");
 
 const progress = progressPrinter();
 let summary;
@@ -56,7 +58,7 @@ try {
       dir,
       check: values.check === true,
       dryRun: values["dry-run"] === true,
-      workers: intFlag("workers", values.workers, defaultWorkers()),
+      workers,
       rowGroupSize: intFlag("row-group-size", values["row-group-size"], 100_000),
       partRows: intFlag("part-rows", values["part-rows"], DEFAULT_PART_ROWS),
       breakLock: values["break-lock"] === true,

@@ -1,5 +1,6 @@
 /** Shared command-line plumbing: parseArgs with usage errors (exit 2), help, JSON output. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { jitUnavailableProblem, workersWithinFileLimit } from "../../lib/runtime-limits.ts";
 
 /** Exit codes of every command (SPEC §1). */
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
@@ -78,4 +79,21 @@ export function printJson(value: unknown): void {
 /** Worker count default: one per core. */
 export function defaultWorkers(): number {
   return navigator.hardwareConcurrency || 2;
+}
+
+/**
+ * The --workers flag (default: one per core), lowered to what the open-file limit allows with a note
+ * on stderr (unless `quiet`); exit 1 when not even one worker fits.
+ */
+export function workersFlag(command: string, value: string | undefined, quiet = false): number {
+  const count = workersWithinFileLimit(intFlag("workers", value, defaultWorkers()));
+  if (count.problem) die(`${command}: ${count.problem}`, EXIT.problems);
+  if (count.lowered && !quiet) process.stderr.write(`${command}: note: ${count.lowered}\n`);
+  return count.workers;
+}
+
+/** Exit 1 naming the cause when Bun's JIT is unavailable: every native helper would fail, each blamed on a file. */
+export function requireJit(command: string): void {
+  const problem = jitUnavailableProblem();
+  if (problem) die(`${command}: ${problem}`, EXIT.problems);
 }
