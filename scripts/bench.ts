@@ -32,16 +32,11 @@ import {
   type BenchFilters,
   type FilterFlag,
 } from "../lib/bench/filters.ts";
-import {
-  openTradeLog,
-  TradeLogError,
-  tradeLogPathProblem,
-  tradeLogTempPrefix,
-  type TradeLog,
-} from "../lib/bench/trade-log.ts";
+import { openTradeLog, TradeLogError, tradeLogTempPrefix, type TradeLog } from "../lib/bench/trade-log.ts";
 import { die, EXIT, parseCommandLine, printable, printJson, requireJit, workersFlag } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
+import { outputFileProblem } from "../lib/atomic-file.ts";
 import { defaultCacheDir } from "../lib/cache/store.ts";
 import type { BenchCacheSummary } from "../lib/bench/bench.ts";
 
@@ -223,15 +218,13 @@ for (const [name, raw] of FLAG_PARAMS) {
   sets = sets.map((s) => ({ ...s, [name]: v }));
   fromFlag.add(name);
 }
-if (values.trades !== undefined) {
-  const problem = tradeLogPathProblem(values.trades);
-  if (problem) die(`bench: --trades ${values.trades}: ${problem}`, EXIT.usage);
+// Both are written through a temp file beside them: a folder that cannot take one fails now, not after the run.
+for (const flag of ["trades", "report"] as const) {
+  const path = values[flag];
+  const problem = path === undefined ? null : outputFileProblem(path);
+  if (problem) die(`bench: --${flag} ${printable(path!)}: ${printable(problem)}`, EXIT.usage);
 }
 let reportAxes: [string, string] | null = null;
-if (values.report !== undefined) {
-  const problem = tradeLogPathProblem(values.report);
-  if (problem) die(`bench: --report ${values.report}: ${problem}`, EXIT.usage);
-}
 if (values["report-axes"] !== undefined) {
   if (values.report === undefined) die("bench: --report-axes needs --report FILE.html", EXIT.usage);
   const names = values["report-axes"].split(",").map((a) => a.trim());
