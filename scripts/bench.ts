@@ -12,7 +12,7 @@ import {
   type KernelCompiler,
 } from "../kernel/strategy-kernel.ts";
 import { BenchInputError, runBench, type BenchSummary, type TradeBlock } from "../lib/bench/bench.ts";
-import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STOP_SIGNALS } from "../lib/bench/child.ts";
+import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STDERR_TTY_ENV, STOP_SIGNALS } from "../lib/bench/child.ts";
 import {
   boundsProblem,
   checkParamBounds,
@@ -267,7 +267,7 @@ if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
       die(`bench: kernel ${kernelName} did not finish within --timeout ${timeoutS} s: killed`, EXIT.problems);
     case "crashed":
       die(
-        `bench: kernel ${kernelName} crashed the run (${outcome.signal}); kernels run as native code without protection, see docs/kernels.md`,
+        `bench: kernel ${kernelName} crashed the run (${outcome.signal}${outcome.reason ? `: ${outcome.reason}` : ""}); kernels run as native code without protection, see docs/kernels.md`,
         EXIT.problems,
       );
     case "no-result":
@@ -298,7 +298,8 @@ try {
   throw e;
 }
 
-const progress = progressPrinter();
+// A kernel child's stderr is a pipe to its parent, which says whether it ends at a terminal.
+const progress = progressPrinter(isChild ? process.env[STDERR_TTY_ENV] === "1" : undefined);
 let dir = dirArg;
 if (dir === undefined) {
   process.stderr.write(

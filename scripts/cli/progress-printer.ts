@@ -4,9 +4,11 @@ import type { ProgressEvent } from "../../lib/progress.ts";
 const fmtRows = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)}k` : String(n);
 
-/** A listener that prints progress to stderr; `finish()` ends a live bar's line. */
-export function progressPrinter(): { listener: (e: ProgressEvent) => void; finish: () => void } {
-  const tty = process.stderr.isTTY === true;
+/** A listener that prints progress to stderr (a live bar when `tty`); `finish()` ends a live bar's line. */
+export function progressPrinter(tty = process.stderr.isTTY === true): {
+  listener: (e: ProgressEvent) => void;
+  finish: () => void;
+} {
   let lastLine = 0;
   let live = false;
   const listener = (e: ProgressEvent) => {
