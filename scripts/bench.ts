@@ -34,6 +34,7 @@ import {
 } from "../lib/bench/filters.ts";
 import { openTradeLog, TradeLogError, tradeLogTempPrefix, type TradeLog } from "../lib/bench/trade-log.ts";
 import { die, EXIT, parseCommandLine, printable, printJson, requireJit, workersFlag } from "./cli/command.ts";
+import { isOutOfFileDescriptors, outOfFileDescriptorsMessage } from "../lib/runtime-limits.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
 import { outputFileProblem } from "../lib/atomic-file.ts";
@@ -382,6 +383,9 @@ try {
 } catch (e) {
   progress.finish();
   tradeLog?.abort();
+  // Out of descriptors is the process's limit, not the fault of the partition it was opening.
+  if (e instanceof BenchInputError && isOutOfFileDescriptors(e.message))
+    die(`bench: ${outOfFileDescriptorsMessage(workers)} (it ran out reading ${printable(e.message)})`, EXIT.problems);
   if (e instanceof BenchInputError || e instanceof TradeWriteError)
     die(`bench: ${printable(e.message)}`, EXIT.problems);
   throw e;

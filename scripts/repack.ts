@@ -1,7 +1,17 @@
 /** `bun run repack`: raw per-contract files → sorted date/underlying partitions. */
 import type { Layout } from "../lib/packed/layout.ts";
 import { repack, RepackFatalError, RepackUsageError } from "../lib/repack/repack.ts";
-import { die, EXIT, intFlag, parseCommandLine, printable, printJson, requireJit, workersFlag } from "./cli/command.ts";
+import {
+  die,
+  EXIT,
+  fileDescriptorLines,
+  intFlag,
+  parseCommandLine,
+  printable,
+  printJson,
+  requireJit,
+  workersFlag,
+} from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run repack RAW_DIR... --out DIR [options]
@@ -104,6 +114,10 @@ process.stderr.write(
         ]
       : []),
     ...summary.errors.map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
+    ...fileDescriptorLines(
+      workers,
+      summary.errors.map((e) => e.error),
+    ),
   ].join("\n")}\n`,
 );
 if (values.json) printJson({ ...summary, peak_rss_mib: Math.round(peakRssMiB) });

@@ -4,7 +4,17 @@ import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
 import { resort, ResortFatalError } from "../lib/resort/resort.ts";
 import { PackedListingError } from "../lib/packed/layout.ts";
 import { LockBusyError } from "../lib/packed/lock.ts";
-import { die, EXIT, intFlag, parseCommandLine, printable, printJson, requireJit, workersFlag } from "./cli/command.ts";
+import {
+  die,
+  EXIT,
+  fileDescriptorLines,
+  intFlag,
+  parseCommandLine,
+  printable,
+  printJson,
+  requireJit,
+  workersFlag,
+} from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
 const USAGE = `Usage: bun run resort DIR [--check] [--dry-run] [options]
@@ -83,6 +93,7 @@ process.stderr.write(
       .filter((e) => !summary.problems.some((p) => p.file === e.file && p.problem === e.error))
       .map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
     ...summary.rewritten.map((f) => `  rewritten: ${printable(f)}`),
+    ...fileDescriptorLines(workers, [...summary.problems.map((p) => p.problem), ...summary.errors.map((e) => e.error)]),
   ].join("\n")}\n`,
 );
 if (values.json) printJson(summary);

@@ -1,6 +1,11 @@
 /** Shared command-line plumbing: parseArgs with usage errors (exit 2), help, JSON output. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { jitUnavailableProblem, workersWithinFileLimit } from "../../lib/runtime-limits.ts";
+import {
+  isOutOfFileDescriptors,
+  jitUnavailableProblem,
+  outOfFileDescriptorsMessage,
+  workersWithinFileLimit,
+} from "../../lib/runtime-limits.ts";
 
 /** Exit codes of every command (SPEC §1). */
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
@@ -96,4 +101,13 @@ export function workersFlag(command: string, value: string | undefined, quiet = 
 export function requireJit(command: string): void {
   const problem = jitUnavailableProblem();
   if (problem) die(`${command}: ${problem}`, EXIT.problems);
+}
+
+/**
+ * A summary line naming the cause when some of `errors` are the process running out of file
+ * descriptors (the files they name are not at fault), or none.
+ */
+export function fileDescriptorLines(workers: number, errors: string[]): string[] {
+  const n = errors.filter(isOutOfFileDescriptors).length;
+  return n === 0 ? [] : [`  cause of ${n} of these errors: ${outOfFileDescriptorsMessage(workers)}`];
 }

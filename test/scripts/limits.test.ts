@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { FDS_PER_WORKER, FDS_RESERVED, workersWithinFileLimit } from "../../lib/runtime-limits.ts";
+import {
+  FDS_PER_WORKER,
+  FDS_RESERVED,
+  isOutOfFileDescriptors,
+  outOfFileDescriptorsMessage,
+  workersWithinFileLimit,
+} from "../../lib/runtime-limits.ts";
+import { fileDescriptorLines } from "../../scripts/cli/command.ts";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
 
 setDefaultTimeout(120_000);
@@ -76,6 +83,20 @@ describe("an open-file limit too small for the workers asked for (ulimit -n 64)"
     const none = workersWithinFileLimit(2, FDS_RESERVED + FDS_PER_WORKER - 1);
     expect(none.workers).toBe(0);
     expect(none.problem).toContain("too few file descriptors");
+  });
+
+  test("errors that are the process out of descriptors are named as such in a summary", () => {
+    const emfile = "cannot open: EMFILE: too many open files, open '/raw/A.parquet'";
+    expect(isOutOfFileDescriptors(emfile)).toBe(true);
+    expect(isOutOfFileDescriptors("ENFILE: file table overflow")).toBe(true);
+    expect(isOutOfFileDescriptors("not a contract file name")).toBe(false);
+    expect(fileDescriptorLines(4, ["not a contract file name"])).toEqual([]);
+    expect(fileDescriptorLines(4, [emfile, "x", emfile])).toEqual([
+      `  cause of 2 of these errors: ${outOfFileDescriptorsMessage(4)}`,
+    ]);
+    expect(outOfFileDescriptorsMessage(4, 64)).toContain(
+      `ulimit -n is 64, 4 workers need about ${FDS_RESERVED + 4 * FDS_PER_WORKER}`,
+    );
   });
 
   for (const workers of ["24", "64"])
