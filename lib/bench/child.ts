@@ -103,7 +103,7 @@ export function crashReportFilter(write: (text: string) => void): CrashReportFil
 }
 
 /** The reason line of Bun's crash report ("Segmentation fault at address 0x0"), or null. */
-export function crashReason(report: string | null): string | null {
+export function crashReportReason(report: string | null): string | null {
   return report?.match(/^panic(?:\([^)\n]*\))?: (.+)$/m)?.[1]?.trim() ?? null;
 }
 
@@ -165,7 +165,7 @@ export async function runChild(script: string, args: string[], options: ChildOpt
           killSoon();
         }, options.timeoutS * 1000);
   await child.exited;
-  const reason = crashReason(await crashReport);
+  const reason = crashReportReason(await crashReport);
   for (const [signal, handler] of handlers) process.off(signal, handler);
   cancelTimeout?.();
   if (killTimer) clearTimeout(killTimer);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { crashReason, crashReportFilter } from "../../lib/bench/child.ts";
+import { crashReportReason, crashReportFilter } from "../../lib/bench/child.ts";
 import { cleanupTempDirs, packedFixture, tempDir } from "../helpers/fixtures.ts";
 import { runScript } from "../helpers/packed-views.ts";
 
@@ -223,14 +223,14 @@ describe("the kernel child's stderr passes through without Bun's crash report", 
       const r = filtered(before + REPORT, size);
       expect({ size, written: r.written }).toEqual({ size, written: before });
       expect(r.report).toBe(REPORT);
-      expect(crashReason(r.report)).toBe("Segmentation fault at address 0x0");
+      expect(crashReportReason(r.report)).toBe("Segmentation fault at address 0x0");
     }
   });
 
   test("tickpack's own lines pass untouched: its 64-character rule, '=' text, an unfinished last line", () => {
     const text = `${"=".repeat(64)}\nKernel: x\n== a = b\n${"=".repeat(64)}\n${RULE}`;
     for (const size of [1, 3, 59, 60, 64, 1000]) expect(filtered(text, size)).toEqual({ written: text, report: null });
-    expect(crashReason(null)).toBeNull();
+    expect(crashReportReason(null)).toBeNull();
   });
 
   test("the report's first line counts only at the start of a line", () => {
