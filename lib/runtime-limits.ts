@@ -87,6 +87,22 @@ export function outOfFileDescriptorsMessage(workers: number, limit: number | nul
   return `too few file descriptors: ulimit -n is ${limit ?? "unknown"}, ${workers} workers need about ${fileLimitNeeded(workers)}; raise it (ulimit -n ${fileLimitNeeded(workers)}) or use fewer --workers`;
 }
 
+/** Whether an error message is one a tight address space causes: a wasm trap where its memory could not grow, a thread that could not start. */
+export function isAddressSpaceShortage(message: string): boolean {
+  return /Unreachable code should not be executed|out of memory|Failed to spawn worker thread|no worker thread could be started/i.test(
+    message,
+  );
+}
+
+/** The likely cause of such errors when an address-space limit is set, or null when none is (the errors are then what they say). */
+export function addressSpaceShortageMessage(
+  workers: number,
+  limit: number | null = addressSpaceLimit(),
+): string | null {
+  if (limit === null) return null;
+  return `the virtual memory limit (ulimit -v ${Math.floor(limit / 1024)}, ${(limit / 2 ** 30).toFixed(1)} GiB) is likely too low for ${workers} workers, each of which grows its own wasm memory; raise it (ulimit -v unlimited) or use fewer --workers`;
+}
+
 /**
  * Why Bun's JIT is unavailable (bun:ffi, which runs the kernels and the C helpers, needs it), naming
  * the address-space limit when one is set; null when it is available. JavaScriptCore turns the JIT

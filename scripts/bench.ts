@@ -33,8 +33,16 @@ import {
   type FilterFlag,
 } from "../lib/bench/filters.ts";
 import { openTradeLog, TradeLogError, tradeLogTempPrefix, type TradeLog } from "../lib/bench/trade-log.ts";
-import { die, EXIT, parseCommandLine, printable, printJson, requireJit, workersFlag } from "./cli/command.ts";
-import { isOutOfFileDescriptors, outOfFileDescriptorsMessage } from "../lib/runtime-limits.ts";
+import {
+  die,
+  EXIT,
+  limitCause,
+  parseCommandLine,
+  printable,
+  printJson,
+  requireJit,
+  workersFlag,
+} from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
 import { outputFileProblem } from "../lib/atomic-file.ts";
@@ -383,11 +391,12 @@ try {
 } catch (e) {
   progress.finish();
   tradeLog?.abort();
-  // Out of descriptors is the process's limit, not the fault of the partition it was opening.
-  if (e instanceof BenchInputError && isOutOfFileDescriptors(e.message))
-    die(`bench: ${outOfFileDescriptorsMessage(workers)} (it ran out reading ${printable(e.message)})`, EXIT.problems);
-  if (e instanceof BenchInputError || e instanceof TradeWriteError)
+  // A process limit (descriptors, address space) is the cause, not the partition it was reading.
+  if (e instanceof BenchInputError || e instanceof TradeWriteError) {
+    const cause = e instanceof BenchInputError ? limitCause(workers, e.message) : null;
+    if (cause) die(`bench: ${cause} (it ran out reading ${printable(e.message)})`, EXIT.problems);
     die(`bench: ${printable(e.message)}`, EXIT.problems);
+  }
   throw e;
 }
 progress.finish();

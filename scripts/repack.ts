@@ -4,7 +4,7 @@ import { repack, RepackFatalError, RepackUsageError } from "../lib/repack/repack
 import {
   die,
   EXIT,
-  fileDescriptorLines,
+  limitCauseLines,
   intFlag,
   parseCommandLine,
   printable,
@@ -114,7 +114,7 @@ process.stderr.write(
         ]
       : []),
     ...summary.errors.map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
-    ...fileDescriptorLines(
+    ...limitCauseLines(
       workers,
       summary.errors.map((e) => e.error),
     ),

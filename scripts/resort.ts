@@ -7,7 +7,7 @@ import { LockBusyError } from "../lib/packed/lock.ts";
 import {
   die,
   EXIT,
-  fileDescriptorLines,
+  limitCauseLines,
   intFlag,
   parseCommandLine,
   printable,
@@ -93,7 +93,7 @@ process.stderr.write(
       .filter((e) => !summary.problems.some((p) => p.file === e.file && p.problem === e.error))
       .map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
     ...summary.rewritten.map((f) => `  rewritten: ${printable(f)}`),
-    ...fileDescriptorLines(workers, [...summary.problems.map((p) => p.problem), ...summary.errors.map((e) => e.error)]),
+    ...limitCauseLines(workers, [...summary.problems.map((p) => p.problem), ...summary.errors.map((e) => e.error)]),
   ].join("\n")}\n`,
 );
 if (values.json) printJson(summary);

@@ -1,6 +1,8 @@
 /** Shared command-line plumbing: parseArgs with usage errors (exit 2), help, JSON output. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import {
+  addressSpaceShortageMessage,
+  isAddressSpaceShortage,
   isOutOfFileDescriptors,
   jitUnavailableProblem,
   outOfFileDescriptorsMessage,
@@ -103,11 +105,18 @@ export function requireJit(command: string): void {
   if (problem) die(`${command}: ${problem}`, EXIT.problems);
 }
 
-/**
- * A summary line naming the cause when some of `errors` are the process running out of file
- * descriptors (the files they name are not at fault), or none.
- */
-export function fileDescriptorLines(workers: number, errors: string[]): string[] {
-  const n = errors.filter(isOutOfFileDescriptors).length;
-  return n === 0 ? [] : [`  cause of ${n} of these errors: ${outOfFileDescriptorsMessage(workers)}`];
+/** What caused an error when it is the process's limits, not the file it names (out of descriptors, or of address space under a `ulimit -v`), or null. */
+export function limitCause(workers: number, error: string): string | null {
+  if (isOutOfFileDescriptors(error)) return outOfFileDescriptorsMessage(workers);
+  return isAddressSpaceShortage(error) ? addressSpaceShortageMessage(workers) : null;
+}
+
+/** Summary lines naming the causes of those of `errors` that are the process's limits; none otherwise. */
+export function limitCauseLines(workers: number, errors: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const e of errors) {
+    const cause = limitCause(workers, e);
+    if (cause) counts.set(cause, (counts.get(cause) ?? 0) + 1);
+  }
+  return [...counts].map(([cause, n]) => `  cause of ${n} of these errors: ${cause}`);
 }

@@ -2,13 +2,16 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
+  addressSpaceLimit,
+  addressSpaceShortageMessage,
   FDS_PER_WORKER,
   FDS_RESERVED,
+  isAddressSpaceShortage,
   isOutOfFileDescriptors,
   outOfFileDescriptorsMessage,
   workersWithinFileLimit,
 } from "../../lib/runtime-limits.ts";
-import { fileDescriptorLines } from "../../scripts/cli/command.ts";
+import { limitCauseLines } from "../../scripts/cli/command.ts";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
 
 setDefaultTimeout(120_000);
@@ -90,10 +93,17 @@ describe("an open-file limit too small for the workers asked for (ulimit -n 64)"
     expect(isOutOfFileDescriptors(emfile)).toBe(true);
     expect(isOutOfFileDescriptors("ENFILE: file table overflow")).toBe(true);
     expect(isOutOfFileDescriptors("not a contract file name")).toBe(false);
-    expect(fileDescriptorLines(4, ["not a contract file name"])).toEqual([]);
-    expect(fileDescriptorLines(4, [emfile, "x", emfile])).toEqual([
+    expect(limitCauseLines(4, ["not a contract file name"])).toEqual([]);
+    expect(limitCauseLines(4, [emfile, "x", emfile])).toEqual([
       `  cause of 2 of these errors: ${outOfFileDescriptorsMessage(4)}`,
     ]);
+    // A wasm trap or a thread that cannot start is put down to the address space only under a ulimit -v.
+    const trap = "Unreachable code should not be executed (evaluating 'wasm.writeParquet(ptr0, ptr1)')";
+    expect(isAddressSpaceShortage(trap)).toBe(true);
+    expect(isAddressSpaceShortage("TypeError: Failed to spawn worker thread")).toBe(true);
+    expect(addressSpaceShortageMessage(8, null)).toBeNull();
+    expect(addressSpaceShortageMessage(8, 2_600_000 * 1024)).toContain("ulimit -v 2600000");
+    if (addressSpaceLimit() === null) expect(limitCauseLines(4, [trap])).toEqual([]); // no ulimit -v: the error is what it says
     expect(outOfFileDescriptorsMessage(4, 64)).toContain(
       `ulimit -n is 64, 4 workers need about ${FDS_RESERVED + 4 * FDS_PER_WORKER}`,
     );
