@@ -1,6 +1,17 @@
 /** Crash-safe file replacement: write a temp file in the same folder, fsync it, rename it, fsync the folder. */
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { errorMessage } from "./error-message.ts";
 
 // Temp files are named `.<final name>.tmp-<pid>-<random>`.
 const TEMP_MARKER = ".tmp-";
@@ -90,4 +101,38 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
     throw e;
   }
   fsyncDir(dirname(path));
+}
+
+/** Why `path` cannot take an output file by its shape (a folder, a missing parent), or null when it can. */
+export function outputPathProblem(path: string): string | null {
+  if (path === "") return "empty path";
+  if (/[\\/]$/.test(path) || (existsSync(path) && statSync(path).isDirectory())) return "is a folder";
+  const parent = dirname(resolve(path));
+  if (!existsSync(parent)) return `folder ${parent} does not exist`;
+  if (!statSync(parent).isDirectory()) return `${parent} is not a folder`;
+  return null;
+}
+
+/** Why a file could not be created in `folder` (the error of creating it). */
+export function createFailure(folder: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code ? `cannot write in folder ${folder} (${code})` : errorMessage(e);
+}
+
+/**
+ * Why an output file (written through a temp file beside it, then renamed) cannot be written at
+ * `path`, or null when it can: checked before a run, by creating and removing such a temp file,
+ * so that a folder that refuses files (read-only, or one where nobody can create) fails at once.
+ */
+export function outputFileProblem(path: string): string | null {
+  const problem = outputPathProblem(path);
+  if (problem) return problem;
+  const temp = tempPathFor(resolve(path));
+  try {
+    closeSync(openSync(temp, "wx"));
+  } catch (e) {
+    return createFailure(dirname(temp), e);
+  }
+  rmSync(temp, { force: true });
+  return null;
 }

@@ -12,7 +12,7 @@ import {
   type KernelCompiler,
 } from "../kernel/strategy-kernel.ts";
 import { BenchInputError, runBench, type BenchSummary, type TradeBlock } from "../lib/bench/bench.ts";
-import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STOP_SIGNALS } from "../lib/bench/child.ts";
+import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STDERR_TTY_ENV, STOP_SIGNALS } from "../lib/bench/child.ts";
 import {
   boundsProblem,
   checkParamBounds,
@@ -32,16 +32,20 @@ import {
   type BenchFilters,
   type FilterFlag,
 } from "../lib/bench/filters.ts";
+import { openTradeLog, TradeLogError, tradeLogTempPrefix, type TradeLog } from "../lib/bench/trade-log.ts";
 import {
-  openTradeLog,
-  TradeLogError,
-  tradeLogPathProblem,
-  tradeLogTempPrefix,
-  type TradeLog,
-} from "../lib/bench/trade-log.ts";
-import { defaultWorkers, die, EXIT, intFlag, parseCommandLine, printable, printJson } from "./cli/command.ts";
-import { progressPrinter } from "./cli/progress-printer.ts";
+  die,
+  EXIT,
+  limitCause,
+  parseCommandLine,
+  printable,
+  printJson,
+  requireJit,
+  workersFlag,
+} from "./cli/command.ts";
+import { progressPrinter, stderrOutput } from "./cli/progress-printer.ts";
 import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
+import { outputFileProblem } from "../lib/atomic-file.ts";
 import { CacheDirRefused, claimCacheDir, defaultCacheDir } from "../lib/cache/store.ts";
 import type { BenchCacheSummary } from "../lib/bench/bench.ts";
 
@@ -134,7 +138,8 @@ const { values, positionals } = parseCommandLine(
 if (positionals.length > 1) die(`at most one DIR\n\n${USAGE}`, EXIT.usage);
 
 // Everything that needs no kernel code is checked here, before any child runs (exit 2).
-const workers = intFlag("workers", values.workers, defaultWorkers());
+// A kernel child lowers the count as its parent did: the note is the parent's to print.
+const workers = workersFlag("bench", values.workers, process.env[CHILD_ENV] !== undefined);
 let timeoutS: number | undefined;
 if (values.timeout !== undefined) {
   timeoutS = Number(values.timeout);
@@ -237,15 +242,13 @@ for (const [name, raw] of FLAG_PARAMS) {
   sets = sets.map((s) => ({ ...s, [name]: v }));
   fromFlag.add(name);
 }
-if (values.trades !== undefined) {
-  const problem = tradeLogPathProblem(values.trades);
-  if (problem) die(`bench: --trades ${values.trades}: ${problem}`, EXIT.usage);
+// Both are written through a temp file beside them: a folder that cannot take one fails now, not after the run.
+for (const flag of ["trades", "report"] as const) {
+  const path = values[flag];
+  const problem = path === undefined ? null : outputFileProblem(path);
+  if (problem) die(`bench: --${flag} ${printable(path!)}: ${printable(problem)}`, EXIT.usage);
 }
 let reportAxes: [string, string] | null = null;
-if (values.report !== undefined) {
-  const problem = tradeLogPathProblem(values.report);
-  if (problem) die(`bench: --report ${values.report}: ${problem}`, EXIT.usage);
-}
 if (values["report-axes"] !== undefined) {
   if (values.report === undefined) die("bench: --report-axes needs --report FILE.html", EXIT.usage);
   const names = values["report-axes"].split(",").map((a) => a.trim());
@@ -264,6 +267,7 @@ if (dirArg !== undefined && (!existsSync(dirArg) || !statSync(dirArg).isDirector
 // bench in a child process that we supervise (also for --timeout), so that what it does ends only
 // that run and is reported with the kernel's name.
 const isChild = process.env[CHILD_ENV] !== undefined;
+if (!isChild) requireJit("bench");
 if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
   const kernelName = values.kernel ?? "ema_cross (built-in)";
   const outcome = await runChild(import.meta.path, Bun.argv.slice(2), { timeoutS });
@@ -287,7 +291,7 @@ if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
       die(`bench: kernel ${kernelName} did not finish within --timeout ${timeoutS} s: killed`, EXIT.problems);
     case "crashed":
       die(
-        `bench: kernel ${kernelName} crashed the run (${outcome.signal}); kernels run as native code without protection, see docs/kernels.md`,
+        `bench: kernel ${kernelName} crashed the run (${outcome.signal}${outcome.reason ? `: ${outcome.reason}` : ""}); kernels run as native code without protection, see docs/kernels.md`,
         EXIT.problems,
       );
     case "no-result":
@@ -318,7 +322,8 @@ try {
   throw e;
 }
 
-const progress = progressPrinter();
+// A kernel child's stderr is a pipe to its parent, which says whether it ends at a terminal.
+const progress = progressPrinter(stderrOutput(isChild ? process.env[STDERR_TTY_ENV] === "1" : undefined));
 let dir = dirArg;
 if (dir === undefined) {
   process.stderr.write(
@@ -401,8 +406,12 @@ try {
 } catch (e) {
   progress.finish();
   tradeLog?.abort();
-  if (e instanceof BenchInputError || e instanceof TradeWriteError)
+  // A process limit (descriptors, address space) is the cause, not the partition it was reading.
+  if (e instanceof BenchInputError || e instanceof TradeWriteError) {
+    const cause = e instanceof BenchInputError ? limitCause(workers, e.message) : null;
+    if (cause) die(`bench: ${cause} (it ran out reading ${printable(e.message)})`, EXIT.problems);
     die(`bench: ${printable(e.message)}`, EXIT.problems);
+  }
   throw e;
 }
 progress.finish();

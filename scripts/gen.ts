@@ -1,16 +1,7 @@
 /** `bun run gen`: a deterministic synthetic raw data set plus its expiry calendar. */
 import { DEFAULT_DEFECTS, DEFAULT_QUIRKS, GenUsageError, generateRawDataset } from "../lib/gen/gen.ts";
 import { parseIsoDate } from "../lib/ist-time.ts";
-import {
-  defaultWorkers,
-  die,
-  EXIT,
-  intFlag,
-  numberFlag,
-  parseCommandLine,
-  printable,
-  printJson,
-} from "./cli/command.ts";
+import { die, EXIT, intFlag, numberFlag, parseCommandLine, printable, printJson, workersFlag } from "./cli/command.ts";
 import { errorMessage } from "../lib/error-message.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
@@ -93,6 +84,7 @@ for (const u of underlyings)
   if (!/^[A-Z][A-Z0-9&-]*$/.test(u)) die(`--underlyings: bad name ${JSON.stringify(u)}`, EXIT.usage);
 const rate = (flag: string, value: string | undefined, fallback: number) =>
   values.clean ? 0 : numberFlag(flag, value, fallback, 0, 1);
+const workers = workersFlag("gen", values.workers);
 
 const progress = progressPrinter();
 let summary;
@@ -115,7 +107,7 @@ try {
         preOpenRate: rate("pre-open-rate", values["pre-open-rate"], DEFAULT_QUIRKS.preOpenRate),
       },
       rowGroupSize: intFlag("row-group-size", values["row-group-size"], 65_536),
-      workers: intFlag("workers", values.workers, defaultWorkers()),
+      workers,
     },
     progress.listener,
   );

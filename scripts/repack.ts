@@ -4,14 +4,16 @@ import { DEFAULT_PART_ROWS } from "../lib/packed/writer.ts";
 import { repack, RepackFatalError, RepackUsageError } from "../lib/repack/repack.ts";
 import { DEFAULT_ROW_GROUP_SIZE } from "../lib/packed/writer.ts";
 import {
-  defaultWorkers,
   die,
   EXIT,
+  limitCauseLines,
   intFlag,
   parseCommandLine,
   printable,
   printJson,
   recoveryLines,
+  requireJit,
+  workersFlag,
 } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
@@ -57,6 +59,8 @@ if (positionals.length === 0) die(`at least one RAW_DIR is required\n\n${USAGE}`
 if (!values.out) die(`--out DIR is required\n\n${USAGE}`, EXIT.usage);
 if (values.layout !== undefined && values.layout !== "seed" && values.layout !== "hive")
   die(`--layout: expected seed or hive, got ${JSON.stringify(values.layout)}`, EXIT.usage);
+const workers = workersFlag("repack", values.workers);
+requireJit("repack");
 
 const progress = progressPrinter();
 let summary;
@@ -66,7 +70,7 @@ try {
       rawDirs: positionals,
       out: values.out,
       calendarPath: values.calendar,
-      workers: intFlag("workers", values.workers, defaultWorkers()),
+      workers,
       layout: values.layout as Layout | undefined,
       rowGroupSize: intFlag("row-group-size", values["row-group-size"], DEFAULT_ROW_GROUP_SIZE),
       partRows: intFlag("part-rows", values["part-rows"], DEFAULT_PART_ROWS),
@@ -111,6 +115,10 @@ process.stderr.write(
         ]
       : []),
     ...summary.errors.map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
+    ...limitCauseLines(
+      workers,
+      summary.errors.map((e) => e.error),
+    ),
   ].join("\n")}\n`,
 );
 if (values.json) printJson({ ...summary, peak_rss_mib: Math.round(peakRssMiB) });

@@ -5,14 +5,16 @@ import { resort, ResortFatalError } from "../lib/resort/resort.ts";
 import { PackedListingError } from "../lib/packed/layout.ts";
 import { LockBusyError } from "../lib/packed/lock.ts";
 import {
-  defaultWorkers,
   die,
   EXIT,
+  limitCauseLines,
   intFlag,
   parseCommandLine,
   printable,
   printJson,
   recoveryLines,
+  requireJit,
+  workersFlag,
 } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
 
@@ -57,6 +59,8 @@ const { values, positionals } = parseCommandLine(
 if (positionals.length !== 1) die(`exactly one DIR is required\n\n${USAGE}`, EXIT.usage);
 const dir = positionals[0];
 if (!existsSync(dir) || !statSync(dir).isDirectory()) die(`resort: ${dir}: not a folder`, EXIT.usage);
+const workers = workersFlag("resort", values.workers);
+requireJit("resort");
 
 const progress = progressPrinter();
 let summary;
@@ -66,7 +70,7 @@ try {
       dir,
       check: values.check === true,
       dryRun: values["dry-run"] === true,
-      workers: intFlag("workers", values.workers, defaultWorkers()),
+      workers,
       rowGroupSize: intFlag("row-group-size", values["row-group-size"], DEFAULT_ROW_GROUP_SIZE),
       partRows: intFlag("part-rows", values["part-rows"], DEFAULT_PART_ROWS),
       breakLock: values["break-lock"] === true,
@@ -92,6 +96,7 @@ process.stderr.write(
       .map((e) => `  error: ${printable(e.file)}: ${printable(e.error)}`),
     ...recoveryLines(summary.recovered),
     ...summary.rewritten.map((f) => `  rewritten: ${printable(f)}`),
+    ...limitCauseLines(workers, [...summary.problems.map((p) => p.problem), ...summary.errors.map((e) => e.error)]),
   ].join("\n")}\n`,
 );
 if (values.json) printJson(summary);

@@ -3,26 +3,15 @@
  * (bounded memory: one partition's trades at a time) into a temp file beside FILE that is renamed
  * into place only when the run succeeded.
  */
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { fsyncDir, tempPathFor } from "../atomic-file.ts";
-import { errorMessage } from "../error-message.ts";
+import { createFailure, fsyncDir, outputPathProblem, tempPathFor } from "../atomic-file.ts";
 import type { TradeBlock } from "./bench.ts";
 import type { ParquetTradeEncoder } from "./trade-log-parquet.ts";
 import { keyText, TRADE_COLUMNS } from "./trade-row.ts";
 
 /** A trade log path that cannot be written (exit 2, before the run). */
 export class TradeLogError extends Error {}
-
-/** Why `path` cannot take a trade log (a folder, a missing or read-only parent), or null when it can. */
-export function tradeLogPathProblem(path: string): string | null {
-  if (path === "") return "empty path";
-  if (/[\\/]$/.test(path) || (existsSync(path) && statSync(path).isDirectory())) return "is a folder";
-  const parent = dirname(resolve(path));
-  if (!existsSync(parent)) return `folder ${parent} does not exist`;
-  if (!statSync(parent).isDirectory()) return `${parent} is not a folder`;
-  return null;
-}
 
 /** ISO-8601 UTC text of an epoch-ns instant, with nanoseconds. */
 function isoNs(ns: bigint): string {
@@ -56,19 +45,14 @@ export interface TradeLog {
 
 /** Opens a trade log for `path` (`.parquet` → Parquet, else CSV): creates its temp file now, so a path that cannot be written fails before the run. */
 export function openTradeLog(path: string): TradeLog {
-  const problem = tradeLogPathProblem(path);
+  const problem = outputPathProblem(path);
   if (problem) throw new TradeLogError(`${path}: ${problem}`);
   const tempPath = tempPathFor(resolve(path));
   let fd: number;
   try {
     fd = openSync(tempPath, "wx");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason =
-      code === "EACCES" || code === "EPERM" || code === "EROFS"
-        ? `cannot write in folder ${dirname(tempPath)} (${code})`
-        : errorMessage(e);
-    throw new TradeLogError(`${path}: ${reason}`);
+    throw new TradeLogError(`${path}: ${createFailure(dirname(tempPath), e)}`);
   }
   return /\.parquet$/i.test(path) ? new ParquetTradeLog(path, tempPath, fd) : new CsvTradeLog(path, tempPath, fd);
 }

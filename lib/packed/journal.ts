@@ -17,6 +17,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeSync,
 } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fsyncDir, isTempFileName, writeFileAtomic } from "../atomic-file.ts";
@@ -154,6 +155,19 @@ let commitSteps = 0;
 /** A point in a commit where the crash tests may kill the process. */
 export function commitStep(): void {
   if (KILL_AT_STEP > 0 && ++commitSteps === KILL_AT_STEP) process.kill(process.pid, "SIGKILL");
+}
+
+// For the concurrent-reader tests: after each commit, say so on stdout and wait for a line on stdin,
+// so that a test reads the folder between two commits of a run, which it cannot time from outside.
+const PAUSE_AFTER_COMMIT = process.env.TICKPACK_TEST_PAUSE_AFTER_COMMIT === "1";
+/** What a paused writer prints after each commit. */
+export const COMMITTED_LINE = "tickpack-test: committed\n";
+
+/** The end of a commit, where the concurrent-reader tests may pause the writer. */
+export function commitDone(): void {
+  if (!PAUSE_AFTER_COMMIT) return;
+  writeSync(1, COMMITTED_LINE);
+  readSync(0, Buffer.alloc(1));
 }
 
 /**

@@ -9,6 +9,7 @@ import { fsyncDir, removeAbandonedTempFiles } from "../atomic-file.ts";
 import { withExclusiveCommitLock } from "./commit-lock.ts";
 import {
   applyJournal,
+  commitDone,
   commitStep,
   fileIdentity,
   isRenamedFile,
@@ -101,6 +102,7 @@ export function commitParts(out: string, parts: { temp: string; final: string }[
     // Under the lock: a reader that sees no journal sees every rename done.
     unlinkSync(jpath);
   });
+  commitDone();
 }
 
 /** Rows of each part: `partRows` each, the last one shorter; one (possibly empty) part at least. */

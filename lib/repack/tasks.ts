@@ -25,6 +25,10 @@ import {
 import { writeRejectedRows } from "../packed/rejected.ts";
 import { errorMessage } from "../error-message.ts";
 
+// Fault injection for the crash tests: SIGKILL this process once a slice task has written its
+// segment file, before anything of the partition is committed.
+const KILL_AFTER_SEGMENT = process.env.TICKPACK_TEST_KILL_AFTER_SEGMENT === "1";
+
 /** Pass 1 task: check and index one raw file. */
 export interface IndexTask {
   kind: "index";
@@ -214,6 +218,7 @@ async function packByContract(task: PackTask): Promise<PackResult> {
     if (task.slice) {
       const segment = rowsAfter === 0 ? null : writer.finish(emptyPackedBatch())[0].temp;
       if (!segment) writer.abort();
+      else if (KILL_AFTER_SEGMENT) process.kill(process.pid, "SIGKILL");
       return { ok: true, rowsBefore, rowsNew, rowsAfter, duplicatesDropped: duplicates, bytes: 0, parts: [], segment };
     }
     const parts = writer.finish(emptyPackedBatch());

@@ -3,6 +3,7 @@
  * trap, an uncaught error) fails only its task and is replaced; one whose wasm memory grew past
  * `recycleWasmBytes` is replaced after its task, since wasm32 memory never shrinks.
  */
+import { errorMessage } from "../error-message.ts";
 
 /** Message a worker posts back for a task. */
 export type WorkerReply<R> =
@@ -57,7 +58,9 @@ export class WorkerPool<T, R> {
     private readonly init?: () => unknown,
     private readonly options: { prepare?: unknown; lazyInit?: boolean } = {},
   ) {
-    for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
+    for (let i = 0; i < Math.max(1, size) && this.startFailure === null; i++)
+      this.trySpawn((slot) => this.slots.push(slot));
+    if (this.slots.length === 0) throw new WorkerCrashError(this.noWorkersMessage());
     if (init && !options.lazyInit) this.startInit(true);
   }
 
@@ -90,9 +93,28 @@ export class WorkerPool<T, R> {
   private initPending = false;
   private initValue: { value: unknown } | null = null;
 
+  /** Why the last worker thread could not be started (out of memory or address space), or null. */
+  private startFailure: string | null = null;
+
+  private noWorkersMessage(): string {
+    return `no worker thread could be started (${this.startFailure})`;
+  }
+
+  /** Starts a worker and hands it to `use`; a thread that cannot start is remembered, not thrown. */
+  private trySpawn(use: (slot: Slot) => void): boolean {
+    try {
+      use(this.spawn());
+      return true;
+    } catch (e) {
+      this.startFailure = errorMessage(e);
+      return false;
+    }
+  }
+
   /** Runs a task on the next free worker. */
   run(task: T): Promise<R> {
     if (this.closed) return Promise.reject(new WorkerTaskError("worker pool is closed"));
+    if (this.slots.length === 0) return Promise.reject(new WorkerCrashError(this.noWorkersMessage()));
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, task, resolve, reject });
       this.dispatch();
@@ -143,7 +165,11 @@ export class WorkerPool<T, R> {
   private replace(slot: Slot): void {
     slot.worker.terminate();
     const i = this.slots.indexOf(slot);
-    if (i >= 0 && !this.closed) this.slots[i] = this.spawn();
+    if (i < 0 || this.closed || this.trySpawn((fresh) => (this.slots[i] = fresh))) return;
+    // The pool goes on with the workers it has; with none left, what waits fails instead of waiting forever.
+    this.slots.splice(i, 1);
+    if (this.slots.length === 0)
+      for (const p of this.queue.splice(0)) p.reject(new WorkerCrashError(this.noWorkersMessage()));
   }
 
   private finish(slot: Slot, reply: WorkerReply<R>): void {

@@ -1,5 +1,13 @@
 /** Shared command-line plumbing: parseArgs with usage errors (exit 2), help, JSON output. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import {
+  addressSpaceShortageMessage,
+  isAddressSpaceShortage,
+  isOutOfFileDescriptors,
+  jitUnavailableProblem,
+  outOfFileDescriptorsMessage,
+  workersWithinFileLimit,
+} from "../../lib/runtime-limits.ts";
 
 /** Exit codes of every command (README, "Commands"). */
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
@@ -90,4 +98,37 @@ export function recoveryLines(r: { finished: number; rolled_back: number }): str
         ]
       : []),
   ];
+}
+
+/**
+ * The --workers flag (default: one per core), lowered to what the open-file limit allows with a note
+ * on stderr (unless `quiet`); exit 1 when not even one worker fits.
+ */
+export function workersFlag(command: string, value: string | undefined, quiet = false): number {
+  const count = workersWithinFileLimit(intFlag("workers", value, defaultWorkers()));
+  if (count.problem) die(`${command}: ${count.problem}`, EXIT.problems);
+  if (count.lowered && !quiet) process.stderr.write(`${command}: note: ${count.lowered}\n`);
+  return count.workers;
+}
+
+/** Exit 1 naming the cause when Bun's JIT is unavailable: every native helper would fail, each blamed on a file. */
+export function requireJit(command: string): void {
+  const problem = jitUnavailableProblem();
+  if (problem) die(`${command}: ${problem}`, EXIT.problems);
+}
+
+/** What caused an error when it is the process's limits, not the file it names (out of descriptors, or of address space under a `ulimit -v`), or null. */
+export function limitCause(workers: number, error: string): string | null {
+  if (isOutOfFileDescriptors(error)) return outOfFileDescriptorsMessage(workers);
+  return isAddressSpaceShortage(error) ? addressSpaceShortageMessage(workers) : null;
+}
+
+/** Summary lines naming the causes of those of `errors` that are the process's limits; none otherwise. */
+export function limitCauseLines(workers: number, errors: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const e of errors) {
+    const cause = limitCause(workers, e);
+    if (cause) counts.set(cause, (counts.get(cause) ?? 0) + 1);
+  }
+  return [...counts].map(([cause, n]) => `  cause of ${n} of these errors: ${cause}`);
 }

@@ -16,8 +16,9 @@ export interface ProgressOutput {
   now: () => number;
 }
 
-const stderrOutput = (): ProgressOutput => ({
-  tty: process.stderr.isTTY === true,
+/** Progress on stderr, drawn as a live bar when `tty` (default: whether stderr is a terminal). */
+export const stderrOutput = (tty = process.stderr.isTTY === true): ProgressOutput => ({
+  tty,
   write: (text) => process.stderr.write(text),
   now: () => performance.now(),
 });

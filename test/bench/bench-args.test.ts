@@ -84,3 +84,18 @@ describe("bench: grid values get the checks the flags have", () => {
     expect(r.stderr).toContain("lookback");
   });
 });
+
+describe("bench: --trades and --report are checked before the run", () => {
+  test("a folder that refuses new files, even to root (/proc), or a path under a regular file: one-line usage error", () => {
+    const file = join(dir, "a-file");
+    writeFileSync(file, "x");
+    for (const flag of ["--trades", "--report"]) {
+      expectUsage(
+        [flag, "/proc/tickpack-out.html"],
+        `bench: ${flag} /proc/tickpack-out.html: cannot write in folder /proc`,
+      );
+      expectUsage([flag, join(file, "out.html")], `${file} is not a folder`);
+      expectUsage([flag, join(file, "sub", "out.html")], "does not exist");
+    }
+  });
+});
