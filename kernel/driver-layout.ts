@@ -3,6 +3,7 @@
  * of every index both sides use. The host reads these objects; `driverLayoutC()` writes them as C
  * enums that the build puts in front of the driver, so the driver names them and never numbers them.
  */
+import { NULL_KEY } from "./segment-key.ts";
 import { DAY_MINUTES, HOLD_BOUNDS_NS, IST_OFFSET_MINUTES, SET_SUMS, TALLY } from "./report-sums.ts";
 
 type Layout<N extends string> = Readonly<Record<N, number>>;
@@ -107,6 +108,7 @@ export function driverLayoutC(): string {
     cEnum("TPD_R_", RECORD),
     cEnum("TPD_S_", SET_SUMS),
     cEnum("TPD_TALLY_", TALLY),
+    `#define TPD_NULL_KEY (${NULL_KEY})`,
     `#define TPD_MAX_COLS ${MAX_COLUMNS}`,
     `#define TPD_DAY_MINUTES ${DAY_MINUTES}`,
     `#define TPD_IST_OFFSET_MINUTES ${IST_OFFSET_MINUTES}`,

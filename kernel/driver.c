@@ -46,7 +46,6 @@ typedef struct {
 /* A record's first entry before any close: later than every instant. */
 #define TPD_NO_TS 0x7fffffffffffffffLL
 
-#define TPD_NULL_KEY (-1.0e300)
 
 /*
  * A closed trade waiting, per set, for the end of its block: sets run one after another over a

@@ -3,7 +3,7 @@
  * (docs/strategy.md),
  * written for clarity, that tests hold the C kernel (ema_cross.c, run by the tickpack driver) to.
  */
-import { NULL_KEY } from "../lib/bench/segment-key.ts";
+import { NULL_KEY } from "./segment-key.ts";
 import { stableOptCode } from "../lib/packed/opt-type.ts";
 import type { KernelTrade, SetTotals } from "./strategy-kernel.ts";
 

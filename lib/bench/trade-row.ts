@@ -1,5 +1,5 @@
 /** A trade log's row: its columns, and a trade's segment key as text. */
-import { isNullKey } from "./segment-key.ts";
+import { isNullKey } from "../../kernel/segment-key.ts";
 import { OPT_CE, OPT_CODE_NAMES, OPT_PE } from "../packed/opt-type.ts";
 import { formatEpochDays } from "../ist-time.ts";
 import type { TradeBlock } from "./bench.ts";

@@ -8,7 +8,7 @@
 import type { EpochDays } from "../ist-time.ts";
 import { strikeDecimal } from "../packed/strike.ts";
 import { OPT_CE, OPT_PE } from "../packed/opt-type.ts";
-import { isNullKey } from "../bench/segment-key.ts";
+import { isNullKey } from "../../kernel/segment-key.ts";
 
 /** What the estimate is made of; shown beside the chart. */
 export const ATM_METHOD =

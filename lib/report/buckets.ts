@@ -7,7 +7,7 @@ import type { EpochDays } from "../ist-time.ts";
 import { calendarExpiryType } from "../raw/calendar.ts";
 import { HOLD_BOUNDS_NS } from "../../kernel/report-sums.ts";
 import { OPT_CE, OPT_CODE_NAMES, OPT_OTHER, OPT_PE } from "../packed/opt-type.ts";
-import { isNullKey } from "../bench/segment-key.ts";
+import { isNullKey } from "../../kernel/segment-key.ts";
 
 /** Days-to-expiry buckets (calendar days from the trading day to the expiry). */
 export const DTE_BUCKETS = ["0", "1", "2", "3", "4", "5", "6", "7", "8–14", "15–30", "31+", "unknown"] as const;

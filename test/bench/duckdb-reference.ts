@@ -7,7 +7,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { isNullKey } from "../../lib/bench/segment-key.ts";
+import { isNullKey } from "../../kernel/segment-key.ts";
 import { emaCrossReference, type EmaCrossParams, type ReferenceRow } from "../../kernel/ema_cross.ts";
 
 /** One partition as DuckDB reads it. */

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TradeBlock } from "../../lib/bench/bench.ts";
 import { csvField, openTradeLog } from "../../lib/bench/trade-log.ts";
-import { NULL_KEY } from "../../lib/bench/segment-key.ts";
+import { NULL_KEY } from "../../kernel/segment-key.ts";
 import { closeParquet, openParquet, withRows } from "../../lib/parquet/io.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tickpack-trade-log-"));

@@ -9,7 +9,7 @@ import { buildReportData, heatmapAxes } from "../../lib/report/report-data.ts";
 import { TimeBins } from "../../lib/report/time-bins.ts";
 import { istWallClockToEpochNs, parseIsoDate } from "../../lib/ist-time.ts";
 import { SeededRandom } from "../../lib/random.ts";
-import { NULL_KEY } from "../../lib/bench/segment-key.ts";
+import { NULL_KEY } from "../../kernel/segment-key.ts";
 
 const mulberry32 = (seed: number) => {
   const r = new SeededRandom(seed);

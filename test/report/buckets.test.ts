@@ -9,7 +9,7 @@ import {
   optBucket,
 } from "../../lib/report/buckets.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
-import { NULL_KEY } from "../../lib/bench/segment-key.ts";
+import { NULL_KEY } from "../../kernel/segment-key.ts";
 
 const day = (iso: string) => parseIsoDate(iso);
 
