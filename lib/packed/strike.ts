@@ -1,5 +1,5 @@
 /**
- * Strikes as packed (SPEC §3: float32). A split-adjusted stock strike such as 3402.3 is stored as the
+ * Strikes as packed (docs/formats.md: float32). A split-adjusted stock strike such as 3402.3 is stored as the
  * nearest float32, 3402.300048828125: strikes are compared in the stored type and printed as the
  * decimal the user wrote.
  */

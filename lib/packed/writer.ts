@@ -25,7 +25,7 @@ import { gatherRows, type MergedPartition } from "./merge.ts";
 import { PartWriter, type WrittenPart } from "./part-writer.ts";
 import { closeParquet, openParquet } from "../parquet/io.ts";
 
-/** Rows per row group unless `--row-group-size` says otherwise (SPEC §3: row groups ≤ 100,000 rows). */
+/** Rows per row group unless `--row-group-size` says otherwise (docs/formats.md: row groups ≤ 100,000 rows). */
 export const DEFAULT_ROW_GROUP_SIZE = 100_000;
 
 /** Rows per part file unless `--part-rows` says otherwise (repack and resort): no split, one file per partition (memory is bounded by a row group either way). */

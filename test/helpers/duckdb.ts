@@ -61,7 +61,7 @@ interface TestContract {
   expiry: string | undefined;
 }
 
-/** This test's own reading of a contract name (SPEC §2), independent of lib/raw/contract-name.ts. */
+/** This test's own reading of a contract name (docs/formats.md, raw input), independent of lib/raw/contract-name.ts. */
 export function testContract(name: string, calendar: Map<string, string>): TestContract {
   const stem = basename(name)
     .replace(/\.parquet$/i, "")

@@ -1,5 +1,5 @@
 /**
- * Every command's exit codes as a shell sees them (SPEC §1): --help exits 0 with the usage on
+ * Every command's exit codes as a shell sees them (README, Commands): --help exits 0 with the usage on
  * stdout; bad usage (unknown flag, a flag without its value, a bad number, a missing or wrong
  * path) exits 2 with one message on stderr, no stack trace, nothing on stdout and nothing written.
  */
