@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +6,9 @@ import type { TradeBlock } from "../../lib/bench/bench.ts";
 import { csvField, openTradeLog } from "../../lib/bench/trade-log.ts";
 import { NULL_KEY } from "../../kernel/segment-key.ts";
 import { closeParquet, openParquet, withRows } from "../../lib/parquet/io.ts";
+
+// Seconds of CPU work each on a quiet machine: the suite must also pass on a loaded one.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "tickpack-trade-log-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { footerStatsNative, footerStatsOf, readFooterStats } from "../../lib/parquet/footer.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
@@ -15,6 +15,9 @@ import {
 import { cleanupTempDirs, genFixture, packedFixture, tempDir } from "../helpers/fixtures.ts";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+
+// Seconds of CPU work each on a quiet machine: the suite must also pass on a loaded one.
+setDefaultTimeout(60_000);
 
 afterAll(cleanupTempDirs);
 

@@ -1,9 +1,12 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { closeSync, fstatSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { closeParquetFile, openParquetFile, ParquetOpenError } from "../../lib/parquet/source.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { cleanupTempDirs, packedFixture, tempDir } from "../helpers/fixtures.ts";
+
+// Seconds of CPU work each on a quiet machine: the suite must also pass on a loaded one.
+setDefaultTimeout(60_000);
 
 afterAll(cleanupTempDirs);
 

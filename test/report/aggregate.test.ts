@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { BenchSummary, ReportSumsBlock, TradeBlock } from "../../lib/bench/bench.ts";
 import { reportSumsReference } from "../../kernel/report-sums.ts";
 import { estimateAtm } from "../../lib/report/atm.ts";
@@ -10,6 +10,9 @@ import { TimeBins } from "../../lib/report/time-bins.ts";
 import { istWallClockToEpochNs, parseIsoDate } from "../../lib/ist-time.ts";
 import { SeededRandom } from "../../lib/random.ts";
 import { NULL_KEY } from "../../kernel/segment-key.ts";
+
+// Seconds of CPU work each on a quiet machine: the suite must also pass on a loaded one.
+setDefaultTimeout(60_000);
 
 const mulberry32 = (seed: number) => {
   const r = new SeededRandom(seed);
