@@ -165,6 +165,20 @@ describe("TP_COLUMN's check, every declared type against every C type", () => {
       );
   });
 
+  test("a refused column reads as zeros from the run's first row on, not as the column's bits", () => {
+    // The kernel copies what it read into its second column (the host's array): the test's window on it.
+    const path = kernel(
+      "zeros.c",
+      "price,bp0",
+      "const long long *v = TP_COLUMN(r, 0, long long); long long j; for (j = r->start; j < r->end; j++) ((double *)r->col[1])[j] = (double)v[j] + 7",
+    );
+    const b = batch("f64");
+    const seen = Float64Array.from([-1, -1, -1]);
+    b.columns.push({ values: seen, valid: null });
+    expect(() => new KernelRun(loadKernel(path), [[]]).run(b)).toThrow(KernelError);
+    expect(Array.from(seen)).toEqual([7, 7, 7]);
+  });
+
   test.skipIf(!GCC)(`gcc: the same check${GCC ? "" : " (skipped: no gcc on PATH)"}`, () => {
     const path = kernel("gcc-i32-as-float.c", "expiry:i32", "const float *v = TP_COLUMN(r, 0, float)");
     expect(outcome(path, "i32", "gcc")).toBe(
