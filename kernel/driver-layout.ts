@@ -3,6 +3,7 @@
  * of every index both sides use. The host reads these objects; `driverLayoutC()` writes them as C
  * enums that the build puts in front of the driver, so the driver names them and never numbers them.
  */
+import { typeCodeMacroC } from "./column-types.ts";
 import { NULL_KEY } from "./segment-key.ts";
 import { DAY_MINUTES, HOLD_BOUNDS_NS, IST_OFFSET_MINUTES, SET_SUMS, TALLY } from "./report-sums.ts";
 
@@ -38,6 +39,8 @@ export const HEADER = layout(
     "REC_OPEN",
     "CURVE_DAY",
     "SPILLED",
+    // The column index a kernel's TP_COLUMN refused (when BAD_TYPE is set).
+    "BAD_COLUMN",
   ],
   "SIZE",
 );
@@ -48,7 +51,7 @@ export const SET_TOTALS = layout(["VALID_ROWS", "TRADES", "PNL", "ENTRY"], "SIZE
 /** `sti` (int64) per set: the trade log's entry and last valid timestamps, then the report sums' own. */
 export const SET_TIMES = layout(["LOG_ENTRY", "LOG_LAST", "SUM_ENTRY", "SUM_LAST"], "SIZE");
 
-/** `cols` (pointers): key columns, timestamps, trade log, scratch, report sums; then each declared column and its bitmap from FIRST on. */
+/** `cols` (pointers): key columns, timestamps, trade log, scratch, report sums, TP_COLUMN's check; then each declared column and its bitmap from FIRST on. */
 export const COLS = layout(
   [
     "EXPIRY",
@@ -71,6 +74,11 @@ export const COLS = layout(
     "SUM_SLOTS",
     "SUM_STAGE",
     "SUM_STAGE_TS",
+    // TP_COLUMN's: the declared columns' type codes (bytes), the middle of ZEROS, and (set by the
+    // driver) the C type name TP_COLUMN refused, which ends the run.
+    "COL_TYPES",
+    "ZEROS",
+    "BAD_TYPE",
   ],
   "FIRST",
 );
@@ -85,6 +93,9 @@ export const RECORD = layout(["E", "O", "S", "PRICE"], "SETS");
 
 /** Most columns a kernel may declare (the driver's stack arrays hold this many). */
 export const MAX_COLUMNS = 64;
+
+/** Bytes a row of zeros for a refused column takes, in the widest C scalar (long double _Complex). */
+export const ZERO_ROW_BYTES = 32;
 
 const cEnum = (prefix: string, l: Readonly<Record<string, number>>) =>
   `enum { ${Object.entries(l)
@@ -113,6 +124,7 @@ export function driverLayoutC(): string {
     `#define TPD_DAY_MINUTES ${DAY_MINUTES}`,
     `#define TPD_IST_OFFSET_MINUTES ${IST_OFFSET_MINUTES}`,
     `#define TPD_HOLD_BUCKET(h) ${holdBucketC("h")}`,
+    typeCodeMacroC(),
     "",
   ].join("\n");
 }

@@ -9,8 +9,8 @@
  * st (double): header, then per set: totals, params, kernel state.
  * sti (int64): per set: entry timestamp, last valid timestamp (the trade log's, then the report sums' own:
  * the sums resolve them at the block's end, the log as it goes).
- * cols (pointers): key columns, timestamps, trade log, scratch, report sums, then each declared
- * column and its bitmap.
+ * cols (pointers): key columns, timestamps, trade log, scratch, report sums, TP_COLUMN's check, then
+ * each declared column and its bitmap.
  * Their indices are kernel/driver-layout.ts's (see below).
  *
  * Two ways to hand closed trades over, either or both: the trade log (every close, in row order),
@@ -253,6 +253,11 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
   r.col = colv;
   r.valid = colok;
   r.ev = events;
+  r.ncol = ncols;
+  r.col_type = (const unsigned char *)cols[TPD_C_COL_TYPES];
+  r.zeros = cols[TPD_C_ZEROS];
+  r.bad_column = -1;
+  r.bad_type = 0;
 
   for (b = start; b < n; ) {
     if (logging && st[TPD_H_TRADE_COUNT] + (double)(nsets * scap) > st[TPD_H_TRADE_CAP]) break;
@@ -354,6 +359,12 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
         r.nvalid = 0;
         r.last_valid = -1;
         tickpack_run(pp, ps, &r);
+        if (r.bad_type) {
+          /* The kernel read a column as a type it was not declared in (it got zeros): the run is void, the host reports it. */
+          st[TPD_H_BAD_COLUMN] = (double)r.bad_column;
+          cols[TPD_C_BAD_TYPE] = (void *)r.bad_type;
+          return b;
+        }
         tot[TPD_T_VALID_ROWS] += (double)r.nvalid;
         if (logging && ts && r.last_valid >= 0) sti[k * TPD_STI_SIZE + TPD_STI_LOG_LAST] = ts[r.last_valid];
         if (r.last_valid >= 0) lv_row = r.last_valid;

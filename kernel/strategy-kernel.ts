@@ -4,7 +4,7 @@
  * with `dlopen` — reading what it declares (columns and their types, parameters, state size), and
  * running it, for any number of parameter sets at once, over batches of packed rows.
  */
-import { cc, dlopen, ptr } from "bun:ffi";
+import { CString, cc, dlopen, ptr } from "bun:ffi";
 import {
   copyFileSync,
   existsSync,
@@ -19,6 +19,7 @@ import {
 } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { C_TYPE, COLUMN_TYPES, type ColumnType, columnTypeCode } from "./column-types.ts";
 import {
   COLS as C,
   driverLayoutC,
@@ -29,6 +30,7 @@ import {
   SET_TOTALS as T,
   TRADE_PX,
   TRADE_TS,
+  ZERO_ROW_BYTES,
 } from "./driver-layout.ts";
 import { DAY_MINUTES, SET_SUMS, setSumsFromHold, TALLY, type LoggedTrades, type ReportSums } from "./report-sums.ts";
 
@@ -63,16 +65,20 @@ export const KERNEL_COLUMNS: readonly string[] = [
   "vol_delta",
 ];
 
-/** How a kernel reads a column (`name:type` in tickpack_columns; plain `name` is f64). */
-export type ColumnType = "f64" | "i64" | "i32" | "f32" | "i16";
-const COLUMN_TYPES: readonly ColumnType[] = ["f64", "i64", "i32", "f32", "i16"];
-
 /** Compilers a kernel can be built with: TinyCC in-process (default), or an installed gcc/clang. */
 export type KernelCompiler = "tcc" | "gcc" | "clang";
 export const KERNEL_COMPILERS: readonly KernelCompiler[] = ["tcc", "gcc", "clang"];
 
-/** A kernel the user got wrong (does not compile, declares an unknown column …), or a compiler that is not installed: exit 2. */
-export class KernelError extends Error {}
+export type { ColumnType } from "./column-types.ts";
+
+/**
+ * A kernel the user got wrong (does not compile, declares an unknown column, reads a column as
+ * another type …), or a compiler that is not installed: exit 2. Named, so that a worker's reply of
+ * one can be told apart.
+ */
+export class KernelError extends Error {
+  override name = KernelError.name;
+}
 
 /** A declared parameter: its name and default (undefined: the grid must set it). */
 export interface KernelParam {
@@ -670,6 +676,13 @@ export class KernelRun {
     });
     this.sti = new BigInt64Array(pinned(8 * SET_TIMES.SIZE * nsets));
     this.cols = new BigUint64Array(pinned(8 * (C.FIRST + 2 * kernel.columns.length)));
+    // TP_COLUMN's check: the declared types' codes, and zeros to hand out instead of a refused
+    // column, a block's rows wide on either side of the pointer (a run is at most a block).
+    const colTypes = new Uint8Array(pinned(kernel.columns.length));
+    colTypes.set(kernel.columnTypes.map(columnTypeCode));
+    const zeros = new Uint8Array(pinned(2 * blockRows * ZERO_ROW_BYTES));
+    this.cols[C.COL_TYPES] = addr(colTypes);
+    this.cols[C.ZEROS] = addr(zeros) + BigInt(blockRows * ZERO_ROW_BYTES);
     // Staged closes per set and block: one per row and one per segment end.
     const stagedCap = 2 * blockRows + 2;
     this.st[H.STAGED_CAP] = stagedCap;
@@ -683,7 +696,7 @@ export class KernelRun {
     const events = new Uint8Array(pinned(bytes.event * (blockRows + 1)));
     const starts = new Uint8Array(pinned(8 * (blockRows + 1)));
     const staged = logging ? new Uint8Array(pinned(bytes.staged * nsets * stagedCap + 8 * 2 * nsets)) : null;
-    this.scratch = [events, starts, ...(staged ? [staged] : [])];
+    this.scratch = [colTypes, zeros, events, starts, ...(staged ? [staged] : [])];
     this.cols[C.EVENTS] = addr(events);
     this.cols[C.STARTS] = addr(starts);
     this.cols[C.STAGED] = addr(staged);
@@ -758,10 +771,31 @@ export class KernelRun {
     let next = 0;
     while (next < b.length) {
       next = Number(this.kernel.symbols.tpd_run(ptr(this.st), ptr(this.sti), ptr(this.cols), next, b.length));
+      if (this.cols[C.BAD_TYPE] !== 0n) throw this.refusedColumn();
       this.drainTrades();
       // The driver stopped before a block that could overflow the segment records: make room.
       if (next < b.length && this.st[H.REC_COUNT] + this.st[H.BLOCK] + 1 > this.st[H.REC_CAP]) this.drainRecords(false);
     }
+  }
+
+  /** The error of the column TP_COLUMN refused: the kernel read it as a C type it was not declared in, or it is not declared. */
+  private refusedColumn(): KernelError {
+    const k = this.st[H.BAD_COLUMN];
+    const asType = new CString(Number(this.cols[C.BAD_TYPE])).toString();
+    const { path, columns, columnTypes } = this.kernel;
+    const read = `TP_COLUMN(r, ${k}, ${asType})`;
+    if (!(k >= 0 && k < columns.length))
+      return new KernelError(
+        `${path}: ${read}: no column ${k}: tickpack_columns() declares ${columns.length} (${columns.join(", ") || "none"}), numbered from 0`,
+      );
+    const [name, type] = [columns[k], columnTypes[k]];
+    const other = COLUMN_TYPES.find((t) => C_TYPE[t] === asType);
+    const remedy = other
+      ? `, or declare it ${name}:${other}`
+      : ` (columns are read as ${COLUMN_TYPES.map((t) => C_TYPE[t]).join(", ")})`;
+    return new KernelError(
+      `${path}: ${read} reads column ${name}, declared ${type}, as ${asType}: read it as ${C_TYPE[type]}${remedy}`,
+    );
   }
 
   /** Ends the partition: every set's last segment closes here. */

@@ -30,11 +30,13 @@ typedef struct {
  *   "name:i32" -> const int *, "name:f32" -> const float *, "name:i16" -> const short *.
  *   A column stored in the declared type reaches the kernel without a copy (price, bp0, sp0 … are
  *   float64 in packed files; volume, qty, oi … int64; strike float32; expiry, date int32 days).
+ *   Read it with TP_COLUMN, which checks the type.
  * valid[k]: its Arrow validity bitmap (bit i set = row i non-null), or 0 when the batch has no null
  *   in that column (most batches): TP_OK(bits, i) tests it, with a fast path for 0.
  * ev: room for one event per row of the run; write them with TP_EMIT_OPEN / TP_EMIT_CLOSE.
  * The kernel sets nvalid (rows it found valid, counted in valid_rows) and last_valid (the last of
  * them, or -1): the driver uses it as the exit time of a position closed at the segment's end.
+ * The fields after last_valid are TP_COLUMN's (they follow the others, which keep their places).
  */
 typedef struct {
   const void *const *col;
@@ -44,10 +46,30 @@ typedef struct {
   long long nev;
   long long nvalid;
   long long last_valid;
+  int ncol;                      /* declared columns */
+  const unsigned char *col_type; /* col_type[k]: column k's declared type, as TPD_TYPE_CODE (kernel/column-types.ts) codes it */
+  const void *zeros;             /* the middle of zeroed memory that a run's rows in any C type fit on either side of */
+  int bad_column;                /* the first column index TP_COLUMN refused, */
+  const char *bad_type;          /* and the C type it was asked for, as written (0: none): the driver stops the run and reports it */
 } tp_rows_t;
 
-/* The k-th declared column as a pointer of type T (T must match its declared type), and its bitmap. */
-#define TP_COLUMN(r, k, T) ((const T *)(r)->col[k])
+/*
+ * Column k of a run, or, when k is not a declared column or T is not the C type it was declared as,
+ * rows of zeros from row r->start on (never another type's bits) and the run flagged in bad_type.
+ * Checked once per call of TP_COLUMN: take the pointer into a local before the row loop.
+ */
+static inline const void *tp_column_checked(tp_rows_t *r, int k, int code, unsigned long long size, const char *type) {
+  if (k >= 0 && k < r->ncol && code != 0 && r->col_type[k] == code) return r->col[k];
+  if (!r->bad_type) {
+    r->bad_column = k;
+    r->bad_type = type;
+  }
+  /* As integers: the pointer lies before the zeros for any row but the first few. */
+  return (const void *)((unsigned long long)r->zeros - (unsigned long long)r->start * size);
+}
+
+/* The k-th declared column as a pointer of type T (T must be its declared type, see col), and its bitmap. */
+#define TP_COLUMN(r, k, T) ((const T *)tp_column_checked((r), (k), TPD_TYPE_CODE(T), sizeof(T), #T))
 #define TP_BITS(r, k) ((r)->valid[k])
 /* Row i of a column with bitmap `bits` is non-null (always, when bits is 0). */
 #define TP_OK(bits, i) (!(bits) || (((bits)[(i) >> 3] >> ((i) & 7)) & 1))

@@ -412,6 +412,7 @@ try {
     if (cause) die(`bench: ${cause} (it ran out reading ${printable(e.message)})`, EXIT.problems);
     die(`bench: ${printable(e.message)}`, EXIT.problems);
   }
+  if (e instanceof KernelError) die(`bench: ${printable(e.message)}`, EXIT.usage);
   throw e;
 }
 progress.finish();

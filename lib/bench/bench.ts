@@ -1,5 +1,6 @@
 /** `bench`: a strategy kernel, for one or many parameter sets, over packed partitions in a pool of workers. */
 import {
+  KernelError,
   loadKernel,
   type LoadedKernel,
   type KernelCompiler,
@@ -13,7 +14,7 @@ import { warmUpDecoders } from "../parquet/source.ts";
 import { existsSync } from "node:fs";
 import { evictLeastRecentlyUsed } from "../cache/store.ts";
 import { addCacheStats, noCacheStats, type CacheSettings } from "./cached-columns.ts";
-import { WorkerPool } from "../workers/pool.ts";
+import { WorkerPool, WorkerTaskError } from "../workers/pool.ts";
 import { filtersJson, partitionMaySelect, type BenchFilters } from "./filters.ts";
 import { projectedColumns } from "./strategy-reader.ts";
 
@@ -231,6 +232,8 @@ export async function runBench(
               : null,
           })
           .catch((e: Error) => {
+            // The kernel's own fault (a column read as another type), whatever partition it met it in.
+            if (e instanceof WorkerTaskError && e.errorName === KernelError.name) throw new KernelError(e.message);
             // A worker that died cannot say which file: name the partition.
             throw new BenchInputError(
               parts.some((p) => e.message.includes(p)) ? e.message : `${parts.join(", ")}: ${e.message}`,

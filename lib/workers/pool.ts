@@ -8,7 +8,7 @@ import { errorMessage } from "../error-message.ts";
 /** Message a worker posts back for a task. */
 export type WorkerReply<R> =
   | { id: number; ok: true; result: R; wasmBytes: number }
-  | { id: number; ok: false; error: string; wasmBytes: number };
+  | { id: number; ok: false; error: string; errorName: string; wasmBytes: number };
 
 interface Slot {
   worker: Worker;
@@ -22,8 +22,15 @@ interface Pending<T, R> {
   reject: (e: Error) => void;
 }
 
-/** Error a task reported (it threw inside the worker). */
-export class WorkerTaskError extends Error {}
+/** Error a task reported (it threw inside the worker); errorName is the thrown error's name ("Error", "KernelError" …). */
+export class WorkerTaskError extends Error {
+  constructor(
+    message: string,
+    readonly errorName = "Error",
+  ) {
+    super(message);
+  }
+}
 
 /** The worker died while running the task (a wasm trap, an uncaught error); it has been replaced. */
 export class WorkerCrashError extends Error {}
@@ -179,7 +186,7 @@ export class WorkerPool<T, R> {
     slot.busy = false;
     if (reply.wasmBytes > this.recycleWasmBytes) this.replace(slot);
     if (reply.ok) p.resolve(reply.result);
-    else p.reject(new WorkerTaskError(reply.error));
+    else p.reject(new WorkerTaskError(reply.error, reply.errorName));
     this.dispatch();
   }
 

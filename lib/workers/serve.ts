@@ -48,7 +48,8 @@ export function serveTasks<T>(handler: TaskHandler<T>): void {
     try {
       reply = { id, ok: true, result: await handler.run(task), wasmBytes: handler.wasmBytes() };
     } catch (e) {
-      reply = { id, ok: false, error: errorMessage(e), wasmBytes: handler.wasmBytes() };
+      const errorName = e instanceof Error ? e.name : "Error";
+      reply = { id, ok: false, error: errorMessage(e), errorName, wasmBytes: handler.wasmBytes() };
     }
     self.postMessage(reply);
     if (handler.collectAfter(task)) Bun.gc(true);
