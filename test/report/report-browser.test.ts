@@ -285,7 +285,7 @@ describe("bench --report in headless Chromium", () => {
     expectGood(o, json, SINGLE_CHARTS);
   });
 
-  test("a filtered run (issue 13's slice filters): the header names the filters as --json does", async () => {
+  test("a filtered run (slice filters): the header names the filters as --json does", async () => {
     const { json, html } = benchReport("filtered", ["--from", "2025-11-18", "--underlyings", "NIFTY", "--dte", "0:6"]);
     expect(json.filters).toEqual({ from: "2025-11-18", underlyings: ["NIFTY"], dte: [0, 6] });
     expect(json.trades as number).toBeGreaterThan(10);
