@@ -2,12 +2,14 @@
  * gen lists each day's strikes around that day's at-the-money strike, as NSE does, and a
  * contract-day is the same whatever date range is generated around it. Read back with DuckDB.
  */
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_DEFECTS } from "../../lib/gen/gen.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
-import { cleanupTempDirs, genFixture, tempDir } from "../helpers/fixtures.ts";
+import { compareWithDuckDB } from "../helpers/duckdb.ts";
+import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
 
 setDefaultTimeout(120_000);
 afterAll(cleanupTempDirs);
@@ -42,8 +44,10 @@ function rawRowsSql(dir: string): string {
 }
 
 describe("gen's strike ladder", () => {
-  test("each day lists its strikes around that day's spot: its at-the-money strike is never at the band's edge", async () => {
-    const raw = tempDir("ladder-atm");
+  // 12 trading days: the spot walks several strikes away from the first day's.
+  let raw: string;
+  beforeAll(async () => {
+    raw = tempDir("ladder-raw");
     await genFixture(raw, {
       days: 12,
       underlyings: ["NIFTY", "BANKNIFTY", "TCS"],
@@ -51,6 +55,9 @@ describe("gen's strike ladder", () => {
       tickProb: 0.01,
       defects: { ...DEFAULT_DEFECTS, nullRate: 0, zeroPriceRate: 0 },
     });
+  });
+
+  test("each day lists its strikes around that day's spot: its at-the-money strike is never at the band's edge", async () => {
     // Per underlying, expiry and day: the strikes listed, and the one whose CE and PE mids at the
     // open (each contract's first quote of the session) are closest (put-call parity: CE − PE = S − K).
     const rows = await query(`
@@ -79,6 +86,35 @@ describe("gen's strike ladder", () => {
       (r) => Number(r.strikes) !== 5 || !(Number(r.atm) > Number(r.lo) && Number(r.atm) < Number(r.hi)),
     );
     expect(atEdge).toEqual([]);
+  });
+
+  test("a contract whose strike leaves the ladder and comes back has days that are not consecutive: repack packs every row on its day", async () => {
+    const [gaps] = await query(`
+      WITH cd AS (SELECT DISTINCT contract, day FROM (${rawRowsSql(raw)})),
+        span AS (SELECT contract, min(day) AS lo, max(day) AS hi, count(*) AS n FROM cd GROUP BY contract)
+      SELECT count(*) AS contracts FROM span
+      WHERE n < (SELECT count(DISTINCT day) FROM cd WHERE day BETWEEN span.lo AND span.hi)`);
+    expect(Number(gaps.contracts)).toBeGreaterThan(0);
+    const out = tempDir("ladder-packed");
+    const s = await repackFixture([raw], out);
+    expect(s.files_failed).toBe(0);
+    const files = readdirSync(raw, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith(".parquet"))
+      .map((e) => ({ path: join(e.parentPath, e.name) }));
+    const c = await compareWithDuckDB(files, out);
+    expect({
+      missing: c.missingFromPacked,
+      extra: c.notInRaw,
+      unsorted: c.unsortedRows,
+      folder: c.wrongFolder,
+    }).toEqual({
+      missing: 0,
+      extra: 0,
+      unsorted: 0,
+      folder: 0,
+    });
+    expect(c.packedRows).toBe(s.rows_out);
+    expect(c.packedRows).toBe(c.rawRows);
   });
 
   test("the contract-days of days 2–3 are the same in days 1–3 and days 2–4", async () => {
