@@ -109,7 +109,7 @@ export function syntheticCalendar(specs: UnderlyingSpec[], fromDay: EpochDays, t
 /** A contract to generate: its name fields plus the expiry day. */
 export interface SyntheticContract extends ContractName {
   expiry: EpochDays;
-  /** Trading days on which it has ticks. */
+  /** Trading days on which it has ticks: those its strike is listed on, not always consecutive. */
   days: EpochDays[];
 }
 
