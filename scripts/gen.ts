@@ -16,7 +16,7 @@ Options:
   --start YYYY-MM-DD     first day (default 2025-11-17)
   --underlyings A,B      underlyings (default NIFTY,BANKNIFTY; others get stock-like specs)
   --seed N               random seed (default 1)
-  --strikes N            strikes on each side of at-the-money (default 10)
+  --strikes N            strikes listed on each side of each day's at-the-money strike (default 10)
   --tick-prob P          chance of a tick in each second, 09:15–15:30 IST (default 0.85)
   --null-rate P          share of rows with one field nulled (default ${DEFAULT_DEFECTS.nullRate})
   --zero-price-rate P    share of rows with price 0 (default ${DEFAULT_DEFECTS.zeroPriceRate})
@@ -32,10 +32,14 @@ Options:
   --json                 print a JSON summary on stdout
   -h, --help             this text
 
-Scale: each day trades 2 × (2·strikes+1) contracts per live expiry (NIFTY: the nearest 2, rolling;
-others: the nearest monthly), each ticking in 30–100% of the session's 22,501 seconds × tick-prob
-(liquidity fades away from the money). Defaults: ~5M rows. --days 1 --strikes 1 --tick-prob 0.05:
-~20k rows (a test fixture). --days 20 --strikes 20: ~52M rows.
+Strikes: each trading day lists, for each live expiry (NIFTY: the nearest 2, rolling; others: the
+nearest monthly), the strike nearest that day's opening spot and --strikes strikes each side of it,
+so the money stays inside the ladder as the spot moves. A contract trades on the days its strike is
+listed (not always consecutive), all in its one file.
+
+Scale: each day trades 2 × (2·strikes+1) contracts per live expiry, each ticking in 30–100% of the
+session's 22,501 seconds × tick-prob (liquidity fades away from the money). Defaults: ~5M rows.
+--days 1 --strikes 1 --tick-prob 0.05: ~20k rows (a test fixture). --days 20 --strikes 20: ~54M rows.
 `;
 
 const { values } = parseCommandLine(

@@ -20,7 +20,7 @@ export interface GenOptions {
   start: EpochDays;
   underlyings: string[];
   seed: number;
-  /** Strikes on each side of the at-the-money strike. */
+  /** Strikes listed on each side of each day's at-the-money strike. */
   strikesEachSide: number;
   /** Chance of a tick in each second of the session. */
   tickProb: number;

@@ -109,7 +109,7 @@ export function syntheticCalendar(specs: UnderlyingSpec[], fromDay: EpochDays, t
 /** A contract to generate: its name fields plus the expiry day. */
 export interface SyntheticContract extends ContractName {
   expiry: EpochDays;
-  /** Trading days on which it has ticks. */
+  /** Trading days on which it has ticks: those its strike is listed on, not always consecutive. */
   days: EpochDays[];
 }
 
@@ -121,10 +121,17 @@ export function dailyOpen(seed: number, spec: UnderlyingSpec, day: EpochDays): n
   return spot;
 }
 
+/** The at-the-money strike of a day: the strike nearest the day's open, around which its strikes are listed. */
+function atmStrikeOf(seed: number, spec: UnderlyingSpec, day: EpochDays): number {
+  return Math.round(dailyOpen(seed, spec, day) / spec.strikeStep) * spec.strikeStep;
+}
+
 /**
  * The contracts traded over `days`: on each day, each underlying's nearest expiries (2 with
- * weeklies, else 1) roll forward; an expiry's strikes are set around the open of the first day it
- * is traded. Each contract carries the days it trades.
+ * weeklies, else 1) roll forward, each listing `strikesEachSide` strikes on each side of that day's
+ * at-the-money strike (as NSE lists strikes around the money). A contract trades on the days its
+ * strike is listed, which need not be consecutive; the ladder of a day depends on the seed and that
+ * day alone, so a contract-day exists whatever date range is generated around it.
  */
 export function syntheticContracts(
   seed: number,
@@ -140,33 +147,41 @@ export function syntheticContracts(
     const all = [...monthly.map((d) => ({ d, monthly: true })), ...weekly.map((d) => ({ d, monthly: false }))].sort(
       (a, b) => a.d - b.d,
     );
-    const traded = new Map<EpochDays, { monthly: boolean; days: EpochDays[] }>();
+    const contracts = new Map<string, SyntheticContract>();
     for (const day of days) {
+      const atm = atmStrikeOf(seed, spec, day);
       for (const e of all.filter((x) => x.d >= day).slice(0, spec.weekly ? 2 : 1)) {
-        let t = traded.get(e.d);
-        if (!t) traded.set(e.d, (t = { monthly: e.monthly, days: [] }));
-        t.days.push(day);
-      }
-    }
-    for (const [expiry, t] of traded) {
-      const { year, month } = yearMonthOf(expiry);
-      const atm = Math.round(dailyOpen(seed, spec, t.days[0]) / spec.strikeStep) * spec.strikeStep;
-      for (let k = -strikesEachSide; k <= strikesEachSide; k++) {
-        for (const optType of ["CE", "PE"] as OptType[]) {
-          out.push({
-            underlying: spec.name,
-            year,
-            month,
-            expiryType: t.monthly ? "monthly" : "weekly",
-            weeklyExpiry: t.monthly ? null : expiry,
-            strike: atm + k * spec.strikeStep,
-            optType,
-            expiry,
-            days: t.days,
-          });
+        const { year, month } = yearMonthOf(e.d);
+        for (let k = -strikesEachSide; k <= strikesEachSide; k++) {
+          const strike = atm + k * spec.strikeStep;
+          for (const optType of ["CE", "PE"] as OptType[]) {
+            const key = `${e.d}|${strike}|${optType}`;
+            let c = contracts.get(key);
+            if (!c)
+              contracts.set(
+                key,
+                (c = {
+                  underlying: spec.name,
+                  year,
+                  month,
+                  expiryType: e.monthly ? "monthly" : "weekly",
+                  weeklyExpiry: e.monthly ? null : e.d,
+                  strike,
+                  optType,
+                  expiry: e.d,
+                  days: [],
+                }),
+              );
+            c.days.push(day);
+          }
         }
       }
     }
+    out.push(
+      ...[...contracts.values()].sort(
+        (a, b) => a.expiry - b.expiry || a.strike - b.strike || a.optType.localeCompare(b.optType),
+      ),
+    );
   }
   return out;
 }

@@ -129,15 +129,20 @@ describe("repack edges", () => {
   });
 
   test("a file that fails on its second day after its first was packed: counts and manifest agree", async () => {
-    const copy = tempDir("edge-midway");
-    cpSync(raw, copy, { recursive: true });
+    // Each day lists its strikes around its own open: 5 each side, so the two days share strikes
+    // (contracts whose files span both days).
+    const midway = tempDir("edge-midway");
+    await genFixture(midway, { underlyings: ["NIFTY"], days: 2, strikesEachSide: 5 });
+    const midwayFiles = readdirSync(midway, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith(".parquet"));
     // A file spanning both days with a row group wholly on the smaller day D: its price page is
     // garbled. Pass 1 (timestamps and name columns) accepts the file; pass 2 fails on D alone, and
     // with one worker the bigger partition (the other day, the file included) is committed first.
     const db = await DuckDBInstance.create(":memory:");
     const c = await db.connect();
     const q = async (sql: string) => (await c.runAndReadAll(sql)).getRowObjectsJS();
-    const all = files.map((f) => `'${join(copy, f)}'`).join(", ");
+    const all = midwayFiles.map((f) => `'${join(midway, f)}'`).join(", ");
     // Naive raw timestamps are IST wall clock: their date is the IST day.
     const smaller = String(
       (
@@ -148,8 +153,8 @@ describe("repack edges", () => {
     );
     let victim = "";
     let meta: Record<string, unknown> = {};
-    for (const f of files) {
-      const path = join(copy, f);
+    for (const f of midwayFiles) {
+      const path = join(midway, f);
       const groups = await q(
         `SELECT row_group_id, row_group_num_rows, data_page_offset, total_compressed_size FROM parquet_metadata('${path}') WHERE path_in_schema = 'price' ORDER BY row_group_id`,
       );
@@ -178,12 +183,12 @@ describe("repack edges", () => {
     writeFileSync(victim, bytes);
 
     const out = tempDir("edge-midway-out");
-    const s = await repackFixture([copy], out, { workers: 1 });
+    const s = await repackFixture([midway], out, { workers: 1 });
     expect(s.errors.map((e) => e.file)).toEqual([victim]);
     expect(s.errors[0].error).toContain("were packed before it failed");
     expect(s.rows_in).toBe(s.rows_out + s.duplicates_dropped + s.rows_without_timestamp);
     const manifest = JSON.parse(readFileSync(join(out, "_tickpack", "manifest.json"), "utf8"));
     expect(Object.keys(manifest.files)).not.toContain(victim);
-    expect(Object.keys(manifest.files).length).toBe(files.length - 1);
+    expect(Object.keys(manifest.files).length).toBe(midwayFiles.length - 1);
   });
 });
