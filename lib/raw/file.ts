@@ -93,6 +93,21 @@ function columnChunks(table: arrow.Table, name: string): readonly arrow.Data[] {
 }
 
 /** Throws RawFileError when a non-null value of a name-derived column disagrees with the file name. */
+/** Every raw column of `table` as a batch, a missing one as nulls; INT64 times in their file's `units`. */
+function rawBatchOf(table: arrow.Table, present: ReadonlySet<string>, units: Int64TimeUnits): ColumnBatch {
+  const columns = new Map<string, Column>();
+  for (const spec of RAW_COLUMNS) {
+    const unit = units[spec.name as keyof Int64TimeUnits] ?? "ns";
+    columns.set(
+      spec.name,
+      present.has(spec.name)
+        ? columnFromArrow(spec.name, columnChunks(table, spec.name), spec.kind, { int64Unit: unit })
+        : nullColumn(spec.kind, table.numRows),
+    );
+  }
+  return { length: table.numRows, columns };
+}
+
 function checkAgainstName(table: arrow.Table, contract: ContractName, firstRow: number): void {
   const names = new Set(table.schema.fields.map((f) => f.name));
   if (names.has("opt_type")) {
@@ -254,19 +269,7 @@ export async function readRawDay(
     source,
     wanted.map((c) => c.name),
     selection,
-    (table): ColumnBatch => {
-      const columns = new Map<string, Column>();
-      for (const spec of RAW_COLUMNS) {
-        const unit = units[spec.name as keyof Int64TimeUnits] ?? "ns";
-        columns.set(
-          spec.name,
-          present.has(spec.name)
-            ? columnFromArrow(spec.name, columnChunks(table, spec.name), spec.kind, { int64Unit: unit })
-            : nullColumn(spec.kind, table.numRows),
-        );
-      }
-      return { length: table.numRows, columns };
-    },
+    (table) => rawBatchOf(table, present, units),
   );
   const changeper = batch.columns.get("changeper")!.values as Float64Array;
   for (let i = 0; i < batch.length; i++) changeper[i] = Math.round(changeper[i] * 100) / 100;
@@ -344,19 +347,9 @@ export async function readRejectedRows(
       reasons.push(rows[k].reason);
     }
     if (local.length > 0) {
-      const picked = await withRows(source, wanted, { rowGroups: [g] }, (table): ColumnBatch => {
-        const columns = new Map<string, Column>();
-        for (const spec of RAW_COLUMNS) {
-          const unit = units[spec.name as keyof Int64TimeUnits] ?? "ns";
-          columns.set(
-            spec.name,
-            present.has(spec.name)
-              ? columnFromArrow(spec.name, columnChunks(table, spec.name), spec.kind, { int64Unit: unit })
-              : nullColumn(spec.kind, table.numRows),
-          );
-        }
-        return takeBatch({ length: table.numRows, columns }, Int32Array.from(local));
-      });
+      const picked = await withRows(source, wanted, { rowGroups: [g] }, (table) =>
+        takeBatch(rawBatchOf(table, present, units), Int32Array.from(local)),
+      );
       picked.columns.set("reason", {
         kind: "dict",
         values: Int32Array.from(reasons),
