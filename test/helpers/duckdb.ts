@@ -5,6 +5,7 @@
  * duplicates and vol_delta are recomputed in SQL. Timestamps are compared in µs: DuckDB reads the
  * packed TIMESTAMP(NANOS, UTC) as a µs TIMESTAMPTZ.
  */
+import { expect } from "bun:test";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -430,4 +431,25 @@ export async function compareWithDuckDB(raw: RawFileSpec[], out: string, calenda
   } finally {
     c.closeSync();
   }
+}
+
+/** Asserts that a comparison found the packed output equal to the raw rows in every respect it checks (and `rowsOut` packed rows, when given). */
+export function expectPackedAsRaw(c: DuckComparison, rowsOut?: number): void {
+  expect({ missing: c.missingFromPacked, extra: c.notInRaw, examples: c.examples }).toEqual({
+    missing: 0,
+    extra: 0,
+    examples: [],
+  });
+  expect(c.packedRows).toBe(c.rawRows);
+  if (rowsOut !== undefined) expect(c.packedRows).toBe(rowsOut);
+  expect({
+    unsorted: c.unsortedRows,
+    volDelta: c.badVolDelta,
+    folder: c.wrongFolder,
+    zstd: c.notZstd,
+    stats: c.noStatistics,
+  }).toEqual({ unsorted: 0, volDelta: 0, folder: 0, zstd: 0, stats: 0 });
+  expect({ missing: c.missingFromRejected, extra: c.notRejected }).toEqual({ missing: 0, extra: 0 });
+  expect(c.symbolMismatches).toEqual([]);
+  expect(c.badStatistics.slice(0, 5)).toEqual([]);
 }
