@@ -10,7 +10,10 @@ import { DAY_MINUTES, HOLD_BOUNDS_NS, IST_OFFSET_MINUTES, SET_SUMS, TALLY } from
 type Layout<N extends string> = Readonly<Record<N, number>>;
 
 /** Consecutive indices of `names`, and `end` (the count: where what follows starts). */
-function layout<const N extends readonly string[], const E extends string>(names: N, end: E): Layout<N[number] | E> {
+export function layout<const N extends readonly string[], const E extends string>(
+  names: N,
+  end: E,
+): Layout<N[number] | E> {
   return Object.freeze(Object.fromEntries([...names.map((n, i) => [n, i]), [end, names.length]])) as Layout<
     N[number] | E
   >;
@@ -97,7 +100,7 @@ export const MAX_COLUMNS = 64;
 /** Bytes a row of zeros for a refused column takes, in the widest C scalar (long double _Complex). */
 export const ZERO_ROW_BYTES = 32;
 
-const cEnum = (prefix: string, l: Readonly<Record<string, number>>) =>
+export const cEnum = (prefix: string, l: Readonly<Record<string, number>>) =>
   `enum { ${Object.entries(l)
     .map(([k, v]) => `${prefix}${k} = ${v}`)
     .join(", ")} };`;

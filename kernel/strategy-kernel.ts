@@ -4,7 +4,7 @@
  * with `dlopen` — reading what it declares (columns and their types, parameters, state size), and
  * running it, for any number of parameter sets at once, over batches of packed rows.
  */
-import { CString, cc, dlopen, ptr } from "bun:ffi";
+import { type ConvertFns, CString, type FFITypeOrString, cc, dlopen, ptr } from "bun:ffi";
 import {
   copyFileSync,
   existsSync,
@@ -112,10 +112,13 @@ const SYMBOLS = {
   tickpack_state_size: { args: [], returns: "i32" },
 } as const;
 
-function compileTcc(source: string) {
-  return cc({ source, include: [dirname(DRIVER_SOURCE)], symbols: SYMBOLS }).symbols;
+/** The functions a build exports to the host, as bun:ffi declares them. */
+export type UnitSymbols = Record<string, { args: readonly FFITypeOrString[]; returns: FFITypeOrString }>;
+
+function compileTcc<S extends UnitSymbols>(source: string, symbols: S): ConvertFns<S> {
+  return cc({ source, include: [dirname(DRIVER_SOURCE)], symbols }).symbols as ConvertFns<S>;
 }
-type KernelSymbols = ReturnType<typeof compileTcc>;
+type KernelSymbols = ConvertFns<typeof SYMBOLS>;
 
 /**
  * Flags of an optimising build. Results must be bit-identical to TinyCC's: no fast-math, and no
@@ -194,7 +197,13 @@ function compilerDiagnostics(stderr: string, unit: string, dir: string, kernelPa
  * Builds the unit with gcc/clang into `dir` and opens it, or opens the same build made before (see
  * kernelBuildCacheDir); the caller removes `dir` (the mapping outlives the file).
  */
-function compileShared(compiler: KernelCompiler, unit: string, dir: string, kernelPath: string): KernelSymbols {
+function compileShared<S extends UnitSymbols>(
+  compiler: KernelCompiler,
+  unit: string,
+  dir: string,
+  kernelPath: string,
+  symbols: S,
+): ConvertFns<S> {
   const exe = compilerPath(compiler);
   if (!exe) throw new KernelError(`--cc ${compiler}: ${compiler} is not installed (not found on PATH)`);
   const include = ["-I", dirname(DRIVER_SOURCE)];
@@ -208,7 +217,7 @@ function compileShared(compiler: KernelCompiler, unit: string, dir: string, kern
   const cached = join(kernelBuildCacheDir(), buildName(compiler, exe, pre.stdout));
   if (existsSync(cached)) {
     try {
-      return dlopen(cached, SYMBOLS).symbols as unknown as KernelSymbols;
+      return dlopen(cached, symbols).symbols as unknown as ConvertFns<S>;
     } catch {
       // a damaged build: made again below
     }
@@ -232,14 +241,14 @@ function compileShared(compiler: KernelCompiler, unit: string, dir: string, kern
   } catch {
     // a cache that cannot be written costs the next run a build, nothing else
   }
-  return dlopen(so, SYMBOLS).symbols as unknown as KernelSymbols;
+  return dlopen(so, symbols).symbols as unknown as ConvertFns<S>;
 }
 
 /** A plain decimal number: sign, digits, fraction, exponent (no hex, Infinity, NaN or empty string, which Number() also takes). */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Parses `"fast=5,slow=21,max_spread"` into parameters: each named once, a default a finite decimal number. */
-function parseParams(text: string, path: string): KernelParam[] {
+export function parseParams(text: string, path: string): KernelParam[] {
   if (text.trim() === "") return [];
   const params = text.split(",").map((item) => {
     const eq = item.indexOf("=");
@@ -261,7 +270,7 @@ function parseParams(text: string, path: string): KernelParam[] {
 }
 
 /** Parses `"price,bp0,volume:i64"` into names and types, checking both. */
-function parseColumns(text: string, path: string): { columns: string[]; columnTypes: ColumnType[] } {
+export function parseColumns(text: string, path: string): { columns: string[]; columnTypes: ColumnType[] } {
   if (text.trim() === "") return { columns: [], columnTypes: [] };
   const items = text.split(",").map((c) => c.split(":").map((x) => x.trim()));
   if (items.some(([name]) => name === ""))
@@ -283,6 +292,52 @@ function parseColumns(text: string, path: string): { columns: string[]; columnTy
   if (twice) throw new KernelError(`${path}: tickpack_columns() declares ${twice} twice`);
   if (columns.length > MAX_COLUMNS) throw new KernelError(`${path}: at most ${MAX_COLUMNS} columns`);
   return { columns, columnTypes };
+}
+
+/**
+ * Compiles a kernel's translation unit (`unit`: the driver, its layout and the kernel) with
+ * `compiler` and returns the build's `symbols`; throws KernelError with the compiler's diagnostics
+ * in the kernel's terms, or naming a compiler that is not installed.
+ */
+export function compileKernelUnit<S extends UnitSymbols>(
+  path: string,
+  real: string,
+  compiler: KernelCompiler,
+  unit: string,
+  symbols: S,
+): ConvertFns<S> {
+  if (!compilerPath(compiler))
+    throw new KernelError(`--cc ${compiler}: ${compiler} is not installed (not found on PATH)`);
+  // The kernel and the driver are one translation unit: the driver calls the kernel directly.
+  const unitDir = mkdtempSync(join(tmpdir(), kernelTempPrefix(process.pid)));
+  const wrapper = join(unitDir, "unit.c");
+  try {
+    writeFileSync(wrapper, unit);
+    return compiler === "tcc" ? compileTcc(wrapper, symbols) : compileShared(compiler, wrapper, unitDir, real, symbols);
+  } catch (e) {
+    if (e instanceof KernelError) throw e;
+    const msg = (e as Error).message
+      .replace(/^\d+ errors? while compiling \S+\n?/, "")
+      .replace(/In file included from \S+:\d+:\n?/g, "")
+      .replace(/^\S*unit\.c: (In function|At top level)[^\n]*\n?/gm, "")
+      .trim();
+    let abi1 = false;
+    try {
+      abi1 = /\btickpack_row\s*\(/.test(readFileSync(real, "utf8"));
+    } catch {
+      // unreadable: the compiler said so already
+    }
+    const hint = abi1
+      ? "\n(tickpack_row is ABI 1: a kernel now defines tickpack_run and owns the row loop, see docs/kernels.md)"
+      : "";
+    throw new KernelError(
+      `${path}: kernel does not compile${compiler === "tcc" ? "" : ` (${compiler})`}:\n${msg}${hint}`,
+    );
+  } finally {
+    // TinyCC compiles into memory, and a dlopen'ed library stays mapped once its file is gone: the
+    // unit (and .so) are removed as soon as they are loaded, so nothing is left in TMPDIR.
+    rmSync(unitDir, { recursive: true, force: true });
+  }
 }
 
 const loaded = new Map<string, LoadedKernel>();
@@ -309,43 +364,14 @@ export function loadKernel(path: string, compiler: KernelCompiler = "tcc"): Load
   const cacheKey = `${compiler}\0${real}`;
   const cached = loaded.get(cacheKey);
   if (cached) return cached;
-  if (!compilerPath(compiler))
-    throw new KernelError(`--cc ${compiler}: ${compiler} is not installed (not found on PATH)`);
-  // The kernel and the driver are one translation unit: the driver calls the kernel directly.
-  const unitDir = mkdtempSync(join(tmpdir(), kernelTempPrefix(process.pid)));
-  const wrapper = join(unitDir, "unit.c");
-  let symbols: KernelSymbols;
-  try {
-    // The driver first: a kernel's macros cannot reach into it, and its names are all tpd_/TPD_.
-    writeFileSync(
-      wrapper,
-      `#include "tickpack.h"\n${driverLayoutC()}#include ${JSON.stringify(DRIVER_SOURCE)}\n#include ${JSON.stringify(real)}\n`,
-    );
-    symbols = compiler === "tcc" ? compileTcc(wrapper) : compileShared(compiler, wrapper, unitDir, real);
-  } catch (e) {
-    if (e instanceof KernelError) throw e;
-    const msg = (e as Error).message
-      .replace(/^\d+ errors? while compiling \S+\n?/, "")
-      .replace(/In file included from \S+:\d+:\n?/g, "")
-      .replace(/^\S*unit\.c: (In function|At top level)[^\n]*\n?/gm, "")
-      .trim();
-    let abi1 = false;
-    try {
-      abi1 = /\btickpack_row\s*\(/.test(readFileSync(real, "utf8"));
-    } catch {
-      // unreadable: the compiler said so already
-    }
-    const hint = abi1
-      ? "\n(tickpack_row is ABI 1: a kernel now defines tickpack_run and owns the row loop, see docs/kernels.md)"
-      : "";
-    throw new KernelError(
-      `${path}: kernel does not compile${compiler === "tcc" ? "" : ` (${compiler})`}:\n${msg}${hint}`,
-    );
-  } finally {
-    // TinyCC compiles into memory, and a dlopen'ed library stays mapped once its file is gone: the
-    // unit (and .so) are removed as soon as they are loaded, so nothing is left in TMPDIR.
-    rmSync(unitDir, { recursive: true, force: true });
-  }
+  // The driver first: a kernel's macros cannot reach into it, and its names are all tpd_/TPD_.
+  const symbols = compileKernelUnit(
+    path,
+    real,
+    compiler,
+    `#include "tickpack.h"\n${driverLayoutC()}#include ${JSON.stringify(DRIVER_SOURCE)}\n#include ${JSON.stringify(real)}\n`,
+    SYMBOLS,
+  );
   const { columns, columnTypes } = parseColumns(String(symbols.tickpack_columns()), path);
   const stateSize = symbols.tickpack_state_size();
   if (!(stateSize >= 0 && stateSize <= 1 << 20))
@@ -401,6 +427,8 @@ export interface KernelTrade {
 /** Closed trades column by column (what a worker posts back: a few typed arrays, not millions of objects). */
 export interface KernelTradeColumns extends LoggedTrades {
   exitPrice: Float64Array;
+  /** A chain kernel's legs: per trade its position, its leg number in it and its signed lots (> 0 long); absent for a per-contract kernel. */
+  legs?: { position: Float64Array; leg: Float64Array; lots: Float64Array };
 }
 
 /** Growable trade columns: the driver's log, TRADE_PX's doubles and TRADE_TS's timestamps per trade. */

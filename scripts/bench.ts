@@ -1,22 +1,22 @@
 /** `bun run bench`: a strategy kernel (built-in ema_cross or your own C) over packed partitions, one or many parameter sets. */
-import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   compilerPath,
-  EMA_CROSS_SOURCE,
   KERNEL_COMPILERS,
   KernelError,
   kernelTempPrefix,
   loadKernel,
   type KernelCompiler,
 } from "../kernel/strategy-kernel.ts";
+import { ChainOrderError, kernelAbiOf, loadChainKernel } from "../kernel/chain-kernel.ts";
+import { STRATEGIES, STRATEGY_NAMES } from "../lib/bench/strategies.ts";
 import { BenchInputError, runBench, type BenchSummary, type TradeBlock } from "../lib/bench/bench.ts";
 import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STDERR_TTY_ENV, STOP_SIGNALS } from "../lib/bench/child.ts";
 import {
   boundsProblem,
   checkParamBounds,
-  EMA_CROSS_BOUNDS,
   GridError,
   expandAxes,
   gridFileFilters,
@@ -67,14 +67,17 @@ function cacheLine(c: BenchCacheSummary): string {
 
 const USAGE = `Usage: bun run bench [DIR] [options]
 
-Runs a strategy kernel over every packed partition under DIR (seed or hive layout): the built-in
-ema_cross (docs/strategy.md), or your own C file (--kernel, see docs/kernels.md). A grid runs many parameter
-sets in one pass: each batch is decoded once and every set runs over it.
+Runs a strategy over every packed partition under DIR (seed or hive layout): a built-in one
+(--strategy, default ema_cross), or your own C file (--kernel, see docs/kernels.md). A grid runs many
+parameter sets in one pass: each batch is decoded once and every set runs over it.
 Without DIR it runs on the built-in sample data set, created on first use under data/sample/.
 
 Options:
   --workers N          parallel workers (default: cores)
-  --kernel FILE.c      your kernel instead of ema_cross (compiled with TinyCC at run time)
+  --strategy NAME      a built-in strategy (default ema_cross):
+${STRATEGY_NAMES.map((n) => `                         ${n.padEnd(15)} ${STRATEGIES[n].summary}`).join("\n")}
+  --kernel FILE.c      your kernel instead (compiled with TinyCC at run time): a per-contract kernel
+                       (tickpack.h) or a chain kernel (tickpack_chain.h), see docs/kernels.md
   --cc tcc|gcc|clang   the kernel's compiler: tcc (default, bun:ffi's TinyCC, in memory) or an
                        installed gcc/clang (an optimised build, results bit-identical to tcc)
   --grid SETS          parameter sets, e.g. 'fast=3,5,8;slow=13,21,34;max_spread=0.0005,0.001'
@@ -115,6 +118,7 @@ const { values, positionals } = parseCommandLine(
   {
     workers: { type: "string" },
     kernel: { type: "string" },
+    strategy: { type: "string" },
     cc: { type: "string" },
     grid: { type: "string" },
     "grid-file": { type: "string" },
@@ -176,7 +180,17 @@ if (values["cache-max-gb"] !== undefined) {
     die(`--cache-max-gb: expected a number of GiB >= 0, got ${JSON.stringify(values["cache-max-gb"])}`, EXIT.usage);
 }
 if (values.cache !== undefined) claimed(values.cache);
-const kernelPath = values.kernel ?? EMA_CROSS_SOURCE;
+if (values.strategy !== undefined && values.kernel !== undefined)
+  die("bench: --strategy and --kernel: give one", EXIT.usage);
+const strategyName = values.strategy ?? (values.kernel === undefined ? "ema_cross" : null);
+if (strategyName !== null && !Object.hasOwn(STRATEGIES, strategyName))
+  die(
+    `bench: --strategy: unknown strategy ${JSON.stringify(strategyName)} (built-in: ${STRATEGY_NAMES.join(", ")}; or give your own with --kernel FILE.c)`,
+    EXIT.usage,
+  );
+const strategy = strategyName === null ? null : STRATEGIES[strategyName];
+const kernelPath = values.kernel ?? strategy!.source;
+const abi = strategy?.abi ?? kernelAbiOf(kernelPath);
 const compiler = (values.cc ?? "tcc") as KernelCompiler;
 if (!KERNEL_COMPILERS.includes(compiler))
   die(`--cc: expected one of ${KERNEL_COMPILERS.join(", ")}, got ${JSON.stringify(values.cc)}`, EXIT.usage);
@@ -236,7 +250,7 @@ for (const [name, raw] of FLAG_PARAMS) {
   if (raw === undefined) continue;
   const v = raw.trim() === "" ? NaN : Number(raw);
   // The built-in's bounds here; a --kernel's parameter of the same name is checked once it is loaded.
-  const problem = boundsProblem(v, values.kernel === undefined ? EMA_CROSS_BOUNDS[name] : undefined);
+  const problem = boundsProblem(v, strategy?.bounds[name]);
   if (problem) die(`${flagOf(name)}: ${problem.replace(/got .*$/, `got ${JSON.stringify(raw)}`)}`, EXIT.usage);
   if (sets.some((s) => name in s)) die(`bench: ${flagOf(name)} and the grid both set ${name}: give one`, EXIT.usage);
   sets = sets.map((s) => ({ ...s, [name]: v }));
@@ -269,7 +283,7 @@ if (dirArg !== undefined && (!existsSync(dirArg) || !statSync(dirArg).isDirector
 const isChild = process.env[CHILD_ENV] !== undefined;
 if (!isChild) requireJit("bench");
 if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
-  const kernelName = values.kernel ?? "ema_cross (built-in)";
+  const kernelName = values.kernel ?? `${strategyName} (built-in)`;
   const outcome = await runChild(import.meta.path, Bun.argv.slice(2), { timeoutS });
   if (outcome.kind !== "exited" && values.trades !== undefined) {
     // A child killed before it could clean up leaves its trade-log temp file (named by its pid).
@@ -306,11 +320,15 @@ if (isChild) serveAsChild();
 let paramSets: number[][];
 let kernelName: string;
 try {
-  const kernel = loadKernel(kernelPath, compiler);
-  kernelName = values.kernel ?? "ema_cross (built-in)";
-  const bounds = kernel.path === realpathSync(EMA_CROSS_SOURCE) ? EMA_CROSS_BOUNDS : {};
-  checkParamBounds(sets, bounds, (name) => (fromFlag.has(name) ? flagOf(name) : gridSource));
+  const kernel = abi === "chain" ? loadChainKernel(kernelPath, compiler) : loadKernel(kernelPath, compiler);
+  kernelName = values.kernel ?? `${strategyName} (built-in)`;
+  const sourceOf = (name: string) => (fromFlag.has(name) ? flagOf(name) : gridSource);
+  checkParamBounds(sets, strategy?.bounds ?? {}, sourceOf);
   paramSets = resolveParamSets(kernelPath, kernel.params, sets);
+  for (const values of paramSets) {
+    const problem = strategy?.setProblem?.(Object.fromEntries(kernel.params.map((p, k) => [p.name, values[k]])));
+    if (problem) throw new GridError(`${strategyName}: ${problem}`);
+  }
   for (const axis of reportAxes ?? [])
     if (!kernel.params.some((p) => p.name === axis))
       die(
@@ -341,7 +359,7 @@ const cacheDir = claimed(cacheDirFor(dir));
 let tradeLog: TradeLog | null = null;
 if (values.trades !== undefined) {
   try {
-    tradeLog = openTradeLog(values.trades);
+    tradeLog = openTradeLog(values.trades, { legs: abi === "chain" });
   } catch (e) {
     if (e instanceof TradeLogError) die(`bench: --trades ${printable(e.message)}`, EXIT.usage);
     throw e;
@@ -392,6 +410,7 @@ try {
       dir,
       workers,
       kernelPath,
+      abi,
       compiler,
       trades: tradeLog !== null,
       cache,
@@ -413,6 +432,7 @@ try {
     die(`bench: ${printable(e.message)}`, EXIT.problems);
   }
   if (e instanceof KernelError) die(`bench: ${printable(e.message)}`, EXIT.usage);
+  if (e instanceof ChainOrderError) die(`bench: ${printable(e.message)}`, EXIT.problems);
   throw e;
 }
 progress.finish();

@@ -17,12 +17,16 @@ import { addCacheStats, noCacheStats, type CacheSettings } from "./cached-column
 import { WorkerPool, WorkerTaskError } from "../workers/pool.ts";
 import { filtersJson, partitionMaySelect, type BenchFilters } from "./filters.ts";
 import { projectedColumns } from "./strategy-reader.ts";
+import { ChainOrderError, loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
+import { chainColumns } from "../chain/run-partition.ts";
 
 /** Options of a bench run. */
 export interface BenchOptions {
   dir: string;
   workers: number;
   kernelPath: string;
+  /** The kernel's ABI (default per contract; "chain": SPEC §6). */
+  abi?: KernelAbi;
   /** The kernel's compiler (default tcc); every worker builds it once. */
   compiler?: KernelCompiler;
   /** Collect every trade (reads `timestamp` too). */
@@ -131,7 +135,8 @@ export async function runBench(
   // Workers start first: their imports (~15 ms) and kernel compile (`prepare`) overlap parquet-wasm's
   // compile here (~55 ms, posted to them as `init`), the listing and this thread's kernel compile.
   // Once the listing is in, never more than partitions: an idle worker would only compile the kernel.
-  const prepare: BenchWorkerPrepare = { kernelPath: options.kernelPath, compiler: options.compiler };
+  const abi = options.abi ?? "contract";
+  const prepare: BenchWorkerPrepare = { kernelPath: options.kernelPath, abi, compiler: options.compiler };
   // parquet-wasm goes out only once a worker meets a part to decode (a run served from the cache, or
   // whose filters skip every row group, needs none). With no cache folder yet it is compiled at once,
   // in parallel with the start; with one, only when asked for. Before it goes out, this thread decodes
@@ -163,7 +168,8 @@ export async function runBench(
     ? { dir: options.cache.dir, verifyAll: options.cache.verifyAll }
     : null;
   let partitions: PackedPartition[];
-  let kernel: LoadedKernel;
+  let kernel: Pick<LoadedKernel, "path" | "compiler" | "params">;
+  let columnsRead: string[];
   try {
     try {
       partitions = listPackedPartitions(options.dir);
@@ -172,7 +178,15 @@ export async function runBench(
       throw e;
     }
     if (partitions.length === 0) throw new BenchInputError(`${options.dir}: no packed Parquet files found`);
-    kernel = loadKernel(options.kernelPath, options.compiler);
+    if (abi === "chain") {
+      const chain = loadChainKernel(options.kernelPath, options.compiler);
+      kernel = chain;
+      columnsRead = chainColumns(chain);
+    } else {
+      const k = loadKernel(options.kernelPath, options.compiler);
+      kernel = k;
+      columnsRead = projectedColumns(k, withTs);
+    }
   } catch (e) {
     warmOn(null);
     pool.close();
@@ -213,7 +227,7 @@ export async function runBench(
     const order = partitions.map((_, i) => i);
     if (!options.trades) order.sort((a, b) => partitions[b].bytes - partitions[a].bytes);
     const first = partitions[order[0]]?.parts[0];
-    warmOn(first && workers > 1 ? { path: first, columns: projectedColumns(kernel, withTs) } : null);
+    warmOn(first && workers > 1 ? { path: first, columns: columnsRead } : null);
     await Promise.all(
       order.map(async (i) => {
         const parts = partitions[i].parts;
@@ -221,7 +235,9 @@ export async function runBench(
           .run({
             kind: "bench",
             kernelPath: kernel.path,
+            abi,
             compiler: kernel.compiler,
+            date: partitions[i].date,
             paramSets,
             parts,
             trades: options.trades,
@@ -234,6 +250,9 @@ export async function runBench(
           .catch((e: Error) => {
             // The kernel's own fault (a column read as another type), whatever partition it met it in.
             if (e instanceof WorkerTaskError && e.errorName === KernelError.name) throw new KernelError(e.message);
+            // A chain kernel's bad order names the kernel and the instant itself.
+            if (e instanceof WorkerTaskError && e.errorName === ChainOrderError.name)
+              throw new ChainOrderError(e.message);
             // A worker that died cannot say which file: name the partition.
             throw new BenchInputError(
               parts.some((p) => e.message.includes(p)) ? e.message : `${parts.join(", ")}: ${e.message}`,
@@ -315,7 +334,7 @@ export async function runBench(
     by_underlying: single ? grid[0].by_underlying : {},
     sets: grid.length,
     grid,
-    columns_read: results[0]?.columns ?? projectedColumns(kernel, withTs),
+    columns_read: results[0]?.columns ?? columnsRead,
     cache,
     filters: filtersJson(options.filters ?? null),
     partitions_pruned: partitionsPruned,

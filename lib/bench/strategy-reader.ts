@@ -71,7 +71,7 @@ function typed<T extends Int32Array | Float32Array>(
 }
 
 /** The segment key of one batch of column views (`columns` names the views, in order). */
-function keyBatch(b: ColumnViews, columns: readonly string[], file: string): KeyRunColumns {
+export function keyBatch(b: ColumnViews, columns: readonly string[], file: string): KeyRunColumns {
   const col = (name: string) => b.columns[columns.indexOf(name)];
   const opt = col("opt_type");
   let optCodes: Int32Array;
@@ -272,7 +272,7 @@ async function selectedWindows(
 }
 
 /** opt_type's codes in a batch as the stable codes the cache keeps. */
-function stableOptCodes(batch: KernelBatch): Int32Array {
+export function stableOptCodes(batch: KeyRunColumns): Int32Array {
   const out = new Int32Array(batch.length);
   const map = batch.optMap;
   for (let i = 0; i < batch.length; i++) out[i] = map[batch.opt[i]] ?? OPT_OTHER;

@@ -9,13 +9,20 @@ import {
 import type { ReportSums } from "../../kernel/report-sums.ts";
 import { noCacheStats, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import { runPartition, type PartitionFilter } from "./strategy-reader.ts";
+import { loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
+import { runChainPartition } from "../chain/run-partition.ts";
+import type { IsoDate } from "../ist-time.ts";
 
 /** Run every parameter set of a kernel over one partition (all its parts, in order). */
 export interface BenchTask {
   kind: "bench";
   kernelPath: string;
+  /** The kernel's ABI: per contract (absent) or a chain kernel (SPEC §6). */
+  abi?: KernelAbi;
   /** Compiler of the kernel (tcc when absent). */
   compiler?: KernelCompiler;
+  /** The partition's IST day as its path says it (chain kernels count minutes from its 09:15). */
+  date?: IsoDate | null;
   /** Parameter values per set, in the kernel's parameter order. */
   paramSets: number[][];
   parts: string[];
@@ -54,16 +61,37 @@ export interface PartitionReportSums {
 /** What a bench worker can do before its first task: the kernel it will run. */
 export interface BenchWorkerPrepare {
   kernelPath: string;
+  abi?: KernelAbi;
   compiler?: KernelCompiler;
 }
 
 /** Compiles the run's kernel in this worker while parquet-wasm is still being compiled for it (loadKernel caches it). */
 export function prepareBenchWorker(value: BenchWorkerPrepare): void {
-  loadKernel(value.kernelPath, value.compiler);
+  if (value.abi === "chain") loadChainKernel(value.kernelPath, value.compiler);
+  else loadKernel(value.kernelPath, value.compiler);
 }
 
 /** Runs one bench task with fresh state (the kernel is compiled once per worker and compiler). */
 export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise<void>): Promise<BenchPartitionResult> {
+  if (task.abi === "chain") {
+    const cache = noCacheStats();
+    const chain = loadChainKernel(task.kernelPath, task.compiler);
+    const r = await runChainPartition(
+      chain,
+      {
+        paramSets: task.paramSets,
+        parts: task.parts,
+        trades: task.trades,
+        reportSums: task.reportSums === true,
+        cache: task.cache,
+        filter: task.filter ?? null,
+        date: task.date ?? null,
+      },
+      cache,
+      beforeDecode,
+    );
+    return { ...r, cache };
+  }
   const kernel = loadKernel(task.kernelPath, task.compiler);
   const reportSums = task.reportSums === true;
   const withTs = task.trades || reportSums;

@@ -2,7 +2,7 @@
 import * as arrow from "apache-arrow";
 import { ParquetStreamWriter } from "../parquet/io.ts";
 import type { TradeBlock } from "./bench.ts";
-import { keyText, type TRADE_COLUMNS } from "./trade-row.ts";
+import { keyText, sideOf, type LEG_COLUMNS, type TRADE_COLUMNS } from "./trade-row.ts";
 
 const ROW_GROUP = 100_000;
 
@@ -11,8 +11,11 @@ export class ParquetTradeEncoder {
   private readonly writer: ParquetStreamWriter;
   private rows = 0;
 
-  /** Starts the file; its bytes go to `write` in order. */
-  constructor(write: (bytes: Uint8Array) => void) {
+  /** Starts the file; its bytes go to `write` in order; with `legs`, a chain kernel's leg columns too. */
+  constructor(
+    write: (bytes: Uint8Array) => void,
+    private readonly legs = false,
+  ) {
     this.writer = new ParquetStreamWriter(write, {
       rowGroupSize: ROW_GROUP,
       metadata: new Map([["tickpack.content", "bench trades"]]),
@@ -53,6 +56,18 @@ export class ParquetTradeEncoder {
       exit_price: f64(b.exitPrice),
       pnl: f64(b.pnl),
     };
+    if (this.legs) {
+      const l = b.legs ?? EMPTY_LEGS;
+      const i32 = (a: Float64Array) =>
+        arrow.makeData({ type: new arrow.Int32(), length: n, data: Int32Array.from(a.subarray(start, end)) });
+      const legChildren: Record<(typeof LEG_COLUMNS)[number], arrow.Data> = {
+        position: i32(l.position),
+        leg: i32(l.leg),
+        side: text(Array.from(l.lots.subarray(start, end), sideOf)),
+        lots: f64(Float64Array.from(l.lots, Math.abs)),
+      };
+      Object.assign(children, legChildren);
+    }
     this.rows += n;
     await this.writer.write(new arrow.RecordBatch(children as never));
   }
@@ -63,6 +78,8 @@ export class ParquetTradeEncoder {
     await this.writer.end();
   }
 }
+
+const EMPTY_LEGS = { position: new Float64Array(0), leg: new Float64Array(0), lots: new Float64Array(0) };
 
 const EMPTY_BLOCK: TradeBlock = {
   length: 0,

@@ -8,7 +8,7 @@ import { basename, dirname, resolve } from "node:path";
 import { createFailure, fsyncDir, outputPathProblem, tempPathFor } from "../atomic-file.ts";
 import type { TradeBlock } from "./bench.ts";
 import type { ParquetTradeEncoder } from "./trade-log-parquet.ts";
-import { keyText, TRADE_COLUMNS } from "./trade-row.ts";
+import { keyText, LEG_COLUMNS, sideOf, TRADE_COLUMNS } from "./trade-row.ts";
 
 /** A trade log path that cannot be written (exit 2, before the run). */
 export class TradeLogError extends Error {}
@@ -43,8 +43,14 @@ export interface TradeLog {
   abort(): void;
 }
 
+/** What a trade log holds beyond the trade columns. */
+export interface TradeLogOptions {
+  /** A chain kernel's: the leg columns (LEG_COLUMNS) too. */
+  legs?: boolean;
+}
+
 /** Opens a trade log for `path` (`.parquet` → Parquet, else CSV): creates its temp file now, so a path that cannot be written fails before the run. */
-export function openTradeLog(path: string): TradeLog {
+export function openTradeLog(path: string, options: TradeLogOptions = {}): TradeLog {
   const problem = outputPathProblem(path);
   if (problem) throw new TradeLogError(`${path}: ${problem}`);
   const tempPath = tempPathFor(resolve(path));
@@ -54,7 +60,10 @@ export function openTradeLog(path: string): TradeLog {
   } catch (e) {
     throw new TradeLogError(`${path}: ${createFailure(dirname(tempPath), e)}`);
   }
-  return /\.parquet$/i.test(path) ? new ParquetTradeLog(path, tempPath, fd) : new CsvTradeLog(path, tempPath, fd);
+  const legs = options.legs === true;
+  return /\.parquet$/i.test(path)
+    ? new ParquetTradeLog(path, tempPath, fd, legs)
+    : new CsvTradeLog(path, tempPath, fd, legs);
 }
 
 /** What both formats share: the temp file, its commit and its removal. */
@@ -64,6 +73,7 @@ abstract class FileTradeLog implements TradeLog {
     protected readonly path: string,
     readonly tempPath: string,
     protected readonly fd: number,
+    protected readonly legs: boolean,
   ) {}
 
   abstract append(block: TradeBlock): Promise<void>;
@@ -98,14 +108,16 @@ abstract class FileTradeLog implements TradeLog {
 class CsvTradeLog extends FileTradeLog {
   private readonly encoder = new TextEncoder();
 
-  constructor(path: string, tempPath: string, fd: number) {
-    super(path, tempPath, fd);
-    this.write(this.encoder.encode(`${TRADE_COLUMNS.join(",")}\n`));
+  constructor(path: string, tempPath: string, fd: number, legs: boolean) {
+    super(path, tempPath, fd, legs);
+    this.write(this.encoder.encode(`${[...TRADE_COLUMNS, ...(legs ? LEG_COLUMNS : [])].join(",")}\n`));
   }
 
   async append(b: TradeBlock): Promise<void> {
     const date = csvField(b.date);
     const underlying = csvField(b.underlying);
+    const l = this.legs ? b.legs : undefined;
+    if (this.legs && !l) throw new Error("a chain trade log was handed trades without legs");
     // ~64k rows of text at a time: bounded, and few write calls.
     const CHUNK = 65_536;
     for (let start = 0; start < b.length; start += CHUNK) {
@@ -113,7 +125,7 @@ class CsvTradeLog extends FileTradeLog {
       for (let t = start; t < Math.min(b.length, start + CHUNK); t++) {
         const k = keyText(b, t);
         lines.push(
-          `${b.set[t]},${date},${underlying},${csvField(k.expiry)},${csvField(k.opt)},${csvField(k.strike)},${isoNs(b.entryTs[t])},${isoNs(b.exitTs[t])},${b.entryPrice[t]},${b.exitPrice[t]},${b.pnl[t]}\n`,
+          `${b.set[t]},${date},${underlying},${csvField(k.expiry)},${csvField(k.opt)},${csvField(k.strike)},${isoNs(b.entryTs[t])},${isoNs(b.exitTs[t])},${b.entryPrice[t]},${b.exitPrice[t]},${b.pnl[t]}${l ? `,${l.position[t]},${l.leg[t]},${sideOf(l.lots[t])},${Math.abs(l.lots[t])}` : ""}\n`,
         );
       }
       this.write(this.encoder.encode(lines.join("")));
@@ -132,7 +144,7 @@ class ParquetTradeLog extends FileTradeLog {
 
   private loadEncoder(): Promise<ParquetTradeEncoder> {
     return (this.encoder ??= import("./trade-log-parquet.ts").then(
-      (m) => new m.ParquetTradeEncoder((bytes) => this.write(bytes)),
+      (m) => new m.ParquetTradeEncoder((bytes) => this.write(bytes), this.legs),
     ));
   }
 

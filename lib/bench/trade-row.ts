@@ -20,6 +20,12 @@ export const TRADE_COLUMNS = [
   "pnl",
 ] as const;
 
+/** A chain kernel's log adds, per leg: its position, its number in it, long or short, and its lots (SPEC §6). */
+export const LEG_COLUMNS = ["position", "leg", "side", "lots"] as const;
+
+/** A leg's side as the log writes it. */
+export const sideOf = (lots: number): "long" | "short" => (lots < 0 ? "short" : "long");
+
 const optName = (code: number) => (code === OPT_CE || code === OPT_PE ? OPT_CODE_NAMES[code] : "?");
 
 /** A trade's key columns as text (null where the segment key was null; the strike as the decimal written, not its float32). */

@@ -1,0 +1,111 @@
+/**
+ * A chain run's columns of one part, mapped from the column cache: a chain strategy reads a
+ * partition's contracts side by side in time order, so each part's columns must be addressable
+ * whole without holding them in anonymous memory. A part not cached yet is decoded once, row group
+ * by row group, into the cache files first (the run's cache, or a private one that the run removes).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PartCache, type CacheSettings, type CacheStats } from "../bench/cached-columns.ts";
+import { keyBatch, stableOptCodes, StrategyInputError } from "../bench/strategy-reader.ts";
+import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews } from "../parquet/source.ts";
+
+/** Decodes every row group of the part into the cache files of `cache` (a failure only leaves the part uncached). */
+async function fillPart(path: string, fd: number, cache: PartCache, columns: string[]): Promise<void> {
+  const source = await openParquetFile(path, fd).catch((e: Error) => {
+    throw new StrategyInputError(`${path}: ${e.message}`);
+  });
+  try {
+    const present = new Map(source.columns.map((f) => [f.name, f]));
+    const missing = columns.filter((c) => !present.has(c));
+    if (missing.length > 0)
+      throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+    cache.startFill(
+      columns.map((c) => present.get(c)!),
+      source.numRows,
+      source.rowGroupRows,
+    );
+    for (let g = 0; g < source.rowGroupRows.length; g++)
+      await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {
+        for (const b of batches) cache.append(b, columns, () => stableOptCodes(keyBatch(b, columns, path)));
+      });
+    cache.commitFill();
+  } catch (e) {
+    cache.abortFill();
+    throw e;
+  } finally {
+    closeParquetFile(source);
+  }
+}
+
+/** The parts' columns mapped, and how to let them go. */
+export interface MappedParts {
+  views: ColumnViews[];
+  rowGroups: number;
+  release(): void;
+}
+
+/**
+ * Every part's `columns` as views over mapped cache files, filling the cache first where needed.
+ * Without a cache (or one that cannot be filled: read-only, disk full) the columns go to a private
+ * folder in TMPDIR, removed by `release`.
+ */
+export async function mapPartColumns(
+  parts: readonly { path: string; fd: number }[],
+  columns: string[],
+  settings: CacheSettings | null,
+  stats: CacheStats,
+  beforeDecode?: () => Promise<void>,
+): Promise<MappedParts> {
+  const held: PartCache[] = [];
+  let privateDir: string | null = null;
+  const release = () => {
+    for (const c of held) c.release();
+    held.length = 0;
+    if (privateDir) rmSync(privateDir, { recursive: true, force: true });
+    privateDir = null;
+  };
+  try {
+    const views: ColumnViews[] = [];
+    let rowGroups = 0;
+    for (const { path, fd } of parts) {
+      let cache = settings ? new PartCache(path, fd, settings, columns, stats) : null;
+      const cold = !cache?.complete(columns);
+      if (cold) {
+        await beforeDecode?.();
+        if (cache) {
+          const errors = stats.errors.length;
+          await fillPart(path, fd, cache, columns);
+          cache.release();
+          // The fill's errors are the cache's, not the run's: the private folder takes over.
+          cache = stats.errors.length === errors ? new PartCache(path, fd, settings!, columns, stats) : null;
+        }
+        if (!cache?.complete(columns)) {
+          cache?.release();
+          privateDir ??= mkdtempSync(join(tmpdir(), "tickpack-chain-"));
+          const own = { dir: privateDir, verifyAll: false };
+          const scratch = { ...stats, errors: [] as string[] };
+          cache = new PartCache(path, fd, own, columns, scratch);
+          await fillPart(path, fd, cache, columns);
+          cache.release();
+          cache = new PartCache(path, fd, own, columns, scratch);
+          if (!cache.complete(columns))
+            throw new StrategyInputError(
+              `${path}: its columns could not be mapped for a chain strategy (${scratch.errors[0] ?? `${privateDir} is not writable`})`,
+            );
+        }
+      }
+      if (!cache) throw new Error("unreachable: a part left unmapped");
+      held.push(cache);
+      views.push(cache.views(columns));
+      // A part decoded by this run counts as misses (its fill's), not also as hits.
+      if (cold) stats.hits -= columns.length;
+      rowGroups += cache.rowGroupCount();
+    }
+    return { views, rowGroups, release };
+  } catch (e) {
+    release();
+    throw e;
+  }
+}

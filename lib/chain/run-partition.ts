@@ -1,0 +1,107 @@
+/**
+ * A chain strategy over one partition: its parts' columns mapped from the column cache (filled
+ * first on a cold run), the stream of the selected contracts, and the chain driver over it for
+ * every parameter set. Results in the shape bench's per-contract tasks give.
+ */
+import { ChainRun, type ChainLegColumns, type LoadedChainKernel } from "../../kernel/chain-kernel.ts";
+import { reportSumsReference } from "../../kernel/report-sums.ts";
+import type { KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
+import type { CacheSettings, CacheStats } from "../bench/cached-columns.ts";
+import { KEY_COLUMNS, planFilteredRead, type PartitionFilter } from "../bench/strategy-reader.ts";
+import type { BenchPartitionResult } from "../bench/tasks.ts";
+import { istDayOfEpochNs, istWallClockToEpochNs, parseIsoDate, type IsoDate } from "../ist-time.ts";
+import { openPartitionSnapshot } from "../packed/snapshot.ts";
+import { mapPartColumns } from "./part-columns.ts";
+import { partitionStream, type PartitionStream } from "./partition-stream.ts";
+
+/** 09:15 IST: the session's open, from which chain kernels count minutes. */
+const OPEN_SECONDS_IST = 9 * 3600 + 15 * 60;
+
+/** Columns a chain run reads: the key, timestamps, price, and the kernel's. */
+export function chainColumns(kernel: LoadedChainKernel): string[] {
+  const cols: string[] = [...KEY_COLUMNS, "timestamp", "price"];
+  for (const c of kernel.columns) if (!cols.includes(c)) cols.push(c);
+  return cols;
+}
+
+/** 09:15 IST of the partition's day: its path's, else the IST day of its first instant. */
+function openNsOf(day: IsoDate | null, stream: Omit<PartitionStream, "openNs">): bigint {
+  let first: bigint | null = null;
+  if (day === null)
+    for (const r of stream.runs) {
+      const p = stream.parts[r.part];
+      for (let i = r.start; i < r.end; i++) {
+        if (p.ts.valid && !((p.ts.valid[i >> 3] >> (i & 7)) & 1)) continue;
+        if (first === null || p.ts.values[i] < first) first = p.ts.values[i];
+        break;
+      }
+    }
+  const days = day !== null ? parseIsoDate(day) : first !== null ? istDayOfEpochNs(first) : 0;
+  return istWallClockToEpochNs(days, OPEN_SECONDS_IST);
+}
+
+/** The legs as trade-log columns (the key per leg, and its position, leg number and signed lots). */
+export function legTradeColumns(legs: ChainLegColumns): KernelTradeColumns {
+  return { ...legs, legs: { position: legs.position, leg: legs.leg, lots: legs.lots } };
+}
+
+/** What a chain task needs. */
+export interface ChainPartitionTask {
+  paramSets: number[][];
+  parts: string[];
+  trades: boolean;
+  reportSums: boolean;
+  cache: CacheSettings | null;
+  filter: PartitionFilter | null;
+  /** The partition's IST day as its path says it (null: taken from its first instant). */
+  date: IsoDate | null;
+}
+
+/** Runs a chain kernel's sets over one partition. */
+export async function runChainPartition(
+  kernel: LoadedChainKernel,
+  task: ChainPartitionTask,
+  stats: CacheStats,
+  beforeDecode?: () => Promise<void>,
+): Promise<Omit<BenchPartitionResult, "cache">> {
+  const columns = chainColumns(kernel);
+  const snapshot = openPartitionSnapshot(task.parts);
+  try {
+    const plan = task.filter ? planFilteredRead(snapshot.parts, task.filter) : null;
+    const empty = {
+      rows: 0,
+      sets: task.paramSets.map(() => ({ rows: 0, validRows: 0, trades: 0, pnl: 0 })),
+      trades: null,
+      reportSums: null,
+      columns,
+    };
+    if (plan?.nothing) return { ...empty, rowGroupsRead: 0, rowGroupsSkipped: plan.groups };
+    const mapped = await mapPartColumns(snapshot.parts, columns, task.cache, stats, beforeDecode);
+    try {
+      const paths = snapshot.parts.map((p) => p.path);
+      const draft = partitionStream(mapped.views, columns, kernel.columns, paths, plan?.sel ?? null, 0n);
+      const stream = { ...draft, openNs: openNsOf(task.date ?? task.filter?.date ?? null, draft) };
+      const keepLegs = task.trades || task.reportSums;
+      const result = new ChainRun(kernel, task.paramSets, keepLegs).runPartition(stream);
+      const legs = result.legs ? legTradeColumns(result.legs) : null;
+      let reportSums: BenchPartitionResult["reportSums"] = null;
+      if (task.reportSums && legs) {
+        const sums = reportSumsReference(legs, task.paramSets.length);
+        reportSums = { sums, spillTrades: sums.spilled ? legs : null };
+      }
+      return {
+        rows: stream.rows,
+        sets: result.sets.map((s) => ({ rows: stream.rows, ...s })),
+        trades: task.trades ? legs : null,
+        reportSums,
+        columns,
+        rowGroupsRead: mapped.rowGroups,
+        rowGroupsSkipped: 0,
+      };
+    } finally {
+      mapped.release();
+    }
+  } finally {
+    snapshot.close();
+  }
+}
