@@ -30,13 +30,14 @@ export function randomChainPartition(rng: SeededRandom, day: number, openNs: big
         const minutes = Array.from({ length: rng.int(0, 12) }, () => rng.int(-10, 40) * (rng.next() < 0.2 ? 10 : 1));
         for (const minute of minutes.sort((a, b) => a - b)) {
           price *= Math.exp(rng.normal() * 0.15);
+          const quoted = Math.max(tick, Math.round(price / tick) * tick);
           const kind = rng.next();
           rows.push({
             timestamp: kind < 0.03 ? null : afterOpen(openNs, minute, rng.next() < 0.7 ? 0 : 30),
             expiry,
             opt,
             strike,
-            price: kind < 0.06 ? null : kind < 0.09 ? 0 : kind < 0.1 ? -price : Math.max(tick, Math.round(price / tick) * tick),
+            price: kind < 0.06 ? null : kind < 0.09 ? 0 : kind < 0.1 ? -quoted : quoted,
           });
         }
       }
