@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { type ChainRow, chainParamValues, openNsOfDay, runChainReference } from "../../kernel/chain-reference.ts";
 import { ironCondorChainKernel } from "../../examples/iron_condor.ts";
 import { OPT_CE, OPT_PE } from "../../lib/packed/opt-type.ts";
-import { afterOpen } from "../helpers/chain-partitions.ts";
+import { afterOpen, randomChainPartition } from "../helpers/chain-partitions.ts";
+import { SeededRandom } from "../../lib/random.ts";
 
 const DAY = 20_000;
 const OPEN_NS = openNsOfDay(DAY);
@@ -124,5 +125,37 @@ describe("iron_condor through the reference chain driver", () => {
       [0, 0],
     ]);
     expect(run.legs.map((l) => l.set)).toEqual([0, 0, 0, 0, 2, 2, 2, 2]);
+  });
+
+  test("on random partitions every condor is four legs of the nearest expiry, shorts inside the wings", () => {
+    const rng = new SeededRandom(5);
+    let condors = 0;
+    for (let round = 0; round < 300; round++) {
+      const day = DAY + round;
+      const openNs = openNsOfDay(day);
+      const rows = randomChainPartition(rng, day, openNs);
+      const nearest = Math.min(
+        ...rows.filter((r) => r.opt !== null && r.strike !== null).map((r) => r.expiry ?? Infinity),
+      );
+      const sets = [0, 1].map((width) => params({ width, wing: 1, entry_min: rng.int(0, 10), exit_min: 20 }));
+      const run = runChainReference(rows, ironCondorChainKernel, sets, { openNs });
+      run.sets.forEach((totals, set) => {
+        const legs = run.legs.filter((l) => l.set === set);
+        expect(legs.length).toBe(4 * totals.trades);
+        if (totals.trades === 0) return;
+        condors++;
+        expect(legs.map((l) => [l.position, l.leg, l.opt, l.lots, l.expiry])).toEqual([
+          [0, 0, OPT_CE, -1, nearest],
+          [0, 1, OPT_PE, -1, nearest],
+          [0, 2, OPT_CE, 1, nearest],
+          [0, 3, OPT_PE, 1, nearest],
+        ]);
+        const [shortCe, shortPe, longCe, longPe] = legs.map((l) => l.strike);
+        expect(longPe < shortPe && shortPe <= shortCe && shortCe < longCe).toBe(true);
+        if (set === 0) expect(shortCe).toBe(shortPe);
+        expect(totals.pnl).toBe(legs.reduce((sum, l) => sum + l.pnl, 0));
+      });
+    }
+    expect(condors).toBeGreaterThan(10);
   });
 });
