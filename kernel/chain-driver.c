@@ -587,16 +587,21 @@ long long tpc_run(long long *ctl, double *num, void **P) {
     if (!tpc_each_set(&c, &d, tickpack_chain_instant)) return TPC_ST_ERROR;
   }
 
-  /* The end: the kernel's last word, then every leg still open closes at its contract's last valid price. */
+  /* The end, set by set: the kernel's last word, then every leg still open closes at its contract's
+     last valid price, at that row's time (or the leg's entry, when the contract had no valid row after it). */
   if (ctl[TPC_CTL_LOG_COUNT] + 2 * nsets * TPC_MAX_LEGS > ctl[TPC_CTL_LOG_CAP]) return TPC_ST_DRAIN;
   c.nrows = 0;
-  if (!tpc_each_set(&c, &d, tickpack_chain_end)) return TPC_ST_ERROR;
   for (k = 0; k < nsets; k++) {
     double *sb = tpc_set(&d, k);
     const double *legs = (const double *)P[TPC_P_LEGS] + k * TPC_MAX_LEGS * TPC_LEG_SIZE;
+    const long long *lts = (const long long *)P[TPC_P_LEG_TS] + k * TPC_MAX_LEGS;
+    c.set = k;
+    d.closes_now = 0;
+    tickpack_chain_end(sb + TPC_SET_SIZE, sb + TPC_SET_SIZE + ctl[TPC_CTL_NPARAMS], &c);
+    if (!tpc_check(&c, &d)) return TPC_ST_ERROR;
     while (sb[TPC_SET_NLEGS] > 0) {
       int cn = (int)legs[TPC_LEG_CONTRACT];
-      tpc_close_slot(&d, k, 0, asof_price[cn], asof_ts[cn]);
+      tpc_close_slot(&d, k, 0, asof_price[cn], asof_ts[cn] > lts[0] ? asof_ts[cn] : lts[0]);
     }
   }
   ctl[TPC_CTL_STAGE] = 2;

@@ -235,10 +235,16 @@ function istText(ns: bigint): string {
  * its heap, and the driver holds their addresses).
  */
 export class ChainRun {
+  /**
+   * With `keepLegs` every closed leg is returned. `options` size the instant buffers (they grow to
+   * the largest instant) and the log (drained whenever it may not hold the next instant's closes):
+   * tests make both small to take those paths.
+   */
   constructor(
     private readonly kernel: LoadedChainKernel,
     private readonly paramSets: number[][],
     private readonly keepLegs: boolean,
+    private readonly options: { instantRows?: number; logRows?: number } = {},
   ) {}
 
   /** Runs the partition through the kernel (state starts fresh: positions never outlive it). */
@@ -389,13 +395,13 @@ export class ChainRun {
       instCap = cap;
       ctl[CTL.INST_CAP] = BigInt(cap);
     };
-    sizeInstant(1024);
+    sizeInstant(Math.max(1, this.options.instantRows ?? 1024));
 
     put(PTR.LEGS, f64(nsets * MAX_LEGS * LEG.SIZE));
     put(PTR.LEG_TS, i64(nsets * MAX_LEGS));
     put(PTR.POSITIONS, f64(nsets * MAX_LEGS * POSITION.SIZE));
-    // The log holds every set's worst instant (and the end's) with room to spare.
-    const logCap = 4 * nsets * MAX_LEGS + 1024;
+    // The log holds every set's worst instant and the end's (the driver stops for a drain before either).
+    const logCap = 2 * nsets * MAX_LEGS + (this.options.logRows ?? 2 * nsets * MAX_LEGS + 1024);
     const log = f64(logCap * LOG.SIZE);
     const logTs = i64(logCap * LOG_TS.SIZE);
     put(PTR.LOG, log);

@@ -470,9 +470,11 @@ export function runChainReference(
 
   eachSet((p, s) => {
     kernel.end(p, s, view);
-    // What the kernel left open closes at its contract's last valid row: that row's price and time.
+    // What the kernel left open closes at its contract's last valid price, at that row's time (or at
+    // the leg's entry, when the contract had no valid row after it).
     for (const l of view.books[view.set].legs) {
-      if (l.open) view.closeLegAtPrice(l, view.asofPrice[l.contract], view.asofTs[l.contract]);
+      const at = view.asofTs[l.contract];
+      if (l.open) view.closeLegAtPrice(l, view.asofPrice[l.contract], at > l.entryTs ? at : l.entryTs);
     }
   });
 
