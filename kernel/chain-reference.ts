@@ -473,8 +473,10 @@ export function runChainReference(
     // What the kernel left open closes at its contract's last valid price, at that row's time (or at
     // the leg's entry, when the contract had no valid row after it).
     for (const l of view.books[view.set].legs) {
-      const at = view.asofTs[l.contract];
-      if (l.open) view.closeLegAtPrice(l, view.asofPrice[l.contract], at > l.entryTs ? at : l.entryTs);
+      if (!l.open) continue;
+      let exitTs = view.asofTs[l.contract];
+      if (exitTs < l.entryTs) exitTs = l.entryTs;
+      view.closeLegAtPrice(l, view.asofPrice[l.contract], exitTs);
     }
   });
 

@@ -86,18 +86,18 @@ describe("iron_condor through the reference chain driver", () => {
     ]);
   });
 
-  test("width 0, wing 2 (a butterfly): held to the end, each leg closed at its contract's last valid row", () => {
+  test("width 0, wing 2 (a butterfly): held to the end, each leg closed at its contract's last valid price", () => {
     // Short CE 24000 @96, short PE 24000 @90, long CE 24100 @50, long PE 23900 @45: credit 91 (stop at ≥ 136.5,
     // target at ≤ 45.5). 09:23: cost 96 + 90 − 56 − 45 = 85; 09:24: 120 + 90 − 56 − 45 = 109; 09:30 moves no leg.
-    // The driver closes at the end: CE 24000 at 120 (09:24), PE 24000 at 90 (its last valid row, 09:16, before the
-    // entry), CE 24100 at 56 (09:23), PE 23900 at 45 (09:16) → −24 + 0 + 6 + 0 = −18.
+    // The driver closes at the end: CE 24000 at 120 (09:24), PE 24000 at 90, CE 24100 at 56 (09:23), PE 23900 at 45
+    // → −24 + 0 + 6 + 0 = −18. Both PEs last traded at 09:16, before the entry: they close at the entry's time, 09:20.
     const run = runChainReference(rows, ironCondorChainKernel, [params({ width: 0, wing: 2 })], { openNs: OPEN_NS });
     expect(run.sets[0]).toMatchObject({ trades: 1, pnl: -18 });
     expect(run.legs.map((l) => [...legTuple(l), l.exitPrice, l.exitTs])).toEqual([
       [0, 0, "CE", 24000, -1, 120, at(9)],
-      [0, 1, "PE", 24000, -1, 90, at(1)],
+      [0, 1, "PE", 24000, -1, 90, at(5)],
       [0, 2, "CE", 24100, 1, 56, at(8)],
-      [0, 3, "PE", 23900, 1, 45, at(1)],
+      [0, 3, "PE", 23900, 1, 45, at(5)],
     ]);
   });
 
