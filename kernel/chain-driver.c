@@ -132,7 +132,11 @@ double tp_strike_step(const tp_chain_t *c, int expiry, int opt, double strike, i
 
 double *tp_contract_state(tp_chain_t *c, double *s, int contract) {
   tpc_drv *d = (tpc_drv *)c->driver;
-  if (contract < 0 || contract >= c->ncontracts) contract = 0;
+  if (contract < 0 || contract >= c->ncontracts) {
+    /* No such contract: the run stops, and the kernel writes meanwhile into scratch of its own. */
+    tpc_fail(c, TPC_ERR_NO_CONTRACT, contract, -1, -1, -1, 0);
+    return (double *)d->P[TPC_P_SCRATCH];
+  }
   return s + d->ctl[TPC_CTL_NSTATE] + (long long)contract * d->ctl[TPC_CTL_NCSTATE];
 }
 

@@ -211,7 +211,7 @@ const BYTES: Record<ColumnType, number> = { f64: 8, i64: 8, i32: 4, f32: 4, i16:
 
 /** Why an order stopped the run, in a kernel author's words. */
 const ORDER_PROBLEM: Record<number, string> = {
-  [ERR.NO_CONTRACT]: "an order on a contract that does not exist",
+  [ERR.NO_CONTRACT]: "an order (or tp_contract_state) on a contract that does not exist",
   [ERR.NO_PRICE]: "an order on a contract with no valid price yet (or on an invalid row)",
   [ERR.BAD_LOTS]: "a quantity of 0 lots (or not finite)",
   [ERR.NO_POSITION]: "an order on a position that was never opened",
@@ -397,6 +397,7 @@ export class ChainRun {
     };
     sizeInstant(Math.max(1, this.options.instantRows ?? 1024));
 
+    put(PTR.SCRATCH, f64(Math.max(1, kernel.contractStateSize)));
     put(PTR.LEGS, f64(nsets * MAX_LEGS * LEG.SIZE));
     put(PTR.LEG_TS, i64(nsets * MAX_LEGS));
     put(PTR.POSITIONS, f64(nsets * MAX_LEGS * POSITION.SIZE));

@@ -121,6 +121,8 @@ export const PTR = layout(
     "LOG",
     "LOG_TS",
     "BAD_TYPE",
+    // What tp_contract_state hands out for a contract that does not exist (the run stops).
+    "SCRATCH",
   ],
   "SIZE",
 );
