@@ -412,6 +412,42 @@ static long long tpc_skip_null_ts(const unsigned char *ok, long long p, long lon
   return p;
 }
 
+/* Merge modes (CTL_MERGE): a pass over every live run's head per instant, or a heap of them. */
+enum { TPC_MERGE_AUTO = 0, TPC_MERGE_SCAN = 1, TPC_MERGE_HEAP = 2 };
+
+/* Run a comes before run b: by head, then by place in the file (rows of one instant in file order). */
+static int tpc_before(const long long *head, int a, int b) { return head[a] < head[b] || (head[a] == head[b] && a < b); }
+
+static void tpc_heap_push(int *heap, long long *n, const long long *head, int a) {
+  long long i = (*n)++;
+  while (i > 0) {
+    long long up = (i - 1) / 2;
+    if (!tpc_before(head, a, heap[up])) break;
+    heap[i] = heap[up];
+    i = up;
+  }
+  heap[i] = a;
+}
+
+static int tpc_heap_pop(int *heap, long long *n, const long long *head) {
+  int top = heap[0], last = heap[--(*n)];
+  long long i = 0, m = *n;
+  for (;;) {
+    long long l = 2 * i + 1, r = l + 1, best = i;
+    int bv = last;
+    if (l < m && tpc_before(head, heap[l], bv)) {
+      best = l;
+      bv = heap[l];
+    }
+    if (r < m && tpc_before(head, heap[r], bv)) best = r;
+    if (best == i) break;
+    heap[i] = heap[best];
+    i = best;
+  }
+  if (m > 0) heap[i] = last;
+  return top;
+}
+
 /*
  * Runs the stream from where the last call stopped; returns TPC_ST_DONE (every leg closed),
  * TPC_ST_DRAIN (the trade log must be drained), TPC_ST_GROW (the next instant needs CTL_NEED rows of
@@ -428,6 +464,7 @@ long long tpc_run(long long *ctl, double *num, void **P) {
   const unsigned char *dst = (const unsigned char *)P[TPC_P_COL_TYPES];
   long long *head = (long long *)P[TPC_P_HEAD];
   int *due = (int *)P[TPC_P_DUE];
+  int *heap = (int *)P[TPC_P_HEAP];
   int *inst_contract = (int *)P[TPC_P_INST_CONTRACT];
   unsigned char *inst_valid = (unsigned char *)P[TPC_P_INST_VALID];
   double *inst_price = (double *)P[TPC_P_INST_PRICE];
@@ -479,9 +516,10 @@ long long tpc_run(long long *ctl, double *num, void **P) {
     if (!tpc_each_set(&c, &d, tickpack_chain_start)) return TPC_ST_ERROR;
   }
 
-  while (ctl[TPC_CTL_NACTIVE] > 0) {
+  while ((ctl[TPC_CTL_MERGE] == TPC_MERGE_HEAP ? ctl[TPC_CTL_HEAP_N] : ctl[TPC_CTL_NACTIVE]) > 0) {
     long long t = ctl[TPC_CTL_NEXT_TS], nact = ctl[TPC_CTL_NACTIVE], cap = ctl[TPC_CTL_INST_CAP];
-    long long n = 0, next = TPC_NO_TS, ended = 0, nvalid = 0, nd = 0, j = 0;
+    long long n = 0, next = TPC_NO_TS, ended = 0, nvalid = 0, nd = 0, j = 0, heap_n = ctl[TPC_CTL_HEAP_N];
+    int heaped = ctl[TPC_CTL_MERGE] == TPC_MERGE_HEAP;
     if (ctl[TPC_CTL_STAGE] == 3) {
       /* An instant stopped for room (TPC_ST_GROW) goes on where it stopped, in bigger buffers. */
       j = ctl[TPC_CTL_PASS_RUN];
@@ -494,17 +532,25 @@ long long tpc_run(long long *ctl, double *num, void **P) {
     } else {
       /* Room in the log for every set closing MAX_LEGS legs in this instant (more is an error). */
       if (ctl[TPC_CTL_LOG_COUNT] + nsets * TPC_MAX_LEGS > ctl[TPC_CTL_LOG_CAP]) return TPC_ST_DRAIN;
-      /*
-       * The runs whose head is at t, in file order, and the smallest other head: one pass over the
-       * heads (one contiguous array) without a branch on them, which would be mispredicted about
-       * as often as a run ticks (it cost ~40% of a run, measured).
-       */
-      for (a = 0; a < nact; a++) {
-        long long h = head[a], at = h == t;
-        long long m = -(long long)((h < next) & !at);
-        due[nd] = (int)a;
-        nd += at;
-        next = (h & m) | (next & ~m);
+      if (heaped) {
+        /* Popped by (head, place): the runs at t come out in file order. */
+        while (heap_n > 0 && head[heap[0]] == t) due[nd++] = tpc_heap_pop(heap, &heap_n, head);
+        ctl[TPC_CTL_HEAP_N] = heap_n;
+      } else {
+        /*
+         * The runs whose head is at t, in file order, and the smallest other head: one pass over the
+         * heads (one contiguous array) without a branch on them, which would be mispredicted about
+         * as often as a run ticks (it cost ~40% of a run, measured).
+         */
+        for (a = 0; a < nact; a++) {
+          long long h = head[a], at = h == t;
+          long long m = -(long long)((h < next) & !at);
+          due[nd] = (int)a;
+          nd += at;
+          next = (h & m) | (next & ~m);
+        }
+        ctl[TPC_CTL_SCANNED] += nact;
+        ctl[TPC_CTL_DUE] += nd;
       }
     }
     /* Each due run gives its rows at t, each updating its contract's as-of state as it comes. */
@@ -572,8 +618,13 @@ long long tpc_run(long long *ctl, double *num, void **P) {
         TPC_PREFETCH(price + p + TPC_AHEAD);
       }
     }
-    ctl[TPC_CTL_NEXT_TS] = next;
-    if (ended) {
+    if (heaped) {
+      /* The due runs go back by their new heads; the ended ones leave (the heap names runs by place: no compaction). */
+      for (j = 0; j < nd; j++)
+        if (head[due[j]] != TPC_NO_TS) tpc_heap_push(heap, &heap_n, head, due[j]);
+      ctl[TPC_CTL_HEAP_N] = heap_n;
+      next = heap_n > 0 ? head[heap[0]] : TPC_NO_TS;
+    } else if (ended) {
       long long kept = 0;
       for (a = 0; a < nact; a++)
         if (head[a] != TPC_NO_TS) {
@@ -581,6 +632,19 @@ long long tpc_run(long long *ctl, double *num, void **P) {
           head[kept++] = head[a];
         }
       ctl[TPC_CTL_NACTIVE] = kept;
+    }
+    ctl[TPC_CTL_NEXT_TS] = next;
+    /*
+     * Sparse instants (ticks rarely share a timestamp: a pass looks at many more heads than it finds
+     * due) switch the rest of the partition to the heap: log(runs) a row instead of runs an instant.
+     */
+    if (!heaped && ctl[TPC_CTL_MERGE_ASK] != TPC_MERGE_SCAN && ctl[TPC_CTL_NACTIVE] > 0 &&
+        (ctl[TPC_CTL_MERGE_ASK] == TPC_MERGE_HEAP ||
+         (ctl[TPC_CTL_INSTANTS] >= 256 && ctl[TPC_CTL_NACTIVE] >= 32 && ctl[TPC_CTL_SCANNED] > 16 * ctl[TPC_CTL_DUE]))) {
+      heap_n = 0;
+      for (a = 0; a < ctl[TPC_CTL_NACTIVE]; a++) tpc_heap_push(heap, &heap_n, head, (int)a);
+      ctl[TPC_CTL_HEAP_N] = heap_n;
+      ctl[TPC_CTL_MERGE] = TPC_MERGE_HEAP;
     }
     ctl[TPC_CTL_VALID_ROWS] += nvalid;
     ctl[TPC_CTL_INSTANTS] += 1;

@@ -149,6 +149,13 @@ export interface ChainPartition {
   openNs: bigint;
 }
 
+/**
+ * How the driver finds each instant's runs: "auto" (a pass over every run's head per instant, turning
+ * to a heap for the rest of the partition where instants are sparse), or one of them throughout (tests).
+ */
+export type ChainMerge = "auto" | "scan" | "heap";
+const MERGE_ASK: Record<ChainMerge, number> = { auto: 0, scan: 1, heap: 2 };
+
 /** Totals of one parameter set over a partition. */
 export interface ChainSetTotals {
   validRows: number;
@@ -178,6 +185,8 @@ export interface ChainLegColumns {
 export interface ChainPartitionResult {
   sets: ChainSetTotals[];
   instants: number;
+  /** The merge ended on the heap (sparse instants). */
+  heap: boolean;
   legs: ChainLegColumns | null;
 }
 
@@ -244,7 +253,7 @@ export class ChainRun {
     private readonly kernel: LoadedChainKernel,
     private readonly paramSets: number[][],
     private readonly keepLegs: boolean,
-    private readonly options: { instantRows?: number; logRows?: number } = {},
+    private readonly options: { instantRows?: number; logRows?: number; merge?: ChainMerge } = {},
   ) {}
 
   /** Runs the partition through the kernel (state starts fresh: positions never outlive it). */
@@ -303,6 +312,7 @@ export class ChainRun {
     put(PTR.ACTIVE, u8(kernel.activeBytes * nruns));
     put(PTR.HEAD, i64(nruns));
     put(PTR.DUE, i32(nruns));
+    put(PTR.HEAP, i32(nruns));
 
     // Declared columns: what each part stores them as, checked against the declared type.
     const src = u8(ncols);
@@ -418,6 +428,8 @@ export class ChainRun {
     ctl[CTL.NRUNS] = BigInt(nruns);
     ctl[CTL.OPEN_NS] = input.openNs;
     ctl[CTL.LOG_CAP] = BigInt(logCap);
+    ctl[CTL.MERGE_ASK] = BigInt(MERGE_ASK[this.options.merge ?? "auto"]);
+    ctl[CTL.MERGE] = 1n;
 
     const legs = this.keepLegs ? new LegColumnsBuilder() : null;
     for (;;) {
@@ -437,6 +449,7 @@ export class ChainRun {
         return { validRows, trades: num[b + SET.TRADES], pnl: num[b + SET.PNL] };
       }),
       instants: Number(ctl[CTL.INSTANTS]),
+      heap: ctl[CTL.MERGE] === 2n,
       legs: legs?.take() ?? null,
     };
   }

@@ -20,6 +20,14 @@ export const CTL = layout(
     // The merge: runs not yet exhausted (ACTIVE holds them, in file order), and the next instant.
     "NACTIVE",
     "NEXT_TS",
+    // How the merge finds each instant's runs: asked by the host (0 auto, 1 always a pass over every
+    // run's head, 2 always a heap), and now (1 or 2, with the heap's size); the pass's totals of heads
+    // looked at and runs found due, which decide auto's switch to the heap.
+    "MERGE_ASK",
+    "MERGE",
+    "HEAP_N",
+    "SCANNED",
+    "DUE",
     // The last instant run (0 before the first).
     "LAST_TS",
     // 0 before the partition's start, 1 streaming, 2 ended (every leg closed), 3 inside an instant
@@ -101,6 +109,7 @@ export const PTR = layout(
     "ACTIVE",
     "HEAD",
     "DUE",
+    "HEAP",
     "PARTS",
     "COL_SRC",
     "COL_TYPES",
