@@ -451,7 +451,7 @@ const fmtParams = (p: Record<string, number>) =>
     .join(" ");
 const lines = [
   "=".repeat(64),
-  `Kernel:         ${kernelName}${compiler === "tcc" ? "" : ` (--cc ${compiler})`}`,
+  `Kernel:         ${kernelName}${abi === "chain" && values.kernel !== undefined ? " (a chain kernel)" : ""}${compiler === "tcc" ? "" : ` (--cc ${compiler})`}`,
   `Partitions:     ${summary.partitions} (${summary.files} files) under ${dir}`,
   `Total rows:     ${n(summary.rows)} (${n(summary.valid_rows)} valid)`,
 ];

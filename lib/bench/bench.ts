@@ -87,6 +87,8 @@ export interface BenchSummary {
   partitions: number;
   workers: number;
   kernel: string;
+  /** The ABI the kernel is written against: per contract (tickpack.h) or chain (tickpack_chain.h). */
+  abi: KernelAbi;
   params: Record<string, number>;
   by_underlying: ByUnderlying;
   sets: number;
@@ -330,6 +332,7 @@ export async function runBench(
     partitions: partitions.length,
     workers,
     kernel: kernel.path,
+    abi,
     params: grid[0].params,
     by_underlying: single ? grid[0].by_underlying : {},
     sets: grid.length,
