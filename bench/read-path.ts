@@ -16,7 +16,7 @@ if (partitions.length === 0)
   throw new Error(`${dir}: no packed files (run \`bun run bench\` once to create the sample)`);
 
 const kernel = loadKernel(EMA_CROSS_SOURCE);
-const columns = projectedColumns(kernel, false);
+const columns = projectedColumns(kernel, { ts: false, quotes: false });
 const defaults = kernel.params.map((p) => p.defaultValue!);
 
 async function decodeOnly(): Promise<void> {
@@ -33,7 +33,7 @@ async function fullPath(): Promise<number> {
   let rows = 0;
   for (const p of partitions) {
     const run = new KernelRun(kernel, [defaults]);
-    await runPartition(p.parts, run, kernel, false, { cache: null }, noCacheStats());
+    await runPartition(p.parts, run, kernel, { ts: false, quotes: false }, { cache: null }, noCacheStats());
     rows += run.totals()[0].rows;
   }
   return rows;

@@ -14,7 +14,7 @@ export async function runShare(partitions: string[][]): Promise<{ rows: number; 
     const t = performance.now();
     for (const parts of partitions) {
       const run = new KernelRun(kernel, [defaults]);
-      await runPartition(parts, run, kernel, false, { cache: null }, noCacheStats());
+      await runPartition(parts, run, kernel, { ts: false, quotes: false }, { cache: null }, noCacheStats());
       rows += run.totals()[0].rows;
     }
     ms = performance.now() - t;

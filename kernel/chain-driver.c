@@ -225,21 +225,44 @@ static int tpc_open_leg(tp_chain_t *c, int position, int contract, double lots, 
   return position;
 }
 
-/* The fill price of an order (one place: the money rules of SPEC §7 go here). */
-static double tpc_fill_price(const tp_chain_t *c, int contract, int row) {
-  if (row >= 0) return c->row_valid[row] ? ((const double *)((tpc_drv *)c->driver)->P[TPC_P_INST_PRICE])[row] : 0.0;
-  return c->has[contract] ? c->price[contract] : 0.0;
+/*
+ * The fill price of an order (the one place fills are decided): a buy or a sell of `contract` at the
+ * instant, as of its latest valid row (row < 0) or at instant row `row`. --fill last: that row's
+ * price. --fill touch (SPEC §7): a buy pays that row's ask (sp0), a sell gets its bid (bp0), where the
+ * quote is non-null and > 0; else the price, counted in the set's FILLS_AT_LAST. 0: no price at all.
+ * The quotes are the two hidden columns after the kernel's own (CTL_KCOLS of them).
+ */
+static double tpc_fill_price(tpc_drv *d, long long set, int contract, int row, int buy) {
+  void **P = d->P;
+  double price;
+  long long i = row >= 0 ? row : contract;
+  if (row >= 0) {
+    if (!((const unsigned char *)P[TPC_P_INST_VALID])[row]) return 0.0;
+    price = ((const double *)P[TPC_P_INST_PRICE])[row];
+  } else {
+    if (!((const unsigned char *)P[TPC_P_HAS])[contract]) return 0.0;
+    price = ((const double *)P[TPC_P_ASOF_PRICE])[contract];
+  }
+  if (d->ctl[TPC_CTL_TOUCH]) {
+    long long k = d->ctl[TPC_CTL_KCOLS] + (buy ? 1 : 0);
+    const double *q = (const double *)((void **)P[row >= 0 ? TPC_P_INST_COLS : TPC_P_ASOF_COLS])[k];
+    const unsigned char *ok = ((unsigned char **)P[row >= 0 ? TPC_P_INST_OK : TPC_P_ASOF_OK])[k];
+    if (ok[i] && q[i] > 0) return q[i];
+    tpc_set(d, set)[TPC_SET_FILLS_AT_LAST] += 1;
+  }
+  return price;
 }
 
 int tp_open(tp_chain_t *c, int position, int contract, double lots) {
   if (contract < 0 || contract >= c->ncontracts) return tpc_fail(c, TPC_ERR_NO_CONTRACT, contract, position, -1, -1, lots);
-  return tpc_open_leg(c, position, contract, lots, tpc_fill_price(c, contract, -1), -1);
+  return tpc_open_leg(c, position, contract, lots, tpc_fill_price((tpc_drv *)c->driver, c->set, contract, -1, lots > 0), -1);
 }
 
 int tp_open_at(tp_chain_t *c, int position, int row, double lots) {
   if (row < 0 || row >= c->nrows) return tpc_fail(c, TPC_ERR_BAD_ROW, -1, position, -1, row, lots);
   if (!c->row_valid[row]) return tpc_fail(c, TPC_ERR_NO_PRICE, c->row_contract[row], position, -1, row, lots);
-  return tpc_open_leg(c, position, c->row_contract[row], lots, tpc_fill_price(c, c->row_contract[row], row), row);
+  int contract = c->row_contract[row];
+  return tpc_open_leg(c, position, contract, lots, tpc_fill_price((tpc_drv *)c->driver, c->set, contract, row, lots > 0), row);
 }
 
 /* Closes the set's open leg in `slot` at the instant (row < 0: the as-of price). */
@@ -248,7 +271,8 @@ static int tpc_close_at(tp_chain_t *c, long long slot, int row) {
   double *l = (double *)d->P[TPC_P_LEGS] + c->set * TPC_MAX_LEGS * TPC_LEG_SIZE + slot * TPC_LEG_SIZE;
   int contract = (int)l[TPC_LEG_CONTRACT], position = (int)l[TPC_LEG_POSITION], leg = (int)l[TPC_LEG_LEG];
   if (d->closes_now >= TPC_MAX_LEGS) return tpc_fail(c, TPC_ERR_TOO_MANY_CLOSES, contract, position, leg, row, 0);
-  double fill = tpc_fill_price(c, contract, row);
+  /* A long leg sells to close, a short one buys back. */
+  double fill = tpc_fill_price(d, c->set, contract, row, l[TPC_LEG_LOTS] < 0);
   if (!(fill > 0)) return tpc_fail(c, TPC_ERR_NO_PRICE, contract, position, leg, row, 0);
   d->closes_now++;
   tpc_close_slot(d, c->set, slot, fill, c->ts);
@@ -337,7 +361,7 @@ static void tpc_view(tp_chain_t *c, tpc_drv *d) {
   c->has = (const unsigned char *)P[TPC_P_HAS];
   c->price = (const double *)P[TPC_P_ASOF_PRICE];
   c->asof_ts = (const long long *)P[TPC_P_ASOF_TS];
-  c->ncol = (int)ctl[TPC_CTL_NCOLS];
+  c->ncol = (int)ctl[TPC_CTL_KCOLS];
   c->col_type = (const unsigned char *)P[TPC_P_COL_TYPES];
   c->row_col = (const void *const *)P[TPC_P_INST_COLS];
   c->row_ok = (const unsigned char *const *)P[TPC_P_INST_OK];
@@ -669,7 +693,7 @@ long long tpc_run(long long *ctl, double *num, void **P) {
     if (!tpc_check(&c, &d)) return TPC_ST_ERROR;
     while (sb[TPC_SET_NLEGS] > 0) {
       int cn = (int)legs[TPC_LEG_CONTRACT];
-      tpc_close_slot(&d, k, 0, asof_price[cn], asof_ts[cn] > lts[0] ? asof_ts[cn] : lts[0]);
+      tpc_close_slot(&d, k, 0, tpc_fill_price(&d, k, cn, -1, legs[TPC_LEG_LOTS] < 0), asof_ts[cn] > lts[0] ? asof_ts[cn] : lts[0]);
     }
   }
   ctl[TPC_CTL_STAGE] = 2;

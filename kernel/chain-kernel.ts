@@ -28,7 +28,9 @@ import {
   parseColumns,
   parseParams,
   type ColumnValues,
+  type FillRule,
   type KernelCompiler,
+  QUOTE_COLUMNS,
   type KernelParam,
 } from "./strategy-kernel.ts";
 
@@ -124,6 +126,11 @@ export function loadChainKernel(path: string, compiler: KernelCompiler = "tcc"):
   return kernel;
 }
 
+/** The columns the chain driver copies per row: the kernel's, then with --fill touch bp0 and sp0 (hidden from the kernel). */
+export function chainDriverColumns(kernel: Pick<LoadedChainKernel, "columns">, fill: FillRule): string[] {
+  return [...kernel.columns, ...(fill === "touch" ? QUOTE_COLUMNS : [])];
+}
+
 /** A column as the driver copies it: its values (as stored) and bitmap. */
 export interface ChainColumn {
   values: ColumnValues;
@@ -161,6 +168,8 @@ export interface ChainSetTotals {
   validRows: number;
   trades: number;
   pnl: number;
+  /** --fill touch fills that found no quote and filled at `price`. */
+  fillsAtLast: number;
 }
 
 /** Closed legs, column by column, in the order they closed. */
@@ -253,13 +262,17 @@ export class ChainRun {
     private readonly kernel: LoadedChainKernel,
     private readonly paramSets: number[][],
     private readonly keepLegs: boolean,
-    private readonly options: { instantRows?: number; logRows?: number; merge?: ChainMerge } = {},
+    private readonly options: { instantRows?: number; logRows?: number; merge?: ChainMerge; fill?: FillRule } = {},
   ) {}
 
   /** Runs the partition through the kernel (state starts fresh: positions never outlive it). */
   runPartition(input: ChainPartition): ChainPartitionResult {
     const { kernel, paramSets } = this;
-    const ncols = kernel.columns.length;
+    // The kernel's columns, then --fill touch's quotes (hidden from the kernel).
+    const touch = this.options.fill === "touch";
+    const names = chainDriverColumns(kernel, this.options.fill ?? "last");
+    const types: ColumnType[] = [...kernel.columnTypes, ...(touch ? (["f64", "f64"] as const) : [])];
+    const ncols = names.length;
     const nsets = paramSets.length;
     const np = kernel.params.length;
     const nc = input.contracts.length;
@@ -317,14 +330,14 @@ export class ChainRun {
     // Declared columns: what each part stores them as, checked against the declared type.
     const src = u8(ncols);
     const dst = u8(ncols);
-    kernel.columnTypes.forEach((t, k) => {
+    types.forEach((t, k) => {
       dst[k] = columnTypeCode(t);
       const stored = input.parts.map((p) => storedTypeOf(p.columns[k].values));
       const first = stored[0] ?? t;
       for (const s of stored)
         if (s === null || s !== first || !convertsExactly(s, t))
           throw new KernelError(
-            `${kernel.path}: column ${kernel.columns[k]} is stored as ${s ?? "a type kernels cannot read"}: declare it ${kernel.columns[k]}:${s ?? "f64"}${s && s !== "f64" ? " (or f64)" : ""}`,
+            `${kernel.path}: column ${names[k]} is stored as ${s ?? "a type kernels cannot read"}: declare it ${names[k]}:${s ?? "f64"}${s && s !== "f64" ? " (or f64)" : ""}`,
           );
       src[k] = columnTypeCode(first);
     });
@@ -352,7 +365,7 @@ export class ChainRun {
     put(PTR.ASOF_TS, i64(nc));
     const asofCols = new BigUint64Array(pinned(8 * ncols));
     const asofOk = new BigUint64Array(pinned(8 * ncols));
-    kernel.columnTypes.forEach((t, k) => {
+    types.forEach((t, k) => {
       const v = u8(BYTES[t] * nc);
       const ok = u8(nc);
       keep.push(v, ok);
@@ -386,7 +399,7 @@ export class ChainRun {
       const oks = new BigUint64Array(pinned(8 * ncols));
       const nextCols: Uint8Array[] = [];
       const nextOks: Uint8Array[] = [];
-      kernel.columnTypes.forEach((t, k) => {
+      types.forEach((t, k) => {
         const v = u8(BYTES[t] * cap);
         const ok = u8(cap);
         if (instCols[k]) v.set(instCols[k]);
@@ -423,6 +436,8 @@ export class ChainRun {
     ctl[CTL.NSTATE] = BigInt(kernel.stateSize);
     ctl[CTL.NCSTATE] = BigInt(kernel.contractStateSize);
     ctl[CTL.NCOLS] = BigInt(ncols);
+    ctl[CTL.KCOLS] = BigInt(kernel.columns.length);
+    ctl[CTL.TOUCH] = touch ? 1n : 0n;
     ctl[CTL.NCONTRACTS] = BigInt(nc);
     ctl[CTL.NEXPIRIES] = BigInt(expiries.length);
     ctl[CTL.NRUNS] = BigInt(nruns);
@@ -446,7 +461,12 @@ export class ChainRun {
     return {
       sets: paramSets.map((_, k) => {
         const b = NUM.SIZE + k * setBlock;
-        return { validRows, trades: num[b + SET.TRADES], pnl: num[b + SET.PNL] };
+        return {
+          validRows,
+          trades: num[b + SET.TRADES],
+          pnl: num[b + SET.PNL],
+          fillsAtLast: num[b + SET.FILLS_AT_LAST],
+        };
       }),
       instants: Number(ctl[CTL.INSTANTS]),
       heap: ctl[CTL.MERGE] === 2n,

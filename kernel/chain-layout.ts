@@ -13,7 +13,11 @@ export const CTL = layout(
     "NPARAMS",
     "NSTATE",
     "NCSTATE",
+    // Columns the driver copies (NCOLS): the kernel's declared ones (KCOLS), then with --fill touch
+    // (TOUCH 1) bp0 and sp0 as float64, hidden from the kernel.
     "NCOLS",
+    "KCOLS",
+    "TOUCH",
     "NCONTRACTS",
     "NEXPIRIES",
     "NRUNS",
@@ -85,7 +89,7 @@ export const ERR = layout(
 
 /** `num` (double): the header, then per set a block: these totals, its parameters, its state, its contracts' state. */
 export const NUM = layout(["ERR_LOTS"], "SIZE");
-export const SET = layout(["TRADES", "PNL", "NLEGS", "NPOSITIONS"], "SIZE");
+export const SET = layout(["TRADES", "PNL", "NLEGS", "NPOSITIONS", "FILLS_AT_LAST"], "SIZE");
 
 /** An open leg (doubles; its entry timestamp goes to LEG_TS), MAX_LEGS per set. */
 export const LEG = layout(["POSITION", "LEG", "CONTRACT", "LOTS", "ENTRY"], "SIZE");

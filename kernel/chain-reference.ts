@@ -79,9 +79,13 @@ export interface ChainSetTotals {
   validRows: number;
   /** Every row given, in the stream or not. */
   rows: number;
+  /** --fill touch: fills that found no quote and filled at the price. */
+  fillsAtLast: number;
 }
 
 export interface ChainRunOptions {
+  /** How orders fill (SPEC §7): "last" (default) at the price; "touch" a buy at the ask (values.sp0), a sell at the bid (values.bp0), each of the fill's row, where non-null and > 0. */
+  fill?: "last" | "touch";
   /** 09:15:00 IST of the partition's day, epoch ns (openNsOfDay). */
   openNs: bigint;
   /** Which contracts the run selects; rows of the others are neither in the table nor in the stream. */
@@ -118,6 +122,7 @@ interface SetBook {
   legs: Leg[];
   openLegs: number;
   pnl: number;
+  fillsAtLast: number;
   contractState: Float64Array;
 }
 
@@ -165,6 +170,12 @@ export class ChainView {
   readonly asofTs: bigint[];
   /** asofColumn[k][c]: declared column k of contract c's latest valid row (which may be null). */
   readonly asofColumn: (number | null)[][];
+  /** @internal --fill touch: the instant rows' and each contract's latest valid row's bid and ask. */
+  fill: "last" | "touch" = "last";
+  rowBid: (number | null)[] = [];
+  rowAsk: (number | null)[] = [];
+  readonly asofBid: (number | null)[];
+  readonly asofAsk: (number | null)[];
 
   /** The set the kernel is being called for. */
   set = 0;
@@ -184,6 +195,22 @@ export class ChainView {
     this.asofPrice = contracts.map(() => Number.NaN);
     this.asofTs = contracts.map(() => 0n);
     this.asofColumn = columns.map(() => contracts.map(() => null));
+    this.asofBid = contracts.map(() => null);
+    this.asofAsk = contracts.map(() => null);
+  }
+
+  /** @internal A fill at `price` of a row whose quotes are bid and ask: --fill touch takes the side's quote where there is one. */
+  fillPrice(price: number, bid: number | null, ask: number | null, buy: boolean): number {
+    if (this.fill === "last") return price;
+    const quote = buy ? ask : bid;
+    if (quote !== null && quote > 0) return quote;
+    this.book.fillsAtLast++;
+    return price;
+  }
+
+  /** @internal The fill of a buy or a sell of contract c as of the instant. */
+  fillAsOf(contract: number, buy: boolean): number {
+    return this.fillPrice(this.asofPrice[contract], this.asofBid[contract], this.asofAsk[contract], buy);
   }
 
   get ncontracts(): number {
@@ -253,25 +280,31 @@ export class ChainView {
   open(position: number, contract: number, lots: number): number {
     if (!this.isContract(contract)) throw this.badOrder(`open: no contract ${contract}`);
     if (!this.has[contract]) throw this.badOrder(`open: contract ${contract} has no price yet`);
-    return this.openLeg(position, contract, lots, this.asofPrice[contract]);
+    return this.openLeg(position, contract, lots, this.fillAsOf(contract, lots > 0));
   }
 
   /** Opens a leg on instant row `row`'s contract at that row's own price; returns the position. */
   openAt(position: number, row: number, lots: number): number {
-    return this.openLeg(position, this.rowContract[row], lots, this.validRowPrice(row, "openAt"));
+    const price = this.validRowPrice(row, "openAt");
+    return this.openLeg(
+      position,
+      this.rowContract[row],
+      lots,
+      this.fillPrice(price, this.rowBid[row], this.rowAsk[row], lots > 0),
+    );
   }
 
   /** Closes every open leg of the position at as-of prices, in opening order; returns how many it closed. */
   close(position: number): number {
     const legs = this.positionLegs(position, "close").filter((l) => l.open);
-    for (const l of legs) this.closeLegAtPrice(l, this.asofPrice[l.contract], this.ts);
+    for (const l of legs) this.closeLegAtPrice(l, this.fillAsOf(l.contract, l.lots < 0), this.ts);
     return legs.length;
   }
 
   /** Closes leg `leg` (0, 1, … in the position's opening order) at its contract's as-of price; returns 1. */
   closeLeg(position: number, leg: number): number {
     const l = this.openLegOf(position, leg, "closeLeg");
-    this.closeLegAtPrice(l, this.asofPrice[l.contract], this.ts);
+    this.closeLegAtPrice(l, this.fillAsOf(l.contract, l.lots < 0), this.ts);
     return 1;
   }
 
@@ -282,7 +315,7 @@ export class ChainView {
     if (this.rowContract[row] !== l.contract) {
       throw this.badOrder(`closeLegAt: row ${row} is not of leg ${leg}'s contract ${l.contract}`);
     }
-    this.closeLegAtPrice(l, price, this.ts);
+    this.closeLegAtPrice(l, this.fillPrice(price, this.rowBid[row], this.rowAsk[row], l.lots < 0), this.ts);
     return 1;
   }
 
@@ -421,6 +454,7 @@ export function runChainReference(
     .sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
 
   const view = new ChainView(contracts, options.openNs, kernel.columns);
+  view.fill = options.fill ?? "last";
   const states = paramSets.map(() => new Float64Array(kernel.stateSize));
   for (let set = 0; set < paramSets.length; set++) {
     view.books.push({
@@ -428,6 +462,7 @@ export function runChainReference(
       legs: [],
       openLegs: 0,
       pnl: 0,
+      fillsAtLast: 0,
       contractState: new Float64Array(contracts.length * kernel.contractStateSize),
     });
   }
@@ -453,6 +488,8 @@ export function runChainReference(
     view.rowValid = instant.map((x) => isValid(x.r));
     view.rowPrice = instant.map((x) => x.r.price);
     view.rowColumn = kernel.columns.map((name) => instant.map((x) => columnOf(x.r, name)));
+    view.rowBid = instant.map((x) => columnOf(x.r, "bp0"));
+    view.rowAsk = instant.map((x) => columnOf(x.r, "sp0"));
     // Every row of the instant updates the as-of state before any kernel sees the instant.
     for (const { r, contract } of instant) {
       if (!isValid(r)) continue;
@@ -460,6 +497,8 @@ export function runChainReference(
       view.has[contract] = true;
       view.asofPrice[contract] = r.price!;
       view.asofTs[contract] = view.ts;
+      view.asofBid[contract] = columnOf(r, "bp0");
+      view.asofAsk[contract] = columnOf(r, "sp0");
       kernel.columns.forEach((name, k) => {
         view.asofColumn[k][contract] = columnOf(r, name);
       });
@@ -476,12 +515,18 @@ export function runChainReference(
       if (!l.open) continue;
       let exitTs = view.asofTs[l.contract];
       if (exitTs < l.entryTs) exitTs = l.entryTs;
-      view.closeLegAtPrice(l, view.asofPrice[l.contract], exitTs);
+      view.closeLegAtPrice(l, view.fillAsOf(l.contract, l.lots < 0), exitTs);
     }
   });
 
   return {
-    sets: view.books.map((b) => ({ trades: b.positions.length, pnl: b.pnl, validRows, rows: rows.length })),
+    sets: view.books.map((b) => ({
+      trades: b.positions.length,
+      pnl: b.pnl,
+      validRows,
+      rows: rows.length,
+      fillsAtLast: b.fillsAtLast,
+    })),
     legs: view.log,
   };
 }

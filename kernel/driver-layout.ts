@@ -49,7 +49,11 @@ export const HEADER = layout(
 );
 
 /** A set's block of `st` begins with its totals, then its parameters, then the kernel's state. */
-export const SET_TOTALS = layout(["VALID_ROWS", "TRADES", "PNL", "ENTRY"], "SIZE");
+export const SET_TOTALS = layout(
+  // FILLS_AT_LAST: --fill touch fills without a quote; LAST_BID: the bid at the segment's last valid row (NaN: none).
+  ["VALID_ROWS", "TRADES", "PNL", "ENTRY", "FILLS_AT_LAST", "LAST_BID"],
+  "SIZE",
+);
 
 /** `sti` (int64) per set: the trade log's entry and last valid timestamps, then the report sums' own. */
 export const SET_TIMES = layout(["LOG_ENTRY", "LOG_LAST", "SUM_ENTRY", "SUM_LAST"], "SIZE");
@@ -82,6 +86,11 @@ export const COLS = layout(
     "COL_TYPES",
     "ZEROS",
     "BAD_TYPE",
+    // --fill touch's quotes, bp0 and sp0, and their bitmaps (BID 0: --fill last).
+    "BID",
+    "BID_VALID",
+    "ASK",
+    "ASK_VALID",
   ],
   "FIRST",
 );

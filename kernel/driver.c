@@ -67,6 +67,26 @@ static long long tpd_set_block(double *st) {
   return TPD_T_SIZE + (long long)st[TPD_H_NPARAMS] + (long long)st[TPD_H_NSTATE];
 }
 
+/*
+ * --fill touch (SPEC §7): a buy fills at the row's ask (sp0), a sell at its bid (bp0), where the quote
+ * is there (non-null, > 0); else at the kernel's price, counted in the set's FILLS_AT_LAST. Per-contract
+ * kernels are long only: an open buys, a close sells. With --fill last (no quote columns) the kernel's
+ * price and PnL pass unchanged.
+ */
+static double tpd_quote(void **cols, int which, long long i) {
+  const double *q = (const double *)cols[which];
+  const unsigned char *ok = (const unsigned char *)cols[which + 1];
+  double v = q[i];
+  return v > 0 && TP_OK(ok, i) ? v : 0.0 / 0.0;
+}
+
+/* The fill of an event whose kernel price is px, at quote q (NaN: none). */
+static double tpd_fill(double *tot, double px, double q) {
+  if (q > 0) return q;
+  tot[TPD_T_FILLS_AT_LAST] += 1;
+  return px;
+}
+
 /* The segment key of batch row i as doubles (null: TPD_NULL_KEY), as trades report it. */
 static void tpd_key_at(void **cols, long long i, double *k) {
   const unsigned char *ev = (const unsigned char *)cols[TPD_C_EXPIRY_VALID], *ov = (const unsigned char *)cols[TPD_C_OPT_VALID], *sv = (const unsigned char *)cols[TPD_C_STRIKE_VALID];
@@ -198,6 +218,10 @@ void tpd_flush(double *st, long long *sti, void **cols) {
       b[TPD_T_TRADES] += 1.0;
       b[TPD_T_ENTRY] = ev.price;
     } else if (ev.action == TP_CLOSE) {
+      if (cols[TPD_C_BID]) {
+        ev.price = tpd_fill(b, ev.price, b[TPD_T_LAST_BID]);
+        ev.pnl = ev.price - b[TPD_T_ENTRY];
+      }
       b[TPD_T_PNL] += ev.pnl;
       if (cols[TPD_C_TRADE_TS]) tpd_log(st, cols, k, sti[k * TPD_STI_SIZE + TPD_STI_LOG_ENTRY], sti[k * TPD_STI_SIZE + TPD_STI_LOG_LAST], b[TPD_T_ENTRY], ev.price, ev.pnl, st + TPD_H_SEG_E);
       if (cols[TPD_C_SUM_REC]) {
@@ -231,6 +255,7 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
   const long long *ts = (const long long *)cols[TPD_C_TS];
   const int logging = cols[TPD_C_TRADE_TS] != 0;
   const int summing = cols[TPD_C_SUM_REC] != 0;
+  const int touch = cols[TPD_C_BID] != 0;
   long long *slot = (long long *)cols[TPD_C_SUM_SLOTS];
   tpd_sum_event *sev = (tpd_sum_event *)cols[TPD_C_SUM_STAGE];
   /* Without nulls in the key columns (most batches) rows compare as raw values, without bitmaps. */
@@ -332,6 +357,10 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
               tot[TPD_T_TRADES] += 1.0;
               tot[TPD_T_ENTRY] = ev.price;
             } else if (ev.action == TP_CLOSE) {
+              if (touch) {
+                ev.price = tpd_fill(tot, ev.price, tot[TPD_T_LAST_BID]);
+                ev.pnl = ev.price - tot[TPD_T_ENTRY];
+              }
               tot[TPD_T_PNL] += ev.pnl;
               if (summing) TPD_SUM_STAGE(sev + nsev++, 1, lv_row, slot[j], tot[TPD_T_ENTRY], ev.pnl);
               if (logging) {
@@ -349,6 +378,7 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
             }
           }
           if (logging) tpd_key_at(cols, cur, skey);
+          tot[TPD_T_LAST_BID] = 0.0 / 0.0;
           tickpack_segment_start(pp, ps);
           j++;
         }
@@ -367,9 +397,20 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
         }
         tot[TPD_T_VALID_ROWS] += (double)r.nvalid;
         if (logging && ts && r.last_valid >= 0) sti[k * TPD_STI_SIZE + TPD_STI_LOG_LAST] = ts[r.last_valid];
-        if (r.last_valid >= 0) lv_row = r.last_valid;
+        if (r.last_valid >= 0) {
+          lv_row = r.last_valid;
+          /* A segment's end sells at its last valid row's bid: kept now, that row may be in an earlier batch then. */
+          if (touch) tot[TPD_T_LAST_BID] = tpd_quote(cols, TPD_C_BID, lv_row);
+        }
         for (i = 0; i < r.nev; i++) {
           tp_event *e = events + i;
+          if (touch) {
+            if (e->action == TP_OPEN) e->price = tpd_fill(tot, e->price, tpd_quote(cols, TPD_C_ASK, e->row));
+            else if (e->action == TP_CLOSE) {
+              e->price = tpd_fill(tot, e->price, tpd_quote(cols, TPD_C_BID, e->row));
+              e->pnl = e->price - tot[TPD_T_ENTRY];
+            }
+          }
           if (e->action == TP_OPEN) {
             tot[TPD_T_TRADES] += 1.0;
             tot[TPD_T_ENTRY] = e->price;

@@ -5,7 +5,7 @@
  */
 import { NULL_KEY } from "./segment-key.ts";
 import { stableOptCode } from "../lib/packed/opt-type.ts";
-import type { KernelTrade, SetTotals } from "./strategy-kernel.ts";
+import type { FillRule, KernelTrade, SetTotals } from "./strategy-kernel.ts";
 
 /** Strategy parameters (docs/strategy.md#parameters). */
 export interface EmaCrossParams {
@@ -33,14 +33,26 @@ export interface ReferenceRow {
   ts?: bigint;
 }
 
-/** The rules of docs/strategy.md over whole partitions (each an array of rows), for clarity rather than speed. */
+/**
+ * The rules of docs/strategy.md over whole partitions (each an array of rows), for clarity rather
+ * than speed; with `fill` "touch" (SPEC §7) an entry buys at the row's ask and an exit sells at the
+ * row's bid (the segment's end: its last valid row's), each where that quote is non-null and > 0,
+ * else at the price (counted in fillsAtLast).
+ */
 export function emaCrossReference(
   partitions: ReferenceRow[][],
   params: EmaCrossParams,
+  fill: FillRule = "last",
 ): SetTotals & { tradeList: Trade[] } {
   const af = 2 / (params.fast + 1);
   const as = 2 / (params.slow + 1);
-  const out = { rows: 0, validRows: 0, trades: 0, pnl: 0, tradeList: [] as Trade[] };
+  const out = { rows: 0, validRows: 0, trades: 0, pnl: 0, fillsAtLast: 0, tradeList: [] as Trade[] };
+  const at = (price: number, quote: number | null) => {
+    if (fill === "last") return price;
+    if (quote !== null && quote > 0) return quote;
+    out.fillsAtLast++;
+    return price;
+  };
   for (const rows of partitions) {
     // Split into segments: maximal runs of equal (expiry, opt_type, strike).
     let i = 0;
@@ -59,8 +71,10 @@ export function emaCrossReference(
         entry = 0,
         entryTs = 0n,
         last = 0,
+        lastBid: number | null = null,
         lastTs = 0n;
-      const close = (price: number, ts: bigint) => {
+      const close = (kernelPrice: number, bid: number | null, ts: bigint) => {
+        const price = at(kernelPrice, bid);
         out.pnl += price - entry;
         out.tradeList.push({
           expiry: rows[i].expiry ?? NULL_KEY,
@@ -94,15 +108,16 @@ export function emaCrossReference(
           const volumeOk = r.volume !== null && r.volume >= params.min_volume;
           if (!long && emaF > emaS && spreadOk && volumeOk) {
             long = true;
-            entry = p;
+            entry = at(p, r.sp0);
             entryTs = ts;
             out.trades++;
-          } else if (long && emaS >= emaF) close(p, ts);
+          } else if (long && emaS >= emaF) close(p, r.bp0, ts);
         }
         last = p;
+        lastBid = r.bp0;
         lastTs = ts;
       }
-      if (long) close(last, lastTs);
+      if (long) close(last, lastBid, lastTs);
       i = j;
     }
   }

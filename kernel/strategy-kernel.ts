@@ -409,7 +409,23 @@ export interface KernelBatch {
   columns: { values: ColumnValues; valid: Uint8Array | null }[];
   /** Epoch ns; needed for a trade log. */
   ts: BigInt64Array | null;
+  /** bp0 and sp0 as float64, with their bitmaps: needed with --fill touch (SPEC §7). */
+  quotes?: Quotes | null;
 }
+
+/** A batch's best bid and ask (bp0, sp0) as float64, with their bitmaps. */
+export interface Quotes {
+  bid: Float64Array;
+  bidValid: Uint8Array | null;
+  ask: Float64Array;
+  askValid: Uint8Array | null;
+}
+
+/** How orders fill (SPEC §7): at the contract's `price`, or at the touch (a buy at the ask, a sell at the bid). */
+export type FillRule = "last" | "touch";
+
+/** Columns --fill touch reads, whatever the kernel declares. */
+export const QUOTE_COLUMNS = ["bp0", "sp0"] as const;
 
 /** A closed trade of one parameter set. */
 export interface KernelTrade {
@@ -498,6 +514,8 @@ export interface SetTotals {
   validRows: number;
   trades: number;
   pnl: number;
+  /** --fill touch fills that found no quote and filled at `price` (0 with --fill last). */
+  fillsAtLast: number;
 }
 
 /** Values of a column in one of the types a kernel can declare. */
@@ -595,6 +613,8 @@ export interface KernelRunOptions {
   reportSums?: boolean;
   /** Segment records the sums hold between drains (default ~4 MiB of them; tests make it small to exercise the drain). */
   reportRecordCapacity?: number;
+  /** How the driver fills the kernel's orders (default "last": the kernel's price, unchanged). */
+  fill?: FillRule;
 }
 
 /** Doubles of segment records the report's sums hold between two drains (4 MiB; at least two blocks' worth: the driver stops for a drain before a block could overflow them). */
@@ -657,6 +677,7 @@ export class KernelRun {
   private readonly scratch: Uint8Array[];
   private readonly trades = new TradeColumnsBuilder();
   private readonly block: number;
+  private readonly touch: boolean;
   private readonly sums: {
     rec: Float64Array;
     recTs: BigInt64Array;
@@ -690,6 +711,7 @@ export class KernelRun {
       Math.floor(options.blockRows ?? (logging ? Math.min(256, Math.max(16, 65536 / nsets)) : summingRows)),
     );
     this.block = T.SIZE + np + kernel.stateSize;
+    this.touch = options.fill === "touch";
     // Every array the driver holds a pointer to is made over its own ArrayBuffer: JSC keeps small
     // typed arrays in its GC heap and moves them out the first time anything asks for their
     // buffer (a subarray(), say), which would leave the driver writing to the old place.
@@ -782,6 +804,15 @@ export class KernelRun {
     c[C.STRIKE] = addr(b.strike);
     c[C.STRIKE_VALID] = addr(b.strikeValid);
     c[C.TS] = addr(b.ts);
+    if (this.touch) {
+      const q = b.quotes;
+      if (!q || q.bid.length < b.length || q.ask.length < b.length)
+        throw new Error(`${this.kernel.path}: --fill touch needs the batch's bp0 and sp0`);
+      c[C.BID] = addr(q.bid);
+      c[C.BID_VALID] = addr(q.bidValid);
+      c[C.ASK] = addr(q.ask);
+      c[C.ASK_VALID] = addr(q.askValid);
+    }
     b.columns.forEach((col, k) => {
       // The kernel casts the pointer to its declared type: anything else would be misread.
       const type = this.kernel.columnTypes[k];
@@ -905,6 +936,7 @@ export class KernelRun {
         validRows: this.st[b + T.VALID_ROWS],
         trades: this.st[b + T.TRADES],
         pnl: this.st[b + T.PNL],
+        fillsAtLast: this.st[b + T.FILLS_AT_LAST],
       };
     });
   }

@@ -8,6 +8,7 @@ import {
   KernelError,
   kernelTempPrefix,
   loadKernel,
+  type FillRule,
   type KernelCompiler,
 } from "../kernel/strategy-kernel.ts";
 import { ChainOrderError, kernelAbiOf, loadChainKernel } from "../kernel/chain-kernel.ts";
@@ -76,6 +77,9 @@ Options:
   --workers N          parallel workers (default: cores)
   --strategy NAME      a built-in strategy (default ema_cross):
 ${STRATEGY_NAMES.map((n) => `                         ${n.padEnd(15)} ${STRATEGIES[n].summary}`).join("\n")}
+  --fill last|touch    how orders fill: at the contract's price (default), or at the touch: a buy
+                       at the ask (sp0), a sell at the bid (bp0), price where the quote is missing
+                       (counted: JSON fills_at_last); the same rule for every kernel (SPEC §7)
   --kernel FILE.c      your kernel instead (compiled with TinyCC at run time): a per-contract kernel
                        (tickpack.h) or a chain kernel (tickpack_chain.h), see docs/kernels.md
   --cc tcc|gcc|clang   the kernel's compiler: tcc (default, bun:ffi's TinyCC, in memory) or an
@@ -119,6 +123,7 @@ const { values, positionals } = parseCommandLine(
     workers: { type: "string" },
     kernel: { type: "string" },
     strategy: { type: "string" },
+    fill: { type: "string" },
     cc: { type: "string" },
     grid: { type: "string" },
     "grid-file": { type: "string" },
@@ -191,6 +196,9 @@ if (strategyName !== null && !Object.hasOwn(STRATEGIES, strategyName))
 const strategy = strategyName === null ? null : STRATEGIES[strategyName];
 const kernelPath = values.kernel ?? strategy!.source;
 const abi = strategy?.abi ?? kernelAbiOf(kernelPath);
+const fill = (values.fill ?? "last") as FillRule;
+if (fill !== "last" && fill !== "touch")
+  die(`--fill: expected last or touch, got ${JSON.stringify(values.fill)}`, EXIT.usage);
 const compiler = (values.cc ?? "tcc") as KernelCompiler;
 if (!KERNEL_COMPILERS.includes(compiler))
   die(`--cc: expected one of ${KERNEL_COMPILERS.join(", ")}, got ${JSON.stringify(values.cc)}`, EXIT.usage);
@@ -411,6 +419,7 @@ try {
       workers,
       kernelPath,
       abi,
+      fill,
       compiler,
       trades: tradeLog !== null,
       cache,
@@ -458,7 +467,7 @@ const lines = [
 if (summary.sets === 1) {
   lines.push(
     `Parameters:     ${fmtParams(summary.params)}`,
-    `Total trades:   ${n(summary.trades)}`,
+    `Total trades:   ${n(summary.trades)}${summary.fill === "touch" ? ` (filled at the touch; ${n(summary.fills_at_last ?? 0)} fills without a quote at price)` : ""}`,
     `Total PnL:      ${summary.pnl.toFixed(2)}`,
   );
   for (const [u, r] of Object.entries(summary.by_underlying))

@@ -1,5 +1,6 @@
 /** `bench`: a strategy kernel, for one or many parameter sets, over packed partitions in a pool of workers. */
 import {
+  type FillRule,
   KernelError,
   loadKernel,
   type LoadedKernel,
@@ -27,6 +28,8 @@ export interface BenchOptions {
   kernelPath: string;
   /** The kernel's ABI (default per contract; "chain": SPEC §6). */
   abi?: KernelAbi;
+  /** How orders fill (SPEC §7; default "last"). */
+  fill?: FillRule;
   /** The kernel's compiler (default tcc); every worker builds it once. */
   compiler?: KernelCompiler;
   /** Collect every trade (reads `timestamp` too). */
@@ -65,6 +68,8 @@ export type ByUnderlying = Record<string, { rows: number; trades: number; pnl: n
 
 /** Results of one parameter set. */
 export interface GridResult {
+  /** --fill touch: fills that found no quote and filled at `price`. */
+  fills_at_last?: number;
   params: Record<string, number>;
   rows: number;
   valid_rows: number;
@@ -75,6 +80,9 @@ export interface GridResult {
 
 /** Totals of a bench run (its `--json` fields; with several sets, trades and pnl are summed over them). */
 export interface BenchSummary {
+  /** With --fill touch: the rule, and the fills (over all sets) that found no quote and filled at `price`. */
+  fill?: "touch";
+  fills_at_last?: number;
   rows: number;
   valid_rows: number;
   trades: number;
@@ -183,11 +191,11 @@ export async function runBench(
     if (abi === "chain") {
       const chain = loadChainKernel(options.kernelPath, options.compiler);
       kernel = chain;
-      columnsRead = chainColumns(chain);
+      columnsRead = chainColumns(chain, options.fill);
     } else {
       const k = loadKernel(options.kernelPath, options.compiler);
       kernel = k;
-      columnsRead = projectedColumns(k, withTs);
+      columnsRead = projectedColumns(k, { ts: withTs, quotes: options.fill === "touch" });
     }
   } catch (e) {
     warmOn(null);
@@ -238,6 +246,7 @@ export async function runBench(
             kind: "bench",
             kernelPath: kernel.path,
             abi,
+            fill: options.fill ?? "last",
             compiler: kernel.compiler,
             date: partitions[i].date,
             paramSets,
@@ -294,6 +303,7 @@ export async function runBench(
     };
   }
   const elapsed = (performance.now() - t0) / 1000;
+  const touch = options.fill === "touch";
   const grid: GridResult[] = paramSets.map((values) => ({
     params: Object.fromEntries(kernel.params.map((p, k) => [p.name, values[k]])),
     rows: 0,
@@ -313,6 +323,7 @@ export async function runBench(
       g.valid_rows += t.validRows;
       g.trades += t.trades;
       g.pnl += t.pnl;
+      if (touch) g.fills_at_last = (g.fills_at_last ?? 0) + t.fillsAtLast;
       const u = (g.by_underlying[p.underlying ?? "?"] ??= { rows: 0, trades: 0, pnl: 0 });
       u.rows += t.rows;
       u.trades += t.trades;
@@ -320,7 +331,12 @@ export async function runBench(
     });
   });
   const single = grid.length === 1;
+  // Fields of §7 appear only when asked for: without the flags every output is as it was.
+  const fills = touch
+    ? { fill: "touch" as const, fills_at_last: grid.reduce((a, g) => a + (g.fills_at_last ?? 0), 0) }
+    : {};
   const summary: BenchSummary = {
+    ...fills,
     rows: totalRows,
     valid_rows: grid[0].valid_rows,
     trades: grid.reduce((a, g) => a + g.trades, 0),

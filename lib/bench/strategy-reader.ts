@@ -5,7 +5,14 @@
  * No apache-arrow here: the C Data Interface structs are read directly (lib/parquet/c-data.ts), which
  * spares every worker the import (~31 ms) and every batch its Arrow objects.
  */
-import { columnAs, type KernelBatch, type KernelRun, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import {
+  asFloat64,
+  columnAs,
+  QUOTE_COLUMNS,
+  type KernelBatch,
+  type KernelRun,
+  type LoadedKernel,
+} from "../../kernel/strategy-kernel.ts";
 import { OPT_OTHER, stableOptCode } from "../packed/opt-type.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns.ts";
@@ -39,10 +46,17 @@ export const KEY_COLUMNS = ["expiry", "opt_type", "strike"] as const;
 /** A packed file that bench cannot use (missing column, wrong type). */
 export class StrategyInputError extends Error {}
 
+/** What a run reads beyond the key and the kernel's columns: trade times (a trade log, the report), quotes (--fill touch). */
+export interface ReadExtras {
+  ts: boolean;
+  quotes: boolean;
+}
+
 /** Columns read for a kernel, in read order (the projection the reader asks parquet-wasm for). */
-export function projectedColumns(kernel: LoadedKernel, withTs: boolean): string[] {
+export function projectedColumns(kernel: LoadedKernel, extras: ReadExtras): string[] {
   const cols: string[] = [...KEY_COLUMNS];
-  for (const c of [...kernel.columns, ...(withTs ? ["timestamp"] : [])]) if (!cols.includes(c)) cols.push(c);
+  const more = [...kernel.columns, ...(extras.ts ? ["timestamp"] : []), ...(extras.quotes ? QUOTE_COLUMNS : [])];
+  for (const c of more) if (!cols.includes(c)) cols.push(c);
   return cols;
 }
 
@@ -106,9 +120,9 @@ function kernelBatch(
   columns: readonly string[],
   file: string,
   kernel: LoadedKernel,
-  withTs: boolean,
+  extras: ReadExtras,
 ): KernelBatch {
-  return withValues(keyBatch(b, columns, file), b, columns, file, kernel, withTs);
+  return withValues(keyBatch(b, columns, file), b, columns, file, kernel, extras);
 }
 
 /** A driver batch of `keys` and the kernel's columns (and timestamps) from `b`, whose views `columns` names. */
@@ -118,10 +132,15 @@ function withValues(
   columns: readonly string[],
   file: string,
   kernel: LoadedKernel,
-  withTs: boolean,
+  extras: ReadExtras,
 ): KernelBatch {
   const col = (name: string) => b.columns[columns.indexOf(name)];
-  const ts = withTs ? numericValues(col("timestamp"), file, "timestamp") : null;
+  const ts = extras.ts ? numericValues(col("timestamp"), file, "timestamp") : null;
+  // Quotes as float64: a view where stored so (packed files), else converted once per batch.
+  const quote = (name: string) => asFloat64(numericValues(col(name), file, name) as Parameters<typeof asFloat64>[0]);
+  const quotes = extras.quotes
+    ? { bid: quote("bp0"), bidValid: col("bp0").validity, ask: quote("sp0"), askValid: col("sp0").validity }
+    : null;
   return {
     ...keys,
     // Each column in the type the kernel declared: as stored (a view), or converted once per batch.
@@ -135,6 +154,7 @@ function withValues(
       return { values, valid: c.validity };
     }),
     ts: ts instanceof BigInt64Array ? ts : null,
+    quotes,
   };
 }
 
@@ -347,6 +367,14 @@ function sliceBatch(b: KernelBatch, s: number, e: number): KernelBatch {
     strikeValid: sliceBits(b.strikeValid, s, n),
     columns: b.columns.map((c) => ({ values: c.values.subarray(s, e), valid: sliceBits(c.valid, s, n) })),
     ts: b.ts ? b.ts.subarray(s, e) : null,
+    quotes: b.quotes
+      ? {
+          bid: b.quotes.bid.subarray(s, e),
+          bidValid: sliceBits(b.quotes.bidValid, s, n),
+          ask: b.quotes.ask.subarray(s, e),
+          askValid: sliceBits(b.quotes.askValid, s, n),
+        }
+      : null,
   };
 }
 
@@ -491,11 +519,11 @@ export async function runPartition(
   parts: string[],
   run: KernelRun,
   kernel: LoadedKernel,
-  withTs: boolean,
+  extras: ReadExtras,
   settings: ReadSettings,
   stats: CacheStats,
 ): Promise<PartitionRead> {
-  const columns = projectedColumns(kernel, withTs);
+  const columns = projectedColumns(kernel, extras);
   const snapshot = openPartitionSnapshot(parts);
   const filter = settings.filter ?? null;
   const counts: PartitionRead = { columns, rowGroupsRead: 0, rowGroupsSkipped: 0 };
@@ -532,7 +560,7 @@ export async function runPartition(
           for (const g of groups ?? []) starts.push(starts[starts.length - 1] + g.rows);
           if (!groups || !wanted || nRead === groups.length || starts[groups.length] !== views.length) {
             if (!groups) counts.rowGroupsRead += cache.rowGroupCount();
-            cutter.feed(kernelBatch(views, columns, path, kernel, withTs));
+            cutter.feed(kernelBatch(views, columns, path, kernel, extras));
             continue;
           }
           // Consecutive wanted row groups as one slice of the mapping: skipped ones are never touched.
@@ -544,7 +572,7 @@ export async function runPartition(
             }
             let h = g;
             while (h < groups.length && wanted[h]) h++;
-            cutter.feed(kernelBatch(sliceViews(views, starts[g], starts[h]), columns, path, kernel, withTs));
+            cutter.feed(kernelBatch(sliceViews(views, starts[g], starts[h]), columns, path, kernel, extras));
             g = h;
           }
           continue;
@@ -606,7 +634,7 @@ export async function runPartition(
                   throw new StrategyInputError(
                     `${path}: row group ${g}: a read of rows ${win.start}..${win.end} returned ${batches.map((b) => b.length).join("+")} rows`,
                   );
-                const kb = withValues(winKeys, batches[0], valueColumns, path, kernel, withTs);
+                const kb = withValues(winKeys, batches[0], valueColumns, path, kernel, extras);
                 if (win.allSelected) cutter.feedSelected(kb);
                 else cutter.feed(kb);
               });
@@ -616,7 +644,7 @@ export async function runPartition(
             // A group the statistics show to be wholly selected needs no look at its rows' keys.
             await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {
               for (const b of batches) {
-                const kb = kernelBatch(b, columns, path, kernel, withTs);
+                const kb = kernelBatch(b, columns, path, kernel, extras);
                 // Cached before the kernel runs: a kernel that writes through its pointers changes only this batch.
                 fill?.append(b, columns, () => stableOptCodes(kb));
                 if (whole?.[g]) cutter.feedSelected(kb);

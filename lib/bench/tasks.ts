@@ -1,5 +1,6 @@
 /** The unit of bench work, run inside a worker: a kernel's parameter sets over one packed partition. */
 import {
+  type FillRule,
   KernelRun,
   loadKernel,
   type KernelCompiler,
@@ -21,6 +22,8 @@ export interface BenchTask {
   abi?: KernelAbi;
   /** Compiler of the kernel (tcc when absent). */
   compiler?: KernelCompiler;
+  /** How orders fill (SPEC §7; "last" when absent). */
+  fill?: FillRule;
   /** The partition's IST day as its path says it (chain kernels count minutes from its 09:15). */
   date?: IsoDate | null;
   /** Parameter values per set, in the kernel's parameter order. */
@@ -86,6 +89,7 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
         cache: task.cache,
         filter: task.filter ?? null,
         date: task.date ?? null,
+        fill: task.fill,
       },
       cache,
       beforeDecode,
@@ -94,15 +98,16 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
   }
   const kernel = loadKernel(task.kernelPath, task.compiler);
   const reportSums = task.reportSums === true;
-  const withTs = task.trades || reportSums;
-  const run = new KernelRun(kernel, task.paramSets, task.trades ? 4096 : 0, { reportSums });
+  const fill = task.fill ?? "last";
+  const extras = { ts: task.trades || reportSums, quotes: fill === "touch" };
+  const run = new KernelRun(kernel, task.paramSets, task.trades ? 4096 : 0, { reportSums, fill });
   const cache = noCacheStats();
   const settings = { cache: task.cache, beforeDecode, filter: task.filter };
   const { columns, rowGroupsRead, rowGroupsSkipped } = await runPartition(
     task.parts,
     run,
     kernel,
-    withTs,
+    extras,
     settings,
     cache,
   );
@@ -116,8 +121,8 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
       // Exits on more than one IST day (not a partition repack wrote): the curve needs every exit, so run again with a trade log.
       spillTrades = trades;
       if (!spillTrades) {
-        const again = new KernelRun(kernel, task.paramSets, 4096);
-        await runPartition(task.parts, again, kernel, true, settings, noCacheStats());
+        const again = new KernelRun(kernel, task.paramSets, 4096, { fill });
+        await runPartition(task.parts, again, kernel, { ...extras, ts: true }, settings, noCacheStats());
         spillTrades = again.takeTradeColumns();
       }
     }

@@ -3,9 +3,14 @@
  * first on a cold run), the stream of the selected contracts, and the chain driver over it for
  * every parameter set. Results in the shape bench's per-contract tasks give.
  */
-import { ChainRun, type ChainLegColumns, type LoadedChainKernel } from "../../kernel/chain-kernel.ts";
+import {
+  ChainRun,
+  chainDriverColumns,
+  type ChainLegColumns,
+  type LoadedChainKernel,
+} from "../../kernel/chain-kernel.ts";
 import { reportSumsReference } from "../../kernel/report-sums.ts";
-import type { KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
+import type { FillRule, KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
 import type { CacheSettings, CacheStats } from "../bench/cached-columns.ts";
 import { KEY_COLUMNS, planFilteredRead, type PartitionFilter } from "../bench/strategy-reader.ts";
 import type { BenchPartitionResult } from "../bench/tasks.ts";
@@ -17,10 +22,10 @@ import { partitionStream, type PartitionStream } from "./partition-stream.ts";
 /** 09:15 IST: the session's open, from which chain kernels count minutes. */
 const OPEN_SECONDS_IST = 9 * 3600 + 15 * 60;
 
-/** Columns a chain run reads: the key, timestamps, price, and the kernel's. */
-export function chainColumns(kernel: LoadedChainKernel): string[] {
+/** Columns a chain run reads: the key, timestamps, price, the kernel's, and --fill touch's quotes. */
+export function chainColumns(kernel: LoadedChainKernel, fill: FillRule = "last"): string[] {
   const cols: string[] = [...KEY_COLUMNS, "timestamp", "price"];
-  for (const c of kernel.columns) if (!cols.includes(c)) cols.push(c);
+  for (const c of chainDriverColumns(kernel, fill)) if (!cols.includes(c)) cols.push(c);
   return cols;
 }
 
@@ -55,6 +60,8 @@ export interface ChainPartitionTask {
   filter: PartitionFilter | null;
   /** The partition's IST day as its path says it (null: taken from its first instant). */
   date: IsoDate | null;
+  /** How orders fill (SPEC §7; "last" when absent). */
+  fill?: FillRule;
 }
 
 /** Runs a chain kernel's sets over one partition. */
@@ -64,13 +71,14 @@ export async function runChainPartition(
   stats: CacheStats,
   beforeDecode?: () => Promise<void>,
 ): Promise<Omit<BenchPartitionResult, "cache">> {
-  const columns = chainColumns(kernel);
+  const fill = task.fill ?? "last";
+  const columns = chainColumns(kernel, fill);
   const snapshot = openPartitionSnapshot(task.parts);
   try {
     const plan = task.filter ? planFilteredRead(snapshot.parts, task.filter) : null;
     const empty = {
       rows: 0,
-      sets: task.paramSets.map(() => ({ rows: 0, validRows: 0, trades: 0, pnl: 0 })),
+      sets: task.paramSets.map(() => ({ rows: 0, validRows: 0, trades: 0, pnl: 0, fillsAtLast: 0 })),
       trades: null,
       reportSums: null,
       columns,
@@ -79,10 +87,11 @@ export async function runChainPartition(
     const mapped = await mapPartColumns(snapshot.parts, columns, task.cache, stats, beforeDecode);
     try {
       const paths = snapshot.parts.map((p) => p.path);
-      const draft = partitionStream(mapped.views, columns, kernel.columns, paths, plan?.sel ?? null, 0n);
+      const declared = chainDriverColumns(kernel, fill);
+      const draft = partitionStream(mapped.views, columns, declared, paths, plan?.sel ?? null, 0n);
       const stream = { ...draft, openNs: openNsOf(task.date ?? task.filter?.date ?? null, draft) };
       const keepLegs = task.trades || task.reportSums;
-      const result = new ChainRun(kernel, task.paramSets, keepLegs).runPartition(stream);
+      const result = new ChainRun(kernel, task.paramSets, keepLegs, { fill }).runPartition(stream);
       const legs = result.legs ? legTradeColumns(result.legs) : null;
       let reportSums: BenchPartitionResult["reportSums"] = null;
       if (task.reportSums && legs) {

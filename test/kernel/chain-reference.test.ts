@@ -89,7 +89,7 @@ describe("reference chain driver", () => {
       [at(2), 2, [3], [true]],
       [at(3), 3, [4], [true]],
     ]);
-    expect(result.sets).toEqual([{ trades: 0, pnl: 0, validRows: 6, rows: 10 }]);
+    expect(result.sets).toEqual([{ trades: 0, pnl: 0, validRows: 6, rows: 10, fillsAtLast: 0 }]);
   });
 
   test("a selection leaves other contracts out of the table and the stream", () => {
@@ -105,7 +105,7 @@ describe("reference chain driver", () => {
       [200, 200, 1],
       [200, 200, 1],
     ]);
-    expect(r.sets[0]).toEqual({ trades: 0, pnl: 0, validRows: 2, rows: 3 });
+    expect(r.sets[0]).toEqual({ trades: 0, pnl: 0, validRows: 2, rows: 3, fillsAtLast: 0 });
   });
 
   test("as-of state: every row of the instant first; invalid rows change nothing; a column's as-of may be null", () => {

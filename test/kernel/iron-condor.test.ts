@@ -55,7 +55,7 @@ describe("iron_condor through the reference chain driver", () => {
     // 09:30: cost = 100 + 62 − 56 − 45 = 61 ≥ 55.5 → close all four.
     // PnL per leg = (exit − entry) × lots: −(100 − 70) = −30, −(62 − 62) = 0, (56 − 50) = 6, (45 − 45) = 0 → −24 = 37 − 61.
     const run = runChainReference(rows, ironCondorChainKernel, [params({ width: 1, wing: 1 })], { openNs: OPEN_NS });
-    expect(run.sets).toEqual([{ trades: 1, pnl: -24, validRows: 15, rows: 16 }]);
+    expect(run.sets).toEqual([{ trades: 1, pnl: -24, validRows: 15, rows: 16, fillsAtLast: 0 }]);
     expect(run.legs.map(legTuple)).toEqual([
       [0, 0, "CE", 24050, -1],
       [0, 1, "PE", 23950, -1],

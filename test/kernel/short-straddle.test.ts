@@ -157,7 +157,7 @@ describe("short_straddle references", () => {
       expect(shortStraddleReference(rows, params, OPEN_NS)).toEqual(want);
       const run = runChainReference(rows, shortStraddleChainKernel, [values(params)], { openNs: OPEN_NS });
       // 21 rows; 19 in the stream (no null timestamp, no null opt), 2 of them invalid.
-      expect(run.sets[0]).toEqual({ trades: want.trades, pnl: want.pnl, validRows: 17, rows: 21 });
+      expect(run.sets[0]).toEqual({ trades: want.trades, pnl: want.pnl, validRows: 17, rows: 21, fillsAtLast: 0 });
       expectSameStraddle(want, run.legs, 0, run.sets[0].trades, run.sets[0].pnl);
     });
   }
