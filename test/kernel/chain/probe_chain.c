@@ -1,0 +1,39 @@
+/*
+ * A chain kernel that shows the stream it is given, for test/kernel/chain-driver.test.ts: at each
+ * instant every valid row (of the first 60) opens a leg at its own price and closes it there, with
+ * lots = scale × (row + 1 + 1000 × nrows), so the log lists the rows in stream order with their
+ * contracts, prices and instants; at the end every contract with a price (of the first 60) opens a
+ * leg left for the driver to close, showing the as-of state. fail_at_start / fail_at_end order on
+ * contract 0 there, a bad order before any price, to show that start and end ran.
+ */
+#include "tickpack_chain.h"
+
+enum { P_SCALE, P_FAIL_AT_START, P_FAIL_AT_END };
+
+const char *tickpack_columns(void) { return ""; }
+const char *tickpack_params(void) { return "scale=1,fail_at_start=0,fail_at_end=0"; }
+int tickpack_state_size(void) { return 0; }
+int tickpack_contract_state_size(void) { return 0; }
+
+void tickpack_chain_start(const double *p, double *s, tp_chain_t *c) {
+  (void)s;
+  if (p[P_FAIL_AT_START] != 0) tp_open(c, -1, 0, 1.0);
+}
+
+void tickpack_chain_instant(const double *p, double *s, tp_chain_t *c) {
+  int i;
+  (void)s;
+  for (i = 0; i < c->nrows && i < 60; i++) {
+    if (!c->row_valid[i]) continue;
+    int pos = tp_open_at(c, -1, i, p[P_SCALE] * (i + 1 + 1000.0 * c->nrows));
+    if (pos < 0 || tp_close_leg_at(c, pos, 0, i) < 0) return;
+  }
+}
+
+void tickpack_chain_end(const double *p, double *s, tp_chain_t *c) {
+  int k;
+  (void)s;
+  if (p[P_FAIL_AT_END] != 0) tp_open(c, -1, 0, 1.0);
+  for (k = 0; k < c->ncontracts && k < 60; k++)
+    if (c->has[k] && tp_open(c, -1, k, p[P_SCALE] * (k + 1)) < 0) return;
+}
