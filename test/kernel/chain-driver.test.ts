@@ -41,9 +41,12 @@ const IRON_CONDOR_SOURCE = join(import.meta.dir, "../../examples/iron_condor.c")
 const PROBE_SOURCE = join(import.meta.dir, "chain/probe_chain.c");
 const EMA_CHAIN_SOURCE = join(import.meta.dir, "chain/ema_cross_chain.c");
 
+/** oi / 1000, or 0.0005 for a null: what the probe adds to a leg's lots. */
+const auxLots = (aux: number | null) => (aux === null ? 0.0005 : aux / 1000);
+
 /** test/kernel/chain/probe_chain.c, line for line. */
 const probeChainKernel: ChainKernelReference = {
-  columns: [],
+  columns: ["oi"],
   params: [
     { name: "scale", defaultValue: 1 },
     { name: "fail_at_start", defaultValue: 0 },
@@ -57,13 +60,14 @@ const probeChainKernel: ChainKernelReference = {
   instant(p, _s, c) {
     for (let i = 0; i < c.nrows && i < 60; i++) {
       if (!c.rowValid[i]) continue;
-      const pos = c.openAt(-1, i, p[0] * (i + 1 + 1000 * c.nrows));
+      const pos = c.openAt(-1, i, p[0] * (i + 1 + 1000 * c.nrows) + auxLots(c.rowColumn[0][i]));
       c.closeLegAt(pos, 0, i);
     }
   },
   end(p, _s, c) {
     if (p[2] !== 0) c.open(-1, 0, 1);
-    for (let k = 0; k < c.ncontracts && k < 60; k++) if (c.has[k]) c.open(-1, k, p[0] * (k + 1));
+    for (let k = 0; k < c.ncontracts && k < 60; k++)
+      if (c.has[k]) c.open(-1, k, p[0] * (k + 1) + auxLots(c.asofColumn[0][k]));
   },
 };
 
@@ -114,7 +118,6 @@ interface DriverOptions {
   instantRows?: number;
   logRows?: number;
   sel?: SegmentSelector | null;
-  declared?: DeclaredColumn[];
 }
 
 /** Runs a compiled chain kernel over `rows` split into parts, from column views through partitionStream. */
@@ -124,7 +127,14 @@ function runDriver(
   sets: number[][],
   o: DriverOptions = {},
 ): ChainPartitionResult & { streamRows: number; contracts: number } {
-  const { views, columns } = chainViews(rows, o.splits ?? [], o.declared ?? []);
+  // The kernel's columns stored as it declares them (i64 or f64 here).
+  const declared = kernel.columns.map(
+    (name, k): DeclaredColumn => ({
+      name,
+      type: kernel.columnTypes[k] === "i64" ? "i64" : "f64",
+    }),
+  );
+  const { views, columns } = chainViews(rows, o.splits ?? [], declared);
   const paths = views.map((_, q) => `part-${q}.parquet`);
   const stream = partitionStream(views, columns, kernel.columns, paths, o.sel ?? null, OPEN_NS);
   const run = new ChainRun(kernel, sets, true, { instantRows: o.instantRows, logRows: o.logRows });
@@ -149,6 +159,38 @@ function randomSplits(rng: SeededRandom, n: number): number[] {
     splits.add(r < 0.2 ? 1 : r < 0.4 ? n - 1 : rng.int(1, n - 1));
   }
   return [...splits].sort((a, b) => a - b);
+}
+
+/**
+ * A random partition with an oi value (null now and then) on each row, its contracts' runs in time
+ * order; now and then its runs in another order than SPEC §3's (a legacy file): the contract table
+ * is sorted whatever the file's order.
+ */
+function randomRows(rng: SeededRandom): ChainRow[] {
+  const raw = randomChainPartition(rng, DAY, OPEN_NS).map((r) => ({
+    ...r,
+    values: { oi: rng.next() < 0.2 ? null : rng.int(1, 9) },
+  }));
+  if (rng.next() < 0.7) return sortedRuns(raw);
+  const runs: ChainRow[][] = [];
+  const same = (a: ChainRow, b: ChainRow) =>
+    a.expiry !== null &&
+    a.opt !== null &&
+    a.strike !== null &&
+    a.expiry === b.expiry &&
+    a.opt === b.opt &&
+    a.strike === b.strike;
+  for (const r of raw) {
+    const last = runs.at(-1);
+    if (last && same(last[0], r)) last.push(r);
+    else runs.push([r]);
+  }
+  for (let i = runs.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [runs[i], runs[j]] = [runs[j], runs[i]];
+  }
+  // Two runs of one contract may now meet: sorted after the shuffle, each run is in time order.
+  return sortedRuns(runs.flat());
 }
 
 const pick = <T>(rng: SeededRandom, xs: readonly T[]): T => xs[rng.int(0, xs.length - 1)];
@@ -213,7 +255,7 @@ describe("the C chain driver against the reference on random partitions", () => 
       let trades = 0;
       for (let seed = 1; seed <= partitions; seed++) {
         const rng = new SeededRandom(7_000 + seed);
-        const rows = sortedRuns(randomChainPartition(rng, DAY, OPEN_NS));
+        const rows = randomRows(rng);
         const splits = randomSplits(rng, rows.length);
         const instantRows = rng.int(1, 4);
         const logRows = rng.next() < 0.3 ? 1 : undefined;
@@ -266,12 +308,6 @@ function emaPartition(rng: SeededRandom): ChainRow[] {
   return rows;
 }
 
-const EMA_DECLARED: DeclaredColumn[] = [
-  { name: "bp0", type: "f64" },
-  { name: "sp0", type: "f64" },
-  { name: "volume", type: "i64" },
-];
-
 describe("ema_cross as a chain kernel: the merge loses nothing within a contract", () => {
   test("the per-contract reference's trades, contract by contract, for every set", () => {
     const kernel = loadChainKernel(EMA_CHAIN_SOURCE);
@@ -288,7 +324,6 @@ describe("ema_cross as a chain kernel: the merge loses nothing within a contract
         splits: randomSplits(rng, rows.length),
         instantRows: rng.int(1, 4),
         logRows: rng.next() < 0.3 ? 1 : undefined,
-        declared: EMA_DECLARED,
       });
       const refRows: ReferenceRow[] = rows.map((r) => ({
         expiry: r.expiry,
@@ -327,29 +362,36 @@ describe("ema_cross as a chain kernel: the merge loses nothing within a contract
   });
 });
 
-describe("hand-made partitions through the stream probe", () => {
+describe("hand-made partitions", () => {
   const X = DAY + 3;
   const t = (k: number) => afterOpen(OPEN_NS, 1, k);
-  const r = (opt: number, strike: number, ts: bigint | null, price: number | null): ChainRow => ({
+  const r = (
+    opt: number,
+    strike: number,
+    ts: bigint | null,
+    price: number | null,
+    oi: number | null = null,
+  ): ChainRow => ({
     timestamp: ts,
     expiry: X,
     opt,
     strike,
     price,
+    values: { oi },
   });
   // Contracts: 0 CE 24000, 1 CE 24050, 2 PE 24000.
   const rows: ChainRow[] = [
-    r(OPT_CE, 24000, t(1), 10),
+    r(OPT_CE, 24000, t(1), 10, 5),
     r(OPT_CE, 24000, t(1), 11), // equal timestamps within a contract: file order
-    r(OPT_CE, 24000, null, 99), // a null timestamp inside a run: no part of the stream
-    r(OPT_CE, 24000, t(3), 12),
+    r(OPT_CE, 24000, null, 99, 8), // a null timestamp inside a run: no part of the stream
+    r(OPT_CE, 24000, t(3), 12, 3),
     r(OPT_CE, 24050, t(1), 20), // ← CE 24050 splits across two parts here
-    r(OPT_CE, 24050, t(1), 21),
-    r(OPT_CE, 24050, t(2), 22),
-    r(OPT_PE, 24000, t(0), 30),
+    r(OPT_CE, 24050, t(1), 21, 4),
+    r(OPT_CE, 24050, t(2), 22, 6),
+    r(OPT_PE, 24000, t(0), 30, 2),
     r(OPT_PE, 24000, t(1), 31),
-    r(OPT_PE, 24000, t(1), null), // invalid rows are rows of the instant, but fill nothing
-    r(OPT_PE, 24000, t(1), 0),
+    r(OPT_PE, 24000, t(1), null, 9), // invalid rows are rows of the instant, but fill nothing and change no as-of value
+    r(OPT_PE, 24000, t(1), 0, 7),
   ];
   // The probe's legs: per instant each valid row, lots row + 1 + 1000 × the instant's rows; then the as-of state at the end.
   const leg = (position: number, contract: number, lots: number, ts: bigint, price: number, exitTs = ts): LegTuple => [
@@ -367,19 +409,19 @@ describe("hand-made partitions through the stream probe", () => {
     "0",
   ];
   const expected: LegTuple[] = [
-    leg(0, 2, 1001, t(0), 30),
+    leg(0, 2, 1001 + auxLots(2), t(0), 30),
     // t(1): seven rows, in file order across contracts and within one.
-    leg(1, 0, 7001, t(1), 10),
-    leg(2, 0, 7002, t(1), 11),
-    leg(3, 1, 7003, t(1), 20),
-    leg(4, 1, 7004, t(1), 21),
-    leg(5, 2, 7005, t(1), 31),
-    leg(6, 1, 1001, t(2), 22),
-    leg(7, 0, 1001, t(3), 12),
-    // The end: as-of prices (the null-timestamp row's 99 never counted), closed at the last instant.
-    leg(8, 0, 1, t(3), 12),
-    leg(9, 1, 2, t(3), 22),
-    leg(10, 2, 3, t(3), 31),
+    leg(1, 0, 7001 + auxLots(5), t(1), 10),
+    leg(2, 0, 7002 + auxLots(null), t(1), 11),
+    leg(3, 1, 7003 + auxLots(null), t(1), 20),
+    leg(4, 1, 7004 + auxLots(4), t(1), 21),
+    leg(5, 2, 7005 + auxLots(null), t(1), 31),
+    leg(6, 1, 1001 + auxLots(6), t(2), 22),
+    leg(7, 0, 1001 + auxLots(3), t(3), 12),
+    // The end: as-of prices and oi (never the null-timestamp row's 99 and 8, nor the invalid rows' 9 and 7), at the last instant.
+    leg(8, 0, 1 + auxLots(3), t(3), 12),
+    leg(9, 1, 2 + auxLots(6), t(3), 22),
+    leg(10, 2, 3 + auxLots(null), t(3), 31),
   ];
 
   const cases: [string, DriverOptions][] = [
@@ -407,6 +449,28 @@ describe("hand-made partitions through the stream probe", () => {
       [t(3), t(3)],
       [t(3), t(3)],
     ]);
+  });
+
+  test("short_straddle: two strikes whose |CE − PE| tie, the lower is the ATM (tp_atm walks up)", () => {
+    // At t(0): |CE − PE| is 10 at 24000 and at 24050, 40 at 24100. Entry at t(0) (entry_min 0), held to the end.
+    const tie: ChainRow[] = [
+      r(OPT_CE, 24000, t(0), 100),
+      r(OPT_CE, 24000, t(5), 104),
+      r(OPT_CE, 24050, t(0), 80),
+      r(OPT_CE, 24100, t(0), 60),
+      r(OPT_PE, 24000, t(0), 90),
+      r(OPT_PE, 24050, t(0), 90),
+      r(OPT_PE, 24050, t(5), 95),
+      r(OPT_PE, 24100, t(0), 100),
+    ];
+    const sets = [[0, 360, 0.3, 0.5]];
+    const got = runDriver(loadChainKernel(SHORT_STRADDLE_SOURCE), tie, sets, { splits: [2] });
+    const legs = driverLegs(got.legs);
+    expect(legs.map((l) => [l[4], l[5], l[6], l[9], l[10]])).toEqual([
+      [OPT_CE, "24000", "-1", "100", "104"],
+      [OPT_PE, "24000", "-1", "90", "90"],
+    ]);
+    expectSameRun(got, runChainReference(tie, shortStraddleChainKernel, sets, { openNs: OPEN_NS }));
   });
 
   test("a partition with no stream rows: start and end still run, no legs", () => {
@@ -444,7 +508,7 @@ describe("the native build is the one under test", () => {
       let legs = 0;
       for (let seed = 1; seed <= 80; seed++) {
         const rng = new SeededRandom(11_000 + seed);
-        const rows = sortedRuns(randomChainPartition(rng, DAY, OPEN_NS));
+        const rows = randomRows(rng);
         const sets = paramSets(rng);
         const o = { splits: randomSplits(rng, rows.length), instantRows: rng.int(1, 4) };
         const a = runDriver(tcc, rows, sets, o);
@@ -475,6 +539,6 @@ describe("the native build is the one under test", () => {
     expect(driverLegs(b.legs)).not.toEqual(driverLegs(a.legs));
     // The same partition, another scale: the legs' lots follow the parameter the native code read.
     const c = runDriver(probe, rows, [[3, 0, 0]]);
-    expect(Array.from(c.legs!.lots)).toEqual(Array.from(a.legs!.lots, (x) => 3 * x));
+    expect(Array.from(c.legs!.lots, Math.trunc)).toEqual(Array.from(a.legs!.lots, (x) => 3 * Math.trunc(x)));
   });
 });
