@@ -276,6 +276,46 @@ describe("the C chain driver against the reference on random partitions", () => 
   }
 });
 
+describe("one ChainRun over many partitions, and empty parts", () => {
+  test("a ChainRun gives each partition what a fresh one gives (nothing outlives a partition)", () => {
+    const kernel = loadChainKernel(PROBE_SOURCE);
+    const straddle = loadChainKernel(SHORT_STRADDLE_SOURCE);
+    const sets = [
+      [1, 0, 0],
+      [2, 0, 0],
+    ];
+    const straddleSets = [
+      [0, 15, 0.05, 0.05],
+      [5, 360, 0.3, 0.5],
+    ];
+    const reused = new ChainRun(kernel, sets, true, { instantRows: 2, logRows: 1 });
+    const reusedStraddle = new ChainRun(straddle, straddleSets, true);
+    for (let seed = 1; seed <= 30; seed++) {
+      const rng = new SeededRandom(13_000 + seed);
+      const rows = randomRows(rng);
+      const { views, columns } = chainViews(rows, randomSplits(rng, rows.length), [{ name: "oi", type: "f64" }]);
+      const paths = views.map((_, q) => `part-${q}`);
+      const stream = partitionStream(views, columns, kernel.columns, paths, null, OPEN_NS);
+      const want = runChainReference(rows, probeChainKernel, sets, { openNs: OPEN_NS });
+      expectSameRun(reused.runPartition(stream), want);
+      const plain = partitionStream(views, columns, [], paths, null, OPEN_NS);
+      const wantStraddle = runChainReference(rows, shortStraddleChainKernel, straddleSets, { openNs: OPEN_NS });
+      expectSameRun(reusedStraddle.runPartition(plain), wantStraddle);
+    }
+  });
+
+  test("a part with no rows takes no part", () => {
+    const kernel = loadChainKernel(PROBE_SOURCE);
+    for (let seed = 1; seed <= 20; seed++) {
+      const rng = new SeededRandom(15_000 + seed);
+      const rows = randomRows(rng);
+      const k = rng.int(0, rows.length);
+      const got = runDriver(kernel, rows, [[1, 0, 0]], { splits: [0, k, k, rows.length] });
+      expectSameRun(got, runChainReference(rows, probeChainKernel, [[1, 0, 0]], { openNs: OPEN_NS }));
+    }
+  });
+});
+
 /** A random partition for ema_cross: every key and timestamp non-null, sorted as SPEC §3; bp0, sp0 and volume with nulls. */
 function emaPartition(rng: SeededRandom): ChainRow[] {
   const rows: ChainRow[] = [];
