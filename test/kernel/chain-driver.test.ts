@@ -66,8 +66,9 @@ const probeChainKernel: ChainKernelReference = {
   },
   end(p, _s, c) {
     if (p[2] !== 0) c.open(-1, 0, 1);
-    for (let k = 0; k < c.ncontracts && k < 60; k++)
+    for (let k = 0; k < c.ncontracts && k < 30; k++)
       if (c.has[k]) c.open(-1, k, p[0] * (k + 1) + auxLots(c.asofColumn[0][k]));
+    for (let k = 0; k < c.nrows && k < 30; k++) if (c.rowValid[k]) c.openAt(-1, k, -p[0] * (k + 1 + 1000 * c.nrows));
   },
 };
 
@@ -446,7 +447,7 @@ describe("hand-made partitions", () => {
     exitTs,
     exact(price),
     exact(price),
-    "0",
+    exact((price - price) * lots), // −0 for a short
   ];
   const expected: LegTuple[] = [
     leg(0, 2, 1001 + auxLots(2), t(0), 30),
@@ -462,6 +463,8 @@ describe("hand-made partitions", () => {
     leg(8, 0, 1 + auxLots(3), t(3), 12),
     leg(9, 1, 2 + auxLots(6), t(3), 22),
     leg(10, 2, 3 + auxLots(null), t(3), 31),
+    // The end still holds the last instant t(3): its one row, short.
+    leg(11, 0, -1001, t(3), 12),
   ];
 
   const cases: [string, DriverOptions][] = [
@@ -476,7 +479,7 @@ describe("hand-made partitions", () => {
     test(`equal timestamps, a null timestamp, invalid rows: ${name}`, () => {
       const got = runDriver(loadChainKernel(PROBE_SOURCE), rows, [[1, 0, 0]], o);
       expect(driverLegs(got.legs)).toEqual(expected);
-      expect([got.instants, got.sets[0].validRows, got.sets[0].trades, got.contracts]).toEqual([4, 8, 11, 3]);
+      expect([got.instants, got.sets[0].validRows, got.sets[0].trades, got.contracts]).toEqual([4, 8, 12, 3]);
       expectSameRun(got, runChainReference(rows, probeChainKernel, [[1, 0, 0]], { openNs: OPEN_NS }));
     });
 
@@ -485,6 +488,7 @@ describe("hand-made partitions", () => {
     const got = runDriver(loadChainKernel(PROBE_SOURCE), rows, [[1, 0, 0]]);
     const ends = driverLegs(got.legs).slice(8);
     expect(ends.map((l) => [l[7], l[8]])).toEqual([
+      [t(3), t(3)],
       [t(3), t(3)],
       [t(3), t(3)],
       [t(3), t(3)],
