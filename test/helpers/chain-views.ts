@@ -10,7 +10,8 @@ import type { ColumnViews } from "../../lib/parquet/source.ts";
 /** A declared column of a kernel and the type a part stores it as. */
 export interface DeclaredColumn {
   name: string;
-  type: "f64" | "i64";
+  /** f64 and i64 as a kernel may declare them; i32 and f32 for a column the driver converts. */
+  type: "f64" | "i64" | "i32" | "f32";
 }
 
 /** opt_type's dictionary: code k is OPT_CODE k (CE 0, PE 1, anything else 2). */
@@ -97,21 +98,14 @@ export function chainViews(
     for (const d of declared) {
       const v = part.map((r) => r.values?.[d.name] ?? null);
       const ok = v.map((x) => x !== null);
-      cols.push(
-        d.type === "i64"
-          ? column(
-              d.name,
-              "l",
-              BigInt64Array.from(v, (x) => BigInt(x ?? 7)),
-              ok,
-            )
-          : column(
-              d.name,
-              "g",
-              Float64Array.from(v, (x) => x ?? 7),
-              ok,
-            ),
-      );
+      const filled = v.map((x) => x ?? 7);
+      const values: Record<DeclaredColumn["type"], () => CColumn> = {
+        i64: () => column(d.name, "l", BigInt64Array.from(filled, BigInt), ok),
+        f64: () => column(d.name, "g", Float64Array.from(filled), ok),
+        i32: () => column(d.name, "i", Int32Array.from(filled), ok),
+        f32: () => column(d.name, "f", Float32Array.from(filled), ok),
+      };
+      cols.push(values[d.type]());
     }
     views.push({ length: n, columns: cols });
   }

@@ -119,6 +119,8 @@ interface DriverOptions {
   instantRows?: number;
   logRows?: number;
   sel?: SegmentSelector | null;
+  /** How the parts store the kernel's f64 columns (the driver converts i32 and f32 exactly). */
+  storeF64As?: "f64" | "i32" | "f32";
 }
 
 /** Runs a compiled chain kernel over `rows` split into parts, from column views through partitionStream. */
@@ -132,7 +134,7 @@ function runDriver(
   const declared = kernel.columns.map(
     (name, k): DeclaredColumn => ({
       name,
-      type: kernel.columnTypes[k] === "i64" ? "i64" : "f64",
+      type: kernel.columnTypes[k] === "i64" ? "i64" : (o.storeF64As ?? "f64"),
     }),
   );
   const { views, columns } = chainViews(rows, o.splits ?? [], declared);
@@ -262,7 +264,8 @@ describe("the C chain driver against the reference on random partitions", () => 
         const logRows = rng.next() < 0.3 ? 1 : undefined;
         const sel = randomSelection(rng);
         const sets = paramSets(rng);
-        const got = runDriver(kernel, rows, sets, { splits, instantRows, logRows, sel });
+        const storeF64As = pick(rng, ["f64", "i32", "f32"] as const);
+        const got = runDriver(kernel, rows, sets, { splits, instantRows, logRows, sel, storeF64As });
         const want = runChainReference(rows, reference, sets, {
           openNs: OPEN_NS,
           select: sel ? (e, o, s) => sel.selects(e, o, s) : undefined,
