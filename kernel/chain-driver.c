@@ -673,6 +673,7 @@ long long tpc_run(long long *ctl, double *num, void **P) {
     ctl[TPC_CTL_VALID_ROWS] += nvalid;
     ctl[TPC_CTL_INSTANTS] += 1;
     ctl[TPC_CTL_LAST_TS] = t;
+    ctl[TPC_CTL_LAST_ROWS] = n;
     c.ts = t;
     c.minute = (double)(t - c.open_ns) / 6e10;
     c.nrows = (int)n;
@@ -682,7 +683,8 @@ long long tpc_run(long long *ctl, double *num, void **P) {
   /* The end, set by set: the kernel's last word, then every leg still open closes at its contract's
      last valid price, at that row's time (or the leg's entry, when the contract had no valid row after it). */
   if (ctl[TPC_CTL_LOG_COUNT] + 2 * nsets * TPC_MAX_LEGS > ctl[TPC_CTL_LOG_CAP]) return TPC_ST_DRAIN;
-  c.nrows = 0;
+  /* c still holds the last instant (tickpack_chain.h): its rows are in the instant buffers. */
+  c.nrows = (int)ctl[TPC_CTL_LAST_ROWS];
   for (k = 0; k < nsets; k++) {
     double *sb = tpc_set(&d, k);
     const double *legs = (const double *)P[TPC_P_LEGS] + k * TPC_MAX_LEGS * TPC_LEG_SIZE;

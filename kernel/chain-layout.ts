@@ -32,8 +32,9 @@ export const CTL = layout(
     "HEAP_N",
     "SCANNED",
     "DUE",
-    // The last instant run (0 before the first).
+    // The last instant run (0 before the first) and its rows (the end still shows them to the kernel).
     "LAST_TS",
+    "LAST_ROWS",
     // 0 before the partition's start, 1 streaming, 2 ended (every leg closed), 3 inside an instant
     // that stopped for room (PASS_*: where its pass was: the due run it was at, the runs due, the rows
     // taken, the next instant so far, the runs ended, the valid rows).
