@@ -7,6 +7,8 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { ironCondorChainKernel } from "../../examples/iron_condor.ts";
 import {
+  chainDriverColumns,
+  type ChainMerge,
   ChainOrderError,
   type ChainLegColumns,
   type ChainPartitionResult,
@@ -24,6 +26,7 @@ import {
   runChainReference,
 } from "../../kernel/chain-reference.ts";
 import { emaCrossReference, type ReferenceRow } from "../../kernel/ema_cross.ts";
+import type { FillRule } from "../../kernel/strategy-kernel.ts";
 import { shortStraddleChainKernel } from "../../kernel/short_straddle.ts";
 import { type BenchFilters, SegmentSelector } from "../../lib/bench/filters.ts";
 import { partitionStream } from "../../lib/chain/partition-stream.ts";
@@ -121,6 +124,8 @@ interface DriverOptions {
   sel?: SegmentSelector | null;
   /** How the parts store the kernel's f64 columns (the driver converts i32 and f32 exactly). */
   storeF64As?: "f64" | "i32" | "f32";
+  merge?: ChainMerge;
+  fill?: FillRule;
 }
 
 /** Runs a compiled chain kernel over `rows` split into parts, from column views through partitionStream. */
@@ -130,24 +135,30 @@ function runDriver(
   sets: number[][],
   o: DriverOptions = {},
 ): ChainPartitionResult & { streamRows: number; contracts: number } {
-  // The kernel's columns stored as it declares them (i64 or f64 here).
-  const declared = kernel.columns.map(
+  // The kernel's columns stored as it declares them (i64 or f64 here), then --fill touch's quotes.
+  const names = chainDriverColumns(kernel, o.fill ?? "last");
+  const declared = names.map(
     (name, k): DeclaredColumn => ({
       name,
-      type: kernel.columnTypes[k] === "i64" ? "i64" : (o.storeF64As ?? "f64"),
+      type: kernel.columnTypes[k] === "i64" ? "i64" : k < kernel.columns.length ? (o.storeF64As ?? "f64") : "f64",
     }),
   );
   const { views, columns } = chainViews(rows, o.splits ?? [], declared);
   const paths = views.map((_, q) => `part-${q}.parquet`);
-  const stream = partitionStream(views, columns, kernel.columns, paths, o.sel ?? null, OPEN_NS);
-  const run = new ChainRun(kernel, sets, true, { instantRows: o.instantRows, logRows: o.logRows });
+  const stream = partitionStream(views, columns, names, paths, o.sel ?? null, OPEN_NS);
+  const run = new ChainRun(kernel, sets, true, {
+    instantRows: o.instantRows,
+    logRows: o.logRows,
+    merge: o.merge,
+    fill: o.fill,
+  });
   return { ...run.runPartition(stream), streamRows: stream.rows, contracts: stream.contracts.length };
 }
 
 /** Asserts the driver's result is the reference's: totals and every leg, bit for bit. */
 function expectSameRun(got: ChainPartitionResult, want: ChainRunResult) {
-  expect(got.sets.map((s) => [s.trades, exact(s.pnl), s.validRows])).toEqual(
-    want.sets.map((s) => [s.trades, exact(s.pnl), s.validRows]),
+  expect(got.sets.map((s) => [s.trades, exact(s.pnl), s.validRows, s.fillsAtLast])).toEqual(
+    want.sets.map((s) => [s.trades, exact(s.pnl), s.validRows, s.fillsAtLast]),
   );
   expect(driverLegs(got.legs)).toEqual(referenceLegs(want.legs));
 }
@@ -170,9 +181,16 @@ function randomSplits(rng: SeededRandom, n: number): number[] {
  * is sorted whatever the file's order.
  */
 function randomRows(rng: SeededRandom): ChainRow[] {
+  // Quotes around the price, missing (null or ≤ 0) now and then: what --fill touch fills at.
+  const quote = (price: number | null, side: number) => {
+    const u = rng.next();
+    if (u < 0.1) return null;
+    if (u < 0.15) return 0;
+    return price !== null && price > 0 ? Math.max(0.05, price + side * rng.int(1, 4) * 0.05) : rng.int(1, 9);
+  };
   const raw = randomChainPartition(rng, DAY, OPEN_NS).map((r) => ({
     ...r,
-    values: { oi: rng.next() < 0.2 ? null : rng.int(1, 9) },
+    values: { oi: rng.next() < 0.2 ? null : rng.int(1, 9), bp0: quote(r.price, -1), sp0: quote(r.price, 1) },
   }));
   if (rng.next() < 0.7) return sortedRuns(raw);
   const runs: ChainRow[][] = [];
@@ -265,10 +283,14 @@ describe("the C chain driver against the reference on random partitions", () => 
         const sel = randomSelection(rng);
         const sets = paramSets(rng);
         const storeF64As = pick(rng, ["f64", "i32", "f32"] as const);
-        const got = runDriver(kernel, rows, sets, { splits, instantRows, logRows, sel, storeF64As });
+        // Either merge (a heap from the start, or a pass per instant throughout) and either fill rule.
+        const merge = pick(rng, ["auto", "scan", "heap"] as const);
+        const fill = pick(rng, ["last", "touch"] as const);
+        const got = runDriver(kernel, rows, sets, { splits, instantRows, logRows, sel, storeF64As, merge, fill });
         const want = runChainReference(rows, reference, sets, {
           openNs: OPEN_NS,
           select: sel ? (e, o, s) => sel.selects(e, o, s) : undefined,
+          fill,
         });
         expectSameRun(got, want);
         expect(got.streamRows).toBe(sel ? selectedRows(rows, sel) : rows.length);
