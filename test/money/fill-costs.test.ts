@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { parseCostSchedule, ratesOn, type CostRates } from "../../lib/money/cost-schedule.ts";
+import { join } from "node:path";
+import { parseCostSchedule, ratesOn, readCostSchedule, type CostRates } from "../../lib/money/cost-schedule.ts";
 import {
   addCosts,
   addCostsInto,
@@ -184,6 +185,21 @@ describe("each side of a schedule's date change (1 October 2024)", () => {
       gst: 8.460306,
       total: 64.687006,
     });
+  });
+});
+
+test("docs/costs.md's worked example: a short NIFTY leg on 2025-11-18 under the shipped schedule", () => {
+  const shipped = readCostSchedule(join(import.meta.dir, "../../costs/nse-index-options.json"));
+  const leg = { side: "short" as const, lots: 1, lotSize: 75, entryPrice: 120.5, exitPrice: 98 };
+  expectCosts(legCosts(leg, ratesOn(shipped, "2025-11-18")), {
+    brokerage: 40,
+    stt: 9.0375,
+    exchange: 5.74054125,
+    sebi: 0.0163875,
+    ipft: 0.0819375,
+    stamp: 0.2205,
+    gst: 8.250995925,
+    total: 63.347862175,
   });
 });
 
