@@ -20,6 +20,9 @@ import { filtersJson, partitionMaySelect, type BenchFilters } from "./filters.ts
 import { projectedColumns } from "./strategy-reader.ts";
 import { ChainOrderError, loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
 import { chainColumns } from "../chain/run-partition.ts";
+import { COST_COMPONENTS } from "../money/fill-costs.ts";
+import { RunStatistics, type SetStatistics } from "../money/statistics.ts";
+import { addSetMoney, type MoneySettings, type SetMoney, zeroSetMoney } from "../money/trade-money.ts";
 
 /** Options of a bench run. */
 export interface BenchOptions {
@@ -30,6 +33,8 @@ export interface BenchOptions {
   abi?: KernelAbi;
   /** How orders fill (SPEC §7; default "last"). */
   fill?: FillRule;
+  /** Money (SPEC §7): trades priced in ₹ with lots, lot sizes and costs; null or absent: points only. */
+  money?: MoneySettings | null;
   /** The kernel's compiler (default tcc); every worker builds it once. */
   compiler?: KernelCompiler;
   /** Collect every trade (reads `timestamp` too). */
@@ -63,11 +68,11 @@ export interface ReportSumsBlock extends PartitionReportSums {
   underlying: string;
 }
 
-/** Per-underlying totals of one set. */
-export type ByUnderlying = Record<string, { rows: number; trades: number; pnl: number }>;
+/** Per-underlying totals of one set (with money, its ₹ too). */
+export type ByUnderlying = Record<string, { rows: number; trades: number; pnl: number } & Partial<MoneyJson>>;
 
 /** Results of one parameter set. */
-export interface GridResult {
+export interface GridResult extends Partial<MoneyJson>, Partial<SetStatistics> {
   /** --fill touch: fills that found no quote and filled at `price`. */
   fills_at_last?: number;
   params: Record<string, number>;
@@ -79,7 +84,7 @@ export interface GridResult {
 }
 
 /** Totals of a bench run (its `--json` fields; with several sets, trades and pnl are summed over them). */
-export interface BenchSummary {
+export interface BenchSummary extends Partial<MoneyJson>, Partial<SetStatistics> {
   /** With --fill touch: the rule, and the fills (over all sets) that found no quote and filled at `price`. */
   fill?: "touch";
   fills_at_last?: number;
@@ -130,6 +135,31 @@ export interface BenchCacheSummary {
   errors: string[];
   /** What eviction left in place, `path: reason`: files the cache did not write, or a removal that failed (a read-only cache). */
   kept: string[];
+}
+
+/** A set's (or a run's, or an underlying's) money as JSON writes it (SPEC §7), in ₹. */
+export interface MoneyJson {
+  gross: number;
+  costs: number;
+  costs_by_component: Record<(typeof COST_COMPONENTS)[number], number>;
+  net: number;
+}
+
+function moneyJson(m: SetMoney): MoneyJson {
+  return {
+    gross: m.gross,
+    costs: m.costs.total,
+    costs_by_component: Object.fromEntries(
+      COST_COMPONENTS.map((c) => [c, m.costs[c]]),
+    ) as MoneyJson["costs_by_component"],
+    net: m.net,
+  };
+}
+
+/** A grid set's statistics fields (for a single set's run, repeated at the top). */
+function statisticsOf(g: GridResult): Partial<SetStatistics> {
+  const { days, sharpe, max_drawdown, profit_factor, win_rate } = g;
+  return { days, sharpe, max_drawdown, profit_factor, win_rate };
 }
 
 /** Nothing to run on, or a file bench cannot use. */
@@ -249,6 +279,8 @@ export async function runBench(
             fill: options.fill ?? "last",
             compiler: kernel.compiler,
             date: partitions[i].date,
+            underlying: partitions[i].underlying,
+            money: options.money ?? null,
             paramSets,
             parts,
             trades: options.trades,
@@ -313,10 +345,25 @@ export async function runBench(
     by_underlying: {},
   }));
   let totalRows = 0;
+  // Money per set and per set and underlying, and the statistics' daily series.
+  const money = options.money ? paramSets.map(() => zeroSetMoney()) : null;
+  const moneyByUnderlying = paramSets.map(() => new Map<string, SetMoney>());
+  const statistics = options.money ? new RunStatistics(paramSets.length) : null;
   // Summed in partition order: the same floating-point result whatever the worker count.
   partitions.forEach((p, i) => {
     const r = results[i];
     totalRows += r.rows;
+    if (money && statistics && r.money) {
+      if (p.date !== null) statistics.addDay(p.date);
+      r.money.forEach((m, k) => {
+        addSetMoney(money[k], m);
+        const u = p.underlying ?? "?";
+        const mu = moneyByUnderlying[k].get(u) ?? zeroSetMoney();
+        addSetMoney(mu, m);
+        moneyByUnderlying[k].set(u, mu);
+        if (p.date !== null) statistics.addPositions(k, p.date, m);
+      });
+    }
     r.sets.forEach((t, k) => {
       const g = grid[k];
       g.rows += t.rows;
@@ -330,6 +377,13 @@ export async function runBench(
       u.pnl += t.pnl;
     });
   });
+  if (money && statistics) {
+    const setStatistics = statistics.allStatistics();
+    grid.forEach((g, k) => {
+      Object.assign(g, moneyJson(money[k]), setStatistics[k]);
+      for (const [u, m] of moneyByUnderlying[k]) Object.assign(g.by_underlying[u] ?? {}, moneyJson(m));
+    });
+  }
   const single = grid.length === 1;
   // Fields of §7 appear only when asked for: without the flags every output is as it was.
   const fills = touch
@@ -337,6 +391,8 @@ export async function runBench(
     : {};
   const summary: BenchSummary = {
     ...fills,
+    ...(money ? moneyJson(money.reduce((a, m) => (addSetMoney(a, m), a), zeroSetMoney())) : {}),
+    ...(money && single ? statisticsOf(grid[0]) : {}),
     rows: totalRows,
     valid_rows: grid[0].valid_rows,
     trades: grid.reduce((a, g) => a + g.trades, 0),

@@ -12,7 +12,10 @@ import { noCacheStats, type CacheSettings, type CacheStats } from "./cached-colu
 import { runPartition, type PartitionFilter } from "./strategy-reader.ts";
 import { loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
 import { runChainPartition } from "../chain/run-partition.ts";
-import type { IsoDate } from "../ist-time.ts";
+import { formatEpochDays, istDayOfEpochNs, type IsoDate } from "../ist-time.ts";
+import { type MoneySettings, priceTrades, type SetMoney, zeroSetMoney } from "../money/trade-money.ts";
+
+const zeroSetMoneyOf = () => zeroSetMoney();
 
 /** Run every parameter set of a kernel over one partition (all its parts, in order). */
 export interface BenchTask {
@@ -24,6 +27,10 @@ export interface BenchTask {
   compiler?: KernelCompiler;
   /** How orders fill (SPEC §7; "last" when absent). */
   fill?: FillRule;
+  /** Money (SPEC §7: lots, lot sizes, costs): the trades are priced in ₹ (null or absent: points only). */
+  money?: MoneySettings | null;
+  /** The partition's underlying as its path says it (money needs it). */
+  underlying?: string | null;
   /** The partition's IST day as its path says it (chain kernels count minutes from its 09:15). */
   date?: IsoDate | null;
   /** Parameter values per set, in the kernel's parameter order. */
@@ -53,6 +60,8 @@ export interface BenchPartitionResult {
   /** Row groups run, and skipped by their footer statistics (filters). */
   rowGroupsRead: number;
   rowGroupsSkipped: number;
+  /** The partition's money per set (with `money`); null without. */
+  money: SetMoney[] | null;
 }
 
 /** A partition's report sums, and its trades when its exits span more than one IST day (their curve is then taken from the trades). */
@@ -90,17 +99,22 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
         filter: task.filter ?? null,
         date: task.date ?? null,
         fill: task.fill,
+        keepLegs: task.money != null,
       },
       cache,
       beforeDecode,
     );
-    return { ...r, cache };
+    const { legs, ...partition } = r;
+    const priced = priceOf(task, legs);
+    return { ...partition, trades: task.trades ? priced.trades : null, money: priced.money, cache };
   }
   const kernel = loadKernel(task.kernelPath, task.compiler);
   const reportSums = task.reportSums === true;
   const fill = task.fill ?? "last";
   const extras = { ts: task.trades || reportSums, quotes: fill === "touch" };
-  const run = new KernelRun(kernel, task.paramSets, task.trades ? 4096 : 0, { reportSums, fill });
+  // Money prices every trade: the driver keeps them, as for a trade log.
+  const keepTrades = task.trades || task.money != null;
+  const run = new KernelRun(kernel, task.paramSets, keepTrades ? 4096 : 0, { reportSums, fill });
   const cache = noCacheStats();
   const settings = { cache: task.cache, beforeDecode, filter: task.filter };
   const { columns, rowGroupsRead, rowGroupsSkipped } = await runPartition(
@@ -112,7 +126,8 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
     cache,
   );
   const sets = run.totals();
-  const trades = task.trades ? run.takeTradeColumns() : null;
+  const priced = priceOf(task, keepTrades ? run.takeTradeColumns() : null);
+  const trades = task.trades ? priced.trades : null;
   let partitionSums: PartitionReportSums | null = null;
   if (reportSums) {
     const sums = run.takeReportSums();
@@ -137,5 +152,22 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
     cache,
     rowGroupsRead,
     rowGroupsSkipped,
+    money: priced.money,
   };
+}
+
+/**
+ * A partition's trades priced in ₹ when the task asks for money (their columns then carry it for the
+ * log), and its money per set; as they were, and null, without.
+ */
+function priceOf(
+  task: BenchTask,
+  trades: KernelTradeColumns | null,
+): { trades: KernelTradeColumns | null; money: SetMoney[] | null } {
+  if (!task.money || !trades) return { trades, money: null };
+  // A partition outside the layout has no day in its path: its trades' own (an IST day each: intraday).
+  const day = task.date ?? (trades.length > 0 ? formatEpochDays(istDayOfEpochNs(trades.entryTs[0])) : null);
+  if (day === null) return { trades, money: task.paramSets.map(zeroSetMoneyOf) };
+  const priced = priceTrades(trades, task.paramSets.length, day, task.underlying ?? "", task.money, task.trades);
+  return { trades: priced.trades ? { ...trades, money: priced.trades } : trades, money: priced.sets };
 }

@@ -62,6 +62,8 @@ export interface ChainPartitionTask {
   date: IsoDate | null;
   /** How orders fill (SPEC §7; "last" when absent). */
   fill?: FillRule;
+  /** Keep every leg even without a trade log (money prices them). */
+  keepLegs?: boolean;
 }
 
 /** Runs a chain kernel's sets over one partition. */
@@ -70,7 +72,7 @@ export async function runChainPartition(
   task: ChainPartitionTask,
   stats: CacheStats,
   beforeDecode?: () => Promise<void>,
-): Promise<Omit<BenchPartitionResult, "cache">> {
+): Promise<Omit<BenchPartitionResult, "cache" | "money"> & { legs: KernelTradeColumns | null }> {
   const fill = task.fill ?? "last";
   const columns = chainColumns(kernel, fill);
   const snapshot = openPartitionSnapshot(task.parts);
@@ -83,14 +85,14 @@ export async function runChainPartition(
       reportSums: null,
       columns,
     };
-    if (plan?.nothing) return { ...empty, rowGroupsRead: 0, rowGroupsSkipped: plan.groups };
+    if (plan?.nothing) return { ...empty, legs: null, rowGroupsRead: 0, rowGroupsSkipped: plan.groups };
     const mapped = await mapPartColumns(snapshot.parts, columns, task.cache, stats, beforeDecode);
     try {
       const paths = snapshot.parts.map((p) => p.path);
       const declared = chainDriverColumns(kernel, fill);
       const draft = partitionStream(mapped.views, columns, declared, paths, plan?.sel ?? null, 0n);
       const stream = { ...draft, openNs: openNsOf(task.date ?? task.filter?.date ?? null, draft) };
-      const keepLegs = task.trades || task.reportSums;
+      const keepLegs = task.trades || task.reportSums || task.keepLegs === true;
       const result = new ChainRun(kernel, task.paramSets, keepLegs, { fill }).runPartition(stream);
       const legs = result.legs ? legTradeColumns(result.legs) : null;
       let reportSums: BenchPartitionResult["reportSums"] = null;
@@ -102,6 +104,7 @@ export async function runChainPartition(
         rows: stream.rows,
         sets: result.sets.map((s) => ({ rows: stream.rows, ...s })),
         trades: task.trades ? legs : null,
+        legs,
         reportSums,
         columns,
         rowGroupsRead: mapped.rowGroups,

@@ -6,9 +6,8 @@
 import { readFileSync, statSync } from "node:fs";
 import { formatEpochDays, parseIsoDate, type EpochDays, type IsoDate } from "../ist-time.ts";
 import { fsReason } from "../error-message.ts";
+import type { Rupees } from "./rupees.ts";
 
-/** An amount in Indian rupees (₹). */
-export type Rupees = number;
 /** A rate as a fraction of premium turnover: 0.001 is 0.1 %. */
 export type Fraction = number;
 

@@ -3,7 +3,8 @@
  * rounded here: contract notes round (STT to the rupee, the rest to the paisa) per note, not per
  * fill, so a backtest's sum of unrounded costs is the fair figure to compare strategies by.
  */
-import type { CostRates, Rupees } from "./cost-schedule.ts";
+import type { CostRates } from "./cost-schedule.ts";
+import type { Rupees } from "./rupees.ts";
 
 /** A fill's direction: a buy pays stamp duty, a sell pays STT. */
 export type FillSide = "buy" | "sell";

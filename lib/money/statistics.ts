@@ -71,6 +71,24 @@ export class RunStatistics {
     } else if (net < 0) this.loss[set] -= net;
   }
 
+  /**
+   * Many positions of `set` at once, booked on `date`: their count, how many won, the sums of the
+   * winners' and the losers' nets (≤ 0), and their total net (as a worker tallies a partition's).
+   */
+  addPositions(
+    set: number,
+    date: IsoDate,
+    t: { net: Rupees; positions: number; wins: number; winNet: Rupees; lossNet: Rupees },
+  ): void {
+    this.checkSet(set);
+    if (!Number.isFinite(t.net)) throw new RangeError(`positions' net must be finite, got ${t.net}`);
+    this.dailyNet[this.dayOf(date)][set] += t.net;
+    this.positions[set] += t.positions;
+    this.wins[set] += t.wins;
+    this.profit[set] += t.winNet;
+    this.loss[set] -= t.lossNet;
+  }
+
   /** The trading days seen so far, in date order. */
   days(): IsoDate[] {
     return [...this.dayIndex.keys()].sort();

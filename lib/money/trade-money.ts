@@ -1,0 +1,169 @@
+/**
+ * A partition's trades in rupees (SPEC §7): each trade (a per-contract kernel's) or leg (a chain
+ * kernel's) priced by its quantity in lots and its contract's lot size, less the costs of its two
+ * fills on the partition's day; and per parameter set the sums a run's totals and statistics need
+ * (bounded: a set's sums and its positions' running tallies, never a list of trades).
+ */
+import { isNullKey } from "../../kernel/segment-key.ts";
+import type { KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
+import { formatEpochDays, type IsoDate } from "../ist-time.ts";
+import { type CostSchedule, ratesOn } from "./cost-schedule.ts";
+import type { Rupees } from "./rupees.ts";
+import { addCostsInto, type Costs, legCosts, zeroCosts } from "./fill-costs.ts";
+
+/** What a worker needs to price trades: lots, lot sizes and the cost schedule. */
+export interface MoneySettings {
+  /** Lots per trade of a per-contract kernel (`--lots`); a chain kernel's legs carry their own. */
+  lots: number;
+  /** Lot size by `UNDERLYING|expiry epoch days` (the calendar kept beside the data). */
+  lotSizes: Record<string, number>;
+  /** `--lot-size`: per underlying, over every expiry (wins over the calendar). */
+  overrides: Record<string, number>;
+  /** `--costs` (null: no costs, net = gross). */
+  schedule: CostSchedule | null;
+}
+
+/** A contract whose lot size nobody gave while money was asked for (exit 2, naming it). */
+export class LotSizeError extends Error {
+  override name = LotSizeError.name;
+}
+
+/** The lot size of a contract, or a LotSizeError naming it. */
+export function lotSizeOf(settings: MoneySettings, underlying: string, expiry: number): number {
+  const size = settings.overrides[underlying] ?? settings.lotSizes[`${underlying}|${expiry}`];
+  if (size === undefined) {
+    const what = isNullKey(expiry) ? "a null expiry" : `expiry ${formatEpochDays(expiry)}`;
+    throw new LotSizeError(
+      `no lot size for ${underlying} ${what}: add lot_size to the expiry calendar (repack keeps it) or give --lot-size ${underlying}=N`,
+    );
+  }
+  return size;
+}
+
+/** A set's money over a partition (or a run: they add up). */
+export interface SetMoney {
+  gross: Rupees;
+  costs: Costs;
+  net: Rupees;
+  /** Positions (a per-contract trade; a chain kernel's position, its legs together), and of them those with net > 0 and < 0. */
+  positions: number;
+  wins: number;
+  /** Σ net of the positions with net > 0, and of those with net < 0 (≤ 0). */
+  winNet: Rupees;
+  lossNet: Rupees;
+}
+
+export function zeroSetMoney(): SetMoney {
+  return { gross: 0, costs: zeroCosts(), net: 0, positions: 0, wins: 0, winNet: 0, lossNet: 0 };
+}
+
+/** Adds `b` into `a`. */
+export function addSetMoney(a: SetMoney, b: SetMoney): void {
+  a.gross += b.gross;
+  addCostsInto(a.costs, b.costs);
+  a.net += b.net;
+  a.positions += b.positions;
+  a.wins += b.wins;
+  a.winNet += b.winNet;
+  a.lossNet += b.lossNet;
+}
+
+/** Per trade (or leg), in log order: its lots (unsigned), side, lot size, ₹ gross, costs, net, and its position. */
+export interface TradeMoneyColumns {
+  lots: Float64Array;
+  short: Uint8Array;
+  lotSize: Float64Array;
+  gross: Float64Array;
+  costs: Float64Array;
+  net: Float64Array;
+  position: Float64Array;
+}
+
+/** A partition's money: per set, and per trade when the log wants it. */
+export interface PartitionMoney {
+  sets: SetMoney[];
+  trades: TradeMoneyColumns | null;
+}
+
+/**
+ * Prices a partition's closed trades (all sets, in the log's order). A per-contract kernel's trade
+ * is one long position of `settings.lots` lots whose PnL is per unit; a chain kernel's legs carry
+ * their signed lots (their PnL already counts them) and their position.
+ */
+export function priceTrades(
+  trades: KernelTradeColumns,
+  sets: number,
+  day: IsoDate,
+  underlying: string,
+  settings: MoneySettings,
+  keepTrades: boolean,
+): PartitionMoney {
+  const n = trades.length;
+  const out = Array.from({ length: sets }, zeroSetMoney);
+  const rates = settings.schedule ? ratesOn(settings.schedule, day) : null;
+  const cols: TradeMoneyColumns | null = keepTrades
+    ? {
+        lots: new Float64Array(n),
+        short: new Uint8Array(n),
+        lotSize: new Float64Array(n),
+        gross: new Float64Array(n),
+        costs: new Float64Array(n),
+        net: new Float64Array(n),
+        position: new Float64Array(n),
+      }
+    : null;
+  const legs = trades.legs;
+  // A chain position's net is its legs' sum: open positions (by set and id) until the partition's end.
+  const positionNet = new Map<string, number>();
+  const perTrade: number[] = new Array(sets).fill(0);
+  for (let t = 0; t < n; t++) {
+    const set = trades.set[t];
+    const signed = legs ? legs.lots[t] : settings.lots;
+    const lots = Math.abs(signed);
+    const lotSize = lotSizeOf(settings, underlying, trades.expiry[t]);
+    // A chain leg's PnL counts its lots already; a per-contract trade's is per unit.
+    const gross = trades.pnl[t] * (legs ? 1 : lots) * lotSize;
+    const costs = rates
+      ? legCosts(
+          {
+            side: signed < 0 ? "short" : "long",
+            lots,
+            lotSize,
+            entryPrice: trades.entryPrice[t],
+            exitPrice: trades.exitPrice[t],
+          },
+          rates,
+        )
+      : zeroCosts();
+    const net = gross - costs.total;
+    const m = out[set];
+    m.gross += gross;
+    addCostsInto(m.costs, costs);
+    m.net += net;
+    const position = legs ? legs.position[t] : perTrade[set]++;
+    if (legs) {
+      const key = `${set}|${position}`;
+      positionNet.set(key, (positionNet.get(key) ?? 0) + net);
+    } else tally(m, net);
+    if (cols) {
+      cols.lots[t] = lots;
+      cols.short[t] = signed < 0 ? 1 : 0;
+      cols.lotSize[t] = lotSize;
+      cols.gross[t] = gross;
+      cols.costs[t] = costs.total;
+      cols.net[t] = net;
+      cols.position[t] = position;
+    }
+  }
+  // Every leg of a position closes within the partition (intraday), so its net is whole here.
+  for (const [key, net] of positionNet) tally(out[Number(key.split("|")[0])], net);
+  return { sets: out, trades: cols };
+}
+
+function tally(m: SetMoney, net: number): void {
+  m.positions++;
+  if (net > 0) {
+    m.wins++;
+    m.winNet += net;
+  } else if (net < 0) m.lossNet += net;
+}
