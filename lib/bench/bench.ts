@@ -156,6 +156,13 @@ function moneyJson(m: SetMoney): MoneyJson {
   };
 }
 
+/** The money of many sets (a grid's run total), summed in set order. */
+function sumOfSetMoney(all: SetMoney[]): SetMoney {
+  const sum = zeroSetMoney();
+  for (const m of all) addSetMoney(sum, m);
+  return sum;
+}
+
 /** A grid set's statistics fields (for a single set's run, repeated at the top). */
 function statisticsOf(g: GridResult): Partial<SetStatistics> {
   const { days, sharpe, max_drawdown, profit_factor, win_rate } = g;
@@ -391,7 +398,7 @@ export async function runBench(
     : {};
   const summary: BenchSummary = {
     ...fills,
-    ...(money ? moneyJson(money.reduce((a, m) => (addSetMoney(a, m), a), zeroSetMoney())) : {}),
+    ...(money ? moneyJson(sumOfSetMoney(money)) : {}),
     ...(money && single ? statisticsOf(grid[0]) : {}),
     rows: totalRows,
     valid_rows: grid[0].valid_rows,
