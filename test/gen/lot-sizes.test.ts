@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { underlyingSpec } from "../../lib/gen/market.ts";
+import { syntheticCalendar, underlyingSpec } from "../../lib/gen/market.ts";
 import { nseLotSize } from "../../lib/gen/nse-lot-sizes.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
-import { lotSizeOf, parseExpiryCalendar, type ExpiryCalendar } from "../../lib/raw/calendar.ts";
+import { formatExpiryCalendar, lotSizeOf, parseExpiryCalendar, type ExpiryCalendar } from "../../lib/raw/calendar.ts";
 import { cleanupTempDirs, genFixture, tempDir } from "../helpers/fixtures.ts";
 
 setDefaultTimeout(60_000);
@@ -47,6 +47,19 @@ describe("NSE lot sizes by series", () => {
   ];
   for (const [u, type, date, size] of cases)
     test(`${u} ${type} ${date}: ${size}`, () => expect(nseLotSize(u, type, parseIsoDate(date))).toBe(size));
+});
+
+describe("syntheticCalendar", () => {
+  test("leaves the lot size of a series before the sources' first revision empty", () => {
+    const cal = syntheticCalendar([underlyingSpec("NIFTY")], parseIsoDate("2021-06-01"), parseIsoDate("2021-08-31"));
+    const text = formatExpiryCalendar(cal);
+    // Synthetic expiries are Tuesdays: June's monthly on the 29th, July's on the 27th, August's on the 31st.
+    expect(text).toContain("\nNIFTY,monthly,2021-06-29,\n");
+    expect(text).toContain("\nNIFTY,weekly,2021-07-20,\n");
+    expect(text).toContain("\nNIFTY,monthly,2021-07-27,50\n");
+    expect(text).toContain("\nNIFTY,weekly,2021-08-03,50\n");
+    expect(parseExpiryCalendar(text, "x")).toEqual(cal);
+  });
 });
 
 describe("gen --start 2025-12-22 --days 12: the calendar crosses the January 2026 change", () => {
