@@ -3,8 +3,8 @@
  * and their snapshot ticks. Everything is a pure function of (seed, names, day), so the same
  * contract-day comes out identical whatever date range is generated around it.
  */
-import type { ExpiryCalendar } from "../raw/calendar.ts";
-import type { ContractName, OptType } from "../raw/contract-name.ts";
+import { emptyExpiryCalendar, lotSizeKey, type ExpiryCalendar } from "../raw/calendar.ts";
+import type { ContractName, ExpiryType, OptType } from "../raw/contract-name.ts";
 import {
   epochDaysOf,
   IST_OFFSET_NS,
@@ -14,10 +14,15 @@ import {
   type EpochDays,
 } from "../ist-time.ts";
 import { hashString, randomFor } from "../random.ts";
+import { nseLotSize } from "./nse-lot-sizes.ts";
 
 /** How an underlying trades. */
 export interface UnderlyingSpec {
   name: string;
+  /**
+   * Units that generated quantities (qty, volume, oi, depth) are multiples of. Fixed per underlying so
+   * that the ticks never depend on the calendar; an expiry's lot size is expiryLotSize's.
+   */
   lot: number;
   strikeStep: number;
   /** Spot on the anchor day. */
@@ -83,9 +88,24 @@ export function lastTuesdayOf(year: number, month: number): EpochDays {
   return d;
 }
 
-/** Calendar of the underlyings from `fromDay` to `toDay` (monthly expiries; weekly Tuesdays where the underlying has them). */
+/**
+ * The lot size of an expiry: NSE's (lib/gen/nse-lot-sizes.ts) for NIFTY and BANKNIFTY, null before
+ * the series those sources cover; a synthetic underlying's own `lot` for every expiry.
+ */
+export function expiryLotSize(spec: UnderlyingSpec, expiryType: ExpiryType, expiry: EpochDays): number | null {
+  return BUILT_IN[spec.name] ? nseLotSize(spec.name, expiryType, expiry) : spec.lot;
+}
+
+/**
+ * Calendar of the underlyings from `fromDay` to `toDay` (monthly expiries; weekly Tuesdays where the
+ * underlying has them), with each expiry's lot size where expiryLotSize knows it.
+ */
 export function syntheticCalendar(specs: UnderlyingSpec[], fromDay: EpochDays, toDay: EpochDays): ExpiryCalendar {
-  const calendar: ExpiryCalendar = { monthly: new Map(), weekly: new Map() };
+  const calendar = emptyExpiryCalendar();
+  const setLotSize = (spec: UnderlyingSpec, type: ExpiryType, day: EpochDays) => {
+    const size = expiryLotSize(spec, type, day);
+    if (size !== null) calendar.lotSizes.set(lotSizeKey(spec.name, day), size);
+  };
   const first = yearMonthOf(fromDay);
   for (const spec of specs) {
     const monthlies = new Set<EpochDays>();
@@ -96,10 +116,15 @@ export function syntheticCalendar(specs: UnderlyingSpec[], fromDay: EpochDays, t
       if (epochDaysOf(y, m, 1) > toDay) break;
       monthlies.add(day);
       calendar.monthly.set(`${spec.name}|${y}-${String(m).padStart(2, "0")}`, day);
+      setLotSize(spec, "monthly", day);
     }
     if (spec.weekly) {
       const weekly = new Set<EpochDays>();
-      for (let d = fromDay; d <= toDay; d++) if (weekdayOf(d) === 2 && !monthlies.has(d)) weekly.add(d);
+      for (let d = fromDay; d <= toDay; d++)
+        if (weekdayOf(d) === 2 && !monthlies.has(d)) {
+          weekly.add(d);
+          setLotSize(spec, "weekly", d);
+        }
       calendar.weekly.set(spec.name, weekly);
     }
   }

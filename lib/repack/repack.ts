@@ -6,7 +6,14 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
-import { CalendarError, parseExpiryCalendar, resolveExpiry, type ExpiryCalendar } from "../raw/calendar.ts";
+import {
+  CalendarConflictError,
+  CalendarError,
+  parseExpiryCalendar,
+  resolveExpiry,
+  type ExpiryCalendar,
+} from "../raw/calendar.ts";
+import { keepCalendar, keptCalendarPath } from "../packed/kept-calendar.ts";
 import { parseContractName } from "../raw/contract-name.ts";
 import { formatEpochDays, type EpochDays } from "../ist-time.ts";
 import { isConsumed, ManifestError, readManifest, writeManifest, type Manifest } from "../packed/manifest.ts";
@@ -130,9 +137,10 @@ interface PartitionPlan {
   sources: PartitionSourcePlan[];
 }
 
-/** What the run can start from: the calendar and the layout to write, checked before anything is locked. */
+/** What the run can start from: the calendar (and its file) and the layout to write, checked before anything is locked. */
 interface RunSetup {
   calendar: ExpiryCalendar;
+  calendarPath: string;
   layout: Layout;
 }
 
@@ -192,10 +200,11 @@ class LazyPool {
 export async function repack(options: RepackOptions, onProgress?: ProgressListener): Promise<RepackSummary> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  const { calendar, layout } = setUpRun(options);
+  const { calendar, calendarPath, layout } = setUpRun(options);
   const { release, recovery } = takeOutput(options.out, options.breakLock === true);
   const pools = new LazyPool(options.workers);
   try {
+    keepCalendarWithData(options.out, calendar, calendarPath);
     renameRejectedFiles(options.out);
     const manifestPath = join(options.out, STATE_DIR, "manifest.json");
     const manifest = loadManifest(manifestPath);
@@ -267,7 +276,8 @@ function setUpRun(options: RepackOptions): RunSetup {
     if (!statSync(dir).isDirectory()) throw new RepackUsageError(`${dir}: not a folder`);
   }
   checkOutputApart(options.out, options.rawDirs);
-  const calendar = loadCalendar(options.calendarPath ?? join(options.rawDirs[0], "expiry_calendar.csv"));
+  const calendarPath = options.calendarPath ?? join(options.rawDirs[0], "expiry_calendar.csv");
+  const calendar = loadCalendar(calendarPath);
   prepareOutput(options.out);
   const found = existingLayout(options.out);
   if (options.layout && found && options.layout !== found) {
@@ -275,7 +285,29 @@ function setUpRun(options: RepackOptions): RunSetup {
       `${options.out}: holds ${found}-layout partitions; repacking into it with --layout ${options.layout} would split partitions`,
     );
   }
-  return { calendar, layout: options.layout ?? found ?? "seed" };
+  return { calendar, calendarPath, layout: options.layout ?? found ?? "seed" };
+}
+
+/**
+ * Merges the run's calendar into the one kept with the packed data (lib/packed/kept-calendar.ts),
+ * before any partition is written, so that every packed contract's expiry (and lot size, where the
+ * calendar gives one) is there for bench. A conflict with the kept calendar is a usage error
+ * (exit 2, nothing written); a kept calendar that is corrupt or cannot be written stops the run (exit 1).
+ */
+function keepCalendarWithData(out: string, calendar: ExpiryCalendar, calendarPath: string): void {
+  try {
+    keepCalendar(out, calendar, calendarPath);
+  } catch (e) {
+    if (e instanceof CalendarConflictError)
+      throw new RepackUsageError(
+        `${e.message}: the calendar disagrees with the one kept from earlier runs on this output; correct one of them`,
+      );
+    if (e instanceof CalendarError)
+      throw new RepackFatalError(
+        `${e.message} (the calendar kept from earlier runs on this output: correct it, or move it away to keep this run's alone)`,
+      );
+    throw new RepackFatalError(`${keptCalendarPath(out)}: cannot write the kept calendar: ${fsReason(e)}`);
+  }
 }
 
 /** `path` with links resolved, for a path that may not exist yet (its nearest existing ancestor resolved). */

@@ -81,10 +81,11 @@ export function testContract(name: string, calendar: Map<string, string>): TestC
   return { underlying, optType, strike: Number(strike), expiryType: "weekly", expiry: `20${yy}-${month}-${dd}` };
 }
 
-/** The monthly expiries of a calendar CSV (`underlying,expiry_type,expiry_date`) as `U|YYYY-MM` → YYYY-MM-DD. */
+/** The monthly expiries of a calendar CSV (`underlying,expiry_type,expiry_date[,lot_size]`) as `U|YYYY-MM` → YYYY-MM-DD. */
 export function testMonthlyExpiries(csvPath: string): Map<string, string> {
   const [header, ...lines] = readFileSync(csvPath, "utf8").trim().split(/\r?\n/);
-  if (header.trim() !== "underlying,expiry_type,expiry_date") throw new Error(`${csvPath}: unexpected header`);
+  if (!/^underlying,expiry_type,expiry_date(,lot_size)?$/.test(header.trim()))
+    throw new Error(`${csvPath}: unexpected header`);
   const monthly = new Map<string, string>();
   for (const line of lines) {
     const [u, type, date] = line.split(",").map((c) => c.trim());
