@@ -13,6 +13,8 @@ import {
 } from "../kernel/strategy-kernel.ts";
 import { ChainOrderError, kernelAbiOf, loadChainKernel } from "../kernel/chain-kernel.ts";
 import { STRATEGIES, STRATEGY_NAMES } from "../lib/bench/strategies.ts";
+import { type CostSchedule, CostScheduleError, readCostSchedule } from "../lib/money/cost-schedule.ts";
+import { LotSizeError, LotSizeOverrideError, parseLotSizeOverrides } from "../lib/money/lot-sizes.ts";
 import { BenchInputError, runBench, type BenchSummary, type TradeBlock } from "../lib/bench/bench.ts";
 import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STDERR_TTY_ENV, STOP_SIGNALS } from "../lib/bench/child.ts";
 import {
@@ -80,6 +82,12 @@ ${STRATEGY_NAMES.map((n) => `                         ${n.padEnd(15)} ${STRATEGI
   --fill last|touch    how orders fill: at the contract's price (default), or at the touch: a buy
                        at the ask (sp0), a sell at the bid (bp0), price where the quote is missing
                        (counted: JSON fills_at_last); the same rule for every kernel (SPEC §7)
+  --lots N             money: lots per trade of a per-contract kernel (default 1; ema_cross trades N lots)
+  --lot-size U=N,…     money: lot sizes per underlying, over the calendar repack keeps with the data
+  --costs FILE.json    money: a dated cost schedule (docs/costs.md; costs/nse-index-options.json ships)
+                       any of these three prices every trade in ₹: JSON gross, costs (and by component),
+                       net, per run, underlying and set, and per set days, sharpe, max_drawdown,
+                       profit_factor, win_rate (SPEC §7); a contract with no lot size is exit 2
   --kernel FILE.c      your kernel instead (compiled with TinyCC at run time): a per-contract kernel
                        (tickpack.h) or a chain kernel (tickpack_chain.h), see docs/kernels.md
   --cc tcc|gcc|clang   the kernel's compiler: tcc (default, bun:ffi's TinyCC, in memory) or an
@@ -124,6 +132,9 @@ const { values, positionals } = parseCommandLine(
     kernel: { type: "string" },
     strategy: { type: "string" },
     fill: { type: "string" },
+    lots: { type: "string" },
+    "lot-size": { type: "string" },
+    costs: { type: "string" },
     cc: { type: "string" },
     grid: { type: "string" },
     "grid-file": { type: "string" },
@@ -199,6 +210,26 @@ const abi = strategy?.abi ?? kernelAbiOf(kernelPath);
 const fill = (values.fill ?? "last") as FillRule;
 if (fill !== "last" && fill !== "touch")
   die(`--fill: expected last or touch, got ${JSON.stringify(values.fill)}`, EXIT.usage);
+// Money (SPEC §7) is asked for by any of --lots, --lot-size, --costs: results then come in ₹ too.
+let lots = 1;
+if (values.lots !== undefined) {
+  if (abi === "chain") die("bench: --lots: a chain kernel's orders give their own lots", EXIT.usage);
+  lots = Number(values.lots);
+  if (!/^\d+$/.test(values.lots.trim()) || !Number.isSafeInteger(lots) || lots < 1)
+    die(`--lots: expected a whole number of lots ≥ 1, got ${JSON.stringify(values.lots)}`, EXIT.usage);
+}
+let lotSizeOverrides: Record<string, number> = {};
+let costSchedule: CostSchedule | null = null;
+try {
+  if (values["lot-size"] !== undefined)
+    lotSizeOverrides = Object.fromEntries(parseLotSizeOverrides(values["lot-size"]));
+  if (values.costs !== undefined) costSchedule = readCostSchedule(values.costs, `--costs ${values.costs}`);
+} catch (e) {
+  if (e instanceof LotSizeOverrideError || e instanceof CostScheduleError)
+    die(`bench: ${printable(e.message)}`, EXIT.usage);
+  throw e;
+}
+const moneyAsked = values.lots !== undefined || values["lot-size"] !== undefined || values.costs !== undefined;
 const compiler = (values.cc ?? "tcc") as KernelCompiler;
 if (!KERNEL_COMPILERS.includes(compiler))
   die(`--cc: expected one of ${KERNEL_COMPILERS.join(", ")}, got ${JSON.stringify(values.cc)}`, EXIT.usage);
@@ -420,6 +451,7 @@ try {
       kernelPath,
       abi,
       fill,
+      money: moneyAsked ? { lots, packedDir: dir, overrides: lotSizeOverrides, schedule: costSchedule } : null,
       compiler,
       trades: tradeLog !== null,
       cache,
@@ -442,6 +474,7 @@ try {
   }
   if (e instanceof KernelError) die(`bench: ${printable(e.message)}`, EXIT.usage);
   if (e instanceof ChainOrderError) die(`bench: ${printable(e.message)}`, EXIT.problems);
+  if (e instanceof LotSizeError || e instanceof CostScheduleError) die(`bench: ${printable(e.message)}`, EXIT.usage);
   throw e;
 }
 progress.finish();

@@ -21,6 +21,8 @@ import { projectedColumns } from "./strategy-reader.ts";
 import { ChainOrderError, loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
 import { chainColumns } from "../chain/run-partition.ts";
 import { COST_COMPONENTS } from "../money/fill-costs.ts";
+import { ratesOn } from "../money/cost-schedule.ts";
+import { LotSizeError } from "../money/lot-sizes.ts";
 import { RunStatistics, type SetStatistics } from "../money/statistics.ts";
 import { addSetMoney, type MoneySettings, type SetMoney, zeroSetMoney } from "../money/trade-money.ts";
 
@@ -243,6 +245,16 @@ export async function runBench(
   const listed = partitions.length;
   partitions = partitions.filter((p) => partitionMaySelect(options.filters ?? null, p.date, p.underlying));
   const partitionsPruned = listed - partitions.length;
+  // A day the cost schedule does not cover is a usage error before anything runs.
+  const schedule = options.money?.schedule;
+  if (schedule) {
+    try {
+      for (const p of partitions) if (p.date !== null) ratesOn(schedule, p.date);
+    } catch (e) {
+      pool.close();
+      throw e;
+    }
+  }
   const workers = Math.min(options.workers, partitions.length);
   pool.shrinkTo(workers);
   const results: BenchPartitionResult[] = new Array(partitions.length);
@@ -300,6 +312,7 @@ export async function runBench(
           .catch((e: Error) => {
             // The kernel's own fault (a column read as another type), whatever partition it met it in.
             if (e instanceof WorkerTaskError && e.errorName === KernelError.name) throw new KernelError(e.message);
+            if (e instanceof WorkerTaskError && e.errorName === LotSizeError.name) throw new LotSizeError(e.message);
             // A chain kernel's bad order names the kernel and the instant itself.
             if (e instanceof WorkerTaskError && e.errorName === ChainOrderError.name)
               throw new ChainOrderError(e.message);

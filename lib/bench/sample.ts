@@ -6,12 +6,18 @@ import { parseIsoDate } from "../ist-time.ts";
 import type { ProgressListener } from "../progress.ts";
 import { DEFAULT_PART_ROWS, DEFAULT_ROW_GROUP_SIZE } from "../packed/writer.ts";
 import { repack } from "../repack/repack.ts";
+import { keptCalendarPath } from "../packed/kept-calendar.ts";
 
 /** Where the sample lives under a project root, and whether it is ready. */
 export function samplePaths(root: string): { raw: string; packed: string; ready: boolean } {
   const base = join(root, "data", "sample");
   const packed = join(base, "packed");
-  return { raw: join(base, "raw"), packed, ready: existsSync(join(base, "READY")) };
+  // A sample made before repack kept its calendar (lot sizes) is made again.
+  return {
+    raw: join(base, "raw"),
+    packed,
+    ready: existsSync(join(base, "READY")) && existsSync(keptCalendarPath(packed)),
+  };
 }
 
 /** Creates the sample (≈3M rows: NIFTY + BANKNIFTY, 3 days, 5 strikes each side) unless it exists; returns the packed folder. */

@@ -8,7 +8,10 @@ import { keptCalendarPath, readKeptCalendar } from "../packed/kept-calendar.ts";
 import { CalendarError, lotSizeOf, parseLotSize, type ExpiryCalendar } from "../raw/calendar.ts";
 
 /** A contract whose lot size is not known, or a kept calendar that cannot be read; the message names it. */
-export class LotSizeError extends Error {}
+export class LotSizeError extends Error {
+  // Named, so that a worker's report of one can be told apart (bench: exit 2).
+  override name = LotSizeError.name;
+}
 
 /** `--lot-size` text that is not `U=N,…`; the message quotes the bad part. */
 export class LotSizeOverrideError extends Error {}

@@ -6,38 +6,36 @@
  */
 import { isNullKey } from "../../kernel/segment-key.ts";
 import type { KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
-import { formatEpochDays, type IsoDate } from "../ist-time.ts";
+import type { IsoDate } from "../ist-time.ts";
+import { loadLotSizes, LotSizeError, lotSizeFor, type LotSizes } from "./lot-sizes.ts";
 import { type CostSchedule, ratesOn } from "./cost-schedule.ts";
 import type { Rupees } from "./rupees.ts";
 import { addCostsInto, type Costs, legCosts, zeroCosts } from "./fill-costs.ts";
 
-/** What a worker needs to price trades: lots, lot sizes and the cost schedule. */
+/** What a worker needs to price trades: lots, where lot sizes are kept, and the cost schedule. */
 export interface MoneySettings {
   /** Lots per trade of a per-contract kernel (`--lots`); a chain kernel's legs carry their own. */
   lots: number;
-  /** Lot size by `UNDERLYING|expiry epoch days` (the calendar kept beside the data). */
-  lotSizes: Record<string, number>;
+  /** The packed folder whose kept calendar gives lot sizes (lib/money/lot-sizes.ts). */
+  packedDir: string;
   /** `--lot-size`: per underlying, over every expiry (wins over the calendar). */
   overrides: Record<string, number>;
   /** `--costs` (null: no costs, net = gross). */
   schedule: CostSchedule | null;
 }
 
-/** A contract whose lot size nobody gave while money was asked for (exit 2, naming it). */
-export class LotSizeError extends Error {
-  override name = LotSizeError.name;
-}
+/** Each packed folder's lot sizes, read once per thread. */
+const keptLotSizes = new Map<string, LotSizes>();
 
-/** The lot size of a contract, or a LotSizeError naming it. */
-export function lotSizeOf(settings: MoneySettings, underlying: string, expiry: number): number {
-  const size = settings.overrides[underlying] ?? settings.lotSizes[`${underlying}|${expiry}`];
-  if (size === undefined) {
-    const what = isNullKey(expiry) ? "a null expiry" : `expiry ${formatEpochDays(expiry)}`;
-    throw new LotSizeError(
-      `no lot size for ${underlying} ${what}: add lot_size to the expiry calendar (repack keeps it) or give --lot-size ${underlying}=N`,
-    );
+/** A contract's lot size, or a LotSizeError naming it (a null expiry never has one). */
+function lotSizeOf(settings: MoneySettings, underlying: string, expiry: number): number {
+  if (isNullKey(expiry)) throw new LotSizeError(`no lot size for ${underlying} trades whose expiry is null`);
+  let sizes = keptLotSizes.get(settings.packedDir);
+  if (!sizes) {
+    sizes = loadLotSizes(settings.packedDir);
+    keptLotSizes.set(settings.packedDir, sizes);
   }
-  return size;
+  return lotSizeFor(sizes, new Map(Object.entries(settings.overrides)), underlying, expiry);
 }
 
 /** A set's money over a partition (or a run: they add up). */
@@ -116,11 +114,17 @@ export function priceTrades(
   // A chain position's net is its legs' sum: open positions (by set and id) until the partition's end.
   const positionNet = new Map<string, number>();
   const perTrade: number[] = new Array(sets).fill(0);
+  const lotSizes = new Map<number, number>(); // by expiry: the partition has one underlying
   for (let t = 0; t < n; t++) {
     const set = trades.set[t];
     const signed = legs ? legs.lots[t] : settings.lots;
     const lots = Math.abs(signed);
-    const lotSize = lotSizeOf(settings, underlying, trades.expiry[t]);
+    const expiry = trades.expiry[t];
+    let lotSize = lotSizes.get(expiry);
+    if (lotSize === undefined) {
+      lotSize = lotSizeOf(settings, underlying, expiry);
+      lotSizes.set(expiry, lotSize);
+    }
     // A chain leg's PnL counts its lots already; a per-contract trade's is per unit.
     const gross = trades.pnl[t] * (legs ? 1 : lots) * lotSize;
     const costs = rates
