@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChainRow } from "../../kernel/chain-reference.ts";
 import { openNsOfDay } from "../../kernel/chain-reference.ts";
@@ -15,6 +15,7 @@ import {
   shortStraddleReference,
 } from "../../kernel/short_straddle.ts";
 import { OPT_CE, OPT_OTHER, OPT_PE } from "../../lib/packed/opt-type.ts";
+import { SeededRandom } from "../../lib/random.ts";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
 import { runScript } from "../helpers/packed-views.ts";
 
@@ -298,6 +299,72 @@ describe("bench --strategy short_straddle", () => {
     expect({ code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ code: 0, stderr: "" });
     expect(existsSync(report)).toBe(true);
     expect(statSync(report).size).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * A raw folder written here (not by gen) whose contracts tick several times in one second, valid
+ * and invalid prices mixed, on a coarse grid shared by every contract: which row of an instant is
+ * the as-of one, and which strike is at the money, then depend on the file's order within a timestamp.
+ */
+async function writeTiedRaw(dir: string, seed: number): Promise<void> {
+  const rng = new SeededRandom(seed);
+  writeFileSync(
+    join(dir, "expiry_calendar.csv"),
+    "underlying,expiry_type,expiry_date\nNIFTY,weekly,2025-11-25\nNIFTY,monthly,2025-12-30\n",
+  );
+  const contracts: [string, number, number][] = [];
+  for (const expiry of ["25N25", "25DEC"]) {
+    for (const strike of [23500, 23550, 23600]) {
+      contracts.push([`NIFTY${expiry}${strike}CE`, strike, 1], [`NIFTY${expiry}${strike}PE`, strike, -1]);
+    }
+  }
+  for (const [name, strike, sign] of contracts) {
+    const lines = ["timestamp,price,volume,bp0,sp0"];
+    for (const day of ["2025-11-17", "2025-11-18", "2025-11-19", "2025-11-20"]) {
+      // Premiums near each other across strikes, so that ties within a second move the ATM.
+      let price = 60 + sign * (23550 - strike) * 0.1 + rng.int(-3, 3) * 5;
+      for (let sec = 9 * 3600 + 14 * 60; sec < 10 * 3600; sec += 20) {
+        if (rng.next() < 0.5) continue;
+        const hh = String(Math.floor(sec / 3600)).padStart(2, "0");
+        const mm = String(Math.floor(sec / 60) % 60).padStart(2, "0");
+        const ss = String(sec % 60).padStart(2, "0");
+        for (let k = rng.int(1, 3); k > 0; k--) {
+          price = Math.max(5, price + rng.int(-4, 4) * 2.5);
+          const u = rng.next();
+          const shown = u < 0.08 ? "" : u < 0.16 ? "0" : String(price);
+          lines.push(`${day} ${hh}:${mm}:${ss},${shown},${rng.int(1, 500)},${price - 0.05},${price + 0.05}`);
+        }
+      }
+    }
+    const csv = join(dir, `${name}.csv`);
+    writeFileSync(csv, `${lines.join("\n")}\n`);
+    await duck.run(
+      `COPY (SELECT "timestamp"::TIMESTAMP AS "timestamp", price::DOUBLE AS price, volume::BIGINT AS volume, bp0::DOUBLE AS bp0, sp0::DOUBLE AS sp0
+        FROM read_csv(${q(csv)}, all_varchar = true)) TO ${q(join(dir, `${name}.parquet`))} (FORMAT parquet)`,
+    );
+    rmSync(csv);
+  }
+}
+
+describe("bench --strategy short_straddle on instants with several rows of one contract", () => {
+  test("the as-of price is the instant's last valid row in file order, across parts and row groups too", async () => {
+    const raw = tempDir("chain-tied-raw");
+    await writeTiedRaw(raw, 11);
+    const packed = tempDir("chain-tied");
+    await repackFixture([raw], packed, { partRows: 200, rowGroupSize: 64 });
+    expect(partitionsOf(packed)).toHaveLength(4);
+    const grid = "entry_min=0,3,7;exit_min=40;stop=0.05,0.2;target=0.05,0.3";
+    const j = benchJson([packed, "--strategy", "short_straddle", "--grid", grid, "--no-cache"]);
+    expect(j.grid).toHaveLength(12);
+    let trades = 0;
+    for (const set of j.grid) {
+      const params = { ...SHORT_STRADDLE_DEFAULTS, ...set.params } as ShortStraddleParams;
+      const want = await straddleReference(packed, params);
+      trades += want.trades;
+      expectTotals(set, want, JSON.stringify(set.params));
+    }
+    expect(trades).toBeGreaterThan(30);
   });
 });
 
