@@ -12,6 +12,7 @@ import { openNsOfDay } from "../../kernel/chain-reference.ts";
 import {
   SHORT_STRADDLE_DEFAULTS,
   type ShortStraddleParams,
+  type ShortStraddleResult,
   shortStraddleReference,
 } from "../../kernel/short_straddle.ts";
 import { OPT_CE, OPT_OTHER, OPT_PE } from "../../lib/packed/opt-type.ts";
@@ -127,34 +128,45 @@ async function chainRowsOf(p: Partition, where = "true"): Promise<ChainRow[]> {
 interface ReferenceTotals {
   trades: number;
   pnl: number;
-  by_underlying: Record<string, { trades: number; pnl: number }>;
-  /** Per partition `date/underlying`: its straddle's PnL, or null without one. */
-  straddles: Record<string, number | null>;
+  /** Rows read (those `where` selects) and those of them with a valid price. */
+  rows: number;
+  valid_rows: number;
+  by_underlying: Record<string, { rows: number; trades: number; pnl: number }>;
+  /** Per partition `date/underlying`: its straddle. */
+  straddles: Map<string, ShortStraddleResult>;
 }
 
 /** SPEC §6.1 (shortStraddleReference) per partition over DuckDB's rows, summed in partition order. */
 async function straddleReference(dir: string, params: ShortStraddleParams, where = "true"): Promise<ReferenceTotals> {
-  const out: ReferenceTotals = { trades: 0, pnl: 0, by_underlying: {}, straddles: {} };
+  const out: ReferenceTotals = { trades: 0, pnl: 0, rows: 0, valid_rows: 0, by_underlying: {}, straddles: new Map() };
   for (const p of partitionsOf(dir)) {
-    const r = shortStraddleReference(await chainRowsOf(p, where), params, openNsOfDay(epochDaysOf(p.date)));
-    const u = (out.by_underlying[p.underlying] ??= { trades: 0, pnl: 0 });
+    const rows = await chainRowsOf(p, where);
+    const r = shortStraddleReference(rows, params, openNsOfDay(epochDaysOf(p.date)));
+    const u = (out.by_underlying[p.underlying] ??= { rows: 0, trades: 0, pnl: 0 });
     out.trades += r.trades;
     out.pnl += r.pnl;
+    out.rows += rows.length;
+    out.valid_rows += rows.filter((row) => row.price !== null && row.price > 0).length;
+    u.rows += rows.length;
     u.trades += r.trades;
     u.pnl += r.pnl;
-    out.straddles[`${p.date}/${p.underlying}`] = r.trades === 1 ? r.pnl : null;
+    out.straddles.set(`${p.date}/${p.underlying}`, r);
   }
   return out;
 }
 
+/** The straddles as text, to tell two references apart. */
+const straddlesText = (t: ReferenceTotals) =>
+  [...t.straddles].map(([k, r]) => (r.trades === 1 ? `${k} ${r.strike} ${r.entryTs} ${r.exitTs} ${r.pnl}` : `${k} -`));
+
 /** bench's totals (a run's or a grid set's) equal the reference's: trades exactly, PnL to 1e-9. */
 function expectTotals(got: Totals, want: ReferenceTotals, label: string) {
-  expect({ label, trades: got.trades }).toEqual({ label, trades: want.trades });
+  expect({ label, trades: got.trades, rows: got.rows }).toEqual({ label, trades: want.trades, rows: want.rows });
   expect({ label, pnlError: Math.abs(got.pnl - want.pnl) <= 1e-9 }).toEqual({ label, pnlError: true });
   expect(Object.keys(got.by_underlying).sort()).toEqual(Object.keys(want.by_underlying).sort());
   for (const [u, w] of Object.entries(want.by_underlying)) {
     const g = got.by_underlying[u];
-    expect({ label, u, trades: g.trades }).toEqual({ label, u, trades: w.trades });
+    expect({ label, u, trades: g.trades, rows: g.rows }).toEqual({ label, u, trades: w.trades, rows: w.rows });
     expect({ label, u, pnlError: Math.abs(g.pnl - w.pnl) <= 1e-9 }).toEqual({ label, u, pnlError: true });
   }
 }
@@ -187,6 +199,53 @@ void tickpack_chain_end(const double *p, double *s, tp_chain_t *c) { (void)p; (v
   );
 }
 
+/** A trade log time (`2025-11-17T03:50:05.000000000Z`) in epoch ns. */
+function nsOfLogTime(text: string): bigint {
+  const m = /^(.+T\d\d:\d\d:\d\d)\.(\d{9})Z$/.exec(text);
+  if (!m) throw new Error(`unexpected trade log time ${text}`);
+  return BigInt(Date.parse(`${m[1]}Z`)) * 1_000_000n + BigInt(m[2]);
+}
+
+/** Each partition's logged straddle (CSV text, set 0) is the reference's: contracts, entry, fills and exit. */
+function expectLegsOfReference(positions: Map<string, Record<string, string>[]>, want: ReferenceTotals) {
+  for (const [key, r] of want.straddles) {
+    const legs = [...positions.values()].find((l) => `${l[0].date}/${l[0].underlying}` === key && l[0].set === "0");
+    if (r.trades === 0) {
+      expect({ key, legs }).toEqual({ key, legs: undefined });
+      continue;
+    }
+    expect({ key, logged: legs !== undefined }).toEqual({ key, logged: true });
+    const [ce, pe] = [...legs!].sort((a, b) => Number(a.leg) - Number(b.leg));
+    const got = {
+      key,
+      expiry: epochDaysOf(ce.expiry),
+      strikes: [Number(ce.strike), Number(pe.strike)],
+      entry: [nsOfLogTime(ce.entry_time), nsOfLogTime(pe.entry_time)],
+      entryPrices: [Number(ce.entry_price), Number(pe.entry_price)],
+      exitPrices: [Number(ce.exit_price), Number(pe.exit_price)],
+      // At the end of data each leg closes at its own last valid row; the trade's exit is the later.
+      exit:
+        r.exit === "end"
+          ? [
+              [ce, pe]
+                .map((l) => nsOfLogTime(l.exit_time))
+                .sort((a, b) => Number(a - b))
+                .at(-1),
+            ]
+          : [nsOfLogTime(ce.exit_time), nsOfLogTime(pe.exit_time)],
+    };
+    expect(got).toEqual({
+      key,
+      expiry: r.expiry,
+      strikes: [r.strike, r.strike],
+      entry: [r.entryTs, r.entryTs],
+      entryPrices: [r.ceEntry, r.peEntry],
+      exitPrices: [r.ceExit, r.peExit],
+      exit: r.exit === "end" ? [r.exitTs] : [r.exitTs, r.exitTs],
+    });
+  }
+}
+
 describe("bench --strategy short_straddle", () => {
   test("equals SPEC §6.1 over DuckDB's rows per partition, default set and a grid, on parts and row groups", async () => {
     for (const dir of [whole, split]) {
@@ -195,6 +254,7 @@ describe("bench --strategy short_straddle", () => {
       expect(want.trades).toBeGreaterThanOrEqual(3);
       const got = benchJson([dir, "--strategy", "short_straddle", "--no-cache"]);
       expectTotals(got, want, dir);
+      expect(got.valid_rows).toBe(want.valid_rows);
       expect(partitionsOf(dir)).toHaveLength(4);
     }
 
@@ -262,6 +322,7 @@ describe("bench --strategy short_straddle", () => {
         expect(legs[0].entry_time).toBe(legs[1].entry_time);
         expect(legs[0].strike).toBe(legs[1].strike);
       }
+      if (ext === "csv") expectLegsOfReference(positions, await straddleReference(split, SHORT_STRADDLE_DEFAULTS));
       const pnlBy: Record<string, number> = {};
       for (const r of rows) pnlBy[r.underlying] = (pnlBy[r.underlying] ?? 0) + Number(r.pnl);
       for (const [u, t] of Object.entries(j.by_underlying)) {
@@ -285,7 +346,7 @@ describe("bench --strategy short_straddle", () => {
     for (const [flags, where] of cases) {
       const want = await straddleReference(split, SHORT_STRADDLE_DEFAULTS, where);
       // The filter must change some straddle, or the comparison could not tell it was applied.
-      expect({ flags, same: JSON.stringify(want.straddles) === JSON.stringify(all.straddles) }).toEqual({
+      expect({ flags, same: straddlesText(want).join() === straddlesText(all).join() }).toEqual({
         flags,
         same: false,
       });
@@ -365,6 +426,19 @@ describe("bench --strategy short_straddle on instants with several rows of one c
       expectTotals(set, want, JSON.stringify(set.params));
     }
     expect(trades).toBeGreaterThan(30);
+
+    // Held to the end of the data: each leg closes at its own last valid row.
+    const held = { ...SHORT_STRADDLE_DEFAULTS, exit_min: 600, stop: 100, target: 1 };
+    const csv = join(tempDir("chain-tied-trades"), "t.csv");
+    benchJson([packed, "--strategy", "short_straddle", "--grid", "exit_min=600;stop=100;target=1", "--trades", csv]);
+    const positions = new Map<string, Record<string, string>[]>();
+    for (const r of await tableRows(csv)) {
+      const key = `${r.date}|${r.position}`;
+      positions.set(key, [...(positions.get(key) ?? []), r]);
+    }
+    const want = await straddleReference(packed, held);
+    expect([...want.straddles.values()].filter((r) => r.trades === 1 && r.exit === "end")).toHaveLength(4);
+    expectLegsOfReference(positions, want);
   });
 });
 
@@ -448,9 +522,18 @@ describe("bench chain errors", () => {
       "zero-lots.c",
       "int i; for (i = 0; i < c->nrows; i++) if (c->row_valid[i]) { tp_open(c, -1, c->row_contract[i], 0); break; }",
     );
-    for (const k of [noContract, zeroLots]) {
-      const r = bench([split, "--kernel", k, "--no-cache"]);
+    for (const [k, reason] of [
+      [noContract, "contract 99999"],
+      [zeroLots, "lots 0"],
+    ]) {
+      // Its own TMPDIR: the other worker, stopped mid-partition, must not leave its private column folder there.
+      const tmp = tempDir("chain-order-tmp");
+      const r = runScript("bench.ts", [split, "--kernel", k!, "--no-cache", "--workers", "2"], undefined, {
+        TMPDIR: tmp,
+      });
       expect({ k, code: r.code }).toEqual({ k, code: 1 });
+      expect({ k, left: readdirSync(tmp).filter((f) => f.startsWith("tickpack-chain-")) }).toEqual({ k, left: [] });
+      expect(r.stderr).toContain(reason!);
       expect(r.stderr).toContain(k);
       expect(r.stderr).toContain("+05:30");
     }
@@ -462,8 +545,10 @@ describe("bench chain errors", () => {
       "if (c->nrows > 0 && TP_ROW(c, 0, long long)[0] == 42) tp_open(c, -1, 0, 1);",
       "bp0",
     );
-    const r = bench([split, "--kernel", k, "--no-cache"]);
+    const tmp = tempDir("chain-type-tmp");
+    const r = runScript("bench.ts", [split, "--kernel", k, "--no-cache", "--workers", "2"], undefined, { TMPDIR: tmp });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("bp0");
+    expect(readdirSync(tmp).filter((f) => f.startsWith("tickpack-chain-"))).toEqual([]);
   });
 });
