@@ -31,7 +31,7 @@ let duck: DuckDBConnection;
 beforeAll(async () => {
   const raw = tempDir("chain-raw");
   // 5 strikes each side: the iron condor's shorts sit 2 strikes out and its wings 2 beyond.
-  await genFixture(raw, { days: 2, strikesEachSide: 5, tickProb: 0.02 });
+  await genFixture(raw, { days: 2, strikesEachSide: 5, tickProb: 0.012 });
   whole = tempDir("chain-whole");
   await repackFixture([raw], whole);
   split = tempDir("chain-split");
@@ -106,6 +106,18 @@ const epochDaysOf = (iso: string) => Date.UTC(+iso.slice(0, 4), +iso.slice(5, 7)
 
 /** A partition's rows in file order (parts concatenated) as DuckDB reads them, only those `where` selects. */
 async function chainRowsOf(p: Partition, where = "true"): Promise<ChainRow[]> {
+  // Read once per partition and selection: every parameter set's reference reads the same rows.
+  const key = `${p.parts.join("|")}|${where}`;
+  const known = rowsRead.get(key);
+  if (known) return known;
+  const read = await readChainRows(p, where);
+  rowsRead.set(key, read);
+  return read;
+}
+
+const rowsRead = new Map<string, ChainRow[]>();
+
+async function readChainRows(p: Partition, where: string): Promise<ChainRow[]> {
   const union = p.parts
     .map((f, i) => `SELECT *, ${i} AS _part FROM read_parquet(${q(f)}, file_row_number = true)`)
     .join(" UNION ALL ");
