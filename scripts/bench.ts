@@ -12,6 +12,7 @@ import {
   type KernelCompiler,
 } from "../kernel/strategy-kernel.ts";
 import { ChainOrderError, kernelAbiOf, loadChainKernel } from "../kernel/chain-kernel.ts";
+import { chainTempPrefix } from "../lib/chain/part-columns.ts";
 import { STRATEGIES, STRATEGY_NAMES } from "../lib/bench/strategies.ts";
 import { type CostSchedule, CostScheduleError, readCostSchedule } from "../lib/money/cost-schedule.ts";
 import { LotSizeError, LotSizeOverrideError, parseLotSizeOverrides } from "../lib/money/lot-sizes.ts";
@@ -319,6 +320,12 @@ if (dirArg !== undefined && (!existsSync(dirArg) || !statSync(dirArg).isDirector
 // A researcher's kernel is trusted native code that can crash, exit() or never return: run the
 // bench in a child process that we supervise (also for --timeout), so that what it does ends only
 // that run and is reported with the kernel's name.
+/** Removes the folders in TMPDIR whose names start with `prefix` (a stopped process's leftovers). */
+function removeTempDirs(prefix: string): void {
+  for (const name of readdirSync(tmpdir()))
+    if (name.startsWith(prefix)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+}
+
 const isChild = process.env[CHILD_ENV] !== undefined;
 if (!isChild) requireJit("bench");
 if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
@@ -330,11 +337,11 @@ if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
     for (const name of existsSync(dir) ? readdirSync(dir) : [])
       if (name.startsWith(prefix)) rmSync(join(dir, name), { force: true });
   }
-  // Likewise a kernel build folder of a worker that was compiling when another one crashed the child.
-  if (outcome.kind !== "exited")
-    for (const name of readdirSync(tmpdir()))
-      if (name.startsWith(kernelTempPrefix(outcome.pid)))
-        rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  // Likewise a kernel build folder of a worker that was compiling when another one crashed the child,
+  // and the private column folders of chain workers the child stopped mid-partition (even when it
+  // exited with its own error: a bad order stops the other workers where they are).
+  if (outcome.kind !== "exited") removeTempDirs(kernelTempPrefix(outcome.pid));
+  removeTempDirs(chainTempPrefix(outcome.pid));
   switch (outcome.kind) {
     case "exited":
       process.exit(outcome.code);
@@ -466,6 +473,8 @@ try {
 } catch (e) {
   progress.finish();
   tradeLog?.abort();
+  // The pool is closed: chain workers it stopped mid-partition left their private column folders.
+  removeTempDirs(chainTempPrefix(process.pid));
   // A process limit (descriptors, address space) is the cause, not the partition it was reading.
   if (e instanceof BenchInputError || e instanceof TradeWriteError) {
     const cause = e instanceof BenchInputError ? limitCause(workers, e.message) : null;

@@ -47,6 +47,14 @@ export interface MappedParts {
 }
 
 /**
+ * Name prefix of a process's private column folders in TMPDIR. A run that stops (a bad order, a
+ * crash) terminates workers mid-partition, which never remove theirs: whoever ends the process does.
+ */
+export function chainTempPrefix(pid: number): string {
+  return `tickpack-chain-${pid}-`;
+}
+
+/**
  * Every part's `columns` as views over mapped cache files, filling the cache first where needed.
  * Without a cache (or one that cannot be filled: read-only, disk full) the columns go to a private
  * folder in TMPDIR, removed by `release`.
@@ -83,7 +91,7 @@ export async function mapPartColumns(
         }
         if (!cache?.complete(columns)) {
           cache?.release();
-          privateDir ??= mkdtempSync(join(tmpdir(), "tickpack-chain-"));
+          privateDir ??= mkdtempSync(join(tmpdir(), chainTempPrefix(process.pid)));
           const own = { dir: privateDir, verifyAll: false };
           const scratch = { ...stats, errors: [] as string[] };
           cache = new PartCache(path, fd, own, columns, scratch);
