@@ -8,17 +8,11 @@ import { basename, dirname, resolve } from "node:path";
 import { createFailure, fsyncDir, outputPathProblem, tempPathFor } from "../atomic-file.ts";
 import type { TradeBlock } from "./bench.ts";
 import type { ParquetTradeEncoder } from "./trade-log-parquet.ts";
-import { keyText, LEG_COLUMNS, sideOf, TRADE_COLUMNS } from "./trade-row.ts";
+import { formatIstInstant } from "../ist-time.ts";
+import { keyText, LEG_COLUMNS, roundedTo9Decimals, sideOf, TRADE_COLUMNS } from "./trade-row.ts";
 
 /** A trade log path that cannot be written (exit 2, before the run). */
 export class TradeLogError extends Error {}
-
-/** ISO-8601 UTC text of an epoch-ns instant, with nanoseconds. */
-function isoNs(ns: bigint): string {
-  const ms = ns / 1_000_000n - (ns % 1_000_000n < 0n ? 1n : 0n);
-  const iso = new Date(Number(ms)).toISOString();
-  return `${iso.slice(0, 19)}.${String(((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n).padStart(9, "0")}Z`;
-}
 
 /**
  * One CSV field: numbers as they are; text quoted per RFC 4180 when it holds a comma, quote or line
@@ -125,7 +119,7 @@ class CsvTradeLog extends FileTradeLog {
       for (let t = start; t < Math.min(b.length, start + CHUNK); t++) {
         const k = keyText(b, t);
         lines.push(
-          `${b.set[t]},${date},${underlying},${csvField(k.expiry)},${csvField(k.opt)},${csvField(k.strike)},${isoNs(b.entryTs[t])},${isoNs(b.exitTs[t])},${b.entryPrice[t]},${b.exitPrice[t]},${b.pnl[t]}${l ? `,${l.position[t]},${l.leg[t]},${sideOf(l.lots[t])},${Math.abs(l.lots[t])}` : ""}\n`,
+          `${b.set[t]},${date},${underlying},${csvField(k.expiry)},${csvField(k.opt)},${csvField(k.strike)},${formatIstInstant(b.entryTs[t])},${formatIstInstant(b.exitTs[t])},${roundedTo9Decimals(b.entryPrice[t])},${roundedTo9Decimals(b.exitPrice[t])},${roundedTo9Decimals(b.pnl[t])}${l ? `,${l.position[t]},${l.leg[t]},${sideOf(l.lots[t])},${Math.abs(l.lots[t])}` : ""}\n`,
         );
       }
       this.write(this.encoder.encode(lines.join("")));

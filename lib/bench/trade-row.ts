@@ -1,4 +1,10 @@
-/** A trade log's row: its columns, and a trade's segment key as text. */
+/**
+ * A trade log's row: its columns, a trade's segment key as text, and how its numbers are written.
+ *
+ * Formats (both): times are instants — CSV writes them as IST wall-clock time with the offset
+ * (`2025-11-17T09:20:00.000000000+05:30`), Parquet as TIMESTAMP(NANOS, UTC); `date` and `expiry` are
+ * `YYYY-MM-DD` in CSV and DATE in Parquet; prices and PnL are rounded to 9 decimal places.
+ */
 import { isNullKey } from "../../kernel/segment-key.ts";
 import { OPT_CE, OPT_CODE_NAMES, OPT_PE } from "../packed/opt-type.ts";
 import { formatEpochDays } from "../ist-time.ts";
@@ -19,6 +25,15 @@ export const TRADE_COLUMNS = [
   "exit_price",
   "pnl",
 ] as const;
+
+/**
+ * `x` rounded to 9 decimal places, as the nearest double: its shortest text drops the binary noise
+ * of a difference (−33.549999999999955 → −33.55) while keeping every digit a price can have; −0 → 0.
+ */
+export function roundedTo9Decimals(x: number): number {
+  // toFixed rounds the double's exact decimal expansion (x * 1e9 would round once more first).
+  return Number(x.toFixed(9)) + 0;
+}
 
 /** A chain kernel's log adds, per leg: its position, its number in it, long or short, and its lots (SPEC §6). */
 export const LEG_COLUMNS = ["position", "leg", "side", "lots"] as const;
