@@ -44,6 +44,7 @@ import {
   workersFlag,
 } from "./cli/command.ts";
 import { progressPrinter, stderrOutput } from "./cli/progress-printer.ts";
+import { resultLines } from "./cli/bench-summary.ts";
 import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
 import { outputFileProblem } from "../lib/atomic-file.ts";
 import { CacheDirRefused, claimCacheDir, defaultCacheDir } from "../lib/cache/store.ts";
@@ -445,39 +446,13 @@ if (report) {
   }
 }
 const n = (x: number) => x.toLocaleString("en-US");
-const fmtParams = (p: Record<string, number>) =>
-  Object.entries(p)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(" ");
 const lines = [
   "=".repeat(64),
   `Kernel:         ${kernelName}${abi === "chain" && values.kernel !== undefined ? " (a chain kernel)" : ""}${compiler === "tcc" ? "" : ` (--cc ${compiler})`}`,
   `Partitions:     ${summary.partitions} (${summary.files} files) under ${dir}`,
   `Total rows:     ${n(summary.rows)} (${n(summary.valid_rows)} valid)`,
+  ...resultLines(summary),
 ];
-if (summary.sets === 1) {
-  lines.push(
-    `Parameters:     ${fmtParams(summary.params)}`,
-    `Total trades:   ${n(summary.trades)}`,
-    `Total PnL:      ${summary.pnl.toFixed(2)}`,
-  );
-  for (const [u, r] of Object.entries(summary.by_underlying))
-    lines.push(`  ${u.padEnd(12)}  ${n(r.rows)} rows, ${n(r.trades)} trades, PnL ${r.pnl.toFixed(2)}`);
-} else {
-  lines.push(`Parameter sets: ${summary.sets} (top ${Math.min(10, summary.sets)} by PnL)`);
-  const top = summary.grid
-    .map((g, k) => ({ g, k }))
-    .sort((a, b) => b.g.pnl - a.g.pnl)
-    .slice(0, 10);
-  for (const { g, k } of top)
-    lines.push(
-      `  #${String(k).padEnd(4)} ${fmtParams(g.params).padEnd(48)} ${n(g.trades).padStart(9)} trades  PnL ${g.pnl.toFixed(2)}`,
-    );
-  lines.push(
-    `Total trades:   ${n(summary.trades)} over all sets`,
-    `Total PnL:      ${summary.pnl.toFixed(2)} over all sets`,
-  );
-}
 if (filters) {
   const groups = summary.row_groups_read + summary.row_groups_skipped;
   lines.push(
