@@ -86,7 +86,8 @@ ${STRATEGY_NAMES.map((n) => `                         ${n.padEnd(15)} ${STRATEGI
   --grid-file FILE     the same as JSON: {"fast": [3, 5], …} or [{"fast": 3, "slow": 21}, …]
   --fast N, --slow N, --max-spread F, --min-volume N
                        ema_cross parameters (defaults 5, 21, 0.0005, 1) for a single run
-  --trades FILE        also write every trade (.csv, or .parquet), with its set number
+  --trades FILE        also write every trade (.csv, or .parquet), with its set number; CSV times
+                       are IST with their offset (2025-11-17T09:20:00.000000000+05:30)
   --report FILE.html   also write a self-contained HTML report: equity, drawdown, PnL breakdowns,
                        trade statistics, and for a grid a heatmap and the top sets (docs/report.md)
   --report-axes A,B    the grid heatmap's two parameters (default: the first two that vary)
