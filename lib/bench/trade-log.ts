@@ -9,7 +9,7 @@ import { createFailure, fsyncDir, outputPathProblem, tempPathFor } from "../atom
 import type { TradeBlock } from "./bench.ts";
 import type { ParquetTradeEncoder } from "./trade-log-parquet.ts";
 import { formatIstInstant } from "../ist-time.ts";
-import { keyText, LEG_COLUMNS, roundedTo9Decimals, sideOf, TRADE_COLUMNS } from "./trade-row.ts";
+import { decimalText, keyText, LEG_COLUMNS, sideOf, TRADE_COLUMNS } from "./trade-row.ts";
 
 /** A trade log path that cannot be written (exit 2, before the run). */
 export class TradeLogError extends Error {}
@@ -119,7 +119,7 @@ class CsvTradeLog extends FileTradeLog {
       for (let t = start; t < Math.min(b.length, start + CHUNK); t++) {
         const k = keyText(b, t);
         lines.push(
-          `${b.set[t]},${date},${underlying},${csvField(k.expiry)},${csvField(k.opt)},${csvField(k.strike)},${formatIstInstant(b.entryTs[t])},${formatIstInstant(b.exitTs[t])},${roundedTo9Decimals(b.entryPrice[t])},${roundedTo9Decimals(b.exitPrice[t])},${roundedTo9Decimals(b.pnl[t])}${l ? `,${l.position[t]},${l.leg[t]},${sideOf(l.lots[t])},${Math.abs(l.lots[t])}` : ""}\n`,
+          `${b.set[t]},${date},${underlying},${csvField(k.expiry)},${csvField(k.opt)},${csvField(k.strike)},${formatIstInstant(b.entryTs[t])},${formatIstInstant(b.exitTs[t])},${decimalText(b.entryPrice[t])},${decimalText(b.exitPrice[t])},${decimalText(b.pnl[t])}${l ? `,${l.position[t]},${l.leg[t]},${sideOf(l.lots[t])},${Math.abs(l.lots[t])}` : ""}\n`,
         );
       }
       this.write(this.encoder.encode(lines.join("")));

@@ -35,6 +35,15 @@ export function roundedTo9Decimals(x: number): number {
   return Number(x.toFixed(9)) + 0;
 }
 
+/** The text of `roundedTo9Decimals(x)`, as CSV writes it. */
+export function decimalText(x: number): string {
+  const text = String(x);
+  // Already at most 9 decimals: x is the double nearest that decimal, which rounding keeps (cheaper than toFixed).
+  const point = text.indexOf(".");
+  if ((point < 0 || text.length - point - 1 <= 9) && !text.includes("e")) return text;
+  return String(roundedTo9Decimals(x));
+}
+
 /** A chain kernel's log adds, per leg: its position, its number in it, long or short, and its lots (SPEC §6). */
 export const LEG_COLUMNS = ["position", "leg", "side", "lots"] as const;
 

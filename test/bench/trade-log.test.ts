@@ -5,7 +5,8 @@ import { join } from "node:path";
 import type { TradeBlock } from "../../lib/bench/bench.ts";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { csvField, openTradeLog } from "../../lib/bench/trade-log.ts";
-import { roundedTo9Decimals } from "../../lib/bench/trade-row.ts";
+import { decimalText, roundedTo9Decimals } from "../../lib/bench/trade-row.ts";
+import { SeededRandom } from "../../lib/random.ts";
 import { NULL_KEY } from "../../kernel/segment-key.ts";
 import { closeParquet, openParquet, withRows } from "../../lib/parquet/io.ts";
 
@@ -148,6 +149,15 @@ describe("trade log writer", () => {
     expect(String(roundedTo9Decimals(1e-10))).toBe("0");
     expect(Object.is(roundedTo9Decimals(-1e-10), 0)).toBe(true); // not −0
     expect(roundedTo9Decimals(0.000_000_001_4)).toBe(1e-9);
+    // CSV's text takes a shortcut where the value has at most 9 decimals already: the same text.
+    const rng = new SeededRandom(9);
+    const values = [-0, 1e21, -1.5e-7, 5e-324, 123_456_789.12, 2 ** 53 + 2, 4_503_599.627_370_497];
+    for (let i = 0; i < 20_000; i++) {
+      const scale = 10 ** rng.int(-12, 12);
+      const a = Math.round(rng.normal() * 1e4) / 100;
+      values.push(rng.normal() * scale, a - Math.round(rng.normal() * 1e4) / 100, a * scale);
+    }
+    for (const x of values) expect({ x, text: decimalText(x) }).toEqual({ x, text: String(roundedTo9Decimals(x)) });
   });
 
   test("DuckDB reads CSV and Parquet alike: IST times as the Parquet instants, DATE columns, numbers without binary noise", async () => {
