@@ -162,7 +162,13 @@ describe("trade log writer", () => {
 
   test("DuckDB reads CSV and Parquet alike: IST times as the Parquet instants, DATE columns, numbers without binary noise", async () => {
     const rows = [
-      trade(0, { entryTs: 1_763_351_400_123_456_000n, entryPrice: 100.05, exitPrice: 66.5, pnl: 66.5 - 100.05 }),
+      trade(0, {
+        entryTs: 1_763_351_400_123_456_000n,
+        exitTs: 1_763_351_500_000_000_001n,
+        entryPrice: 289.65,
+        exitPrice: 256.1,
+        pnl: 256.1 - 289.65,
+      }),
       trade(1, { entryPrice: 0.1 + 0.2, pnl: -33.549999999999955 }),
       trade(2, { expiry: null, opt: null, strike: null, exitTs: 1_763_404_199_999_999_000n }), // 23:59:59.999999 IST
     ];
@@ -176,7 +182,7 @@ describe("trade log writer", () => {
     }
     const csvLines = readFileSync(paths[0], "utf8").trimEnd().split("\n");
     expect(csvLines[1]).toBe(
-      "0,2025-11-17,NIFTY,2025-11-25,CE,24500,2025-11-17T09:20:00.123456000+05:30,2025-11-17T08:56:40.000000001+05:30,100.05,66.5,-33.55",
+      "0,2025-11-17,NIFTY,2025-11-25,CE,24500,2025-11-17T09:20:00.123456000+05:30,2025-11-17T09:21:40.000000001+05:30,289.65,256.1,-33.55",
     );
     expect(csvLines[3].split(",").slice(3, 8)).toEqual([
       "",
@@ -222,7 +228,7 @@ describe("trade log writer", () => {
         `SELECT CAST(pnl AS VARCHAR), CAST(entry_price AS VARCHAR), CAST(entry_time AT TIME ZONE 'Asia/Kolkata' AS VARCHAR), CAST(date AS VARCHAR), CAST(expiry AS VARCHAR) FROM read_parquet(${pq}) WHERE expiry IS NOT NULL AND date IS NOT NULL ORDER BY entry_price DESC`,
       );
       expect(pnl.getRows().slice(0, 2)).toEqual([
-        ["-33.55", "100.05", "2025-11-17 09:20:00.123456", "2025-11-17", "2025-11-25"],
+        ["-33.55", "289.65", "2025-11-17 09:20:00.123456", "2025-11-17", "2025-11-25"],
         ["-33.55", "0.3", "2025-11-17 08:56:40.000001", "2025-11-17", "2025-11-25"],
       ]);
       const undated = await c.runAndReadAll(
