@@ -22,6 +22,20 @@ export function istDayOfEpochNs(ns: EpochNs): EpochDays {
   return Number(day);
 }
 
+/** An instant as IST wall-clock time with its offset and nanoseconds: `2025-11-17T09:20:00.000000000+05:30`. */
+export function formatIstInstant(ns: EpochNs): string {
+  const local = ns + IST_OFFSET_NS;
+  let seconds = local / 1_000_000_000n;
+  let fraction = local % 1_000_000_000n;
+  // BigInt division truncates toward zero: borrow a second for instants before 1970.
+  if (fraction < 0n) {
+    fraction += 1_000_000_000n;
+    seconds -= 1n;
+  }
+  const wall = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  return `${wall}.${String(fraction).padStart(9, "0")}+05:30`;
+}
+
 /** `YYYY-MM-DD` for a day number. */
 export function formatEpochDays(days: EpochDays): IsoDate {
   return new Date(days * MS_PER_DAY).toISOString().slice(0, 10);

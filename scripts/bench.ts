@@ -48,6 +48,7 @@ import {
   workersFlag,
 } from "./cli/command.ts";
 import { progressPrinter, stderrOutput } from "./cli/progress-printer.ts";
+import { type Rank, RANKS, resultLines } from "./cli/bench-summary.ts";
 import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
 import { outputFileProblem } from "../lib/atomic-file.ts";
 import { CacheDirRefused, claimCacheDir, defaultCacheDir } from "../lib/cache/store.ts";
@@ -89,6 +90,7 @@ ${STRATEGY_NAMES.map((n) => `                         ${n.padEnd(15)} ${STRATEGI
                        any of these three prices every trade in ₹: JSON gross, costs (and by component),
                        net, per run, underlying and set, and per set days, sharpe, max_drawdown,
                        profit_factor, win_rate (SPEC §7); a contract with no lot size is exit 2
+  --rank pnl|net|sharpe  what a grid's summary ranks its top sets by (net and sharpe need money)
   --kernel FILE.c      your kernel instead (compiled with TinyCC at run time): a per-contract kernel
                        (tickpack.h) or a chain kernel (tickpack_chain.h), see docs/kernels.md
   --cc tcc|gcc|clang   the kernel's compiler: tcc (default, bun:ffi's TinyCC, in memory) or an
@@ -98,7 +100,8 @@ ${STRATEGY_NAMES.map((n) => `                         ${n.padEnd(15)} ${STRATEGI
   --grid-file FILE     the same as JSON: {"fast": [3, 5], …} or [{"fast": 3, "slow": 21}, …]
   --fast N, --slow N, --max-spread F, --min-volume N
                        ema_cross parameters (defaults 5, 21, 0.0005, 1) for a single run
-  --trades FILE        also write every trade (.csv, or .parquet), with its set number
+  --trades FILE        also write every trade (.csv, or .parquet), with its set number; CSV times
+                       are IST with their offset (2025-11-17T09:20:00.000000000+05:30)
   --report FILE.html   also write a self-contained HTML report: equity, drawdown, PnL breakdowns,
                        trade statistics, and for a grid a heatmap and the top sets (docs/report.md)
   --report-axes A,B    the grid heatmap's two parameters (default: the first two that vary)
@@ -136,6 +139,7 @@ const { values, positionals } = parseCommandLine(
     lots: { type: "string" },
     "lot-size": { type: "string" },
     costs: { type: "string" },
+    rank: { type: "string" },
     cc: { type: "string" },
     grid: { type: "string" },
     "grid-file": { type: "string" },
@@ -231,6 +235,11 @@ try {
   throw e;
 }
 const moneyAsked = values.lots !== undefined || values["lot-size"] !== undefined || values.costs !== undefined;
+const rank = (values.rank ?? "pnl") as Rank;
+if (!RANKS.includes(rank))
+  die(`--rank: expected one of ${RANKS.join(", ")}, got ${JSON.stringify(values.rank)}`, EXIT.usage);
+if (rank !== "pnl" && !moneyAsked)
+  die(`bench: --rank ${rank} needs money: give --costs FILE, --lot-size or --lots (see --help)`, EXIT.usage);
 const compiler = (values.cc ?? "tcc") as KernelCompiler;
 if (!KERNEL_COMPILERS.includes(compiler))
   die(`--cc: expected one of ${KERNEL_COMPILERS.join(", ")}, got ${JSON.stringify(values.cc)}`, EXIT.usage);
@@ -405,7 +414,7 @@ const cacheDir = claimed(cacheDirFor(dir));
 let tradeLog: TradeLog | null = null;
 if (values.trades !== undefined) {
   try {
-    tradeLog = openTradeLog(values.trades, { legs: abi === "chain" });
+    tradeLog = openTradeLog(values.trades, { legs: abi === "chain", money: moneyAsked });
   } catch (e) {
     if (e instanceof TradeLogError) die(`bench: --trades ${printable(e.message)}`, EXIT.usage);
     throw e;
@@ -496,39 +505,13 @@ if (report) {
   }
 }
 const n = (x: number) => x.toLocaleString("en-US");
-const fmtParams = (p: Record<string, number>) =>
-  Object.entries(p)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(" ");
 const lines = [
   "=".repeat(64),
   `Kernel:         ${kernelName}${abi === "chain" && values.kernel !== undefined ? " (a chain kernel)" : ""}${compiler === "tcc" ? "" : ` (--cc ${compiler})`}`,
   `Partitions:     ${summary.partitions} (${summary.files} files) under ${dir}`,
   `Total rows:     ${n(summary.rows)} (${n(summary.valid_rows)} valid)`,
+  ...resultLines(summary, rank),
 ];
-if (summary.sets === 1) {
-  lines.push(
-    `Parameters:     ${fmtParams(summary.params)}`,
-    `Total trades:   ${n(summary.trades)}${summary.fill === "touch" ? ` (filled at the touch; ${n(summary.fills_at_last ?? 0)} fills without a quote at price)` : ""}`,
-    `Total PnL:      ${summary.pnl.toFixed(2)}`,
-  );
-  for (const [u, r] of Object.entries(summary.by_underlying))
-    lines.push(`  ${u.padEnd(12)}  ${n(r.rows)} rows, ${n(r.trades)} trades, PnL ${r.pnl.toFixed(2)}`);
-} else {
-  lines.push(`Parameter sets: ${summary.sets} (top ${Math.min(10, summary.sets)} by PnL)`);
-  const top = summary.grid
-    .map((g, k) => ({ g, k }))
-    .sort((a, b) => b.g.pnl - a.g.pnl)
-    .slice(0, 10);
-  for (const { g, k } of top)
-    lines.push(
-      `  #${String(k).padEnd(4)} ${fmtParams(g.params).padEnd(48)} ${n(g.trades).padStart(9)} trades  PnL ${g.pnl.toFixed(2)}`,
-    );
-  lines.push(
-    `Total trades:   ${n(summary.trades)} over all sets`,
-    `Total PnL:      ${summary.pnl.toFixed(2)} over all sets`,
-  );
-}
 if (filters) {
   const groups = summary.row_groups_read + summary.row_groups_skipped;
   lines.push(

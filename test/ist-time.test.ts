@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   formatEpochDays,
+  formatIstInstant,
   istDayOfEpochNs,
   istDaysOfTimestamps,
   istWallClockToEpochNs,
@@ -17,6 +18,15 @@ describe("IST trading days", () => {
     expect(formatEpochDays(istDayOfEpochNs(utc("2025-11-17T18:30:00.000Z")))).toBe("2025-11-18");
     expect(formatEpochDays(istDayOfEpochNs(utc("2025-11-17T18:30:00.000Z") - 1n))).toBe("2025-11-17");
     expect(formatEpochDays(istDayOfEpochNs(utc("2025-11-17T03:45:00Z")))).toBe("2025-11-17"); // 09:15 IST
+  });
+
+  test("an instant as IST wall-clock text: offset +05:30, nanoseconds, across midnight and before 1970", () => {
+    expect(formatIstInstant(utc("2025-11-17T03:50:00Z") + 123_456_789n)).toBe("2025-11-17T09:20:00.123456789+05:30");
+    expect(formatIstInstant(utc("2025-11-17T18:30:00Z") - 1n)).toBe("2025-11-17T23:59:59.999999999+05:30");
+    expect(formatIstInstant(utc("2025-11-17T18:30:00Z"))).toBe("2025-11-18T00:00:00.000000000+05:30");
+    expect(formatIstInstant(-19_800_000_000_001n)).toBe("1969-12-31T23:59:59.999999999+05:30");
+    // The text reads back as the same instant.
+    expect(Date.parse(formatIstInstant(utc("2025-11-17T03:50:00.250Z")))).toBe(Date.parse("2025-11-17T03:50:00.250Z"));
   });
 
   test("before 1970 floors, not truncates", () => {

@@ -8,17 +8,18 @@ import { basename, dirname, resolve } from "node:path";
 import { createFailure, fsyncDir, outputPathProblem, tempPathFor } from "../atomic-file.ts";
 import type { TradeBlock } from "./bench.ts";
 import type { ParquetTradeEncoder } from "./trade-log-parquet.ts";
-import { keyText, LEG_COLUMNS, sideOf, TRADE_COLUMNS } from "./trade-row.ts";
+import { formatIstInstant } from "../ist-time.ts";
+import {
+  decimalText,
+  type ExtraColumn,
+  extraColumns,
+  keyText,
+  TRADE_COLUMNS,
+  type TradeLogShape,
+} from "./trade-row.ts";
 
 /** A trade log path that cannot be written (exit 2, before the run). */
 export class TradeLogError extends Error {}
-
-/** ISO-8601 UTC text of an epoch-ns instant, with nanoseconds. */
-function isoNs(ns: bigint): string {
-  const ms = ns / 1_000_000n - (ns % 1_000_000n < 0n ? 1n : 0n);
-  const iso = new Date(Number(ms)).toISOString();
-  return `${iso.slice(0, 19)}.${String(((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n).padStart(9, "0")}Z`;
-}
 
 /**
  * One CSV field: numbers as they are; text quoted per RFC 4180 when it holds a comma, quote or line
@@ -47,6 +48,8 @@ export interface TradeLog {
 export interface TradeLogOptions {
   /** A chain kernel's: the leg columns (LEG_COLUMNS) too. */
   legs?: boolean;
+  /** With money (SPEC §7): each trade's position, side, lots, lot size and ₹ gross, costs, net. */
+  money?: boolean;
 }
 
 /** Opens a trade log for `path` (`.parquet` → Parquet, else CSV): creates its temp file now, so a path that cannot be written fails before the run. */
@@ -60,10 +63,10 @@ export function openTradeLog(path: string, options: TradeLogOptions = {}): Trade
   } catch (e) {
     throw new TradeLogError(`${path}: ${createFailure(dirname(tempPath), e)}`);
   }
-  const legs = options.legs === true;
+  const shape = { legs: options.legs === true, money: options.money === true };
   return /\.parquet$/i.test(path)
-    ? new ParquetTradeLog(path, tempPath, fd, legs)
-    : new CsvTradeLog(path, tempPath, fd, legs);
+    ? new ParquetTradeLog(path, tempPath, fd, shape)
+    : new CsvTradeLog(path, tempPath, fd, shape);
 }
 
 /** What both formats share: the temp file, its commit and its removal. */
@@ -73,7 +76,7 @@ abstract class FileTradeLog implements TradeLog {
     protected readonly path: string,
     readonly tempPath: string,
     protected readonly fd: number,
-    protected readonly legs: boolean,
+    protected readonly shape: TradeLogShape,
   ) {}
 
   abstract append(block: TradeBlock): Promise<void>;
@@ -108,16 +111,27 @@ abstract class FileTradeLog implements TradeLog {
 class CsvTradeLog extends FileTradeLog {
   private readonly encoder = new TextEncoder();
 
-  constructor(path: string, tempPath: string, fd: number, legs: boolean) {
-    super(path, tempPath, fd, legs);
-    this.write(this.encoder.encode(`${[...TRADE_COLUMNS, ...(legs ? LEG_COLUMNS : [])].join(",")}\n`));
+  private readonly extras: ExtraColumn[];
+
+  constructor(path: string, tempPath: string, fd: number, shape: TradeLogShape) {
+    super(path, tempPath, fd, shape);
+    this.extras = extraColumns(shape);
+    this.write(this.encoder.encode(`${[...TRADE_COLUMNS, ...this.extras.map((c) => c.name)].join(",")}\n`));
+  }
+
+  /** Trade t's extra columns as CSV text (₹ rounded as prices are). */
+  private extraText(b: TradeBlock, t: number): string {
+    let text = "";
+    for (const c of this.extras) {
+      const v = c.value(b, t);
+      text += `,${typeof v === "string" ? csvField(v) : c.kind === "rupees" ? decimalText(v) : String(v)}`;
+    }
+    return text;
   }
 
   async append(b: TradeBlock): Promise<void> {
     const date = csvField(b.date);
     const underlying = csvField(b.underlying);
-    const l = this.legs ? b.legs : undefined;
-    if (this.legs && !l) throw new Error("a chain trade log was handed trades without legs");
     // ~64k rows of text at a time: bounded, and few write calls.
     const CHUNK = 65_536;
     for (let start = 0; start < b.length; start += CHUNK) {
@@ -125,7 +139,7 @@ class CsvTradeLog extends FileTradeLog {
       for (let t = start; t < Math.min(b.length, start + CHUNK); t++) {
         const k = keyText(b, t);
         lines.push(
-          `${b.set[t]},${date},${underlying},${csvField(k.expiry)},${csvField(k.opt)},${csvField(k.strike)},${isoNs(b.entryTs[t])},${isoNs(b.exitTs[t])},${b.entryPrice[t]},${b.exitPrice[t]},${b.pnl[t]}${l ? `,${l.position[t]},${l.leg[t]},${sideOf(l.lots[t])},${Math.abs(l.lots[t])}` : ""}\n`,
+          `${b.set[t]},${date},${underlying},${csvField(k.expiry)},${csvField(k.opt)},${csvField(k.strike)},${formatIstInstant(b.entryTs[t])},${formatIstInstant(b.exitTs[t])},${decimalText(b.entryPrice[t])},${decimalText(b.exitPrice[t])},${decimalText(b.pnl[t])}${this.extraText(b, t)}\n`,
         );
       }
       this.write(this.encoder.encode(lines.join("")));
@@ -144,7 +158,7 @@ class ParquetTradeLog extends FileTradeLog {
 
   private loadEncoder(): Promise<ParquetTradeEncoder> {
     return (this.encoder ??= import("./trade-log-parquet.ts").then(
-      (m) => new m.ParquetTradeEncoder((bytes) => this.write(bytes), this.legs),
+      (m) => new m.ParquetTradeEncoder((bytes) => this.write(bytes), this.shape),
     ));
   }
 

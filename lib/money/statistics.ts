@@ -32,9 +32,10 @@ export interface SetStatistics {
 }
 
 /**
- * Statistics of `sets` parameter sets accumulated as partitions finish. Call `addDay` for every
- * partition the run reads (a day without trades still counts, at 0) and `addPosition` for every
- * position (a chain kernel's: the sum of its legs' nets), then `statisticsOf`.
+ * Statistics of `sets` parameter sets accumulated as partitions finish: `addPartition` for every
+ * partition the run reads, with its trades (a day without trades still counts, at 0) — or
+ * `addDay` and `addPosition` (a chain kernel's position: the sum of its legs' nets) — then
+ * `statisticsOf` or `allStatistics`.
  */
 export class RunStatistics {
   /** Index of each day seen in `dailyNet`, in the order first seen. */
@@ -87,6 +88,32 @@ export class RunStatistics {
     this.wins[set] += t.wins;
     this.profit[set] += t.winNet;
     this.loss[set] -= t.lossNet;
+  }
+
+  /**
+   * One partition's trades as the trade log has them: its date (a day of the run even without trades)
+   * and per row its set and net (₹); with `position` (a chain kernel's legs), the legs of one
+   * position of a set are summed into that position's net first.
+   */
+  addPartition(
+    date: IsoDate,
+    rows: { set: ArrayLike<number>; net: ArrayLike<Rupees>; position?: ArrayLike<number> },
+  ): void {
+    this.addDay(date);
+    const { set, net, position } = rows;
+    if (!position) {
+      for (let i = 0; i < net.length; i++) this.addPosition(set[i], date, net[i]);
+      return;
+    }
+    // Positions are numbered per partition and set; their legs need not be adjacent.
+    const positions = new Map<number, Map<number, Rupees>>();
+    for (let i = 0; i < net.length; i++) {
+      let ofSet = positions.get(set[i]);
+      if (!ofSet) positions.set(set[i], (ofSet = new Map()));
+      ofSet.set(position[i], (ofSet.get(position[i]) ?? 0) + net[i]);
+    }
+    for (const [s, ofSet] of positions)
+      for (const positionNet of ofSet.values()) this.addPosition(s, date, positionNet);
   }
 
   /** The trading days seen so far, in date order. */

@@ -197,7 +197,10 @@ describe("bench", () => {
     const s = JSON.parse(r.stdout);
     expect(s.sets).toBe(4);
     expect(s.row_sets_per_s).toBeCloseTo(s.rows_per_s * 4, 0);
-    expect(r.stderr).toContain("Parameter sets: 4 (top 4 by PnL)");
+    // Points of NIFTY and BANKNIFTY never add up: the top sets of each, no total PnL.
+    expect(r.stderr).toContain("Parameter sets: 4 (top 4 per underlying by its PnL in points)");
+    for (const u of Object.keys(s.grid[0].by_underlying)) expect(r.stderr).toContain(`\n  ${u}\n  #`);
+    expect(r.stderr).not.toContain("Total PnL");
     const lines = readFileSync(csv, "utf8").trim().split("\n").slice(1);
     for (let k = 0; k < 4; k++) {
       const mine = lines.filter((l) => l.startsWith(`${k},`));

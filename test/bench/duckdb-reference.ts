@@ -136,20 +136,23 @@ export function referenceRun(partitions: RefPartition[], params: EmaCrossParams)
         strike: isNullKey(t.strike) ? "" : String(t.strike),
         entry_ns: t.entryTs,
         exit_ns: t.exitTs,
-        entry_price: t.entryPrice,
-        exit_price: t.exitPrice,
-        pnl: t.exitPrice - t.entryPrice,
+        // As the log writes numbers: rounded to 9 decimals (a difference loses its binary noise).
+        entry_price: to9Decimals(t.entryPrice),
+        exit_price: to9Decimals(t.exitPrice),
+        pnl: to9Decimals(t.exitPrice - t.entryPrice),
       });
     }
   }
   return { rows, validRows, trades, pnl, byUnderlying, tradeList };
 }
 
-/** Epoch ns of `2025-11-17T03:45:00.123456789Z`. */
+const to9Decimals = (x: number) => Number(x.toFixed(9)) + 0;
+
+/** Epoch ns of an IST instant as the trade log writes it: `2025-11-17T09:15:00.123456789+05:30`. */
 export function isoToNs(iso: string): bigint {
-  const m = /^(.{19})\.(\d{9})Z$/.exec(iso);
-  if (!m) throw new Error(`not an ISO instant with nanoseconds: ${iso}`);
-  return BigInt(Date.parse(`${m[1]}Z`)) * 1_000_000n + BigInt(m[2]);
+  const m = /^(.{19})\.(\d{9})\+05:30$/.exec(iso);
+  if (!m) throw new Error(`not an IST instant with nanoseconds: ${iso}`);
+  return BigInt(Date.parse(`${m[1]}+05:30`)) * 1_000_000n + BigInt(m[2]);
 }
 
 /** Rows of a `bench --trades` CSV (plain fields: these data never need quoting) as reference trades with their set. */

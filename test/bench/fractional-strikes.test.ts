@@ -110,16 +110,19 @@ describe("--strikes on strikes float32 cannot hold", () => {
     }
   });
 
-  test("a Parquet trade log holds the strike as written", async () => {
-    const log = join(tempDir("frac-parquet"), "t.parquet");
-    const r = runScript("bench.ts", [perContract, "--no-cache", "--trades", log, "--json"]);
-    expect(r.code).toBe(0);
+  test("a Parquet trade log holds the strike as written, as the CSV log does (DuckDB reads both)", async () => {
+    const out = tempDir("frac-parquet");
+    const logs = { parquet: join(out, "t.parquet"), csv: join(out, "t.csv") };
+    for (const log of Object.values(logs)) {
+      const r = runScript("bench.ts", [perContract, "--no-cache", "--trades", log, "--json"]);
+      expect(r.code).toBe(0);
+    }
     const db = await DuckDBInstance.create(":memory:");
     const c = await db.connect();
-    const rows = (
-      await c.runAndReadAll(`SELECT DISTINCT strike FROM read_parquet('${log}') ORDER BY strike`)
-    ).getRows();
-    expect(rows.map((x) => Number(x[0]))).toEqual([3400, 3402.3, 3402.4]);
+    for (const from of [`read_parquet('${logs.parquet}')`, `read_csv('${logs.csv}')`]) {
+      const rows = (await c.runAndReadAll(`SELECT DISTINCT strike FROM ${from} ORDER BY strike`)).getRows();
+      expect(rows.map((x) => Number(x[0]))).toEqual([3400, 3402.3, 3402.4]);
+    }
     c.closeSync();
   });
 });

@@ -1,3 +1,4 @@
+import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -102,6 +103,43 @@ describe("bench --trades", () => {
     expect(sum).toBeCloseTo(s.pnl, 4);
     closeParquet(source);
     expect(readdirSync(dir).sort()).toEqual(["t.csv", "t.parquet"]);
+
+    // DuckDB reads both logs as the same trades: the CSV's IST times (+05:30) as the Parquet's
+    // instants, both dates as DATE, the same rounded prices and PnL.
+    const db = await DuckDBInstance.create(":memory:");
+    const c = await db.connect();
+    try {
+      const from = { csv: `read_csv('${csv}')`, pq: `read_parquet('${pq}')` };
+      for (const src of Object.values(from)) {
+        const types = (
+          await c.runAndReadAll(`DESCRIBE SELECT date, expiry, entry_time, exit_time FROM ${src}`)
+        ).getRows();
+        expect(types.map((t) => t[1])).toEqual([
+          "DATE",
+          "DATE",
+          "TIMESTAMP WITH TIME ZONE",
+          "TIMESTAMP WITH TIME ZONE",
+        ]);
+      }
+      const cols =
+        "set, date, underlying, expiry, opt_type, strike, entry_time, exit_time, entry_price, exit_price, pnl";
+      for (const [a, b] of [
+        [from.csv, from.pq],
+        [from.pq, from.csv],
+      ]) {
+        const diff = await c.runAndReadAll(
+          `SELECT count(*) FROM (SELECT ${cols} FROM ${a} EXCEPT ALL SELECT ${cols} FROM ${b})`,
+        );
+        expect(Number(diff.getRows()[0][0])).toBe(0);
+      }
+      // Times are the market's: every entry between 09:00 and 15:30 IST, on its partition's date.
+      const outside = await c.runAndReadAll(
+        `SELECT count(*) FROM ${from.csv} WHERE strftime(entry_time AT TIME ZONE 'Asia/Kolkata', '%H:%M') NOT BETWEEN '09:00' AND '15:30' OR CAST(entry_time AT TIME ZONE 'Asia/Kolkata' AS DATE) <> date`,
+      );
+      expect(Number(outside.getRows()[0][0])).toBe(0);
+    } finally {
+      c.closeSync();
+    }
   });
 
   test("a run with no trades still writes a valid Parquet file with the columns", async () => {

@@ -140,6 +140,24 @@ describe("statistics of a set's daily net series (hand-computed)", () => {
     expect(s.allStatistics()).toEqual([s.statisticsOf(0), s.statisticsOf(1)]);
   });
 
+  test("a partition's trade rows: a chain kernel's legs summed per set and position (legs need not be adjacent)", () => {
+    const legs = new RunStatistics(2);
+    legs.addPartition("2025-11-17", {
+      set: [0, 0, 1, 0, 1, 0],
+      position: [0, 1, 0, 0, 0, 1],
+      net: [100, 30, 5, -150, 5, -10],
+    });
+    legs.addPartition("2025-11-18", { set: [], position: [], net: [] });
+    // Set 0: position 0 = 100 − 150 = −50, position 1 = 30 − 10 = 20; set 1: one position of 10.
+    expect(legs.statisticsOf(0)).toMatchObject({ days: 2, win_rate: 0.5, profit_factor: 0.4, max_drawdown: 30 });
+    expect(legs.statisticsOf(1)).toMatchObject({ days: 2, win_rate: 1, profit_factor: null });
+    expect([...legs.dailyNetOf(0)]).toEqual([-30, 0]);
+    // Without positions every row is a position (a per-contract kernel's trades).
+    const rows = new RunStatistics(1);
+    rows.addPartition("2025-11-17", { set: [0, 0, 0], net: [100, -150, 30] });
+    expect(rows.statisticsOf(0)).toMatchObject({ days: 1, win_rate: 2 / 3, max_drawdown: 20 });
+  });
+
   test("a set that does not exist, or a net that is not finite, is refused", () => {
     const s = new RunStatistics(2);
     expect(() => s.addPosition(2, "2025-11-17", 1)).toThrow("no set 2");
