@@ -52,7 +52,7 @@ import { type Rank, RANKS, resultLines } from "./cli/bench-summary.ts";
 import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
 import { outputFileProblem } from "../lib/atomic-file.ts";
 import { CacheDirRefused, claimCacheDir, defaultCacheDir } from "../lib/cache/store.ts";
-import type { BenchCacheSummary } from "../lib/bench/bench.ts";
+import type { BenchCacheSummary, DailyMoney } from "../lib/bench/bench.ts";
 
 /** GiB the column cache may hold by default: ~44 bytes per row cached, so ~780M rows. */
 const DEFAULT_CACHE_MAX_GB = 32;
@@ -455,12 +455,13 @@ const reportModules = report
 reportModules?.catch(() => {}); // awaited after the run, which reports a failure
 
 let summary: BenchSummary;
+let daily: DailyMoney | null = null;
 try {
   const cache =
     cacheDir === null
       ? null
       : { dir: cacheDir, maxBytes: cacheMaxGb * 2 ** 30, verifyAll: values["cache-verify"] === true };
-  ({ summary } = await runBench(
+  ({ summary, daily } = await runBench(
     {
       dir,
       workers,
@@ -499,7 +500,7 @@ progress.finish();
 if (report) {
   try {
     const [{ buildReportData }, { writeReport }] = await reportModules!;
-    writeReport(values.report!, buildReportData(summary, report, { axes: reportAxes, kernelLabel: kernelName }));
+    writeReport(values.report!, buildReportData(summary, report, { axes: reportAxes, kernelLabel: kernelName, daily }));
   } catch (e) {
     die(`bench: --report ${printable(values.report!)}: ${printable((e as Error).message)}`, EXIT.problems);
   }

@@ -171,6 +171,13 @@ function statisticsOf(g: GridResult): Partial<SetStatistics> {
   return { days, sharpe, max_drawdown, profit_factor, win_rate };
 }
 
+/** With money: each trading day of the run (date order) and per set its ₹ gross and net that day (the report's equity). */
+export interface DailyMoney {
+  days: string[];
+  gross: Float64Array[];
+  net: Float64Array[];
+}
+
 /** Nothing to run on, or a file bench cannot use. */
 export class BenchInputError extends Error {}
 
@@ -179,7 +186,7 @@ export async function runBench(
   options: BenchOptions,
   paramSets: number[][],
   onProgress?: ProgressListener,
-): Promise<{ summary: BenchSummary }> {
+): Promise<{ summary: BenchSummary; daily: DailyMoney | null }> {
   const t0 = performance.now();
   // Workers start first: their imports (~15 ms) and kernel compile (`prepare`) overlap parquet-wasm's
   // compile here (~55 ms, posted to them as `init`), the listing and this thread's kernel compile.
@@ -369,13 +376,17 @@ export async function runBench(
   const money = options.money ? paramSets.map(() => zeroSetMoney()) : null;
   const moneyByUnderlying = paramSets.map(() => new Map<string, SetMoney>());
   const statistics = options.money ? new RunStatistics(paramSets.length) : null;
+  const dailyGross = new Map<string, Float64Array>();
   // Summed in partition order: the same floating-point result whatever the worker count.
   partitions.forEach((p, i) => {
     const r = results[i];
     totalRows += r.rows;
     if (money && statistics && r.money) {
       if (p.date !== null) statistics.addDay(p.date);
+      const gross = p.date === null ? null : (dailyGross.get(p.date) ?? new Float64Array(paramSets.length));
+      if (p.date !== null && gross) dailyGross.set(p.date, gross);
       r.money.forEach((m, k) => {
+        if (gross) gross[k] += m.gross;
         addSetMoney(money[k], m);
         const u = p.underlying ?? "?";
         const mu = moneyByUnderlying[k].get(u) ?? zeroSetMoney();
@@ -436,5 +447,14 @@ export async function runBench(
     row_groups_read: results.reduce((a, r) => a + r.rowGroupsRead, 0),
     row_groups_skipped: results.reduce((a, r) => a + r.rowGroupsSkipped, 0),
   };
-  return { summary };
+  return {
+    summary,
+    daily: statistics
+      ? {
+          days: statistics.days(),
+          net: paramSets.map((_, k) => statistics.dailyNetOf(k)),
+          gross: paramSets.map((_, k) => Float64Array.from(statistics.days(), (d) => dailyGross.get(d)?.[k] ?? 0)),
+        }
+      : null,
+  };
 }

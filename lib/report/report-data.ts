@@ -3,6 +3,7 @@
  * `--json`), the aggregator's curves reduced to the bins where something changed, the featured set's
  * breakdowns, and for a grid the heatmap and the top sets' curves.
  */
+import type { DailyMoney } from "../bench/bench.ts";
 import type { BenchSummary, GridResult } from "../bench/bench.ts";
 import { formatEpochDays } from "../ist-time.ts";
 import { strikeDecimal } from "../packed/strike.ts";
@@ -89,6 +90,8 @@ export interface ReportOptions {
   axes: [string, string] | null;
   /** The kernel's label as the summary prints it (`ema_cross (built-in)`, a file). */
   kernelLabel: string;
+  /** With money (SPEC §7): each day's ₹ gross and net per set; null or absent without. */
+  daily?: DailyMoney | null;
 }
 
 const fmtInt = (x: number) => x.toLocaleString("en-US");
