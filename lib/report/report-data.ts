@@ -3,8 +3,7 @@
  * `--json`), the aggregator's curves reduced to the bins where something changed, the featured set's
  * breakdowns, and for a grid the heatmap and the top sets' curves.
  */
-import type { DailyMoney } from "../bench/bench.ts";
-import type { BenchSummary, GridResult } from "../bench/bench.ts";
+import type { BenchSummary, DailyMoney, GridResult } from "../bench/bench.ts";
 import { formatEpochDays } from "../ist-time.ts";
 import { strikeDecimal } from "../packed/strike.ts";
 import { ATM_METHOD } from "./atm.ts";
