@@ -76,25 +76,42 @@ function checkQuantity(price: number, lots: number, lotSize: number): void {
 
 /** The costs of one fill (one order) under `rates`. */
 export function fillCosts(rates: CostRates, fill: Fill): Costs {
-  checkQuantity(fill.price, fill.lots, fill.lotSize);
-  const turnover = premiumTurnover(fill.price, fill.lots, fill.lotSize);
+  const costs = zeroCosts();
+  fillCostsInto(costs, rates, fill.side, fill.price, fill.lots, fill.lotSize);
+  return costs;
+}
+
+/**
+ * Adds one fill's costs under `rates` into `sum`, component by component, and returns the fill's
+ * total: fillCosts without an object per fill (a run prices every trade twice over).
+ */
+export function fillCostsInto(
+  sum: Costs,
+  rates: CostRates,
+  side: FillSide,
+  price: number,
+  lots: number,
+  lotSize: number,
+): Rupees {
+  checkQuantity(price, lots, lotSize);
+  const turnover = premiumTurnover(price, lots, lotSize);
   const brokerage = rates.brokerage_per_order;
-  const stt = fill.side === "sell" ? turnover * rates.stt_sell : 0;
+  const stt = side === "sell" ? turnover * rates.stt_sell : 0;
   const exchange = turnover * rates.exchange;
   const sebi = turnover * rates.sebi;
   const ipft = turnover * rates.ipft;
-  const stamp = fill.side === "buy" ? turnover * rates.stamp_buy : 0;
+  const stamp = side === "buy" ? turnover * rates.stamp_buy : 0;
   const gst = rates.gst * (brokerage + exchange + sebi + ipft);
-  return {
-    brokerage,
-    stt,
-    exchange,
-    sebi,
-    ipft,
-    stamp,
-    gst,
-    total: brokerage + stt + exchange + sebi + ipft + stamp + gst,
-  };
+  const total = brokerage + stt + exchange + sebi + ipft + stamp + gst;
+  sum.brokerage += brokerage;
+  sum.stt += stt;
+  sum.exchange += exchange;
+  sum.sebi += sebi;
+  sum.ipft += ipft;
+  sum.stamp += stamp;
+  sum.gst += gst;
+  sum.total += total;
+  return total;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { IsoDate } from "../ist-time.ts";
 import { loadLotSizes, LotSizeError, lotSizeFor, type LotSizes } from "./lot-sizes.ts";
 import { type CostSchedule, ratesOn } from "./cost-schedule.ts";
 import type { Rupees } from "./rupees.ts";
-import { addCostsInto, type Costs, legCosts, zeroCosts } from "./fill-costs.ts";
+import { addCostsInto, type Costs, fillCostsInto, zeroCosts } from "./fill-costs.ts";
 
 /** What a worker needs to price trades: lots, where lot sizes are kept, and the cost schedule. */
 export interface MoneySettings {
@@ -127,22 +127,16 @@ export function priceTrades(
     }
     // A chain leg's PnL counts its lots already; a per-contract trade's is per unit.
     const gross = trades.pnl[t] * (legs ? 1 : lots) * lotSize;
-    const costs = rates
-      ? legCosts(
-          {
-            side: signed < 0 ? "short" : "long",
-            lots,
-            lotSize,
-            entryPrice: trades.entryPrice[t],
-            exitPrice: trades.exitPrice[t],
-          },
-          rates,
-        )
-      : zeroCosts();
-    const net = gross - costs.total;
     const m = out[set];
+    // A long leg buys to enter and sells to exit; a short one the other way round (fill-costs.ts's legCosts).
+    let costs = 0;
+    if (rates) {
+      const short = signed < 0;
+      costs += fillCostsInto(m.costs, rates, short ? "sell" : "buy", trades.entryPrice[t], lots, lotSize);
+      costs += fillCostsInto(m.costs, rates, short ? "buy" : "sell", trades.exitPrice[t], lots, lotSize);
+    }
+    const net = gross - costs;
     m.gross += gross;
-    addCostsInto(m.costs, costs);
     m.net += net;
     const position = legs ? legs.position[t] : perTrade[set]++;
     if (legs) {
@@ -154,7 +148,7 @@ export function priceTrades(
       cols.short[t] = signed < 0 ? 1 : 0;
       cols.lotSize[t] = lotSize;
       cols.gross[t] = gross;
-      cols.costs[t] = costs.total;
+      cols.costs[t] = costs;
       cols.net[t] = net;
       cols.position[t] = position;
     }
