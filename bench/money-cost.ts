@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { alternatingRounds, benchCommand } from "./alternating-rounds.ts";
 import { median, timedProcess } from "./timed-process.ts";
 
 const root = join(import.meta.dir, "..");
@@ -17,57 +18,25 @@ const rounds = Number(Bun.argv[3] ?? 3);
 const lotSizes = Bun.argv[4] ?? "NIFTY=75,BANKNIFTY=35";
 const cache = mkdtempSync(join(tmpdir(), "tickpack-money-cost-"));
 const MONEY = ["--fill", "touch", "--costs", join(root, "costs", "nse-index-options.json"), "--lot-size", lotSizes];
-const bench = (...flags: string[]) => [
-  process.execPath,
-  join(root, "scripts", "bench.ts"),
-  dir,
-  "--workers",
-  "2",
-  "--json",
-  "--cache",
-  cache,
-  ...flags,
-];
+const bench = (...flags: string[]) => benchCommand(root, dir, "--cache", cache, ...flags);
 
-const cases: Record<string, string[]> = {
-  ema_cross: bench(),
-  "ema_cross --fill touch --costs": bench(...MONEY),
-  short_straddle: bench("--strategy", "short_straddle"),
-  "short_straddle --fill touch --costs": bench("--strategy", "short_straddle", ...MONEY),
+const cases: Record<string, () => string[]> = {
+  ema_cross: () => bench(),
+  "ema_cross --fill touch --costs": () => bench(...MONEY),
+  short_straddle: () => bench("--strategy", "short_straddle"),
+  "short_straddle --fill touch --costs": () => bench("--strategy", "short_straddle", ...MONEY),
 };
-const wall: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 // The cache is filled with every column the cases read (bp0/sp0, timestamp) before timing.
-for (const cmd of Object.values(cases)) timedProcess(cmd, root);
+for (const cmd of Object.values(cases)) timedProcess(cmd(), root);
 try {
-  let noisy = 0;
-  for (let r = 0; r < rounds && noisy < 4 * rounds; ) {
-    const round: Record<string, number> = {};
-    let clean = true;
-    for (const [name, cmd] of Object.entries(cases)) {
-      const t = timedProcess(cmd, root);
-      clean &&= t.clean;
-      round[name] = t.wallMs / 1000;
-    }
-    if (!clean) {
-      noisy++;
-      console.log("noisy round (another process used the CPU), retried");
-      continue;
-    }
-    r++;
-    console.log(
-      `round ${r}: ${Object.entries(round)
-        .map(([k, s]) => `${k} ${s.toFixed(3)} s`)
-        .join(" | ")}`,
-    );
-    for (const [k, s] of Object.entries(round)) wall[k].push(s);
-  }
-  console.log(`medians over ${wall.ema_cross.length} clean rounds (${dir}, 2 workers, warm, TinyCC):`);
-  for (const [k, ws] of Object.entries(wall))
-    if (ws.length) console.log(`  ${k.padEnd(40)} ${median(ws).toFixed(3)} s`);
+  const runs = alternatingRounds(cases, rounds, root);
+  const wall = (k: string) => median(runs[k].map((t) => t.wallMs / 1000));
+  console.log(`medians over ${runs.ema_cross.length} clean rounds (${dir}, 2 workers, warm, TinyCC):`);
+  for (const k of Object.keys(cases)) if (runs[k].length) console.log(`  ${k.padEnd(40)} ${wall(k).toFixed(3)} s`);
   for (const s of ["ema_cross", "short_straddle"])
-    if (wall[s].length)
+    if (runs[s].length)
       console.log(
-        `  ${s}: --fill touch --costs costs ${((median(wall[`${s} --fill touch --costs`]) / median(wall[s]) - 1) * 100).toFixed(1)}% over a plain run`,
+        `  ${s}: --fill touch --costs costs ${((wall(`${s} --fill touch --costs`) / wall(s) - 1) * 100).toFixed(1)}% over a plain run`,
       );
 } finally {
   rmSync(cache, { recursive: true, force: true });

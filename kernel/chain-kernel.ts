@@ -4,9 +4,10 @@
  * number of parameter sets at once, over one partition's contract runs in time order.
  */
 import { CString, type Pointer, ptr } from "bun:ffi";
-import { readFileSync, realpathSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { C_TYPE, COLUMN_TYPES, type ColumnType, columnTypeCode } from "./column-types.ts";
+import type { LoggedTrades } from "./report-sums.ts";
 import {
   CTL,
   chainLayoutC,
@@ -25,6 +26,7 @@ import {
 import {
   compileKernelUnit,
   KernelError,
+  kernelRealPath,
   parseColumns,
   parseParams,
   type ColumnValues,
@@ -86,12 +88,7 @@ const loaded = new Map<string, LoadedChainKernel>();
 
 /** Compiles a chain kernel (once per thread, path and compiler) and validates its declarations. */
 export function loadChainKernel(path: string, compiler: KernelCompiler = "tcc"): LoadedChainKernel {
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    throw new KernelError(`${path}: kernel file not found`);
-  }
+  const real = kernelRealPath(path);
   const cacheKey = `${compiler}\0${real}`;
   const cached = loaded.get(cacheKey);
   if (cached) return cached;
@@ -172,22 +169,13 @@ export interface ChainSetTotals {
   fillsAtLast: number;
 }
 
-/** Closed legs, column by column, in the order they closed. */
-export interface ChainLegColumns {
-  length: number;
-  set: Float64Array;
+/** Closed legs, column by column, in the order they closed (the trade log's columns, and each leg's position, number and lots). */
+export interface ChainLegColumns extends LoggedTrades {
+  exitPrice: Float64Array;
   position: Float64Array;
   leg: Float64Array;
   /** Signed quantity in lots: > 0 long, < 0 short. */
   lots: Float64Array;
-  expiry: Float64Array;
-  optCode: Float64Array;
-  strike: Float64Array;
-  entryTs: BigInt64Array;
-  exitTs: BigInt64Array;
-  entryPrice: Float64Array;
-  exitPrice: Float64Array;
-  pnl: Float64Array;
 }
 
 /** What one partition gave. */

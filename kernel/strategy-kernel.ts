@@ -343,6 +343,15 @@ export function compileKernelUnit<S extends UnitSymbols>(
 
 const loaded = new Map<string, LoadedKernel>();
 
+/** A kernel file's real path (builds are cached by it), or a KernelError when there is no such file. */
+export function kernelRealPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    throw new KernelError(`${path}: kernel file not found`);
+  }
+}
+
 /**
  * Name prefix of a process's kernel build folders in TMPDIR. A kernel that crashes its process can
  * do so while another worker of it is compiling: whoever supervises the process removes what is left.
@@ -356,12 +365,7 @@ export function kernelTempPrefix(pid: number): string {
  * KernelError with the compiler's diagnostics, or naming a compiler that is not installed.
  */
 export function loadKernel(path: string, compiler: KernelCompiler = "tcc"): LoadedKernel {
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    throw new KernelError(`${path}: kernel file not found`);
-  }
+  const real = kernelRealPath(path);
   const cacheKey = `${compiler}\0${real}`;
   const cached = loaded.get(cacheKey);
   if (cached) return cached;

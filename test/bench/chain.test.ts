@@ -3,6 +3,7 @@
  * read literally over the rows DuckDB (a second Parquet engine) reads back, chain kernels' trade
  * logs, filters, the report and the errors a user meets.
  */
+import { TRADE_COLUMNS } from "../../lib/bench/trade-row.ts";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -456,19 +457,7 @@ describe("bench --strategy short_straddle on instants with several rows of one c
 
 describe("bench --kernel (chain kernels)", () => {
   test("test/kernel/chain/ema_cross_chain.c --trades equals the built-in ema_cross's, trade for trade", async () => {
-    const common = [
-      "set",
-      "date",
-      "underlying",
-      "expiry",
-      "opt_type",
-      "strike",
-      "entry_time",
-      "exit_time",
-      "entry_price",
-      "exit_price",
-      "pnl",
-    ];
+    const common: string[] = [...TRADE_COLUMNS];
     const chainCsv = join(work, "ema-chain.csv");
     const plainCsv = join(work, "ema.csv");
     const chain = benchJson([
