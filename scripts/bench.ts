@@ -81,9 +81,9 @@ Options:
   --workers N          parallel workers (default: cores)
   --strategy NAME      a built-in strategy (default ema_cross):
 ${STRATEGY_NAMES.map((n) => `                         ${n.padEnd(15)} ${STRATEGIES[n].summary}`).join("\n")}
-  --fill last|touch    how orders fill: at the contract's price (default), or at the touch: a buy
-                       at the ask (sp0), a sell at the bid (bp0), price where the quote is missing
-                       (counted: JSON fills_at_last); the same rule for every kernel (SPEC §7)
+  --fill last|touch    how orders fill: last (default), the contract's price; touch, a buy pays
+                       the ask (sp0) and a sell gets the bid (bp0), or the price where the quote is
+                       missing (counted: JSON fills_at_last); one rule for every kernel (SPEC §7)
   --lots N             money: lots per trade of a per-contract kernel (default 1; ema_cross trades N lots)
   --lot-size U=N,…     money: lot sizes per underlying, over the calendar repack keeps with the data
   --costs FILE.json    money: a dated cost schedule (docs/costs.md; costs/nse-index-options.json ships)
