@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../atomic-file.ts";
-import type { ReportData } from "./report-data.ts";
+import { type ReportData, rupeesText } from "./report-data.ts";
 
 /**
  * A file inside an installed package, found in the nearest node_modules above this module (d3's and
@@ -84,8 +84,6 @@ function statsTable(d: ReportData): string {
   return `<table id="stats">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${escapeHtml(v)}</td></tr>`).join("")}</table>`;
 }
 
-const rupeesText = (x: number) =>
-  `₹${x.toLocaleString("en-IN", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const ratioText = (x: number | null) => (x === null ? "n/a" : x.toFixed(2));
 const percentText = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)} %`);
 

@@ -222,6 +222,9 @@ function moneyCurves(daily: DailyMoney, set: number): Curves {
 }
 
 const fmtInt = (x: number) => x.toLocaleString("en-US");
+/** ₹ as the page writes them: the sign first, grouped as bench's summary groups them (`-₹1,234.50`). */
+export const rupeesText = (x: number) =>
+  `${x < 0 ? "-" : ""}₹${Math.abs(x).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const fmtParams = (p: Record<string, number>) =>
   Object.entries(p)
     .map(([k, v]) => `${k}=${v}`)
@@ -348,7 +351,7 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
         label: `${label}${of}`,
         json: at(field),
         value: moneySource[field],
-        text: `₹${(moneySource[field] as number).toLocaleString("en-IN", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`,
+        text: rupeesText(moneySource[field] as number),
       });
     rupees("Gross ₹", "gross");
     rupees("Costs ₹", "costs");

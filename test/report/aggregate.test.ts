@@ -466,6 +466,7 @@ describe("money, ranking and the data's expiry types in the report", () => {
         expect(h(`grid.${best}.${field}`)!.label).toContain(`best set #${best} by`);
         expect(h(field)).toBeUndefined();
       }
+      expect(h(`grid.${best}.net`)!.text).toBe(["-₹350.00", "₹600.00", "₹45.00"][best]);
       // The heatmap (fast × slow: one set a cell) shows each set's value under the rank.
       expect(data.heatmap!.rank).toBe(rank);
       expect(data.heatmap!.cells.map((c) => c.value)).toEqual(
