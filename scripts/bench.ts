@@ -500,7 +500,14 @@ progress.finish();
 if (report) {
   try {
     const [{ buildReportData }, { writeReport }] = await reportModules!;
-    writeReport(values.report!, buildReportData(summary, report, { axes: reportAxes, kernelLabel: kernelName, daily }));
+    // Expiry types as the data says them: the calendar repack kept beside the packed data, if any.
+    const { expiryTypeFromCalendar } = await import("../lib/report/buckets.ts");
+    const kept = (await import("../lib/packed/kept-calendar.ts")).readKeptCalendar(dir);
+    const expiryTypeOf = kept ? expiryTypeFromCalendar(kept) : null;
+    writeReport(
+      values.report!,
+      buildReportData(summary, report, { axes: reportAxes, kernelLabel: kernelName, daily, rank, expiryTypeOf }),
+    );
   } catch (e) {
     die(`bench: --report ${printable(values.report!)}: ${printable((e as Error).message)}`, EXIT.problems);
   }

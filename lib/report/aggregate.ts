@@ -14,12 +14,14 @@ import {
   DTE_BUCKETS,
   dteBucket,
   EXPIRY_TYPES,
+  type ExpiryTypeOf,
   expiryTypeBucket,
   HOLD_BUCKETS,
   OPT_TYPES,
   optBucket,
 } from "./buckets.ts";
 import { TimeBins } from "./time-bins.ts";
+import { isNullKey } from "../../kernel/segment-key.ts";
 
 /** PnL (price points), trade count and winning-trade count of one bucket and set. */
 export interface BucketSums {
@@ -87,7 +89,11 @@ export class ReportAggregator {
   /** Underlyings in order of first appearance; curve series `u * sets + set`. */
   readonly underlyings: string[] = [];
   readonly byDte: Breakdown;
-  readonly byExpiryType: Breakdown;
+  /**
+   * Per underlying and expiry (`UNDERLYING|epoch day`, `UNDERLYING|` for a null expiry): the expiry
+   * type is decided when the page is built, from the calendar kept with the data if there is one.
+   */
+  readonly byExpiry = new Map<string, Breakdown>();
   readonly byOpt: Breakdown;
   /** Buckets `opt * ATM_BUCKETS.length + distance` (opt: CE, PE, other). */
   readonly byAtm: Breakdown;
@@ -105,7 +111,6 @@ export class ReportAggregator {
     // Two underlyings is the common case; a curve per (underlying, set).
     this.bins = new TimeBins(maxBinsFor(sets * 2));
     this.byDte = new Breakdown(DTE_BUCKETS.length, sets);
-    this.byExpiryType = new Breakdown(EXPIRY_TYPES.length, sets);
     this.byOpt = new Breakdown(OPT_TYPES.length, sets);
     this.byAtm = new Breakdown(OPT_TYPES.length * ATM_BUCKETS.length, sets);
     this.byHold = new Breakdown(HOLD_BUCKETS.length, sets);
@@ -171,7 +176,9 @@ export class ReportAggregator {
     this.atm.push({ date, underlying, ...atm });
     for (let i = 0; i < g.length; i++) {
       const dte = dteBucket(g.expiry[i], day);
-      const type = expiryTypeBucket(g.expiry[i]);
+      const expiryKey = `${underlying}|${isNullKey(g.expiry[i]) || !Number.isFinite(g.expiry[i]) ? "" : Math.floor(g.expiry[i])}`;
+      let byThisExpiry = this.byExpiry.get(expiryKey);
+      if (!byThisExpiry) this.byExpiry.set(expiryKey, (byThisExpiry = new Breakdown(1, S)));
       const opt = optBucket(g.optCode[i]);
       const dist = opt * ATM_BUCKETS.length + atmBucket(g.strike[i], atm.strike, atm.step);
       for (let s = 0; s < S; s++) {
@@ -179,7 +186,7 @@ export class ReportAggregator {
         const [pnl, trades, wins] = [g.perSet[x], g.perSet[x + 1], g.perSet[x + 2]];
         if (trades === 0) continue;
         this.byDte.add(dte, s, pnl, trades, wins);
-        this.byExpiryType.add(type, s, pnl, trades, wins);
+        byThisExpiry.add(0, s, pnl, trades, wins);
         this.byOpt.add(opt, s, pnl, trades, wins);
         this.byAtm.add(dist, s, pnl, trades, wins);
       }
@@ -220,6 +227,34 @@ export class ReportAggregator {
         holdSumS: at(SET_SUMS.HOLD_S),
       };
     });
+  }
+
+  /**
+   * One set's sums by EXPIRY_TYPES bucket: an expiry's type is `expiryTypeOf`'s answer (the kept
+   * calendar's), else lib/raw/calendar.ts's weekday rule. Also how many traded expiries took the rule.
+   */
+  expiryTypeSums(
+    set: number,
+    expiryTypeOf: ExpiryTypeOf | null,
+  ): { sums: BucketSums[]; byRule: number; expiries: number } {
+    const sums = EXPIRY_TYPES.map(() => ({ pnl: 0, trades: 0, wins: 0 }));
+    let byRule = 0;
+    let expiries = 0;
+    for (const [key, br] of [...this.byExpiry.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const [underlying, e] = key.split("|");
+      let bucket = EXPIRY_TYPES.length - 1;
+      if (e !== "") {
+        expiries++;
+        const known = expiryTypeOf?.(underlying, Number(e)) ?? null;
+        if (known === null) byRule++;
+        bucket = known === null ? expiryTypeBucket(Number(e)) : EXPIRY_TYPES.indexOf(known);
+      }
+      const x = br.of(set)[0];
+      sums[bucket].pnl += x.pnl;
+      sums[bucket].trades += x.trades;
+      sums[bucket].wins += x.wins;
+    }
+    return { sums, byRule, expiries };
   }
 
   /** One set's PnL by day, in date order. */

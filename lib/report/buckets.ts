@@ -4,7 +4,9 @@
  * the driver (kernel/report-sums.ts HOLD_BOUNDS_NS); their labels are here.
  */
 import type { EpochDays } from "../ist-time.ts";
-import { calendarExpiryType } from "../raw/calendar.ts";
+import { calendarExpiryType, type ExpiryCalendar } from "../raw/calendar.ts";
+import type { ExpiryType } from "../raw/contract-name.ts";
+import { yearMonthOf } from "../ist-time.ts";
 import { HOLD_BOUNDS_NS } from "../../kernel/report-sums.ts";
 import { OPT_CE, OPT_CODE_NAMES, OPT_OTHER, OPT_PE } from "../packed/opt-type.ts";
 import { isNullKey } from "../../kernel/segment-key.ts";
@@ -50,6 +52,18 @@ export function dteBucket(expiry: number, day: EpochDays | null): number {
 export function expiryTypeBucket(expiry: number): number {
   if (isNullKey(expiry) || !Number.isFinite(expiry)) return EXPIRY_TYPES.length - 1;
   return EXPIRY_TYPES.indexOf(calendarExpiryType(Math.floor(expiry)));
+}
+
+/** An expiry's type as the data says it (underlying, expiry in epoch days), or null when it does not say. */
+export type ExpiryTypeOf = (underlying: string, expiry: EpochDays) => ExpiryType | null;
+
+/** The expiry types a calendar lists (repack's kept calendar, lib/packed/kept-calendar.ts); null for an expiry it does not list. */
+export function expiryTypeFromCalendar(calendar: ExpiryCalendar): ExpiryTypeOf {
+  return (underlying, expiry) => {
+    const { year, month } = yearMonthOf(expiry);
+    if (calendar.monthly.get(`${underlying}|${year}-${String(month).padStart(2, "0")}`) === expiry) return "monthly";
+    return calendar.weekly.get(underlying)?.has(expiry) ? "weekly" : null;
+  };
 }
 
 /** OPT_TYPES index of a stable opt_type code. */

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../atomic-file.ts";
-import type { ReportData } from "./report-data.ts";
+import { type ReportData, rupeesText } from "./report-data.ts";
 
 /**
  * A file inside an installed package, found in the nearest node_modules above this module (d3's and
@@ -84,6 +84,68 @@ function statsTable(d: ReportData): string {
   return `<table id="stats">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${escapeHtml(v)}</td></tr>`).join("")}</table>`;
 }
 
+const ratioText = (x: number | null) => (x === null ? "n/a" : x.toFixed(2));
+const percentText = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(1)} %`);
+
+/** The SPEC §7 statistics of the featured set (days, Sharpe, max drawdown ₹, profit factor, win rate). */
+function moneyStatsTable(d: ReportData): string {
+  const m = d.money;
+  if (!m) return "";
+  const s = m.statistics;
+  const rows: [string, string, string, unknown][] = [
+    ["Trading days", String(s.days), "days", s.days],
+    ["Sharpe ratio (daily net, ×√252)", ratioText(s.sharpe), "sharpe", s.sharpe],
+    ["Max drawdown (daily net)", rupeesText(s.max_drawdown), "max_drawdown", s.max_drawdown],
+    ["Profit factor (positions)", ratioText(s.profit_factor), "profit_factor", s.profit_factor],
+    ["Win rate (positions, net > 0)", percentText(s.win_rate), "win_rate", s.win_rate],
+  ];
+  return `<table id="money-stats">${rows.map(([k, v, field, value]) => `<tr><th>${escapeHtml(k)}</th><td class="num" data-stat="${field}" data-value="${escapeHtml(JSON.stringify(value))}">${escapeHtml(v)}</td></tr>`).join("")}</table>`;
+}
+
+/** The featured set's costs by component, with their share of the total. */
+function costsTable(d: ReportData): string {
+  const m = d.money;
+  if (!m) return "";
+  const row = (name: string, rupees: number, attr: string) =>
+    `<tr><th>${escapeHtml(name)}</th><td class="num"${attr} data-value="${rupees}">${escapeHtml(rupeesText(rupees))}</td><td class="num">${m.costs ? `${((100 * rupees) / m.costs).toFixed(1)} %` : "–"}</td></tr>`;
+  return `<table id="costs">${m.costsByComponent.map((c) => row(c.component, c.rupees, ` data-component="${escapeHtml(c.component)}"`)).join("")}${row("total", m.costs, ' data-component="total"')}</table>`;
+}
+
+/** A grid's top sets, each with its curve's line (colour and dash) as the legend of the top sets' chart. */
+function topSetsTable(d: ReportData): string {
+  const rows = d.topSetRows;
+  if (!rows) return "";
+  const money = rows.some((r) => r.statistics !== null);
+  const head = ["", "set", "parameters", "trades", "PnL (points)"].concat(
+    money ? ["net ₹", "days", "Sharpe", "max drawdown ₹", "profit factor", "win rate"] : [],
+  );
+  const body = rows
+    .map((r) => {
+      const line = `<svg width="36" height="10" aria-hidden="true"><line x1="0" y1="5" x2="36" y2="5" stroke="${escapeHtml(r.color)}" stroke-width="2" stroke-dasharray="${r.dash.join(" ")}"/></svg>`;
+      const s = r.statistics;
+      const cells = [
+        line,
+        `#${r.set}`,
+        escapeHtml(r.params),
+        r.trades.toLocaleString("en-US"),
+        r.pnl.toFixed(2),
+        ...(money && s
+          ? [
+              rupeesText(r.net ?? 0),
+              String(s.days),
+              ratioText(s.sharpe),
+              rupeesText(s.max_drawdown),
+              ratioText(s.profit_factor),
+              percentText(s.win_rate),
+            ].map(escapeHtml)
+          : []),
+      ];
+      return `<tr data-set="${r.set}" data-color="${escapeHtml(r.color)}" data-dash="${r.dash.join(",")}">${cells.map((c, i) => `<td${i > 2 ? ' class="num"' : ""}>${c}</td>`).join("")}</tr>`;
+    })
+    .join("");
+  return `<table id="top-sets">${`<tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr>`}${body}</table>`;
+}
+
 function atmTable(d: ReportData): string {
   const cell = (v: unknown) => `<td class="num">${v === null ? "–" : escapeHtml(String(v))}</td>`;
   const body = d.atm
@@ -94,6 +156,8 @@ function atmTable(d: ReportData): string {
     .join("");
   return `<details><summary>ATM estimate per day (${d.atm.length})</summary><table><tr><th>date</th><th>underlying</th><th>expiry</th><th>ATM strike</th><th>step</th><th>|C−P|</th><th>CE/PE pairs</th></tr>${body}</table></details>`;
 }
+
+const heatmapTitle = (rank: ReportData["rank"]) => (rank === "pnl" ? "PnL" : rank === "net" ? "Net ₹" : "Sharpe ratio");
 
 /** The page for `data` as one HTML string. */
 export function renderReportHtml(data: ReportData): string {
@@ -115,11 +179,20 @@ ${a.scripts.map((s) => `<script>${s}</script>`).join("\n")}
 </head><body>
 <h1>${escapeHtml(data.title)}</h1>
 <table id="header">${header}</table>
-<p class="note">Generated ${escapeHtml(data.generated)}. PnL in price points, one unit per trade, no costs. Curves and breakdowns: ${escapeHtml(data.featured.label)}.</p>
-<h2>Equity and drawdown</h2>
+<p class="note">Generated ${escapeHtml(data.generated)}. ${data.money ? "PnL in price points; gross, costs and net in ₹ (lots × lot size, with the fills and costs asked for)" : "PnL in price points, one unit per trade, no costs"}. ${data.topSetRows ? "The figures above, the curves and the breakdowns are those of " : "Curves and breakdowns: "}${escapeHtml(data.featured.label)}${data.topSetRows ? "; --json's trades and pnl add all sets up" : ""}.</p>
+${
+  data.money
+    ? `<h2>Money by day (₹)</h2>
+${chart("money-equity", "Cumulative gross and net (after costs) by trading day, ₹")}
+${chart("money-drawdown", "Net drawdown from its running peak by trading day, ₹")}
+<p class="note">${escapeHtml(data.notes.money ?? "")}</p>
+<div class="row"><div><h3 style="font-size:14px;margin:8px 0 2px">Statistics</h3>${moneyStatsTable(data)}</div><div><h3 style="font-size:14px;margin:8px 0 2px">Costs by component</h3>${costsTable(data)}</div></div>`
+    : ""
+}
+<h2>Equity and drawdown (price points)</h2>
 ${chart("equity", "Cumulative PnL by exit time: total and per underlying")}
 ${chart("drawdown", "Drawdown from the running peak")}
-<p class="note">${escapeHtml(data.notes.curves)}</p>
+<p class="note">${escapeHtml(data.notes.curves)} The x axis is time (IST): a night, a weekend or a day without trades shows as a gap.</p>
 <h2>Where the PnL came from</h2>
 ${chart("by-day", "PnL by day")}
 <div class="row">${chart("by-dte", "PnL by days to expiry")}${chart("by-expiry-type", "PnL by expiry type")}${chart("by-opt", "PnL by option type")}</div>
@@ -129,7 +202,7 @@ ${chart("by-atm", "PnL by strike distance from the day's ATM (strike steps)")}
 ${atmTable(data)}
 <h2>Trades</h2>
 <div class="row"><div>${statsTable(data)}</div>${chart("holding", "Holding time: trades per bucket")}</div>
-${grid ? `<h2>Parameter grid</h2>${data.heatmap ? `${chart("heatmap", "PnL heatmap")}<p class="note">${escapeHtml(data.notes.heatmap ?? "")}</p>` : `<p class="note">No heatmap: fewer than two parameters vary.</p>`}${data.topSets ? chart("top-sets", `Cumulative PnL of the top ${data.topSets.series.length} sets`) : ""}` : ""}
+${grid ? `<h2>Parameter grid</h2>${data.heatmap ? `${chart("heatmap", `${heatmapTitle(data.heatmap.rank)} heatmap`)}<p class="note">${escapeHtml(data.notes.heatmap ?? "")}</p>` : `<p class="note">No heatmap: fewer than two parameters vary.</p>`}${data.topSets ? `${chart("top-sets", `Cumulative PnL (points) of the top ${data.topSets.series.length} sets by ${heatmapTitle(data.rank)}`)}${topSetsTable(data)}` : ""}` : ""}
 <script type="application/json" id="report-data">${jsonInScript(data)}</script>
 <script>${a.client}</script>
 </body></html>

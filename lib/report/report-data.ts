@@ -4,11 +4,12 @@
  * breakdowns, and for a grid the heatmap and the top sets' curves.
  */
 import type { BenchSummary, DailyMoney, GridResult } from "../bench/bench.ts";
-import { formatEpochDays } from "../ist-time.ts";
+import { formatEpochDays, parseIsoDate } from "../ist-time.ts";
+import { COST_COMPONENTS } from "../money/fill-costs.ts";
 import { strikeDecimal } from "../packed/strike.ts";
 import { ATM_METHOD } from "./atm.ts";
 import type { ReportAggregator } from "./aggregate.ts";
-import { ATM_BUCKETS, DTE_BUCKETS, EXPIRY_TYPES, HOLD_BUCKETS, OPT_TYPES } from "./buckets.ts";
+import { ATM_BUCKETS, DTE_BUCKETS, EXPIRY_TYPES, type ExpiryTypeOf, HOLD_BUCKETS, OPT_TYPES } from "./buckets.ts";
 import type { EpochSeconds } from "./time-bins.ts";
 
 /** How many sets of a grid get their own equity curve. */
@@ -23,11 +24,27 @@ export interface HeaderField {
   text: string;
 }
 
-/** Cumulative PnL (price points) and its drawdown from the running peak, at shared x points. */
+/**
+ * The line styles of a grid's top sets, best first: each a colour and a dash pattern of its own, so
+ * that the curves can be told apart in colour and in grey.
+ */
+export const TOP_SET_STYLES: readonly { color: string; dash: number[] }[] = [
+  { color: "#1f77b4", dash: [] },
+  { color: "#d62728", dash: [8, 4] },
+  { color: "#2ca02c", dash: [2, 3] },
+  { color: "#9467bd", dash: [12, 3, 3, 3] },
+  { color: "#ff7f0e", dash: [5, 5] },
+];
+if (TOP_SET_STYLES.length !== TOP_SETS) throw new Error("TOP_SET_STYLES needs one style per top set");
+
+/** Cumulative PnL (price points, or ₹ for the money curves) and its drawdown from the running peak, at shared x points. */
 export interface CurveSeries {
   name: string;
   cum: number[];
   dd: number[];
+  /** A top set's line style (TOP_SET_STYLES); absent: the page's default colours. */
+  color?: string;
+  dash?: number[];
 }
 
 /** Curves over shared x (epoch seconds at bin ends, only where some series changed). */
@@ -45,16 +62,59 @@ export interface BucketRow {
   wins: number;
 }
 
+/** What ranks a grid's sets: PnL in points (summed over underlyings), or with money the ₹ net or the Sharpe ratio (bench --rank). */
+export type ReportRank = "pnl" | "net" | "sharpe";
+
+/** A set's statistics of SPEC §7 (from its daily ₹ net and its positions). */
+export interface MoneyStatistics {
+  days: number;
+  sharpe: number | null;
+  max_drawdown: number;
+  profit_factor: number | null;
+  win_rate: number | null;
+}
+
+/** A grid's top set, best first by the rank, with its figures (the money ones with money) and its curve's style. */
+export interface TopSetRow {
+  set: number;
+  params: string;
+  trades: number;
+  pnl: number;
+  net: number | null;
+  statistics: MoneyStatistics | null;
+  color: string;
+  dash: number[];
+}
+
+/** The featured set's money (SPEC §7, ₹), with money asked for. */
+export interface MoneyData {
+  gross: number;
+  costs: number;
+  net: number;
+  /** COST_COMPONENTS in order, each with its ₹. */
+  costsByComponent: { component: string; rupees: number }[];
+  statistics: MoneyStatistics;
+  /** Cumulative gross and net by trading day, one point per day at its close (15:30 IST). */
+  equity: Curves;
+  days: string[];
+}
+
 /** Everything the page draws. */
 export interface ReportData {
   title: string;
   generated: string;
   header: HeaderField[];
-  /** The set whose curves and breakdowns are shown: the only one, or a grid's best by PnL. */
+  /** The set whose curves and breakdowns are shown: the only one, or a grid's best by `rank`. */
   featured: { set: number; label: string };
-  notes: { atm: string; expiryType: string; curves: string; heatmap: string | null };
+  rank: ReportRank;
+  notes: { atm: string; expiryType: string; curves: string; heatmap: string | null; money: string | null };
+  /** Where expiry types came from: the calendar kept with the data, the weekday rule, or both (expiries the calendar lacks). */
+  expiryTypeFrom: "calendar" | "weekday rule" | "calendar and weekday rule";
   curves: Curves;
   topSets: Curves | null;
+  /** A grid's top sets (TOP_SETS of them at most), best first. */
+  topSetRows: TopSetRow[] | null;
+  money: MoneyData | null;
   byDay: { date: string; pnl: number; trades: number; wins: number }[];
   byDte: BucketRow[];
   byExpiryType: BucketRow[];
@@ -81,7 +141,13 @@ export interface ReportData {
     gap: number | null;
     pairs: number;
   }[];
-  heatmap: { x: string; y: string; cells: { x: number; y: number; pnl: number; trades: number; set: number }[] } | null;
+  /** Each cell's `value` is the rank's (PnL points, net ₹ or Sharpe; null: Sharpe undefined). */
+  heatmap: {
+    x: string;
+    y: string;
+    rank: ReportRank;
+    cells: { x: number; y: number; value: number | null; pnl: number; trades: number; set: number }[];
+  } | null;
 }
 
 /** Options of the page: the grid's heatmap axes (null: the first two with more than one value). */
@@ -91,9 +157,74 @@ export interface ReportOptions {
   kernelLabel: string;
   /** With money (SPEC §7): each day's ₹ gross and net per set; null or absent without. */
   daily?: DailyMoney | null;
+  /** What ranks a grid's sets (bench --rank; default pnl): the featured set, the heatmap's value, the top sets. */
+  rank?: ReportRank;
+  /**
+   * The expiry types the data says (built from the calendar repack keeps with the packed data,
+   * `expiryTypeFromCalendar(readKeptCalendar(dir))`); null or absent: none kept, the weekday rule decides.
+   */
+  expiryTypeOf?: ExpiryTypeOf | null;
+}
+
+/** How a rank is named on the page. */
+const RANK_NAMES: Record<ReportRank, string> = { pnl: "PnL", net: "net ₹", sharpe: "Sharpe ratio" };
+
+/** A set's value under `rank` (null: not defined, e.g. Sharpe of a set without two days, or no money). */
+export function rankValue(g: GridResult, rank: ReportRank): number | null {
+  if (rank === "pnl") return g.pnl;
+  const v = rank === "net" ? g.net : g.sharpe;
+  return v === undefined || v === null ? null : v;
+}
+
+/** Set indices best first by `rank`: higher values first, undefined values last, ties by index (as bench's summary). */
+export function rankedSets(grid: GridResult[], rank: ReportRank): number[] {
+  const key = (k: number) => rankValue(grid[k], rank) ?? Number.NEGATIVE_INFINITY;
+  return grid.map((_, k) => k).sort((a, b) => key(b) - key(a) || a - b);
+}
+
+/** A set's SPEC §7 statistics, or null when it has none (no money asked for). */
+function moneyStatisticsOf(g: GridResult | BenchSummary): MoneyStatistics | null {
+  if (g.days === undefined) return null;
+  return {
+    days: g.days,
+    sharpe: g.sharpe ?? null,
+    max_drawdown: g.max_drawdown ?? 0,
+    profit_factor: g.profit_factor ?? null,
+    win_rate: g.win_rate ?? null,
+  };
+}
+
+/** The instant a trading day's money is placed at on a time axis: its close, 15:30 IST (10:00 UTC). */
+export function dayCloseSeconds(date: string): EpochSeconds {
+  return parseIsoDate(date) * 86_400 + 36_000;
+}
+
+/** Cumulative ₹ gross and net by day of one set, with the net's drawdown from its running peak (from 0, as max_drawdown). */
+function moneyCurves(daily: DailyMoney, set: number): Curves {
+  const series = (name: string, perDay: Float64Array): CurveSeries => {
+    const cum: number[] = [];
+    const dd: number[] = [];
+    let c = 0;
+    let peak = 0;
+    for (const v of perDay) {
+      c += v;
+      peak = Math.max(peak, c);
+      cum.push(round2(c));
+      dd.push(round2(c - peak));
+    }
+    return { name, cum, dd };
+  };
+  return {
+    x: daily.days.map(dayCloseSeconds),
+    series: [series("net", daily.net[set]), series("gross", daily.gross[set])],
+    binSeconds: 86_400,
+  };
 }
 
 const fmtInt = (x: number) => x.toLocaleString("en-US");
+/** ₹ as the page writes them: the sign first, grouped as bench's summary groups them (`-₹1,234.50`). */
+export const rupeesText = (x: number) =>
+  `${x < 0 ? "-" : ""}₹${Math.abs(x).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const fmtParams = (p: Record<string, number>) =>
   Object.entries(p)
     .map(([k, v]) => `${k}=${v}`)
@@ -153,8 +284,14 @@ export function heatmapAxes(grid: GridResult[], wanted: [string, string] | null)
 export function buildReportData(summary: BenchSummary, agg: ReportAggregator, options: ReportOptions): ReportData {
   const grid = summary.grid;
   const single = grid.length === 1;
-  const ranked = grid.map((g, k) => ({ g, k })).sort((a, b) => b.g.pnl - a.g.pnl);
+  const rank = options.rank ?? "pnl";
+  const ranked = rankedSets(grid, rank).map((k) => ({ g: grid[k], k }));
   const featured = ranked[0].k;
+  const bestText = `best set #${featured} by ${RANK_NAMES[rank]}`;
+  const moneySource: GridResult | BenchSummary = single ? summary : grid[featured];
+  const money = moneySource.gross !== undefined;
+  // A grid's figures are the featured set's, at its path in --json (`grid.K.trades`); the run's total adds sets up.
+  const at = (field: string) => (single ? field : `grid.${featured}.${field}`);
   const dates = [...agg.dates].filter((d) => d !== "unknown").sort();
   const header: HeaderField[] = [
     {
@@ -182,7 +319,7 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
       label: "Parameter sets",
       json: "sets",
       value: summary.sets,
-      text: `${summary.sets} (featured below: #${featured}, the best PnL: ${fmtParams(grid[featured].params)})`,
+      text: `${summary.sets} (featured below and in the figures: #${featured}, the best by ${RANK_NAMES[rank]}: ${fmtParams(grid[featured].params)})`,
     });
   // Issue 13's slice filters, whatever fields they come to have; absent or null: no filter line.
   const filters = (summary as { filters?: unknown }).filters;
@@ -203,14 +340,31 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
         text: `${fmtInt(summary.row_groups_skipped)} of ${fmtInt(summary.row_groups_skipped + (summary.row_groups_read ?? 0))}`,
       });
   }
+  const of = single ? "" : ` (${bestText})`;
   header.push(
-    {
-      label: single ? "Trades" : "Trades (all sets)",
-      json: "trades",
-      value: summary.trades,
-      text: fmtInt(summary.trades),
-    },
-    { label: single ? "PnL" : "PnL (all sets)", json: "pnl", value: summary.pnl, text: summary.pnl.toFixed(2) },
+    { label: `Trades${of}`, json: at("trades"), value: moneySource.trades, text: fmtInt(moneySource.trades) },
+    { label: `PnL, points${of}`, json: at("pnl"), value: moneySource.pnl, text: moneySource.pnl.toFixed(2) },
+  );
+  if (money) {
+    const rupees = (label: string, field: "gross" | "costs" | "net") =>
+      header.push({
+        label: `${label}${of}`,
+        json: at(field),
+        value: moneySource[field],
+        text: rupeesText(moneySource[field] as number),
+      });
+    rupees("Gross ₹", "gross");
+    rupees("Costs ₹", "costs");
+    rupees("Net ₹", "net");
+  }
+  if (summary.fill === "touch")
+    header.push({
+      label: "Fills",
+      json: "fills_at_last",
+      value: summary.fills_at_last ?? 0,
+      text: `at the touch (buys at the ask, sells at the bid); ${fmtInt(summary.fills_at_last ?? 0)} without a quote, at price (all sets)`,
+    });
+  header.push(
     {
       label: "Elapsed",
       json: "elapsed_s",
@@ -238,14 +392,47 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
     .map((u, k) => ({ name: u, sums: sums.byUnderlying[k] }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   const curves = curvesOf(agg, [{ name: "total", sums: sums.total }, ...perUnderlying]);
+  const top = single ? [] : ranked.slice(0, TOP_SETS);
   const topSets = single
     ? null
     : curvesOf(
         agg,
-        ranked
-          .slice(0, TOP_SETS)
-          .map(({ g, k }) => ({ name: `#${k} ${fmtParams(g.params)}`, sums: setSums(agg, k).total })),
+        top.map(({ g, k }) => ({ name: `#${k} ${fmtParams(g.params)}`, sums: setSums(agg, k).total })),
       );
+  for (const [i, s] of (topSets?.series ?? []).entries()) Object.assign(s, TOP_SET_STYLES[i]);
+  const topSetRows = single
+    ? null
+    : top.map(({ g, k }, i) => ({
+        set: k,
+        params: fmtParams(g.params),
+        trades: g.trades,
+        pnl: round2(g.pnl),
+        net: g.net ?? null,
+        statistics: moneyStatisticsOf(g),
+        ...TOP_SET_STYLES[i],
+      }));
+  const daily = options.daily ?? null;
+  const moneyData: MoneyData | null =
+    money && daily
+      ? {
+          gross: moneySource.gross as number,
+          costs: moneySource.costs as number,
+          net: moneySource.net as number,
+          costsByComponent: COST_COMPONENTS.map((c) => ({
+            component: c,
+            rupees: moneySource.costs_by_component?.[c] ?? 0,
+          })),
+          statistics: moneyStatisticsOf(moneySource) as MoneyStatistics,
+          equity: moneyCurves(daily, featured),
+          days: daily.days,
+        }
+      : null;
+  const expiryTypes = agg.expiryTypeSums(featured, options.expiryTypeOf ?? null);
+  const expiryTypeFrom = !options.expiryTypeOf
+    ? "weekday rule"
+    : expiryTypes.byRule === 0
+      ? "calendar"
+      : "calendar and weekday rule";
 
   const rows = (names: readonly string[], b: { of(set: number): { pnl: number; trades: number; wins: number }[] }) =>
     b.of(featured).map((s, i) => ({ bucket: names[i], pnl: round2(s.pnl), trades: s.trades, wins: s.wins }));
@@ -263,15 +450,23 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
   let heatmap: ReportData["heatmap"] = null;
   const axes = single ? null : heatmapAxes(grid, options.axes);
   if (axes) {
-    // Several sets share a cell when other axes vary too: the cell shows the best of them.
-    const cells = new Map<string, { x: number; y: number; pnl: number; trades: number; set: number }>();
-    grid.forEach((g, k) => {
+    // Several sets share a cell when other axes vary too: the cell shows the best of them by the rank
+    // (the first met, in rank order, is the best).
+    const cells = new Map<string, NonNullable<ReportData["heatmap"]>["cells"][number]>();
+    for (const { g, k } of ranked) {
       const key = `${g.params[axes[0]]}\0${g.params[axes[1]]}`;
-      const c = cells.get(key);
-      if (!c || g.pnl > c.pnl)
-        cells.set(key, { x: g.params[axes[0]], y: g.params[axes[1]], pnl: round2(g.pnl), trades: g.trades, set: k });
-    });
-    heatmap = { x: axes[0], y: axes[1], cells: [...cells.values()] };
+      if (cells.has(key)) continue;
+      const v = rankValue(g, rank);
+      cells.set(key, {
+        x: g.params[axes[0]],
+        y: g.params[axes[1]],
+        value: v === null ? null : rank === "sharpe" ? round4(v) : round2(v),
+        pnl: round2(g.pnl),
+        trades: g.trades,
+        set: k,
+      });
+    }
+    heatmap = { x: axes[0], y: axes[1], rank, cells: [...cells.values()].sort((a, b) => a.set - b.set) };
   }
   return {
     title: `tickpack bench report: ${options.kernelLabel}${single ? "" : `, ${summary.sets}-set grid`}`,
@@ -281,22 +476,35 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
       set: featured,
       label: single
         ? fmtParams(summary.params)
-        : `#${featured} ${fmtParams(grid[featured].params)} (best PnL of ${summary.sets} sets)`,
+        : `#${featured} ${fmtParams(grid[featured].params)} (the best of ${summary.sets} sets by ${RANK_NAMES[rank]})`,
     },
+    rank,
     notes: {
       atm: ATM_METHOD,
       expiryType:
-        "Expiry type without a calendar: an expiry is monthly when the same weekday a week later falls in the next month (NSE's monthly contract expires on the last expiry day of its month), weekly otherwise.",
+        expiryTypeFrom === "calendar"
+          ? "Expiry type as the data says it: the expiry calendar repack kept with the packed data."
+          : expiryTypeFrom === "weekday rule"
+            ? `No expiry calendar kept with the packed data (a folder packed before repack kept one): expiry type by the weekday rule, ${WEEKDAY_RULE}`
+            : `Expiry type from the expiry calendar repack kept with the packed data; ${expiryTypes.byRule} of ${expiryTypes.expiries} traded expiries are not in it and go by the weekday rule, ${WEEKDAY_RULE}`,
       curves: `PnL is summed into bins of ${agg.bins.widthS} s by exit time (the width doubles as the run's span grows, so a curve has at most ${agg.bins.maxBins} bins); the curve is exact at every bin's end, and drawdown is measured at bin ends (a dip inside a bin is not seen).`,
+      money: moneyData
+        ? `₹ by trading day (${moneyData.days.length} days): each day's gross and net (after costs) summed, one point per day at its close (15:30 IST); the drawdown is the net's fall from its running peak (starting at 0), as max drawdown.`
+        : null,
       heatmap: axes
-        ? `PnL over ${axes[0]} × ${axes[1]}${grid.length > new Set(grid.map((g) => `${g.params[axes[0]]}\0${g.params[axes[1]]}`)).size ? " (each cell: the best set among those sharing its two values)" : ""}.`
+        ? `${rank === "pnl" ? "PnL" : rank === "net" ? "Net ₹" : "Sharpe ratio"} over ${axes[0]} × ${axes[1]}${grid.length > new Set(grid.map((g) => `${g.params[axes[0]]}\0${g.params[axes[1]]}`)).size ? " (each cell: the best set among those sharing its two values)" : ""}.`
         : null,
     },
+    expiryTypeFrom,
     curves,
     topSets,
+    topSetRows,
+    money: moneyData,
     byDay: agg.dayPnl(featured).map((d) => ({ ...d, pnl: round2(d.pnl) })),
     byDte: keepNonEmpty(rows(DTE_BUCKETS, agg.byDte)),
-    byExpiryType: keepNonEmpty(rows(EXPIRY_TYPES, agg.byExpiryType)),
+    byExpiryType: keepNonEmpty(
+      expiryTypes.sums.map((x, i) => ({ bucket: EXPIRY_TYPES[i], pnl: round2(x.pnl), trades: x.trades, wins: x.wins })),
+    ),
     byOpt: rows(OPT_TYPES, agg.byOpt).filter((r) => r.trades > 0 || r.bucket !== "other"),
     byAtm: atmRows.filter((r) => r.opt !== "other" || r.trades > 0),
     byHold: rows(HOLD_BUCKETS, agg.byHold),
@@ -325,6 +533,9 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
     heatmap,
   };
 }
+
+const WEEKDAY_RULE =
+  "an expiry is monthly when the same weekday a week later falls in the next month (NSE's monthly contract expires on the last expiry day of its month), weekly otherwise.";
 
 /** A summary's `filters` (lib/bench/filters.ts filtersJson, whatever their shape) as one line. */
 function filtersText(filters: unknown): string {

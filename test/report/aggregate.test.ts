@@ -3,7 +3,8 @@ import type { BenchSummary, ReportSumsBlock, TradeBlock } from "../../lib/bench/
 import { reportSumsReference } from "../../kernel/report-sums.ts";
 import { estimateAtm } from "../../lib/report/atm.ts";
 import { maxBinsFor, ReportAggregator } from "../../lib/report/aggregate.ts";
-import { ATM_BUCKETS, ATM_SPAN, DTE_BUCKETS } from "../../lib/report/buckets.ts";
+import { ATM_BUCKETS, ATM_SPAN, DTE_BUCKETS, expiryTypeFromCalendar } from "../../lib/report/buckets.ts";
+import { parseExpiryCalendar } from "../../lib/raw/calendar.ts";
 import { renderReportHtml } from "../../lib/report/html.ts";
 import { buildReportData, heatmapAxes } from "../../lib/report/report-data.ts";
 import { TimeBins } from "../../lib/report/time-bins.ts";
@@ -256,7 +257,7 @@ describe("aggregator", () => {
     expect(agg.byDte.of(0)[1]).toEqual({ pnl: 1, trades: 2, wins: 1 });
     expect(agg.byDte.of(0)[8]).toEqual({ pnl: 3, trades: 2, wins: 1 });
     expect(agg.byDte.of(1)[DTE_BUCKETS.length - 1]).toEqual({ pnl: 5, trades: 1, wins: 1 });
-    expect(agg.byExpiryType.of(0).map((b) => b.trades)).toEqual([2, 2, 0]);
+    expect(agg.expiryTypeSums(0, null).sums.map((b) => b.trades)).toEqual([2, 2, 0]);
     expect(agg.byOpt.of(1).map((b) => b.pnl)).toEqual([-4, 0, 5]);
     const A = ATM_BUCKETS.length;
     const atm0 = agg.byAtm.of(0);
@@ -395,5 +396,185 @@ describe("aggregator", () => {
     );
     expect(html).not.toContain("</script><b>");
     expect(html).toContain("k&#60;i&#62;");
+  });
+});
+
+describe("money, ranking and the data's expiry types in the report", () => {
+  const COMPONENTS = ["brokerage", "stt", "exchange", "sebi", "ipft", "stamp", "gst"] as const;
+  /** Three sets with money: by PnL 0, 1, 2; by net 1, 2, 0; by Sharpe 2, 1, 0. */
+  function moneyRun() {
+    const agg = new ReportAggregator(3);
+    const days = ["2025-11-17", "2025-11-18", "2025-11-20"];
+    for (const date of days)
+      agg.add(
+        sums(
+          date,
+          "NIFTY",
+          [0, 1, 2].map((set) => ({
+            set,
+            expiry: "2025-11-25",
+            opt: 0,
+            strike: 25_000,
+            entry: [date, 36_000] as [string, number],
+            exit: [date, 36_600] as [string, number],
+            pnl: 3 - set,
+          })),
+          3,
+        ),
+      );
+    const net = [
+      [-100, -300, 50], // a first day below 0: the drawdown counts from 0, not from it
+      [400, -100, 300],
+      [10, 20, 15],
+    ];
+    const gross = net.map((d) => d.map((v) => v + 40));
+    const costs = (k: number) => Object.fromEntries(COMPONENTS.map((c, i) => [c, (k + 1) * (i + 1)]));
+    const stats = [
+      { days: 3, sharpe: -0.5, max_drawdown: 300, profit_factor: 0.5, win_rate: 0.66 },
+      { days: 3, sharpe: 1.2, max_drawdown: 100, profit_factor: 7, win_rate: 0.66 },
+      { days: 3, sharpe: 25.1, max_drawdown: 0, profit_factor: null, win_rate: 1 },
+    ];
+    const grid = [0, 1, 2].map((k) => ({
+      params: { fast: 3 + k, slow: 21 + 13 * (k % 2) },
+      pnl: [9, 6, 3][k],
+      trades: 3,
+      gross: gross[k].reduce((a, v) => a + v, 0),
+      costs: 120,
+      costs_by_component: costs(k),
+      net: net[k].reduce((a, v) => a + v, 0),
+      ...stats[k],
+    }));
+    const summary = summaryOf(grid, { gross: 1, costs: 360, net: 1, ...stats[0] });
+    const daily = { days, gross: gross.map((d) => Float64Array.from(d)), net: net.map((d) => Float64Array.from(d)) };
+    return { agg, summary, daily, grid, net, stats };
+  }
+
+  test("the featured set, the headline, the heatmap and the top sets follow the rank; money by day and its statistics", () => {
+    const { agg, summary, daily, grid, net, stats } = moneyRun();
+    for (const [rank, best, order] of [
+      ["pnl", 0, [0, 1, 2]],
+      ["net", 1, [1, 2, 0]],
+      ["sharpe", 2, [2, 1, 0]],
+    ] as const) {
+      const data = buildReportData(summary, agg, { axes: null, kernelLabel: "k", daily, rank });
+      expect({ rank, featured: data.featured.set }).toEqual({ rank, featured: best });
+      expect(data.topSetRows!.map((r) => r.set)).toEqual([...order]);
+      // The headline is the best set's, at its --json path, and says so.
+      const h = (path: string) => data.header.find((x) => x.json === path);
+      for (const field of ["trades", "pnl", "gross", "costs", "net"] as const) {
+        expect(h(`grid.${best}.${field}`)!.value).toBe(grid[best][field]);
+        expect(h(`grid.${best}.${field}`)!.label).toContain(`best set #${best} by`);
+        expect(h(field)).toBeUndefined();
+      }
+      expect(h(`grid.${best}.net`)!.text).toBe(["-₹350.00", "₹600.00", "₹45.00"][best]);
+      // The heatmap (fast × slow: one set a cell) shows each set's value under the rank.
+      expect(data.heatmap!.rank).toBe(rank);
+      expect(data.heatmap!.cells.map((c) => c.value)).toEqual(
+        grid.map((g) => (rank === "pnl" ? g.pnl : rank === "net" ? g.net : g.sharpe)),
+      );
+      // Money of the featured set: cumulative ₹ per day at each day's close, its costs and statistics.
+      const m = data.money!;
+      expect(m.days).toEqual(daily.days);
+      expect(m.equity.x).toEqual(daily.days.map((d) => Date.parse(`${d}T15:30:00+05:30`) / 1000));
+      let c = 0;
+      expect(m.equity.series[0].name).toBe("net");
+      expect(m.equity.series[0].cum).toEqual(net[best].map((v) => (c += v)));
+      expect(m.equity.series[1].cum[2]).toBe(net[best].reduce((a, v) => a + v, 0) + 120);
+      // The net's drawdown, measured from a peak that starts at 0, reaches max_drawdown.
+      let peak = 0;
+      let deepest = 0;
+      c = 0;
+      for (const v of net[best]) {
+        c += v;
+        peak = Math.max(peak, c);
+        deepest = Math.max(deepest, peak - c);
+      }
+      expect(Math.abs(Math.min(...m.equity.series[0].dd))).toBe(deepest);
+      expect(m.costsByComponent).toEqual(
+        COMPONENTS.map((component, i) => ({ component, rupees: (best + 1) * (i + 1) })),
+      );
+      expect(m.statistics).toEqual(stats[best]);
+      expect(data.topSetRows!.map((r) => r.statistics)).toEqual(order.map((k) => stats[k]));
+    }
+  });
+
+  test("the page: money tables, statistics, and a top-sets legend whose lines differ", () => {
+    const { agg, summary, daily } = moneyRun();
+    const data = buildReportData(summary, agg, { axes: null, kernelLabel: "k", daily, rank: "net" });
+    const html = renderReportHtml(data);
+    expect(html).toContain('data-stat="sharpe" data-value="1.2"');
+    expect(html).toContain('data-stat="max_drawdown" data-value="100"');
+    expect(html).toContain('data-component="stt" data-value="4"');
+    expect(html).toContain('data-component="total" data-value="120"');
+    expect(html).toContain('data-chart="money-equity"');
+    expect(html).toContain("by trading day");
+    const legend = [...html.matchAll(/<tr data-set="(\d+)" data-color="([^"]+)" data-dash="([^"]*)">(.*?)<\/tr>/g)];
+    expect(legend.map((r) => Number(r[1]))).toEqual([1, 2, 0]);
+    expect(new Set(legend.map((r) => `${r[2]}/${r[3]}`)).size).toBe(3);
+    // Each row names its set and parameters, as the curve's series does.
+    legend.forEach((r, i) => {
+      expect(r[4]).toContain(`#${r[1]}`);
+      const k = Number(r[1]);
+      expect(data.topSets!.series[i].name).toBe(`#${k} fast=${3 + k} slow=${21 + 13 * (k % 2)}`);
+      expect([data.topSets!.series[i].color, data.topSets!.series[i].dash!.join(",")]).toEqual([r[2], r[3]]);
+    });
+  });
+
+  test("without money: no money data, tables or ₹ lines, a grid's headline still its best set's", () => {
+    const plain = summaryOf([
+      { params: { fast: 3, slow: 21 }, pnl: 9, trades: 3 },
+      { params: { fast: 4, slow: 21 }, pnl: 10, trades: 3 },
+    ]);
+    const data = buildReportData(plain, new ReportAggregator(2), { axes: null, kernelLabel: "k", daily: null });
+    expect(data.money).toBeNull();
+    expect(data.featured.set).toBe(1);
+    expect(data.header.map((h) => h.json)).toContain("grid.1.pnl");
+    expect(data.header.some((h) => /₹/.test(h.label))).toBe(false);
+    expect(data.topSetRows!.map((r) => r.statistics)).toEqual([null, null]);
+    const html = renderReportHtml(data);
+    expect(html).not.toContain('id="money-stats"');
+    expect(html).not.toContain('id="costs"');
+  });
+
+  test("expiry type: the kept calendar's where it lists the expiry, the weekday rule otherwise, and the page says which", () => {
+    const agg = new ReportAggregator(1);
+    const t = (expiry: string, pnl: number): T => ({
+      expiry,
+      opt: 0,
+      strike: 1,
+      entry: ["2025-11-17", 36_000],
+      exit: ["2025-11-17", 36_100],
+      pnl,
+    });
+    // By weekday 2025-11-18 is weekly and 2025-11-25 monthly; this calendar says the opposite for NIFTY.
+    agg.add(sums("2025-11-17", "NIFTY", [t("2025-11-18", 1), t("2025-11-25", 2), t("2025-12-02", 4)]));
+    agg.add(sums("2025-11-17", "BANKNIFTY", [t("2025-11-25", 8)]));
+    const calendar = parseExpiryCalendar(
+      "underlying,expiry_type,expiry_date\nNIFTY,monthly,2025-11-18\nNIFTY,weekly,2025-11-25\nBANKNIFTY,monthly,2025-11-25\n",
+      "cal.csv",
+    );
+    const typeOf = expiryTypeFromCalendar(calendar);
+    expect([typeOf("NIFTY", parseIsoDate("2025-11-18")), typeOf("NIFTY", parseIsoDate("2025-11-25"))]).toEqual([
+      "monthly",
+      "weekly",
+    ]);
+    expect(typeOf("NIFTY", parseIsoDate("2025-12-02"))).toBeNull();
+    const summary = summaryOf([{ params: { a: 1 }, pnl: 15, trades: 4 }]);
+    const pnlOf = (d: ReturnType<typeof buildReportData>) => d.byExpiryType.map((r) => [r.bucket, r.pnl]);
+    const kept = buildReportData(summary, agg, { axes: null, kernelLabel: "k", expiryTypeOf: typeOf });
+    // 2025-12-02 is not in the calendar: weekly by the rule.
+    expect(pnlOf(kept)).toEqual([
+      ["weekly", 2 + 4],
+      ["monthly", 1 + 8],
+    ]);
+    expect(kept.expiryTypeFrom).toBe("calendar and weekday rule");
+    expect(kept.notes.expiryType).toContain("1 of 4 traded expiries");
+    const ruled = buildReportData(summary, agg, { axes: null, kernelLabel: "k" });
+    expect(pnlOf(ruled)).toEqual([
+      ["weekly", 1 + 4],
+      ["monthly", 2 + 8],
+    ]);
+    expect(ruled.expiryTypeFrom).toBe("weekday rule");
+    expect(renderReportHtml(ruled)).toContain("No expiry calendar kept with the packed data");
   });
 });

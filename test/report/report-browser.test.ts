@@ -19,6 +19,8 @@ const ROOT = join(import.meta.dir, "..", "..");
 // page.evaluate's callback runs in the page: the DOM types are not in this project's lib.
 // biome-ignore lint/suspicious/noExplicitAny: the page's DOM, untyped here
 declare const document: any;
+// biome-ignore lint/suspicious/noExplicitAny: the page's window, untyped here
+declare const window: any;
 const CHROMIUM = process.env.TICKPACK_CHROMIUM ?? "/usr/bin/chromium";
 
 let packed: string;
@@ -68,6 +70,14 @@ interface Opened {
   charts: { name: string; kind: string; drawn: boolean; empty: string | null }[];
   header: { json: string; value: string; text: string }[];
   requests: string[];
+  /**
+   * Per uPlot chart: its points, and at 19 places across the plot how often the point the cursor
+   * picks there is not the one nearest in time to the instant the axis puts there (0 on a time axis;
+   * an axis spaced by points picks by index instead).
+   */
+  timeAxes: Record<string, { points: number; offTime: number }>;
+  /** The top sets' chart: each series' legend label, stroke and dash as uPlot drew them. */
+  topSeries: { label: string; stroke: string; dash: string }[];
 }
 
 /** Opens a report: console errors, each chart's state, the header's cells; optionally a screenshot. */
@@ -111,7 +121,40 @@ async function open(html: string, screenshot?: string): Promise<Opened> {
         value: td.dataset.value!,
         text: td.textContent!,
       }));
-      return { rendered: document.documentElement.getAttribute("data-rendered"), charts, header };
+      const timeAxes: Record<string, { points: number; offTime: number }> = {};
+      // biome-ignore lint/suspicious/noExplicitAny: a uPlot instance in the page
+      for (const [name, u] of Object.entries(window.tickpackCharts as Record<string, any>)) {
+        const xs: number[] = Array.from(u.data[0]);
+        const width = u.over.clientWidth;
+        let offTime = 0;
+        for (let f = 1; f < 20; f++) {
+          const left = (f / 20) * width;
+          u.setCursor({ left, top: 10 });
+          const t = u.posToVal(left, "x");
+          let nearest = 0;
+          for (let i = 1; i < xs.length; i++) if (Math.abs(xs[i] - t) < Math.abs(xs[nearest] - t)) nearest = i;
+          if (u.cursor.idx !== nearest && Math.abs(xs[u.cursor.idx] - t) !== Math.abs(xs[nearest] - t)) offTime++;
+        }
+        // The cursor off the plot again (the screenshot shows none).
+        u.setCursor({ left: -10, top: -10 });
+        timeAxes[name] = { points: xs.length, offTime };
+      }
+      const top = window.tickpackCharts["top-sets"];
+      const topSeries = top
+        ? // biome-ignore lint/suspicious/noExplicitAny: uPlot's series in the page
+          top.series.slice(1).map((s: any, i: number) => ({
+            label: String(s.label),
+            stroke: String(typeof s.stroke === "function" ? s.stroke(top, i + 1) : s.stroke),
+            dash: (s.dash ?? []).join(","),
+          }))
+        : [];
+      return {
+        rendered: document.documentElement.getAttribute("data-rendered"),
+        charts,
+        header,
+        timeAxes,
+        topSeries,
+      };
     });
     if (screenshot) await page.screenshot({ path: screenshot, clip: { x: 0, y: 0, width: 1100, height: 760 } });
     return { errors, requests, ...result };
@@ -120,7 +163,11 @@ async function open(html: string, screenshot?: string): Promise<Opened> {
   }
 }
 
-/** The checks every report passes: drawn, no errors, no network, header = JSON. */
+/** The value at a header's JSON path (`rows`, `grid.3.pnl`) in a `--json` object. */
+const atPath = (json: Record<string, unknown>, path: string): unknown =>
+  path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], json);
+
+/** The checks every report passes: drawn, no errors, no network, header = JSON, time axes. */
 function expectGood(o: Opened, json: Record<string, unknown>, charts: string[]) {
   expect(o.errors).toEqual([]);
   expect(o.requests).toEqual([]);
@@ -130,11 +177,16 @@ function expectGood(o: Opened, json: Record<string, unknown>, charts: string[]) 
     expect({ name: c.name, drawn: c.drawn, empty: c.empty }).toEqual({ name: c.name, drawn: true, empty: null });
   expect(o.header.length).toBeGreaterThanOrEqual(8);
   for (const h of o.header)
-    expect({ field: h.json, value: JSON.parse(h.value) }).toEqual({ field: h.json, value: json[h.json] });
-  const text = (field: string) => o.header.find((h) => h.json === field)!.text;
+    expect({ field: h.json, value: JSON.parse(h.value) }).toEqual({ field: h.json, value: atPath(json, h.json) });
+  // A grid's trades and PnL are its best set's (`grid.K.trades`), a single set's the run's.
+  const cell = (field: string) => o.header.find((h) => h.json === field || h.json.endsWith(`.${field}`))!;
+  const text = (field: string) => cell(field).text;
   expect(text("rows")).toBe((json.rows as number).toLocaleString("en-US"));
-  expect(text("trades")).toBe((json.trades as number).toLocaleString("en-US"));
-  expect(text("pnl")).toBe((json.pnl as number).toFixed(2));
+  expect(text("trades")).toBe((atPath(json, cell("trades").json) as number).toLocaleString("en-US"));
+  expect(text("pnl")).toBe((atPath(json, cell("pnl").json) as number).toFixed(2));
+  // Every curve is drawn against time: a point sits where its instant falls, nights and gaps included.
+  for (const [name, a] of Object.entries(o.timeAxes))
+    if (a.points > 2) expect({ name, offTime: a.offTime }).toEqual({ name, offTime: 0 });
   expect(text("elapsed_s")).toStartWith(`${(json.elapsed_s as number).toFixed(3)} s`);
   expect(text("rows_per_s")).toBe(`${Math.round(json.rows_per_s as number).toLocaleString("en-US")} rows/s`);
   expect(text("partitions")).toStartWith(`${json.partitions} (${json.files} files)`);
@@ -151,6 +203,7 @@ describe("bench --report in headless Chromium", () => {
       : join(out, "report.png");
     const o = await open(html, shot);
     expectGood(o, json, SINGLE_CHARTS);
+    expect(o.timeAxes.equity.points).toBeGreaterThan(10);
     expect(o.header.find((h) => h.json === "params")!.text).toBe("fast=5 slow=21 max_spread=0.0005 min_volume=1");
     const page = readFileSync(html, "utf8");
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=/i);
@@ -186,6 +239,8 @@ describe("bench --report in headless Chromium", () => {
     const json = JSON.parse(r.stdout);
     const data = reportData(html);
     expect(data.stats.trades).toBe(json.trades);
+    // Copied without its kept calendar: expiry types by the weekday rule, and the page says so.
+    expect(data.expiryTypeFrom).toBe("weekday rule");
     const total = data.curves.series[0];
     expect(total.cum[total.cum.length - 1]).toBeCloseTo(json.pnl, 1);
     // The curve's PnL by exit day equals the trade log's.
@@ -267,6 +322,32 @@ describe("bench --report in headless Chromium", () => {
     expect(data.featured.set).toBe(top);
     const total = data.curves.series[0].cum;
     expect(total[total.length - 1]).toBeCloseTo(grid[top].pnl, 1);
+    // The headline is that set's, not the grid's sum.
+    const paths = o.header.map((h) => h.json);
+    expect(paths).toContain(`grid.${top}.trades`);
+    expect(paths).toContain(`grid.${top}.pnl`);
+    expect(paths.filter((p) => p === "trades" || p === "pnl")).toEqual([]);
+    // The top sets' curves: each its own colour and dash, the legend naming the set and its parameters.
+    const best5 = grid
+      .map((g, k) => ({ g, k }))
+      .sort((a, b) => b.g.pnl - a.g.pnl || a.k - b.k)
+      .slice(0, 5);
+    expect(o.topSeries.map((s) => s.label)).toEqual(
+      best5.map(
+        ({ g, k }) =>
+          `#${k} ${Object.entries(g.params)
+            .map(([p, v]) => `${p}=${v}`)
+            .join(" ")}`,
+      ),
+    );
+    expect(new Set(o.topSeries.map((s) => s.stroke)).size).toBe(5);
+    expect(new Set(o.topSeries.map((s) => s.dash)).size).toBe(5);
+    const legend = [
+      ...readFileSync(html, "utf8").matchAll(/<tr data-set="(\d+)" data-color="([^"]+)" data-dash="([^"]*)">/g),
+    ];
+    expect(legend.map((r) => [Number(r[1]), r[2], r[3]])).toEqual(
+      best5.map(({ k }, i) => [k, o.topSeries[i].stroke, o.topSeries[i].dash]),
+    );
     // --report-axes picks others.
     const other = benchReport("grid-axes", [
       "--grid",
@@ -276,6 +357,48 @@ describe("bench --report in headless Chromium", () => {
     ]);
     const d2 = reportData(other.html);
     expect([d2.heatmap.x, d2.heatmap.y]).toEqual(["min_volume", "fast"]);
+  });
+
+  test("with money (--fill touch, the shipped costs, --rank net): ₹ by day, costs, statistics; expiry types from the kept calendar", async () => {
+    const { json, html } = benchReport("money", [
+      "--grid",
+      "fast=3,5;slow=13,21",
+      "--fill",
+      "touch",
+      "--costs",
+      join(ROOT, "costs", "nse-index-options.json"),
+      "--rank",
+      "net",
+    ]);
+    const grid = json.grid as (Record<string, unknown> & { net: number; params: Record<string, number> })[];
+    const best = grid.reduce((a, g, k) => (g.net > grid[a].net ? k : a), 0);
+    const o = await open(html);
+    expectGood(o, json, [...SINGLE_CHARTS, "money-equity", "money-drawdown", "heatmap", "top-sets"]);
+    const data = reportData(html);
+    expect(data.featured.set).toBe(best);
+    expect(o.header.find((h) => h.json === `grid.${best}.net`)).toBeDefined();
+    // The ₹ curves end at the set's gross and net; the net's drawdown reaches its max drawdown.
+    const [net, gross] = data.money.equity.series;
+    expect(net.cum.at(-1)).toBeCloseTo(grid[best].net, 1);
+    expect(gross.cum.at(-1)).toBeCloseTo(grid[best].gross as number, 1);
+    expect(-Math.min(...net.dd)).toBeCloseTo(grid[best].max_drawdown as number, 1);
+    expect(data.money.days.length).toBe(grid[best].days);
+    const page = readFileSync(html, "utf8");
+    for (const field of ["days", "sharpe", "max_drawdown", "profit_factor", "win_rate"]) {
+      const v = new RegExp(`data-stat="${field}" data-value="([^"]*)"`).exec(page)![1];
+      expect({ field, value: JSON.parse(v.replace(/&#34;/g, '"')) }).toEqual({ field, value: grid[best][field] });
+    }
+    for (const [component, rupees] of Object.entries(grid[best].costs_by_component as Record<string, number>)) {
+      const v = new RegExp(`data-component="${component}" data-value="([^"]*)"`).exec(page)![1];
+      expect({ component, rupees: Number(v) }).toEqual({ component, rupees });
+    }
+    expect(Number(/data-component="total" data-value="([^"]*)"/.exec(page)![1])).toBe(grid[best].costs as number);
+    // The heatmap's cells (one set each over fast × slow) are the sets' net ₹.
+    expect(data.heatmap.rank).toBe("net");
+    for (const c of data.heatmap.cells) expect(c.value).toBeCloseTo(grid[c.set].net, 2);
+    // gen's calendar, kept by repack, says each expiry's type.
+    expect(data.expiryTypeFrom).toBe("calendar");
+    expect(page).toContain("the expiry calendar repack kept with the packed data");
   });
 
   test("a user kernel (examples/mid_reversion.c): drawn, header = --json", async () => {
