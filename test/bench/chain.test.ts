@@ -212,11 +212,11 @@ void tickpack_chain_end(const double *p, double *s, tp_chain_t *c) { (void)p; (v
   );
 }
 
-/** A trade log time (`2025-11-17T03:50:05.000000000Z`) in epoch ns. */
+/** A trade log time (`2025-11-17T09:20:05.000000000+05:30`: IST with its offset) in epoch ns. */
 function nsOfLogTime(text: string): bigint {
-  const m = /^(.+T\d\d:\d\d:\d\d)\.(\d{9})Z$/.exec(text);
+  const m = /^(.+T\d\d:\d\d:\d\d)\.(\d{9})([+-]\d\d:\d\d|Z)$/.exec(text);
   if (!m) throw new Error(`unexpected trade log time ${text}`);
-  return BigInt(Date.parse(`${m[1]}Z`)) * 1_000_000n + BigInt(m[2]);
+  return BigInt(Date.parse(`${m[1]}${m[3]}`)) * 1_000_000n + BigInt(m[2]);
 }
 
 /** Each partition's logged straddle (CSV text, set 0) is the reference's: contracts, entry, fills and exit. */
