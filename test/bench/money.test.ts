@@ -377,13 +377,23 @@ function emaRow(r: Row): ReferenceRow {
   };
 }
 
-/** ema_cross with fills at the touch (emaCrossReference), `lots` lots per trade, for each parameter set. */
-function emaCrossMoney(paramSets: EmaCrossParams[], lots: number): RunReference {
+/**
+ * ema_cross with fills at the touch (emaCrossReference), `lots` lots per trade, for each parameter
+ * set; with `only`, over that underlying's partitions and the rows it selects (a filter selects whole
+ * segments, so the segments are those of the file).
+ */
+function emaCrossMoney(
+  paramSets: EmaCrossParams[],
+  lots: number,
+  only?: { underlying: string; select: (r: Row) => boolean },
+): RunReference {
   const legs: Leg[] = [];
   const sets = paramSets.map((params, set) => {
     const setLegs: Leg[] = [];
-    const perPartition = partitions.map((p) => {
-      const r = emaCrossReference([p.rows.map(emaRow)], params, "touch");
+    const run = only ? partitions.filter((p) => p.underlying === only.underlying) : partitions;
+    const perPartition = run.map((p) => {
+      const rows = only ? p.rows.filter(only.select) : p.rows;
+      const r = emaCrossReference([rows.map(emaRow)], params, "touch");
       r.tradeList.forEach((t, position) => {
         setLegs.push(
           priceLeg(
@@ -718,6 +728,28 @@ describe("ema_cross --fill touch --costs", () => {
     const { rows } = readLog(log);
     expect(new Set(rows.map((r) => r.lots))).toEqual(new Set(["2"]));
     expectLogRows(rows, want.legs, "ema --lots 2");
+  });
+
+  test("a day without trades counts, at 0: NIFTY, strikes listed on some days only", () => {
+    // A band of strikes that one day does not list (strikes follow the spot): no trade that day. The
+    // strike filter cannot prune a partition by its path, so every NIFTY day is a day of the run.
+    const nifty = partitions.filter((p) => p.underlying === "NIFTY");
+    const strikesOf = (p: Partition) => p.rows.flatMap((r) => (r.strike === null ? [] : [r.strike]));
+    const lowest = Math.min(...nifty.flatMap(strikesOf));
+    const highestLow = Math.max(...nifty.map((p) => Math.min(...strikesOf(p))));
+    const [lo, hi] = [lowest, highestLow - 1];
+    expect(lo).toBeLessThan(hi);
+    const select = (r: Row) => r.strike !== null && r.strike >= lo && r.strike <= hi;
+    const log = join(work, "ema-band.csv");
+    const args = ["--underlyings", "NIFTY", "--strikes", `${lo}:${hi}`, "--trades", log];
+    const got = benchJson([packed, "--fill", "touch", "--costs", schedulePath, ...args]);
+    const want = emaCrossMoney([DEFAULT_PARAMS], 1, { underlying: "NIFTY", select });
+    const traded = new Set(want.legs.map((l) => l.date));
+    expect({ traded: traded.size > 0, untraded: traded.size < DAYS.length }).toEqual({ traded: true, untraded: true });
+    expect(want.sets[0].days).toBe(DAYS.length);
+    expectRunTotals(got, want);
+    expectSet(got.grid[0], want.sets[0], "grid[0]");
+    expectLogRows(readLog(log).rows, want.legs, "ema band");
   });
 });
 
