@@ -438,20 +438,18 @@ function chainRow(r: Row): ChainRow {
   };
 }
 
-/** short_straddle (the chain reference driver with the kernel's TypeScript twin), fills at the touch. */
-function straddleMoney(): RunReference {
+/**
+ * short_straddle (the chain reference driver with the kernel's TypeScript twin), fills at the touch,
+ * for each parameter set (values in the kernel's order; default: its defaults), all sets in one pass.
+ */
+function straddleMoney(paramSets: number[][] = [chainParamValues(shortStraddleChainKernel)]): RunReference {
   const legs: Leg[] = [];
   const perPartition = partitions.map((p) => {
     const expiryText = new Map(p.rows.map((r) => [r.expiry, r.expiryText]));
-    const r = runChainReference(
-      p.rows.map(chainRow),
-      shortStraddleChainKernel,
-      [chainParamValues(shortStraddleChainKernel)],
-      {
-        openNs: openNsOfDay(epochDaysOf(p.date)),
-        fill: "touch",
-      },
-    );
+    const r = runChainReference(p.rows.map(chainRow), shortStraddleChainKernel, paramSets, {
+      openNs: openNsOfDay(epochDaysOf(p.date)),
+      fill: "touch",
+    });
     for (const l of r.legs)
       legs.push(
         priceLeg(
@@ -474,10 +472,21 @@ function straddleMoney(): RunReference {
           true,
         ),
       );
-    const s = r.sets[0];
-    return { date: p.date, underlying: p.underlying, trades: s.trades, pnl: s.pnl, fillsAtLast: s.fillsAtLast };
+    return r.sets.map((s) => ({
+      date: p.date,
+      underlying: p.underlying,
+      trades: s.trades,
+      pnl: s.pnl,
+      fillsAtLast: s.fillsAtLast,
+    }));
   });
-  return { sets: [setReference(legs, perPartition)], legs };
+  const sets = paramSets.map((_, k) =>
+    setReference(
+      legs.filter((l) => l.set === k),
+      perPartition.map((p) => p[k]),
+    ),
+  );
+  return { sets, legs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -798,6 +807,66 @@ describe("short_straddle --fill touch --costs", () => {
       atLast += (entry.atLast ? 1 : 0) + (exit.atLast ? 1 : 0);
     }
     expect(got.fills_at_last).toBe(atLast);
+  });
+
+  test("a grid: per set, its positions (two legs each) winning and losing", () => {
+    const log = join(work, "straddle-grid.csv");
+    const got = benchJson([
+      packed,
+      "--strategy",
+      "short_straddle",
+      "--fill",
+      "touch",
+      "--costs",
+      schedulePath,
+      "--grid",
+      "target=0.05,0.5;stop=0.05,0.3",
+      "--trades",
+      log,
+    ]);
+    const expected = [0.05, 0.5].flatMap((target) =>
+      [0.05, 0.3].map((stop) => ({ entry_min: 5, exit_min: 360, stop, target })),
+    );
+    expect(new Set(got.grid.map((g) => JSON.stringify(g.params)))).toEqual(
+      new Set(expected.map((e) => JSON.stringify(e))),
+    );
+    const paramSets = got.grid.map((g) =>
+      chainParamValues(shortStraddleChainKernel, g.params as Record<string, number>),
+    );
+    const want = straddleMoney(paramSets);
+    // Some set wins some positions and loses others: profit factor and win rate between their bounds.
+    expect(want.sets.some((s) => s.win_rate !== null && s.win_rate > 0 && s.win_rate < 1)).toBe(true);
+    expectRunTotals(got, want);
+    for (const [k, s] of want.sets.entries()) expectSet(got.grid[k], s, `grid[${k}]`);
+    expectLogRows(readLog(log).rows, want.legs, "straddle grid");
+  });
+});
+
+describe("money does not depend on how the run ran", () => {
+  test("1 worker without the cache, 4 workers with it cold and warm: the same JSON and trade log", () => {
+    const cache = join(work, "cache");
+    const results = (args: string[], how: string[], log: string) => {
+      const r = bench([packed, ...args, "--json", "--trades", log, ...how]);
+      expect({ how, code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ how, code: 0, stderr: "" });
+      const j = JSON.parse(r.stdout) as Record<string, unknown>;
+      const hits = (j.cache as { hits: number } | null)?.hits ?? 0;
+      for (const k of ["elapsed_s", "rows_per_s", "row_sets_per_s", "workers", "cache"]) delete j[k];
+      return { json: j, log: readFileSync(log, "utf8"), hits };
+    };
+    for (const args of [
+      ["--fill", "touch", "--costs", schedulePath, "--lots", "3"],
+      ["--strategy", "short_straddle", "--fill", "touch", "--costs", schedulePath],
+    ]) {
+      rmSync(cache, { recursive: true, force: true });
+      const [one, cold, warm] = [
+        ["--workers", "1", "--no-cache"],
+        ["--workers", "4", "--cache", cache],
+        ["--workers", "4", "--cache", cache],
+      ].map((how, i) => results(args, how, join(work, `how-${i}.csv`)));
+      expect(warm.hits).toBeGreaterThan(0);
+      expect({ ...cold, hits: 0 }).toEqual(one);
+      expect({ ...warm, hits: 0 }).toEqual(one);
+    }
   });
 });
 
