@@ -976,6 +976,23 @@ describe("bad input: exit 2 naming the problem", () => {
     expectClose(got.by_underlying.BANKNIFTY.gross, (got.by_underlying.BANKNIFTY.pnl as number) * 20, "BANKNIFTY=20");
   });
 
+  test("a partition outside the layout (a date folder given as DIR): no day or underlying to price it by", () => {
+    // Before the fix: without --trades every trade was priced on 1970-01-01 (its unread timestamp),
+    // and with --lot-size for every underlying still "no lot size for  expiry …" (no underlying).
+    const day = join(packed, DAYS[0]);
+    for (const money of [
+      ["--costs", schedulePath],
+      ["--lot-size", "NIFTY=75,BANKNIFTY=35"],
+      ["--lots", "1"],
+    ])
+      expectUsage(
+        [day, ...money],
+        [/needs each partition's day and underlying from its path/, /run bench on the packed folder itself/],
+      );
+    // Points need neither: that run is as before.
+    expect(bench([day, "--json", "--no-cache"]).code).toBe(0);
+  });
+
   test("--rank net without money", () => {
     expectUsage([packed, "--grid", "fast=3,5", "--rank", "net"], [/--rank net/, /money/]);
   });
