@@ -842,6 +842,39 @@ describe("short_straddle --fill touch --costs", () => {
   });
 });
 
+describe("the Parquet trade log", () => {
+  test("holds the CSV log's rows, money columns typed", async () => {
+    const args = [packed, "--strategy", "short_straddle", "--fill", "touch", "--costs", schedulePath, "--trades"];
+    benchJson([...args, join(work, "log.csv")]);
+    benchJson([...args, join(work, "log.parquet")]);
+    const types = Object.fromEntries(
+      (await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${q(join(work, "log.parquet"))})`))
+        .getRows()
+        .map((r) => [String(r[0]), String(r[1])]),
+    );
+    expect(types).toMatchObject({
+      date: "DATE",
+      expiry: "DATE",
+      lot_size: "INTEGER",
+      gross: "DOUBLE",
+      costs: "DOUBLE",
+      net: "DOUBLE",
+    });
+    const cols =
+      "set, date, underlying, expiry, opt_type, strike::DOUBLE, entry_time, exit_time, entry_price, exit_price, pnl, position, leg, side, lots, lot_size, gross, costs, net";
+    const from = (f: string) => (f.endsWith(".csv") ? `read_csv(${q(f)})` : `read_parquet(${q(f)})`);
+    const diff = (a: string, b: string) =>
+      duck.runAndReadAll(
+        `SELECT count(*) FROM (SELECT ${cols} FROM ${from(a)} EXCEPT ALL SELECT ${cols} FROM ${from(b)})`,
+      );
+    const [csv, parquet] = [join(work, "log.csv"), join(work, "log.parquet")];
+    expect([(await diff(csv, parquet)).getRows()[0][0], (await diff(parquet, csv)).getRows()[0][0]]).toEqual([0n, 0n]);
+    expect((await duck.runAndReadAll(`SELECT count(*) FROM ${from(parquet)}`)).getRows()[0][0]).toBe(
+      2n * BigInt(DAYS.length * 2),
+    );
+  });
+});
+
 describe("money does not depend on how the run ran", () => {
   test("1 worker without the cache, 4 workers with it cold and warm: the same JSON and trade log", () => {
     const cache = join(work, "cache");
