@@ -262,6 +262,18 @@ export async function runBench(
       throw e;
     }
   }
+  // Money prices a partition's trades by its day (the schedule's rates, a day of the statistics) and
+  // its underlying (its lot sizes), both from its path: one outside the layout (a date folder given as
+  // DIR) would be priced on no day and no underlying, so it is a usage error before anything runs.
+  if (options.money) {
+    const unnamed = partitions.find((p) => p.date === null || p.underlying === null);
+    if (unnamed) {
+      pool.close();
+      throw new LotSizeError(
+        `${unnamed.parts[0]}: money (--lots, --lot-size, --costs) needs each partition's day and underlying from its path (DIR/YYYY-MM-DD/UNDERLYING/ or DIR/date=YYYY-MM-DD/underlying=UNDERLYING/): run bench on the packed folder itself`,
+      );
+    }
+  }
   const workers = Math.min(options.workers, partitions.length);
   pool.shrinkTo(workers);
   const results: BenchPartitionResult[] = new Array(partitions.length);
