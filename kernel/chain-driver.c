@@ -230,7 +230,8 @@ static int tpc_open_leg(tp_chain_t *c, int position, int contract, double lots, 
  * instant, as of its latest valid row (row < 0) or at instant row `row`. --fill last: that row's
  * price. --fill touch (SPEC §7): a buy pays that row's ask (sp0), a sell gets its bid (bp0), where the
  * quote is non-null and > 0; else the price, counted in the set's FILLS_AT_LAST. 0: no price at all.
- * The quotes are the two hidden columns after the kernel's own (CTL_KCOLS of them).
+ * The quotes are read here, at the fill, from the row itself (its part's bp0/sp0): the merge only
+ * remembers where each contract's latest valid row and each instant row are.
  */
 static double tpc_fill_price(tpc_drv *d, long long set, int contract, int row, int buy) {
   void **P = d->P;
@@ -244,10 +245,12 @@ static double tpc_fill_price(tpc_drv *d, long long set, int contract, int row, i
     price = ((const double *)P[TPC_P_ASOF_PRICE])[contract];
   }
   if (d->ctl[TPC_CTL_TOUCH]) {
-    long long k = d->ctl[TPC_CTL_KCOLS] + (buy ? 1 : 0);
-    const double *q = (const double *)((void **)P[row >= 0 ? TPC_P_INST_COLS : TPC_P_ASOF_COLS])[k];
-    const unsigned char *ok = ((unsigned char **)P[row >= 0 ? TPC_P_INST_OK : TPC_P_ASOF_OK])[k];
-    if (ok[i] && q[i] > 0) return q[i];
+    long long part = ((const int *)P[row >= 0 ? TPC_P_INST_PART : TPC_P_ASOF_PART])[i];
+    long long at = ((const long long *)P[row >= 0 ? TPC_P_INST_ROW : TPC_P_ASOF_ROW])[i];
+    void **pp = (void **)P[TPC_P_PARTS] + part * (TPC_PART_COLS + 2 * d->ctl[TPC_CTL_NCOLS]);
+    const double *q = (const double *)pp[buy ? TPC_PART_ASK : TPC_PART_BID];
+    const unsigned char *ok = (const unsigned char *)pp[buy ? TPC_PART_ASK_OK : TPC_PART_BID_OK];
+    if (q[at] > 0 && (!ok || ((ok[at >> 3] >> (at & 7)) & 1))) return q[at];
     tpc_set(d, set)[TPC_SET_FILLS_AT_LAST] += 1;
   }
   return price;
@@ -361,7 +364,7 @@ static void tpc_view(tp_chain_t *c, tpc_drv *d) {
   c->has = (const unsigned char *)P[TPC_P_HAS];
   c->price = (const double *)P[TPC_P_ASOF_PRICE];
   c->asof_ts = (const long long *)P[TPC_P_ASOF_TS];
-  c->ncol = (int)ctl[TPC_CTL_KCOLS];
+  c->ncol = (int)ctl[TPC_CTL_NCOLS];
   c->col_type = (const unsigned char *)P[TPC_P_COL_TYPES];
   c->row_col = (const void *const *)P[TPC_P_INST_COLS];
   c->row_ok = (const unsigned char *const *)P[TPC_P_INST_OK];
@@ -425,6 +428,7 @@ typedef struct {
   void **part;
   long long pos, end;
   long long contract;
+  int part_index;
 } tpc_active;
 
 int tpc_active_bytes(void) { return (int)sizeof(tpc_active); }
@@ -487,6 +491,9 @@ long long tpc_run(long long *ctl, double *num, void **P) {
   const unsigned char *src = (const unsigned char *)P[TPC_P_COL_SRC];
   const unsigned char *dst = (const unsigned char *)P[TPC_P_COL_TYPES];
   long long *head = (long long *)P[TPC_P_HEAD];
+  const int touch = ctl[TPC_CTL_TOUCH] != 0;
+  int *inst_part = (int *)P[TPC_P_INST_PART], *asof_part = (int *)P[TPC_P_ASOF_PART];
+  long long *inst_row = (long long *)P[TPC_P_INST_ROW], *asof_row = (long long *)P[TPC_P_ASOF_ROW];
   int *due = (int *)P[TPC_P_DUE];
   int *heap = (int *)P[TPC_P_HEAP];
   int *inst_contract = (int *)P[TPC_P_INST_CONTRACT];
@@ -526,6 +533,7 @@ long long tpc_run(long long *ctl, double *num, void **P) {
       x->price = (const double *)part[TPC_PART_PRICE];
       x->price_ok = (const unsigned char *)part[TPC_PART_PRICE_OK];
       x->part = part;
+      x->part_index = run_part[a];
       x->end = run_end[a];
       x->contract = run_contract[a];
       x->pos = tpc_skip_null_ts(x->ts_ok, run_start[a], x->end);
@@ -604,6 +612,14 @@ long long tpc_run(long long *ctl, double *num, void **P) {
         inst_contract[n] = cn;
         inst_valid[n] = (unsigned char)valid;
         inst_price[n] = px;
+        if (touch) {
+          inst_part[n] = x->part_index;
+          inst_row[n] = p;
+          if (valid) {
+            asof_part[cn] = x->part_index;
+            asof_row[cn] = p;
+          }
+        }
         if (ncols) {
           void **part = x->part;
           for (k = 0; k < ncols; k++) {

@@ -32,7 +32,6 @@ import {
   type ColumnValues,
   type FillRule,
   type KernelCompiler,
-  QUOTE_COLUMNS,
   type KernelParam,
 } from "./strategy-kernel.ts";
 
@@ -123,11 +122,6 @@ export function loadChainKernel(path: string, compiler: KernelCompiler = "tcc"):
   return kernel;
 }
 
-/** The columns the chain driver copies per row: the kernel's, then with --fill touch bp0 and sp0 (hidden from the kernel). */
-export function chainDriverColumns(kernel: Pick<LoadedChainKernel, "columns">, fill: FillRule): string[] {
-  return [...kernel.columns, ...(fill === "touch" ? QUOTE_COLUMNS : [])];
-}
-
 /** A column as the driver copies it: its values (as stored) and bitmap. */
 export interface ChainColumn {
   values: ColumnValues;
@@ -140,6 +134,8 @@ export interface ChainPart {
   ts: ChainColumn & { values: BigInt64Array };
   price: ChainColumn & { values: Float64Array };
   columns: ChainColumn[];
+  /** bp0 and sp0, which --fill touch reads at each fill (null: not read). */
+  quotes: { bid: ChainColumn & { values: Float64Array }; ask: ChainColumn & { values: Float64Array } } | null;
 }
 
 /** A partition as the driver streams it. */
@@ -256,10 +252,9 @@ export class ChainRun {
   /** Runs the partition through the kernel (state starts fresh: positions never outlive it). */
   runPartition(input: ChainPartition): ChainPartitionResult {
     const { kernel, paramSets } = this;
-    // The kernel's columns, then --fill touch's quotes (hidden from the kernel).
     const touch = this.options.fill === "touch";
-    const names = chainDriverColumns(kernel, this.options.fill ?? "last");
-    const types: ColumnType[] = [...kernel.columnTypes, ...(touch ? (["f64", "f64"] as const) : [])];
+    const names = kernel.columns;
+    const types = kernel.columnTypes;
     const ncols = names.length;
     const nsets = paramSets.length;
     const np = kernel.params.length;
@@ -340,6 +335,13 @@ export class ChainRun {
       parts[at + PART.TS_OK] = addr(p.ts.valid);
       parts[at + PART.PRICE] = addr(p.price.values);
       parts[at + PART.PRICE_OK] = addr(p.price.valid);
+      if (touch) {
+        if (!p.quotes) throw new Error(`${kernel.path}: --fill touch needs the parts' bp0 and sp0`);
+        parts[at + PART.BID] = addr(p.quotes.bid.values);
+        parts[at + PART.BID_OK] = addr(p.quotes.bid.valid);
+        parts[at + PART.ASK] = addr(p.quotes.ask.values);
+        parts[at + PART.ASK_OK] = addr(p.quotes.ask.valid);
+      }
       p.columns.forEach((c, k) => {
         parts[at + PART.COLS + 2 * k] = addr(c.values);
         parts[at + PART.COLS + 2 * k + 1] = addr(c.valid);
@@ -351,6 +353,8 @@ export class ChainRun {
     put(PTR.HAS, u8(nc));
     put(PTR.ASOF_PRICE, f64(nc));
     put(PTR.ASOF_TS, i64(nc));
+    put(PTR.ASOF_PART, i32(nc));
+    put(PTR.ASOF_ROW, i64(nc));
     const asofCols = new BigUint64Array(pinned(8 * ncols));
     const asofOk = new BigUint64Array(pinned(8 * ncols));
     types.forEach((t, k) => {
@@ -377,12 +381,19 @@ export class ChainRun {
     let instContract: Int32Array | null = null;
     let instValid: Uint8Array | null = null;
     let instPrice: Float64Array | null = null;
+    let instPart: Int32Array | null = null;
+    let instRow: BigInt64Array | null = null;
     let instCols: Uint8Array[] = [];
     let instOks: Uint8Array[] = [];
     const sizeInstant = (cap: number) => {
       instContract = grown(PTR.INST_CONTRACT, i32, instContract, cap);
       instValid = grown(PTR.INST_VALID, u8, instValid, cap);
       instPrice = grown(PTR.INST_PRICE, f64, instPrice, cap);
+      instPart = grown(PTR.INST_PART, i32, instPart, cap);
+      const rows = i64(cap);
+      if (instRow) rows.set(instRow);
+      instRow = rows;
+      put(PTR.INST_ROW, rows);
       const cols = new BigUint64Array(pinned(8 * ncols));
       const oks = new BigUint64Array(pinned(8 * ncols));
       const nextCols: Uint8Array[] = [];
@@ -424,7 +435,6 @@ export class ChainRun {
     ctl[CTL.NSTATE] = BigInt(kernel.stateSize);
     ctl[CTL.NCSTATE] = BigInt(kernel.contractStateSize);
     ctl[CTL.NCOLS] = BigInt(ncols);
-    ctl[CTL.KCOLS] = BigInt(kernel.columns.length);
     ctl[CTL.TOUCH] = touch ? 1n : 0n;
     ctl[CTL.NCONTRACTS] = BigInt(nc);
     ctl[CTL.NEXPIRIES] = BigInt(expiries.length);

@@ -13,10 +13,9 @@ export const CTL = layout(
     "NPARAMS",
     "NSTATE",
     "NCSTATE",
-    // Columns the driver copies (NCOLS): the kernel's declared ones (KCOLS), then with --fill touch
-    // (TOUCH 1) bp0 and sp0 as float64, hidden from the kernel.
+    // The kernel's declared columns, which the driver copies per row; with --fill touch (TOUCH 1) it
+    // reads each fill's quote where its row lies (PART's BID and ASK).
     "NCOLS",
-    "KCOLS",
     "TOUCH",
     "NCONTRACTS",
     "NEXPIRIES",
@@ -122,6 +121,11 @@ export const PTR = layout(
     "INST_CONTRACT",
     "INST_VALID",
     "INST_PRICE",
+    // --fill touch: where each instant row, and each contract's latest valid row, lies (part, row).
+    "INST_PART",
+    "INST_ROW",
+    "ASOF_PART",
+    "ASOF_ROW",
     "INST_COLS",
     "INST_OK",
     "HAS",
@@ -141,8 +145,8 @@ export const PTR = layout(
   "SIZE",
 );
 
-/** A part's pointers in PARTS: timestamps, price and their bitmaps, then each declared column's values and bitmap. */
-export const PART = layout(["TS", "TS_OK", "PRICE", "PRICE_OK"], "COLS");
+/** A part's pointers in PARTS: timestamps, price, --fill touch's bp0 and sp0 (0 without) and their bitmaps, then each declared column's values and bitmap. */
+export const PART = layout(["TS", "TS_OK", "PRICE", "PRICE_OK", "BID", "BID_OK", "ASK", "ASK_OK"], "COLS");
 
 /** Most legs a set may hold open at once, and close in one instant. */
 export const MAX_LEGS = 64;

@@ -715,7 +715,9 @@ export class KernelRun {
       : DEFAULT_BLOCK_ROWS;
     const blockRows = Math.max(
       1,
-      Math.floor(options.blockRows ?? (logging ? Math.min(256, Math.max(16, 65536 / nsets)) : summingRows)),
+      Math.floor(
+        options.blockRows ?? (logging ? Math.min(DEFAULT_BLOCK_ROWS, Math.max(16, 16384 / nsets)) : summingRows),
+      ),
     );
     this.block = T.SIZE + np + kernel.stateSize;
     this.touch = options.fill === "touch";

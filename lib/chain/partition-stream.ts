@@ -40,6 +40,7 @@ export interface PartitionStream extends ChainPartition {
 /**
  * The stream of a partition whose parts' columns are `views` (each named by `columns`), for a
  * kernel reading `declared`; `sel` selects contracts (null: all). `openNs` is 09:15 IST of its day.
+ * With `quotes`, each part carries its bp0 and sp0 for --fill touch.
  */
 export function partitionStream(
   views: readonly ColumnViews[],
@@ -48,6 +49,7 @@ export function partitionStream(
   paths: readonly string[],
   sel: SegmentSelector | null,
   openNs: bigint,
+  quotes = false,
 ): PartitionStream {
   const at = (name: string) => columns.indexOf(name);
   const found: { part: number; start: number; end: number; key: ContractKey }[] = [];
@@ -60,6 +62,11 @@ export function partitionStream(
       if (!values) throw new StrategyInputError(`${paths[q]}: column ${name} is not numeric`);
       return values as ColumnValues;
     };
+    const float64 = (values: (name: string) => ColumnValues, name: string, part: number) => {
+      const v = values(name);
+      if (!(v instanceof Float64Array)) throw new StrategyInputError(`${paths[part]}: column ${name} is not float64`);
+      return { values: v, valid: col(name).validity };
+    };
     const ts = numeric("timestamp");
     const price = numeric("price");
     if (!(ts instanceof BigInt64Array)) throw new StrategyInputError(`${paths[q]}: column timestamp is not int64`);
@@ -69,6 +76,7 @@ export function partitionStream(
       ts: { values: ts, valid: col("timestamp").validity },
       price: { values: price, valid: col("price").validity },
       columns: declared.map((name) => ({ values: numeric(name), valid: col(name).validity })),
+      quotes: quotes ? { bid: float64(numeric, "bp0", q), ask: float64(numeric, "sp0", q) } : null,
     });
     const keys = keyBatch(v, columns, paths[q]);
     const starts = Array.from(keyRunStarts(keys));

@@ -3,14 +3,9 @@
  * first on a cold run), the stream of the selected contracts, and the chain driver over it for
  * every parameter set. Results in the shape bench's per-contract tasks give.
  */
-import {
-  ChainRun,
-  chainDriverColumns,
-  type ChainLegColumns,
-  type LoadedChainKernel,
-} from "../../kernel/chain-kernel.ts";
+import { ChainRun, type ChainLegColumns, type LoadedChainKernel } from "../../kernel/chain-kernel.ts";
 import { reportSumsReference } from "../../kernel/report-sums.ts";
-import type { FillRule, KernelTradeColumns } from "../../kernel/strategy-kernel.ts";
+import { type FillRule, type KernelTradeColumns, QUOTE_COLUMNS } from "../../kernel/strategy-kernel.ts";
 import type { CacheSettings, CacheStats } from "../bench/cached-columns.ts";
 import { KEY_COLUMNS, planFilteredRead, type PartitionFilter } from "../bench/strategy-reader.ts";
 import type { BenchPartitionResult } from "../bench/tasks.ts";
@@ -25,7 +20,7 @@ const OPEN_SECONDS_IST = 9 * 3600 + 15 * 60;
 /** Columns a chain run reads: the key, timestamps, price, the kernel's, and --fill touch's quotes. */
 export function chainColumns(kernel: LoadedChainKernel, fill: FillRule = "last"): string[] {
   const cols: string[] = [...KEY_COLUMNS, "timestamp", "price"];
-  for (const c of chainDriverColumns(kernel, fill)) if (!cols.includes(c)) cols.push(c);
+  for (const c of [...kernel.columns, ...(fill === "touch" ? QUOTE_COLUMNS : [])]) if (!cols.includes(c)) cols.push(c);
   return cols;
 }
 
@@ -89,8 +84,15 @@ export async function runChainPartition(
     const mapped = await mapPartColumns(snapshot.parts, columns, task.cache, stats, beforeDecode);
     try {
       const paths = snapshot.parts.map((p) => p.path);
-      const declared = chainDriverColumns(kernel, fill);
-      const draft = partitionStream(mapped.views, columns, declared, paths, plan?.sel ?? null, 0n);
+      const draft = partitionStream(
+        mapped.views,
+        columns,
+        kernel.columns,
+        paths,
+        plan?.sel ?? null,
+        0n,
+        fill === "touch",
+      );
       const stream = { ...draft, openNs: openNsOf(task.date ?? task.filter?.date ?? null, draft) };
       const keepLegs = task.trades || task.reportSums || task.keepLegs === true;
       const result = new ChainRun(kernel, task.paramSets, keepLegs, { fill }).runPartition(stream);

@@ -7,7 +7,6 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { ironCondorChainKernel } from "../../examples/iron_condor.ts";
 import {
-  chainDriverColumns,
   type ChainMerge,
   ChainOrderError,
   type ChainLegColumns,
@@ -135,17 +134,21 @@ function runDriver(
   sets: number[][],
   o: DriverOptions = {},
 ): ChainPartitionResult & { streamRows: number; contracts: number } {
-  // The kernel's columns stored as it declares them (i64 or f64 here), then --fill touch's quotes.
-  const names = chainDriverColumns(kernel, o.fill ?? "last");
-  const declared = names.map(
-    (name, k): DeclaredColumn => ({
-      name,
-      type: kernel.columnTypes[k] === "i64" ? "i64" : k < kernel.columns.length ? (o.storeF64As ?? "f64") : "f64",
-    }),
-  );
+  // The kernel's columns stored as it declares them (i64 or f64 here); --fill touch's quotes as packed (f64).
+  const touch = o.fill === "touch";
+  const declared = [
+    ...kernel.columns.map(
+      (name, k): DeclaredColumn => ({ name, type: kernel.columnTypes[k] === "i64" ? "i64" : (o.storeF64As ?? "f64") }),
+    ),
+    ...(touch
+      ? (["bp0", "sp0"] as const)
+          .filter((name) => !kernel.columns.includes(name))
+          .map((name): DeclaredColumn => ({ name, type: "f64" }))
+      : []),
+  ];
   const { views, columns } = chainViews(rows, o.splits ?? [], declared);
   const paths = views.map((_, q) => `part-${q}.parquet`);
-  const stream = partitionStream(views, columns, names, paths, o.sel ?? null, OPEN_NS);
+  const stream = partitionStream(views, columns, kernel.columns, paths, o.sel ?? null, OPEN_NS, touch);
   const run = new ChainRun(kernel, sets, true, {
     instantRows: o.instantRows,
     logRows: o.logRows,
