@@ -32,7 +32,6 @@ import {
   TRADE_TS,
   ZERO_ROW_BYTES,
 } from "./driver-layout.ts";
-import type { TradeMoneyColumns } from "../lib/money/trade-money.ts";
 import { DAY_MINUTES, SET_SUMS, setSumsFromHold, TALLY, type LoggedTrades, type ReportSums } from "./report-sums.ts";
 
 /** Path of the built-in ema_cross kernel. */
@@ -450,8 +449,6 @@ export interface KernelTradeColumns extends LoggedTrades {
   exitPrice: Float64Array;
   /** A chain kernel's legs: per trade its position, its leg number in it and its signed lots (> 0 long); absent for a per-contract kernel. */
   legs?: { position: Float64Array; leg: Float64Array; lots: Float64Array };
-  /** With money (SPEC §7): per trade its lots, lot size, ₹ gross, costs and net, and position. */
-  money?: TradeMoneyColumns;
 }
 
 /** Growable trade columns: the driver's log, TRADE_PX's doubles and TRADE_TS's timestamps per trade. */

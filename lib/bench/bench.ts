@@ -5,9 +5,14 @@ import {
   loadKernel,
   type LoadedKernel,
   type KernelCompiler,
-  type KernelTradeColumns,
 } from "../../kernel/strategy-kernel.ts";
-import type { BenchPartitionResult, BenchTask, BenchWorkerPrepare, PartitionReportSums } from "./tasks.ts";
+import type {
+  BenchPartitionResult,
+  BenchTask,
+  BenchWorkerPrepare,
+  PartitionReportSums,
+  PricedTrades,
+} from "./tasks.ts";
 import { listPackedPartitions, PackedListingError, type PackedPartition } from "../packed/layout.ts";
 import type { ProgressListener } from "../progress.ts";
 import { compileParquetWasmModule, useParquetWasmModule } from "../parquet/wasm.ts";
@@ -59,10 +64,10 @@ export interface BenchOptions {
 }
 
 /** One partition's trades, column by column, with the partition's date and underlying. */
-export interface TradeBlock extends KernelTradeColumns {
+export type TradeBlock = PricedTrades & {
   date: string;
   underlying: string;
-}
+};
 
 /** One partition's report sums, with the partition's date and underlying. */
 export interface ReportSumsBlock extends PartitionReportSums {

@@ -13,7 +13,13 @@ import { runPartition, type PartitionFilter } from "./strategy-reader.ts";
 import { loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
 import { runChainPartition } from "../chain/run-partition.ts";
 import { formatEpochDays, istDayOfEpochNs, type IsoDate } from "../ist-time.ts";
-import { type MoneySettings, priceTrades, type SetMoney, zeroSetMoney } from "../money/trade-money.ts";
+import {
+  type MoneySettings,
+  priceTrades,
+  type SetMoney,
+  type TradeMoneyColumns,
+  zeroSetMoney,
+} from "../money/trade-money.ts";
 
 const zeroSetMoneyOf = () => zeroSetMoney();
 
@@ -46,12 +52,15 @@ export interface BenchTask {
   filter?: PartitionFilter | null;
 }
 
+/** Trades column by column, with money (SPEC §7) each trade's lots, lot size, ₹ gross, costs and net, and position. */
+export type PricedTrades = KernelTradeColumns & { money?: TradeMoneyColumns };
+
 /** What one partition gave. */
 export interface BenchPartitionResult {
   rows: number;
   sets: SetTotals[];
   /** The partition's trades (with `trades`), column by column; null without. */
-  trades: KernelTradeColumns | null;
+  trades: PricedTrades | null;
   /** The report's sums of the partition's trades (with `reportSums`); null without. */
   reportSums: PartitionReportSums | null;
   /** Columns the reader projected (for checks). */
@@ -163,7 +172,7 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
 function priceOf(
   task: BenchTask,
   trades: KernelTradeColumns | null,
-): { trades: KernelTradeColumns | null; money: SetMoney[] | null } {
+): { trades: PricedTrades | null; money: SetMoney[] | null } {
   if (!task.money || !trades) return { trades, money: null };
   // A partition outside the layout has no day in its path: its trades' own (an IST day each: intraday).
   const day = task.date ?? (trades.length > 0 ? formatEpochDays(istDayOfEpochNs(trades.entryTs[0])) : null);

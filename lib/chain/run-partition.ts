@@ -4,11 +4,10 @@
  * every parameter set. Results in the shape bench's per-contract tasks give.
  */
 import { ChainRun, type ChainLegColumns, type LoadedChainKernel } from "../../kernel/chain-kernel.ts";
-import { reportSumsReference } from "../../kernel/report-sums.ts";
-import { type FillRule, type KernelTradeColumns, QUOTE_COLUMNS } from "../../kernel/strategy-kernel.ts";
+import { reportSumsReference, type ReportSums } from "../../kernel/report-sums.ts";
+import { type FillRule, type KernelTradeColumns, QUOTE_COLUMNS, type SetTotals } from "../../kernel/strategy-kernel.ts";
 import type { CacheSettings, CacheStats } from "../bench/cached-columns.ts";
 import { KEY_COLUMNS, planFilteredRead, type PartitionFilter } from "../bench/strategy-reader.ts";
-import type { BenchPartitionResult } from "../bench/tasks.ts";
 import { istDayOfEpochNs, istWallClockToEpochNs, parseIsoDate, type IsoDate } from "../ist-time.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { mapPartColumns } from "./part-columns.ts";
@@ -45,6 +44,18 @@ export function legTradeColumns(legs: ChainLegColumns): KernelTradeColumns {
   return { ...legs, legs: { position: legs.position, leg: legs.leg, lots: legs.lots } };
 }
 
+/** What a chain partition gave (bench's task result, but for its cache statistics and money), and every leg kept. */
+export interface ChainPartitionRead {
+  rows: number;
+  sets: SetTotals[];
+  trades: KernelTradeColumns | null;
+  reportSums: { sums: ReportSums; spillTrades: KernelTradeColumns | null } | null;
+  columns: string[];
+  rowGroupsRead: number;
+  rowGroupsSkipped: number;
+  legs: KernelTradeColumns | null;
+}
+
 /** What a chain task needs. */
 export interface ChainPartitionTask {
   paramSets: number[][];
@@ -67,7 +78,7 @@ export async function runChainPartition(
   task: ChainPartitionTask,
   stats: CacheStats,
   beforeDecode?: () => Promise<void>,
-): Promise<Omit<BenchPartitionResult, "cache" | "money"> & { legs: KernelTradeColumns | null }> {
+): Promise<ChainPartitionRead> {
   const fill = task.fill ?? "last";
   const columns = chainColumns(kernel, fill);
   const snapshot = openPartitionSnapshot(task.parts);
@@ -97,7 +108,7 @@ export async function runChainPartition(
       const keepLegs = task.trades || task.reportSums || task.keepLegs === true;
       const result = new ChainRun(kernel, task.paramSets, keepLegs, { fill }).runPartition(stream);
       const legs = result.legs ? legTradeColumns(result.legs) : null;
-      let reportSums: BenchPartitionResult["reportSums"] = null;
+      let reportSums: ChainPartitionRead["reportSums"] = null;
       if (task.reportSums && legs) {
         const sums = reportSumsReference(legs, task.paramSets.length);
         reportSums = { sums, spillTrades: sums.spilled ? legs : null };
