@@ -115,7 +115,8 @@ double *tp_contract_state(tp_chain_t *c, double *s, int contract);
 /*
  * Orders. A leg is a signed quantity of one contract in lots (> 0 long, < 0 short) inside a
  * position; a position counts as one trade. Fills are the driver's: at the instant, at the
- * contract's as-of price (the *_at forms: at instant row `row`'s own price, on its contract).
+ * contract's as-of price (the *_at forms: at instant row `row`'s own price, on its contract); with
+ * bench --fill touch at that row's ask for a buy and bid for a sell, where quoted (SPEC §7).
  * Every leg is logged when it closes, with its position, leg number, side and quantity.
  * A bad order (no such contract, no price yet, a quantity of 0 or not finite, an unknown or closed
  * position, more than 64 open legs in a set) returns -1 and stops the run: bench exits 1 naming
