@@ -21,8 +21,6 @@ import {
   zeroSetMoney,
 } from "../money/trade-money.ts";
 
-const zeroSetMoneyOf = () => zeroSetMoney();
-
 /** Run every parameter set of a kernel over one partition (all its parts, in order). */
 export interface BenchTask {
   kind: "bench";
@@ -176,7 +174,7 @@ function priceOf(
   if (!task.money || !trades) return { trades, money: null };
   // A partition outside the layout has no day in its path: its trades' own (an IST day each: intraday).
   const day = task.date ?? (trades.length > 0 ? formatEpochDays(istDayOfEpochNs(trades.entryTs[0])) : null);
-  if (day === null) return { trades, money: task.paramSets.map(zeroSetMoneyOf) };
+  if (day === null) return { trades, money: task.paramSets.map(() => zeroSetMoney()) };
   const priced = priceTrades(trades, task.paramSets.length, day, task.underlying ?? "", task.money, task.trades);
   return { trades: priced.trades ? { ...trades, money: priced.trades } : trades, money: priced.sets };
 }

@@ -39,6 +39,51 @@ async function fillPart(path: string, fd: number, cache: PartCache, columns: str
   }
 }
 
+/**
+ * `cache` (found incomplete) filled and mapped again, or null (released) where the fill failed:
+ * its errors are the cache's, not the run's, and a private folder takes over.
+ */
+async function refilled(
+  path: string,
+  fd: number,
+  cache: PartCache,
+  settings: CacheSettings,
+  columns: string[],
+  stats: CacheStats,
+): Promise<PartCache | null> {
+  const errors = stats.errors.length;
+  await fillPart(path, fd, cache, columns);
+  cache.release();
+  if (stats.errors.length !== errors) return null;
+  const again = new PartCache(path, fd, settings, columns, stats);
+  if (again.complete(columns)) return again;
+  again.release();
+  return null;
+}
+
+/** The part's columns filled into, and mapped from, the run's private folder `dir`. */
+async function privatelyFilled(
+  path: string,
+  fd: number,
+  dir: string,
+  columns: string[],
+  stats: CacheStats,
+): Promise<PartCache> {
+  const own = { dir, verifyAll: false };
+  const scratch = { ...stats, errors: [] as string[] };
+  const filling = new PartCache(path, fd, own, columns, scratch);
+  await fillPart(path, fd, filling, columns);
+  filling.release();
+  const cache = new PartCache(path, fd, own, columns, scratch);
+  if (!cache.complete(columns)) {
+    cache.release();
+    throw new StrategyInputError(
+      `${path}: its columns could not be mapped for a chain strategy (${scratch.errors[0] ?? `${dir} is not writable`})`,
+    );
+  }
+  return cache;
+}
+
 /** The parts' columns mapped, and how to let them go. */
 export interface MappedParts {
   views: ColumnViews[];
@@ -80,31 +125,15 @@ export async function mapPartColumns(
     for (const { path, fd } of parts) {
       let cache = settings ? new PartCache(path, fd, settings, columns, stats) : null;
       const cold = !cache?.complete(columns);
-      if (cold) {
+      if (!cache || cold) {
         await beforeDecode?.();
-        if (cache) {
-          const errors = stats.errors.length;
-          await fillPart(path, fd, cache, columns);
-          cache.release();
-          // The fill's errors are the cache's, not the run's: the private folder takes over.
-          cache = stats.errors.length === errors ? new PartCache(path, fd, settings!, columns, stats) : null;
-        }
-        if (!cache?.complete(columns)) {
-          cache?.release();
+        const filled = cache && settings ? await refilled(path, fd, cache, settings, columns, stats) : null;
+        if (filled) cache = filled;
+        else {
           privateDir ??= mkdtempSync(join(tmpdir(), chainTempPrefix(process.pid)));
-          const own = { dir: privateDir, verifyAll: false };
-          const scratch = { ...stats, errors: [] as string[] };
-          cache = new PartCache(path, fd, own, columns, scratch);
-          await fillPart(path, fd, cache, columns);
-          cache.release();
-          cache = new PartCache(path, fd, own, columns, scratch);
-          if (!cache.complete(columns))
-            throw new StrategyInputError(
-              `${path}: its columns could not be mapped for a chain strategy (${scratch.errors[0] ?? `${privateDir} is not writable`})`,
-            );
+          cache = await privatelyFilled(path, fd, privateDir, columns, stats);
         }
       }
-      if (!cache) throw new Error("unreachable: a part left unmapped");
       held.push(cache);
       views.push(cache.views(columns));
       // A part decoded by this run counts as misses (its fill's), not also as hits.

@@ -3,6 +3,7 @@
  * read literally over the rows DuckDB (a second Parquet engine) reads back, chain kernels' trade
  * logs, filters, the report and the errors a user meets.
  */
+import { type SeedPartition, seedPartitions } from "../helpers/seed-partitions.ts";
 import { TRADE_COLUMNS } from "../../lib/bench/trade-row.ts";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
@@ -79,34 +80,10 @@ function resultsOf(j: BenchJson) {
   return { ...totals(j), grid: j.grid.map((g) => ({ params: g.params, ...totals(g) })) };
 }
 
-/** A packed partition of the seed layout: its day, underlying and parts in index order (read here, not by lib/). */
-interface Partition {
-  date: string;
-  underlying: string;
-  parts: string[];
-}
-
-function partitionsOf(dir: string): Partition[] {
-  const out: Partition[] = [];
-  for (const date of readdirSync(dir)
-    .filter((d) => /^\d{4}-\d\d-\d\d$/.test(d))
-    .sort()) {
-    for (const underlying of readdirSync(join(dir, date)).sort()) {
-      const parts = readdirSync(join(dir, date, underlying))
-        .map((f) => /^part-.*-(\d+)\.parquet$/.exec(f))
-        .filter((m) => m !== null)
-        .sort((a, b) => Number(a[1]) - Number(b[1]))
-        .map((m) => join(dir, date, underlying, m[0]));
-      out.push({ date, underlying, parts });
-    }
-  }
-  return out;
-}
-
 const epochDaysOf = (iso: string) => Date.UTC(+iso.slice(0, 4), +iso.slice(5, 7) - 1, +iso.slice(8, 10)) / 86_400_000;
 
 /** A partition's rows in file order (parts concatenated) as DuckDB reads them, only those `where` selects. */
-async function chainRowsOf(p: Partition, where = "true"): Promise<ChainRow[]> {
+async function chainRowsOf(p: SeedPartition, where = "true"): Promise<ChainRow[]> {
   // Read once per partition and selection: every parameter set's reference reads the same rows.
   const key = `${p.parts.join("|")}|${where}`;
   const known = rowsRead.get(key);
@@ -118,7 +95,7 @@ async function chainRowsOf(p: Partition, where = "true"): Promise<ChainRow[]> {
 
 const rowsRead = new Map<string, ChainRow[]>();
 
-async function readChainRows(p: Partition, where: string): Promise<ChainRow[]> {
+async function readChainRows(p: SeedPartition, where: string): Promise<ChainRow[]> {
   const union = p.parts
     .map((f, i) => `SELECT *, ${i} AS _part FROM read_parquet(${q(f)}, file_row_number = true)`)
     .join(" UNION ALL ");
@@ -152,7 +129,7 @@ interface ReferenceTotals {
 /** SPEC §6.1 (shortStraddleReference) per partition over DuckDB's rows, summed in partition order. */
 async function straddleReference(dir: string, params: ShortStraddleParams, where = "true"): Promise<ReferenceTotals> {
   const out: ReferenceTotals = { trades: 0, pnl: 0, rows: 0, valid_rows: 0, by_underlying: {}, straddles: new Map() };
-  for (const p of partitionsOf(dir)) {
+  for (const p of seedPartitions(dir)) {
     const rows = await chainRowsOf(p, where);
     const r = shortStraddleReference(rows, params, openNsOfDay(epochDaysOf(p.date)));
     const u = (out.by_underlying[p.underlying] ??= { rows: 0, trades: 0, pnl: 0 });
@@ -268,7 +245,7 @@ describe("bench --strategy short_straddle", () => {
       const got = benchJson([dir, "--strategy", "short_straddle", "--no-cache"]);
       expectTotals(got, want, dir);
       expect(got.valid_rows).toBe(want.valid_rows);
-      expect(partitionsOf(dir)).toHaveLength(4);
+      expect(seedPartitions(dir)).toHaveLength(4);
     }
 
     const grid = benchJson([
@@ -346,7 +323,7 @@ describe("bench --strategy short_straddle", () => {
 
   test("filters: --strikes and --expiry-type give the reference over only the selected contracts' rows", async () => {
     // A band that leaves out every strike below the middle one of NIFTY's first day: its ATM moves.
-    const nifty = partitionsOf(split).find((p) => p.underlying === "NIFTY")!;
+    const nifty = seedPartitions(split).find((p) => p.underlying === "NIFTY")!;
     const strikes = [...new Set((await chainRowsOf(nifty)).map((r) => r.strike).filter((s) => s !== null))].sort(
       (a, b) => a - b,
     );
@@ -427,7 +404,7 @@ describe("bench --strategy short_straddle on instants with several rows of one c
     await writeTiedRaw(raw, 11);
     const packed = tempDir("chain-tied");
     await repackFixture([raw], packed, { partRows: 200, rowGroupSize: 64 });
-    expect(partitionsOf(packed)).toHaveLength(4);
+    expect(seedPartitions(packed)).toHaveLength(4);
     const grid = "entry_min=0,3,7;exit_min=40;stop=0.05,0.2;target=0.05,0.3";
     const j = benchJson([packed, "--strategy", "short_straddle", "--grid", grid, "--no-cache"]);
     expect(j.grid).toHaveLength(12);

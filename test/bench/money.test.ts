@@ -9,8 +9,9 @@
  * checked against it and their fills against the quotes DuckDB reads. Also: a run without the flags
  * keeps its old fields and columns, and bad input exits 2 naming the problem.
  */
+import { seedPartitions } from "../helpers/seed-partitions.ts";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { DEFAULT_PARAMS, emaCrossReference, type EmaCrossParams, type ReferenceRow } from "../../kernel/ema_cross.ts";
@@ -147,42 +148,33 @@ const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 async function readPartitions(dir: string): Promise<Partition[]> {
   const out: Partition[] = [];
-  for (const date of readdirSync(dir)
-    .filter((d) => /^\d{4}-\d\d-\d\d$/.test(d))
-    .sort()) {
-    for (const underlying of readdirSync(join(dir, date)).sort()) {
-      const parts = readdirSync(join(dir, date, underlying))
-        .map((f) => /^part-.*-(\d+)\.parquet$/.exec(f))
-        .filter((m) => m !== null)
-        .sort((a, b) => Number(a[1]) - Number(b[1]))
-        .map((m) => join(dir, date, underlying, m[0]));
-      const union = parts
-        .map((f, i) => `SELECT *, ${i} AS _part FROM read_parquet(${q(f)}, file_row_number = true)`)
-        .join(" UNION ALL ");
-      const rows = (
-        await duck.runAndReadAll(
-          `SELECT epoch_ns("timestamp") AS ts, datediff('day', DATE '1970-01-01', expiry) AS e, strftime(expiry, '%Y-%m-%d') AS et,
-            opt_type::VARCHAR AS opt, strike::DOUBLE AS strike, price, bp0, sp0, volume::DOUBLE AS volume
-           FROM (${union}) ORDER BY _part, file_row_number`,
-        )
-      ).getRowObjectsJS();
-      out.push({
-        date,
-        underlying,
-        parts,
-        rows: rows.map((r) => ({
-          ts: r.ts === null ? null : BigInt(r.ts as bigint),
-          expiry: r.e === null ? null : Number(r.e),
-          expiryText: r.et === null ? null : String(r.et),
-          opt: r.opt === null ? null : String(r.opt),
-          strike: r.strike === null ? null : Number(r.strike),
-          price: r.price === null ? null : Number(r.price),
-          bp0: r.bp0 === null ? null : Number(r.bp0),
-          sp0: r.sp0 === null ? null : Number(r.sp0),
-          volume: r.volume === null ? null : Number(r.volume),
-        })),
-      });
-    }
+  for (const { date, underlying, parts } of seedPartitions(dir)) {
+    const union = parts
+      .map((f, i) => `SELECT *, ${i} AS _part FROM read_parquet(${q(f)}, file_row_number = true)`)
+      .join(" UNION ALL ");
+    const rows = (
+      await duck.runAndReadAll(
+        `SELECT epoch_ns("timestamp") AS ts, datediff('day', DATE '1970-01-01', expiry) AS e, strftime(expiry, '%Y-%m-%d') AS et,
+          opt_type::VARCHAR AS opt, strike::DOUBLE AS strike, price, bp0, sp0, volume::DOUBLE AS volume
+         FROM (${union}) ORDER BY _part, file_row_number`,
+      )
+    ).getRowObjectsJS();
+    out.push({
+      date,
+      underlying,
+      parts,
+      rows: rows.map((r) => ({
+        ts: r.ts === null ? null : BigInt(r.ts as bigint),
+        expiry: r.e === null ? null : Number(r.e),
+        expiryText: r.et === null ? null : String(r.et),
+        opt: r.opt === null ? null : String(r.opt),
+        strike: r.strike === null ? null : Number(r.strike),
+        price: r.price === null ? null : Number(r.price),
+        bp0: r.bp0 === null ? null : Number(r.bp0),
+        sp0: r.sp0 === null ? null : Number(r.sp0),
+        volume: r.volume === null ? null : Number(r.volume),
+      })),
+    });
   }
   return out;
 }
