@@ -39,27 +39,37 @@ function loadLibc(): Libc | null {
 
 /** Maps the whole file at `path` read-only; throws with the system's reason when it cannot. */
 export function mapFileReadOnly(path: string): FileMapping {
+  if (!loadLibc()) {
+    const bytes = Bun.mmap(path, { shared: false });
+    return { bytes, unmap() {} };
+  }
+  const fd = openSync(path, "r");
+  try {
+    return mapOpenFileReadOnly(fd, path);
+  } finally {
+    closeSync(fd); // the map keeps the file
+  }
+}
+
+/**
+ * Maps the whole file open as `fd` read-only (the descriptor stays the caller's): the bytes of the
+ * file that descriptor names, even if `path` (for messages) has been replaced since.
+ */
+export function mapOpenFileReadOnly(fd: number, path: string): FileMapping {
   const c = loadLibc();
   if (!c) {
     const bytes = Bun.mmap(path, { shared: false });
     return { bytes, unmap() {} };
   }
-  const fd = openSync(path, "r");
-  let size: number;
-  let addr: Pointer | null;
-  try {
-    size = fstatSync(fd).size;
-    if (size === 0) return { bytes: new Uint8Array(0), unmap() {} };
-    addr = c.mmap(null, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  } finally {
-    closeSync(fd); // the map keeps the file
-  }
+  const size = fstatSync(fd).size;
+  if (size === 0) return { bytes: new Uint8Array(0), unmap() {} };
+  const addr = c.mmap(null, size, PROT_READ, MAP_PRIVATE, fd, 0);
   if (addr === null || BigInt(addr) === MAP_FAILED) throw new Error(`mmap failed for ${path}`);
   let mapped = true;
   return {
     bytes: new Uint8Array(toArrayBuffer(addr, 0, size)),
     unmap() {
-      if (mapped) c.munmap(addr!, size);
+      if (mapped) c.munmap(addr, size);
       mapped = false;
     },
   };

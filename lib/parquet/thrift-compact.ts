@@ -160,6 +160,11 @@ export class CompactCursor {
     }
   }
 
+  /** An i8 value (one byte, two's complement). */
+  byteValue(): number {
+    return (this.byte() << 24) >> 24;
+  }
+
   /** An i16, i32 or i64 value as a number. */
   int(): number {
     const v = this.varint();
