@@ -5,14 +5,8 @@
  * No apache-arrow here: the C Data Interface structs are read directly (lib/parquet/c-data.ts), which
  * spares every worker the import (~31 ms) and every batch its Arrow objects.
  */
-import {
-  asFloat64,
-  columnAs,
-  QUOTE_COLUMNS,
-  type KernelBatch,
-  type KernelRun,
-  type LoadedKernel,
-} from "../../kernel/strategy-kernel.ts";
+import type { KernelRun, LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import { asFloat64, columnAs, QUOTE_COLUMNS, type KernelBatch } from "../../kernel/kernel-batch.ts";
 import { OPT_OTHER, stableOptCode } from "../packed/opt-type.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { PartCache, type CacheSettings, type CacheStats } from "./cached-columns.ts";

@@ -5,7 +5,8 @@
  */
 import { ChainRun, type ChainLegColumns, type LoadedChainKernel } from "../../kernel/chain-kernel.ts";
 import { reportSumsReference, type ReportSums } from "../../kernel/report-sums.ts";
-import { type FillRule, type KernelTradeColumns, QUOTE_COLUMNS, type SetTotals } from "../../kernel/strategy-kernel.ts";
+import type { FillRule, KernelTradeColumns, SetTotals } from "../../kernel/strategy-kernel.ts";
+import { QUOTE_COLUMNS } from "../../kernel/kernel-batch.ts";
 import type { CacheSettings, CacheStats } from "../bench/cached-columns.ts";
 import { KEY_COLUMNS, planFilteredRead, type PartitionFilter } from "../bench/strategy-reader.ts";
 import { istDayOfEpochNs, istWallClockToEpochNs, parseIsoDate, type IsoDate } from "../ist-time.ts";
