@@ -84,15 +84,16 @@ export function keyBatch(b: ColumnViews, columns: readonly string[], file: strin
   };
 }
 
+/** Whose batches are built: the part's file (for errors), the kernel and what the run reads beyond it. */
+export interface BatchTarget {
+  file: string;
+  kernel: LoadedKernel;
+  extras: ReadExtras;
+}
+
 /** A driver batch from one batch of column views, in projectedColumns order. */
-export function kernelBatch(
-  b: ColumnViews,
-  columns: readonly string[],
-  file: string,
-  kernel: LoadedKernel,
-  extras: ReadExtras,
-): KernelBatch {
-  return withValues(keyBatch(b, columns, file), b, columns, file, kernel, extras);
+export function kernelBatch(b: ColumnViews, columns: readonly string[], target: BatchTarget): KernelBatch {
+  return withValues(keyBatch(b, columns, target.file), b, columns, target);
 }
 
 /** A driver batch of `keys` and the kernel's columns (and timestamps) from `b`, whose views `columns` names. */
@@ -100,9 +101,7 @@ export function withValues(
   keys: KeyRunColumns,
   b: ColumnViews,
   columns: readonly string[],
-  file: string,
-  kernel: LoadedKernel,
-  extras: ReadExtras,
+  { file, kernel, extras }: BatchTarget,
 ): KernelBatch {
   const col = (name: string) => b.columns[columns.indexOf(name)];
   const ts = extras.ts ? numericValues(col("timestamp"), file, "timestamp") : null;

@@ -89,6 +89,7 @@ export async function runPartition(
     );
     for (const [p, { path, fd }] of snapshot.parts.entries()) {
       const part = plan.parts[p];
+      const target = { file: path, kernel, extras };
       const nRead = part ? groupsRead(part) : -1;
       if (part) {
         counts.rowGroupsRead += nRead;
@@ -131,7 +132,7 @@ export async function runPartition(
                   throw new StrategyInputError(
                     `${path}: row group ${g}: a read of rows ${start}..${end} returned ${batches.map((b) => b.length).join("+")} rows`,
                   );
-                const kb = withValues(keys, batches[0], valueColumns, path, kernel, extras);
+                const kb = withValues(keys, batches[0], valueColumns, target);
                 if (step.allSelected) cutter.feedSelected(kb);
                 else cutter.feed(kb);
               });
@@ -141,7 +142,7 @@ export async function runPartition(
             // A group the statistics show to be wholly selected needs no look at its rows' keys.
             await source.read(columns, { rowGroups: [g] }, (batches) => {
               for (const b of batches) {
-                const kb = kernelBatch(b, columns, path, kernel, extras);
+                const kb = kernelBatch(b, columns, target);
                 if (step.allSelected) cutter.feedSelected(kb);
                 else cutter.feed(kb);
               }
