@@ -8,6 +8,7 @@ import { fillingSource } from "../../lib/read/cache-fill.ts";
 import { cacheSource, selectedRowRanges } from "../../lib/read/cache-source.ts";
 import { openDecodeSource } from "../../lib/read/decode-source.ts";
 import { StrategyInputError } from "../../lib/read/input-error.ts";
+import { openWasmSource } from "../../lib/read/wasm-source.ts";
 import type { ColumnViews, PartSource, RowSelection } from "../../lib/read/part-source.ts";
 import { cleanupTempDirs, packedFixture, tempDir } from "../helpers/fixtures.ts";
 
@@ -68,16 +69,18 @@ async function filledCacheSource(): Promise<{ source: PartSource; release: () =>
 }
 
 describe("part sources", () => {
-  test("the cache and parquet-wasm give the same views for the same selection", async () => {
-    const wasm = await openDecodeSource(part, fd, COLUMNS);
+  test("every source gives parquet-wasm's views for the same selection", async () => {
+    // parquet-wasm is the reference; the others are the cache and whatever openDecodeSource picks for the part.
+    const wasm = await openWasmSource(part, fd);
     const cached = await filledCacheSource();
+    const decoded = await openDecodeSource(part, fd, COLUMNS);
     try {
       expect(wasm.kind).toBe("wasm");
       expect(cached.source.kind).toBe("cache");
+      expect(cached.source.columns.map((c) => c.name)).toEqual(COLUMNS);
+      expect(decoded.columns.map((c) => c.name)).toEqual(wasm.columns.map((c) => c.name));
       const groups = wasm.rowGroupRows.length;
       expect(groups).toBeGreaterThanOrEqual(3);
-      expect(cached.source.rowGroupRows).toEqual(wasm.rowGroupRows);
-      expect(cached.source.columns.map((c) => c.name)).toEqual(COLUMNS);
       const last = groups - 1;
       const selections: RowSelection[] = [
         { rowGroups: [0] },
@@ -88,17 +91,20 @@ describe("part sources", () => {
       ];
       // Columns in an order of their own: each source answers in the order asked.
       const asked = ["price", "strike", "opt_type", "timestamp", "expiry", "bp0"];
-      for (const selection of selections) {
-        const fromWasm = await wasm.read(asked, selection, plain);
-        const fromCache = await cached.source.read(asked, selection, plain);
-        expect(fromCache).toEqual(fromWasm);
-        // One batch per row group that keeps rows.
-        expect(fromCache.length).toBe(selectedRowRanges(wasm.rowGroupRows, selection).length);
+      for (const source of [cached.source, decoded]) {
+        expect(source.rowGroupRows).toEqual(wasm.rowGroupRows);
+        for (const selection of selections) {
+          const got = await source.read(asked, selection, plain);
+          expect(got).toEqual(await wasm.read(asked, selection, plain));
+          // One batch per row group that keeps rows.
+          expect(got.length).toBe(selectedRowRanges(wasm.rowGroupRows, selection).length);
+        }
       }
       // Somewhere in the part there are nulls (the generator's defects), so validity is compared too.
       const all = await wasm.read(["price", "bp0"], { rowGroups: [...wasm.rowGroupRows.keys()] }, plain);
       expect(all.flat(2).some((v) => v === null)).toBe(true);
     } finally {
+      decoded.close();
       cached.release();
       wasm.close();
     }
