@@ -23,9 +23,9 @@ import {
   KernelRun,
   loadKernel,
   OPTIMISED_FLAGS,
-  type KernelBatch,
   type LoadedKernel,
 } from "../kernel/strategy-kernel.ts";
+import type { KernelBatch } from "../kernel/kernel-batch.ts";
 import { listPackedPartitions } from "../lib/packed/layout.ts";
 import { readPackedGroup } from "../lib/packed/reader.ts";
 import { PACKED_COLUMNS } from "../lib/packed/schema.ts";

@@ -6,13 +6,8 @@
  */
 import { measure } from "mitata";
 import { DEFAULT_PARAMS, emaCrossReference, type ReferenceRow } from "../kernel/ema_cross.ts";
-import {
-  EMA_CROSS_SOURCE,
-  KernelRun,
-  loadKernel,
-  type KernelBatch,
-  type LoadedKernel,
-} from "../kernel/strategy-kernel.ts";
+import { EMA_CROSS_SOURCE, KernelRun, loadKernel, type LoadedKernel } from "../kernel/strategy-kernel.ts";
+import type { KernelBatch } from "../kernel/kernel-batch.ts";
 import { SeededRandom } from "../lib/random.ts";
 
 const N = Number(Bun.argv[2] ?? 4_000_000);

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { EMA_CROSS_SOURCE, KernelRun, loadKernel } from "../kernel/strategy-kernel.ts";
 import { listPackedPartitions } from "../lib/packed/layout.ts";
 import { closeParquet, openParquet, withRows } from "../lib/parquet/io.ts";
-import { projectedColumns, runPartition } from "../lib/bench/strategy-reader.ts";
+import { projectedColumns } from "../lib/read/driver-batch.ts";
+import { runPartition } from "../lib/read/run-partition.ts";
 import { noCacheStats } from "../lib/bench/cached-columns.ts";
 
 const dir = Bun.argv[2] ?? join(import.meta.dir, "..", "data", "sample", "packed");

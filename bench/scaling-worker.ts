@@ -1,6 +1,6 @@
 /** One share of bench/scaling.ts's work: the ema_cross path over the given partitions, twice (the second timed). */
 import { EMA_CROSS_SOURCE, KernelRun, loadKernel } from "../kernel/strategy-kernel.ts";
-import { runPartition } from "../lib/bench/strategy-reader.ts";
+import { runPartition } from "../lib/read/run-partition.ts";
 import { noCacheStats } from "../lib/bench/cached-columns.ts";
 
 /** Runs the partitions' parts through the kernel; returns rows and the timed pass's ms. */

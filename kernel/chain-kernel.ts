@@ -29,11 +29,11 @@ import {
   kernelRealPath,
   parseColumns,
   parseParams,
-  type ColumnValues,
   type FillRule,
   type KernelCompiler,
   type KernelParam,
 } from "./strategy-kernel.ts";
+import type { ColumnValues } from "./kernel-batch.ts";
 
 const CHAIN_DRIVER_SOURCE = join(import.meta.dir, "chain-driver.c");
 

@@ -22,7 +22,7 @@ import { evictLeastRecentlyUsed } from "../cache/store.ts";
 import { addCacheStats, noCacheStats, type CacheSettings } from "./cached-columns.ts";
 import { WorkerPool, WorkerTaskError } from "../workers/pool.ts";
 import { filtersJson, partitionMaySelect, type BenchFilters } from "./filters.ts";
-import { projectedColumns } from "./strategy-reader.ts";
+import { projectedColumns } from "../read/driver-batch.ts";
 import { ChainOrderError, loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
 import { chainColumns } from "../chain/run-partition.ts";
 import { COST_COMPONENTS } from "../money/fill-costs.ts";

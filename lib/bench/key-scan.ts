@@ -1,7 +1,7 @@
 /** Per-row scans of a batch's segment key (key-scan.c, built once per thread with TinyCC), with their TypeScript references. */
 import { ptr } from "bun:ffi";
 import { join } from "node:path";
-import type { KernelBatch } from "../../kernel/strategy-kernel.ts";
+import type { KernelBatch } from "../../kernel/kernel-batch.ts";
 import { isValidAt } from "../parquet/c-data.ts";
 import { builtOnce } from "../tinycc.ts";
 import { OPT_OTHER } from "../packed/opt-type.ts";

@@ -9,7 +9,8 @@ import {
 } from "../../kernel/strategy-kernel.ts";
 import type { ReportSums } from "../../kernel/report-sums.ts";
 import { noCacheStats, type CacheSettings, type CacheStats } from "./cached-columns.ts";
-import { runPartition, type PartitionFilter } from "./strategy-reader.ts";
+import type { PartitionFilter } from "../read/read-plan.ts";
+import { runPartition } from "../read/run-partition.ts";
 import { loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
 import { runChainPartition } from "../chain/run-partition.ts";
 import { formatEpochDays, istDayOfEpochNs, type IsoDate } from "../ist-time.ts";

@@ -8,34 +8,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PartCache, type CacheSettings, type CacheStats } from "../bench/cached-columns.ts";
-import { keyBatch, stableOptCodes, StrategyInputError } from "../bench/strategy-reader.ts";
-import { closeParquetFile, openParquetFile, withColumnViews, type ColumnViews } from "../parquet/source.ts";
+import { fillingSource } from "../read/cache-fill.ts";
+import { openDecodeSource } from "../read/decode-source.ts";
+import { StrategyInputError } from "../read/input-error.ts";
+import type { ColumnViews } from "../read/part-source.ts";
 
 /** Decodes every row group of the part into the cache files of `cache` (a failure only leaves the part uncached). */
 async function fillPart(path: string, fd: number, cache: PartCache, columns: string[]): Promise<void> {
-  const source = await openParquetFile(path, fd).catch((e: Error) => {
-    throw new StrategyInputError(`${path}: ${e.message}`);
-  });
+  const source = fillingSource(await openDecodeSource(path, fd, columns), cache, columns);
   try {
-    const present = new Map(source.columns.map((f) => [f.name, f]));
-    const missing = columns.filter((c) => !present.has(c));
-    if (missing.length > 0)
-      throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
-    cache.startFill(
-      columns.map((c) => present.get(c)!),
-      source.numRows,
-      source.rowGroupRows,
-    );
-    for (let g = 0; g < source.rowGroupRows.length; g++)
-      await withColumnViews(source, columns, { rowGroups: [g] }, (batches) => {
-        for (const b of batches) cache.append(b, columns, () => stableOptCodes(keyBatch(b, columns, path)));
-      });
-    cache.commitFill();
-  } catch (e) {
-    cache.abortFill();
-    throw e;
+    for (let g = 0; g < source.rowGroupRows.length; g++) await source.read(columns, { rowGroups: [g] }, () => {});
+    source.commitFill();
   } finally {
-    closeParquetFile(source);
+    source.close();
   }
 }
 

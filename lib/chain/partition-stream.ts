@@ -5,10 +5,11 @@
  * contracts. Rows with a null key take no part; neither do contracts the filters leave out.
  */
 import type { ChainPart, ChainPartition } from "../../kernel/chain-kernel.ts";
-import type { ColumnValues } from "../../kernel/strategy-kernel.ts";
+import type { ColumnValues } from "../../kernel/kernel-batch.ts";
 import { isValidAt } from "../parquet/c-data.ts";
 import type { ColumnViews } from "../parquet/source.ts";
-import { keyBatch, StrategyInputError } from "../bench/strategy-reader.ts";
+import { keyBatch } from "../read/driver-batch.ts";
+import { StrategyInputError } from "../read/input-error.ts";
 import { keyRunStarts } from "../bench/key-scan.ts";
 import type { SegmentSelector } from "../bench/filters.ts";
 import { OPT_OTHER } from "../packed/opt-type.ts";

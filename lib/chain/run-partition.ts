@@ -5,9 +5,11 @@
  */
 import { ChainRun, type ChainLegColumns, type LoadedChainKernel } from "../../kernel/chain-kernel.ts";
 import { reportSumsReference, type ReportSums } from "../../kernel/report-sums.ts";
-import { type FillRule, type KernelTradeColumns, QUOTE_COLUMNS, type SetTotals } from "../../kernel/strategy-kernel.ts";
+import type { FillRule, KernelTradeColumns, SetTotals } from "../../kernel/strategy-kernel.ts";
+import { QUOTE_COLUMNS } from "../../kernel/kernel-batch.ts";
 import type { CacheSettings, CacheStats } from "../bench/cached-columns.ts";
-import { KEY_COLUMNS, planFilteredRead, type PartitionFilter } from "../bench/strategy-reader.ts";
+import { KEY_COLUMNS } from "../read/driver-batch.ts";
+import { planPartitionRead, type PartitionFilter } from "../read/read-plan.ts";
 import { istDayOfEpochNs, istWallClockToEpochNs, parseIsoDate, type IsoDate } from "../ist-time.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { mapPartColumns } from "./part-columns.ts";
@@ -83,7 +85,7 @@ export async function runChainPartition(
   const columns = chainColumns(kernel, fill);
   const snapshot = openPartitionSnapshot(task.parts);
   try {
-    const plan = task.filter ? planFilteredRead(snapshot.parts, task.filter) : null;
+    const plan = task.filter ? planPartitionRead(snapshot.parts, task.filter) : null;
     const empty = {
       rows: 0,
       sets: task.paramSets.map(() => ({ rows: 0, validRows: 0, trades: 0, pnl: 0, fillsAtLast: 0 })),

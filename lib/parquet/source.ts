@@ -135,14 +135,14 @@ export interface ColumnViews {
 /** The batches of a read as C Data Interface views, and a function that frees them. */
 async function readColumnViews(
   source: Pick<ParquetFileSource, "handle" | "rowGroupRows">,
-  columns: string[],
+  columns: readonly string[],
   selection: RowSelection,
 ): Promise<{ batches: ColumnViews[]; release: () => void }> {
   const wasm = parquetWasm();
   // batchSize preallocates in wasm: one row group per batch, never more.
   const batchSize = Math.max(1, ...selection.rowGroups.map((g) => source.rowGroupRows[g]));
   const table = await source.handle.read({
-    columns,
+    columns: [...columns],
     rowGroups: selection.rowGroups,
     offset: selection.offset,
     limit: selection.limit,
@@ -168,7 +168,7 @@ async function readColumnViews(
 /** Calls `use` with the named columns of the selected rows as views on wasm memory, then frees them: `use` must copy what it keeps. */
 export async function withColumnViews<T>(
   source: Pick<ParquetFileSource, "handle" | "rowGroupRows">,
-  columns: string[],
+  columns: readonly string[],
   selection: RowSelection,
   use: (batches: ColumnViews[]) => T,
 ): Promise<T> {

@@ -1,6 +1,7 @@
 /** Kernel batches from reference rows, random partitions of them, and runs of a kernel over them (kernel tests). */
 import type { EmaCrossParams, ReferenceRow } from "../../kernel/ema_cross.ts";
-import { columnAs, KernelRun, type KernelBatch, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import { KernelRun, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import { columnAs, type KernelBatch } from "../../kernel/kernel-batch.ts";
 import { stableOptCode } from "../../lib/packed/opt-type.ts";
 import type { SeededRandom } from "../../lib/random.ts";
 

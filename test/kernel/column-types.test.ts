@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { C_TYPE, COLUMN_TYPES, type ColumnType } from "../../kernel/column-types.ts";
-import { KernelError, KernelRun, loadKernel, type KernelBatch } from "../../kernel/strategy-kernel.ts";
+import { KernelError, KernelRun, loadKernel } from "../../kernel/strategy-kernel.ts";
+import type { KernelBatch } from "../../kernel/kernel-batch.ts";
 import { cleanupTempDirs, packedFixture, tempDir } from "../helpers/fixtures.ts";
 import { privateKernelCache } from "../helpers/kernel-cache.ts";
 import { runScript } from "../helpers/packed-views.ts";

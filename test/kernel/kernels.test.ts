@@ -3,14 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { midReversionReference, type QuoteRow } from "../../examples/mid_reversion.ts";
-import {
-  columnAs,
-  KernelError,
-  KernelRun,
-  loadKernel,
-  type KernelBatch,
-  type LoadedKernel,
-} from "../../kernel/strategy-kernel.ts";
+import { KernelError, KernelRun, loadKernel, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import { columnAs, type KernelBatch } from "../../kernel/kernel-batch.ts";
 import { stableOptCode } from "../../lib/packed/opt-type.ts";
 import { GridError, expandAxes, parseGridFile, parseGridSpec, resolveParamSets } from "../../lib/bench/grid.ts";
 import { SeededRandom } from "../../lib/random.ts";
