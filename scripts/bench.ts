@@ -50,6 +50,7 @@ import {
 import { progressPrinter, stderrOutput } from "./cli/progress-printer.ts";
 import { type Rank, RANKS, resultLines } from "./cli/bench-summary.ts";
 import { compileParquetWasmModule } from "../lib/parquet/wasm.ts";
+import { DECODER_CHOICES, type DecoderChoice } from "../lib/read/decode-source.ts";
 import { outputFileProblem } from "../lib/atomic-file.ts";
 import { CacheDirRefused, claimCacheDir, defaultCacheDir } from "../lib/cache/store.ts";
 import type { BenchCacheSummary, DailyMoney } from "../lib/bench/bench.ts";
@@ -109,6 +110,9 @@ ${STRATEGY_NAMES.map((n) => `                         ${n.padEnd(15)} ${STRATEGI
                        kept there, memory-mapped by later runs (no decode); a new or empty folder, or
                        one bench made (anything else is refused); see docs/cache.md
   --no-cache           decode every part, read and write no cache
+  --decoder native|wasm  what decodes parts not served from the cache: native (default) is
+                       tickpack's own C decoder, for the files tickpack wrote (parquet-wasm reads any
+                       other); wasm is parquet-wasm for every part (results are identical)
   --cache-max-gb N     evict least-recently-used entries beyond N GiB (default ${DEFAULT_CACHE_MAX_GB})
   --cache-verify       check every byte of the cache files served (default: a sample of blocks)
   --from DATE, --to DATE          only trading days in this range (YYYY-MM-DD, inclusive)
@@ -154,6 +158,7 @@ const { values, positionals } = parseCommandLine(
     timeout: { type: "string" },
     cache: { type: "string" },
     "no-cache": { type: "boolean" },
+    decoder: { type: "string" },
     "cache-max-gb": { type: "string" },
     "cache-verify": { type: "boolean" },
     json: { type: "boolean" },
@@ -172,14 +177,18 @@ if (values.timeout !== undefined) {
     die(`--timeout: expected a number of seconds > 0, got ${JSON.stringify(values.timeout)}`, EXIT.usage);
 }
 if (values.cache !== undefined && values["no-cache"]) die("bench: --cache and --no-cache: give one", EXIT.usage);
-// Without a cache to serve the run, the workers' parquet-wasm module (~50 ms) is needed at once: it
-// compiles off-thread while the rest is checked and set up. (With one, only a worker that meets a
-// part to decode asks for it.) Checked again once the folder is known (the sample's, without DIR): one compile.
+const decoder = (values.decoder ?? "native") as DecoderChoice;
+if (!DECODER_CHOICES.includes(decoder))
+  die(`bench: --decoder: expected ${DECODER_CHOICES.join(" or ")}, got ${JSON.stringify(values.decoder)}`, EXIT.usage);
+// With --decoder wasm and no cache to serve the run, the workers' parquet-wasm module (~50 ms) is
+// needed at once: it compiles off-thread while the rest is checked and set up. (Otherwise only a
+// worker that meets a part the native decoder cannot read asks for it.) Checked again once the
+// folder is known (the sample's, without DIR): one compile.
 const cacheDirFor = (dir: string): string | null =>
   values["no-cache"] ? null : (values.cache ?? defaultCacheDir(dir));
 const compileUnlessCached = (dir: string): void => {
   const cache = cacheDirFor(dir);
-  if (cache === null || !existsSync(cache)) void compileParquetWasmModule().catch(() => {});
+  if (decoder === "wasm" && (cache === null || !existsSync(cache))) void compileParquetWasmModule().catch(() => {});
 };
 if (positionals[0] !== undefined) compileUnlessCached(positionals[0]);
 /** `cache`, checked (and marked) as the column cache's folder; exit 2 when it is a folder the cache may not use. */
@@ -470,6 +479,7 @@ try {
       fill,
       money: moneyAsked ? { lots, packedDir: dir, overrides: lotSizeOverrides, schedule: costSchedule } : null,
       compiler,
+      decoder,
       trades: tradeLog !== null,
       cache,
       onTrades,

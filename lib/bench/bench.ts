@@ -23,6 +23,8 @@ import { addCacheStats, noCacheStats, type CacheSettings } from "./cached-column
 import { WorkerPool, WorkerTaskError } from "../workers/pool.ts";
 import { filtersJson, partitionMaySelect, type BenchFilters } from "./filters.ts";
 import { projectedColumns } from "../read/driver-batch.ts";
+import type { DecoderChoice } from "../read/decode-source.ts";
+import type { PartsBySource } from "../read/run-partition.ts";
 import { ChainOrderError, loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
 import { chainColumns } from "../chain/run-partition.ts";
 import { COST_COMPONENTS } from "../money/fill-costs.ts";
@@ -42,8 +44,10 @@ export interface BenchOptions {
   fill?: FillRule;
   /** Money (SPEC §7): trades priced in ₹ with lots, lot sizes and costs; null or absent: points only. */
   money?: MoneySettings | null;
-  /** The kernel's compiler (default tcc); every worker builds it once. */
+  /** The kernel's compiler (default tcc); every worker builds it once, and the native decoder with it. */
   compiler?: KernelCompiler;
+  /** Which decoder reads parts not served from the cache (default "native": parquet-wasm only where it cannot). */
+  decoder?: DecoderChoice;
   /** Collect every trade (reads `timestamp` too). */
   trades: boolean;
   /** The column cache (docs/cache.md), or null to decode every part. */
@@ -123,6 +127,9 @@ export interface BenchSummary extends Partial<MoneyJson>, Partial<SetStatistics>
   /** Row groups run, and left unread because their footer statistics rule out every selected segment. */
   row_groups_read: number;
   row_groups_skipped: number;
+  /** The decoder asked for (--decoder), and the parts read, by what served them. */
+  decoder: DecoderChoice;
+  parts_read: PartsBySource;
 }
 
 /** The column cache's part of a bench summary. */
@@ -197,13 +204,21 @@ export async function runBench(
   // compile here (~55 ms, posted to them as `init`), the listing and this thread's kernel compile.
   // Once the listing is in, never more than partitions: an idle worker would only compile the kernel.
   const abi = options.abi ?? "contract";
-  const prepare: BenchWorkerPrepare = { kernelPath: options.kernelPath, abi, compiler: options.compiler };
-  // parquet-wasm goes out only once a worker meets a part to decode (a run served from the cache, or
-  // whose filters skip every row group, needs none). With no cache folder yet it is compiled at once,
-  // in parallel with the start; with one, only when asked for. Before it goes out, this thread decodes
-  // a little of the first file to be run (known once listed): the workers then start on decoders
+  const prepare: BenchWorkerPrepare = {
+    kernelPath: options.kernelPath,
+    abi,
+    compiler: options.compiler,
+    decoder: options.decoder ?? "native",
+  };
+  // parquet-wasm goes out only once a worker meets a part the native decoder cannot read (or every
+  // part, with --decoder wasm); a run served from the cache, or whose filters skip every row group,
+  // needs none. Asked to decode everything with it and no cache folder yet, it is compiled at once, in
+  // parallel with the start; else only when asked for. Before it goes out, this thread decodes a
+  // little of the first file to be run (known once listed): the workers then start on decoders
   // already tiered up (source.ts, warmUpDecoders).
-  if (!options.cache || !existsSync(options.cache.dir)) void compileParquetWasmModule().catch(() => {});
+  const decoder = options.decoder ?? "native";
+  if (decoder === "wasm" && (!options.cache || !existsSync(options.cache.dir)))
+    void compileParquetWasmModule().catch(() => {});
   let warmOn: (target: { path: string; columns: string[] } | null) => void = () => {};
   const warmTarget = new Promise<{ path: string; columns: string[] } | null>((resolve) => (warmOn = resolve));
   const init = async () => {
@@ -329,6 +344,7 @@ export async function runBench(
             trades: options.trades,
             reportSums,
             cache: cacheSettings,
+            decoder,
             filter: options.filters
               ? { filters: options.filters, date: partitions[i].date, underlying: partitions[i].underlying }
               : null,
@@ -463,6 +479,12 @@ export async function runBench(
     partitions_pruned: partitionsPruned,
     row_groups_read: results.reduce((a, r) => a + r.rowGroupsRead, 0),
     row_groups_skipped: results.reduce((a, r) => a + r.rowGroupsSkipped, 0),
+    decoder,
+    parts_read: {
+      cache: results.reduce((a, r) => a + r.partsBy.cache, 0),
+      native: results.reduce((a, r) => a + r.partsBy.native, 0),
+      wasm: results.reduce((a, r) => a + r.partsBy.wasm, 0),
+    },
   };
   return {
     summary,

@@ -10,7 +10,8 @@ import {
 import type { ReportSums } from "../../kernel/report-sums.ts";
 import { noCacheStats, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import type { PartitionFilter } from "../read/read-plan.ts";
-import { runPartition } from "../read/run-partition.ts";
+import { runPartition, type PartsBySource } from "../read/run-partition.ts";
+import { nativeDecoder, type DecodeSettings, type DecoderChoice } from "../read/decode-source.ts";
 import { loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
 import { runChainPartition } from "../chain/run-partition.ts";
 import { formatEpochDays, istDayOfEpochNs, type IsoDate } from "../ist-time.ts";
@@ -47,6 +48,8 @@ export interface BenchTask {
   reportSums?: boolean;
   /** The column cache, or null to decode every part (`--no-cache`). */
   cache: CacheSettings | null;
+  /** Which decoder reads parts not served from the cache ("native" when absent). */
+  decoder?: DecoderChoice;
   /** The run's slice filters and the partition's day and underlying (lib/bench/filters.ts); null or absent: unfiltered. */
   filter?: PartitionFilter | null;
 }
@@ -68,6 +71,8 @@ export interface BenchPartitionResult {
   /** Row groups run, and skipped by their footer statistics (filters). */
   rowGroupsRead: number;
   rowGroupsSkipped: number;
+  /** Parts read, by what served them (the column cache, the native decoder, parquet-wasm). */
+  partsBy: PartsBySource;
   /** The partition's money per set (with `money`); null without. */
   money: SetMoney[] | null;
 }
@@ -78,21 +83,24 @@ export interface PartitionReportSums {
   spillTrades: KernelTradeColumns | null;
 }
 
-/** What a bench worker can do before its first task: the kernel it will run. */
+/** What a bench worker can do before its first task: the kernel it will run, and the decoder. */
 export interface BenchWorkerPrepare {
   kernelPath: string;
   abi?: KernelAbi;
   compiler?: KernelCompiler;
+  decoder?: DecoderChoice;
 }
 
-/** Compiles the run's kernel in this worker while parquet-wasm is still being compiled for it (loadKernel caches it). */
+/** Compiles the run's kernel (and the native decoder) in this worker before its first task (both are cached per thread). */
 export function prepareBenchWorker(value: BenchWorkerPrepare): void {
+  if (value.decoder !== "wasm") nativeDecoder(value.compiler ?? "tcc");
   if (value.abi === "chain") loadChainKernel(value.kernelPath, value.compiler);
   else loadKernel(value.kernelPath, value.compiler);
 }
 
 /** Runs one bench task with fresh state (the kernel is compiled once per worker and compiler). */
 export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise<void>): Promise<BenchPartitionResult> {
+  const decode: DecodeSettings = { decoder: task.decoder ?? "native", compiler: task.compiler, beforeDecode };
   if (task.abi === "chain") {
     const cache = noCacheStats();
     const chain = loadChainKernel(task.kernelPath, task.compiler);
@@ -110,7 +118,7 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
         keepLegs: task.money != null,
       },
       cache,
-      beforeDecode,
+      decode,
     );
     const { legs, ...partition } = r;
     const priced = priceOf(task, legs);
@@ -124,8 +132,8 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
   const keepTrades = task.trades || task.money != null;
   const run = new KernelRun(kernel, task.paramSets, keepTrades ? 4096 : 0, { reportSums, fill });
   const cache = noCacheStats();
-  const settings = { cache: task.cache, beforeDecode, filter: task.filter };
-  const { columns, rowGroupsRead, rowGroupsSkipped } = await runPartition(
+  const settings = { cache: task.cache, decode, filter: task.filter };
+  const { columns, rowGroupsRead, rowGroupsSkipped, partsBy } = await runPartition(
     task.parts,
     run,
     kernel,
@@ -160,6 +168,7 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
     cache,
     rowGroupsRead,
     rowGroupsSkipped,
+    partsBy,
     money: priced.money,
   };
 }

@@ -9,16 +9,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PartCache, type CacheSettings, type CacheStats } from "../bench/cached-columns.ts";
 import { fillingSource } from "../read/cache-fill.ts";
-import { openDecodeSource } from "../read/decode-source.ts";
+import { openDecodeSource, type DecodeSettings } from "../read/decode-source.ts";
 import { StrategyInputError } from "../read/input-error.ts";
-import type { ColumnViews } from "../read/part-source.ts";
+import type { ColumnViews, PartSource } from "../read/part-source.ts";
+import type { PartsBySource } from "../read/run-partition.ts";
 
 /** Decodes every row group of the part into the cache files of `cache` (a failure only leaves the part uncached). */
-async function fillPart(path: string, fd: number, cache: PartCache, columns: string[]): Promise<void> {
-  const source = fillingSource(await openDecodeSource(path, fd, columns), cache, columns);
+async function fillPart(
+  path: string,
+  fd: number,
+  cache: PartCache,
+  columns: string[],
+  decode: DecodeSettings,
+): Promise<PartSource["kind"]> {
+  const source = fillingSource(await openDecodeSource(path, fd, columns, decode), cache, columns);
   try {
     for (let g = 0; g < source.rowGroupRows.length; g++) await source.read(columns, { rowGroups: [g] }, () => {});
     source.commitFill();
+    return source.kind;
   } finally {
     source.close();
   }
@@ -35,13 +43,14 @@ async function refilled(
   settings: CacheSettings,
   columns: string[],
   stats: CacheStats,
-): Promise<PartCache | null> {
+  decode: DecodeSettings,
+): Promise<{ cache: PartCache; kind: PartSource["kind"] } | null> {
   const errors = stats.errors.length;
-  await fillPart(path, fd, cache, columns);
+  const kind = await fillPart(path, fd, cache, columns, decode);
   cache.release();
   if (stats.errors.length !== errors) return null;
   const again = new PartCache(path, fd, settings, columns, stats);
-  if (again.complete(columns)) return again;
+  if (again.complete(columns)) return { cache: again, kind };
   again.release();
   return null;
 }
@@ -53,11 +62,12 @@ async function privatelyFilled(
   dir: string,
   columns: string[],
   stats: CacheStats,
-): Promise<PartCache> {
+  decode: DecodeSettings,
+): Promise<{ cache: PartCache; kind: PartSource["kind"] }> {
   const own = { dir, verifyAll: false };
   const scratch = { ...stats, errors: [] as string[] };
   const filling = new PartCache(path, fd, own, columns, scratch);
-  await fillPart(path, fd, filling, columns);
+  const kind = await fillPart(path, fd, filling, columns, decode);
   filling.release();
   const cache = new PartCache(path, fd, own, columns, scratch);
   if (!cache.complete(columns)) {
@@ -66,13 +76,15 @@ async function privatelyFilled(
       `${path}: its columns could not be mapped for a chain strategy (${scratch.errors[0] ?? `${dir} is not writable`})`,
     );
   }
-  return cache;
+  return { cache, kind };
 }
 
 /** The parts' columns mapped, and how to let them go. */
 export interface MappedParts {
   views: ColumnViews[];
   rowGroups: number;
+  /** Parts by what decoded them (a part served from the cache: "cache"). */
+  partsBy: PartsBySource;
   release(): void;
 }
 
@@ -94,7 +106,7 @@ export async function mapPartColumns(
   columns: string[],
   settings: CacheSettings | null,
   stats: CacheStats,
-  beforeDecode?: () => Promise<void>,
+  decode: DecodeSettings = {},
 ): Promise<MappedParts> {
   const held: PartCache[] = [];
   let privateDir: string | null = null;
@@ -106,26 +118,27 @@ export async function mapPartColumns(
   };
   try {
     const views: ColumnViews[] = [];
+    const partsBy: PartsBySource = { cache: 0, native: 0, wasm: 0 };
     let rowGroups = 0;
     for (const { path, fd } of parts) {
       let cache = settings ? new PartCache(path, fd, settings, columns, stats) : null;
       const cold = !cache?.complete(columns);
       if (!cache || cold) {
-        await beforeDecode?.();
-        const filled = cache && settings ? await refilled(path, fd, cache, settings, columns, stats) : null;
-        if (filled) cache = filled;
-        else {
+        let made = cache && settings ? await refilled(path, fd, cache, settings, columns, stats, decode) : null;
+        if (!made) {
           privateDir ??= mkdtempSync(join(tmpdir(), chainTempPrefix(process.pid)));
-          cache = await privatelyFilled(path, fd, privateDir, columns, stats);
+          made = await privatelyFilled(path, fd, privateDir, columns, stats, decode);
         }
-      }
+        cache = made.cache;
+        partsBy[made.kind]++;
+      } else partsBy.cache++;
       held.push(cache);
       views.push(cache.views(columns));
       // A part decoded by this run counts as misses (its fill's), not also as hits.
       if (cold) stats.hits -= columns.length;
       rowGroups += cache.rowGroupCount();
     }
-    return { views, rowGroups, release };
+    return { views, rowGroups, partsBy, release };
   } catch (e) {
     release();
     throw e;

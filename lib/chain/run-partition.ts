@@ -10,6 +10,8 @@ import { QUOTE_COLUMNS } from "../../kernel/kernel-batch.ts";
 import type { CacheSettings, CacheStats } from "../bench/cached-columns.ts";
 import { KEY_COLUMNS } from "../read/driver-batch.ts";
 import { planPartitionRead, type PartitionFilter } from "../read/read-plan.ts";
+import type { DecodeSettings } from "../read/decode-source.ts";
+import type { PartsBySource } from "../read/run-partition.ts";
 import { istDayOfEpochNs, istWallClockToEpochNs, parseIsoDate, type IsoDate } from "../ist-time.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { mapPartColumns } from "./part-columns.ts";
@@ -55,6 +57,7 @@ export interface ChainPartitionRead {
   columns: string[];
   rowGroupsRead: number;
   rowGroupsSkipped: number;
+  partsBy: PartsBySource;
   legs: KernelTradeColumns | null;
 }
 
@@ -79,7 +82,7 @@ export async function runChainPartition(
   kernel: LoadedChainKernel,
   task: ChainPartitionTask,
   stats: CacheStats,
-  beforeDecode?: () => Promise<void>,
+  decode: DecodeSettings = {},
 ): Promise<ChainPartitionRead> {
   const fill = task.fill ?? "last";
   const columns = chainColumns(kernel, fill);
@@ -92,9 +95,10 @@ export async function runChainPartition(
       trades: null,
       reportSums: null,
       columns,
+      partsBy: { cache: 0, native: 0, wasm: 0 },
     };
     if (plan?.nothing) return { ...empty, legs: null, rowGroupsRead: 0, rowGroupsSkipped: plan.groups };
-    const mapped = await mapPartColumns(snapshot.parts, columns, task.cache, stats, beforeDecode);
+    const mapped = await mapPartColumns(snapshot.parts, columns, task.cache, stats, decode);
     try {
       const paths = snapshot.parts.map((p) => p.path);
       const draft = partitionStream(
@@ -124,6 +128,7 @@ export async function runChainPartition(
         columns,
         rowGroupsRead: mapped.rowGroups,
         rowGroupsSkipped: 0,
+        partsBy: mapped.partsBy,
       };
     } finally {
       mapped.release();

@@ -1,24 +1,40 @@
 /** Where a part that is not served from the column cache is decoded: every decode of a part goes through here. */
+import type { KernelCompiler } from "../../kernel/strategy-kernel.ts";
 import { errorMessage } from "../error-message.ts";
+import { loadPageDecoder, type PageDecoder } from "../parquet/native/page-decoder.ts";
 import { StrategyInputError } from "./input-error.ts";
+import { openNativeSource } from "./native-source.ts";
 import type { PartSource } from "./part-source.ts";
 import { openWasmSource } from "./wasm-source.ts";
 
-/**
- * A decoding source of the part at `path` (open as `fd`, left open) that holds every one of
- * `columns`; throws StrategyInputError naming the file when it cannot be opened or lacks a column.
- * `beforeDecode` resolves once parquet-wasm may be used (a warm run never waits for it).
- */
-export async function openDecodeSource(
-  path: string,
-  fd: number,
-  columns: readonly string[],
-  beforeDecode?: () => Promise<void>,
-): Promise<PartSource> {
-  await beforeDecode?.();
-  const source = await openWasmSource(path, fd).catch((e: unknown) => {
-    throw new StrategyInputError(`${path}: ${errorMessage(e)}`);
-  });
+/** Which decoder reads parts: tickpack's own C decoder where a part allows it (else parquet-wasm), or parquet-wasm for every part. */
+export type DecoderChoice = "native" | "wasm";
+export const DECODER_CHOICES: readonly DecoderChoice[] = ["native", "wasm"];
+
+/** How parts are decoded. */
+export interface DecodeSettings {
+  /** Default "native". */
+  decoder?: DecoderChoice;
+  /** The native decoder's compiler (the run's --cc; default tcc). */
+  compiler?: KernelCompiler;
+  /** Resolves once parquet-wasm may be used: awaited only before a part goes to parquet-wasm. */
+  beforeDecode?: () => Promise<void>;
+}
+
+/** The native decoder of this thread, or null where it cannot be built (then every part goes to parquet-wasm). */
+export function nativeDecoder(compiler: KernelCompiler): PageDecoder | null {
+  if (!builds.has(compiler)) {
+    try {
+      builds.set(compiler, loadPageDecoder(compiler));
+    } catch {
+      builds.set(compiler, null); // tried once per thread
+    }
+  }
+  return builds.get(compiler) ?? null;
+}
+const builds = new Map<KernelCompiler, PageDecoder | null>();
+
+function checkColumns(source: PartSource, path: string, columns: readonly string[]): PartSource {
   const present = new Set(source.columns.map((f) => f.name));
   const missing = columns.filter((c) => !present.has(c));
   if (missing.length > 0) {
@@ -26,4 +42,27 @@ export async function openDecodeSource(
     throw new StrategyInputError(`${path}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
   }
   return source;
+}
+
+/**
+ * A decoding source of the part at `path` (open as `fd`, left open) that holds every one of
+ * `columns`; throws StrategyInputError naming the file when it cannot be opened or lacks a column.
+ * The native source where the part is one tickpack wrote in encodings its decoder reads; else parquet-wasm.
+ */
+export async function openDecodeSource(
+  path: string,
+  fd: number,
+  columns: readonly string[],
+  settings: DecodeSettings = {},
+): Promise<PartSource> {
+  if ((settings.decoder ?? "native") === "native") {
+    const decoder = nativeDecoder(settings.compiler ?? "tcc");
+    const native = decoder && openNativeSource(path, fd, columns, decoder);
+    if (native) return checkColumns(native, path, columns);
+  }
+  await settings.beforeDecode?.();
+  const source = await openWasmSource(path, fd).catch((e: unknown) => {
+    throw new StrategyInputError(`${path}: ${errorMessage(e)}`);
+  });
+  return checkColumns(source, path, columns);
 }

@@ -7,7 +7,7 @@ import { PartCache, type CacheSettings, type CacheStats } from "../bench/cached-
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { fillingSource, type FillingSource } from "./cache-fill.ts";
 import { cacheSource } from "./cache-source.ts";
-import { openDecodeSource } from "./decode-source.ts";
+import { openDecodeSource, type DecodeSettings } from "./decode-source.ts";
 import { KEY_COLUMNS, kernelBatch, projectedColumns, withValues, type ReadExtras } from "./driver-batch.ts";
 import { StrategyInputError } from "./input-error.ts";
 import { KeyArena } from "./key-arena.ts";
@@ -26,8 +26,8 @@ import { SegmentCutter } from "./segment-cutter.ts";
 /** How a partition run reads: through the column cache or not, and what to await before decoding Parquet. */
 export interface ReadSettings {
   cache: CacheSettings | null;
-  /** Resolves once parquet-wasm may be used (a warm run never waits for it). */
-  beforeDecode?: () => Promise<void>;
+  /** How a part not served from the cache is decoded. */
+  decode?: DecodeSettings;
   /** The run's slice filters with the partition's day and underlying as its path says them (null: unfiltered). */
   filter?: PartitionFilter | null;
 }
@@ -37,7 +37,12 @@ export interface PartitionRead {
   columns: string[];
   rowGroupsRead: number;
   rowGroupsSkipped: number;
+  /** Parts read, by what served them. */
+  partsBy: PartsBySource;
 }
+
+/** Parts read, by the kind of source that served them. */
+export type PartsBySource = Record<PartSource["kind"], number>;
 
 const WHOLE: GroupStep = { kind: "whole", allSelected: false };
 
@@ -69,7 +74,12 @@ export async function runPartition(
 ): Promise<PartitionRead> {
   const columns = projectedColumns(kernel, extras);
   const snapshot = openPartitionSnapshot(parts);
-  const counts: PartitionRead = { columns, rowGroupsRead: 0, rowGroupsSkipped: 0 };
+  const counts: PartitionRead = {
+    columns,
+    rowGroupsRead: 0,
+    rowGroupsSkipped: 0,
+    partsBy: { cache: 0, native: 0, wasm: 0 },
+  };
   try {
     // Without filters no footer is parsed (a 64-column footer costs ~13% of a warm run): row groups
     // are counted from the cache's headers or from the decode.
@@ -105,12 +115,13 @@ export async function runPartition(
         let fill: FillingSource | null = null;
         if (cache?.complete(columns)) source = cacheSource(path, cache, columns);
         else {
-          source = await openDecodeSource(path, fd, columns, settings.beforeDecode);
+          source = await openDecodeSource(path, fd, columns, settings.decode);
           // A cache file holds a whole part: a part read in part is not cached (an unfiltered run fills it).
           if (cache && (nRead < 0 || nRead === source.rowGroupRows.length))
             source = fill = fillingSource(source, cache, columns);
           else if (cache) stats.misses += columns.length;
         }
+        counts.partsBy[source.kind]++;
         try {
           if (!part) counts.rowGroupsRead += source.rowGroupRows.length;
           let steps = stepsFor(part, source);
