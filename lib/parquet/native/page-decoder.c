@@ -434,22 +434,40 @@ static int def_levels(ctx *c, const u8 *p, const u8 *end, i64 rows, i64 a, i64 b
   return 0;
 }
 
-/* Spreads n compact values at row `out` over rows [out, out + rows) by validity; nulls become 0. */
-#define SPREAD(T)                                                                                      \
-  {                                                                                                    \
-    T *v = (T *)c->values;                                                                             \
-    i64 j = out + n - 1, r;                                                                            \
-    for (r = out + rows - 1; r >= out; r--) {                                                          \
-      if ((c->validity[r >> 3] >> (r & 7)) & 1) v[r] = v[j--];                                         \
-      else v[r] = 0;                                                                                   \
-    }                                                                                                  \
-  }
+/* Moves n values of width bytes from index `from` up to index `to` (> from), highest first (they overlap). */
+static void move_up(u8 *v, i64 to, i64 from, i64 n, int width) {
+  u8 *d = v + (to + n) * width;
+  const u8 *s = v + (from + n) * width;
+  i64 bytes = n * width;
+  while (bytes >= 8) { d -= 8; s -= 8; *(u64 *)d = *(const u64 *)s; bytes -= 8; }
+  while (bytes > 0) { *--d = *--s; bytes--; }
+}
+
+/*
+ * Spreads n compact values at row `out` over rows [out, out + rows) by validity; nulls become 0.
+ * Nulls are rare: runs of valid rows are found a byte of validity at a time and moved whole.
+ */
 static void spread(ctx *c, i64 out, i64 n, i64 rows) {
+  i64 r = out + rows, j = out + n, k;
+  const u8 *bits = c->validity;
+  int w = c->width;
   if (n == rows) return;
-  switch (c->width) {
-  case 1: SPREAD(u8) break;
-  case 4: SPREAD(unsigned) break;
-  default: SPREAD(u64) break;
+  while (r > out) {
+    i64 q = r;
+    while (q > out && (q & 7)) { if (!((bits[(q - 1) >> 3] >> ((q - 1) & 7)) & 1)) break; q--; }
+    if (q > out && !(q & 7)) {
+      while (q - 8 >= out && bits[(q - 8) >> 3] == 0xff) q -= 8;
+      while (q > out && ((bits[(q - 1) >> 3] >> ((q - 1) & 7)) & 1)) q--;
+    }
+    if (r > q) {
+      j -= r - q;
+      if (j != q) move_up(c->values, q, j, r - q, w);
+    }
+    r = q;
+    if (r > out) {
+      r--;
+      for (k = 0; k < w; k++) c->values[r * w + k] = 0;
+    }
   }
 }
 
@@ -458,8 +476,9 @@ static void spread(ctx *c, i64 out, i64 n, i64 rows) {
 #define FILL(T, V)                                                                                     \
   {                                                                                                    \
     T *o = (T *)c->values + at, x = (V);                                                               \
-    i64 i;                                                                                             \
-    for (i = 0; i < t; i++) o[i] = x;                                                                  \
+    i64 i = 0;                                                                                         \
+    for (; i + 8 <= t; i += 8, o += 8) { o[0] = x; o[1] = x; o[2] = x; o[3] = x; o[4] = x; o[5] = x; o[6] = x; o[7] = x; } \
+    for (; i < t; i++) *o++ = x;                                                                       \
   }
 #define GATHER(T, D)                                                                                   \
   {                                                                                                    \
@@ -468,6 +487,65 @@ static void spread(ctx *c, i64 out, i64 n, i64 rows) {
     i64 i;                                                                                             \
     for (i = 0; i < m; i++) o[i] = d[tmp[i]];                                                      \
   }
+
+
+/*
+ * g groups of 8 dictionary indices of width W (1..32) at p, gathered from d into o; returns the
+ * indices' bad bits (negative when one is ≥ dn1 + 1). d holds at least 2^W entries, so a bad index
+ * reads the host's padding, never past it, and is reported before any value is used.
+ */
+#define DG(W)                                                                                          \
+  {                                                                                                    \
+    const u64 M = ((u64)1 << (W)) - 1;                                                                 \
+    u64 v;                                                                                             \
+    for (; g > 0; g--) {                                                                               \
+      v = LD64(p) & M; bad |= dn1 - (i64)v; STORE(0, v);                                               \
+      v = (LD64(p + (1 * (W)) / 8) >> ((1 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(1, v);          \
+      v = (LD64(p + (2 * (W)) / 8) >> ((2 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(2, v);          \
+      v = (LD64(p + (3 * (W)) / 8) >> ((3 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(3, v);          \
+      v = (LD64(p + (4 * (W)) / 8) >> ((4 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(4, v);          \
+      v = (LD64(p + (5 * (W)) / 8) >> ((5 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(5, v);          \
+      v = (LD64(p + (6 * (W)) / 8) >> ((6 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(6, v);          \
+      v = (LD64(p + (7 * (W)) / 8) >> ((7 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(7, v);          \
+      p += (W);                                                                                        \
+      o += 8;                                                                                          \
+    }                                                                                                  \
+  }                                                                                                    \
+  break;
+#define DG_CASES                                                                                       \
+  case 1: DG(1) case 2: DG(2) case 3: DG(3) case 4: DG(4) case 5: DG(5) case 6: DG(6) case 7: DG(7)   \
+  case 8: DG(8) case 9: DG(9) case 10: DG(10) case 11: DG(11) case 12: DG(12) case 13: DG(13)         \
+  case 14: DG(14) case 15: DG(15) case 16: DG(16) case 17: DG(17) case 18: DG(18) case 19: DG(19)     \
+  case 20: DG(20) case 21: DG(21) case 22: DG(22) case 23: DG(23) case 24: DG(24) case 25: DG(25)     \
+  case 26: DG(26) case 27: DG(27) case 28: DG(28) case 29: DG(29) case 30: DG(30) case 31: DG(31)     \
+  case 32: DG(32)
+
+#define STORE(j, v) o[j] = d[v]
+static i64 gather_groups_u64(const u8 *p, int w, i64 g, u64 *o, const u64 *d, i64 dn1) {
+  i64 bad = 0;
+  switch (w) { DG_CASES default: break; }
+  return bad;
+}
+static i64 gather_groups_u32(const u8 *p, int w, i64 g, unsigned *o, const unsigned *d, i64 dn1) {
+  i64 bad = 0;
+  switch (w) { DG_CASES default: break; }
+  return bad;
+}
+#undef STORE
+#define STORE(j, v) o[j] = (int)(v)
+static i64 code_groups(const u8 *p, int w, i64 g, int *o, i64 dn1) {
+  i64 bad = 0;
+  switch (w) { DG_CASES default: break; }
+  return bad;
+}
+#undef STORE
+
+/* Entries a fixed-width dictionary buffer holds for indices of width w to be gathered unchecked. */
+static i64 padded_entries(i64 n) {
+  i64 pad = 1;
+  while (pad < n && pad < ((i64)1 << 20)) pad <<= 1;
+  return pad > n ? pad : n;
+}
 
 /* Values [skip, skip + take) of a dictionary-encoded page's `values` indices, to rows from `at`. */
 static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip, i64 take, i64 at) {
@@ -495,6 +573,36 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
       at += t;
     } else {
       i64 done = 0;
+      /* whole groups straight from the run, fused: unpack, check, gather */
+      if (w > 0 && w <= 32 && (c->type == T_BYTE_ARRAY || (c->type != T_BOOLEAN && (c->dict_cap / c->width) >> w >= 1))) {
+        while (done < t && (h.pos & 7)) {
+          u64 v = bits_at(h.bp, h.pos, w);
+          if ((i64)v >= c->dict_n) return fail_nn(c, "dictionary index ", (i64)v, " ≥ dictionary size ", c->dict_n, "");
+          switch (c->type) {
+          case T_BYTE_ARRAY: ((int *)c->values)[at] = (int)v; break;
+          case T_INT32: case T_FLOAT: ((unsigned *)c->values)[at] = ((const unsigned *)c->dict)[v]; break;
+          default: ((u64 *)c->values)[at] = ((const u64 *)c->dict)[v]; break;
+          }
+          h.pos++; done++; at++;
+        }
+        {
+          const u8 *q = h.bp + (h.pos >> 3) * w;
+          i64 fast = 0, room = (i64)(h.end - q) - w - 8, bad;
+          if (room >= 0) fast = room / w + 1;
+          if (fast > (t - done) >> 3) fast = (t - done) >> 3;
+          switch (c->type) {
+          case T_BYTE_ARRAY: bad = code_groups(q, w, fast, (int *)c->values + at, c->dict_n - 1); break;
+          case T_INT32: case T_FLOAT: bad = gather_groups_u32(q, w, fast, (unsigned *)c->values + at, (const unsigned *)c->dict, c->dict_n - 1); break;
+          default: bad = gather_groups_u64(q, w, fast, (u64 *)c->values + at, (const u64 *)c->dict, c->dict_n - 1); break;
+          }
+          if (bad < 0) {
+            i64 i;
+            for (i = 0; i < fast * 8 && (i64)bits_at(h.bp, h.pos + i, w) < c->dict_n; i++) {}
+            return fail_nn(c, "dictionary index ", (i64)bits_at(h.bp, h.pos + i, w), " ≥ dictionary size ", c->dict_n, "");
+          }
+          h.pos += fast * 8; done += fast * 8; at += fast * 8;
+        }
+      }
       while (done < t) {
         i64 m = t - done < CHUNK_VALUES ? t - done : CHUNK_VALUES, i;
         unpack(h.bp, h.end, h.pos, m, w, tmp);
@@ -1051,7 +1159,7 @@ int tp_decode_chunk(const unsigned char *chunk, long long len, long long *io, un
         need_str += dict_pg.unc;
       } else {
         if (c.type == T_BOOLEAN ? (dict_pg.dict_values + 7) / 8 > dict_pg.unc : dict_pg.dict_values > dict_pg.unc / c.width) { c.page_no = dict_pg.next; c.page_at = dict_pg.at; fail_nn(&c, "dictionary of ", dict_pg.dict_values, " values in ", dict_pg.unc, " bytes"); return -1; }
-        need_dict = dict_pg.dict_values * c.width;
+        need_dict = (c.type == T_BOOLEAN ? dict_pg.dict_values : padded_entries(dict_pg.dict_values)) * c.width;
       }
     }
     if (c.type == T_BYTE_ARRAY) {
