@@ -407,6 +407,25 @@ describe("the native page decoder", () => {
     }
   });
 
+  test("pages wholly outside a window are not decompressed", () => {
+    const c = files.get("v2-dict-zstd-pages")!.chunks.find((x) => x.desc.column === "f64" && x.rowGroup === 0)!;
+    const data = pageHeaders(c.bytes).filter((p) => p.fields.has("8.3"));
+    expect(data.length).toBeGreaterThan(3);
+    const firstRows = zigzagAt(c.bytes, data[0].fields.get("8.3")!);
+    const last = data[data.length - 1];
+    const garbled = c.bytes.slice();
+    // The last page's zstd frame loses its magic number (levels, uncompressed in v2, come first).
+    const frame = last.next - zigzagAt(c.bytes, last.fields.get("3")!) + zigzagAt(c.bytes, last.fields.get("8.5")!);
+    garbled[frame] ^= 0xff;
+    const w = { start: 0, count: firstRows };
+    expect(plainValues(tcc.decodeChunk(garbled, c.desc, w), PhysicalType.DOUBLE)).toEqual(
+      files.get("v2-dict-zstd-pages")!.expected[0].get("f64")!.slice(0, firstRows),
+    );
+    expect(() => tcc.decodeChunk(garbled, c.desc, { start: 0, count: c.desc.numValues })).toThrow(
+      new RegExp(`column f64: page ${data.length} \\(at byte ${last.at}\\): ZSTD`),
+    );
+  });
+
   test("a window outside the chunk is a ChunkDecodeError", () => {
     const chunk = files.get("v1-dict-zstd")!.chunks.find((c) => c.desc.column === "f64")!;
     const n = chunk.desc.numValues;

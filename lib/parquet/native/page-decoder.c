@@ -231,18 +231,20 @@ static u64 bits_at(const u8 *p, i64 i, int w) {
   return w == 64 ? v : v & (((u64)1 << w) - 1);
 }
 
+/* A literal mask: TinyCC keeps a const variable in memory, but folds a constant expression. */
+#define MASK(W) ((((u64)1 << (W)) - 1))
+
 #define U8(W)                                                                                          \
   {                                                                                                    \
-    const u64 M = ((u64)1 << (W)) - 1;                                                                 \
     for (; g > 0; g--) {                                                                               \
-      o[0] = LD64(p) & M;                                                                              \
-      o[1] = (LD64(p + (1 * (W)) / 8) >> ((1 * (W)) % 8)) & M;                                         \
-      o[2] = (LD64(p + (2 * (W)) / 8) >> ((2 * (W)) % 8)) & M;                                         \
-      o[3] = (LD64(p + (3 * (W)) / 8) >> ((3 * (W)) % 8)) & M;                                         \
-      o[4] = (LD64(p + (4 * (W)) / 8) >> ((4 * (W)) % 8)) & M;                                         \
-      o[5] = (LD64(p + (5 * (W)) / 8) >> ((5 * (W)) % 8)) & M;                                         \
-      o[6] = (LD64(p + (6 * (W)) / 8) >> ((6 * (W)) % 8)) & M;                                         \
-      o[7] = (LD64(p + (7 * (W)) / 8) >> ((7 * (W)) % 8)) & M;                                         \
+      o[0] = LD64(p) & MASK(W);                                                                              \
+      o[1] = (LD64(p + (1 * (W)) / 8) >> ((1 * (W)) % 8)) & MASK(W);                                         \
+      o[2] = (LD64(p + (2 * (W)) / 8) >> ((2 * (W)) % 8)) & MASK(W);                                         \
+      o[3] = (LD64(p + (3 * (W)) / 8) >> ((3 * (W)) % 8)) & MASK(W);                                         \
+      o[4] = (LD64(p + (4 * (W)) / 8) >> ((4 * (W)) % 8)) & MASK(W);                                         \
+      o[5] = (LD64(p + (5 * (W)) / 8) >> ((5 * (W)) % 8)) & MASK(W);                                         \
+      o[6] = (LD64(p + (6 * (W)) / 8) >> ((6 * (W)) % 8)) & MASK(W);                                         \
+      o[7] = (LD64(p + (7 * (W)) / 8) >> ((7 * (W)) % 8)) & MASK(W);                                         \
       p += (W);                                                                                        \
       o += 8;                                                                                          \
     }                                                                                                  \
@@ -307,7 +309,9 @@ static void hybrid_init(hybrid *h, const u8 *p, const u8 *end, int w, i64 values
 static int next_run(ctx *c, hybrid *h, const char *what) {
   u64 hdr;
   if (h->left <= 0) { fail(c, what); say(c, ": more values read than the page holds"); return -1; }
-  if (uvarint(&h->p, h->end, &hdr) || hdr > 0xffffffffULL) { fail(c, what); say(c, ": bad or truncated run header"); return -1; }
+  /* most run headers are one byte */
+  if (h->p < h->end && *h->p < 0x80) hdr = *h->p++;
+  else if (uvarint(&h->p, h->end, &hdr) || hdr > 0xffffffffULL) { fail(c, what); say(c, ": bad or truncated run header"); return -1; }
   if (hdr & 1) {
     i64 count = (i64)(hdr >> 1) * 8, usable = count < h->left ? count : h->left;
     i64 bytes = (i64)(hdr >> 1) * h->w, avail = (i64)(h->end - h->p);
@@ -496,17 +500,16 @@ static void spread(ctx *c, i64 out, i64 n, i64 rows) {
  */
 #define DG(W)                                                                                          \
   {                                                                                                    \
-    const u64 M = ((u64)1 << (W)) - 1;                                                                 \
     u64 v;                                                                                             \
     for (; g > 0; g--) {                                                                               \
-      v = LD64(p) & M; bad |= dn1 - (i64)v; STORE(0, v);                                               \
-      v = (LD64(p + (1 * (W)) / 8) >> ((1 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(1, v);          \
-      v = (LD64(p + (2 * (W)) / 8) >> ((2 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(2, v);          \
-      v = (LD64(p + (3 * (W)) / 8) >> ((3 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(3, v);          \
-      v = (LD64(p + (4 * (W)) / 8) >> ((4 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(4, v);          \
-      v = (LD64(p + (5 * (W)) / 8) >> ((5 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(5, v);          \
-      v = (LD64(p + (6 * (W)) / 8) >> ((6 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(6, v);          \
-      v = (LD64(p + (7 * (W)) / 8) >> ((7 * (W)) % 8)) & M; bad |= dn1 - (i64)v; STORE(7, v);          \
+      v = LD64(p) & MASK(W); bad |= dn1 - (i64)v; STORE(0, v);                                               \
+      v = (LD64(p + (1 * (W)) / 8) >> ((1 * (W)) % 8)) & MASK(W); bad |= dn1 - (i64)v; STORE(1, v);          \
+      v = (LD64(p + (2 * (W)) / 8) >> ((2 * (W)) % 8)) & MASK(W); bad |= dn1 - (i64)v; STORE(2, v);          \
+      v = (LD64(p + (3 * (W)) / 8) >> ((3 * (W)) % 8)) & MASK(W); bad |= dn1 - (i64)v; STORE(3, v);          \
+      v = (LD64(p + (4 * (W)) / 8) >> ((4 * (W)) % 8)) & MASK(W); bad |= dn1 - (i64)v; STORE(4, v);          \
+      v = (LD64(p + (5 * (W)) / 8) >> ((5 * (W)) % 8)) & MASK(W); bad |= dn1 - (i64)v; STORE(5, v);          \
+      v = (LD64(p + (6 * (W)) / 8) >> ((6 * (W)) % 8)) & MASK(W); bad |= dn1 - (i64)v; STORE(6, v);          \
+      v = (LD64(p + (7 * (W)) / 8) >> ((7 * (W)) % 8)) & MASK(W); bad |= dn1 - (i64)v; STORE(7, v);          \
       p += (W);                                                                                        \
       o += 8;                                                                                          \
     }                                                                                                  \
@@ -633,6 +636,9 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
 
 /* ---- DELTA_BINARY_PACKED ---- */
 
+static u64 delta_groups64(const u8 *p, int w, i64 g, long long *o, u64 cur, u64 md);
+static unsigned delta_groups32(const u8 *p, int w, i64 g, int *o, unsigned cur, unsigned md);
+
 static int delta_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip, i64 take, i64 at) {
   u64 block, mbs, total, tmp[CHUNK_VALUES];
   i64 first, vpm, k, need = skip + take;
@@ -669,6 +675,16 @@ static int delta_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip
         if ((m * w + 7) / 8 > end - p) return fail(c, "DELTA_BINARY_PACKED: miniblock runs past the page");
         nb = (i64)(end - p);
       }
+      if (k >= skip && w >= 1 && w <= (is64 ? 56 : 32)) {
+        /* whole groups in the window: unpacked and added up in one pass */
+        i64 fast = 0, room = (i64)(end - p) - w - 8;
+        if (room >= 0) fast = room / w + 1;
+        if (fast > m >> 3) fast = m >> 3;
+        if (is64) cur = delta_groups64(p, w, fast, o64 + k, cur, (u64)mind);
+        else cur32 = delta_groups32(p, w, fast, o32 + k, cur32, (unsigned)mind);
+        done = fast * 8;
+        k += done;
+      }
       while (done < m) {
         i64 n = m - done < CHUNK_VALUES ? m - done : CHUNK_VALUES, j = 0, quiet;
         unpack(p, end, done, n, w, tmp);
@@ -692,6 +708,52 @@ static int delta_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip
   return 0;
 }
 
+
+/* g groups of 8 deltas of width W at p, added up from cur into o (wrapping in 64 or 32 bits). */
+#define DD(W)                                                                                          \
+  {                                                                                                    \
+    for (; g > 0; g--) {                                                                               \
+      cur += md + (LD64(p) & MASK(W)); o[0] = (T)cur;                                                        \
+      cur += md + ((LD64(p + (1 * (W)) / 8) >> ((1 * (W)) % 8)) & MASK(W)); o[1] = (T)cur;                   \
+      cur += md + ((LD64(p + (2 * (W)) / 8) >> ((2 * (W)) % 8)) & MASK(W)); o[2] = (T)cur;                   \
+      cur += md + ((LD64(p + (3 * (W)) / 8) >> ((3 * (W)) % 8)) & MASK(W)); o[3] = (T)cur;                   \
+      cur += md + ((LD64(p + (4 * (W)) / 8) >> ((4 * (W)) % 8)) & MASK(W)); o[4] = (T)cur;                   \
+      cur += md + ((LD64(p + (5 * (W)) / 8) >> ((5 * (W)) % 8)) & MASK(W)); o[5] = (T)cur;                   \
+      cur += md + ((LD64(p + (6 * (W)) / 8) >> ((6 * (W)) % 8)) & MASK(W)); o[6] = (T)cur;                   \
+      cur += md + ((LD64(p + (7 * (W)) / 8) >> ((7 * (W)) % 8)) & MASK(W)); o[7] = (T)cur;                   \
+      p += (W);                                                                                        \
+      o += 8;                                                                                          \
+    }                                                                                                  \
+  }                                                                                                    \
+  break;
+#define DD_CASES_32                                                                                    \
+  case 1: DD(1) case 2: DD(2) case 3: DD(3) case 4: DD(4) case 5: DD(5) case 6: DD(6) case 7: DD(7)   \
+  case 8: DD(8) case 9: DD(9) case 10: DD(10) case 11: DD(11) case 12: DD(12) case 13: DD(13)         \
+  case 14: DD(14) case 15: DD(15) case 16: DD(16) case 17: DD(17) case 18: DD(18) case 19: DD(19)     \
+  case 20: DD(20) case 21: DD(21) case 22: DD(22) case 23: DD(23) case 24: DD(24) case 25: DD(25)     \
+  case 26: DD(26) case 27: DD(27) case 28: DD(28) case 29: DD(29) case 30: DD(30) case 31: DD(31)     \
+  case 32: DD(32)
+
+#define T long long
+static u64 delta_groups64(const u8 *p, int w, i64 g, long long *o, u64 cur, u64 md) {
+  switch (w) {
+  DD_CASES_32
+  case 33: DD(33) case 34: DD(34) case 35: DD(35) case 36: DD(36) case 37: DD(37) case 38: DD(38)
+  case 39: DD(39) case 40: DD(40) case 41: DD(41) case 42: DD(42) case 43: DD(43) case 44: DD(44)
+  case 45: DD(45) case 46: DD(46) case 47: DD(47) case 48: DD(48) case 49: DD(49) case 50: DD(50)
+  case 51: DD(51) case 52: DD(52) case 53: DD(53) case 54: DD(54) case 55: DD(55) case 56: DD(56)
+  default: break;
+  }
+  return cur;
+}
+#undef T
+#define T int
+static unsigned delta_groups32(const u8 *p, int w, i64 g, int *o, unsigned cur, unsigned md) {
+  switch (w) { DD_CASES_32 default: break; }
+  return cur;
+}
+#undef T
+#undef MASK
 /* ---- PLAIN ---- */
 
 static int plain_strings(ctx *c, const u8 *p, const u8 *end, i64 skip, i64 take, i64 at);
