@@ -1,0 +1,218 @@
+/**
+ * The native column-chunk decoder (page-decoder.c) built like the kernels — TinyCC by default, or
+ * gcc/clang with the same flags (no fast-math, no contraction) — and its binding: host-owned buffers,
+ * grown when the C says they are short, and results returned as views on them.
+ */
+import { ptr, type Pointer } from "bun:ffi";
+import { join } from "node:path";
+import { compileKernelUnit, type KernelCompiler } from "../../../kernel/strategy-kernel.ts";
+import {
+  ChunkDecodeError,
+  Codec,
+  type ChunkDesc,
+  type DecodedChunk,
+  PhysicalType,
+  type RowWindow,
+} from "./chunk-desc.ts";
+import { loadZstd, type ZstdFunctions } from "./zstd.ts";
+
+const SOURCE = join(import.meta.dir, "page-decoder.c");
+
+const SYMBOLS = {
+  tp_decode_chunk: {
+    args: ["ptr", "i64", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr"],
+    returns: "i32",
+  },
+} as const;
+
+/** io slots of tp_decode_chunk (see page-decoder.c). */
+const IO = {
+  type: 0,
+  maxDef: 1,
+  codec: 2,
+  numValues: 3,
+  start: 4,
+  count: 5,
+  valuesCap: 6,
+  validityCap: 7,
+  dictCap: 8,
+  strCap: 9,
+  hashCap: 10,
+  scratchCap: 11,
+  reasonCap: 12,
+  nulls: 16,
+  entries: 17,
+  needDict: 20,
+  needStr: 21,
+  needHash: 22,
+  needScratch: 23,
+} as const;
+const IO_SLOTS = 24;
+const REASON_BYTES = 512;
+/** The most bytes one buffer may be grown to (typed arrays' limit is near it): a page asking for more is garbled or not tickpack's. */
+const MAX_BUFFER_BYTES = 2 ** 31 - 8;
+
+/** A loaded native decoder: decodeChunk's arrays are views on buffers it owns per `slot`, valid until its next call with that slot. */
+export interface PageDecoder {
+  readonly native: true;
+  readonly compiler: KernelCompiler;
+  /** The libzstd opened, or null when there is none (a ZSTD chunk is then a ChunkDecodeError). */
+  readonly zstd: string | null;
+  decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindow, slot?: number): DecodedChunk;
+}
+
+/** Bytes per value in the output (BYTE_ARRAY: an int32 code). */
+function valueWidth(physicalType: number): number {
+  switch (physicalType) {
+    case PhysicalType.BOOLEAN:
+      return 1;
+    case PhysicalType.INT64:
+    case PhysicalType.DOUBLE:
+      return 8;
+    default:
+      return 4;
+  }
+}
+
+/** A typed view of `count` values of the physical type on `buffer`. */
+function valuesView(physicalType: number, buffer: ArrayBuffer, count: number): DecodedChunk["values"] {
+  switch (physicalType) {
+    case PhysicalType.BOOLEAN:
+      return new Uint8Array(buffer, 0, count);
+    case PhysicalType.INT64:
+      return new BigInt64Array(buffer, 0, count);
+    case PhysicalType.FLOAT:
+      return new Float32Array(buffer, 0, count);
+    case PhysicalType.DOUBLE:
+      return new Float64Array(buffer, 0, count);
+    default:
+      return new Int32Array(buffer, 0, count);
+  }
+}
+
+/** A buffer of at least `bytes` (8 at least: bun:ffi gives no address for an empty one), grown by half again over what is asked. */
+function grown(current: ArrayBuffer, bytes: number): ArrayBuffer {
+  if (current.byteLength >= bytes && current.byteLength >= 8) return current;
+  return new ArrayBuffer(Math.min(MAX_BUFFER_BYTES, Math.max(64, Math.ceil((bytes * 1.5) / 8) * 8)));
+}
+
+const utf8 = new TextDecoder();
+
+function makeDecoder(compiler: KernelCompiler): PageDecoder {
+  const symbols = compileKernelUnit(SOURCE, SOURCE, compiler, `#include ${JSON.stringify(SOURCE)}\n`, SYMBOLS);
+  const decode = symbols.tp_decode_chunk;
+  const zstdFns: ZstdFunctions | null = loadZstd();
+  // The decompression context is made by the C on first use and kept in this host-owned slot for the thread's life.
+  const zstd = new BigInt64Array(6);
+  if (zstdFns) {
+    zstd[0] = BigInt(zstdFns.createDCtx);
+    zstd[1] = BigInt(zstdFns.freeDCtx);
+    zstd[2] = BigInt(zstdFns.decompressDCtx);
+    zstd[3] = BigInt(zstdFns.isError);
+    zstd[4] = BigInt(zstdFns.getErrorName);
+  }
+  const io = new BigInt64Array(IO_SLOTS);
+  const reason = new Uint8Array(REASON_BYTES);
+  // Only the values and validity outlive a call: one pair per slot; the rest is shared.
+  const slots: { values: ArrayBuffer; validity: ArrayBuffer }[] = [];
+  let dict = new ArrayBuffer(64);
+  let str = new ArrayBuffer(64);
+  let hash = new ArrayBuffer(64);
+  let scratch = new ArrayBuffer(64);
+  const empty = new Uint8Array(8);
+
+  return {
+    native: true,
+    compiler,
+    zstd: zstdFns?.library ?? null,
+    decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindow, slot = 0): DecodedChunk {
+      const failure = (why: string) => new ChunkDecodeError(`${desc.file}: column ${desc.column}: ${why}`);
+      const { start, count } = window;
+      if (
+        !Number.isSafeInteger(start) ||
+        !Number.isSafeInteger(count) ||
+        start < 0 ||
+        count < 0 ||
+        start + count > desc.numValues
+      )
+        throw failure(`rows [${start}, ${start + count}) are outside the chunk's ${desc.numValues} rows`);
+      if (desc.codec === Codec.ZSTD && !zstdFns)
+        throw failure("ZSTD-compressed, and libzstd is missing (TICKPACK_LIBZSTD names another path)");
+      const width = valueWidth(desc.physicalType);
+      const s = (slots[slot] ??= { values: new ArrayBuffer(64), validity: new ArrayBuffer(64) });
+      s.values = grown(s.values, count * width);
+      s.validity = grown(s.validity, Math.ceil(count / 8));
+      io[IO.type] = BigInt(desc.physicalType);
+      io[IO.maxDef] = BigInt(desc.maxDef);
+      io[IO.codec] = BigInt(desc.codec);
+      io[IO.numValues] = BigInt(desc.numValues);
+      io[IO.start] = BigInt(start);
+      io[IO.count] = BigInt(count);
+      io[IO.valuesCap] = BigInt(s.values.byteLength);
+      io[IO.validityCap] = BigInt(s.validity.byteLength);
+      io[IO.reasonCap] = BigInt(REASON_BYTES);
+      const chunkPtr: Pointer = ptr(chunk.length > 0 ? chunk : empty);
+      for (let tries = 0; ; tries++) {
+        io[IO.dictCap] = BigInt(dict.byteLength);
+        io[IO.strCap] = BigInt(str.byteLength);
+        io[IO.hashCap] = BigInt(hash.byteLength / 4);
+        io[IO.scratchCap] = BigInt(scratch.byteLength);
+        const rc = decode(
+          chunkPtr,
+          chunk.length,
+          ptr(io),
+          ptr(s.values),
+          ptr(s.validity),
+          ptr(dict),
+          ptr(str),
+          ptr(hash),
+          ptr(scratch),
+          ptr(zstd),
+          ptr(reason),
+        );
+        if (rc === 0) break;
+        if (rc === -1) throw failure(utf8.decode(reason.subarray(0, Math.max(0, reason.indexOf(0)))));
+        const need = (k: number) => {
+          const n = Number(io[k]);
+          if (n > MAX_BUFFER_BYTES) throw failure(`a page asks for a buffer of ${n} bytes`);
+          return n;
+        };
+        if (rc !== -2 || tries > 2) throw failure(`the decoder returned ${rc}`);
+        dict = grown(dict, need(IO.needDict));
+        str = grown(str, need(IO.needStr));
+        // A hash table's size must stay a power of two.
+        const slotsNeeded = Number(io[IO.needHash]);
+        if (slotsNeeded * 4 > hash.byteLength) hash = new ArrayBuffer(slotsNeeded * 4);
+        scratch = grown(scratch, need(IO.needScratch));
+      }
+      const nullCount = Number(io[IO.nulls]);
+      let dictionary: string[] | null = null;
+      if (desc.physicalType === PhysicalType.BYTE_ARRAY) {
+        const entries = Number(io[IO.entries]);
+        const offsets = new Int32Array(dict, 0, entries + 1);
+        const bytes = new Uint8Array(str);
+        dictionary = new Array<string>(entries);
+        for (let i = 0; i < entries; i++) dictionary[i] = utf8.decode(bytes.subarray(offsets[i], offsets[i + 1]));
+      }
+      return {
+        length: count,
+        values: valuesView(desc.physicalType, s.values, count),
+        validity: nullCount > 0 ? new Uint8Array(s.validity, 0, Math.ceil(count / 8)) : null,
+        nullCount,
+        dictionary,
+      };
+    },
+  };
+}
+
+const loaded = new Map<KernelCompiler, PageDecoder>();
+
+/**
+ * The native decoder built with `compiler` (once per thread and compiler); throws (KernelError) where
+ * it cannot be built, so a caller falls back to parquet-wasm.
+ */
+export function loadPageDecoder(compiler: KernelCompiler = "tcc"): PageDecoder {
+  let decoder = loaded.get(compiler);
+  if (!decoder) loaded.set(compiler, (decoder = makeDecoder(compiler)));
+  return decoder;
+}

@@ -1,0 +1,693 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { DuckDBInstance } from "@duckdb/node-api";
+import * as arrow from "apache-arrow";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pw from "parquet-wasm/esm";
+import { isValidAt } from "../../lib/parquet/c-data.ts";
+import {
+  ChunkDecodeError,
+  Codec,
+  type ChunkDesc,
+  type DecodedChunk,
+  PhysicalType,
+} from "../../lib/parquet/native/chunk-desc.ts";
+import { loadPageDecoder } from "../../lib/parquet/native/page-decoder.ts";
+import { closeParquetFile, openParquetFile, withColumnViews } from "../../lib/parquet/source.ts";
+import { parquetWasm } from "../../lib/parquet/wasm.ts";
+import { randomFor } from "../../lib/random.ts";
+import { cleanupTempDirs, tempDir } from "../helpers/fixtures.ts";
+
+// Writes and decodes a few dozen files: seconds on a quiet machine, more on a loaded one.
+setDefaultTimeout(60_000);
+afterAll(cleanupTempDirs);
+
+const ROWS = 7000;
+const ROW_GROUP = 3000;
+
+/** A column of the test table: its Arrow type, nullability and generated values (null: a null row). */
+interface TestColumn {
+  name: string;
+  type: arrow.DataType;
+  nullable: boolean;
+  values: unknown[];
+}
+
+/** Seeded columns of every physical type, with nulls, repeats (dictionaries), wide deltas and unicode. */
+function testColumns(seed: number): TestColumn[] {
+  const r = randomFor(seed, "page-decoder-native");
+  const maybeNull = <T>(rate: number, v: () => T) => Array.from({ length: ROWS }, () => (r.next() < rate ? null : v()));
+  const prices = Array.from({ length: 3000 }, (_, i) => 100 + i * 0.05);
+  const words = ["CE", "PE", "", "ठीक", "NIFTY", "BANKNIFTY", "€uro", "x".repeat(40)];
+  let ts = 1_763_437_501_000_000_000n;
+  const u64 = () =>
+    (BigInt(r.int(0, 2 ** 31 - 1)) << 33n) ^ BigInt(r.int(0, 2 ** 31 - 1)) ^ (r.next() < 0.5 ? -1n : 0n);
+  return [
+    { name: "b", type: new arrow.Bool(), nullable: true, values: maybeNull(0.1, () => r.next() < 0.3) },
+    { name: "i32", type: new arrow.Int32(), nullable: true, values: maybeNull(0.05, () => r.int(-40, 40) * 1000) },
+    {
+      name: "i64",
+      type: new arrow.Int64(),
+      nullable: true,
+      values: maybeNull(0.02, () => {
+        ts += BigInt(r.int(0, 3_000_000_000)) - (r.next() < 0.01 ? 10_000_000_000n : 0n);
+        return ts;
+      }),
+    },
+    { name: "i64req", type: new arrow.Int64(), nullable: false, values: maybeNull(0, u64) },
+    {
+      name: "i32req",
+      type: new arrow.Int32(),
+      nullable: false,
+      values: maybeNull(0, () => r.int(-(2 ** 31), 2 ** 31 - 1)),
+    },
+    {
+      name: "f32",
+      type: new arrow.Float32(),
+      nullable: true,
+      values: maybeNull(0.03, () => Math.fround(r.int(0, 50) * 50)),
+    },
+    { name: "f64", type: new arrow.Float64(), nullable: true, values: maybeNull(0.03, () => prices[r.int(0, 2999)]) },
+    { name: "f64req", type: new arrow.Float64(), nullable: false, values: maybeNull(0, () => prices[r.int(0, 20)]) },
+    {
+      name: "s",
+      type: new arrow.Utf8(),
+      nullable: true,
+      values: maybeNull(0.05, () => words[r.int(0, words.length - 1)]),
+    },
+    { name: "sreq", type: new arrow.Utf8(), nullable: false, values: maybeNull(0, () => `k${r.int(0, 3000)}`) },
+    { name: "allnull", type: new arrow.Float64(), nullable: true, values: maybeNull(1, () => 0) },
+  ];
+}
+
+/** Writer knobs of one test file. */
+interface Knobs {
+  label: string;
+  version: pw.WriterVersion;
+  compression: pw.Compression;
+  dictionary: boolean;
+  /** DELTA_BINARY_PACKED for the integer columns (as the fallback when the dictionary is on). */
+  delta?: boolean;
+  /** Small pages: many per chunk. */
+  smallPages?: boolean;
+  /** A small dictionary page limit: chunks fall back to PLAIN (or DELTA) part-way. */
+  fallback?: boolean;
+  /** arrow-rs's own v2 choices for booleans and strings (RLE, DELTA_BYTE_ARRAY), which the contract leaves to parquet-wasm; otherwise PLAIN. */
+  v2Defaults?: boolean;
+}
+
+const KNOBS: Knobs[] = [
+  { label: "v1-dict-zstd", version: pw.WriterVersion.V1, compression: pw.Compression.ZSTD, dictionary: true },
+  {
+    label: "v2-dict-zstd-pages",
+    version: pw.WriterVersion.V2,
+    compression: pw.Compression.ZSTD,
+    dictionary: true,
+    smallPages: true,
+  },
+  {
+    label: "v1-fallback-plain",
+    version: pw.WriterVersion.V1,
+    compression: pw.Compression.UNCOMPRESSED,
+    dictionary: true,
+    fallback: true,
+    smallPages: true,
+  },
+  {
+    label: "v2-fallback-delta-zstd",
+    version: pw.WriterVersion.V2,
+    compression: pw.Compression.ZSTD,
+    dictionary: true,
+    fallback: true,
+    delta: true,
+  },
+  {
+    label: "v1-delta-plain-uncompressed",
+    version: pw.WriterVersion.V1,
+    compression: pw.Compression.UNCOMPRESSED,
+    dictionary: false,
+    delta: true,
+    smallPages: true,
+  },
+  {
+    label: "v2-plain-uncompressed",
+    version: pw.WriterVersion.V2,
+    compression: pw.Compression.UNCOMPRESSED,
+    dictionary: false,
+  },
+];
+
+function writeTestFile(path: string, columns: TestColumn[], k: Knobs): void {
+  parquetWasm();
+  const fields = columns.map((c) => new arrow.Field(c.name, c.type, c.nullable));
+  const data = columns.map((c) => arrow.vectorFromArray(c.values, c.type as never).data[0]);
+  const schema = new arrow.Schema(fields);
+  const batch = new arrow.RecordBatch(
+    schema,
+    arrow.makeData({ type: new arrow.Struct(fields), length: ROWS, nullCount: 0, children: data }),
+  );
+  let b = new pw.WriterPropertiesBuilder()
+    .setWriterVersion(k.version)
+    .setCompression(k.compression)
+    .setDictionaryEnabled(k.dictionary)
+    .setMaxRowGroupSize(ROW_GROUP);
+  if (k.smallPages) b = b.setDataPageSizeLimit(700).setWriteBatchSize(64);
+  if (k.fallback) b = b.setDictionaryPageSizeLimit(300);
+  if (k.version === pw.WriterVersion.V2 && !k.v2Defaults)
+    for (const c of columns)
+      if (arrow.DataType.isBool(c.type) || arrow.DataType.isUtf8(c.type))
+        b = b.setColumnEncoding(c.name, pw.Encoding.PLAIN);
+  if (k.delta)
+    for (const c of columns)
+      if (arrow.DataType.isInt(c.type)) b = b.setColumnEncoding(c.name, pw.Encoding.DELTA_BINARY_PACKED);
+  const ipc = arrow.tableToIPC(new arrow.Table(batch), "stream");
+  writeFileSync(path, pw.writeParquet(pw.Table.fromIPCStream(ipc), b.build()));
+}
+
+/** One column chunk as DuckDB's parquet_metadata() locates it (not our footer code). */
+interface TestChunk {
+  rowGroup: number;
+  desc: ChunkDesc;
+  bytes: Uint8Array;
+  encodings: string;
+}
+
+const TYPES: Record<string, number> = {
+  BOOLEAN: PhysicalType.BOOLEAN,
+  INT32: PhysicalType.INT32,
+  INT64: PhysicalType.INT64,
+  FLOAT: PhysicalType.FLOAT,
+  DOUBLE: PhysicalType.DOUBLE,
+  BYTE_ARRAY: PhysicalType.BYTE_ARRAY,
+};
+
+async function chunksOf(path: string): Promise<TestChunk[]> {
+  const db = await DuckDBInstance.create(":memory:");
+  const con = await db.connect();
+  try {
+    const file = await Bun.file(path).bytes();
+    const schema = await con.runAndReadAll(`select name, repetition_type from parquet_schema('${path}')`);
+    const optional = new Map(schema.getRowObjects().map((r) => [String(r.name), r.repetition_type === "OPTIONAL"]));
+    const meta = await con.runAndReadAll(
+      `select row_group_id, path_in_schema, type, num_values, compression, encodings, dictionary_page_offset,
+              data_page_offset, total_compressed_size from parquet_metadata('${path}') order by row_group_id, column_id`,
+    );
+    return meta.getRowObjects().map((r) => {
+      const start = Number(r.dictionary_page_offset ?? r.data_page_offset);
+      const column = String(r.path_in_schema);
+      return {
+        rowGroup: Number(r.row_group_id),
+        encodings: String(r.encodings),
+        bytes: file.subarray(start, start + Number(r.total_compressed_size)),
+        desc: {
+          file: path,
+          column,
+          physicalType: TYPES[String(r.type)],
+          maxDef: optional.get(column) ? 1 : 0,
+          codec: r.compression === "ZSTD" ? Codec.ZSTD : Codec.UNCOMPRESSED,
+          numValues: Number(r.num_values),
+        },
+      };
+    });
+  } finally {
+    con.closeSync();
+    db.closeSync();
+  }
+}
+
+/** parquet-wasm's reading of every column of a row group, as plain values (null for a null row). */
+async function expectedRows(path: string, rowGroup: number, columns: TestColumn[]): Promise<Map<string, unknown[]>> {
+  const source = await openParquetFile(path);
+  try {
+    return await withColumnViews(
+      source,
+      columns.map((c) => c.name),
+      { rowGroups: [rowGroup] },
+      (batches) => {
+        const out = new Map<string, unknown[]>(columns.map((c) => [c.name, []]));
+        for (const batch of batches)
+          columns.forEach((c, k) => {
+            const col = batch.columns[k];
+            const list = out.get(c.name)!;
+            for (let i = 0; i < batch.length; i++) {
+              if (!isValidAt(col.validity, i)) list.push(null);
+              else if (col.strings) list.push(col.strings[i]);
+              else if (col.dictionary) list.push(col.dictionary[(col.values as Int32Array)[i]]);
+              else if (col.values) list.push(col.values[i]);
+              else list.push(undefined); // booleans: no view (checked against the generated values)
+            }
+          });
+        return out;
+      },
+    );
+  } finally {
+    closeParquetFile(source);
+  }
+}
+
+/** A decoded window as plain values (null for a null row), checking that a null row's slot is 0. */
+function plainValues(d: DecodedChunk, type: number): unknown[] {
+  const out: unknown[] = [];
+  for (let i = 0; i < d.length; i++) {
+    const v = d.values[i];
+    if (!isValidAt(d.validity, i)) {
+      if (v !== 0 && v !== 0n) throw new Error(`null row ${i} holds ${v}`);
+      out.push(null);
+    } else if (type === PhysicalType.BYTE_ARRAY) out.push(d.dictionary![v as number]);
+    else if (type === PhysicalType.BOOLEAN) out.push(v === 1);
+    else out.push(v);
+  }
+  return out;
+}
+
+function nullsIn(values: unknown[]): number {
+  return values.filter((v) => v === null).length;
+}
+
+const columns = testColumns(23);
+/** A file written with arrow-rs's v2 defaults, for the encodings the decoder refuses. */
+const V2_DEFAULTS: Knobs = {
+  label: "v2-defaults",
+  version: pw.WriterVersion.V2,
+  compression: pw.Compression.ZSTD,
+  dictionary: false,
+  v2Defaults: true,
+};
+
+const files = new Map<string, { path: string; chunks: TestChunk[]; expected: Map<string, unknown[]>[] }>();
+
+beforeAll(async () => {
+  const dir = tempDir("page-decoder-native");
+  for (const k of [...KNOBS, V2_DEFAULTS]) {
+    const path = join(dir, `${k.label}.parquet`);
+    writeTestFile(path, columns, k);
+    const chunks = await chunksOf(path);
+    const groups = Math.max(...chunks.map((c) => c.rowGroup)) + 1;
+    const expected = [];
+    for (let g = 0; g < groups; g++) expected.push(await expectedRows(path, g, columns));
+    files.set(k.label, { path, chunks, expected });
+  }
+});
+
+/** Rows [start, start + count) of the generated column that row group g holds. */
+function generated(name: string, g: number, start: number, count: number): unknown[] {
+  const c = columns.find((x) => x.name === name)!;
+  return c.values.slice(g * ROW_GROUP + start, g * ROW_GROUP + start + count);
+}
+
+describe("the native page decoder", () => {
+  const tcc = loadPageDecoder("tcc");
+
+  test("is the TinyCC build of page-decoder.c, with libzstd", () => {
+    expect(tcc.native).toBe(true);
+    expect(tcc.compiler).toBe("tcc");
+    expect(tcc.zstd).not.toBeNull();
+  });
+
+  for (const k of KNOBS) {
+    test(`decodes every chunk of ${k.label} as parquet-wasm does`, () => {
+      const f = files.get(k.label)!;
+      const encodings = new Set<string>();
+      for (const chunk of f.chunks) {
+        const { desc } = chunk;
+        for (const e of chunk.encodings.split(", ")) encodings.add(e);
+        const expected = f.expected[chunk.rowGroup].get(desc.column)!;
+        const got = plainValues(
+          tcc.decodeChunk(chunk.bytes, desc, { start: 0, count: desc.numValues }),
+          desc.physicalType,
+        );
+        const want =
+          desc.physicalType === PhysicalType.BOOLEAN
+            ? generated(desc.column, chunk.rowGroup, 0, desc.numValues)
+            : expected;
+        expect({ column: desc.column, values: got }).toEqual({ column: desc.column, values: want });
+        const d = tcc.decodeChunk(chunk.bytes, desc, { start: 0, count: desc.numValues });
+        expect(d.nullCount).toBe(nullsIn(want));
+        expect(d.validity === null).toBe(nullsIn(want) === 0);
+      }
+      // The file holds what its knobs ask for (so each path of the decoder is met).
+      if (k.dictionary) expect(encodings).toContain("RLE_DICTIONARY");
+      if (k.delta) expect(encodings).toContain("DELTA_BINARY_PACKED");
+    });
+  }
+
+  test("the files mix page kinds: fallback chunks hold dictionary and plain pages, small pages many per chunk", () => {
+    const fallback = files.get("v1-fallback-plain")!.chunks.find((c) => c.desc.column === "f64")!;
+    expect(fallback.encodings.split(", ")).toEqual(expect.arrayContaining(["PLAIN", "RLE_DICTIONARY"]));
+    const pages = (c: TestChunk) =>
+      pageHeaders(c.bytes).filter((p) => p.fields.has("5.1") || p.fields.has("8.1")).length;
+    expect(pages(fallback)).toBeGreaterThan(3);
+    const delta = files.get("v2-fallback-delta-zstd")!.chunks.find((c) => c.desc.column === "i64req")!;
+    expect(delta.encodings.split(", ")).toEqual(expect.arrayContaining(["RLE_DICTIONARY", "DELTA_BINARY_PACKED"]));
+  });
+
+  test("PLAIN_DICTIONARY (the v1 name) decodes as RLE_DICTIONARY does", () => {
+    // arrow-rs names both RLE_DICTIONARY: the encodings of every page header are renamed here.
+    const c = files.get("v1-fallback-plain")!.chunks.find((x) => x.desc.column === "f64" && x.rowGroup === 0)!;
+    const bytes = c.bytes.slice();
+    let renamed = 0;
+    for (const p of pageHeaders(bytes)) {
+      for (const key of ["5.2", "7.2"]) {
+        const f = p.fields.get(key);
+        if (f && (zigzagAt(bytes, f) === 8 || key === "7.2")) {
+          bytes.set(withVarint(bytes, f.at, f.end, 2).subarray(f.at, f.end), f.at);
+          renamed++;
+        }
+      }
+    }
+    expect(renamed).toBeGreaterThan(1);
+    const w = { start: 0, count: c.desc.numValues };
+    expect(plainValues(tcc.decodeChunk(bytes, c.desc, w), PhysicalType.DOUBLE)).toEqual(
+      plainValues(tcc.decodeChunk(c.bytes, c.desc, w), PhysicalType.DOUBLE),
+    );
+  });
+
+  test("arrow-rs's v2 booleans (RLE) and strings (DELTA_BYTE_ARRAY) are a ChunkDecodeError naming the encoding", () => {
+    const f = files.get(V2_DEFAULTS.label)!;
+    const refused = (column: string) => {
+      const c = f.chunks.find((x) => x.desc.column === column && x.rowGroup === 0)!;
+      return () => tcc.decodeChunk(c.bytes, c.desc, { start: 0, count: 1 });
+    };
+    expect(refused("b")).toThrow(
+      new ChunkDecodeError(`${f.path}: column b: page 0 (at byte 0): values: RLE is not supported`),
+    );
+    expect(refused("sreq")).toThrow(/column sreq: page 0 \(at byte 0\): values: DELTA_BYTE_ARRAY is not supported$/);
+  });
+
+  test("windows: random ranges, empty ones, whole chunks and page boundaries give the rows of the whole", () => {
+    const r = randomFor(5, "windows");
+    for (const k of KNOBS) {
+      const f = files.get(k.label)!;
+      for (const chunk of f.chunks) {
+        const { desc } = chunk;
+        const whole = plainValues(
+          tcc.decodeChunk(chunk.bytes, desc, { start: 0, count: desc.numValues }),
+          desc.physicalType,
+        );
+        const n = desc.numValues;
+        const windows = [
+          { start: 0, count: 0 },
+          { start: n, count: 0 },
+          { start: n - 1, count: 1 },
+          { start: 63, count: 130 },
+          ...Array.from({ length: 8 }, () => {
+            const start = r.int(0, n);
+            return { start, count: r.int(0, n - start) };
+          }),
+        ];
+        for (const w of windows) {
+          const got = plainValues(tcc.decodeChunk(chunk.bytes, desc, w), desc.physicalType);
+          expect({ column: desc.column, w, got }).toEqual({
+            column: desc.column,
+            w,
+            got: whole.slice(w.start, w.start + w.count),
+          });
+        }
+      }
+    }
+  });
+
+  test("pages wholly outside a window are not decompressed", () => {
+    const c = files.get("v2-dict-zstd-pages")!.chunks.find((x) => x.desc.column === "f64" && x.rowGroup === 0)!;
+    const data = pageHeaders(c.bytes).filter((p) => p.fields.has("8.3"));
+    expect(data.length).toBeGreaterThan(3);
+    const firstRows = zigzagAt(c.bytes, data[0].fields.get("8.3")!);
+    const last = data[data.length - 1];
+    const garbled = c.bytes.slice();
+    // The last page's zstd frame loses its magic number (levels, uncompressed in v2, come first).
+    const frame = last.next - zigzagAt(c.bytes, last.fields.get("3")!) + zigzagAt(c.bytes, last.fields.get("8.5")!);
+    garbled[frame] ^= 0xff;
+    const w = { start: 0, count: firstRows };
+    expect(plainValues(tcc.decodeChunk(garbled, c.desc, w), PhysicalType.DOUBLE)).toEqual(
+      files.get("v2-dict-zstd-pages")!.expected[0].get("f64")!.slice(0, firstRows),
+    );
+    expect(() => tcc.decodeChunk(garbled, c.desc, { start: 0, count: c.desc.numValues })).toThrow(
+      new RegExp(`column f64: page ${data.length} \\(at byte ${last.at}\\): ZSTD`),
+    );
+  });
+
+  test("a window outside the chunk is a ChunkDecodeError", () => {
+    const chunk = files.get("v1-dict-zstd")!.chunks.find((c) => c.desc.column === "f64")!;
+    const n = chunk.desc.numValues;
+    for (const w of [
+      { start: -1, count: 2 },
+      { start: n, count: 1 },
+      { start: 10, count: n },
+      { start: 0.5, count: 1 },
+    ])
+      expect(() => tcc.decodeChunk(chunk.bytes, chunk.desc, w)).toThrow(
+        new ChunkDecodeError(
+          `${chunk.desc.file}: column f64: rows [${w.start}, ${w.start + w.count}) are outside the chunk's ${n} rows`,
+        ),
+      );
+  });
+
+  test("slots: one slot's result stays valid while another slot decodes", () => {
+    const chunks = files.get("v1-dict-zstd")!.chunks.filter((c) => c.rowGroup === 0);
+    const f64 = chunks.find((c) => c.desc.column === "f64")!;
+    const i64 = chunks.find((c) => c.desc.column === "i64")!;
+    const a = tcc.decodeChunk(f64.bytes, f64.desc, { start: 0, count: 100 }, 1);
+    const before = Array.from(a.values as Float64Array);
+    tcc.decodeChunk(i64.bytes, i64.desc, { start: 0, count: 3000 }, 2);
+    expect(Array.from(a.values as Float64Array)).toEqual(before);
+  });
+
+  test("gcc builds give the same bytes as TinyCC's", () => {
+    const gcc = loadPageDecoder("gcc");
+    expect(gcc.native).toBe(true);
+    expect(gcc.compiler).toBe("gcc");
+    const r = randomFor(9, "gcc");
+    const bytesOf = (d: DecodedChunk) => [
+      Array.from(new Uint8Array(d.values.buffer, 0, d.values.byteLength)),
+      d.validity ? Array.from(d.validity) : null,
+      d.nullCount,
+      d.dictionary,
+    ];
+    for (const k of KNOBS) {
+      for (const chunk of files.get(k.label)!.chunks) {
+        const { desc } = chunk;
+        const start = r.int(0, desc.numValues);
+        for (const w of [
+          { start: 0, count: desc.numValues },
+          { start, count: r.int(0, desc.numValues - start) },
+        ])
+          expect(bytesOf(gcc.decodeChunk(chunk.bytes, desc, w))).toEqual(
+            bytesOf(tcc.decodeChunk(chunk.bytes, desc, w)),
+          );
+      }
+    }
+  });
+});
+
+/** Offsets of a Thrift compact struct's integer fields at `at` (dotted ids: "3", "7.1"), walked here, not by the decoder. */
+function headerFields(b: Uint8Array, at: number): { fields: Map<string, { at: number; end: number }>; end: number } {
+  const fields = new Map<string, { at: number; end: number }>();
+  const varint = () => {
+    while (b[at++] & 0x80) {}
+  };
+  const struct = (prefix: string) => {
+    let id = 0;
+    for (;;) {
+      const h = b[at++];
+      if (h === 0) return;
+      id += h >> 4;
+      const type = h & 15;
+      const key = prefix + String(id);
+      if (type === 5 || type === 6) {
+        const start = at;
+        varint();
+        fields.set(key, { at: start, end: at });
+      } else if (type === 12) struct(`${key}.`);
+      else if (type === 1 || type === 2) {
+        // a bool lives in the header
+      } else if (type === 8) {
+        const start = at;
+        let n = 0;
+        let shift = 0;
+        for (;;) {
+          const x = b[at++];
+          n |= (x & 0x7f) << shift;
+          shift += 7;
+          if (!(x & 0x80)) break;
+        }
+        at = start + (at - start) + n;
+      } else throw new Error(`header field type ${type} not handled by the test`);
+    }
+  };
+  struct("");
+  return { fields, end: at };
+}
+
+/** The page headers of a chunk, walked here: each one's fields and where its page ends. */
+function pageHeaders(
+  bytes: Uint8Array,
+): { at: number; fields: Map<string, { at: number; end: number }>; next: number }[] {
+  const out = [];
+  for (let at = 0; at < bytes.length; ) {
+    const h = headerFields(bytes, at);
+    const next = h.end + zigzagAt(bytes, h.fields.get("3")!);
+    out.push({ at, fields: h.fields, next });
+    at = next;
+  }
+  return out;
+}
+
+/** `bytes` with the varint at [at, end) replaced by zigzag(value) in the same number of bytes (non-canonical when shorter). */
+function withVarint(bytes: Uint8Array, at: number, end: number, value: number): Uint8Array {
+  const out = bytes.slice();
+  let z = value >= 0 ? value * 2 : -value * 2 - 1;
+  for (let i = at; i < end; i++) {
+    out[i] = (z & 0x7f) | (i < end - 1 ? 0x80 : 0);
+    z = Math.floor(z / 128);
+  }
+  if (z !== 0) throw new Error("value does not fit");
+  return out;
+}
+
+function zigzagAt(bytes: Uint8Array, f: { at: number; end: number }): number {
+  let v = 0;
+  for (let i = f.end - 1; i >= f.at; i--) v = v * 128 + (bytes[i] & 0x7f);
+  return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+}
+
+describe("guards: a garbled chunk is a ChunkDecodeError naming file and column", () => {
+  const tcc = loadPageDecoder("tcc");
+  const chunk = (label: string, column: string) =>
+    files.get(label)!.chunks.find((c) => c.desc.column === column && c.rowGroup === 0)!;
+  const fails = (c: TestChunk, bytes: Uint8Array, reason: RegExp) => {
+    let error: unknown = null;
+    try {
+      tcc.decodeChunk(bytes, c.desc, { start: 0, count: c.desc.numValues });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ChunkDecodeError);
+    const message = (error as Error).message;
+    expect(message.startsWith(`${c.desc.file}: column ${c.desc.column}: `)).toBe(true);
+    expect(message).toMatch(reason);
+  };
+
+  test("truncation", () => {
+    for (const [label, column] of [
+      ["v1-dict-zstd", "f64"],
+      ["v1-delta-plain-uncompressed", "i64"],
+      ["v2-plain-uncompressed", "s"],
+    ]) {
+      const c = chunk(label, column);
+      fails(c, c.bytes.subarray(0, c.bytes.length - 3), /runs past the chunk|truncated|past the page/);
+      fails(c, c.bytes.subarray(0, 5), /garbled or truncated page header|runs past the chunk/);
+      fails(c, c.bytes.subarray(0, 0), /pages hold 0 rows, the chunk says 3000/);
+    }
+  });
+
+  test("a flipped page size", () => {
+    const c = chunk("v1-delta-plain-uncompressed", "i64");
+    const { fields, end } = headerFields(c.bytes, 0);
+    const comp = fields.get("3")!;
+    const size = zigzagAt(c.bytes, comp);
+    fails(c, withVarint(c.bytes, comp.at, comp.end, size - 1), /uncompressed page of \d+ bytes says \d+ uncompressed/);
+    const unc = fields.get("2")!;
+    fails(c, withVarint(c.bytes, unc.at, unc.end, -5), /negative page size/);
+    const firstPage = c.bytes.subarray(0, end + size);
+    fails(
+      c,
+      withVarint(firstPage, comp.at, comp.end, size + 1),
+      /page of \d+ bytes runs past the chunk's \d+ remaining bytes/,
+    );
+  });
+
+  test("a zstd size that differs from the page header", () => {
+    const c = chunk("v1-dict-zstd", "f64");
+    const { fields } = headerFields(c.bytes, 0);
+    const unc = fields.get("2")!;
+    fails(
+      c,
+      withVarint(c.bytes, unc.at, unc.end, zigzagAt(c.bytes, unc) - 1),
+      /ZSTD frame holds \d+ bytes, the page header says/,
+    );
+  });
+
+  test("a dictionary index past the dictionary", () => {
+    const c = chunk("v1-fallback-plain", "f64req");
+    const { fields } = headerFields(c.bytes, 0);
+    const n = fields.get("7.1")!; // the dictionary page's num_values
+    fails(c, withVarint(c.bytes, n.at, n.end, 1), /dictionary index \d+ ≥ dictionary size 1/);
+  });
+
+  test("a bit width out of range", () => {
+    const c = chunk("v1-fallback-plain", "f64req"); // required: a data page's body starts with the bit width
+    const dict = headerFields(c.bytes, 0);
+    const dictSize = zigzagAt(c.bytes, dict.fields.get("3")!);
+    const page = headerFields(c.bytes, dict.end + dictSize);
+    const bytes = c.bytes.slice();
+    bytes[page.end] = 33;
+    fails(c, bytes, /page 1 \(at byte \d+\): dictionary indices: bit width 33 > 32/);
+  });
+
+  test("an unsupported codec or type", () => {
+    const c = chunk("v1-dict-zstd", "f64");
+    expect(() => tcc.decodeChunk(c.bytes, { ...c.desc, codec: 1 }, { start: 0, count: 1 })).toThrow(
+      /column f64: compression codec 1 is not supported/,
+    );
+    expect(() => tcc.decodeChunk(c.bytes, { ...c.desc, physicalType: 7 }, { start: 0, count: 1 })).toThrow(
+      /column f64: physical type 7 is not supported/,
+    );
+  });
+
+  test("random byte flips and truncations: a ChunkDecodeError or values, never a crash or another error", () => {
+    const r = randomFor(11, "flips");
+    let errors = 0;
+    for (let round = 0; round < 600; round++) {
+      const all = [...files.values()]
+        .flatMap((f) => f.chunks)
+        .filter((c) => c.desc.physicalType !== PhysicalType.BOOLEAN);
+      const c = all[r.int(0, all.length - 1)];
+      const bytes = c.bytes.slice(0, r.next() < 0.2 ? r.int(0, c.bytes.length) : c.bytes.length);
+      for (let f = r.int(1, 3); f > 0 && bytes.length > 0; f--) bytes[r.int(0, bytes.length - 1)] ^= 1 << r.int(0, 7);
+      try {
+        const start = r.int(0, c.desc.numValues);
+        const d = tcc.decodeChunk(bytes, c.desc, { start, count: r.int(0, c.desc.numValues - start) });
+        expect(d.values.length).toBe(d.length);
+      } catch (e) {
+        if (!(e instanceof ChunkDecodeError)) throw e;
+        expect(e.message.startsWith(`${c.desc.file}: column ${c.desc.column}: `)).toBe(true);
+        errors++;
+      }
+    }
+    expect(errors).toBeGreaterThan(100);
+  });
+});
+
+describe("without libzstd", () => {
+  test("TICKPACK_LIBZSTD=none: uncompressed chunks decode, a ZSTD chunk is a ChunkDecodeError", async () => {
+    const dir = tempDir("page-decoder-nozstd");
+    const plain = files.get("v1-delta-plain-uncompressed")!.chunks.find((c) => c.desc.column === "i64")!;
+    const zstd = files.get("v1-dict-zstd")!.chunks.find((c) => c.desc.column === "f64")!;
+    writeFileSync(join(dir, "plain.bin"), plain.bytes);
+    writeFileSync(join(dir, "zstd.bin"), zstd.bytes);
+    const script = join(dir, "child.ts");
+    writeFileSync(
+      script,
+      `import { loadPageDecoder } from ${JSON.stringify(join(import.meta.dir, "../../lib/parquet/native/page-decoder.ts"))};
+const d = loadPageDecoder("tcc");
+const read = (n: string) => new Uint8Array(require("node:fs").readFileSync(${JSON.stringify(dir)} + "/" + n));
+const out: Record<string, unknown> = { zstd: d.zstd };
+const p = d.decodeChunk(read("plain.bin"), ${JSON.stringify(plain.desc)}, { start: 0, count: ${plain.desc.numValues} });
+out.plain = Array.from(p.values as BigInt64Array, String);
+try { d.decodeChunk(read("zstd.bin"), ${JSON.stringify(zstd.desc)}, { start: 0, count: 1 }); out.error = null; }
+catch (e) { out.error = (e as Error).constructor.name + ": " + (e as Error).message; }
+console.log(JSON.stringify(out));`,
+    );
+    const child = Bun.spawnSync([process.execPath, script], { env: { ...process.env, TICKPACK_LIBZSTD: "none" } });
+    const out = JSON.parse(child.stdout.toString());
+    expect(out.zstd).toBeNull();
+    const want = plainValues(
+      loadPageDecoder("tcc").decodeChunk(plain.bytes, plain.desc, { start: 0, count: plain.desc.numValues }),
+      PhysicalType.INT64,
+    );
+    expect(out.plain).toEqual(want.map((v) => (v === null ? "0" : String(v))));
+    expect(out.error).toBe(
+      `ChunkDecodeError: ${zstd.desc.file}: column f64: ZSTD-compressed, and libzstd is missing (TICKPACK_LIBZSTD names another path)`,
+    );
+  });
+});
