@@ -20,19 +20,15 @@ const NATIVE_ENCODINGS: ReadonlySet<number> = new Set([0, 2, 3, 5, 8]);
 function footerOf(bytes: Uint8Array): Uint8Array | null {
   const n = bytes.length;
   if (n < 12) return null;
-  const magic = (at: number) => bytes[at] === 0x50 && bytes[at + 1] === 0x41 && bytes[at + 2] === 0x52 && bytes[at + 3] === 0x31;
+  const magic = (at: number) =>
+    bytes[at] === 0x50 && bytes[at + 1] === 0x41 && bytes[at + 2] === 0x52 && bytes[at + 3] === 0x31;
   if (!magic(0) || !magic(n - 4)) return null;
   const len = new DataView(bytes.buffer, bytes.byteOffset + n - 8, 4).getUint32(0, true);
   return len > 0 && len <= n - 12 ? bytes.subarray(n - 8 - len, n - 8) : null;
 }
 
 /** Why the native path cannot read `columns` of a file (its index given), or null when it can. */
-function unsupported(
-  index: ChunkIndex,
-  columns: readonly string[],
-  fileSize: number,
-  zstd: boolean,
-): string | null {
+function unsupported(index: ChunkIndex, columns: readonly string[], fileSize: number, zstd: boolean): string | null {
   if (!index.keyValue.has("tickpack.version")) return "not written by tickpack";
   if (!index.columns) return "not a flat schema";
   const byName = new Map(index.columns.map((c) => [c.name, c]));
@@ -43,9 +39,11 @@ function unsupported(
     for (const g of index.rowGroups) {
       const loc = g.chunks.get(name);
       if (!loc || loc.external || loc.numValues !== g.rows) return `column ${name}: chunk not in the file`;
-      if (loc.codec !== Codec.UNCOMPRESSED && !(loc.codec === Codec.ZSTD && zstd)) return `column ${name}: codec ${loc.codec}`;
+      if (loc.codec !== Codec.UNCOMPRESSED && !(loc.codec === Codec.ZSTD && zstd))
+        return `column ${name}: codec ${loc.codec}`;
       if (!loc.encodings.every((e) => NATIVE_ENCODINGS.has(e))) return `column ${name}: encodings ${loc.encodings}`;
-      if (!(loc.start >= 4 && loc.length > 0 && loc.start + loc.length <= fileSize - 8)) return `column ${name}: chunk out of the file`;
+      if (!(loc.start >= 4 && loc.length > 0 && loc.start + loc.length <= fileSize - 8))
+        return `column ${name}: chunk out of the file`;
     }
   }
   return null;
@@ -54,7 +52,8 @@ function unsupported(
 /** A column of a decoded window in parquet-wasm's shape. */
 function viewOf(field: CField, d: DecodedChunk): CColumn {
   let values: CColumn["values"] = d.values;
-  if (field.format === "b") values = null; // parquet-wasm gives booleans as bits, without a fixed-width view
+  if (field.format === "b")
+    values = null; // parquet-wasm gives booleans as bits, without a fixed-width view
   else if (field.format === "s") values = Int16Array.from(d.values as Int32Array);
   return {
     field,
@@ -89,7 +88,8 @@ class NativePartSource implements PartSource {
   async read<T>(columns: readonly string[], selection: RowSelection, use: (batches: ColumnViews[]) => T): Promise<T> {
     const fields = columns.map((name) => {
       const c = this.schema.get(name);
-      if (!c || !this.decodable.has(name)) throw new ChunkDecodeError(`${this.path}: column ${name}: not opened for native decoding`);
+      if (!c || !this.decodable.has(name))
+        throw new ChunkDecodeError(`${this.path}: column ${name}: not opened for native decoding`);
       return { schema: c, field: { name, format: c.format!, dictionaryFormat: c.dictionaryFormat } };
     });
     // Rows [offset, offset + limit) counted from the first selected group, as parquet-wasm reads them.

@@ -77,6 +77,7 @@ describe("part sources", () => {
     try {
       expect(wasm.kind).toBe("wasm");
       expect(cached.source.kind).toBe("cache");
+      expect(decoded.kind).toBe("native");
       expect(cached.source.columns.map((c) => c.name)).toEqual(COLUMNS);
       expect(decoded.columns.map((c) => c.name)).toEqual(wasm.columns.map((c) => c.name));
       const groups = wasm.rowGroupRows.length;

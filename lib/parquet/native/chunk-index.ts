@@ -127,7 +127,12 @@ function formatOf(e: SchemaElement): { format: string | null; dictionaryFormat: 
       return e.logical === -1 && e.converted === -1 ? plain("b") : none;
     case 1:
       if (e.logical === 6 || e.converted === CONVERTED.DATE) return plain("tdD");
-      if (e.logical === 10) return e.logicalFlag && e.logicalUnit === 16 ? plain("s") : e.logicalFlag && e.logicalUnit === 32 ? plain("i") : none;
+      if (e.logical === 10)
+        return e.logicalFlag && e.logicalUnit === 16
+          ? plain("s")
+          : e.logicalFlag && e.logicalUnit === 32
+            ? plain("i")
+            : none;
       if (e.converted === CONVERTED.INT_16) return plain("s");
       return e.logical === -1 && (e.converted === -1 || e.converted === CONVERTED.INT_32) ? plain("i") : none;
     case 2: {

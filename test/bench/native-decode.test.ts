@@ -1,0 +1,162 @@
+/**
+ * bench through tickpack's own page decoder against bench through parquet-wasm: the same results,
+ * bit for bit, cold and warm, filtered (windows inside row groups), for chain strategies, with gcc,
+ * and parquet-wasm taking over where the native path cannot read (a file tickpack did not write,
+ * no libzstd). JSON `parts_read` says which decoder read each part, so every comparison also checks
+ * that the native path is the one being tested.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { cpSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { listPackedPartitions } from "../../lib/packed/layout.ts";
+import { compilerPath } from "../../kernel/strategy-kernel.ts";
+import { runScript } from "../helpers/packed-views.ts";
+import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
+
+setDefaultTimeout(180_000);
+
+let packed: string;
+let parts: number;
+beforeAll(async () => {
+  const raw = tempDir("native-decode-raw");
+  // Nulls, zero prices and rows out of order (gen's defects), small row groups: many groups and windows.
+  await genFixture(raw, { tickProb: 0.3, days: 2, strikesEachSide: 2 });
+  packed = tempDir("native-decode-packed");
+  await repackFixture([raw], packed, { rowGroupSize: 2500 });
+  parts = listPackedPartitions(packed).reduce((a, p) => a + p.parts.length, 0);
+});
+afterAll(cleanupTempDirs);
+
+type Json = Record<string, unknown> & { parts_read: { cache: number; native: number; wasm: number } };
+
+function bench(args: string[], env: Record<string, string> = {}): Json {
+  const r = runScript("bench.ts", [...args, "--json"], undefined, env);
+  if (r.code !== 0) throw new Error(`bench ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** A run's results without what differs from run to run (times, which decoder, the cache's own figures). */
+function results(j: Json): string {
+  const { elapsed_s, rows_per_s, row_sets_per_s, parts_read, decoder, cache, ...rest } = j;
+  return JSON.stringify(rest);
+}
+
+/** Every file under `dir`, relative path → bytes. */
+function filesOf(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (statSync(p).size > 0) out.set(relative(dir, p), readFileSync(p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe("bench: native decoder = parquet-wasm", () => {
+  test("--no-cache: the same JSON and trade log, bit for bit, 1 and 2 workers, a grid; every part read natively", () => {
+    const logs = { native: join(tempDir("nd-log"), "t.csv"), wasm: join(tempDir("nd-log"), "t.csv") };
+    const grid = ["--grid", "fast=3,5;slow=13,21", "--workers", "2"];
+    const native = bench([packed, "--no-cache", ...grid, "--trades", logs.native]);
+    const wasm = bench([packed, "--no-cache", ...grid, "--trades", logs.wasm, "--decoder", "wasm"]);
+    expect(native.parts_read).toEqual({ cache: 0, native: parts, wasm: 0 });
+    expect(wasm.parts_read).toEqual({ cache: 0, native: 0, wasm: parts });
+    expect(native.decoder).toBe("native");
+    expect(results(native)).toBe(results(wasm));
+    expect((native.trades as number) > 0).toBe(true);
+    expect(readFileSync(logs.native, "utf8")).toBe(readFileSync(logs.wasm, "utf8"));
+    const one = bench([packed, "--no-cache", "--workers", "1"]);
+    const oneWasm = bench([packed, "--no-cache", "--workers", "1", "--decoder", "wasm"]);
+    expect(results(one)).toBe(results(oneWasm));
+  });
+
+  test("filters (key windows inside row groups, skipped groups): the same rows run and the same results", () => {
+    for (const filter of [
+      ["--opt-type", "PE", "--strikes", "25800:26000"],
+      ["--expiry-type", "weekly", "--dte", "0:3"],
+      ["--underlyings", "BANKNIFTY", "--opt-type", "CE"],
+    ]) {
+      const native = bench([packed, "--no-cache", ...filter]);
+      const wasm = bench([packed, "--no-cache", ...filter, "--decoder", "wasm"]);
+      expect(native.parts_read.wasm).toBe(0);
+      expect(results(native)).toBe(results(wasm));
+    }
+  });
+
+  test("a cache filled through either decoder serves the same results warm and holds the same rows and nulls", () => {
+    const a = tempDir("nd-cache-native");
+    const b = tempDir("nd-cache-wasm");
+    const cold = bench([packed, "--cache", a]);
+    const coldWasm = bench([packed, "--cache", b, "--decoder", "wasm"]);
+    expect(cold.parts_read).toEqual({ cache: 0, native: parts, wasm: 0 });
+    expect(coldWasm.parts_read).toEqual({ cache: 0, native: 0, wasm: parts });
+    const warm = bench([packed, "--cache", a]);
+    const warmWasm = bench([packed, "--cache", b]);
+    expect(warm.parts_read).toEqual({ cache: parts, native: 0, wasm: 0 });
+    expect(warmWasm.parts_read).toEqual({ cache: parts, native: 0, wasm: 0 });
+    for (const j of [coldWasm, warm, warmWasm]) expect(results(j)).toBe(results(cold));
+    // Under a null, parquet-wasm leaves whatever its buffer held and the native decoder writes 0: the
+    // values' checksums may differ there, never the rows, the types or the validity.
+    const headerOf = (bytes: Buffer) => {
+      const h = JSON.parse(bytes.subarray(16, 16 + bytes.readUInt32LE(8)).toString("utf8"));
+      return JSON.stringify([h.column, h.type, h.encoding, h.rows, h.rowGroupRows, h.nullCount, h.validity?.checksum]);
+    };
+    const filesA = filesOf(a);
+    const filesB = filesOf(b);
+    const columns = [...filesA.keys()].filter((k) => k.endsWith(".col"));
+    expect(columns.length).toBeGreaterThanOrEqual(parts * 7);
+    expect([...filesB.keys()].filter((k) => k.endsWith(".col")).sort()).toEqual(columns.sort());
+    for (const k of columns) expect(headerOf(filesA.get(k)!)).toBe(headerOf(filesB.get(k)!));
+  });
+
+  test("a chain strategy (short_straddle) and --cc gcc decode the same", () => {
+    const native = bench([packed, "--no-cache", "--strategy", "short_straddle"]);
+    const wasm = bench([packed, "--no-cache", "--strategy", "short_straddle", "--decoder", "wasm"]);
+    expect(native.parts_read.native).toBe(parts);
+    expect(results(native)).toBe(results(wasm));
+    if (compilerPath("gcc")) {
+      const gcc = bench([packed, "--no-cache", "--cc", "gcc"]);
+      expect(gcc.parts_read.native).toBe(parts);
+      expect(results(gcc)).toBe(results(bench([packed, "--no-cache", "--cc", "gcc", "--decoder", "wasm"])));
+    }
+  });
+
+  test("parquet-wasm reads what the native path cannot: no libzstd, a file tickpack did not write", async () => {
+    const noZstd = bench([packed, "--no-cache"], { TICKPACK_LIBZSTD: "none" });
+    expect(noZstd.parts_read).toEqual({ cache: 0, native: 0, wasm: parts });
+    expect(results(noZstd)).toBe(results(bench([packed, "--no-cache"])));
+
+    // The same rows rewritten by DuckDB (its own encodings, no tickpack metadata) in one partition.
+    const mixed = tempDir("nd-mixed");
+    cpSync(packed, mixed, { recursive: true });
+    const partition = listPackedPartitions(mixed)[0];
+    const part = partition.parts[0];
+    const copy = `${part}.duckdb`;
+    const db = await DuckDBInstance.create(":memory:");
+    const c = await db.connect();
+    await c.run(
+      `COPY (SELECT * FROM read_parquet('${part}')) TO '${copy}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {'tickpack.sort': 'expiry,opt_type,strike,timestamp'})`,
+    );
+    c.closeSync();
+    db.closeSync();
+    cpSync(copy, part);
+    const r = runScript("bench.ts", [mixed, "--no-cache", "--json"]);
+    // Read or refused, the file goes to parquet-wasm, never to the native decoder.
+    if (r.code === 0) {
+      const j = JSON.parse(r.stdout) as Json;
+      expect(j.parts_read.wasm).toBe(1);
+      expect(j.parts_read.native).toBe(parts - 1);
+      const w = bench([mixed, "--no-cache", "--decoder", "wasm"]);
+      expect(results(j)).toBe(results(w));
+    } else expect(r.stderr).toContain(part);
+  });
+
+  test("--decoder other than native or wasm is a usage error (exit 2)", () => {
+    const r = runScript("bench.ts", [packed, "--decoder", "arrow"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--decoder");
+  });
+});
