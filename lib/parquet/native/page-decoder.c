@@ -3,8 +3,8 @@
  * the pages tickpack writes (docs/formats.md) and what arrow-rs writes for them: data pages v1 and v2,
  * a dictionary page, PLAIN, PLAIN_DICTIONARY/RLE_DICTIONARY (a chunk may fall back to PLAIN part-way),
  * DELTA_BINARY_PACKED, UNCOMPRESSED and ZSTD (libzstd's functions, passed in by the host). The
- * contract is lib/parquet/native/decoder-contract (chunk-desc.ts); page-decoder-reference.ts is the
- * TypeScript reference the tests compare with.
+ * contract's types are in chunk-desc.ts; page-decoder-reference.ts is the TypeScript reference that
+ * tests compare with.
  *
  * No state outlives a call and nothing here allocates: every buffer is the host's. A garbled chunk is
  * an error with a short reason, never a read or write outside the buffers given, and no loop runs
