@@ -76,6 +76,10 @@ typedef const char *(*zstd_errname_fn)(unsigned long long);
 #define LD32(p) (*(const unsigned int *)(p))
 #endif
 
+/* libc's, declared here: no system header is needed (TinyCC resolves them in the process). */
+void *memcpy(void *, const void *, unsigned long);
+void *memmove(void *, const void *, unsigned long);
+
 typedef unsigned long long u64;
 typedef long long i64;
 typedef unsigned char u8;
@@ -182,12 +186,7 @@ static int fail_encoding(ctx *c, const char *what, int e) {
 /* ---- byte helpers ---- */
 
 static void copy_bytes(u8 *d, const u8 *s, i64 n) {
-#if defined(__GNUC__) && !defined(__TINYC__)
-  __builtin_memcpy(d, s, (unsigned long)n);
-#else
-  while (n >= 8) { *(u64 *)d = *(const u64 *)s; d += 8; s += 8; n -= 8; }
-  while (n > 0) { *d++ = *s++; n--; }
-#endif
+  if (n > 0) memcpy(d, s, (unsigned long)n);
 }
 
 static void zero_bytes(u8 *d, i64 n) {
@@ -438,13 +437,9 @@ static int def_levels(ctx *c, const u8 *p, const u8 *end, i64 rows, i64 a, i64 b
   return 0;
 }
 
-/* Moves n values of width bytes from index `from` up to index `to` (> from), highest first (they overlap). */
+/* Moves n values of width bytes from index `from` up to index `to` (> from): they overlap. */
 static void move_up(u8 *v, i64 to, i64 from, i64 n, int width) {
-  u8 *d = v + (to + n) * width;
-  const u8 *s = v + (from + n) * width;
-  i64 bytes = n * width;
-  while (bytes >= 8) { d -= 8; s -= 8; *(u64 *)d = *(const u64 *)s; bytes -= 8; }
-  while (bytes > 0) { *--d = *--s; bytes--; }
+  memmove(v + to * width, v + from * width, (unsigned long)(n * width));
 }
 
 /*
