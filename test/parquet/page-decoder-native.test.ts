@@ -4,6 +4,7 @@ import * as arrow from "apache-arrow";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pw from "parquet-wasm/esm";
+import { mapFileReadOnly } from "../../lib/cache/mapping.ts";
 import { isValidAt } from "../../lib/parquet/c-data.ts";
 import {
   ChunkDecodeError,
@@ -451,6 +452,23 @@ describe("the native page decoder", () => {
     const before = Array.from(a.values as Float64Array);
     tcc.decodeChunk(i64.bytes, i64.desc, { start: 0, count: 3000 }, 2);
     expect(Array.from(a.values as Float64Array)).toEqual(before);
+  });
+
+  test("decodes from a read-only map of the file (a write to the chunk would fault)", () => {
+    const f = files.get("v1-fallback-plain")!;
+    const map = mapFileReadOnly(f.path);
+    try {
+      for (const c of f.chunks.filter((x) => x.rowGroup === 1)) {
+        const at = c.bytes.byteOffset;
+        const mapped = map.bytes.subarray(at, at + c.bytes.length);
+        const w = { start: 0, count: c.desc.numValues };
+        expect(plainValues(tcc.decodeChunk(mapped, c.desc, w), c.desc.physicalType)).toEqual(
+          plainValues(tcc.decodeChunk(c.bytes, c.desc, w), c.desc.physicalType),
+        );
+      }
+    } finally {
+      map.unmap();
+    }
   });
 
   test("gcc builds give the same bytes as TinyCC's", () => {
