@@ -266,6 +266,17 @@ static void unpack_groups(const u8 *p, int w, i64 g, u64 *o) {
 }
 
 /*
+ * Of `want` groups of 8 values of width w from q, how many can be read with 64-bit loads: group i
+ * reads up to byte i*w + w + 7, which must come before end. Divides only near the end of a page.
+ */
+static i64 fast_groups(const u8 *q, const u8 *end, int w, i64 want) {
+  i64 room = (i64)(end - q) - w - 8;
+  if (want <= 0 || room < 0) return 0;
+  if ((want - 1) * w <= room) return want;
+  return room / w + 1;
+}
+
+/*
  * Values [first, first + n) of width w of the bit-packed stream at p into o. The caller has checked
  * that p + ceil((first + n) * w / 8) ≤ end; the fast path also reads ahead, but never at or past end.
  */
@@ -277,9 +288,7 @@ static void unpack(const u8 *p, const u8 *end, i64 first, i64 n, int w, u64 *o) 
   while (n > 0 && (first & 7)) { *o++ = bits_at(p, first++, w); n--; }
   if (w <= 56 && n >= 8) {
     const u8 *q = p + (first >> 3) * w;
-    i64 fast = 0, room = (i64)(end - q) - w - 8;
-    if (room >= 0) fast = room / w + 1;
-    if (fast > (n >> 3)) fast = n >> 3;
+    i64 fast = fast_groups(q, end, w, n >> 3);
     unpack_groups(q, w, fast, o);
     o += fast * 8;
     first += fast * 8;
@@ -555,6 +564,8 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
   if (w > 32) return fail_n(c, "dictionary indices: bit width ", w, " > 32");
   hybrid_init(&h, p, end, w, values);
   if (hybrid_skip(c, &h, skip, "dictionary indices")) return -1;
+  /* the fused pass reads d[index] before the check: the buffer must hold 2^w entries */
+  int fused = w > 0 && w <= 32 && (c->type == T_BYTE_ARRAY || (c->type != T_BOOLEAN && (c->dict_cap / c->width) >> w >= 1));
   /* indices below 2^w need no check when the dictionary holds 2^w values */
   int checked = w >= 32 || c->dict_n < ((i64)1 << w);
   while (take > 0) {
@@ -572,7 +583,7 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
     } else {
       i64 done = 0;
       /* whole groups straight from the run, fused: unpack, check, gather */
-      if (w > 0 && w <= 32 && (c->type == T_BYTE_ARRAY || (c->type != T_BOOLEAN && (c->dict_cap / c->width) >> w >= 1))) {
+      if (fused) {
         while (done < t && (h.pos & 7)) {
           u64 v = bits_at(h.bp, h.pos, w);
           if ((i64)v >= c->dict_n) return fail_nn(c, "dictionary index ", (i64)v, " ≥ dictionary size ", c->dict_n, "");
@@ -585,9 +596,7 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
         }
         {
           const u8 *q = h.bp + (h.pos >> 3) * w;
-          i64 fast = 0, room = (i64)(h.end - q) - w - 8, bad;
-          if (room >= 0) fast = room / w + 1;
-          if (fast > (t - done) >> 3) fast = (t - done) >> 3;
+          i64 fast = fast_groups(q, h.end, w, (t - done) >> 3), bad;
           switch (c->type) {
           case T_BYTE_ARRAY: bad = code_groups(q, w, fast, (int *)c->values + at, c->dict_n - 1); break;
           case T_INT32: case T_FLOAT: bad = gather_groups_u32(q, w, fast, (unsigned *)c->values + at, (const unsigned *)c->dict, c->dict_n - 1); break;
@@ -672,9 +681,7 @@ static int delta_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip
       }
       if (k >= skip && w >= 1 && w <= (is64 ? 56 : 32)) {
         /* whole groups in the window: unpacked and added up in one pass */
-        i64 fast = 0, room = (i64)(end - p) - w - 8;
-        if (room >= 0) fast = room / w + 1;
-        if (fast > m >> 3) fast = m >> 3;
+        i64 fast = fast_groups(p, end, w, m >> 3);
         if (is64) cur = delta_groups64(p, w, fast, o64 + k, cur, (u64)mind);
         else cur32 = delta_groups32(p, w, fast, o32 + k, cur32, (unsigned)mind);
         done = fast * 8;
