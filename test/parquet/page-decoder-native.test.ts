@@ -4,6 +4,7 @@ import * as arrow from "apache-arrow";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pw from "parquet-wasm/esm";
+import { mapFileReadOnly } from "../../lib/cache/mapping.ts";
 import { isValidAt } from "../../lib/parquet/c-data.ts";
 import {
   ChunkDecodeError,
@@ -16,6 +17,7 @@ import { loadPageDecoder } from "../../lib/parquet/native/page-decoder.ts";
 import { closeParquetFile, openParquetFile, withColumnViews } from "../../lib/parquet/source.ts";
 import { parquetWasm } from "../../lib/parquet/wasm.ts";
 import { randomFor } from "../../lib/random.ts";
+import { encodeStruct, T, type TStruct } from "../../lib/parquet/thrift-compact.ts";
 import { cleanupTempDirs, tempDir } from "../helpers/fixtures.ts";
 
 // Writes and decodes a few dozen files: seconds on a quiet machine, more on a loaded one.
@@ -452,6 +454,23 @@ describe("the native page decoder", () => {
     expect(Array.from(a.values as Float64Array)).toEqual(before);
   });
 
+  test("decodes from a read-only map of the file (a write to the chunk would fault)", () => {
+    const f = files.get("v1-fallback-plain")!;
+    const map = mapFileReadOnly(f.path);
+    try {
+      for (const c of f.chunks.filter((x) => x.rowGroup === 1)) {
+        const at = c.bytes.byteOffset;
+        const mapped = map.bytes.subarray(at, at + c.bytes.length);
+        const w = { start: 0, count: c.desc.numValues };
+        expect(plainValues(tcc.decodeChunk(mapped, c.desc, w), c.desc.physicalType)).toEqual(
+          plainValues(tcc.decodeChunk(c.bytes, c.desc, w), c.desc.physicalType),
+        );
+      }
+    } finally {
+      map.unmap();
+    }
+  });
+
   test("gcc builds give the same bytes as TinyCC's", () => {
     const gcc = loadPageDecoder("gcc");
     expect(gcc.native).toBe(true);
@@ -689,5 +708,156 @@ console.log(JSON.stringify(out));`,
     expect(out.error).toBe(
       `ChunkDecodeError: ${zstd.desc.file}: column f64: ZSTD-compressed, and libzstd is missing (TICKPACK_LIBZSTD names another path)`,
     );
+  });
+});
+
+/** A page: its header (written with the project's Thrift encoder, fields as given) and body. */
+function pageOf(
+  type: number,
+  body: Uint8Array,
+  sub: number,
+  fields: Record<number, number>,
+  extra?: TStruct,
+): Uint8Array {
+  const header: TStruct = new Map([
+    [1, { type: T.I32, value: type }],
+    [2, { type: T.I32, value: body.length }],
+    [3, { type: T.I32, value: body.length }],
+    [
+      sub,
+      {
+        type: T.STRUCT,
+        value: new Map(Object.entries(fields).map(([id, v]) => [Number(id), { type: T.I32, value: v }])),
+      },
+    ],
+  ]);
+  for (const [id, f] of extra ?? []) header.set(id, f);
+  const h = encodeStruct(header);
+  const out = new Uint8Array(h.length + body.length);
+  out.set(h);
+  out.set(body, h.length);
+  return out;
+}
+
+const concat = (...parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
+
+describe("hand-made chunks: each bound the contract lists", () => {
+  const tcc = loadPageDecoder("tcc");
+  const desc = (over: Partial<ChunkDesc> = {}): ChunkDesc => ({
+    file: "made.parquet",
+    column: "x",
+    physicalType: PhysicalType.DOUBLE,
+    maxDef: 0,
+    codec: Codec.UNCOMPRESSED,
+    numValues: 10,
+    ...over,
+  });
+  const dictPage = (n: number) =>
+    pageOf(2, new Uint8Array(new Float64Array(n).map((_, i) => i + 0.5).buffer), 7, { 1: n, 2: 0 });
+  const dataPage = (n: number, body: number[], encoding = 8) =>
+    pageOf(0, Uint8Array.from(body), 5, { 1: n, 2: encoding, 3: 3, 4: 3 });
+  const decode = (chunk: Uint8Array, d = desc()) =>
+    Array.from(tcc.decodeChunk(chunk, d, { start: 0, count: d.numValues }).values as Float64Array);
+  const refused = (chunk: Uint8Array, reason: string, d = desc()) =>
+    expect(() => tcc.decodeChunk(chunk, d, { start: 0, count: d.numValues })).toThrow(
+      new ChunkDecodeError(`made.parquet: column x: ${reason}`),
+    );
+
+  test("a well-made chunk decodes (so each refusal below is the one change's)", () => {
+    // bit width 1; an RLE run of 10 ones
+    expect(decode(concat(dictPage(2), dataPage(10, [1, 10 << 1, 1])))).toEqual(Array(10).fill(1.5));
+    // an index page is skipped
+    const index = pageOf(1, new Uint8Array(0), 6, {});
+    expect(decode(concat(dictPage(2), index, dataPage(10, [1, 10 << 1, 1])))).toEqual(Array(10).fill(1.5));
+  });
+
+  test("runs past the page's values, fewer values than the levels say", () => {
+    refused(
+      concat(dictPage(2), dataPage(10, [1, 20 << 1, 1])),
+      `page 1 (at byte ${dictPage(2).length}): dictionary indices: RLE run of 20 values past the 10 the page holds`,
+    );
+    refused(
+      concat(dictPage(2), dataPage(10, [1, (3 << 1) | 1, 0xff, 0xff, 0xff])),
+      `page 1 (at byte ${dictPage(2).length}): dictionary indices: bit-packed run of 24 values past the 10 the page holds`,
+    );
+    const levels = [2, 0, 0, 0, 10 << 1, 1]; // ten valid rows
+    refused(
+      concat(dataPage(10, [...levels, ...new Uint8Array(new Float64Array(5).buffer)], 0)),
+      "page 0 (at byte 0): PLAIN: 10 values in 40 bytes",
+      desc({ maxDef: 1 }),
+    );
+  });
+
+  test("a dictionary index past the dictionary, in a run read in place and in one read with room to spare", () => {
+    // bit width 2, one bit-packed group: indices 0, 1, 3, 0, … (3 ≥ 2 entries)
+    const group = [2, (1 << 1) | 1, 0x34, 0x00];
+    refused(
+      concat(dictPage(2), dataPage(8, group)),
+      `page 1 (at byte ${dictPage(2).length}): dictionary index 3 ≥ dictionary size 2`,
+      desc({ numValues: 8 }),
+    );
+    // trailing bytes let the group be read with 64-bit loads, unpacked and gathered in one pass
+    refused(
+      concat(dictPage(2), dataPage(8, [...group, ...Array(16).fill(0)])),
+      `page 1 (at byte ${dictPage(2).length}): dictionary index 3 ≥ dictionary size 2`,
+      desc({ numValues: 8 }),
+    );
+    const fine = [2, (1 << 1) | 1, 0x14, 0x00];
+    expect(decode(concat(dictPage(2), dataPage(8, [...fine, ...Array(16).fill(0)])), desc({ numValues: 8 }))).toEqual([
+      0.5, 1.5, 1.5, 0.5, 0.5, 0.5, 0.5, 0.5,
+    ]);
+  });
+
+  test("a v2 page whose null count differs from its levels", () => {
+    const v2 = (nulls: number) =>
+      pageOf(3, Uint8Array.from([10 << 1, 1, ...new Uint8Array(new Float64Array(10).fill(2.5).buffer)]), 8, {
+        1: 10,
+        2: nulls,
+        3: 10,
+        4: 0,
+        5: 2,
+        6: 0,
+      });
+    expect(decode(v2(0), desc({ maxDef: 1 }))).toEqual(Array(10).fill(2.5));
+    refused(v2(1), "page 0 (at byte 0): header says 1 nulls, the levels 0", desc({ maxDef: 1 }));
+  });
+
+  test("page order and row counts", () => {
+    refused(
+      concat(dataPage(10, [1, 10 << 1, 1]), dictPage(2)),
+      "page 0 (at byte 0): dictionary-encoded data page before the dictionary page",
+    );
+    refused(
+      concat(dictPage(2), dictPage(2), dataPage(10, [1, 10 << 1, 1])),
+      `page 1 (at byte ${dictPage(2).length}): a second dictionary page`,
+    );
+    refused(
+      concat(dictPage(2), dataPage(10, [1, 10 << 1, 1])),
+      "pages hold 10 rows, the chunk says 11",
+      desc({ numValues: 11 }),
+    );
+  });
+
+  test("a DELTA header out of range, a varint too long, a struct nested too deep", () => {
+    const delta = (block: number) =>
+      dataPage(10, [(block & 0x7f) | (block > 127 ? 0x80 : 0), ...(block > 127 ? [block >> 7] : []), 4, 10, 0], 5);
+    refused(
+      concat(delta(100)),
+      "page 0 (at byte 0): DELTA_BINARY_PACKED: block size 100 out of range",
+      desc({ physicalType: PhysicalType.INT64 }),
+    );
+    const long = Uint8Array.from([0x15, ...Array(11).fill(0x80), 0]);
+    refused(long, "page 0 (at byte 0): garbled or truncated page header");
+    // field 10, a struct holding field 1, a struct holding … 40 deep
+    const deep = Uint8Array.from([0x1c, 0x15, 0x00, ...Array(40).fill(0x1c), ...Array(41).fill(0), 0]);
+    refused(concat(deep), "page 0 (at byte 0): garbled or truncated page header");
   });
 });

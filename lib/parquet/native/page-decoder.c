@@ -3,8 +3,8 @@
  * the pages tickpack writes (docs/formats.md) and what arrow-rs writes for them: data pages v1 and v2,
  * a dictionary page, PLAIN, PLAIN_DICTIONARY/RLE_DICTIONARY (a chunk may fall back to PLAIN part-way),
  * DELTA_BINARY_PACKED, UNCOMPRESSED and ZSTD (libzstd's functions, passed in by the host). The
- * contract is lib/parquet/native/decoder-contract (chunk-desc.ts); page-decoder-reference.ts is the
- * TypeScript reference the tests compare with.
+ * contract's types are in chunk-desc.ts; page-decoder-reference.ts is the TypeScript reference that
+ * tests compare with.
  *
  * No state outlives a call and nothing here allocates: every buffer is the host's. A garbled chunk is
  * an error with a short reason, never a read or write outside the buffers given, and no loop runs
@@ -75,6 +75,10 @@ typedef const char *(*zstd_errname_fn)(unsigned long long);
 #define LD64(p) (*(const unsigned long long *)(p))
 #define LD32(p) (*(const unsigned int *)(p))
 #endif
+
+/* libc's, declared here: no system header is needed (TinyCC resolves them in the process). */
+void *memcpy(void *, const void *, unsigned long);
+void *memmove(void *, const void *, unsigned long);
 
 typedef unsigned long long u64;
 typedef long long i64;
@@ -182,12 +186,7 @@ static int fail_encoding(ctx *c, const char *what, int e) {
 /* ---- byte helpers ---- */
 
 static void copy_bytes(u8 *d, const u8 *s, i64 n) {
-#if defined(__GNUC__) && !defined(__TINYC__)
-  __builtin_memcpy(d, s, (unsigned long)n);
-#else
-  while (n >= 8) { *(u64 *)d = *(const u64 *)s; d += 8; s += 8; n -= 8; }
-  while (n > 0) { *d++ = *s++; n--; }
-#endif
+  if (n > 0) memcpy(d, s, (unsigned long)n);
 }
 
 static void zero_bytes(u8 *d, i64 n) {
@@ -267,6 +266,17 @@ static void unpack_groups(const u8 *p, int w, i64 g, u64 *o) {
 }
 
 /*
+ * Of `want` groups of 8 values of width w from q, how many can be read with 64-bit loads: group i
+ * reads up to byte i*w + w + 7, which must come before end. Divides only near the end of a page.
+ */
+static i64 fast_groups(const u8 *q, const u8 *end, int w, i64 want) {
+  i64 room = (i64)(end - q) - w - 8;
+  if (want <= 0 || room < 0) return 0;
+  if ((want - 1) * w <= room) return want;
+  return room / w + 1;
+}
+
+/*
  * Values [first, first + n) of width w of the bit-packed stream at p into o. The caller has checked
  * that p + ceil((first + n) * w / 8) ≤ end; the fast path also reads ahead, but never at or past end.
  */
@@ -278,9 +288,7 @@ static void unpack(const u8 *p, const u8 *end, i64 first, i64 n, int w, u64 *o) 
   while (n > 0 && (first & 7)) { *o++ = bits_at(p, first++, w); n--; }
   if (w <= 56 && n >= 8) {
     const u8 *q = p + (first >> 3) * w;
-    i64 fast = 0, room = (i64)(end - q) - w - 8;
-    if (room >= 0) fast = room / w + 1;
-    if (fast > (n >> 3)) fast = n >> 3;
+    i64 fast = fast_groups(q, end, w, n >> 3);
     unpack_groups(q, w, fast, o);
     o += fast * 8;
     first += fast * 8;
@@ -438,13 +446,9 @@ static int def_levels(ctx *c, const u8 *p, const u8 *end, i64 rows, i64 a, i64 b
   return 0;
 }
 
-/* Moves n values of width bytes from index `from` up to index `to` (> from), highest first (they overlap). */
+/* Moves n values of width bytes from index `from` up to index `to` (> from): they overlap. */
 static void move_up(u8 *v, i64 to, i64 from, i64 n, int width) {
-  u8 *d = v + (to + n) * width;
-  const u8 *s = v + (from + n) * width;
-  i64 bytes = n * width;
-  while (bytes >= 8) { d -= 8; s -= 8; *(u64 *)d = *(const u64 *)s; bytes -= 8; }
-  while (bytes > 0) { *--d = *--s; bytes--; }
+  memmove(v + to * width, v + from * width, (unsigned long)(n * width));
 }
 
 /*
@@ -560,6 +564,8 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
   if (w > 32) return fail_n(c, "dictionary indices: bit width ", w, " > 32");
   hybrid_init(&h, p, end, w, values);
   if (hybrid_skip(c, &h, skip, "dictionary indices")) return -1;
+  /* the fused pass reads d[index] before the check: the buffer must hold 2^w entries */
+  int fused = w > 0 && w <= 32 && (c->type == T_BYTE_ARRAY || (c->type != T_BOOLEAN && (c->dict_cap / c->width) >> w >= 1));
   /* indices below 2^w need no check when the dictionary holds 2^w values */
   int checked = w >= 32 || c->dict_n < ((i64)1 << w);
   while (take > 0) {
@@ -577,7 +583,7 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
     } else {
       i64 done = 0;
       /* whole groups straight from the run, fused: unpack, check, gather */
-      if (w > 0 && w <= 32 && (c->type == T_BYTE_ARRAY || (c->type != T_BOOLEAN && (c->dict_cap / c->width) >> w >= 1))) {
+      if (fused) {
         while (done < t && (h.pos & 7)) {
           u64 v = bits_at(h.bp, h.pos, w);
           if ((i64)v >= c->dict_n) return fail_nn(c, "dictionary index ", (i64)v, " ≥ dictionary size ", c->dict_n, "");
@@ -590,9 +596,7 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
         }
         {
           const u8 *q = h.bp + (h.pos >> 3) * w;
-          i64 fast = 0, room = (i64)(h.end - q) - w - 8, bad;
-          if (room >= 0) fast = room / w + 1;
-          if (fast > (t - done) >> 3) fast = (t - done) >> 3;
+          i64 fast = fast_groups(q, h.end, w, (t - done) >> 3), bad;
           switch (c->type) {
           case T_BYTE_ARRAY: bad = code_groups(q, w, fast, (int *)c->values + at, c->dict_n - 1); break;
           case T_INT32: case T_FLOAT: bad = gather_groups_u32(q, w, fast, (unsigned *)c->values + at, (const unsigned *)c->dict, c->dict_n - 1); break;
@@ -677,9 +681,7 @@ static int delta_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip
       }
       if (k >= skip && w >= 1 && w <= (is64 ? 56 : 32)) {
         /* whole groups in the window: unpacked and added up in one pass */
-        i64 fast = 0, room = (i64)(end - p) - w - 8;
-        if (room >= 0) fast = room / w + 1;
-        if (fast > m >> 3) fast = m >> 3;
+        i64 fast = fast_groups(p, end, w, m >> 3);
         if (is64) cur = delta_groups64(p, w, fast, o64 + k, cur, (u64)mind);
         else cur32 = delta_groups32(p, w, fast, o32 + k, cur32, (unsigned)mind);
         done = fast * 8;
