@@ -23,7 +23,7 @@ import { addCacheStats, noCacheStats, type CacheSettings } from "./cached-column
 import { WorkerPool, WorkerTaskError } from "../workers/pool.ts";
 import { filtersJson, partitionMaySelect, type BenchFilters } from "./filters.ts";
 import { projectedColumns } from "../read/driver-batch.ts";
-import type { DecoderChoice } from "../read/decode-source.ts";
+import { nativeDecoderEntry, type DecoderChoice } from "../read/decode-source.ts";
 import type { PartsBySource } from "../read/run-partition.ts";
 import { ChainOrderError, loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
 import { chainColumns } from "../chain/run-partition.ts";
@@ -204,12 +204,7 @@ export async function runBench(
   // compile here (~55 ms, posted to them as `init`), the listing and this thread's kernel compile.
   // Once the listing is in, never more than partitions: an idle worker would only compile the kernel.
   const abi = options.abi ?? "contract";
-  const prepare: BenchWorkerPrepare = {
-    kernelPath: options.kernelPath,
-    abi,
-    compiler: options.compiler,
-    decoder: options.decoder ?? "native",
-  };
+  const prepare: BenchWorkerPrepare = { kernelPath: options.kernelPath, abi, compiler: options.compiler };
   // parquet-wasm goes out only once a worker meets a part the native decoder cannot read (or every
   // part, with --decoder wasm); a run served from the cache, or whose filters skip every row group,
   // needs none. Asked to decode everything with it and no cache folder yet, it is compiled at once, in
@@ -237,6 +232,8 @@ export async function runBench(
     init,
     { prepare, lazyInit: true },
   );
+  // The native decoder is built here once, while the workers start, and called by every worker.
+  const decoderEntry = decoder === "native" ? nativeDecoderEntry(options.compiler ?? "tcc") : null;
   const reportSums = options.onReportSums !== undefined;
   // Trade times: for the trade log and for the report's sums.
   const withTs = options.trades || reportSums;
@@ -345,6 +342,7 @@ export async function runBench(
             reportSums,
             cache: cacheSettings,
             decoder,
+            decoderEntry,
             filter: options.filters
               ? { filters: options.filters, date: partitions[i].date, underlying: partitions[i].underlying }
               : null,

@@ -11,7 +11,7 @@ import type { ReportSums } from "../../kernel/report-sums.ts";
 import { noCacheStats, type CacheSettings, type CacheStats } from "./cached-columns.ts";
 import type { PartitionFilter } from "../read/read-plan.ts";
 import { runPartition, type PartsBySource } from "../read/run-partition.ts";
-import { nativeDecoder, type DecodeSettings, type DecoderChoice } from "../read/decode-source.ts";
+import type { DecodeSettings, DecoderChoice } from "../read/decode-source.ts";
 import { loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
 import { runChainPartition } from "../chain/run-partition.ts";
 import { formatEpochDays, istDayOfEpochNs, type IsoDate } from "../ist-time.ts";
@@ -50,6 +50,8 @@ export interface BenchTask {
   cache: CacheSettings | null;
   /** Which decoder reads parts not served from the cache ("native" when absent). */
   decoder?: DecoderChoice;
+  /** The native decoder's build in the parent thread (see DecodeSettings.decoderEntry). */
+  decoderEntry?: number | null;
   /** The run's slice filters and the partition's day and underlying (lib/bench/filters.ts); null or absent: unfiltered. */
   filter?: PartitionFilter | null;
 }
@@ -83,24 +85,27 @@ export interface PartitionReportSums {
   spillTrades: KernelTradeColumns | null;
 }
 
-/** What a bench worker can do before its first task: the kernel it will run, and the decoder. */
+/** What a bench worker can do before its first task: the kernel it will run. */
 export interface BenchWorkerPrepare {
   kernelPath: string;
   abi?: KernelAbi;
   compiler?: KernelCompiler;
-  decoder?: DecoderChoice;
 }
 
-/** Compiles the run's kernel (and the native decoder) in this worker before its first task (both are cached per thread). */
+/** Compiles the run's kernel in this worker before its first task (loadKernel caches it). */
 export function prepareBenchWorker(value: BenchWorkerPrepare): void {
-  if (value.decoder !== "wasm") nativeDecoder(value.compiler ?? "tcc");
   if (value.abi === "chain") loadChainKernel(value.kernelPath, value.compiler);
   else loadKernel(value.kernelPath, value.compiler);
 }
 
 /** Runs one bench task with fresh state (the kernel is compiled once per worker and compiler). */
 export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise<void>): Promise<BenchPartitionResult> {
-  const decode: DecodeSettings = { decoder: task.decoder ?? "native", compiler: task.compiler, beforeDecode };
+  const decode: DecodeSettings = {
+    decoder: task.decoder ?? "native",
+    compiler: task.compiler,
+    decoderEntry: task.decoderEntry,
+    beforeDecode,
+  };
   if (task.abi === "chain") {
     const cache = noCacheStats();
     const chain = loadChainKernel(task.kernelPath, task.compiler);

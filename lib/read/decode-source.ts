@@ -1,7 +1,7 @@
 /** Where a part that is not served from the column cache is decoded: every decode of a part goes through here. */
 import type { KernelCompiler } from "../../kernel/strategy-kernel.ts";
 import { errorMessage } from "../error-message.ts";
-import { loadPageDecoder, type PageDecoder } from "../parquet/native/page-decoder.ts";
+import { loadPageDecoder, pageDecoderEntry, type PageDecoder } from "../parquet/native/page-decoder.ts";
 import { StrategyInputError } from "./input-error.ts";
 import { openNativeSource } from "./native-source.ts";
 import type { PartSource } from "./part-source.ts";
@@ -17,15 +17,21 @@ export interface DecodeSettings {
   decoder?: DecoderChoice;
   /** The native decoder's compiler (the run's --cc; default tcc). */
   compiler?: KernelCompiler;
+  /**
+   * The decoder's build in another thread of this process (pageDecoderEntry), so that this thread
+   * builds none; null: that build failed (parquet-wasm decodes); absent: built here on first use.
+   */
+  decoderEntry?: number | null;
   /** Resolves once parquet-wasm may be used: awaited only before a part goes to parquet-wasm. */
   beforeDecode?: () => Promise<void>;
 }
 
 /** The native decoder of this thread, or null where it cannot be built (then every part goes to parquet-wasm). */
-export function nativeDecoder(compiler: KernelCompiler): PageDecoder | null {
+export function nativeDecoder(compiler: KernelCompiler, entry?: number | null): PageDecoder | null {
+  if (entry === null) return null;
   if (!builds.has(compiler)) {
     try {
-      builds.set(compiler, loadPageDecoder(compiler));
+      builds.set(compiler, loadPageDecoder(compiler, entry));
     } catch {
       builds.set(compiler, null); // tried once per thread
     }
@@ -33,6 +39,15 @@ export function nativeDecoder(compiler: KernelCompiler): PageDecoder | null {
   return builds.get(compiler) ?? null;
 }
 const builds = new Map<KernelCompiler, PageDecoder | null>();
+
+/** The native decoder's build for other threads of this process (pageDecoderEntry), or null where it cannot be built. */
+export function nativeDecoderEntry(compiler: KernelCompiler): number | null {
+  try {
+    return pageDecoderEntry(compiler);
+  } catch {
+    return null;
+  }
+}
 
 function checkColumns(source: PartSource, path: string, columns: readonly string[]): PartSource {
   const present = new Set(source.columns.map((f) => f.name));
@@ -56,7 +71,7 @@ export async function openDecodeSource(
   settings: DecodeSettings = {},
 ): Promise<PartSource> {
   if ((settings.decoder ?? "native") === "native") {
-    const decoder = nativeDecoder(settings.compiler ?? "tcc");
+    const decoder = nativeDecoder(settings.compiler ?? "tcc", settings.decoderEntry);
     const native = decoder && openNativeSource(path, fd, columns, decoder);
     if (native) return checkColumns(native, path, columns);
   }

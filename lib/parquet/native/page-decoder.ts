@@ -3,9 +3,9 @@
  * gcc/clang with the same flags (no fast-math, no contraction) — and its binding: host-owned buffers,
  * grown when the C says they are short, and results returned as views on them.
  */
-import { ptr, type Pointer } from "bun:ffi";
+import { CFunction, ptr, type Pointer } from "bun:ffi";
 import { join } from "node:path";
-import { compileKernelUnit, type KernelCompiler } from "../../../kernel/strategy-kernel.ts";
+import { compileKernelUnit, KernelError, type KernelCompiler } from "../../../kernel/strategy-kernel.ts";
 import {
   ChunkDecodeError,
   Codec,
@@ -98,9 +98,31 @@ function grown(current: ArrayBuffer, bytes: number): ArrayBuffer {
 
 const utf8 = new TextDecoder();
 
-function makeDecoder(compiler: KernelCompiler): PageDecoder {
-  const symbols = compileKernelUnit(SOURCE, SOURCE, compiler, `#include ${JSON.stringify(SOURCE)}\n`, SYMBOLS);
-  const decode = symbols.tp_decode_chunk;
+/** tp_decode_chunk's address per compiler, built in this thread (the build stays loaded for the process's life). */
+const entries = new Map<KernelCompiler, number>();
+
+/**
+ * The address of tp_decode_chunk built with `compiler`, built once per process thread that asks:
+ * another thread of the process can call it through `loadPageDecoder(compiler, entry)` without
+ * building its own (the C keeps no state; each thread's binding owns its buffers and zstd context).
+ * Throws (KernelError) where it cannot be built.
+ */
+export function pageDecoderEntry(compiler: KernelCompiler = "tcc"): number {
+  let entry = entries.get(compiler);
+  if (entry === undefined) {
+    const symbols = compileKernelUnit(SOURCE, SOURCE, compiler, `#include ${JSON.stringify(SOURCE)}\n`, SYMBOLS);
+    entry = Number((symbols.tp_decode_chunk as unknown as { ptr: number }).ptr);
+    if (!(entry > 0)) throw new KernelError(`${SOURCE}: the build gave no address for tp_decode_chunk`);
+    // The build's functions stay referenced, so its code is never unloaded.
+    kept.push(symbols);
+    entries.set(compiler, entry);
+  }
+  return entry;
+}
+const kept: unknown[] = [];
+
+function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
+  const decode = CFunction({ ...SYMBOLS.tp_decode_chunk, ptr: entry as unknown as Pointer });
   const zstdFns: ZstdFunctions | null = loadZstd();
   // The decompression context is made by the C on first use and kept in this host-owned slot for the thread's life.
   const zstd = new BigInt64Array(6);
@@ -208,11 +230,13 @@ function makeDecoder(compiler: KernelCompiler): PageDecoder {
 const loaded = new Map<KernelCompiler, PageDecoder>();
 
 /**
- * The native decoder built with `compiler` (once per thread and compiler); throws (KernelError) where
- * it cannot be built, so a caller falls back to parquet-wasm.
+ * This thread's native decoder built with `compiler` (once per thread and compiler), calling `entry`
+ * (pageDecoderEntry of another thread of this process) when given instead of building its own:
+ * a TinyCC build of page-decoder.c takes ~25 ms, paid once per process instead of once per worker.
+ * Throws (KernelError) where it cannot be built, so a caller falls back to parquet-wasm.
  */
-export function loadPageDecoder(compiler: KernelCompiler = "tcc"): PageDecoder {
+export function loadPageDecoder(compiler: KernelCompiler = "tcc", entry?: number): PageDecoder {
   let decoder = loaded.get(compiler);
-  if (!decoder) loaded.set(compiler, (decoder = makeDecoder(compiler)));
+  if (!decoder) loaded.set(compiler, (decoder = makeDecoder(compiler, entry ?? pageDecoderEntry(compiler))));
   return decoder;
 }
