@@ -378,20 +378,44 @@ describe("footers the C walk must not take at face value", () => {
     const groups = field<TList>(meta, 4)!.items as TStruct[];
     const chunks = field<TList>(groups[0], 1)!.items as TStruct[];
     const md = (k: number) => field<TStruct>(chunks[k], 3)!;
-    md(0).set(2, { type: 9, value: { elem: 5, items: [8, 0, 3, 8, 0] } });
+    md(2).set(2, { type: 9, value: { elem: 5, items: [8, 0, 3, 8, 0] } });
     md(1).set(3, { type: 9, value: { elem: 8, items: ["a", "b.c"].map((s) => new TextEncoder().encode(s)) } });
     chunks[2].set(1, { type: 8, value: new TextEncoder().encode("other.parquet") });
     md(3).delete(3);
+    // A path twice in one group: the first chunk's place in the map, the last one's values (a Map's set).
+    md(4).set(3, md(0).get(3)!);
     const bytes = encodeStruct(meta);
     const wanted = [...names, "a.b.c", ""];
     const index = expectNativeAsReference(bytes, wanted, "edited");
     const first = index.rowGroups[0].chunks;
-    expect(first.get(names[0])!.encodings).toEqual([0, 3, 8]);
     expect(first.has("a.b.c")).toBe(true);
     expect(first.get(names[2])!.external).toBe(true);
+    expect(first.get(names[2])!.encodings).toEqual([0, 3, 8]);
     expect(first.has("")).toBe(true);
-    // An encoding the C walk's bitmask cannot hold: left to the reference.
-    md(0).set(2, { type: 9, value: { elem: 5, items: [63] } });
+    expect([...first.keys()].indexOf(names[0])).toBe(0);
+    // Chunk 4's location (past chunk 0's), not chunk 0's.
+    expect(first.get(names[0])!.start).toBeGreaterThan(first.get("a.b.c")!.start);
+    const path5 = md(5).get(3)!;
+    // A path part starting with a byte-order mark: a decoder drops it, so the reference finds "bom" there; left to it.
+    md(5).set(3, {
+      type: 9,
+      value: { elem: 8, items: [Uint8Array.of(0xef, 0xbb, 0xbf, ...new TextEncoder().encode("bom"))] },
+    });
+    expect(chunkIndexNative(encodeStruct(meta), [...wanted, "bom"])).toBeNull();
+    expect(readChunkIndex(encodeStruct(meta), [...wanted, "bom"]).rowGroups[0].chunks.has("bom")).toBe(true);
+    md(5).set(3, path5);
+    // A count past 2^53, which a JS number does not hold exactly: left to the reference.
+    const numValues = md(4).get(5)!;
+    md(4).set(5, { type: 6, value: 2n ** 53n + 2n });
+    expect(chunkIndexNative(encodeStruct(meta), wanted)).toBeNull();
+    expect(readChunkIndex(encodeStruct(meta), wanted).rowGroups[0].chunks.get(names[0])!.numValues).toBe(2 ** 53 + 2);
+    md(4).set(5, numValues);
+    // The bitmask's highest bit, and one past it: left to the reference.
+    md(4).set(2, { type: 9, value: { elem: 5, items: [62, 1, 30, 31] } });
+    expect(
+      expectNativeAsReference(encodeStruct(meta), wanted, "encoding 62").rowGroups[0].chunks.get(names[0])!.encodings,
+    ).toEqual([1, 30, 31, 62]);
+    md(4).set(2, { type: 9, value: { elem: 5, items: [63] } });
     expect(chunkIndexNative(encodeStruct(meta), wanted)).toBeNull();
     expect(readChunkIndex(encodeStruct(meta), wanted).rowGroups[0].chunks.get(names[0])!.encodings).toEqual([63]);
   });

@@ -330,6 +330,7 @@ export function chunkIndexNative(footer: Uint8Array, wanted: readonly string[]):
   // Every value but the encodings is within ±2^53 (chunk-index.c checks): read as two 32-bit words, no BigInt made.
   const words = new Int32Array(out.buffer, 0, 2 * n);
   const v = (i: number) => (words[2 * i] >>> 0) + words[2 * i + 1] * 4294967296;
+  if (HEADER + PER_ELEMENT * v(0) + (1 + PER_CHUNK * k) * v(1) + PER_PAIR * v(2) !== n) return null;
   const text = (off: number, len: number) => (off < 0 ? "" : utf8.decode(footer.subarray(off, off + len)));
   let at = HEADER;
   const elements: SchemaElement[] = [];
@@ -378,6 +379,6 @@ function encodingsOf(mask: bigint): number[] {
   // Parquet's encodings are small numbers: the low 31 bits as a number, the rest only when set.
   const low = Number(mask & 0x7fffffffn);
   for (let e = 0; e < 31; e++) if ((low >>> e) & 1) out.push(e);
-  for (let e = 31, high = mask >> 31n; high !== 0n; e++, high >>= 1n) if (high & 1n) out.push(e);
+  if (mask >> 31n !== 0n) for (let e = 31; e < 63; e++) if ((mask >> BigInt(e)) & 1n) out.push(e);
   return out;
 }
