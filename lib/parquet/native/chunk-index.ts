@@ -327,7 +327,7 @@ export function chunkIndexNative(footer: Uint8Array, wanted: readonly string[]):
     n = walk();
   }
   if (n < 0) return null;
-  // Every value but the encodings is within ±2^53 (chunk-index.c checks): read as two 32-bit words, no BigInt made.
+  // Every value but the encodings bitmask is within ±2^53 (chunk-index.c checks): read as two 32-bit words, no BigInt made.
   const words = new Int32Array(out.buffer, 0, 2 * n);
   const v = (i: number) => (words[2 * i] >>> 0) + words[2 * i + 1] * 4294967296;
   if (HEADER + PER_ELEMENT * v(0) + (1 + PER_CHUNK * k) * v(1) + PER_PAIR * v(2) !== n) return null;
@@ -360,7 +360,7 @@ export function chunkIndexNative(footer: Uint8Array, wanted: readonly string[]):
           numValues: v(o + 2),
           start: chunkStart(v(o + 4), v(o + 5)),
           length: v(o + 3),
-          encodings: encodingsOf(out[o + 6]),
+          encodings: encodingsOf(words[2 * (o + 6)], words[2 * (o + 6) + 1]),
           external: v(o + 7) !== 0,
         },
       ]);
@@ -373,12 +373,10 @@ export function chunkIndexNative(footer: Uint8Array, wanted: readonly string[]):
   return result;
 }
 
-/** The encodings a bitmask holds (bit e: encoding e), ascending. */
-function encodingsOf(mask: bigint): number[] {
+/** The encodings a bitmask holds (bit e: encoding e), given as its low and high 32-bit words, ascending. */
+function encodingsOf(low: number, high: number): number[] {
   const out: number[] = [];
-  // Parquet's encodings are small numbers: the low 31 bits as a number, the rest only when set.
-  const low = Number(mask & 0x7fffffffn);
-  for (let e = 0; e < 31; e++) if ((low >>> e) & 1) out.push(e);
-  if (mask >> 31n !== 0n) for (let e = 31; e < 63; e++) if ((mask >> BigInt(e)) & 1n) out.push(e);
+  for (let e = 0; e < 32; e++) if ((low >>> e) & 1) out.push(e);
+  for (let e = 0; e < 31; e++) if ((high >>> e) & 1) out.push(32 + e);
   return out;
 }
