@@ -4,7 +4,12 @@
  * (FileMetaData: 2 schema, 4 row_groups, 5 key_value_metadata; RowGroup: 1 columns, 3 num_rows;
  * ColumnChunk: 1 file_path, 3 meta_data; ColumnMetaData: 1 type, 2 encodings, 3 path_in_schema,
  * 4 codec, 5 num_values, 7 total_compressed_size, 9 data_page_offset, 11 dictionary_page_offset).
+ * Walked in C where TinyCC builds it (chunk-index.c), else by chunkIndexOf here; both give the same
+ * index (tested). The formats (formatOf, flatColumns) are worked out here for both.
  */
+import { join } from "node:path";
+import { ptr } from "bun:ffi";
+import { builtOnce } from "../../tinycc.ts";
 import { CompactCursor, T } from "../thrift-compact.ts";
 
 /** A leaf column of a flat schema, with the Arrow C Data format parquet-wasm gives it (null: not one the native path reads). */
@@ -28,6 +33,7 @@ export interface ChunkLocation {
   start: number;
   /** total_compressed_size: every page, headers included. */
   length: number;
+  /** The encodings ColumnMetaData lists, each once, ascending. */
   encodings: number[];
   /** A chunk kept in another file (ColumnChunk.file_path): the native path does not follow it. */
   external: boolean;
@@ -68,6 +74,7 @@ interface SchemaElement {
 }
 
 const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
 
 function readSchemaElement(c: CompactCursor): SchemaElement {
   const e: SchemaElement = {
@@ -192,7 +199,7 @@ function readChunk(c: CompactCursor, wanted: ReadonlySet<string>): [string, Chun
     c.struct((mid, mtype) => {
       if (mid === 2 && mtype === T.LIST) {
         const { size } = c.list();
-        encodings = Array.from({ length: size }, () => c.int());
+        encodings = ascendingOnce(Array.from({ length: size }, () => c.int()));
       } else if (mid === 3 && mtype === T.LIST) {
         const { size } = c.list();
         const parts: string[] = [];
@@ -209,12 +216,26 @@ function readChunk(c: CompactCursor, wanted: ReadonlySet<string>): [string, Chun
     return true;
   });
   if (!wanted.has(name)) return null;
-  // Some writers leave dictionary_page_offset at 0 for a chunk without one: it counts only before the data.
-  const start = dictOffset > 0 && dictOffset < dataOffset ? dictOffset : dataOffset;
-  return [name, { codec, numValues, start, length, encodings, external }];
+  return [name, { codec, numValues, start: chunkStart(dataOffset, dictOffset), length, encodings, external }];
 }
 
-/** The chunk index of a footer (FileMetaData bytes), with the chunks of the `wanted` columns only. */
+/** Where a chunk's pages begin, from its data_page_offset and dictionary_page_offset (-1: absent). */
+function chunkStart(dataOffset: number, dictOffset: number): number {
+  // Some writers leave dictionary_page_offset at 0 for a chunk without one: it counts only before the data.
+  return dictOffset > 0 && dictOffset < dataOffset ? dictOffset : dataOffset;
+}
+
+/** A list of encodings as a set: a writer may repeat one (a page each), and order says nothing. */
+function ascendingOnce(encodings: number[]): number[] {
+  return [...new Set(encodings)].sort((a, b) => a - b);
+}
+
+/** The chunk index of a footer (FileMetaData bytes), with the chunks of the `wanted` columns only: walked in C where it can be, else in TypeScript. */
+export function readChunkIndex(footer: Uint8Array, wanted: readonly string[]): ChunkIndex {
+  return chunkIndexNative(footer, wanted) ?? chunkIndexOf(footer, wanted);
+}
+
+/** readChunkIndex walked in TypeScript (the reference); throws on a footer it cannot walk. */
 export function chunkIndexOf(footer: Uint8Array, wanted: readonly string[]): ChunkIndex {
   const c = new CompactCursor(footer);
   const want = new Set(wanted);
@@ -258,5 +279,104 @@ export function chunkIndexOf(footer: Uint8Array, wanted: readonly string[]): Chu
     }
     return true;
   });
+  return out;
+}
+
+const chunkIndexScan = builtOnce(join(import.meta.dir, "chunk-index.c"), {
+  tp_chunk_index: { args: ["ptr", "i64", "ptr", "ptr", "i64", "ptr", "i64"], returns: "i64" },
+});
+
+// Values chunk-index.c writes (see there): a header, per schema element, per wanted column of a row group, per pair.
+const HEADER = 4;
+const PER_ELEMENT = 9;
+const PER_CHUNK = 8;
+const PER_PAIR = 4;
+
+/**
+ * Names the C walk compares as bytes exactly where the reference, comparing decoded strings, finds
+ * the same: none may hold a U+FFFD (what a decoder makes of invalid bytes) or a lone surrogate
+ * (which an encoder turns into U+FFFD).
+ */
+const NOT_BYTE_EXACT = /\uFFFD|\p{Cs}/u;
+
+/** readChunkIndex walked in C; null where TinyCC cannot build it, the footer is malformed or holds what the C walk leaves to the reference (see chunk-index.c). */
+export function chunkIndexNative(footer: Uint8Array, wanted: readonly string[]): ChunkIndex | null {
+  const lib = chunkIndexScan();
+  if (!lib || footer.length === 0 || wanted.some((w) => NOT_BYTE_EXACT.test(w))) return null;
+  const columns = [...new Set(wanted)];
+  const k = columns.length;
+  const encoded = columns.map((w) => encoder.encode(w));
+  const names = new Uint8Array(
+    Math.max(
+      1,
+      encoded.reduce((n, e) => n + e.length, 0),
+    ),
+  );
+  const offs = new BigInt64Array(k + 1);
+  encoded.forEach((e, i) => {
+    names.set(e, Number(offs[i]));
+    offs[i + 1] = offs[i] + BigInt(e.length);
+  });
+  let out = new BigInt64Array(HEADER + PER_ELEMENT * 80 + 32 * (1 + PER_CHUNK * k) + PER_PAIR * 8);
+  const walk = () =>
+    Number(lib.symbols.tp_chunk_index(ptr(footer), footer.length, ptr(names), ptr(offs), k, ptr(out), out.length));
+  let n = walk();
+  if (n === -2) {
+    // out[3]: the values needed; a second walk with room for them cannot come short.
+    out = new BigInt64Array(Number(out[3]));
+    n = walk();
+  }
+  if (n < 0) return null;
+  // Every value but the encodings bitmask is within ±2^53 (chunk-index.c checks): read as two 32-bit words, no BigInt made.
+  const words = new Int32Array(out.buffer, 0, 2 * n);
+  const v = (i: number) => (words[2 * i] >>> 0) + words[2 * i + 1] * 4294967296;
+  if (HEADER + PER_ELEMENT * v(0) + (1 + PER_CHUNK * k) * v(1) + PER_PAIR * v(2) !== n) return null;
+  const text = (off: number, len: number) => (off < 0 ? "" : utf8.decode(footer.subarray(off, off + len)));
+  let at = HEADER;
+  const elements: SchemaElement[] = [];
+  for (let i = 0; i < v(0); i++, at += PER_ELEMENT)
+    elements.push({
+      type: v(at),
+      repetition: v(at + 1),
+      name: text(v(at + 2), v(at + 3)),
+      children: v(at + 4),
+      converted: v(at + 5),
+      logical: v(at + 6),
+      logicalUnit: v(at + 7),
+      logicalFlag: v(at + 8) !== 0,
+    });
+  const result: ChunkIndex = { columns: flatColumns(elements), rowGroups: [], keyValue: new Map() };
+  for (let g = 0; g < v(1); g++, at += 1 + PER_CHUNK * k) {
+    // The reference's map holds the chunks in footer order: position (1-based in the group) says it.
+    const found: [number, string, ChunkLocation][] = [];
+    for (let j = 0; j < k; j++) {
+      const o = at + 1 + PER_CHUNK * j;
+      if (v(o) === 0) continue;
+      found.push([
+        v(o),
+        columns[j],
+        {
+          codec: v(o + 1),
+          numValues: v(o + 2),
+          start: chunkStart(v(o + 4), v(o + 5)),
+          length: v(o + 3),
+          encodings: encodingsOf(words[2 * (o + 6)], words[2 * (o + 6) + 1]),
+          external: v(o + 7) !== 0,
+        },
+      ]);
+    }
+    found.sort((a, b) => a[0] - b[0]);
+    result.rowGroups.push({ rows: v(at), chunks: new Map(found.map(([, name, loc]) => [name, loc])) });
+  }
+  for (let p = 0; p < v(2); p++, at += PER_PAIR)
+    result.keyValue.set(text(v(at), v(at + 1)), text(v(at + 2), v(at + 3)));
+  return result;
+}
+
+/** The encodings a bitmask holds (bit e: encoding e), given as its low and high 32-bit words, ascending. */
+function encodingsOf(low: number, high: number): number[] {
+  const out: number[] = [];
+  for (let e = 0; e < 32; e++) if ((low >>> e) & 1) out.push(e);
+  for (let e = 0; e < 31; e++) if ((high >>> e) & 1) out.push(32 + e);
   return out;
 }

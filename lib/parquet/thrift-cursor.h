@@ -1,0 +1,111 @@
+/*
+ * A Thrift compact-protocol cursor over a buffer, walked in place by the C footer walks
+ * (footer-scan.c, native/chunk-index.c). No allocation and no state outside the cursor: a read past
+ * the end, a varint of more than 10 bytes, a field id outside i16 or nesting deeper than 64 sets
+ * `bad`, after which every read returns 0 and the caller gives up.
+ */
+#ifndef TP_THRIFT_CURSOR_H
+#define TP_THRIFT_CURSOR_H
+
+typedef struct {
+  const unsigned char *b;
+  long long n, at;
+  int bad;
+} cur;
+
+static int byte_(cur *c) {
+  if (c->at >= c->n) { c->bad = 1; return 0; }
+  return c->b[c->at++];
+}
+
+/* Reads c->b directly rather than through byte_: a call per byte is what TinyCC's code spends most on. */
+static unsigned long long varint(cur *c) {
+  unsigned long long r = 0;
+  int shift = 0;
+  const unsigned char *b = c->b;
+  long long at = c->at, n = c->n;
+  while (at < n) {
+    int x = b[at++];
+    /* The 10th byte holds bit 63 only: more would be lost, not read. */
+    if (shift > 63 || (shift == 63 && x > 1)) break;
+    r |= (unsigned long long)(x & 0x7f) << shift;
+    if (!(x & 0x80)) { c->at = at; return r; }
+    shift += 7;
+  }
+  c->at = at;
+  c->bad = 1;
+  return 0;
+}
+
+static long long zigzag(cur *c) {
+  unsigned long long v = varint(c);
+  return (long long)(v >> 1) ^ -(long long)(v & 1);
+}
+
+static void skip(cur *c, int type, int in_container, int depth);
+
+static void skip_struct(cur *c, int depth) {
+  for (;;) {
+    int h = byte_(c);
+    if (c->bad || h == 0) return;
+    if ((h >> 4) == 0) zigzag(c);
+    skip(c, h & 15, 0, depth + 1);
+    if (c->bad) return;
+  }
+}
+
+static void skip(cur *c, int type, int in_container, int depth) {
+  long long n, i;
+  if (depth > 64) { c->bad = 1; return; }
+  switch (type) {
+  case 1: case 2: if (in_container) byte_(c); return;
+  case 3: byte_(c); return;
+  case 4: case 5: case 6: varint(c); return;
+  case 7: c->at += 8; if (c->at > c->n) c->bad = 1; return;
+  case 8: n = (long long)varint(c); if (n < 0 || n > c->n - c->at) { c->bad = 1; return; } c->at += n; return;
+  case 9: case 10: {
+    int h = byte_(c), elem = h & 15;
+    n = (h >> 4) == 15 ? (long long)varint(c) : (h >> 4);
+    for (i = 0; i < n && !c->bad; i++) skip(c, elem, 1, depth + 1);
+    return;
+  }
+  case 11: {
+    n = (long long)varint(c);
+    if (n == 0) return;
+    int kv = byte_(c);
+    for (i = 0; i < n && !c->bad; i++) { skip(c, kv >> 4, 1, depth + 1); skip(c, kv & 15, 1, depth + 1); }
+    return;
+  }
+  case 12: skip_struct(c, depth); return;
+  default: c->bad = 1;
+  }
+}
+
+/* The next field header of a struct: its type (0 at the stop byte), its id in *id. */
+static int field(cur *c, int *id) {
+  int h = byte_(c);
+  if (c->bad || h == 0) return 0;
+  /* Type 0 is the stop byte alone: read as a stop, a field would end its struct early. */
+  if ((h & 15) == 0) { c->bad = 1; return 0; }
+  if ((h >> 4) == 0) {
+    long long v = zigzag(c);
+    /* Thrift ids are i16: a wider one cast to int could alias a field this walk reads. */
+    if (v < -32768 || v > 32767) { c->bad = 1; return 0; }
+    *id = (int)v;
+  } else *id += h >> 4;
+  if (*id > 32767) { c->bad = 1; return 0; }
+  return h & 15;
+}
+
+/* A list header: its element type in *elem, its size (every element takes a byte at least, so a size
+ * past the bytes left is malformed: callers may size their output by it). */
+static long long list_header(cur *c, int *elem) {
+  int h = byte_(c);
+  long long n;
+  *elem = h & 15;
+  n = (h >> 4) == 15 ? (long long)varint(c) : (h >> 4);
+  if (n < 0 || n > c->n - c->at) { c->bad = 1; return 0; }
+  return n;
+}
+
+#endif
