@@ -8,7 +8,12 @@
 import { mapOpenFileReadOnly, type FileMapping } from "../cache/mapping.ts";
 import type { CColumn, CField } from "../parquet/c-data.ts";
 import type { ColumnViews, RowSelection } from "../parquet/source.ts";
-import { chunkIndexOf, type ChunkIndex, type ChunkLocation, type ColumnSchema } from "../parquet/native/chunk-index.ts";
+import {
+  readChunkIndex,
+  type ChunkIndex,
+  type ChunkLocation,
+  type ColumnSchema,
+} from "../parquet/native/chunk-index.ts";
 import { Codec, ChunkDecodeError, type ChunkDesc, type DecodedChunk } from "../parquet/native/chunk-desc.ts";
 import type { PageDecoder } from "../parquet/native/page-decoder.ts";
 import type { PartSource } from "./part-source.ts";
@@ -150,7 +155,7 @@ export function openNativeSource(
   }
   try {
     const footer = footerOf(mapping.bytes);
-    const index = footer && chunkIndexOf(footer, columns);
+    const index = footer && readChunkIndex(footer, columns);
     if (!index || unsupported(index, columns, mapping.bytes.length, decoder.zstd !== null) !== null) {
       mapping.unmap();
       return null;
