@@ -443,6 +443,9 @@ export async function duckColumns(
 
 /** One page of a chunk as its header says: type (0 v1 data, 2 dictionary, 3 v2 data), value encoding, values and nulls (v2 only). */
 export interface PageFacts {
+  /** Offset of the page's header in the chunk, and of its body. */
+  offset: number;
+  bodyStart: number;
   type: number;
   encoding: number;
   numValues: number;
@@ -459,6 +462,8 @@ export function pagesOf(chunk: Uint8Array): PageFacts[] {
     const type = field<number>(h, 1)!;
     const sub = field<TStruct>(h, type === 0 ? 5 : type === 2 ? 7 : 8);
     out.push({
+      offset: pos,
+      bodyStart: pos + d.pos,
       type,
       encoding: sub ? field<number>(sub, type === 3 ? 4 : 2)! : -1,
       numValues: sub ? field<number>(sub, 1)! : 0,

@@ -323,14 +323,25 @@ function decompress(stored: Uint8Array, size: number, codec: number, fail: Fail)
   return out;
 }
 
-/** A little-endian unsigned integer of `width` bits (≤ 64) at bit `bit` of `bytes`, LSB first. */
-function readBits(bytes: Uint8Array, bit: number, width: number): bigint {
-  let v = 0n;
-  for (let i = 0; i < width; i++) {
-    const at = bit + i;
-    if ((bytes[at >> 3] >> (at & 7)) & 1) v |= 1n << BigInt(i);
+/** A little-endian unsigned integer of `width` bits (≤ 32) at bit `bit` of `bytes`, LSB first (bytes past the end read as 0: callers check bounds). */
+function readBits(bytes: Uint8Array, bit: number, width: number): number {
+  let v = 0;
+  let got = 0;
+  while (got < width) {
+    const at = bit + got;
+    const shift = at & 7;
+    const take = Math.min(8 - shift, width - got);
+    const part = (bytes[at >> 3] >> shift) & ((1 << take) - 1);
+    v += part * 2 ** got;
+    got += take;
   }
   return v;
+}
+
+/** As readBits, for widths up to 64. */
+function readBits64(bytes: Uint8Array, bit: number, width: number): bigint {
+  if (width <= 32) return BigInt(readBits(bytes, bit, width));
+  return BigInt(readBits(bytes, bit, 32)) | (BigInt(readBits(bytes, bit + 32, width - 32)) << 32n);
 }
 
 /** An unsigned LEB128 varint of at most 10 bytes in page data, its low 64 bits. */
@@ -415,7 +426,7 @@ class RleHybrid {
     let v: number;
     if (this.rle) v = this.rleValue;
     else {
-      v = Number(readBits(this.bytes, this.bit, this.width));
+      v = readBits(this.bytes, this.bit, this.width);
       this.bit += this.width;
     }
     if (v >= this.limit) this.fail(`${this.what}: value ${v} out of range (< ${this.limit})`);
@@ -611,7 +622,7 @@ class DeltaValues implements ValueSource {
     if (this.returned++ > 0) {
       if (this.leftInMiniblock === 0) this.nextMiniblock();
       const width = this.widths[this.miniblock];
-      const packed = readBits(this.bytes, this.bit, width);
+      const packed = readBits64(this.bytes, this.bit, width);
       this.bit += width;
       this.leftInMiniblock--;
       this.current = this.wrap(this.current + this.minDelta + packed);
