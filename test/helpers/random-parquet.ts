@@ -450,6 +450,9 @@ export interface PageFacts {
   encoding: number;
   numValues: number;
   numNulls: number | null;
+  uncompressedSize: number;
+  /** Bytes at the start of the body stored uncompressed whatever the codec: a v2 page's levels (all of it when not is_compressed). */
+  uncompressedPrefix: number;
 }
 
 /** The pages of an intact chunk, from their headers (read with the footer's Thrift decoder, not the decoder under test). */
@@ -468,6 +471,13 @@ export function pagesOf(chunk: Uint8Array): PageFacts[] {
       encoding: sub ? field<number>(sub, type === 3 ? 4 : 2)! : -1,
       numValues: sub ? field<number>(sub, 1)! : 0,
       numNulls: type === 3 && sub ? field<number>(sub, 2)! : null,
+      uncompressedSize: field<number>(h, 2)!,
+      uncompressedPrefix:
+        type !== 3 || !sub
+          ? 0
+          : field<boolean>(sub, 7) === false
+            ? field<number>(h, 3)!
+            : (field<number>(sub, 5) ?? 0) + (field<number>(sub, 6) ?? 0),
     });
     pos += d.pos + field<number>(h, 3)!;
   }

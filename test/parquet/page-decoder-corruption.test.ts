@@ -254,13 +254,13 @@ const BROKEN: (Crafted & { reason: RegExp })[] = [
   {
     name: "fewer PLAIN values than rows",
     chunk: dataPage(int32s(1, 2, 3, 4, 5, 6, 7), 8, PLAIN),
-    reason: /PLAIN values run past/,
+    reason: /PLAIN: 8 values in 28 bytes/,
   },
   {
     name: "fewer values than the levels say are valid",
     chunk: dataPage([...le32(2), 8 << 1, 1, ...int32s(1, 2, 3)], 8, PLAIN),
     desc: { maxDef: 1 },
-    reason: /PLAIN values run past/,
+    reason: /PLAIN: 8 values in 12 bytes/,
   },
   {
     name: "a definition level of 2",
@@ -336,8 +336,44 @@ const BROKEN: (Crafted & { reason: RegExp })[] = [
   },
   {
     name: "a DELTA miniblock past its page",
-    chunk: dataPage(deltaBody(1n, 1n, 8, { width: 8 }).slice(0, -1), 8, DELTA),
+    chunk: dataPage(deltaBody(1n, 1n, 8, { width: 8 }).slice(0, -26), 8, DELTA),
     reason: /miniblock runs past/,
+  },
+  {
+    name: "a DELTA first value of more than 64 bits",
+    chunk: dataPage(
+      [...uleb(128n), ...uleb(4n), ...uleb(8n), ...new Array(9).fill(0xff), 0x02, 2, 0, 0, 0, 0],
+      8,
+      DELTA,
+    ),
+    reason: /varint past 64 bits/,
+  },
+  {
+    name: "BIT_PACKED definition levels",
+    chunk: page(0, 5, { 1: 8, 2: PLAIN, 3: 4, 4: 3 }, [...le32(2), 8 << 1, 1, ...int32s(...EXPECTED)]),
+    desc: { maxDef: 1 },
+    reason: /unsupported definition level encoding BIT_PACKED/,
+  },
+  // Required Thrift fields: read as 0 when missing, a flipped field header would turn a DELTA or dictionary page into PLAIN values.
+  {
+    name: "a data page header without its encoding",
+    chunk: page(0, 5, { 1: 8, 3: 3, 4: 3 }, [...deltaBody(1n, 1n, 8), ...int32s(...EXPECTED)]),
+    reason: /DataPageHeader lacks num_values or encoding/,
+  },
+  {
+    name: "a data page header without its num_values",
+    chunk: page(0, 5, { 2: PLAIN, 3: 3, 4: 3 }, int32s(...EXPECTED)),
+    reason: /DataPageHeader lacks num_values or encoding/,
+  },
+  {
+    name: "a v2 data page header without its encoding",
+    chunk: page(3, 8, { 1: 8, 2: 0, 3: 8, 5: 0, 6: 0, 7: false }, [...deltaBody(1n, 1n, 8), ...int32s(...EXPECTED)]),
+    reason: /DataPageHeaderV2 lacks encoding/,
+  },
+  {
+    name: "a dictionary page header without its encoding",
+    chunk: concat(page(2, 7, { 1: 3 }, int32s(10, 20, 30)), dataPage(INDICES, 8, RLE_DICTIONARY)),
+    reason: /DictionaryPageHeader lacks num_values or encoding/,
   },
   {
     name: "DELTA for a DOUBLE column",
@@ -425,6 +461,11 @@ const DECODABLE: (Crafted & { values: (number | bigint | null)[] })[] = [
     chunk: dataPage(deltaBody(2147483647n, 1n, 3), 3, DELTA),
     desc: { numValues: 3 },
     values: [2147483647, -2147483648, -2147483647],
+  },
+  {
+    name: "a last DELTA miniblock that stops at its last value's byte",
+    chunk: dataPage(deltaBody(1n, 1n, 8, { width: 8 }).slice(0, -25), 8, DELTA),
+    values: [1, 2, 3, 4, 5, 6, 7, 8],
   },
   {
     name: "INT64 DELTA wrapping past the maximum",

@@ -1,4 +1,7 @@
-/** What a column-chunk decoder is given and what it returns: one contract for the native decoder and its TypeScript reference. */
+/**
+ * What the native column-chunk decoder (page-decoder.c, page-decoder.ts) and its TypeScript reference
+ * (page-decoder-reference.ts) take and give: one contract, two implementations compared by the tests.
+ */
 
 /** Parquet physical types (parquet.thrift Type). */
 export const PhysicalType = { BOOLEAN: 0, INT32: 1, INT64: 2, FLOAT: 4, DOUBLE: 5, BYTE_ARRAY: 6 } as const;
@@ -7,12 +10,18 @@ export const Codec = { UNCOMPRESSED: 0, ZSTD: 6 } as const;
 
 /** One column chunk to decode: what its ColumnMetaData and SchemaElement say. */
 export interface ChunkDesc {
-  file: string; // for error messages only
-  column: string; // for error messages only
-  physicalType: number; // PhysicalType; INT96 / FIXED_LEN_BYTE_ARRAY are not supported
-  maxDef: 0 | 1; // 0: REQUIRED column (no definition levels), 1: OPTIONAL flat column
-  codec: number; // Codec
-  numValues: number; // ColumnMetaData.num_values = rows of the chunk (flat column)
+  /** For error messages only. */
+  file: string;
+  /** For error messages only. */
+  column: string;
+  /** PhysicalType; INT96 / FIXED_LEN_BYTE_ARRAY are not supported. */
+  physicalType: number;
+  /** 0: REQUIRED column (no definition levels), 1: OPTIONAL flat column. */
+  maxDef: 0 | 1;
+  /** Codec. */
+  codec: number;
+  /** ColumnMetaData.num_values = rows of the chunk (flat column). */
+  numValues: number;
 }
 
 /** Rows [start, start + count) of the chunk. */
@@ -23,18 +32,25 @@ export interface RowWindow {
 
 /** A decoded window of one chunk. */
 export interface DecodedChunk {
-  length: number; // = window.count
-  /** Values, a null row's slot is 0 (0n / 0 / false):
-   *  BOOLEAN → Uint8Array (0/1), INT32 → Int32Array, INT64 → BigInt64Array, FLOAT → Float32Array,
-   *  DOUBLE → Float64Array, BYTE_ARRAY → Int32Array of codes into `dictionary`. */
+  /** = window.count */
+  length: number;
+  /**
+   * Values, a null row's slot is 0 (0n / 0 / false):
+   * BOOLEAN → Uint8Array (0/1), INT32 → Int32Array, INT64 → BigInt64Array, FLOAT → Float32Array,
+   * DOUBLE → Float64Array, BYTE_ARRAY → Int32Array of codes into `dictionary`.
+   */
   values: Uint8Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
   /** Arrow validity bitmap (LSB first, bit i = row i of the window valid), null when no row is null. */
   validity: Uint8Array | null;
   nullCount: number;
-  /** BYTE_ARRAY only: strings (UTF-8 decoded) the codes point at; null otherwise. Codes are compared
-   *  through it (dictionary[code]), never as numbers, so the two implementations may number differently. */
+  /**
+   * BYTE_ARRAY only: strings (UTF-8 decoded) the codes point at; null otherwise. Codes are compared
+   * through it (dictionary[code]), never as numbers, so the two implementations may number differently.
+   */
   dictionary: string[] | null;
 }
 
-/** A chunk that cannot be decoded: garbled, truncated, or using something unsupported. */
-export class ChunkDecodeError extends Error {} // message: `${file}: column ${column}: <reason>`
+/** A chunk that cannot be decoded: garbled, truncated, or using something unsupported. Message: `${file}: column ${column}: <reason>`. */
+export class ChunkDecodeError extends Error {
+  override name = ChunkDecodeError.name;
+}

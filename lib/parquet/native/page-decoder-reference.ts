@@ -19,6 +19,8 @@ type Fail = (reason: string) => never;
 
 const PageType = { DATA_PAGE: 0, INDEX_PAGE: 1, DICTIONARY_PAGE: 2, DATA_PAGE_V2: 3 } as const;
 const Encoding = { PLAIN: 0, PLAIN_DICTIONARY: 2, DELTA_BINARY_PACKED: 5, RLE_DICTIONARY: 8 } as const;
+/** The levels' encoding (RLE / bit-packed hybrid). */
+const RLE = 3;
 const ENCODING_NAMES = [
   "PLAIN",
   "GROUP_VAR_INT",
@@ -69,13 +71,14 @@ class HeaderCursor {
     return this.bytes[this.pos++];
   }
 
-  /** An unsigned varint, its low 64 bits (a 10th byte carries only bit 63). */
+  /** An unsigned varint of 64 bits at most (a 10th byte carries only bit 63). */
   varint(): bigint {
     let v = 0n;
     for (let i = 0; i < MAX_VARINT_BYTES; i++) {
       const b = this.byte();
+      if (i === MAX_VARINT_BYTES - 1 && (b & 0x7e) !== 0) this.fail("Thrift varint past 64 bits in a page header");
       v |= BigInt(b & 0x7f) << BigInt(7 * i);
-      if ((b & 0x80) === 0) return BigInt.asUintN(64, v);
+      if ((b & 0x80) === 0) return v;
     }
     return this.fail("Thrift varint longer than 10 bytes in a page header");
   }
@@ -168,6 +171,8 @@ class HeaderCursor {
 interface DataPageFacts {
   numValues: number;
   encoding: number;
+  /** DataPageHeader's definition_level_encoding (field 3), null where absent (and in the other headers). */
+  defLevelEncoding: number | null;
 }
 
 interface DataPageV2Facts extends DataPageFacts {
@@ -201,19 +206,22 @@ function count(c: HeaderCursor, fail: Fail, what: string): number {
   return v;
 }
 
-/** DataPageHeader (1 num_values, 2 encoding) or DictionaryPageHeader (1 num_values, 2 encoding). */
+/** DataPageHeader (1 num_values, 2 encoding, 3 definition_level_encoding) or DictionaryPageHeader (1 num_values, 2 encoding). */
 function readDataPageFacts(c: HeaderCursor, fail: Fail, what: string): DataPageFacts {
   let numValues: number | null = null;
   let encoding: number | null = null;
+  let defLevelEncoding: number | null = null;
+  const dataPage = what === "DataPageHeader";
   c.struct(2, (id, type) => {
-    if (id !== 1 && id !== 2) return false;
+    if (id !== 1 && id !== 2 && !(dataPage && id === 3)) return false;
     expectWire(fail, what, id, type, Wire.I32);
     if (id === 1) numValues = count(c, fail, "num_values");
-    else encoding = c.i32("encoding");
+    else if (id === 2) encoding = c.i32("encoding");
+    else defLevelEncoding = c.i32("definition_level_encoding");
     return true;
   });
   if (numValues === null || encoding === null) fail(`${what} lacks num_values or encoding`);
-  return { numValues: numValues!, encoding: encoding! };
+  return { numValues: numValues!, encoding: encoding!, defLevelEncoding };
 }
 
 /** DataPageHeaderV2: 1 num_values, 2 num_nulls, 3 num_rows, 4 encoding, 5/6 level byte lengths, 7 is_compressed. */
@@ -248,6 +256,7 @@ function readDataPageV2Facts(c: HeaderCursor, fail: Fail): DataPageV2Facts {
     numNulls: ints[2]!,
     numRows: ints[3]!,
     encoding: ints[4]!,
+    defLevelEncoding: null,
     defLevelsBytes: ints[5]!,
     repLevelsBytes: ints[6]!,
     isCompressed,
@@ -344,14 +353,15 @@ function readBits64(bytes: Uint8Array, bit: number, width: number): bigint {
   return BigInt(readBits(bytes, bit, 32)) | (BigInt(readBits(bytes, bit + 32, width - 32)) << 32n);
 }
 
-/** An unsigned LEB128 varint of at most 10 bytes in page data, its low 64 bits. */
+/** An unsigned LEB128 varint in page data: 10 bytes and 64 bits at most. */
 function dataVarint(bytes: Uint8Array, at: { pos: number }, fail: Fail, what: string): bigint {
   let v = 0n;
   for (let i = 0; i < MAX_VARINT_BYTES; i++) {
     if (at.pos >= bytes.length) fail(`${what} runs past the end of its page`);
     const b = bytes[at.pos++];
+    if (i === MAX_VARINT_BYTES - 1 && (b & 0x7e) !== 0) fail(`varint past 64 bits in ${what}`);
     v |= BigInt(b & 0x7f) << BigInt(7 * i);
-    if ((b & 0x80) === 0) return BigInt.asUintN(64, v);
+    if ((b & 0x80) === 0) return v;
   }
   return fail(`varint longer than 10 bytes in ${what}`);
 }
@@ -450,13 +460,20 @@ class PlainValues implements ValueSource {
   private bit = 0;
   private readonly view: DataView;
 
+  /** `values`: how many the page says it holds (a fixed-width page must hold them all; strings are checked as read). */
   constructor(
     private readonly bytes: Uint8Array,
     private readonly type: number,
+    values: number,
     private readonly strings: string[],
     private readonly fail: Fail,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const width = type === PhysicalType.INT64 || type === PhysicalType.DOUBLE ? 8 : 4;
+    if (type === PhysicalType.BOOLEAN && Math.ceil(values / 8) > bytes.length)
+      fail(`PLAIN: ${values} booleans in ${bytes.length} bytes`);
+    if (type !== PhysicalType.BOOLEAN && type !== PhysicalType.BYTE_ARRAY && values * width > bytes.length)
+      fail(`PLAIN: ${values} values in ${bytes.length} bytes`);
   }
 
   private take(n: number): number {
@@ -569,9 +586,11 @@ class DeltaValues implements ValueSource {
   private bit = 0;
   private leftInMiniblock = 0;
 
+  /** `values`: how many the page holds (its header must say as much); `needed`: how many will be read. */
   constructor(
     private readonly bytes: Uint8Array,
     type: number,
+    values: number,
     needed: number,
     private readonly fail: Fail,
   ) {
@@ -581,15 +600,15 @@ class DeltaValues implements ValueSource {
     const miniblocks = dataVarint(bytes, this.at, fail, "DELTA_BINARY_PACKED header");
     const total = dataVarint(bytes, this.at, fail, "DELTA_BINARY_PACKED header");
     const first = dataVarint(bytes, this.at, fail, "DELTA_BINARY_PACKED header");
-    if (blockSize === 0n || blockSize % 128n !== 0n || blockSize > 0xffffffffn)
-      fail(`DELTA_BINARY_PACKED block size ${blockSize} is not a multiple of 128`);
+    if (blockSize === 0n || blockSize % 128n !== 0n || blockSize > 1n << 24n)
+      fail(`DELTA_BINARY_PACKED block size ${blockSize} out of range (a multiple of 128, at most 2^24)`);
     if (miniblocks === 0n || blockSize % miniblocks !== 0n || (blockSize / miniblocks) % 32n !== 0n)
       fail(`DELTA_BINARY_PACKED: ${miniblocks} miniblocks do not divide a block of ${blockSize} into multiples of 32`);
-    if (total < BigInt(needed)) fail(`DELTA_BINARY_PACKED page holds ${total} values, its levels say ${needed}`);
+    if (total !== BigInt(values)) fail(`DELTA_BINARY_PACKED page holds ${total} values, its levels say ${values}`);
     this.perMiniblock = Number(blockSize / miniblocks);
     this.miniblocks = Number(miniblocks);
     this.miniblock = this.miniblocks;
-    this.total = Number(total > BigInt(needed) ? BigInt(needed) : total);
+    this.total = needed;
     this.current = this.wrap((first >> 1n) ^ -(first & 1n));
   }
 
@@ -609,11 +628,13 @@ class DeltaValues implements ValueSource {
     } else this.miniblock++;
     const width = this.widths[this.miniblock];
     if (width > this.maxWidth) this.fail(`DELTA_BINARY_PACKED bit width ${width} > ${this.maxWidth}`);
-    const bytes = (this.perMiniblock * width) / 8;
-    if (bytes > this.bytes.length - this.at.pos)
-      this.fail("DELTA_BINARY_PACKED miniblock runs past the end of its page");
+    // A miniblock is padded to its full size, but the page's last one may stop at the byte of the last value read from it.
+    const full = (this.perMiniblock * width) / 8;
+    const read = Math.min(this.perMiniblock, this.total - this.returned + 1);
+    const left = this.bytes.length - this.at.pos;
+    if (Math.ceil((read * width) / 8) > left) this.fail("DELTA_BINARY_PACKED miniblock runs past the end of its page");
     this.bit = this.at.pos * 8;
-    this.at.pos += bytes;
+    this.at.pos += Math.min(full, left);
     this.leftInMiniblock = this.perMiniblock;
   }
 
@@ -693,7 +714,7 @@ function decodeDictionaryPage(s: ChunkState, h: PageHeader, body: Uint8Array): D
   if (facts.encoding !== Encoding.PLAIN && facts.encoding !== Encoding.PLAIN_DICTIONARY)
     s.fail(`unsupported dictionary page encoding ${nameOf(ENCODING_NAMES, facts.encoding)}`);
   const bytes = decompress(body, h.uncompressedSize, s.desc.codec, s.fail);
-  const plain = new PlainValues(bytes, s.desc.physicalType, s.strings, s.fail);
+  const plain = new PlainValues(bytes, s.desc.physicalType, facts.numValues, s.strings, s.fail);
   const values: RawValue[] = [];
   for (let i = 0; i < facts.numValues; i++) values.push(plain.next());
   return { values };
@@ -729,6 +750,8 @@ function levelsAndValues(
   if (h.dataPage) {
     const page = decompress(body, h.uncompressedSize, codec, s.fail);
     if (maxDef === 0) return { levels: null, values: page };
+    if (h.dataPage.defLevelEncoding !== RLE)
+      s.fail(`unsupported definition level encoding ${nameOf(ENCODING_NAMES, h.dataPage.defLevelEncoding ?? -1)}`);
     if (page.length < 4) s.fail("data page too short for its definition levels' length");
     const n = new DataView(page.buffer, page.byteOffset, 4).getUint32(0, true);
     if (n > page.length - 4) s.fail(`definition levels of ${n} bytes run past the end of their page`);
@@ -764,26 +787,27 @@ function decodeDataPage(
 ): void {
   const { levels, values } = levelsAndValues(s, h, body, rows);
   const valid = (r: number) => levels === null || levels[r] === 1;
+  // Values of the rows before the window, in it, and of the whole page (the page-level checks use it).
   let before = 0;
   let inWindow = 0;
-  for (let r = 0; r < to; r++) if (valid(r)) r < from ? before++ : inWindow++;
-  const encoding = (h.dataPage ?? h.dataPageV2)!.encoding;
-  const needed = before + inWindow;
-  let source: ValueSource | null = null;
-  // A page whose window rows are all null reads none of its values.
-  if (inWindow > 0) {
-    if (encoding === Encoding.PLAIN) source = new PlainValues(values, s.desc.physicalType, s.strings, s.fail);
-    else if (encoding === Encoding.DELTA_BINARY_PACKED)
-      source = new DeltaValues(values, s.desc.physicalType, needed, s.fail);
-    else {
-      let nonNull = 0;
-      for (let r = 0; r < rows; r++) if (valid(r)) nonNull++;
-      source = new DictionaryValues(values, nonNull, s.dictionary!, s.fail);
-    }
-    source.skip(before);
+  let all = 0;
+  for (let r = 0; r < rows; r++) {
+    if (!valid(r)) continue;
+    all++;
+    if (r < from) before++;
+    else if (r < to) inWindow++;
   }
+  const encoding = (h.dataPage ?? h.dataPageV2)!.encoding;
+  const type = s.desc.physicalType;
+  const source: ValueSource =
+    encoding === Encoding.PLAIN
+      ? new PlainValues(values, type, all, s.strings, s.fail)
+      : encoding === Encoding.DELTA_BINARY_PACKED
+        ? new DeltaValues(values, type, all, before + inWindow, s.fail)
+        : new DictionaryValues(values, all, s.dictionary!, s.fail);
+  source.skip(before);
   for (let r = from; r < to; r++) {
-    if (valid(r)) s.out.set(outAt + r - from, source!.next());
+    if (valid(r)) s.out.set(outAt + r - from, source.next());
     else s.out.setNull(outAt + r - from);
   }
 }
