@@ -8,7 +8,7 @@
  *
  * Exit status 1 when any case broke a rule (see test/helpers/chunk-corruption.ts).
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeChunk } from "../lib/parquet/native/page-decoder-reference.ts";
@@ -19,8 +19,8 @@ import {
   judgeCorruptDecode,
   randomFileTargets,
   randomWindow,
-  type DecodeChunk,
 } from "../test/helpers/chunk-corruption.ts";
+import { loadNativeDecoder, nativeExists, type DecodeChunk } from "../test/helpers/chunk-decoders.ts";
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -37,13 +37,9 @@ const files = Number(option("--files", "40"));
 const seed = Number(option("--seed", "1"));
 const compiler = option("--cc", "tcc");
 
-const nativeModule = join(import.meta.dir, "../lib/parquet/native/page-decoder.ts");
 let native: DecodeChunk | null = null;
-if (existsSync(nativeModule)) {
-  const { loadPageDecoder } = (await import(nativeModule)) as {
-    loadPageDecoder: (cc?: string) => { native: boolean; compiler: string; decodeChunk: DecodeChunk };
-  };
-  const loaded = loadPageDecoder(compiler);
+if (nativeExists) {
+  const loaded = await loadNativeDecoder(compiler);
   if (!loaded.native) throw new Error(`the ${compiler} build of the native decoder did not load`);
   native = (c, d, w) => loaded.decodeChunk(c, d, w);
 }

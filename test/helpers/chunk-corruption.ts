@@ -18,11 +18,9 @@ import {
 } from "../../lib/parquet/native/chunk-desc.ts";
 import { decodeChunk } from "../../lib/parquet/native/page-decoder-reference.ts";
 import type { SeededRandom } from "../../lib/random.ts";
+import type { DecodeChunk } from "./chunk-decoders.ts";
 import { decodedDifferences, exactCell } from "./decoded-cells.ts";
 import { listColumnChunks, pagesOf, randomFilePlan, writeFilePlan } from "./random-parquet.ts";
-
-/** A decoder of the contract's shape (the reference, or a loaded native one). */
-export type DecodeChunk = (chunk: Uint8Array, desc: ChunkDesc, window: RowWindow) => DecodedChunk;
 
 /** A chunk to corrupt: its intact bytes, its description and every row as exactCell gives it. */
 export interface FuzzTarget {

@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   ChunkDecodeError,
@@ -7,7 +6,6 @@ import {
   type DecodedChunk,
   type RowWindow,
 } from "../../lib/parquet/native/chunk-desc.ts";
-import { decodeChunk } from "../../lib/parquet/native/page-decoder-reference.ts";
 import { encodeStruct, T, type TField, type TStruct } from "../../lib/parquet/thrift-compact.ts";
 import { randomFor } from "../../lib/random.ts";
 import { cleanupTempDirs, tempDir } from "../helpers/fixtures.ts";
@@ -17,30 +15,12 @@ import {
   judgeCorruptDecode,
   randomFileTargets,
   randomWindow,
-  type DecodeChunk,
   type FuzzTarget,
 } from "../helpers/chunk-corruption.ts";
+import { chunkDecoders } from "../helpers/chunk-decoders.ts";
 
 setDefaultTimeout(180_000);
 afterAll(cleanupTempDirs);
-
-/** The native decoder's module, tested once it is in this tree (until then only the reference is). */
-const NATIVE_MODULE = join(import.meta.dir, "../../lib/parquet/native/page-decoder.ts");
-const nativeExists = existsSync(NATIVE_MODULE);
-
-/** The decoders under test: the reference, and the native one (TinyCC build) once it exists. */
-async function decoders(): Promise<[string, DecodeChunk][]> {
-  const out: [string, DecodeChunk][] = [["reference", decodeChunk]];
-  if (nativeExists) {
-    const { loadPageDecoder } = (await import(NATIVE_MODULE)) as {
-      loadPageDecoder: (compiler?: string) => { native: boolean; decodeChunk: DecodeChunk };
-    };
-    const native = loadPageDecoder("tcc");
-    expect(native.native).toBe(true);
-    out.push(["native", (c, d, w) => native.decodeChunk(c, d, w)]);
-  }
-  return out;
-}
 
 const CASES = 3000;
 
@@ -65,7 +45,8 @@ describe("corrupted chunks", () => {
   test(`${CASES} random flips and truncations of real chunks: an error, or decoders that agree`, async () => {
     const [packed, random] = [await packedTargets(), await randomFileTargets(tempDir("corruption-random"), 1000, 30)];
     expect(packed.length).toBeGreaterThan(50);
-    const all = await decoders();
+    // The reference and the TinyCC build, in this process: a crash ends the run.
+    const all = await chunkDecoders(["tcc"]);
     const reference = all[0][1];
     const native = all[1]?.[1] ?? null;
     const outcomes = new Map<string, number>();
@@ -515,7 +496,7 @@ function valuesOf(d: DecodedChunk): (number | bigint | null)[] {
 describe("hand-made chunks", () => {
   for (const c of BROKEN)
     test(`${c.name}: a ChunkDecodeError naming the file, the column and the reason`, async () => {
-      for (const [who, decode] of await decoders()) {
+      for (const [who, decode] of await chunkDecoders()) {
         let error: unknown = null;
         try {
           decode(c.chunk, descOf(c), windowOf(c));
@@ -533,7 +514,7 @@ describe("hand-made chunks", () => {
 
   for (const c of DECODABLE)
     test(`${c.name}: decoded`, async () => {
-      for (const [who, decode] of await decoders()) {
+      for (const [who, decode] of await chunkDecoders()) {
         const d = decode(c.chunk, descOf(c), windowOf(c));
         expect({ who, values: valuesOf(d) }).toEqual({ who, values: c.values });
         expect({ who, nullCount: d.nullCount, validity: d.validity === null }).toEqual({

@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as pw from "parquet-wasm/esm";
 import { closeParquet, openParquet, withRows } from "../../lib/parquet/io.ts";
@@ -12,6 +11,7 @@ import {
 } from "../../lib/parquet/native/chunk-desc.ts";
 import { decodeChunk } from "../../lib/parquet/native/page-decoder-reference.ts";
 import { randomFor } from "../../lib/random.ts";
+import { chunkDecoders, loadNativeDecoder, NATIVE_COMPILERS, nativeExists } from "../helpers/chunk-decoders.ts";
 import { cleanupTempDirs, tempDir } from "../helpers/fixtures.ts";
 import {
   duckColumns,
@@ -33,18 +33,6 @@ import {
 
 setDefaultTimeout(120_000);
 afterAll(cleanupTempDirs);
-
-/** The native decoder's module, tested once it is in this tree (until then only the reference is). */
-const NATIVE_MODULE = join(import.meta.dir, "../../lib/parquet/native/page-decoder.ts");
-const nativeExists = existsSync(NATIVE_MODULE);
-
-/** What the native decoder's module is expected to export (decoder-contract). */
-interface NativeDecoder {
-  native: boolean;
-  compiler: string;
-  decodeChunk(chunk: Uint8Array, desc: ListedChunk["desc"], window: RowWindow, slot?: number): DecodedChunk;
-}
-type LoadPageDecoder = (compiler?: string) => NativeDecoder;
 
 const FILES = 240;
 
@@ -280,8 +268,12 @@ describe("reference decoder", () => {
       const path = join(dir, `${c.name}.parquet`);
       writeFilePlan(path, c.plan);
       const [chunk] = await listColumnChunks(path);
+      for (const [, decode] of await chunkDecoders()) {
+        const attempt = () => decode(chunk.bytes, chunk.desc, { start: 0, count: chunk.desc.numValues });
+        expect(attempt).toThrow(ChunkDecodeError);
+        expect(attempt).toThrow(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: column x_\\w+: `));
+      }
       const attempt = () => decodeChunk(chunk.bytes, chunk.desc, { start: 0, count: chunk.desc.numValues });
-      expect(attempt).toThrow(ChunkDecodeError);
       expect(attempt).toThrow(
         new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: column x_\\w+: ${c.reason.source}`),
       );
@@ -299,18 +291,30 @@ describe("reference decoder", () => {
       { start: 1.5, count: 0 },
       { start: 0, count: -1 },
     ])
-      expect(() => decodeChunk(chunk.bytes, chunk.desc, w)).toThrow(/outside the chunk's/);
+      for (const [who, decode] of await chunkDecoders()) {
+        let error: unknown = null;
+        try {
+          decode(chunk.bytes, chunk.desc, w);
+        } catch (e) {
+          error = e;
+        }
+        expect({ who, w, isChunkDecodeError: error instanceof ChunkDecodeError }).toEqual({
+          who,
+          w,
+          isChunkDecodeError: true,
+        });
+        if (who === "reference") expect((error as Error).message).toMatch(/outside the chunk's/);
+      }
   });
 });
 
 describe("native decoder", () => {
-  const compilers = ["tcc", ...(Bun.which("gcc") ? ["gcc"] : [])];
+  const compilers = NATIVE_COMPILERS;
   for (const compiler of compilers)
     test.skipIf(!nativeExists)(
       `${compiler} build equals the reference byte for byte on every chunk and window of the random files`,
       async () => {
-        const { loadPageDecoder } = (await import(NATIVE_MODULE)) as { loadPageDecoder: LoadPageDecoder };
-        const decoder = loadPageDecoder(compiler);
+        const decoder = await loadNativeDecoder(compiler);
         expect({ native: decoder.native, compiler: decoder.compiler }).toEqual({ native: true, compiler });
         const problems: string[] = [];
         let compared = 0;
