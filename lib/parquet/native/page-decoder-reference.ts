@@ -576,7 +576,8 @@ class DeltaValues implements ValueSource {
   private readonly maxWidth: number;
   private readonly perMiniblock: number;
   private readonly miniblocks: number;
-  private readonly total: number;
+  /** Values the caller reads (those before and in the window): the last miniblock read may stop short. */
+  private readonly toRead: number;
   private returned = 0;
   private current: bigint;
   private minDelta = 0n;
@@ -608,7 +609,7 @@ class DeltaValues implements ValueSource {
     this.perMiniblock = Number(blockSize / miniblocks);
     this.miniblocks = Number(miniblocks);
     this.miniblock = this.miniblocks;
-    this.total = needed;
+    this.toRead = needed;
     this.current = this.wrap((first >> 1n) ^ -(first & 1n));
   }
 
@@ -630,7 +631,7 @@ class DeltaValues implements ValueSource {
     if (width > this.maxWidth) this.fail(`DELTA_BINARY_PACKED bit width ${width} > ${this.maxWidth}`);
     // A miniblock is padded to its full size, but the page's last one may stop at the byte of the last value read from it.
     const full = (this.perMiniblock * width) / 8;
-    const read = Math.min(this.perMiniblock, this.total - this.returned + 1);
+    const read = Math.min(this.perMiniblock, this.toRead - this.returned + 1);
     const left = this.bytes.length - this.at.pos;
     if (Math.ceil((read * width) / 8) > left) this.fail("DELTA_BINARY_PACKED miniblock runs past the end of its page");
     this.bit = this.at.pos * 8;
@@ -639,7 +640,7 @@ class DeltaValues implements ValueSource {
   }
 
   next(): RawValue {
-    if (this.returned >= this.total) this.fail("DELTA_BINARY_PACKED page holds fewer values than its levels say");
+    if (this.returned >= this.toRead) throw new Error("DeltaValues read past the values it was asked for");
     if (this.returned++ > 0) {
       if (this.leftInMiniblock === 0) this.nextMiniblock();
       const width = this.widths[this.miniblock];
