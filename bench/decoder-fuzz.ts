@@ -1,7 +1,7 @@
 /**
  * The column-chunk decoders under many more random corruptions than the test suite runs: byte flips
  * and truncations of real chunks (random files, and a packed folder when given), each decoded by the
- * reference and, where lib/parquet/native/page-decoder.ts exists, by the native decoder in this
+ * reference and by the native decoder in this
  * process (a crash ends the run). Prints the count of each outcome and the first broken rules.
  *
  *   bun bench/decoder-fuzz.ts N [--packed DIR] [--files K] [--seed S] [--cc tcc|gcc]
@@ -20,7 +20,8 @@ import {
   randomFileTargets,
   randomWindow,
 } from "../test/helpers/chunk-corruption.ts";
-import { loadNativeDecoder, nativeExists, type DecodeChunk } from "../test/helpers/chunk-decoders.ts";
+import { loadNativeDecoder, type DecodeChunk } from "../test/helpers/chunk-decoders.ts";
+import { KERNEL_COMPILERS, type KernelCompiler } from "../kernel/strategy-kernel.ts";
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -35,21 +36,22 @@ if (!Number.isInteger(cases) || cases <= 0) {
 const packedDir = option("--packed", "");
 const files = Number(option("--files", "40"));
 const seed = Number(option("--seed", "1"));
-const compiler = option("--cc", "tcc");
-
-let native: DecodeChunk | null = null;
-if (nativeExists) {
-  const loaded = await loadNativeDecoder(compiler);
-  if (!loaded.native) throw new Error(`the ${compiler} build of the native decoder did not load`);
-  native = (c, d, w) => loaded.decodeChunk(c, d, w);
+const compiler = option("--cc", "tcc") as KernelCompiler;
+if (!KERNEL_COMPILERS.includes(compiler)) {
+  console.error(`--cc: expected ${KERNEL_COMPILERS.join(", ")}`);
+  process.exit(2);
 }
+
+const loaded = await loadNativeDecoder(compiler);
+if (!loaded.native) throw new Error(`the ${compiler} build of the native decoder did not load`);
+const native: DecodeChunk = (c, d, w) => loaded.decodeChunk(c, d, w);
 
 const dir = mkdtempSync(join(tmpdir(), "tickpack-decoder-fuzz-"));
 try {
   const random = await randomFileTargets(dir, 100_000 + seed * 1000, files);
   const packed = packedDir ? await folderTargets(packedDir) : [];
   console.log(
-    `${cases} cases over ${random.length} random chunks${packed.length ? ` and ${packed.length} packed chunks` : ""}; decoders: reference${native ? ` and native (${compiler})` : " only (no native decoder in this tree)"}`,
+    `${cases} cases over ${random.length} random chunks${packed.length ? ` and ${packed.length} packed chunks` : ""}; decoders: reference and native (${compiler})`,
   );
   const outcomes = new Map<string, number>();
   const problems: string[] = [];

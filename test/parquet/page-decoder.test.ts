@@ -11,7 +11,7 @@ import {
 } from "../../lib/parquet/native/chunk-desc.ts";
 import { decodeChunk } from "../../lib/parquet/native/page-decoder-reference.ts";
 import { randomFor } from "../../lib/random.ts";
-import { chunkDecoders, loadNativeDecoder, NATIVE_COMPILERS, nativeExists } from "../helpers/chunk-decoders.ts";
+import { chunkDecoders, loadNativeDecoder, NATIVE_COMPILERS } from "../helpers/chunk-decoders.ts";
 import { cleanupTempDirs, tempDir } from "../helpers/fixtures.ts";
 import {
   duckColumns,
@@ -311,26 +311,23 @@ describe("reference decoder", () => {
 describe("native decoder", () => {
   const compilers = NATIVE_COMPILERS;
   for (const compiler of compilers)
-    test.skipIf(!nativeExists)(
-      `${compiler} build equals the reference byte for byte on every chunk and window of the random files`,
-      async () => {
-        const decoder = await loadNativeDecoder(compiler);
-        expect({ native: decoder.native, compiler: decoder.compiler }).toEqual({ native: true, compiler });
-        const problems: string[] = [];
-        let compared = 0;
-        for (const [seed, f] of (await randomCorpus()).entries())
-          for (const chunk of f.chunks) {
-            const { desc } = chunk;
-            for (const w of [{ start: 0, count: desc.numValues }, ...windowsOf(seed, desc.numValues)]) {
-              const want = decodeChunk(chunk.bytes, desc, w);
-              const got = decoder.decodeChunk(chunk.bytes, desc, w);
-              compared++;
-              for (const d of decodedDifferences(got, want, desc.physicalType))
-                problems.push(`${f.path} rg ${chunk.rowGroup} ${desc.column} [${w.start}, ${w.start + w.count}): ${d}`);
-            }
+    test(`${compiler} build equals the reference byte for byte on every chunk and window of the random files`, async () => {
+      const decoder = await loadNativeDecoder(compiler);
+      expect({ native: decoder.native, compiler: decoder.compiler }).toEqual({ native: true, compiler });
+      const problems: string[] = [];
+      let compared = 0;
+      for (const [seed, f] of (await randomCorpus()).entries())
+        for (const chunk of f.chunks) {
+          const { desc } = chunk;
+          for (const w of [{ start: 0, count: desc.numValues }, ...windowsOf(seed, desc.numValues)]) {
+            const want = decodeChunk(chunk.bytes, desc, w);
+            const got = decoder.decodeChunk(chunk.bytes, desc, w);
+            compared++;
+            for (const d of decodedDifferences(got, want, desc.physicalType))
+              problems.push(`${f.path} rg ${chunk.rowGroup} ${desc.column} [${w.start}, ${w.start + w.count}): ${d}`);
           }
-        expect(compared).toBeGreaterThan(1000);
-        expect(problems.slice(0, 10)).toEqual([]);
-      },
-    );
+        }
+      expect(compared).toBeGreaterThan(1000);
+      expect(problems.slice(0, 10)).toEqual([]);
+    });
 });

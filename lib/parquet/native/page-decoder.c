@@ -948,7 +948,7 @@ static int field(cur *c, int *id) {
 
 /* A page header at c->at: its fields in *pg. */
 static int page_header(ctx *x, cur *c, page *pg) {
-  int id = 0, t, seen_type = 0, seen_unc = 0, seen_comp = 0;
+  int id = 0, t, seen_type = 0, seen_unc = 0, seen_comp = 0, seen_v1 = 0, seen_dict = 0, seen_v2 = 0;
   zero_bytes((u8 *)pg, sizeof(page));
   pg->at = c->at;
   pg->v2_compressed = 1;
@@ -964,15 +964,18 @@ static int page_header(ctx *x, cur *c, page *pg) {
       while ((st = field(c, &sid)) != 0 && !c->bad) {
         if (id == 5 && IS_I32(st) && sid >= 1 && sid <= 4) {
           i64 v = ci32(c);
+          seen_v1 |= 1 << sid;
           if (sid == 1) pg->num_values = v;
           else if (sid == 2) pg->v1_enc = v;
           else if (sid == 3) pg->v1_def_enc = v;
         } else if (id == 7 && IS_I32(st) && sid <= 2) {
           i64 v = ci32(c);
+          if (sid >= 1) seen_dict |= 1 << sid;
           if (sid == 1) pg->dict_values = v;
           else if (sid == 2) pg->dict_enc = v;
         } else if (id == 8 && IS_I32(st) && sid >= 1 && sid <= 6) {
           i64 v = ci32(c);
+          seen_v2 |= 1 << sid;
           if (sid == 1) pg->v2_values = v;
           else if (sid == 2) pg->v2_nulls = v;
           else if (sid == 3) pg->v2_rows = v;
@@ -987,6 +990,9 @@ static int page_header(ctx *x, cur *c, page *pg) {
   }
   if (c->bad) return fail(x, "garbled or truncated page header");
   if (!seen_type || !seen_unc || !seen_comp) return fail(x, "page header without its type or sizes");
+  /* required fields: read as 0 when missing, a flipped field header would turn a DELTA or dictionary page into PLAIN */
+  if ((pg->has_v1 && (seen_v1 & 6) != 6) || (pg->has_dict && (seen_dict & 6) != 6) || (pg->has_v2 && (seen_v2 & 126) != 126))
+    return fail(x, "page header without its num_values, encoding or level lengths");
   pg->body = c->at;
   if (pg->unc < 0 || pg->comp < 0) return fail_nn(x, "negative page size (", pg->comp, " compressed, ", pg->unc, " uncompressed)");
   if (pg->comp > x->len - pg->body) return fail_nn(x, "page of ", pg->comp, " bytes runs past the chunk's ", x->len - pg->body, " remaining bytes");
