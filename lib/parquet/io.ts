@@ -92,6 +92,20 @@ export interface WriteOptions {
   compression?: pw.Compression;
   /** Key-value metadata for the footer. */
   metadata: Map<string, string>;
+  /** How data pages are cut and which columns skip the codec; arrow-rs defaults where absent. */
+  pages?: PageLayout;
+}
+
+/** Data page size, version and per-column compression of a write (packed files: PACKED_PAGE_LAYOUT). */
+export interface PageLayout {
+  /** Data page size limit, bytes (arrow-rs default: 1 MiB, so a 100k-row chunk is one page). */
+  dataPageBytes?: number;
+  /** Rows written between checks of the page limit (arrow-rs default: 1024): a page overshoots the limit by up to this many rows. */
+  writeBatchRows?: number;
+  /** Columns whose pages are stored uncompressed; the file's codec applies to the rest. */
+  uncompressedColumns?: readonly string[];
+  /** Data page header version: 1 (arrow-rs default) or 2 (levels outside the compressed values). */
+  dataPageVersion?: 1 | 2;
 }
 
 /**
@@ -132,7 +146,12 @@ export function encodeArrowColumns(children: Record<string, arrow.Data>, options
   return writeIpcAsParquet(ipc, new Map(Object.entries(children).map(([name, d]) => [name, d.type])), options);
 }
 
-function writeIpcAsParquet(ipc: Uint8Array, types: Map<string, arrow.DataType>, options: WriteOptions): Uint8Array {
+/** A whole Parquet file from an Arrow IPC stream whose columns have `types` (by name), written as `options` say. */
+export function writeIpcAsParquet(
+  ipc: Uint8Array,
+  types: ReadonlyMap<string, arrow.DataType>,
+  options: WriteOptions,
+): Uint8Array {
   parquetWasm();
   let builder = new pw.WriterPropertiesBuilder()
     .setCompression(options.compression ?? pw.Compression.ZSTD)
@@ -141,6 +160,12 @@ function writeIpcAsParquet(ipc: Uint8Array, types: Map<string, arrow.DataType>, 
     .setMaxRowGroupSize(options.rowGroupSize)
     .setCreatedBy("tickpack")
     .setKeyValueMetadata(options.metadata);
+  const pages = options.pages;
+  if (pages?.dataPageBytes !== undefined) builder = builder.setDataPageSizeLimit(pages.dataPageBytes);
+  if (pages?.writeBatchRows !== undefined) builder = builder.setWriteBatchSize(pages.writeBatchRows);
+  if (pages?.dataPageVersion === 2) builder = builder.setWriterVersion(pw.WriterVersion.V2);
+  for (const name of pages?.uncompressedColumns ?? [])
+    if (types.has(name)) builder = builder.setColumnCompression(name, pw.Compression.UNCOMPRESSED);
   if (!options.dictionaryEverywhere) {
     for (const [name, t] of types) {
       if (arrow.DataType.isDictionary(t) || arrow.DataType.isUtf8(t) || options.dictionaryColumns?.includes(name))
