@@ -30,13 +30,16 @@ export async function openParquet(path: string, fd?: number): Promise<ParquetSou
   return { ...source, fields };
 }
 
-/** The compression codecs of an open file's column chunks, by name (`ZSTD`, `SNAPPY`, …). */
-export function compressionCodecs(source: ParquetSource): Set<string> {
+/** The compression codecs of an open file's column chunks (`ZSTD`, `UNCOMPRESSED`, …), by column name. */
+export function compressionCodecs(source: ParquetSource): Map<string, Set<string>> {
   const meta = source.handle.metadata();
-  const codecs = new Set<string>();
+  const codecs = new Map<string, Set<string>>();
   for (const rg of meta.rowGroups()) {
     for (const c of rg.columns()) {
-      codecs.add(pw.Compression[c.compression()] ?? String(c.compression()));
+      const column = c.columnPath().join(".");
+      let set = codecs.get(column);
+      if (!set) codecs.set(column, (set = new Set()));
+      set.add(pw.Compression[c.compression()] ?? String(c.compression()));
       c.free();
     }
     rg.free();
