@@ -5,9 +5,19 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkPartition } from "../../lib/packed/check.ts";
+import { packedFileMetadata } from "../../lib/packed/part-writer.ts";
+import { readPackedRows } from "../../lib/packed/reader.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
-import { PACKED_DICTIONARY_COLUMNS, PACKED_KINDS, PACKED_UNCOMPRESSED_COLUMNS } from "../../lib/packed/schema.ts";
+import {
+  PACKED_COLUMNS,
+  PACKED_DICTIONARY_COLUMNS,
+  PACKED_KINDS,
+  PACKED_UNCOMPRESSED_COLUMNS,
+} from "../../lib/packed/schema.ts";
+import { encodeParquet, type PageLayout } from "../../lib/parquet/io.ts";
 import type { CColumn } from "../../lib/parquet/c-data.ts";
 import type { DecodedChunk } from "../../lib/parquet/native/chunk-desc.ts";
 import { chunkIndexOf } from "../../lib/parquet/native/chunk-index.ts";
@@ -28,11 +38,12 @@ const READ_COLUMNS = ["timestamp", "expiry", "opt_type", "strike", "price", "bp0
 const PAGE_ROWS = 20_000 + 1024;
 
 let parts: string[];
+let packed: string;
 beforeAll(async () => {
   const raw = tempDir("enc-raw");
   // One partition of ~50k rows: row groups long enough to hold several pages.
   await genFixture(raw, { days: 1, underlyings: ["NIFTY"], strikesEachSide: 1, tickProb: 0.25 });
-  const packed = tempDir("enc-packed");
+  packed = tempDir("enc-packed");
   await repackFixture([raw], packed, { rowGroupSize: 45_000 });
   parts = listPackedPartitions(packed).flatMap((p) => p.parts);
 });
@@ -196,5 +207,26 @@ describe("reading packed files", () => {
         closeParquetFile(file);
       }
     }
+  });
+});
+
+describe("resort --check and the codecs", () => {
+  test("accepts the packed layout and files written before it (all ZSTD); flags another column stored uncompressed", async () => {
+    const [partition] = listPackedPartitions(packed);
+    expect((await checkPartition(partition, 45_000)).issues).toEqual([]);
+    const rows = await readPackedRows(partition.parts[0]);
+    const dir = tempDir("enc-check");
+    const written = (name: string, pages: PageLayout) => {
+      const path = join(dir, name);
+      const metadata = packedFileMetadata(rows.length, { date: partition.date, underlying: partition.underlying });
+      const options = { rowGroupSize: 45_000, metadata, dictionaryColumns: PACKED_DICTIONARY_COLUMNS, pages };
+      writeFileSync(path, encodeParquet([rows], PACKED_COLUMNS, options));
+      return path;
+    };
+    const problems = async (path: string) =>
+      (await checkPartition({ ...partition, parts: [path] }, 45_000)).issues.map((i) => i.problem);
+    expect(await problems(written("all-zstd.parquet", {}))).toEqual([]);
+    const oi = written("oi-uncompressed.parquet", { uncompressedColumns: [...PACKED_UNCOMPRESSED_COLUMNS, "oi"] });
+    expect(await problems(oi)).toEqual(["compression UNCOMPRESSED, not ZSTD"]);
   });
 });
