@@ -33,7 +33,7 @@ const INTS = ["timestamp", "volume"];
 const WINDOW_SHARE = Number(Bun.argv[4] ?? 0.13);
 
 const VARIANTS: { name: string; pages: PageLayout }[] = [
-  { name: "today (1 MiB pages)", pages: {} },
+  { name: "all ZSTD, 1 MiB pages (before)", pages: {} },
   { name: "256 KiB pages", pages: { dataPageBytes: 256 << 10, writeBatchRows: 1024 } },
   { name: "64 KiB pages", pages: { dataPageBytes: 64 << 10, writeBatchRows: 512 } },
   { name: "16 KiB pages", pages: { dataPageBytes: 16 << 10, writeBatchRows: 256 } },
@@ -58,6 +58,11 @@ const VARIANTS: { name: string; pages: PageLayout }[] = [
     name: "8 KiB + floats+ts/vol unc.",
     pages: { dataPageBytes: 8 << 10, writeBatchRows: 128, uncompressedColumns: [...FLOATS, ...INTS] },
   },
+  {
+    name: "floats unc., ts PLAIN unc., vol unc.",
+    pages: { uncompressedColumns: [...FLOATS, ...INTS], plainColumns: ["timestamp"] },
+  },
+  { name: "floats unc., ts/vol PLAIN unc.", pages: { uncompressedColumns: [...FLOATS, ...INTS], plainColumns: INTS } },
 ];
 
 function largestPart(path: string): string {
@@ -157,15 +162,19 @@ function difference(native: DecodedChunk, wasm: CColumn): string | null {
 
 const source = largestPart(Bun.argv[2] ?? join(import.meta.dir, "..", "data", "m50-packed"));
 const rounds = Number(Bun.argv[3] ?? 5);
+/** Which variants to run (indices into VARIANTS, comma-separated, in the VARIANTS environment variable); all by default. */
+const chosen = process.env.VARIANTS ? process.env.VARIANTS.split(",").map(Number) : VARIANTS.map((_, k) => k);
 const dir = mkdtempSync(join(tmpdir(), "encodings-"));
 try {
   // The source's row groups, read once each and written per variant.
   const input = await openParquet(source);
-  const stitchers = VARIANTS.map((v, k) => ({
-    ...v,
-    stitcher: new ParquetStitcher(join(dir, `variant-${k}.parquet`)),
-    writeMs: 0,
-  }));
+  const stitchers = chosen
+    .map((k) => VARIANTS[k])
+    .map((v, k) => ({
+      ...v,
+      stitcher: new ParquetStitcher(join(dir, `variant-${k}.parquet`)),
+      writeMs: 0,
+    }));
   for (let g = 0; g < input.rowGroupRows.length; g++) {
     const table = await input.handle.read({ rowGroups: [g], batchSize: input.rowGroupRows[g] });
     const ipc = table.intoIPCStream();

@@ -107,6 +107,8 @@ export interface PageLayout {
   writeBatchRows?: number;
   /** Columns whose pages are stored uncompressed; the file's codec applies to the rest. */
   uncompressedColumns?: readonly string[];
+  /** Non-string columns written PLAIN (no dictionary, no delta): values a decoder copies. */
+  plainColumns?: readonly string[];
   /** Data page header version: 1 (arrow-rs default) or 2 (levels outside the compressed values). */
   dataPageVersion?: 1 | 2;
 }
@@ -171,7 +173,8 @@ export function writeIpcAsParquet(
     if (types.has(name)) builder = builder.setColumnCompression(name, pw.Compression.UNCOMPRESSED);
   if (!options.dictionaryEverywhere) {
     for (const [name, t] of types) {
-      if (arrow.DataType.isDictionary(t) || arrow.DataType.isUtf8(t) || options.dictionaryColumns?.includes(name))
+      if (pages?.plainColumns?.includes(name)) builder = builder.setColumnEncoding(name, pw.Encoding.PLAIN);
+      else if (arrow.DataType.isDictionary(t) || arrow.DataType.isUtf8(t) || options.dictionaryColumns?.includes(name))
         builder = builder.setColumnDictionaryEnabled(name, true);
       else if (arrow.DataType.isTimestamp(t) || (arrow.DataType.isInt(t) && t.bitWidth === 64))
         builder = builder.setColumnEncoding(name, pw.Encoding.DELTA_BINARY_PACKED);
