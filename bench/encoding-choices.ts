@@ -3,11 +3,13 @@
  * of a packed folder rewritten per variant (row group by row group through writeIpcAsParquet and
  * stitched, as repack writes), then, one thread, best CPU time of alternated rounds: ns per row of
  * decoding bench's 7 columns (TinyCC, gcc for reference) and timestamp apart, bytes per row, pages
- * per chunk, and a window read (13% of each row group's rows, placed anywhere) against the whole group.
+ * per chunk, a window read (13% of each row group's rows, placed anywhere) against the whole group,
+ * and DuckDB's one-thread scan of the same 7 columns (CPU time of this process).
  * Every variant is checked: one chunk per column decoded natively equals parquet-wasm's, and DuckDB
  * reads the whole file to the same column checksums as the original.
  * `bun bench/encoding-choices.ts [PACKED_FILE_OR_FOLDER] [ROUNDS] [WINDOW_SHARE]` (a folder: its largest
- * part; default data/m50-packed, 5 rounds, windows of 0.13 of a row group). Variants are written under a fresh /tmp/encodings-* folder, removed after.
+ * part; default data/m50-packed, 5 rounds, windows of 0.13 of a row group); VARIANTS=0,8 runs only
+ * those of the list below. Variants are written under a fresh /tmp/encodings-* folder, removed after.
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import * as arrow from "apache-arrow";
@@ -222,8 +224,6 @@ try {
     }
     closeParquetFile(file);
   }
-  con.closeSync();
-  db.closeSync();
 
   // Timing: rounds alternate the variants; the first round warms up.
   const best = new Map<string, number>();
@@ -232,7 +232,16 @@ try {
     run();
     best.set(key, Math.min(best.get(key) ?? Infinity, cpuMs() - t));
   };
+  // DuckDB on one thread scanning the same 7 columns: the engine bench's cold target is set against, on the same layouts.
+  await con.run("SET threads = 1");
+  const duckScan = (path: string) =>
+    `SELECT count(*), sum(price), sum(bp0), sum(sp0), sum(volume), min(expiry), min(opt_type), sum(strike) FROM read_parquet('${path}')`;
   for (let round = 0; round <= rounds; round++) {
+    for (const v of variants) {
+      const t = cpuMs();
+      await con.run(duckScan(v.path));
+      if (round > 0) best.set(`${v.name}|duckdb`, Math.min(best.get(`${v.name}|duckdb`) ?? Infinity, cpuMs() - t));
+    }
     for (const v of variants)
       for (const [column, chunks] of v.chunks) {
         for (const d of decoders)
@@ -247,8 +256,10 @@ try {
           }
         });
       }
-    if (round === 0) best.clear();
+    if (round === 0) for (const k of [...best.keys()]) if (!k.endsWith("|duckdb")) best.delete(k);
   }
+  con.closeSync();
+  db.closeSync();
 
   const sum = (v: Variant, what: string, columns: string[]) =>
     columns.reduce((a, c) => a + best.get(`${v.name}|${what}|${c}`)!, 0);
@@ -273,6 +284,7 @@ try {
       "gcc",
       "timestamp tcc",
       "window/whole (7 cols)",
+      "DuckDB 1 thread ns/row",
       "7 cols B/row",
       "timestamp B/row",
       "file B/row",
@@ -288,6 +300,7 @@ try {
         nsRow(sum(v, "gcc", BENCH_COLUMNS)),
         nsRow(sum(v, "tcc", ["timestamp"])),
         `${((100 * sum(v, "window", BENCH_COLUMNS)) / sum(v, "tcc", BENCH_COLUMNS)).toFixed(0)}%`,
+        nsRow(best.get(`${v.name}|duckdb`)!),
         (bytesOf(v, BENCH_COLUMNS) / rows).toFixed(2),
         (bytesOf(v, ["timestamp"]) / rows).toFixed(2),
         (v.fileBytes / rows).toFixed(1),
