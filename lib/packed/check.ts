@@ -12,7 +12,7 @@ import { extraColumnsOf } from "./reader.ts";
 import type { PackedPartition } from "./layout.ts";
 import { readColumnChunkFacts } from "../parquet/footer.ts";
 import { openPartitionSnapshot } from "./snapshot.ts";
-import { PACKED_COLUMNS, PACKED_KINDS, PACKED_SORT_ORDER } from "./schema.ts";
+import { PACKED_COLUMNS, PACKED_KINDS, PACKED_SORT_ORDER, PACKED_UNCOMPRESSED_COLUMNS } from "./schema.ts";
 import { closeParquet, compressionCodecs, openParquet, withRows, type ParquetSource } from "../parquet/io.ts";
 import { comparePackedKeys, sortKeyAt, type PackedSortKey } from "./sort-order.ts";
 
@@ -58,9 +58,13 @@ function footerIssues(path: string, source: ParquetSource, rowGroupLimit: number
       problem: `row group ${big} has ${source.rowGroupRows[big]} rows (limit ${rowGroupLimit})`,
       fixable: true,
     });
-  const codecs = compressionCodecs(source);
-  if ([...codecs].some((c) => c !== "ZSTD"))
-    issues.push({ file: path, problem: `compression ${[...codecs].join("/")}, not ZSTD`, fixable: true });
+  // Columns that packed files store uncompressed may also be ZSTD: files written before that choice stay valid.
+  const wrongCodecs = new Set<string>();
+  for (const [column, codecs] of compressionCodecs(source))
+    for (const c of codecs)
+      if (c !== "ZSTD" && !(c === "UNCOMPRESSED" && PACKED_UNCOMPRESSED_COLUMNS.includes(column))) wrongCodecs.add(c);
+  if (wrongCodecs.size)
+    issues.push({ file: path, problem: `compression ${[...wrongCodecs].join("/")}, not ZSTD`, fixable: true });
   const facts = readColumnChunkFacts(path, source.fd ?? undefined);
   const noStats = facts.flatMap((rg, g) => rg.filter((c) => !c.hasStatistics).map((c) => `${c.path} (row group ${g})`));
   if (noStats.length)

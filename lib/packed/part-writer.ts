@@ -16,6 +16,7 @@ import {
   PACKED_COLUMNS,
   PACKED_DICTIONARY_COLUMNS,
   PACKED_KINDS,
+  PACKED_PAGE_LAYOUT,
   PACKED_SORT_ORDER,
   TICKPACK_VERSION,
 } from "./schema.ts";
@@ -71,12 +72,13 @@ export function sliceBatch(batch: ColumnBatch, start: number, end: number): Colu
   return { length: end - start, columns };
 }
 
-/** One row group encoded on its own: a small whole Parquet file (ZSTD, statistics, tickpack's encodings). */
+/** One row group encoded on its own: a small whole Parquet file (ZSTD but for PACKED_UNCOMPRESSED_COLUMNS, statistics, tickpack's encodings and pages). */
 export function encodeRowGroup(rows: ColumnBatch, rowGroupSize: number): Uint8Array {
   return encodeParquet([rows], PACKED_COLUMNS, {
     rowGroupSize: Math.max(rowGroupSize, rows.length, 1),
     metadata: new Map(),
     dictionaryColumns: PACKED_DICTIONARY_COLUMNS,
+    pages: PACKED_PAGE_LAYOUT,
   });
 }
 

@@ -30,13 +30,16 @@ export async function openParquet(path: string, fd?: number): Promise<ParquetSou
   return { ...source, fields };
 }
 
-/** The compression codecs of an open file's column chunks, by name (`ZSTD`, `SNAPPY`, …). */
-export function compressionCodecs(source: ParquetSource): Set<string> {
+/** The compression codecs of an open file's column chunks (`ZSTD`, `UNCOMPRESSED`, …), by column name. */
+export function compressionCodecs(source: ParquetSource): Map<string, Set<string>> {
   const meta = source.handle.metadata();
-  const codecs = new Set<string>();
+  const codecs = new Map<string, Set<string>>();
   for (const rg of meta.rowGroups()) {
     for (const c of rg.columns()) {
-      codecs.add(pw.Compression[c.compression()] ?? String(c.compression()));
+      const column = c.columnPath().join(".");
+      let set = codecs.get(column);
+      if (!set) codecs.set(column, (set = new Set()));
+      set.add(pw.Compression[c.compression()] ?? String(c.compression()));
       c.free();
     }
     rg.free();
@@ -92,6 +95,22 @@ export interface WriteOptions {
   compression?: pw.Compression;
   /** Key-value metadata for the footer. */
   metadata: Map<string, string>;
+  /** How data pages are cut and which columns skip the codec; arrow-rs defaults where absent. */
+  pages?: PageLayout;
+}
+
+/** Data page size, version and per-column compression of a write (packed files: PACKED_PAGE_LAYOUT). */
+export interface PageLayout {
+  /** Data page size limit, bytes (arrow-rs default: 1 MiB, so a 100k-row chunk is one page). */
+  dataPageBytes?: number;
+  /** Rows written between checks of the page limit (arrow-rs default: 1024): a page overshoots the limit by up to this many rows. */
+  writeBatchRows?: number;
+  /** Columns whose pages are stored uncompressed; the file's codec applies to the rest. */
+  uncompressedColumns?: readonly string[];
+  /** Non-string columns written PLAIN (no dictionary, no delta): values a decoder copies. */
+  plainColumns?: readonly string[];
+  /** Data page header version: 1 (arrow-rs default) or 2 (levels outside the compressed values). */
+  dataPageVersion?: 1 | 2;
 }
 
 /**
@@ -132,7 +151,12 @@ export function encodeArrowColumns(children: Record<string, arrow.Data>, options
   return writeIpcAsParquet(ipc, new Map(Object.entries(children).map(([name, d]) => [name, d.type])), options);
 }
 
-function writeIpcAsParquet(ipc: Uint8Array, types: Map<string, arrow.DataType>, options: WriteOptions): Uint8Array {
+/** A whole Parquet file from an Arrow IPC stream whose columns have `types` (by name), written as `options` say. */
+export function writeIpcAsParquet(
+  ipc: Uint8Array,
+  types: ReadonlyMap<string, arrow.DataType>,
+  options: WriteOptions,
+): Uint8Array {
   parquetWasm();
   let builder = new pw.WriterPropertiesBuilder()
     .setCompression(options.compression ?? pw.Compression.ZSTD)
@@ -141,9 +165,16 @@ function writeIpcAsParquet(ipc: Uint8Array, types: Map<string, arrow.DataType>, 
     .setMaxRowGroupSize(options.rowGroupSize)
     .setCreatedBy("tickpack")
     .setKeyValueMetadata(options.metadata);
+  const pages = options.pages;
+  if (pages?.dataPageBytes !== undefined) builder = builder.setDataPageSizeLimit(pages.dataPageBytes);
+  if (pages?.writeBatchRows !== undefined) builder = builder.setWriteBatchSize(pages.writeBatchRows);
+  if (pages?.dataPageVersion === 2) builder = builder.setWriterVersion(pw.WriterVersion.V2);
+  for (const name of pages?.uncompressedColumns ?? [])
+    if (types.has(name)) builder = builder.setColumnCompression(name, pw.Compression.UNCOMPRESSED);
   if (!options.dictionaryEverywhere) {
     for (const [name, t] of types) {
-      if (arrow.DataType.isDictionary(t) || arrow.DataType.isUtf8(t) || options.dictionaryColumns?.includes(name))
+      if (pages?.plainColumns?.includes(name)) builder = builder.setColumnEncoding(name, pw.Encoding.PLAIN);
+      else if (arrow.DataType.isDictionary(t) || arrow.DataType.isUtf8(t) || options.dictionaryColumns?.includes(name))
         builder = builder.setColumnDictionaryEnabled(name, true);
       else if (arrow.DataType.isTimestamp(t) || (arrow.DataType.isInt(t) && t.bitWidth === 64))
         builder = builder.setColumnEncoding(name, pw.Encoding.DELTA_BINARY_PACKED);
