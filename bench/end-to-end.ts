@@ -1,6 +1,7 @@
 /**
- * bench end to end, whole processes, alternating in one run: `bench --workers 1`, `bench --workers 2`,
- * and DuckDB scanning the same 7 columns of the same files with 2 threads (the bar the issue sets).
+ * bench end to end, whole processes, alternating in one run: `bench --workers 1`, `bench --workers 2`
+ * (the native decoder where the files allow), `bench --workers 2 --decoder wasm` (parquet-wasm for
+ * every part), and DuckDB scanning the same 7 columns of the same files with 2 threads.
  * `bun bench/end-to-end.ts [PACKED_DIR] [ROUNDS] [-- extra bench flags]` (default data/m50-packed, 3
  * rounds). bench runs with --no-cache (the decode path). Prints each round and the medians; rows/s are
  * over each process's wall time, and a round in which another process used the CPU is retried.
@@ -33,9 +34,14 @@ function rowsPerS(cmd: string[]): number | null {
   return r.clean ? JSON.parse(r.stdout).rows / r.wallMs / 1000 : null;
 }
 
-const runs: Record<string, number[]> = { "bench --workers 1": [], "bench --workers 2": [], "duckdb, 2 threads": [] };
+const runs: Record<string, number[]> = {
+  "bench --workers 1": [],
+  "bench --workers 2": [],
+  "bench 2, --decoder wasm": [],
+  "duckdb, 2 threads": [],
+};
 // --no-cache: this measures the cold path (decode); bench/cache-warm.ts measures the column cache.
-const bench = (w: number) => [
+const bench = (w: number, ...flags: string[]) => [
   process.execPath,
   join(root, "scripts", "bench.ts"),
   dir,
@@ -43,6 +49,7 @@ const bench = (w: number) => [
   String(w),
   "--json",
   "--no-cache",
+  ...flags,
   ...extra,
 ];
 const duck = [process.execPath, "-e", DUCKDB_SCAN];
@@ -51,6 +58,7 @@ for (let r = 0; r < rounds && noisy < 4 * rounds; ) {
   const results = {
     "bench --workers 1": rowsPerS(bench(1)),
     "bench --workers 2": rowsPerS(bench(2)),
+    "bench 2, --decoder wasm": rowsPerS(bench(2, "--decoder", "wasm")),
     "duckdb, 2 threads": rowsPerS(duck),
   };
   const line = Object.entries(results)
@@ -70,5 +78,5 @@ console.log(
 );
 for (const [k, v] of Object.entries(m)) console.log(`  ${k.padEnd(20)} ${v.toFixed(1)}M rows/s`);
 console.log(
-  `  2 workers / 1 worker: ${(m["bench --workers 2"] / m["bench --workers 1"]).toFixed(2)}x; bench (2 workers) / DuckDB: ${(m["bench --workers 2"] / m["duckdb, 2 threads"]).toFixed(2)}x`,
+  `  2 workers / 1 worker: ${(m["bench --workers 2"] / m["bench --workers 1"]).toFixed(2)}x; bench (2 workers) / DuckDB: ${(m["bench --workers 2"] / m["duckdb, 2 threads"]).toFixed(2)}x; native / parquet-wasm (2 workers): ${(m["bench --workers 2"] / m["bench 2, --decoder wasm"]).toFixed(2)}x`,
 );

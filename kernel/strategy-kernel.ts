@@ -165,9 +165,10 @@ function runCompiler(exe: string, args: string[], dir: string) {
  * The name of a build: a hash of everything that makes the library — the unit as the compiler sees
  * it after preprocessing (the kernel, every file it includes, the driver and its layout, and the
  * compiler's predefined macros, its version among them), the flags, and the compiler's path, size
- * and mtime (an upgrade is a new build).
+ * and mtime (an upgrade is a new build) — after the compiler and the source's name, which only say
+ * whose build it is (a kernel's, or the native page decoder's).
  */
-function buildName(compiler: KernelCompiler, exe: string, preprocessed: Uint8Array): string {
+function buildName(compiler: KernelCompiler, exe: string, preprocessed: Uint8Array, source: string): string {
   const st = statSync(realpathSync(exe));
   const parts = [
     compiler,
@@ -179,7 +180,11 @@ function buildName(compiler: KernelCompiler, exe: string, preprocessed: Uint8Arr
   ];
   const hasher = new Bun.CryptoHasher("sha256");
   for (const p of parts) hasher.update(typeof p === "number" ? String(p) : p).update("\0");
-  return `${compiler}-${hasher.digest("hex").slice(0, 32)}.so`;
+  const label = basename(source)
+    .replace(/\.c$/, "")
+    .replace(/[^A-Za-z0-9_-]/g, "_")
+    .slice(0, 40);
+  return `${compiler}-${label}-${hasher.digest("hex").slice(0, 32)}.so`;
 }
 
 /**
@@ -215,7 +220,7 @@ function compileShared<S extends UnitSymbols>(
   // -P: no line markers (they name the private folder); -dD: the macros too, the compiler's own included.
   const pre = runCompiler(exe, ["-E", "-P", "-dD", ...OPTIMISED_FLAGS, ...include, unit], dir);
   if (pre.exitCode !== 0) throw failed(pre);
-  const cached = join(kernelBuildCacheDir(), buildName(compiler, exe, pre.stdout));
+  const cached = join(kernelBuildCacheDir(), buildName(compiler, exe, pre.stdout, kernelPath));
   if (existsSync(cached)) {
     try {
       return dlopen(cached, symbols).symbols as unknown as ConvertFns<S>;
