@@ -4,9 +4,13 @@
  * the parent compiling the module for a pool) does not pay for importing apache-arrow (~31 ms).
  */
 import { readFileSync } from "node:fs";
-import * as pw from "parquet-wasm/esm";
+import type * as PW from "parquet-wasm/esm";
 
 let instantiated = false;
+// The bindings module is loaded on first use: importing it costs ~10–25 ms, which a thread that only
+// decodes natively (or serves from the cache) never needs to pay.
+let bindings: typeof PW | null = null;
+const pw = (): typeof PW => (bindings ??= require("parquet-wasm/esm") as typeof PW);
 let compiledModule: WebAssembly.Module | null = null;
 
 const wasmBytes = () => readFileSync(require.resolve("parquet-wasm/esm/parquet_wasm_bg.wasm"));
@@ -38,15 +42,15 @@ export function useParquetWasmModule(module: WebAssembly.Module): void {
 }
 
 /** parquet-wasm's bindings, instantiated on first use (from the posted module, or one compiled here). */
-export function parquetWasm(): typeof pw {
+export function parquetWasm(): typeof PW {
   if (!instantiated) {
-    pw.initSync({ module: parquetWasmModule() });
+    pw().initSync({ module: parquetWasmModule() });
     instantiated = true;
   }
-  return pw;
+  return pw();
 }
 
 /** Bytes of wasm linear memory in use by this thread's parquet-wasm (it only grows). */
 export function wasmMemoryBytes(): number {
-  return instantiated ? pw.wasmMemory().buffer.byteLength : 0;
+  return instantiated ? pw().wasmMemory().buffer.byteLength : 0;
 }
