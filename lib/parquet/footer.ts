@@ -201,6 +201,20 @@ export function readFooterStats(path: string, columns: readonly string[], openFd
   }
 }
 
+/** One KeyValue of a footer's key_value_metadata (1 key, 2 value), at the cursor; null where it has no key. */
+export function readKeyValue(c: CompactCursor): [string, string] | null {
+  let key: string | null = null;
+  let value = "";
+  c.struct((kid, ktype) => {
+    if (ktype !== T.BINARY || (kid !== 1 && kid !== 2)) return false;
+    const text = utf8.decode(c.binary());
+    if (kid === 1) key = text;
+    else value = text;
+    return true;
+  });
+  return key === null ? null : [key, value];
+}
+
 /** readFooterStats over footer bytes, walked in place in TypeScript (FileMetaData: 4 row_groups, 5 key_value_metadata). */
 export function footerStatsOf(footer: Uint8Array, columns: readonly string[]): FooterStats {
   const c = new CompactCursor(footer);
@@ -214,16 +228,8 @@ export function footerStatsOf(footer: Uint8Array, columns: readonly string[]): F
         out.rowGroups.push(scanRowGroup(c, wanted));
         continue;
       }
-      let key: string | null = null;
-      let value = "";
-      c.struct((kid, ktype) => {
-        if (ktype !== T.BINARY || (kid !== 1 && kid !== 2)) return false;
-        const text = utf8.decode(c.binary());
-        if (kid === 1) key = text;
-        else value = text;
-        return true;
-      });
-      if (key !== null) out.keyValue.set(key, value);
+      const pair = readKeyValue(c);
+      if (pair) out.keyValue.set(pair[0], pair[1]);
     }
     return true;
   });

@@ -439,7 +439,7 @@ describe("the native page decoder", () => {
     ])
       expect(() => tcc.decodeChunk(chunk.bytes, chunk.desc, w)).toThrow(
         new ChunkDecodeError(
-          `${chunk.desc.file}: column f64: rows [${w.start}, ${w.start + w.count}) are outside the chunk's ${n} rows`,
+          `${chunk.desc.file}: column f64: rows [${w.start}, ${w.start + w.count}) outside the chunk's ${n} rows`,
         ),
       );
   });

@@ -30,6 +30,18 @@ export interface RowWindow {
   count: number;
 }
 
+/** Why `window` is not a window of the chunk `desc` describes, or null when it is. */
+export function windowProblem(desc: ChunkDesc, window: RowWindow): string | null {
+  const { start, count } = window;
+  const ok =
+    Number.isSafeInteger(start) &&
+    Number.isSafeInteger(count) &&
+    start >= 0 &&
+    count >= 0 &&
+    start + count <= desc.numValues;
+  return ok ? null : `rows [${start}, ${start + count}) outside the chunk's ${desc.numValues} rows`;
+}
+
 /** A decoded window of one chunk. */
 export interface DecodedChunk {
   /** = window.count */

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { ptr } from "bun:ffi";
 import { builtOnce } from "../../tinycc.ts";
 import { CompactCursor, T } from "../thrift-compact.ts";
+import { readKeyValue } from "../footer.ts";
 
 /** A leaf column of a flat schema, with the Arrow C Data format parquet-wasm gives it (null: not one the native path reads). */
 export interface ColumnSchema {
@@ -266,16 +267,8 @@ export function chunkIndexOf(footer: Uint8Array, wanted: readonly string[]): Chu
         out.rowGroups.push(group);
         continue;
       }
-      let key: string | null = null;
-      let value = "";
-      c.struct((kid, ktype) => {
-        if (ktype !== T.BINARY || (kid !== 1 && kid !== 2)) return false;
-        const text = utf8.decode(c.binary());
-        if (kid === 1) key = text;
-        else value = text;
-        return true;
-      });
-      if (key !== null) out.keyValue.set(key, value);
+      const pair = readKeyValue(c);
+      if (pair) out.keyValue.set(pair[0], pair[1]);
     }
     return true;
   });

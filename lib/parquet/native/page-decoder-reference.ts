@@ -12,6 +12,7 @@ import {
   type ChunkDesc,
   type DecodedChunk,
   type RowWindow,
+  windowProblem,
 } from "./chunk-desc.ts";
 
 /** Throws the ChunkDecodeError of the chunk being decoded. */
@@ -820,15 +821,8 @@ function checkDesc(desc: ChunkDesc, window: RowWindow, fail: Fail): void {
   if (desc.codec !== Codec.UNCOMPRESSED && desc.codec !== Codec.ZSTD)
     fail(`unsupported codec ${nameOf(CODEC_NAMES, desc.codec)}`);
   if (!Number.isSafeInteger(desc.numValues) || desc.numValues < 0) fail(`bad num_values ${desc.numValues}`);
-  const { start, count } = window;
-  if (
-    !Number.isSafeInteger(start) ||
-    !Number.isSafeInteger(count) ||
-    start < 0 ||
-    count < 0 ||
-    start + count > desc.numValues
-  )
-    fail(`rows [${start}, ${start + count}) outside the chunk's ${desc.numValues}`);
+  const outside = windowProblem(desc, window);
+  if (outside) fail(outside);
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   type DecodedChunk,
   PhysicalType,
   type RowWindow,
+  windowProblem,
 } from "./chunk-desc.ts";
 import { loadZstd, type ZstdFunctions } from "./zstd.ts";
 
@@ -150,14 +151,8 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
     decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindow, slot = 0): DecodedChunk {
       const failure = (why: string) => new ChunkDecodeError(`${desc.file}: column ${desc.column}: ${why}`);
       const { start, count } = window;
-      if (
-        !Number.isSafeInteger(start) ||
-        !Number.isSafeInteger(count) ||
-        start < 0 ||
-        count < 0 ||
-        start + count > desc.numValues
-      )
-        throw failure(`rows [${start}, ${start + count}) are outside the chunk's ${desc.numValues} rows`);
+      const outside = windowProblem(desc, window);
+      if (outside) throw failure(outside);
       if (desc.codec === Codec.ZSTD && !zstdFns)
         throw failure("ZSTD-compressed, and libzstd is missing (TICKPACK_LIBZSTD names another path)");
       const width = valueWidth(desc.physicalType);
