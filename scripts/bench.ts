@@ -35,7 +35,7 @@ import {
   parseFilters,
   type BenchFilters,
   type FilterFlag,
-} from "../lib/bench/filters.ts";
+} from "../lib/read/filters.ts";
 import { openTradeLog, TradeLogError, tradeLogTempPrefix, type TradeLog } from "../lib/bench/trade-log.ts";
 import {
   die,

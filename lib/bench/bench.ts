@@ -19,9 +19,9 @@ import { compileParquetWasmModule, useParquetWasmModule } from "../parquet/wasm.
 import { warmUpDecoders } from "../parquet/source.ts";
 import { existsSync } from "node:fs";
 import { evictLeastRecentlyUsed } from "../cache/store.ts";
-import { addCacheStats, noCacheStats, type CacheSettings } from "./cached-columns.ts";
+import { addCacheStats, noCacheStats, type CacheSettings } from "../cache/part-cache.ts";
 import { WorkerPool, WorkerTaskError } from "../workers/pool.ts";
-import { filtersJson, partitionMaySelect, type BenchFilters } from "./filters.ts";
+import { filtersJson, partitionMaySelect, type BenchFilters } from "../read/filters.ts";
 import { projectedColumns } from "../read/driver-batch.ts";
 import { nativeDecoderEntry, type DecoderChoice } from "../read/decode-source.ts";
 import type { PartsBySource } from "../read/run-partition.ts";
@@ -63,7 +63,7 @@ export interface BenchOptions {
    * leaves them.
    */
   onReportSums?: (block: ReportSumsBlock) => void;
-  /** Slice filters (lib/bench/filters.ts): only the segments they select are run; null or absent: everything. */
+  /** Slice filters (lib/read/filters.ts): only the segments they select are run; null or absent: everything. */
   filters?: BenchFilters | null;
 }
 

@@ -1,6 +1,6 @@
 /** Parameter grids: `fast=3,5,8;slow=13,21` (or a JSON file) expanded into the sets a kernel runs. */
 import type { KernelParam } from "../../kernel/strategy-kernel.ts";
-import { FILTER_FLAGS, type FilterFlag } from "./filters.ts";
+import { FILTER_FLAGS, type FilterFlag } from "../read/filters.ts";
 
 /** Parameter name → the values to try. */
 export type GridAxes = Map<string, number[]>;

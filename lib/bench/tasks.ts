@@ -8,7 +8,7 @@ import {
   type SetTotals,
 } from "../../kernel/strategy-kernel.ts";
 import type { ReportSums } from "../../kernel/report-sums.ts";
-import { noCacheStats, type CacheSettings, type CacheStats } from "./cached-columns.ts";
+import { noCacheStats, type CacheSettings, type CacheStats } from "../cache/part-cache.ts";
 import type { PartitionFilter } from "../read/read-plan.ts";
 import { runPartition, type PartsBySource } from "../read/run-partition.ts";
 import type { DecodeSettings, DecoderChoice } from "../read/decode-source.ts";
@@ -52,7 +52,7 @@ export interface BenchTask {
   decoder?: DecoderChoice;
   /** The native decoder's build in the parent thread (see DecodeSettings.decoderEntry). */
   decoderEntry?: number | null;
-  /** The run's slice filters and the partition's day and underlying (lib/bench/filters.ts); null or absent: unfiltered. */
+  /** The run's slice filters and the partition's day and underlying (lib/read/filters.ts); null or absent: unfiltered. */
   filter?: PartitionFilter | null;
 }
 

@@ -10,8 +10,8 @@ import { isValidAt } from "../parquet/c-data.ts";
 import type { ColumnViews } from "../parquet/source.ts";
 import { keyBatch } from "../read/driver-batch.ts";
 import { StrategyInputError } from "../read/input-error.ts";
-import { keyRunStarts } from "../bench/key-scan.ts";
-import type { SegmentSelector } from "../bench/filters.ts";
+import { keyRunStarts } from "../read/key-scan.ts";
+import type { SegmentSelector } from "../read/filters.ts";
 import { OPT_OTHER } from "../packed/opt-type.ts";
 
 /** A contract key: expiry (epoch days), stable opt_type code, strike. */

@@ -3,7 +3,7 @@
  * whole part, so the fill goes on only while every row group is read whole, in order, with every
  * column being filled; any other read abandons it (the part then stays uncached).
  */
-import type { PartCache } from "../bench/cached-columns.ts";
+import type { PartCache } from "../cache/part-cache.ts";
 import { keyBatch, stableOptCodes } from "./driver-batch.ts";
 import { partRows, type PartSource } from "./part-source.ts";
 

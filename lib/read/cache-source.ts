@@ -1,5 +1,5 @@
 /** A part served from the column cache: its mapped whole-part views (no decode, no copy), narrowed to the row groups read. */
-import type { PartCache } from "../bench/cached-columns.ts";
+import type { PartCache } from "../cache/part-cache.ts";
 import { sliceBits } from "../parquet/c-data.ts";
 import type { ColumnViews, PartSource, RowSelection } from "./part-source.ts";
 

@@ -7,7 +7,7 @@
  */
 import { asFloat64, columnAs, QUOTE_COLUMNS, type KernelBatch } from "../../kernel/kernel-batch.ts";
 import type { LoadedKernel } from "../../kernel/strategy-kernel.ts";
-import type { KeyRunColumns } from "../bench/key-scan.ts";
+import type { KeyRunColumns } from "./key-scan.ts";
 import type { CColumn, CField, CValues } from "../parquet/c-data.ts";
 import { OPT_OTHER, stableOptCode } from "../packed/opt-type.ts";
 import { StrategyInputError } from "./input-error.ts";

@@ -1,4 +1,4 @@
-import type { KeyRunColumns } from "../bench/key-scan.ts";
+import type { KeyRunColumns } from "./key-scan.ts";
 import { sliceBits } from "../parquet/c-data.ts";
 
 /**

@@ -1,6 +1,6 @@
 /** A part plan's row groups that may hold unselected rows, narrowed to the window of their selected segments. */
-import { selectedRanges, type RowGroupKeyStats, type SegmentSelector } from "../bench/filters.ts";
-import { strikeWindow, type KeyRunColumns, type StrikeWindow } from "../bench/key-scan.ts";
+import { selectedRanges, type RowGroupKeyStats, type SegmentSelector } from "./filters.ts";
+import { strikeWindow, type KeyRunColumns, type StrikeWindow } from "./key-scan.ts";
 import { stableOptCode } from "../packed/opt-type.ts";
 import { KEY_COLUMNS, keyBatch, typedValues } from "./driver-batch.ts";
 import type { KeyArena } from "./key-arena.ts";

@@ -13,8 +13,8 @@ import {
   sortedKeyBounds,
   type BenchFilters,
   type RowGroupKeyStats,
-} from "../bench/filters.ts";
-import type { KeyRunColumns } from "../bench/key-scan.ts";
+} from "./filters.ts";
+import type { KeyRunColumns } from "./key-scan.ts";
 import { formatEpochDays, parseIsoDate, type IsoDate } from "../ist-time.ts";
 import { PACKED_SORT_ORDER } from "../packed/schema.ts";
 import { readFooterStats, type FooterStats, type RowGroupStats } from "../parquet/footer.ts";

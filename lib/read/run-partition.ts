@@ -3,7 +3,7 @@
  * and one loop that reads each planned row group or window and feeds the kernel.
  */
 import type { KernelRun, LoadedKernel } from "../../kernel/strategy-kernel.ts";
-import { PartCache, type CacheSettings, type CacheStats } from "../bench/cached-columns.ts";
+import { PartCache, type CacheSettings, type CacheStats } from "../cache/part-cache.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { fillingSource, type FillingSource } from "./cache-fill.ts";
 import { cacheSource } from "./cache-source.ts";

@@ -1,6 +1,6 @@
 import type { KernelBatch } from "../../kernel/kernel-batch.ts";
 import type { KernelRun } from "../../kernel/strategy-kernel.ts";
-import { selectedRanges, type SegmentSelector } from "../bench/filters.ts";
+import { selectedRanges, type SegmentSelector } from "./filters.ts";
 import { sliceBits } from "../parquet/c-data.ts";
 
 /** Rows [s, e) of a driver batch, as views (bitmaps copied where not byte-aligned). */

@@ -537,7 +537,7 @@ export function buildReportData(summary: BenchSummary, agg: ReportAggregator, op
 const WEEKDAY_RULE =
   "an expiry is monthly when the same weekday a week later falls in the next month (NSE's monthly contract expires on the last expiry day of its month), weekly otherwise.";
 
-/** A summary's `filters` (lib/bench/filters.ts filtersJson, whatever their shape) as one line. */
+/** A summary's `filters` (lib/read/filters.ts filtersJson, whatever their shape) as one line. */
 function filtersText(filters: unknown): string {
   if (typeof filters !== "object" || filters === null) return String(filters);
   const parts = Object.entries(filters as Record<string, unknown>)

@@ -27,7 +27,7 @@ import {
 import { emaCrossReference, type ReferenceRow } from "../../kernel/ema_cross.ts";
 import type { FillRule } from "../../kernel/strategy-kernel.ts";
 import { shortStraddleChainKernel } from "../../kernel/short_straddle.ts";
-import { type BenchFilters, SegmentSelector } from "../../lib/bench/filters.ts";
+import { type BenchFilters, SegmentSelector } from "../../lib/read/filters.ts";
 import { partitionStream } from "../../lib/chain/partition-stream.ts";
 import { OPT_CE, OPT_PE } from "../../lib/packed/opt-type.ts";
 import { SeededRandom } from "../../lib/random.ts";

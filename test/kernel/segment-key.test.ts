@@ -71,7 +71,7 @@ describe("the C units define the same values", () => {
   };
 
   test("key-scan.c's TP_OPT_OTHER is OPT_OTHER; the driver's null key is NULL_KEY, from the layout only", () => {
-    expect(defined("lib/bench/key-scan.c", /TP_OPT_OTHER/)).toBe(OPT_OTHER);
+    expect(defined("lib/read/key-scan.c", /TP_OPT_OTHER/)).toBe(OPT_OTHER);
     expect(defined("kernel/driver.c", /\w*NULL_KEY/)).toBeUndefined();
     const m = /#define TPD_NULL_KEY \((-?[0-9.e+]+)\)/.exec(driverLayoutC());
     expect(Number(m?.[1])).toBe(NULL_KEY);

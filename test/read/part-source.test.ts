@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { noCacheStats, PartCache, type CacheSettings } from "../../lib/bench/cached-columns.ts";
+import { noCacheStats, PartCache, type CacheSettings } from "../../lib/cache/part-cache.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { isValidAt } from "../../lib/parquet/c-data.ts";
 import { fillingSource } from "../../lib/read/cache-fill.ts";

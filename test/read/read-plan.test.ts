@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { BenchFilters } from "../../lib/bench/filters.ts";
+import type { BenchFilters } from "../../lib/read/filters.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
 import { PACKED_SORT_ORDER } from "../../lib/packed/schema.ts";
 import type { CColumn } from "../../lib/parquet/c-data.ts";

@@ -1,5 +1,5 @@
 /*
- * Per-row scans of a batch's segment key for bench's filters (lib/bench/key-scan.ts, whose TypeScript
+ * Per-row scans of a batch's segment key for bench's filters (lib/read/key-scan.ts, whose TypeScript
  * references tests compare with these): native loops, because JS ones over every row of every
  * partially selected group get compiled by the optimising JIT mid-run, in each worker, which on two
  * busy cores cost a sliced run more than the loops themselves (measured).

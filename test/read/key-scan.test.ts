@@ -6,7 +6,7 @@ import {
   strikeWindow,
   strikeWindowReference,
   type KeyRunColumns,
-} from "../../lib/bench/key-scan.ts";
+} from "../../lib/read/key-scan.ts";
 import { SeededRandom } from "../../lib/random.ts";
 
 // Without the C build both sides of each comparison below are the TypeScript reference.

@@ -9,10 +9,10 @@ import {
   selectedRanges,
   sortedKeyBounds,
   type RowGroupKeyStats,
-} from "../../lib/bench/filters.ts";
+} from "../../lib/read/filters.ts";
 import { GridError, gridFileFilters, parseGridFile } from "../../lib/bench/grid.ts";
 import { parseIsoDate } from "../../lib/ist-time.ts";
-import type { KeyRunColumns } from "../../lib/bench/key-scan.ts";
+import type { KeyRunColumns } from "../../lib/read/key-scan.ts";
 import { calendarExpiryType } from "../../lib/raw/calendar.ts";
 
 const d = parseIsoDate;

@@ -9,9 +9,9 @@ import {
   mapColumnFile,
   type MappedColumn,
   type PartKey,
-} from "../cache/column-file.ts";
-import { partKey } from "../cache/part-key.ts";
-import { columnFilePath, dropColumnFile, ensureEntryDir, entryDir, touchEntry } from "../cache/store.ts";
+} from "./column-file.ts";
+import { partKey } from "./part-key.ts";
+import { columnFilePath, dropColumnFile, ensureEntryDir, entryDir, touchEntry } from "./store.ts";
 import type { CColumn, CField } from "../parquet/c-data.ts";
 import type { ColumnViews } from "../parquet/source.ts";
 import { errorMessage } from "../error-message.ts";
