@@ -6,7 +6,7 @@
  * that the native path is the one being tested.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { cpSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
@@ -152,6 +152,32 @@ describe("bench: native decoder = parquet-wasm", () => {
       const w = bench([mixed, "--no-cache", "--decoder", "wasm"]);
       expect(results(j)).toBe(results(w));
     } else expect(r.stderr).toContain(part);
+  });
+
+  test("a garbled part is an error naming the file (and, natively, the column) through either decoder, never a hang", async () => {
+    const garbled = tempDir("nd-garbled");
+    cpSync(packed, garbled, { recursive: true });
+    const part = listPackedPartitions(garbled)[0].parts[0];
+    const db = await DuckDBInstance.create(":memory:");
+    const c = await db.connect();
+    const at = Number(
+      (
+        await c.runAndReadAll(
+          `SELECT data_page_offset FROM parquet_metadata('${part}') WHERE row_group_id = 0 AND path_in_schema = 'volume'`,
+        )
+      ).getRows()[0][0],
+    );
+    c.closeSync();
+    db.closeSync();
+    const bytes = readFileSync(part);
+    for (let i = at + 40; i < at + 56; i++) bytes[i] ^= 0x5a;
+    writeFileSync(part, bytes);
+    const native = runScript("bench.ts", [garbled, "--no-cache"]);
+    expect(native.code).toBe(1);
+    expect(native.stderr).toContain(`${part}: column volume: `);
+    const wasm = runScript("bench.ts", [garbled, "--no-cache", "--decoder", "wasm"]);
+    expect(wasm.code).toBe(1);
+    expect(wasm.stderr).toContain(`bench: ${part}: `);
   });
 
   test("--decoder other than native or wasm is a usage error (exit 2)", () => {
