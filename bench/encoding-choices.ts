@@ -13,9 +13,10 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import * as arrow from "apache-arrow";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { largestPart } from "./largest-part.ts";
 import { packedFileMetadata } from "../lib/packed/part-writer.ts";
 import { PACKED_DICTIONARY_COLUMNS } from "../lib/packed/schema.ts";
 import { closeParquet, openParquet, type PageLayout, writeIpcAsParquet } from "../lib/parquet/io.ts";
@@ -66,20 +67,6 @@ const VARIANTS: { name: string; pages: PageLayout }[] = [
   },
   { name: "floats unc., ts/vol PLAIN unc.", pages: { uncompressedColumns: [...FLOATS, ...INTS], plainColumns: INTS } },
 ];
-
-function largestPart(path: string): string {
-  if (statSync(path).isFile()) return path;
-  let best = { path: "", size: -1 };
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory() && !e.name.startsWith("_")) walk(p);
-      else if (e.name.endsWith(".parquet") && statSync(p).size > best.size) best = { path: p, size: statSync(p).size };
-    }
-  };
-  walk(path);
-  return best.path;
-}
 
 const cpuMs = () => {
   const u = process.cpuUsage();

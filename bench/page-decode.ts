@@ -7,8 +7,7 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { dlopen, ptr } from "bun:ffi";
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { largestPart } from "./largest-part.ts";
 import { Codec, type ChunkDesc, PhysicalType } from "../lib/parquet/native/chunk-desc.ts";
 import { loadPageDecoder, type PageDecoder } from "../lib/parquet/native/page-decoder.ts";
 import { loadZstd } from "../lib/parquet/native/zstd.ts";
@@ -16,28 +15,6 @@ import { closeParquetFile, openParquetFile, withColumnViews } from "../lib/parqu
 import { CompactDecoder, type TStruct } from "../lib/parquet/thrift-compact.ts";
 
 const COLUMNS = ["timestamp", "expiry", "opt_type", "strike", "price", "bp0", "sp0", "volume"];
-const TYPES: Record<string, number> = {
-  BOOLEAN: PhysicalType.BOOLEAN,
-  INT32: PhysicalType.INT32,
-  INT64: PhysicalType.INT64,
-  FLOAT: PhysicalType.FLOAT,
-  DOUBLE: PhysicalType.DOUBLE,
-  BYTE_ARRAY: PhysicalType.BYTE_ARRAY,
-};
-
-function largestPart(path: string): string {
-  if (statSync(path).isFile()) return path;
-  let best = { path: "", size: -1 };
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory() && !e.name.startsWith("_")) walk(p);
-      else if (e.name.endsWith(".parquet") && statSync(p).size > best.size) best = { path: p, size: statSync(p).size };
-    }
-  };
-  walk(path);
-  return best.path;
-}
 
 interface Chunk {
   desc: ChunkDesc;
@@ -94,7 +71,7 @@ for (const r of meta) {
     desc: {
       file,
       column,
-      physicalType: TYPES[String(r.type)],
+      physicalType: PhysicalType[String(r.type) as keyof typeof PhysicalType],
       maxDef: optional.get(column) ? 1 : 0,
       codec: r.compression === "ZSTD" ? Codec.ZSTD : Codec.UNCOMPRESSED,
       numValues: Number(r.num_values),

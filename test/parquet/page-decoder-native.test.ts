@@ -174,15 +174,6 @@ interface TestChunk {
   encodings: string;
 }
 
-const TYPES: Record<string, number> = {
-  BOOLEAN: PhysicalType.BOOLEAN,
-  INT32: PhysicalType.INT32,
-  INT64: PhysicalType.INT64,
-  FLOAT: PhysicalType.FLOAT,
-  DOUBLE: PhysicalType.DOUBLE,
-  BYTE_ARRAY: PhysicalType.BYTE_ARRAY,
-};
-
 async function chunksOf(path: string): Promise<TestChunk[]> {
   const db = await DuckDBInstance.create(":memory:");
   const con = await db.connect();
@@ -204,7 +195,7 @@ async function chunksOf(path: string): Promise<TestChunk[]> {
         desc: {
           file: path,
           column,
-          physicalType: TYPES[String(r.type)],
+          physicalType: PhysicalType[String(r.type) as keyof typeof PhysicalType],
           maxDef: optional.get(column) ? 1 : 0,
           codec: r.compression === "ZSTD" ? Codec.ZSTD : Codec.UNCOMPRESSED,
           numValues: Number(r.num_values),
