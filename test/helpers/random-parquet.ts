@@ -342,7 +342,8 @@ const PHYSICAL: Record<string, number> = {
   BYTE_ARRAY: 6,
   FIXED_LEN_BYTE_ARRAY: 7,
 };
-const CODEC: Record<string, number> = {
+/** Parquet codec ids (parquet.thrift CompressionCodec) by the names DuckDB's parquet_metadata() gives. */
+export const CODEC: Record<string, number> = {
   UNCOMPRESSED: 0,
   SNAPPY: 1,
   GZIP: 2,

@@ -19,6 +19,7 @@ import { decodeStruct, encodeStruct, field, type TList, type TStruct } from "../
 import { parquetWasm } from "../../lib/parquet/wasm.ts";
 import { randomFor, type SeededRandom } from "../../lib/random.ts";
 import { cleanupTempDirs, packedFixture, tempDir } from "../helpers/fixtures.ts";
+import { CODEC } from "../helpers/random-parquet.ts";
 
 // gen + repack, parquet-wasm writes and DuckDB reads: seconds each on a loaded machine.
 setDefaultTimeout(60_000);
@@ -47,16 +48,6 @@ function expectNativeAsReference(footer: Uint8Array, wanted: readonly string[], 
   return reference;
 }
 
-const CODECS: Record<string, number> = {
-  UNCOMPRESSED: 0,
-  SNAPPY: 1,
-  GZIP: 2,
-  LZO: 3,
-  BROTLI: 4,
-  LZ4: 5,
-  ZSTD: 6,
-  LZ4_RAW: 7,
-};
 const ENCODINGS: Record<string, number> = {
   PLAIN: 0,
   PLAIN_DICTIONARY: 2,
@@ -102,7 +93,7 @@ async function duckIndex(path: string): Promise<ChunkIndex & { repetition: Map<s
     const data = Number(r.data_page_offset);
     const dict = r.dictionary_page_offset === null ? -1 : Number(r.dictionary_page_offset);
     out.rowGroups[g].chunks.set(String(r.path_in_schema), {
-      codec: CODECS[String(r.compression)],
+      codec: CODEC[String(r.compression)],
       numValues: Number(r.num_values),
       start: dict > 0 && dict < data ? dict : data,
       length: Number(r.total_compressed_size),
