@@ -6,6 +6,7 @@
  */
 import { dlopen } from "bun:ffi";
 import { readFileSync } from "node:fs";
+import { LIBC_NAME } from "./libc.ts";
 
 /**
  * Descriptors one worker needs, with room to spare: 2 Bun's own per thread, plus what a task holds
@@ -112,7 +113,7 @@ export function addressSpaceShortageMessage(
  */
 export function jitUnavailableProblem(): string | null {
   try {
-    dlopen(process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6", {
+    dlopen(LIBC_NAME, {
       getpid: { args: [], returns: "i32" },
     }).close();
     return null;

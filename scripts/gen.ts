@@ -4,6 +4,8 @@ import { parseIsoDate } from "../lib/ist-time.ts";
 import { die, EXIT, intFlag, numberFlag, parseCommandLine, printable, printJson, workersFlag } from "./cli/command.ts";
 import { errorMessage } from "../lib/error-message.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
+import { writeStderr } from "./cli/std-output.ts";
+import { groupedCount } from "../lib/grouped-count.ts";
 
 const USAGE = `Usage: bun run gen --out DIR [options]
 
@@ -121,8 +123,8 @@ try {
   die(`gen: ${printable(errorMessage(e))}`, EXIT.problems);
 }
 progress.finish();
-process.stderr.write(
-  `gen: ${summary.files} files, ${summary.rows.toLocaleString("en-US")} rows, ${(summary.bytes / 2 ** 20).toFixed(1)} MiB ` +
+writeStderr(
+  `gen: ${summary.files} files, ${groupedCount(summary.rows)} rows, ${(summary.bytes / 2 ** 20).toFixed(1)} MiB ` +
     `over ${summary.days} trading days in ${summary.elapsed_s.toFixed(2)} s → ${values.out} (calendar: ${summary.calendar})\n`,
 );
 if (values.json) printJson(summary);

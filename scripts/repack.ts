@@ -16,6 +16,8 @@ import {
   workersFlag,
 } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
+import { writeStderr } from "./cli/std-output.ts";
+import { groupedCount } from "../lib/grouped-count.ts";
 
 const USAGE = `Usage: bun run repack RAW_DIR... --out DIR [options]
 
@@ -89,18 +91,18 @@ progress.finish();
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 const rejectedTotal = Object.values(summary.rows_rejected).reduce((a, n) => a + n, 0);
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-process.stderr.write(
+writeStderr(
   `${[
     `repack: ${summary.files_in} files in (${summary.files_skipped} unchanged, skipped), ${summary.files_failed} failed`,
-    `  rows: ${summary.rows_in.toLocaleString("en-US")} in, ${summary.rows_out.toLocaleString("en-US")} added, ` +
-      `${summary.duplicates_dropped.toLocaleString("en-US")} duplicates dropped`,
+    `  rows: ${groupedCount(summary.rows_in)} in, ${groupedCount(summary.rows_out)} added, ` +
+      `${groupedCount(summary.duplicates_dropped)} duplicates dropped`,
     ...(rejectedTotal > 0
       ? [
           `  rows rejected (not packed, kept under ${values.out}/_tickpack/rejected/): ${Object.entries(
             summary.rows_rejected,
           )
             .filter(([, n]) => n > 0)
-            .map(([r, n]) => `${n.toLocaleString("en-US")} ${r}`)
+            .map(([r, n]) => `${groupedCount(n)} ${r}`)
             .join(", ")}`,
         ]
       : []),

@@ -17,6 +17,7 @@ import {
   workersFlag,
 } from "./cli/command.ts";
 import { progressPrinter } from "./cli/progress-printer.ts";
+import { writeStderr } from "./cli/std-output.ts";
 
 const USAGE = `Usage: bun run resort DIR [--check] [--dry-run] [options]
 
@@ -85,7 +86,7 @@ try {
 }
 progress.finish();
 const verb = values.check ? "need a rewrite" : values["dry-run"] ? "would be rewritten" : "rewritten";
-process.stderr.write(
+writeStderr(
   `${[
     `resort: ${summary.files} files: ${summary.sorted} fine, ${values.check ? `${summary.problems.filter((p) => p.fixable).length} problems that` : summary.resorted} ${verb}, ${summary.failed} failed (${summary.elapsed_s.toFixed(2)} s)`,
     ...summary.problems.map(

@@ -7,6 +7,7 @@
  */
 import { dlopen, toArrayBuffer, type Pointer } from "bun:ffi";
 import { closeSync, fstatSync, openSync } from "node:fs";
+import { LIBC_NAME } from "../libc.ts";
 
 /** A mapped file: its bytes, valid until `unmap()` (after which touching them crashes the process). */
 export interface FileMapping {
@@ -27,7 +28,7 @@ let libc: Libc | null | undefined;
 function loadLibc(): Libc | null {
   if (libc !== undefined) return libc;
   try {
-    libc = dlopen(process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6", {
+    libc = dlopen(LIBC_NAME, {
       mmap: { args: ["ptr", "u64", "i32", "i32", "i32", "i64"], returns: "ptr" },
       munmap: { args: ["ptr", "u64"], returns: "i32" },
     }).symbols as unknown as Libc;

@@ -9,6 +9,7 @@ import { dlopen } from "bun:ffi";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { STATE_DIR } from "./layout.ts";
+import { LIBC_NAME } from "../libc.ts";
 
 const LOCK_SH = 1;
 const LOCK_EX = 2;
@@ -18,8 +19,7 @@ let flockSymbol: ((fd: number, operation: number) => number) | null = null;
 
 function flock(fd: number, operation: number): void {
   if (!flockSymbol) {
-    const libc = process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6";
-    flockSymbol = dlopen(libc, { flock: { args: ["i32", "i32"], returns: "i32" } }).symbols.flock as (
+    flockSymbol = dlopen(LIBC_NAME, { flock: { args: ["i32", "i32"], returns: "i32" } }).symbols.flock as (
       fd: number,
       operation: number,
     ) => number;

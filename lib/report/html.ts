@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../atomic-file.ts";
 import { type ReportData, rupeesText } from "./report-data.ts";
+import { groupedCount } from "../grouped-count.ts";
 
 /**
  * A file inside an installed package, found in the nearest node_modules above this module (d3's and
@@ -69,13 +70,13 @@ function statsTable(d: ReportData): string {
   const s = d.stats;
   const f = (x: number | null, digits = 2) => (x === null ? "–" : x.toFixed(digits));
   const rows: [string, string][] = [
-    ["Trades", s.trades.toLocaleString("en-US")],
+    ["Trades", groupedCount(s.trades)],
     ["PnL", s.pnl.toFixed(2)],
     [
       "Win rate",
       s.win_rate === null
         ? "–"
-        : `${(100 * s.win_rate).toFixed(1)} % (${s.wins.toLocaleString("en-US")} wins, ${s.losses.toLocaleString("en-US")} losses, ${(s.trades - s.wins - s.losses).toLocaleString("en-US")} flat)`,
+        : `${(100 * s.win_rate).toFixed(1)} % (${groupedCount(s.wins)} wins, ${groupedCount(s.losses)} losses, ${groupedCount(s.trades - s.wins - s.losses)} flat)`,
     ],
     ["Average win", f(s.avg_win)],
     ["Average loss", f(s.avg_loss)],
@@ -127,7 +128,7 @@ function topSetsTable(d: ReportData): string {
         line,
         `#${r.set}`,
         escapeHtml(r.params),
-        r.trades.toLocaleString("en-US"),
+        groupedCount(r.trades),
         r.pnl.toFixed(2),
         ...(money && s
           ? [

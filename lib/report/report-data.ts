@@ -11,6 +11,7 @@ import { ATM_METHOD } from "./atm.ts";
 import type { ReportAggregator } from "./aggregate.ts";
 import { ATM_BUCKETS, DTE_BUCKETS, EXPIRY_TYPES, type ExpiryTypeOf, HOLD_BUCKETS, OPT_TYPES } from "./buckets.ts";
 import type { EpochSeconds } from "./time-bins.ts";
+import { groupedCount } from "../grouped-count.ts";
 
 /** How many sets of a grid get their own equity curve. */
 export const TOP_SETS = 5;
@@ -221,7 +222,7 @@ function moneyCurves(daily: DailyMoney, set: number): Curves {
   };
 }
 
-const fmtInt = (x: number) => x.toLocaleString("en-US");
+const fmtInt = groupedCount;
 /** ₹ as the page writes them: the sign first, grouped as bench's summary groups them (`-₹1,234.50`). */
 export const rupeesText = (x: number) =>
   `${x < 0 ? "-" : ""}₹${Math.abs(x).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;

@@ -4,6 +4,7 @@
  * and a grid's sets are ranked per underlying (`--json` keeps SPEC §5's summed `pnl`).
  */
 import type { BenchSummary, ByUnderlying, GridResult } from "../../lib/bench/bench.ts";
+import { groupedCount } from "../../lib/grouped-count.ts";
 
 /** What a grid's top sets are ranked by: PnL in points (per underlying), or with money the set's ₹ net or Sharpe ratio. */
 export type Rank = "pnl" | "net" | "sharpe";
@@ -12,7 +13,7 @@ export const RANKS: readonly Rank[] = ["pnl", "net", "sharpe"];
 /** Lines a grid's top sets may take: per underlying, this many shared out (at least one each). */
 const TOP_LINES = 10;
 
-const n = (x: number) => x.toLocaleString("en-US");
+const n = groupedCount;
 
 /** `fast=5 slow=21 …` */
 const formatParams = (p: Record<string, number>) =>

@@ -8,13 +8,15 @@ import {
   outOfFileDescriptorsMessage,
   workersWithinFileLimit,
 } from "../../lib/runtime-limits.ts";
+import { writeStderr, writeStdout } from "./std-output.ts";
+import { defaultWorkers } from "./default-workers.ts";
 
 /** Exit codes of every command (README, "Commands"). */
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
 
 /** Prints `message` to stderr and exits with `code`. */
 export function die(message: string, code: number): never {
-  process.stderr.write(`${message}\n`);
+  writeStderr(`${message}\n`);
   process.exit(code);
 }
 
@@ -36,7 +38,7 @@ export function parseCommandLine<T extends NonNullable<ParseArgsConfig["options"
     die(`${(e as Error).message}\n\n${usage}`, EXIT.usage);
   }
   if ((parsed.values as { help?: boolean }).help) {
-    process.stdout.write(usage);
+    writeStdout(usage);
     process.exit(EXIT.ok);
   }
   return parsed;
@@ -80,12 +82,7 @@ export function printable(text: string): string {
 
 /** Writes one JSON object on stdout. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
-}
-
-/** Worker count default: one per core. */
-export function defaultWorkers(): number {
-  return navigator.hardwareConcurrency || 2;
+  writeStdout(`${JSON.stringify(value)}\n`);
 }
 
 /** The summary lines of what recovery did to commits an interrupted run left (none when it found none). */
@@ -107,7 +104,7 @@ export function recoveryLines(r: { finished: number; rolled_back: number }): str
 export function workersFlag(command: string, value: string | undefined, quiet = false): number {
   const count = workersWithinFileLimit(intFlag("workers", value, defaultWorkers()));
   if (count.problem) die(`${command}: ${count.problem}`, EXIT.problems);
-  if (count.lowered && !quiet) process.stderr.write(`${command}: note: ${count.lowered}\n`);
+  if (count.lowered && !quiet) writeStderr(`${command}: note: ${count.lowered}\n`);
   return count.workers;
 }
 

@@ -1,5 +1,6 @@
 /** Renders library progress on stderr: a live bar on a TTY, at most one line a second otherwise. */
 import type { ProgressEvent } from "../../lib/progress.ts";
+import { stderrIsTerminal, writeStderr } from "./std-output.ts";
 
 const fmtRows = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)}k` : String(n);
@@ -17,9 +18,9 @@ export interface ProgressOutput {
 }
 
 /** Progress on stderr, drawn as a live bar when `tty` (default: whether stderr is a terminal). */
-export const stderrOutput = (tty = process.stderr.isTTY === true): ProgressOutput => ({
+export const stderrOutput = (tty = stderrIsTerminal()): ProgressOutput => ({
   tty,
-  write: (text) => process.stderr.write(text),
+  write: (text) => writeStderr(text),
   now: () => performance.now(),
 });
 
