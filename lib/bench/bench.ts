@@ -21,6 +21,7 @@ import { existsSync } from "node:fs";
 import { evictLeastRecentlyUsed } from "../cache/store.ts";
 import { addCacheStats, noCacheStats, type CacheSettings } from "../cache/part-cache.ts";
 import { WorkerPool, WorkerTaskError } from "../workers/pool.ts";
+import { BENCH_WORKER_URL } from "./worker-url.ts";
 import { filtersJson, partitionMaySelect, type BenchFilters } from "../read/filters.ts";
 import { projectedColumns } from "../read/driver-batch.ts";
 import { nativeDecoderEntry, type DecoderChoice } from "../read/decode-source.ts";
@@ -203,18 +204,18 @@ export async function runBench(
   onProgress?: ProgressListener,
 ): Promise<{ summary: BenchSummary; daily: DailyMoney | null }> {
   const t0 = performance.now();
-  // Workers start first: their imports (~15 ms) and kernel compile (`prepare`) overlap parquet-wasm's
-  // compile here (~55 ms, posted to them as `init`), the listing and this thread's kernel compile.
-  // Once the listing is in, never more than partitions: an idle worker would only compile the kernel.
+  // Workers start before the rest (or took the ones the command prestarted): their imports and
+  // kernel compile (`prepare`) overlap parquet-wasm's compile here (~55 ms, posted to them as
+  // `init`), the decoder's build and this thread's kernel compile.
   const abi = options.abi ?? "contract";
-  const prepare: BenchWorkerPrepare = { kernelPath: options.kernelPath, abi, compiler: options.compiler };
+  const decoder = options.decoder ?? "native";
+  const prepare: BenchWorkerPrepare = { kernelPath: options.kernelPath, abi, compiler: options.compiler, decoder };
   // parquet-wasm goes out only once a worker meets a part the native decoder cannot read (or every
   // part, with --decoder wasm); a run served from the cache, or whose filters skip every row group,
   // needs none. Asked to decode everything with it and no cache folder yet, it is compiled at once, in
   // parallel with the start; else only when asked for. Before it goes out, this thread decodes a
   // little of the first file to be run (known once listed): the workers then start on decoders
   // already tiered up (source.ts, warmUpDecoders).
-  const decoder = options.decoder ?? "native";
   if (decoder === "wasm" && (!options.cache || !existsSync(options.cache.dir)))
     void compileParquetWasmModule().catch(() => {});
   let warmOn: (target: { path: string; columns: string[] } | null) => void = () => {};
@@ -230,13 +231,24 @@ export async function runBench(
     }
     return module;
   };
-  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(
-    new URL("./worker.ts", import.meta.url).href,
-    options.workers,
-    undefined,
-    init,
-    { prepare, lazyInit: true },
-  );
+  // Listed first (~1 ms): a pool of no more workers than partitions, so that no spare one starts.
+  let partitions: PackedPartition[];
+  try {
+    partitions = listPackedPartitions(options.dir);
+  } catch (e) {
+    if (e instanceof PackedListingError) throw new BenchInputError(e.message);
+    throw e;
+  }
+  if (partitions.length === 0) throw new BenchInputError(`${options.dir}: no packed Parquet files found`);
+  // Day and underlying filters prune by the path alone: no other file of those partitions is opened.
+  const listed = partitions.length;
+  partitions = partitions.filter((p) => partitionMaySelect(options.filters ?? null, p.date, p.underlying));
+  const partitionsPruned = listed - partitions.length;
+  const workers = Math.min(options.workers, partitions.length);
+  const pool = new WorkerPool<BenchTask, BenchPartitionResult>(BENCH_WORKER_URL, workers, undefined, init, {
+    prepare,
+    lazyInit: true,
+  });
   // The native decoder is built here once, while the workers start, and called by every worker.
   const decoderEntry = decoder === "native" ? nativeDecoderEntry(options.compiler ?? "tcc") : null;
   const reportSums = options.onReportSums !== undefined;
@@ -245,17 +257,9 @@ export async function runBench(
   const cacheSettings: CacheSettings | null = options.cache
     ? { dir: options.cache.dir, verifyAll: options.cache.verifyAll }
     : null;
-  let partitions: PackedPartition[];
   let kernel: Pick<LoadedKernel, "path" | "compiler" | "params">;
   let columnsRead: string[];
   try {
-    try {
-      partitions = listPackedPartitions(options.dir);
-    } catch (e) {
-      if (e instanceof PackedListingError) throw new BenchInputError(e.message);
-      throw e;
-    }
-    if (partitions.length === 0) throw new BenchInputError(`${options.dir}: no packed Parquet files found`);
     if (abi === "chain") {
       const chain = loadChainKernel(options.kernelPath, options.compiler);
       kernel = chain;
@@ -270,10 +274,6 @@ export async function runBench(
     pool.close();
     throw e;
   }
-  // Day and underlying filters prune by the path alone: no other file of those partitions is opened.
-  const listed = partitions.length;
-  partitions = partitions.filter((p) => partitionMaySelect(options.filters ?? null, p.date, p.underlying));
-  const partitionsPruned = listed - partitions.length;
   // A day the cost schedule does not cover is a usage error before anything runs.
   const schedule = options.money?.schedule;
   if (schedule) {
@@ -296,8 +296,6 @@ export async function runBench(
       );
     }
   }
-  const workers = Math.min(options.workers, partitions.length);
-  pool.shrinkTo(workers);
   const results: BenchPartitionResult[] = new Array(partitions.length);
   let done = 0;
   let rows = 0;

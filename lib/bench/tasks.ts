@@ -11,7 +11,7 @@ import type { ReportSums } from "../../kernel/report-sums.ts";
 import { noCacheStats, type CacheSettings, type CacheStats } from "../cache/part-cache.ts";
 import type { PartitionFilter } from "../read/read-plan.ts";
 import { runPartition, type PartsBySource } from "../read/run-partition.ts";
-import type { DecodeSettings, DecoderChoice } from "../read/decode-source.ts";
+import { type DecodeSettings, type DecoderChoice, prepareNativeRead } from "../read/decode-source.ts";
 import { loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
 import { runChainPartition } from "../chain/run-partition.ts";
 import { formatEpochDays, istDayOfEpochNs, type IsoDate } from "../ist-time.ts";
@@ -90,12 +90,15 @@ export interface BenchWorkerPrepare {
   kernelPath: string;
   abi?: KernelAbi;
   compiler?: KernelCompiler;
+  /** The run's decoder ("native" when absent): its helpers are built too. */
+  decoder?: DecoderChoice;
 }
 
-/** Compiles the run's kernel in this worker before its first task (loadKernel caches it). */
+/** Compiles the run's kernel in this worker before its first task, and the native read's C helpers (each build is cached: posting it twice costs nothing). */
 export function prepareBenchWorker(value: BenchWorkerPrepare): void {
   if (value.abi === "chain") loadChainKernel(value.kernelPath, value.compiler);
   else loadKernel(value.kernelPath, value.compiler);
+  if ((value.decoder ?? "native") === "native") prepareNativeRead();
 }
 
 /** Runs one bench task with fresh state (the kernel is compiled once per worker and compiler). */

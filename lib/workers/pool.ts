@@ -42,6 +42,57 @@ export function crashReason(message: string | undefined): string {
   return (line ?? message.split("\n").filter(Boolean).pop() ?? message).trim().replace(/ \(evaluating '.*'\)$/, "");
 }
 
+/** Workers started ahead of their pool, by module URL; the flag says one failed to load its module. */
+const prestarted = new Map<string, { worker: Worker; failed: boolean }[]>();
+
+/**
+ * Has `count` workers of the module at `url` started ahead of their pool (starting those missing),
+ * for the next pool of that module to take: a worker loads its module graph (~40 ms for bench's)
+ * while the starting thread loads its own.
+ */
+export function prestartWorkers(url: string, count: number): void {
+  const started = prestarted.get(url) ?? [];
+  while (started.length < count) {
+    let worker: Worker;
+    try {
+      worker = new Worker(url);
+    } catch {
+      break; // the pool meets the same failure and reports it
+    }
+    const entry = { worker, failed: false };
+    // An error before the pool takes it (its module did not load): the pool starts a fresh one instead.
+    worker.onerror = () => {
+      entry.failed = true;
+    };
+    started.push(entry);
+  }
+  prestarted.set(url, started);
+}
+
+/**
+ * Posts `value` as `prepare` to the prestarted workers of `url` (their pool posts its own again:
+ * `prepare` must be idempotent), so that they prepare while this thread still works towards the pool.
+ */
+export function preparePrestarted(url: string, value: unknown): void {
+  for (const { worker } of prestarted.get(url) ?? []) worker.postMessage({ prepare: value });
+}
+
+/** A prestarted worker of `url` that loaded, or null; failed ones are ended. */
+function takePrestarted(url: string): Worker | null {
+  const started = prestarted.get(url);
+  for (let entry = started?.shift(); entry; entry = started?.shift()) {
+    if (!entry.failed) return entry.worker;
+    entry.worker.terminate();
+  }
+  return null;
+}
+
+/** Ends the prestarted workers of `url` that no pool took. */
+function endPrestarted(url: string): void {
+  for (const { worker } of prestarted.get(url) ?? []) worker.terminate();
+  prestarted.delete(url);
+}
+
 /** Runs tasks on a fixed number of workers of one module, replacing workers that die or hold too much wasm memory. */
 export class WorkerPool<T, R> {
   private slots: Slot[] = [];
@@ -67,6 +118,7 @@ export class WorkerPool<T, R> {
   ) {
     for (let i = 0; i < Math.max(1, size) && this.startFailure === null; i++)
       this.trySpawn((slot) => this.slots.push(slot));
+    endPrestarted(url);
     if (this.slots.length === 0) throw new WorkerCrashError(this.noWorkersMessage());
     if (init && !options.lazyInit) this.startInit(true);
   }
@@ -128,17 +180,6 @@ export class WorkerPool<T, R> {
     });
   }
 
-  /** Stops idle workers beyond `size` (at least one stays): for a pool started before its work was known. */
-  shrinkTo(size: number): void {
-    const keep = Math.max(1, size);
-    for (let i = this.slots.length - 1; i >= keep; i--) {
-      const slot = this.slots[i];
-      if (slot.busy) continue;
-      slot.worker.terminate();
-      this.slots.splice(i, 1);
-    }
-  }
-
   /** Stops every worker; queued tasks are rejected. */
   close(): void {
     this.closed = true;
@@ -157,7 +198,7 @@ export class WorkerPool<T, R> {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(this.url), busy: false };
+    const slot: Slot = { worker: takePrestarted(this.url) ?? new Worker(this.url), busy: false };
     slot.worker.onmessage = (ev: MessageEvent<WorkerReply<R> | { wantInit: true }>) => {
       // A pool without `init` answers at once: the worker then makes what it needs itself.
       if ("wantInit" in ev.data) this.init ? this.startInit(false) : slot.worker.postMessage({ init: null });

@@ -279,6 +279,11 @@ const chunkIndexScan = builtOnce(join(import.meta.dir, "chunk-index.c"), {
   tp_chunk_index: { args: ["ptr", "i64", "ptr", "ptr", "i64", "ptr", "i64"], returns: "i64" },
 });
 
+/** Builds this thread's C walk now rather than on the first footer (a worker does it before its first task); whether it built. */
+export function buildChunkIndexWalk(): boolean {
+  return chunkIndexScan() !== null;
+}
+
 // Values chunk-index.c writes (see there): a header, per schema element, per wanted column of a row group, per pair.
 const HEADER = 4;
 const PER_ELEMENT = 9;

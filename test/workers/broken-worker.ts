@@ -1,0 +1,2 @@
+/** A worker module that fails as it loads. */
+throw new Error("this module does not load");
