@@ -297,9 +297,25 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
     if (!continues) starts[ns++] = b;
     if (!key_nulls) {
 #ifdef __TINYC__
-      /* TinyCC does not vectorise: the plain loop is its fastest (measured). */
-      for (i = b + 1; i < bend; i++)
-        if (expiry[i] != expiry[i - 1] || strike[i] != strike[i - 1] || (opt[i] != opt[i - 1] && opt_map[opt[i]] != opt_map[opt[i - 1]])) starts[ns++] = i;
+      /* TinyCC keeps `i` in memory, one store and load a row on the loop's critical path: eight rows
+         a step, tested at once as below (bits, NaN apart), then row by row where something changed. */
+      const unsigned *sbits = (const unsigned *)strike;
+      for (i = b + 1; i < bend; ) {
+        long long e = i + 8 <= bend ? i + 8 : bend, j;
+        const int *x = expiry + i, *o = opt + i;
+        const unsigned *sb = sbits + i;
+        if (e - i < 8
+            || ((unsigned)(x[0] ^ x[-1]) | (unsigned)(x[1] ^ x[0]) | (unsigned)(x[2] ^ x[1]) | (unsigned)(x[3] ^ x[2])
+                | (unsigned)(x[4] ^ x[3]) | (unsigned)(x[5] ^ x[4]) | (unsigned)(x[6] ^ x[5]) | (unsigned)(x[7] ^ x[6])
+                | (unsigned)(o[0] ^ o[-1]) | (unsigned)(o[1] ^ o[0]) | (unsigned)(o[2] ^ o[1]) | (unsigned)(o[3] ^ o[2])
+                | (unsigned)(o[4] ^ o[3]) | (unsigned)(o[5] ^ o[4]) | (unsigned)(o[6] ^ o[5]) | (unsigned)(o[7] ^ o[6])
+                | (sb[0] ^ sb[-1]) | (sb[1] ^ sb[0]) | (sb[2] ^ sb[1]) | (sb[3] ^ sb[2])
+                | (sb[4] ^ sb[3]) | (sb[5] ^ sb[4]) | (sb[6] ^ sb[5]) | (sb[7] ^ sb[6])
+                | (unsigned)((sb[0] & 0x7fffffffu) > 0x7f800000u)))
+          for (j = i; j < e; j++)
+            if (expiry[j] != expiry[j - 1] || strike[j] != strike[j - 1] || (opt[j] != opt[j - 1] && opt_map[opt[j]] != opt_map[opt[j - 1]])) starts[ns++] = j;
+        i = e;
+      }
 #else
       /* Segments are long: test 64 rows at a time with integer operations only (the strike's bits:
          equal bits and not NaN mean equal values), which gcc and clang vectorise, and look for
