@@ -17,7 +17,7 @@
  * io[IO_NEED_*] say how big each must be; nothing was decoded).
  */
 
-/* io (long long) slots: in */
+/* io slots (doubles in tp_decode_chunk's, long long within): in */
 #define IO_TYPE 0
 #define IO_MAXDEF 1
 #define IO_CODEC 2
@@ -38,6 +38,7 @@
 #define IO_NEED_STR 21
 #define IO_NEED_HASH 22
 #define IO_NEED_SCRATCH 23
+#define IO_SLOTS 24
 
 /* zstd: function pointers from libzstd, and a slot for the host's decompression context */
 #define Z_CREATE 0
@@ -1180,8 +1181,8 @@ static int check_page(ctx *c, const page *pg, int *dict_seen, int *data_seen) {
   return 0;
 }
 
-int tp_decode_chunk(const unsigned char *chunk, long long len, long long *io, unsigned char *values, unsigned char *validity,
-                          unsigned char *dict, unsigned char *str, int *hash, unsigned char *scratch, void **zstd, char *reason) {
+static int decode_chunk(const unsigned char *chunk, long long len, long long *io, unsigned char *values, unsigned char *validity,
+                        unsigned char *dict, unsigned char *str, int *hash, unsigned char *scratch, void **zstd, char *reason) {
   ctx c;
   cur hc;
   page pg, dict_pg;
@@ -1286,4 +1287,18 @@ int tp_decode_chunk(const unsigned char *chunk, long long len, long long *io, un
   io[IO_NULLS] = c.nulls;
   io[IO_ENTRIES] = c.type == T_BYTE_ARRAY ? c.entries : 0;
   return 0;
+}
+
+/*
+ * The host's io slots are doubles (every value is below 2^53): JavaScript writes and reads them as
+ * plain numbers, where 64-bit integer slots made a BigInt of every value, on every call.
+ */
+int tp_decode_chunk(const unsigned char *chunk, long long len, double *iod, unsigned char *values, unsigned char *validity,
+                    unsigned char *dict, unsigned char *str, int *hash, unsigned char *scratch, void **zstd, char *reason) {
+  long long io[IO_SLOTS];
+  int k, rc;
+  for (k = 0; k < IO_SLOTS; k++) io[k] = (long long)iod[k];
+  rc = decode_chunk(chunk, len, io, values, validity, dict, str, hash, scratch, zstd, reason);
+  for (k = 0; k < IO_SLOTS; k++) iod[k] = (double)io[k];
+  return rc;
 }

@@ -134,7 +134,8 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
     zstd[3] = BigInt(zstdFns.isError);
     zstd[4] = BigInt(zstdFns.getErrorName);
   }
-  const io = new BigInt64Array(IO_SLOTS);
+  // Doubles: see tp_decode_chunk.
+  const io = new Float64Array(IO_SLOTS);
   const reason = new Uint8Array(REASON_BYTES);
   // Only the values and validity outlive a call: one pair per slot; the rest is shared.
   const slots: { values: ArrayBuffer; validity: ArrayBuffer }[] = [];
@@ -149,31 +150,30 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
     compiler,
     zstd: zstdFns?.library ?? null,
     decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindow, slot = 0): DecodedChunk {
-      const failure = (why: string) => new ChunkDecodeError(`${desc.file}: column ${desc.column}: ${why}`);
       const { start, count } = window;
       const outside = windowProblem(desc, window);
-      if (outside) throw failure(outside);
+      if (outside) throw failure(desc, outside);
       if (desc.codec === Codec.ZSTD && !zstdFns)
-        throw failure("ZSTD-compressed, and libzstd is missing (TICKPACK_LIBZSTD names another path)");
+        throw failure(desc, "ZSTD-compressed, and libzstd is missing (TICKPACK_LIBZSTD names another path)");
       const width = valueWidth(desc.physicalType);
       const s = (slots[slot] ??= { values: new ArrayBuffer(64), validity: new ArrayBuffer(64) });
       s.values = grown(s.values, count * width);
       s.validity = grown(s.validity, Math.ceil(count / 8));
-      io[IO.type] = BigInt(desc.physicalType);
-      io[IO.maxDef] = BigInt(desc.maxDef);
-      io[IO.codec] = BigInt(desc.codec);
-      io[IO.numValues] = BigInt(desc.numValues);
-      io[IO.start] = BigInt(start);
-      io[IO.count] = BigInt(count);
-      io[IO.valuesCap] = BigInt(s.values.byteLength);
-      io[IO.validityCap] = BigInt(s.validity.byteLength);
-      io[IO.reasonCap] = BigInt(REASON_BYTES);
+      io[IO.type] = desc.physicalType;
+      io[IO.maxDef] = desc.maxDef;
+      io[IO.codec] = desc.codec;
+      io[IO.numValues] = desc.numValues;
+      io[IO.start] = start;
+      io[IO.count] = count;
+      io[IO.valuesCap] = s.values.byteLength;
+      io[IO.validityCap] = s.validity.byteLength;
+      io[IO.reasonCap] = REASON_BYTES;
       const chunkPtr: Pointer = ptr(chunk.length > 0 ? chunk : empty);
       for (let tries = 0; ; tries++) {
-        io[IO.dictCap] = BigInt(dict.byteLength);
-        io[IO.strCap] = BigInt(str.byteLength);
-        io[IO.hashCap] = BigInt(hash.byteLength / 4);
-        io[IO.scratchCap] = BigInt(scratch.byteLength);
+        io[IO.dictCap] = dict.byteLength;
+        io[IO.strCap] = str.byteLength;
+        io[IO.hashCap] = hash.byteLength / 4;
+        io[IO.scratchCap] = scratch.byteLength;
         const rc = decode(
           chunkPtr,
           chunk.length,
@@ -188,38 +188,52 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
           ptr(reason),
         );
         if (rc === 0) break;
-        if (rc === -1) throw failure(utf8.decode(reason.subarray(0, Math.max(0, reason.indexOf(0)))));
-        const need = (k: number) => {
-          const n = Number(io[k]);
-          if (n > MAX_BUFFER_BYTES) throw failure(`a page asks for a buffer of ${n} bytes`);
-          return n;
-        };
-        if (rc !== -2 || tries > 2) throw failure(`the decoder returned ${rc}`);
-        dict = grown(dict, need(IO.needDict));
-        str = grown(str, need(IO.needStr));
-        // A hash table's size must stay a power of two.
-        const slotsNeeded = Number(io[IO.needHash]);
-        if (slotsNeeded * 4 > hash.byteLength) hash = new ArrayBuffer(slotsNeeded * 4);
-        scratch = grown(scratch, need(IO.needScratch));
+        growFor(desc, rc, tries);
       }
-      const nullCount = Number(io[IO.nulls]);
-      let dictionary: string[] | null = null;
-      if (desc.physicalType === PhysicalType.BYTE_ARRAY) {
-        const entries = Number(io[IO.entries]);
-        const offsets = new Int32Array(dict, 0, entries + 1);
-        const bytes = new Uint8Array(str);
-        dictionary = new Array<string>(entries);
-        for (let i = 0; i < entries; i++) dictionary[i] = utf8.decode(bytes.subarray(offsets[i], offsets[i + 1]));
-      }
+      const nullCount = io[IO.nulls];
       return {
         length: count,
         values: valuesView(desc.physicalType, s.values, count),
         validity: nullCount > 0 ? new Uint8Array(s.validity, 0, Math.ceil(count / 8)) : null,
         nullCount,
-        dictionary,
+        dictionary: desc.physicalType === PhysicalType.BYTE_ARRAY ? dictionaryStrings() : null,
       };
     },
   };
+
+  // Cold paths, out of decodeChunk: the optimising JIT compiles it smaller and sooner.
+
+  /** After a call that did not decode: the error it reported, or the buffers grown as asked (-2). */
+  function growFor(desc: ChunkDesc, rc: number, tries: number): void {
+    if (rc === -1) throw failure(desc, utf8.decode(reason.subarray(0, Math.max(0, reason.indexOf(0)))));
+    const need = (k: number) => {
+      const n = io[k];
+      if (n > MAX_BUFFER_BYTES) throw failure(desc, `a page asks for a buffer of ${n} bytes`);
+      return n;
+    };
+    if (rc !== -2 || tries > 2) throw failure(desc, `the decoder returned ${rc}`);
+    dict = grown(dict, need(IO.needDict));
+    str = grown(str, need(IO.needStr));
+    // A hash table's size must stay a power of two.
+    const slotsNeeded = io[IO.needHash];
+    if (slotsNeeded * 4 > hash.byteLength) hash = new ArrayBuffer(slotsNeeded * 4);
+    scratch = grown(scratch, need(IO.needScratch));
+  }
+
+  /** A BYTE_ARRAY chunk's strings, which its codes index. */
+  function dictionaryStrings(): string[] {
+    const entries = io[IO.entries];
+    const offsets = new Int32Array(dict, 0, entries + 1);
+    const bytes = new Uint8Array(str);
+    const out = new Array<string>(entries);
+    for (let i = 0; i < entries; i++) out[i] = utf8.decode(bytes.subarray(offsets[i], offsets[i + 1]));
+    return out;
+  }
+}
+
+/** A decode error naming the file and the column. */
+function failure(desc: ChunkDesc, why: string): ChunkDecodeError {
+  return new ChunkDecodeError(`${desc.file}: column ${desc.column}: ${why}`);
 }
 
 const loaded = new Map<KernelCompiler, PageDecoder>();
