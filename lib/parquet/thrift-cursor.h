@@ -18,6 +18,26 @@ static int byte_(cur *c) {
   return c->b[c->at++];
 }
 
+/* byte_ without the call, for the walks' per-field paths: TinyCC does not inline, and a call per
+   byte was most of a footer walk's time. */
+#define BYTE(c) ((c)->at < (c)->n ? (int)(c)->b[(c)->at++] : ((c)->bad = 1, 0))
+
+/* Steps over a varint without computing it, with varint()'s checks (10 bytes at most, the 10th ≤ 1). */
+static void skip_varint(cur *c) {
+  const unsigned char *b = c->b;
+  long long at = c->at, n = c->n, end = at + 10 < n ? at + 10 : n;
+  while (at < end) {
+    int x = b[at++];
+    if (!(x & 0x80)) {
+      if (at - c->at == 10 && x > 1) break;
+      c->at = at;
+      return;
+    }
+  }
+  c->at = at;
+  c->bad = 1;
+}
+
 /* Reads c->b directly rather than through byte_: a call per byte is what TinyCC's code spends most on. */
 static unsigned long long varint(cur *c) {
   unsigned long long r = 0;
@@ -46,10 +66,19 @@ static void skip(cur *c, int type, int in_container, int depth);
 
 static void skip_struct(cur *c, int depth) {
   for (;;) {
-    int h = byte_(c);
+    int h = BYTE(c), t;
     if (c->bad || h == 0) return;
-    if ((h >> 4) == 0) zigzag(c);
-    skip(c, h & 15, 0, depth + 1);
+    if ((h >> 4) == 0) skip_varint(c);
+    /* skip's nesting bound, for the fields taken here too */
+    if (depth + 1 > 64) { c->bad = 1; return; }
+    t = h & 15;
+    /* The common scalars here, not through skip's call and switch. */
+    if (t >= 4 && t <= 6) skip_varint(c);
+    else if (t == 8) {
+      long long n = (long long)varint(c);
+      if (c->bad || n < 0 || n > c->n - c->at) { c->bad = 1; return; }
+      c->at += n;
+    } else if (t != 1 && t != 2) skip(c, t, 0, depth + 1);
     if (c->bad) return;
   }
 }
@@ -58,9 +87,9 @@ static void skip(cur *c, int type, int in_container, int depth) {
   long long n, i;
   if (depth > 64) { c->bad = 1; return; }
   switch (type) {
-  case 1: case 2: if (in_container) byte_(c); return;
-  case 3: byte_(c); return;
-  case 4: case 5: case 6: varint(c); return;
+  case 1: case 2: if (in_container) BYTE(c); return;
+  case 3: BYTE(c); return;
+  case 4: case 5: case 6: skip_varint(c); return;
   case 7: c->at += 8; if (c->at > c->n) c->bad = 1; return;
   case 8: n = (long long)varint(c); if (n < 0 || n > c->n - c->at) { c->bad = 1; return; } c->at += n; return;
   case 9: case 10: {
@@ -83,7 +112,7 @@ static void skip(cur *c, int type, int in_container, int depth) {
 
 /* The next field header of a struct: its type (0 at the stop byte), its id in *id. */
 static int field(cur *c, int *id) {
-  int h = byte_(c);
+  int h = BYTE(c);
   if (c->bad || h == 0) return 0;
   /* Type 0 is the stop byte alone: read as a stop, a field would end its struct early. */
   if ((h & 15) == 0) { c->bad = 1; return 0; }
