@@ -394,10 +394,8 @@ if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
 if (isChild) serveAsChild();
 
 // The entry started one worker; a run over more partitions gets the rest now (a listing takes ~1 ms;
-// the run lists again), and they all compile the kernel while this thread compiles it too, to read
-// its parameters.
+// the run lists again), to load their modules while this thread compiles the kernel.
 if (dirArg !== undefined) prestartWorkers(BENCH_WORKER_URL, Math.min(workers, partitionCount(dirArg)));
-preparePrestarted(BENCH_WORKER_URL, { kernelPath, abi, compiler, decoder } satisfies BenchWorkerPrepare);
 
 let paramSets: number[][];
 let kernelName: string;
@@ -421,6 +419,12 @@ try {
   if (e instanceof KernelError || e instanceof GridError) die(`bench: ${e.message}`, EXIT.usage);
   throw e;
 }
+
+// The kernel and its parameters are good: the workers compile it while this thread goes on (the
+// decoder's build, the listing). A worker still compiling when the process exits (an error found
+// meanwhile) leaves its build folder: this process's are removed on the way out.
+preparePrestarted(BENCH_WORKER_URL, { kernelPath, abi, compiler, decoder } satisfies BenchWorkerPrepare);
+process.on("exit", () => removeTempDirs(kernelTempPrefix(process.pid)));
 
 // A kernel child's stderr is a pipe to its parent, which says whether it ends at a terminal.
 const progress = progressPrinter(stderrOutput(isChild ? process.env[STDERR_TTY_ENV] === "1" : undefined));

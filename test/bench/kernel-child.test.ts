@@ -193,6 +193,22 @@ describe("bench leaves no temp folders behind", () => {
     }
   });
 
+  test("a run stopped by an error, before or while its workers compile the kernel, leaves nothing in TMPDIR", () => {
+    // A grid axis the kernel does not have and an unknown --report-axes name are found with the
+    // kernel, before the workers are asked to compile it; a folder without packed files only by the
+    // run, while they do. Each exits at once.
+    const cases: [string[], number][] = [
+      [[packed, "--grid", "nope=1,2"], 2],
+      [[packed, "--report", join(tempDir("report-out"), "r.html"), "--report-axes", "fast,nope"], 2],
+      [[tempDir("no-parts"), "--workers", "2"], 1],
+    ];
+    for (const [args, code] of cases) {
+      const tmp = tempDir("early-exit-tmpdir");
+      for (let round = 0; round < 3; round++) expect(bench(args, { TMPDIR: tmp }).code).toBe(code);
+      expect(readdirSync(tmp).filter((n) => n.startsWith("tickpack-"))).toEqual([]);
+    }
+  });
+
   test("bench never starts more workers than partitions", () => {
     const r = bench([packed, "--workers", "16", "--json"]);
     expect(r.code).toBe(0);
