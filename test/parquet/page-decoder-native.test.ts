@@ -445,6 +445,23 @@ describe("the native page decoder", () => {
     expect(Array.from(a.values as Float64Array)).toEqual(before);
   });
 
+  test("the buffers the C holds only the addresses of survive full collections (ZSTD context, dictionaries)", () => {
+    const chunks = files.get("v1-dict-zstd")!.chunks;
+    const decodeAll = () =>
+      chunks.map((c) =>
+        plainValues(tcc.decodeChunk(c.bytes, c.desc, { start: 0, count: c.desc.numValues }), c.desc.physicalType),
+      );
+    const first = decodeAll();
+    for (let round = 0; round < 3; round++) {
+      // Buffers of the same size, which the allocator may put where a collected one was.
+      const junk: BigInt64Array[] = [];
+      for (let i = 0; i < 200; i++) junk.push(new BigInt64Array(new ArrayBuffer(48)).fill(-1n));
+      Bun.gc(true);
+      expect(junk.length).toBe(200);
+      expect(decodeAll()).toEqual(first);
+    }
+  });
+
   test("decodes from a read-only map of the file (a write to the chunk would fault)", () => {
     const f = files.get("v1-fallback-plain")!;
     const map = mapFileReadOnly(f.path);

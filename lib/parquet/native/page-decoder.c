@@ -12,7 +12,7 @@
  * bit-packed values are unpacked 8 at a time with constant shifts and 64-bit loads, into a small
  * stack buffer that a tight loop then checks and gathers from. Assumes a little-endian host.
  *
- * tp_decode_chunk(chunk, len, io, values, validity, dict, str, hash, scratch, zstd, reason): see IO_*.
+ * tp_decode_chunk(chunk, len, io): see IO_* (the buffers' addresses are in io too).
  * Returns 0 (decoded), -1 (error: reason holds a NUL-terminated reason), -2 (a buffer is too small:
  * io[IO_NEED_*] say how big each must be; nothing was decoded).
  */
@@ -39,6 +39,16 @@
 #define IO_NEED_HASH 22
 #define IO_NEED_SCRATCH 23
 #define IO_SLOTS 24
+/* then the buffers' addresses: values, validity, dict, str, hash, scratch, zstd, reason */
+#define IO_AT_VALUES 24
+#define IO_AT_VALIDITY 25
+#define IO_AT_DICT 26
+#define IO_AT_STR 27
+#define IO_AT_HASH 28
+#define IO_AT_SCRATCH 29
+#define IO_AT_ZSTD 30
+#define IO_AT_REASON 31
+#define IO_ALL 32
 
 /* zstd: function pointers from libzstd, and a slot for the host's decompression context */
 #define Z_CREATE 0
@@ -1290,15 +1300,20 @@ static int decode_chunk(const unsigned char *chunk, long long len, long long *io
 }
 
 /*
- * The host's io slots are doubles (every value is below 2^53): JavaScript writes and reads them as
- * plain numbers, where 64-bit integer slots made a BigInt of every value, on every call.
+ * The host's io block is doubles: the slots above (every value is below 2^53), then the buffers'
+ * addresses (user-space addresses are below 2^48). JavaScript writes and reads them as plain
+ * numbers and calls with three arguments, where eleven pointers and 64-bit slots (a BigInt a value)
+ * made its binding the largest function the optimising JIT compiled in a run (measured).
  */
-int tp_decode_chunk(const unsigned char *chunk, long long len, double *iod, unsigned char *values, unsigned char *validity,
-                    unsigned char *dict, unsigned char *str, int *hash, unsigned char *scratch, void **zstd, char *reason) {
+#define AT(k) ((void *)(unsigned long long)iod[k])
+int tp_decode_chunk(const unsigned char *chunk, long long len, double *iod) {
   long long io[IO_SLOTS];
   int k, rc;
   for (k = 0; k < IO_SLOTS; k++) io[k] = (long long)iod[k];
-  rc = decode_chunk(chunk, len, io, values, validity, dict, str, hash, scratch, zstd, reason);
+  rc = decode_chunk(chunk, len, io, (unsigned char *)AT(IO_AT_VALUES), (unsigned char *)AT(IO_AT_VALIDITY),
+                    (unsigned char *)AT(IO_AT_DICT), (unsigned char *)AT(IO_AT_STR), (int *)AT(IO_AT_HASH),
+                    (unsigned char *)AT(IO_AT_SCRATCH), (void **)AT(IO_AT_ZSTD), (char *)AT(IO_AT_REASON));
   for (k = 0; k < IO_SLOTS; k++) iod[k] = (double)io[k];
   return rc;
 }
+#undef AT

@@ -20,10 +20,7 @@ import { loadZstd, type ZstdFunctions } from "./zstd.ts";
 const SOURCE = join(import.meta.dir, "page-decoder.c");
 
 const SYMBOLS = {
-  tp_decode_chunk: {
-    args: ["ptr", "i64", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr"],
-    returns: "i32",
-  },
+  tp_decode_chunk: { args: ["ptr", "i64", "ptr"], returns: "i32" },
 } as const;
 
 /** io slots of tp_decode_chunk (see page-decoder.c). */
@@ -47,8 +44,17 @@ const IO = {
   needStr: 21,
   needHash: 22,
   needScratch: 23,
+  // the buffers' addresses
+  atValues: 24,
+  atValidity: 25,
+  atDict: 26,
+  atStr: 27,
+  atHash: 28,
+  atScratch: 29,
+  atZstd: 30,
+  atReason: 31,
 } as const;
-const IO_SLOTS = 24;
+const IO_DOUBLES = 32;
 const REASON_BYTES = 512;
 /** The most bytes one buffer may be grown to (typed arrays' limit is near it): a page asking for more is garbled or not tickpack's. */
 const MAX_BUFFER_BYTES = 2 ** 31 - 8;
@@ -126,7 +132,7 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
   const decode = CFunction({ ...SYMBOLS.tp_decode_chunk, ptr: entry as unknown as Pointer });
   const zstdFns: ZstdFunctions | null = loadZstd();
   // The decompression context is made by the C on first use and kept in this host-owned slot for the thread's life.
-  const zstd = new BigInt64Array(6);
+  const zstd = new BigInt64Array(new ArrayBuffer(8 * 6));
   if (zstdFns) {
     zstd[0] = BigInt(zstdFns.createDCtx);
     zstd[1] = BigInt(zstdFns.freeDCtx);
@@ -134,16 +140,44 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
     zstd[3] = BigInt(zstdFns.isError);
     zstd[4] = BigInt(zstdFns.getErrorName);
   }
-  // Doubles: see tp_decode_chunk.
-  const io = new Float64Array(IO_SLOTS);
-  const reason = new Uint8Array(REASON_BYTES);
-  // Only the values and validity outlive a call: one pair per slot; the rest is shared.
-  const slots: { values: ArrayBuffer; validity: ArrayBuffer }[] = [];
-  let dict = new ArrayBuffer(64);
-  let str = new ArrayBuffer(64);
-  let hash = new ArrayBuffer(64);
-  let scratch = new ArrayBuffer(64);
+  // Doubles, the buffers' addresses included: see tp_decode_chunk. Each over its own ArrayBuffer,
+  // whose contents never move (a small typed array's may, in the GC heap).
+  const io = new Float64Array(new ArrayBuffer(8 * IO_DOUBLES));
+  const ioAt = ptr(io);
+  const reason = new Uint8Array(new ArrayBuffer(REASON_BYTES));
+  io[IO.reasonCap] = REASON_BYTES;
+  io[IO.atZstd] = ptr(zstd);
+  io[IO.atReason] = ptr(reason);
+  // The C has only their addresses: a buffer nothing refers to would be collected under it. (A
+  // decoder is made once per thread and compiler: loadPageDecoder.)
+  kept.push(zstd, reason);
+  // Only the values and validity outlive a call: one pair per slot; the rest is shared. Addresses
+  // are taken when a buffer is made.
+  const slots: { values: ArrayBuffer; validity: ArrayBuffer; valuesAt: number; validityAt: number }[] = [];
+  const shared = (k: number, b: ArrayBuffer) => {
+    io[k] = ptr(b);
+    return b;
+  };
+  let dict = shared(IO.atDict, new ArrayBuffer(64));
+  let str = shared(IO.atStr, new ArrayBuffer(64));
+  let hash = shared(IO.atHash, new ArrayBuffer(64));
+  let scratch = shared(IO.atScratch, new ArrayBuffer(64));
   const empty = new Uint8Array(8);
+
+  /** Slot `slot`'s buffers, grown to hold `count` values of `width` bytes. */
+  function slotFor(slot: number, count: number, width: number) {
+    let s = slots[slot];
+    if (!s) {
+      const values = new ArrayBuffer(64);
+      const validity = new ArrayBuffer(64);
+      s = slots[slot] = { values, validity, valuesAt: ptr(values), validityAt: ptr(validity) };
+    }
+    const values = grown(s.values, count * width);
+    if (values !== s.values) [s.values, s.valuesAt] = [values, ptr(values)];
+    const validity = grown(s.validity, Math.ceil(count / 8));
+    if (validity !== s.validity) [s.validity, s.validityAt] = [validity, ptr(validity)];
+    return s;
+  }
 
   return {
     native: true,
@@ -155,10 +189,7 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
       if (outside) throw failure(desc, outside);
       if (desc.codec === Codec.ZSTD && !zstdFns)
         throw failure(desc, "ZSTD-compressed, and libzstd is missing (TICKPACK_LIBZSTD names another path)");
-      const width = valueWidth(desc.physicalType);
-      const s = (slots[slot] ??= { values: new ArrayBuffer(64), validity: new ArrayBuffer(64) });
-      s.values = grown(s.values, count * width);
-      s.validity = grown(s.validity, Math.ceil(count / 8));
+      const s = slotFor(slot, count, valueWidth(desc.physicalType));
       io[IO.type] = desc.physicalType;
       io[IO.maxDef] = desc.maxDef;
       io[IO.codec] = desc.codec;
@@ -167,26 +198,15 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
       io[IO.count] = count;
       io[IO.valuesCap] = s.values.byteLength;
       io[IO.validityCap] = s.validity.byteLength;
-      io[IO.reasonCap] = REASON_BYTES;
-      const chunkPtr: Pointer = ptr(chunk.length > 0 ? chunk : empty);
+      io[IO.atValues] = s.valuesAt;
+      io[IO.atValidity] = s.validityAt;
+      const chunkAt: Pointer = ptr(chunk.length > 0 ? chunk : empty);
       for (let tries = 0; ; tries++) {
         io[IO.dictCap] = dict.byteLength;
         io[IO.strCap] = str.byteLength;
         io[IO.hashCap] = hash.byteLength / 4;
         io[IO.scratchCap] = scratch.byteLength;
-        const rc = decode(
-          chunkPtr,
-          chunk.length,
-          ptr(io),
-          ptr(s.values),
-          ptr(s.validity),
-          ptr(dict),
-          ptr(str),
-          ptr(hash),
-          ptr(scratch),
-          ptr(zstd),
-          ptr(reason),
-        );
+        const rc = decode(chunkAt, chunk.length, ioAt);
         if (rc === 0) break;
         growFor(desc, rc, tries);
       }
@@ -212,12 +232,12 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
       return n;
     };
     if (rc !== -2 || tries > 2) throw failure(desc, `the decoder returned ${rc}`);
-    dict = grown(dict, need(IO.needDict));
-    str = grown(str, need(IO.needStr));
+    dict = shared(IO.atDict, grown(dict, need(IO.needDict)));
+    str = shared(IO.atStr, grown(str, need(IO.needStr)));
     // A hash table's size must stay a power of two.
     const slotsNeeded = io[IO.needHash];
-    if (slotsNeeded * 4 > hash.byteLength) hash = new ArrayBuffer(slotsNeeded * 4);
-    scratch = grown(scratch, need(IO.needScratch));
+    if (slotsNeeded * 4 > hash.byteLength) hash = shared(IO.atHash, new ArrayBuffer(slotsNeeded * 4));
+    scratch = shared(IO.atScratch, grown(scratch, need(IO.needScratch)));
   }
 
   /** A BYTE_ARRAY chunk's strings, which its codes index. */
