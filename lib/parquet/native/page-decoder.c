@@ -244,18 +244,20 @@ static u64 bits_at(const u8 *p, i64 i, int w) {
 
 /* A literal mask: TinyCC keeps a const variable in memory, but folds a constant expression. */
 #define MASK(W) ((((u64)1 << (W)) - 1))
+/* Value j (0..7) of width W in the group of 8 bit-packed values at p: one 64-bit load, constant shift and mask. */
+#define PACKED(W, j) ((LD64(p + ((j) * (W)) / 8) >> (((j) * (W)) % 8)) & MASK(W))
 
 #define U8(W)                                                                                          \
   {                                                                                                    \
     for (; g > 0; g--) {                                                                               \
       o[0] = LD64(p) & MASK(W);                                                                              \
-      o[1] = (LD64(p + (1 * (W)) / 8) >> ((1 * (W)) % 8)) & MASK(W);                                         \
-      o[2] = (LD64(p + (2 * (W)) / 8) >> ((2 * (W)) % 8)) & MASK(W);                                         \
-      o[3] = (LD64(p + (3 * (W)) / 8) >> ((3 * (W)) % 8)) & MASK(W);                                         \
-      o[4] = (LD64(p + (4 * (W)) / 8) >> ((4 * (W)) % 8)) & MASK(W);                                         \
-      o[5] = (LD64(p + (5 * (W)) / 8) >> ((5 * (W)) % 8)) & MASK(W);                                         \
-      o[6] = (LD64(p + (6 * (W)) / 8) >> ((6 * (W)) % 8)) & MASK(W);                                         \
-      o[7] = (LD64(p + (7 * (W)) / 8) >> ((7 * (W)) % 8)) & MASK(W);                                         \
+      o[1] = PACKED(W, 1);                                                                             \
+      o[2] = PACKED(W, 2);                                                                             \
+      o[3] = PACKED(W, 3);                                                                             \
+      o[4] = PACKED(W, 4);                                                                             \
+      o[5] = PACKED(W, 5);                                                                             \
+      o[6] = PACKED(W, 6);                                                                             \
+      o[7] = PACKED(W, 7);                                                                             \
       p += (W);                                                                                        \
       o += 8;                                                                                          \
     }                                                                                                  \
@@ -529,13 +531,12 @@ static void repeat_first(u8 *o, int w, i64 n) {
  * indices' bad bits (negative when one is ≥ dn1 + 1). d holds at least 2^W entries, so a bad index
  * reads the host's padding, never past it, and is reported before any value is used.
  */
-#define DV(W, j) ((LD64(p + ((j) * (W)) / 8) >> (((j) * (W)) % 8)) & MASK(W))
 /* The eight indices first, then one check of them all: TinyCC keeps `bad` in memory, and updating it per value chained each value to the last. */
 #define DG(W)                                                                                          \
   {                                                                                                    \
     for (; g > 0; g--) {                                                                               \
-      v0 = DV(W, 0); v1 = DV(W, 1); v2 = DV(W, 2); v3 = DV(W, 3);                                      \
-      v4 = DV(W, 4); v5 = DV(W, 5); v6 = DV(W, 6); v7 = DV(W, 7);                                      \
+      v0 = PACKED(W, 0); v1 = PACKED(W, 1); v2 = PACKED(W, 2); v3 = PACKED(W, 3);                      \
+      v4 = PACKED(W, 4); v5 = PACKED(W, 5); v6 = PACKED(W, 6); v7 = PACKED(W, 7);                      \
       bad |= (dn1 - (i64)v0) | (dn1 - (i64)v1) | (dn1 - (i64)v2) | (dn1 - (i64)v3)                     \
            | (dn1 - (i64)v4) | (dn1 - (i64)v5) | (dn1 - (i64)v6) | (dn1 - (i64)v7);                   \
       STORE(0, v0); STORE(1, v1); STORE(2, v2); STORE(3, v3);                                          \
@@ -745,7 +746,7 @@ static int delta_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip
  * deltas a step: TinyCC keeps `cur` in memory, and a store then a load of it per value was the
  * loop's critical path; per pair it is half as long. DX(j) is delta j plus the block's minimum.
  */
-#define DX(W, j) (md + ((LD64(p + ((j) * (W)) / 8) >> (((j) * (W)) % 8)) & MASK(W)))
+#define DX(W, j) (md + PACKED(W, j))
 #define DD(W)                                                                                          \
   {                                                                                                    \
     for (; g > 0; g--) {                                                                               \
@@ -788,6 +789,7 @@ static unsigned delta_groups32(const u8 *p, int w, i64 g, int *o, unsigned cur, 
 }
 #undef T
 #undef DX
+#undef PACKED
 #undef MASK
 /* ---- PLAIN ---- */
 
