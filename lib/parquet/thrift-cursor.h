@@ -62,6 +62,13 @@ static long long zigzag(cur *c) {
   return (long long)(v >> 1) ^ -(long long)(v & 1);
 }
 
+/* Steps over a binary (a string): its varint length, then its bytes, which must be there. */
+static void skip_binary(cur *c) {
+  long long n = (long long)varint(c);
+  if (c->bad || n < 0 || n > c->n - c->at) { c->bad = 1; return; }
+  c->at += n;
+}
+
 static void skip(cur *c, int type, int in_container, int depth);
 
 static void skip_struct(cur *c, int depth) {
@@ -74,11 +81,8 @@ static void skip_struct(cur *c, int depth) {
     t = h & 15;
     /* The common scalars here, not through skip's call and switch. */
     if (t >= 4 && t <= 6) skip_varint(c);
-    else if (t == 8) {
-      long long n = (long long)varint(c);
-      if (c->bad || n < 0 || n > c->n - c->at) { c->bad = 1; return; }
-      c->at += n;
-    } else if (t != 1 && t != 2) skip(c, t, 0, depth + 1);
+    else if (t == 8) skip_binary(c);
+    else if (t != 1 && t != 2) skip(c, t, 0, depth + 1);
     if (c->bad) return;
   }
 }
@@ -91,7 +95,7 @@ static void skip(cur *c, int type, int in_container, int depth) {
   case 3: BYTE(c); return;
   case 4: case 5: case 6: skip_varint(c); return;
   case 7: c->at += 8; if (c->at > c->n) c->bad = 1; return;
-  case 8: n = (long long)varint(c); if (n < 0 || n > c->n - c->at) { c->bad = 1; return; } c->at += n; return;
+  case 8: skip_binary(c); return;
   case 9: case 10: {
     int h = byte_(c), elem = h & 15;
     n = (h >> 4) == 15 ? (long long)varint(c) : (h >> 4);
