@@ -516,14 +516,11 @@ export interface KernelRunOptions {
   blockRows?: number;
   /** Keep the report's sums of the closed trades (kernel/report-sums.ts; needs batches with timestamps). */
   reportSums?: boolean;
-  /** Segment records the sums hold between drains (default ~4 MiB of them; tests make it small to exercise the drain). */
+  /** Segment records the sums hold between drains (default two blocks' worth; tests make it small to exercise the drain). */
   reportRecordCapacity?: number;
   /** How the driver fills the kernel's orders (default "last": the kernel's price, unchanged). */
   fill?: FillRule;
 }
-
-/** Doubles of segment records the report's sums hold between two drains (4 MiB; at least two blocks' worth: the driver stops for a drain before a block could overflow them). */
-const RECORD_DOUBLES = 1 << 19;
 
 /** Growable segment records of the report's sums (what `takeReportSums` hands over). */
 class SegmentSumsBuilder {
@@ -659,11 +656,10 @@ export class KernelRun {
     this.cols[C.STAGED] = addr(staged);
     this.sums = null;
     if (options.reportSums) {
-      const cap = Math.max(
-        blockRows + 2,
-        options.reportRecordCapacity ??
-          Math.max(2 * (blockRows + 2), Math.floor(RECORD_DOUBLES / (RECORD.SETS + TALLY.SIZE * nsets))),
-      );
+      // Two blocks' worth: the driver stops for a drain before a block could overflow them, and a
+      // partition opens a few hundred. A KernelRun is made per partition and its buffers are zeroed
+      // when made: at 4 MiB, that zeroing was most of what the sums cost a single-set run.
+      const cap = Math.max(blockRows + 2, options.reportRecordCapacity ?? 2 * (blockRows + 2));
       this.sums = {
         rec: new Float64Array(pinned(8 * cap * (RECORD.SETS + TALLY.SIZE * nsets))),
         recTs: new BigInt64Array(pinned(8 * cap)),
