@@ -34,6 +34,7 @@ import {
   type KernelParam,
 } from "./strategy-kernel.ts";
 import type { ColumnValues } from "./kernel-batch.ts";
+import { addressesOf, type BuildAddresses, linkAddresses } from "./shared-build.ts";
 
 const CHAIN_DRIVER_SOURCE = join(import.meta.dir, "chain-driver.c");
 
@@ -119,6 +120,38 @@ export function loadChainKernel(path: string, compiler: KernelCompiler = "tcc"):
     activeBytes: symbols.tpc_active_bytes(),
   };
   loaded.set(cacheKey, kernel);
+  builds.set(kernel, addressesOf(symbols, SYMBOLS));
+  return kernel;
+}
+
+/** Each loaded chain kernel's build addresses (for shareChainKernel). */
+const builds = new WeakMap<LoadedChainKernel, BuildAddresses<typeof SYMBOLS>>();
+
+/** A loaded chain kernel as another thread of this process takes it over (adoptChainKernel). */
+export interface SharedChainKernel extends Omit<LoadedChainKernel, "run"> {
+  addresses: BuildAddresses<typeof SYMBOLS>;
+}
+
+/** `kernel` for another thread of this process, or null for one that is not built in (see shareKernel: a user's kernel may keep globals). */
+export function shareChainKernel(kernel: LoadedChainKernel): SharedChainKernel | null {
+  if (kernel.path !== kernelRealPath(SHORT_STRADDLE_SOURCE)) return null;
+  const addresses = builds.get(kernel);
+  if (!addresses) throw new Error(`${kernel.path}: not a chain kernel this thread loaded`);
+  const { run: _, ...declared } = kernel;
+  return { ...declared, addresses };
+}
+
+/** The chain kernel another thread loaded and shared, callable here without a build of its own; loadChainKernel(path, compiler) then returns it. */
+export function adoptChainKernel(shared: SharedChainKernel): LoadedChainKernel {
+  const cacheKey = `${shared.compiler}\0${shared.path}`;
+  let kernel = loaded.get(cacheKey);
+  if (!kernel) {
+    const { addresses, ...declared } = shared;
+    const symbols = linkAddresses(SYMBOLS, addresses);
+    kernel = { ...declared, run: (ctl, num, ptrs) => symbols.tpc_run(ctl, num, ptrs) };
+    loaded.set(cacheKey, kernel);
+    builds.set(kernel, addresses);
+  }
   return kernel;
 }
 

@@ -33,6 +33,7 @@ import {
   TRADE_TS,
   ZERO_ROW_BYTES,
 } from "./driver-layout.ts";
+import { addressesOf, type BuildAddresses, linkAddresses } from "./shared-build.ts";
 import { DAY_MINUTES, SET_SUMS, setSumsFromHold, TALLY, type LoggedTrades, type ReportSums } from "./report-sums.ts";
 
 /** Path of the built-in ema_cross kernel. */
@@ -401,6 +402,35 @@ export function loadKernel(path: string, compiler: KernelCompiler = "tcc"): Load
     },
   };
   loaded.set(cacheKey, kernel);
+  return kernel;
+}
+
+/** A loaded kernel as another thread of this process takes it over (adoptKernel): what it declared, and its build's addresses. */
+export interface SharedKernel extends Omit<LoadedKernel, "symbols"> {
+  addresses: BuildAddresses<typeof SYMBOLS>;
+}
+
+/**
+ * `kernel` for another thread of this process (this thread keeps the build loaded: its cache holds
+ * it), or null for a kernel that is not built in. Built-in kernels keep nothing in globals; a user's
+ * kernel might, against the ABI's rule, and one build called by two workers would then race on
+ * them: each worker builds its own.
+ */
+export function shareKernel(kernel: LoadedKernel): SharedKernel | null {
+  if (kernel.path !== kernelRealPath(EMA_CROSS_SOURCE)) return null;
+  const { symbols, ...declared } = kernel;
+  return { ...declared, addresses: addressesOf(symbols, SYMBOLS) };
+}
+
+/** The kernel another thread loaded and shared, callable here without a build of its own; loadKernel(path, compiler) then returns it. */
+export function adoptKernel(shared: SharedKernel): LoadedKernel {
+  const cacheKey = `${shared.compiler}\0${shared.path}`;
+  let kernel = loaded.get(cacheKey);
+  if (!kernel) {
+    const { addresses, ...declared } = shared;
+    kernel = { ...declared, symbols: linkAddresses(SYMBOLS, addresses) };
+    loaded.set(cacheKey, kernel);
+  }
   return kernel;
 }
 

@@ -5,6 +5,8 @@ import {
   loadKernel,
   type LoadedKernel,
   type KernelCompiler,
+  shareKernel,
+  type SharedKernel,
 } from "../../kernel/strategy-kernel.ts";
 import type {
   BenchPartitionResult,
@@ -26,7 +28,13 @@ import { filtersJson, partitionMaySelect, type BenchFilters } from "../read/filt
 import { projectedColumns } from "../read/driver-batch.ts";
 import { nativeDecoderEntry, type DecoderChoice } from "../read/decode-source.ts";
 import type { PartsBySource } from "../read/run-partition.ts";
-import { ChainOrderError, loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
+import {
+  ChainOrderError,
+  loadChainKernel,
+  shareChainKernel,
+  type KernelAbi,
+  type SharedChainKernel,
+} from "../../kernel/chain-kernel.ts";
 import { chainColumns } from "../chain/run-partition.ts";
 import { COST_COMPONENTS } from "../money/fill-costs.ts";
 import { ratesOn } from "../money/cost-schedule.ts";
@@ -209,7 +217,6 @@ export async function runBench(
   // `init`), the decoder's build and this thread's kernel compile.
   const abi = options.abi ?? "contract";
   const decoder = options.decoder ?? "native";
-  const prepare: BenchWorkerPrepare = { kernelPath: options.kernelPath, abi, compiler: options.compiler, decoder };
   // parquet-wasm goes out only once a worker meets a part the native decoder cannot read (or every
   // part, with --decoder wasm); a run served from the cache, or whose filters skip every row group,
   // needs none. Asked to decode everything with it and no cache folder yet, it is compiled at once, in
@@ -245,35 +252,43 @@ export async function runBench(
   partitions = partitions.filter((p) => partitionMaySelect(options.filters ?? null, p.date, p.underlying));
   const partitionsPruned = listed - partitions.length;
   const workers = Math.min(options.workers, partitions.length);
+  const reportSums = options.onReportSums !== undefined;
+  // Trade times: for the trade log and for the report's sums.
+  const withTs = options.trades || reportSums;
+  // Loaded here (a command has loaded it already: cached); a built-in one is shared, and the workers call this build.
+  let loaded: { kernel: Pick<LoadedKernel, "path" | "compiler" | "params">; columnsRead: string[] };
+  let kernelBuild: SharedKernel | SharedChainKernel | null;
+  try {
+    if (abi === "chain") {
+      const chain = loadChainKernel(options.kernelPath, options.compiler);
+      loaded = { kernel: chain, columnsRead: chainColumns(chain, options.fill) };
+      kernelBuild = shareChainKernel(chain);
+    } else {
+      const k = loadKernel(options.kernelPath, options.compiler);
+      loaded = { kernel: k, columnsRead: projectedColumns(k, { ts: withTs, quotes: options.fill === "touch" }) };
+      kernelBuild = shareKernel(k);
+    }
+  } catch (e) {
+    warmOn(null);
+    throw e;
+  }
+  const prepare: BenchWorkerPrepare = {
+    kernelPath: options.kernelPath,
+    abi,
+    compiler: options.compiler,
+    kernelBuild: kernelBuild ?? undefined,
+    decoder,
+  };
   const pool = new WorkerPool<BenchTask, BenchPartitionResult>(BENCH_WORKER_URL, workers, undefined, init, {
     prepare,
     lazyInit: true,
   });
   // The native decoder is built here once, while the workers start, and called by every worker.
   const decoderEntry = decoder === "native" ? nativeDecoderEntry(options.compiler ?? "tcc") : null;
-  const reportSums = options.onReportSums !== undefined;
-  // Trade times: for the trade log and for the report's sums.
-  const withTs = options.trades || reportSums;
   const cacheSettings: CacheSettings | null = options.cache
     ? { dir: options.cache.dir, verifyAll: options.cache.verifyAll }
     : null;
-  let kernel: Pick<LoadedKernel, "path" | "compiler" | "params">;
-  let columnsRead: string[];
-  try {
-    if (abi === "chain") {
-      const chain = loadChainKernel(options.kernelPath, options.compiler);
-      kernel = chain;
-      columnsRead = chainColumns(chain, options.fill);
-    } else {
-      const k = loadKernel(options.kernelPath, options.compiler);
-      kernel = k;
-      columnsRead = projectedColumns(k, { ts: withTs, quotes: options.fill === "touch" });
-    }
-  } catch (e) {
-    warmOn(null);
-    pool.close();
-    throw e;
-  }
+  const { kernel, columnsRead } = loaded;
   // A day the cost schedule does not cover is a usage error before anything runs.
   const schedule = options.money?.schedule;
   if (schedule) {
@@ -334,6 +349,7 @@ export async function runBench(
             kind: "bench",
             kernelPath: kernel.path,
             abi,
+            kernelBuild: kernelBuild ?? undefined,
             fill: options.fill ?? "last",
             compiler: kernel.compiler,
             date: partitions[i].date,

@@ -1,8 +1,11 @@
 /** The unit of bench work, run inside a worker: a kernel's parameter sets over one packed partition. */
 import {
+  adoptKernel,
   type FillRule,
   KernelRun,
   loadKernel,
+  type LoadedKernel,
+  type SharedKernel,
   type KernelCompiler,
   type KernelTradeColumns,
   type SetTotals,
@@ -12,7 +15,13 @@ import { noCacheStats, type CacheSettings, type CacheStats } from "../cache/part
 import type { PartitionFilter } from "../read/read-plan.ts";
 import { runPartition, type PartsBySource } from "../read/run-partition.ts";
 import { type DecodeSettings, type DecoderChoice, prepareNativeRead } from "../read/decode-source.ts";
-import { loadChainKernel, type KernelAbi } from "../../kernel/chain-kernel.ts";
+import {
+  adoptChainKernel,
+  loadChainKernel,
+  type KernelAbi,
+  type LoadedChainKernel,
+  type SharedChainKernel,
+} from "../../kernel/chain-kernel.ts";
 import { runChainPartition } from "../chain/run-partition.ts";
 import { formatEpochDays, istDayOfEpochNs, type IsoDate } from "../ist-time.ts";
 import {
@@ -31,6 +40,8 @@ export interface BenchTask {
   abi?: KernelAbi;
   /** Compiler of the kernel (tcc when absent). */
   compiler?: KernelCompiler;
+  /** The parent thread's build of the kernel, adopted instead of compiled here (absent: compiled in the worker). */
+  kernelBuild?: SharedKernel | SharedChainKernel;
   /** How orders fill (SPEC §7; "last" when absent). */
   fill?: FillRule;
   /** Money (SPEC §7: lots, lot sizes, costs): the trades are priced in ₹ (null or absent: points only). */
@@ -90,14 +101,30 @@ export interface BenchWorkerPrepare {
   kernelPath: string;
   abi?: KernelAbi;
   compiler?: KernelCompiler;
+  /** The parent thread's build of the kernel, adopted instead of compiled here. */
+  kernelBuild?: SharedKernel | SharedChainKernel;
   /** The run's decoder ("native" when absent): its helpers are built too. */
   decoder?: DecoderChoice;
 }
 
-/** Compiles the run's kernel in this worker before its first task, and the native read's C helpers (each build is cached: posting it twice costs nothing). */
+type KernelWanted = Pick<BenchTask, "kernelPath" | "compiler" | "kernelBuild">;
+
+/** The wanted per-contract kernel: the parent's build where it shared one, else compiled here (once per worker and compiler). */
+function contractKernel(w: KernelWanted): LoadedKernel {
+  const b = w.kernelBuild;
+  return b && !("abi" in b) ? adoptKernel(b) : loadKernel(w.kernelPath, w.compiler);
+}
+
+/** The wanted chain kernel: the parent's build where it shared one, else compiled here (once per worker and compiler). */
+function chainKernel(w: KernelWanted): LoadedChainKernel {
+  const b = w.kernelBuild;
+  return b && "abi" in b ? adoptChainKernel(b) : loadChainKernel(w.kernelPath, w.compiler);
+}
+
+/** Takes over (or compiles) the run's kernel in this worker before its first task, and builds the native read's C helpers (each cached: posting it twice costs nothing). */
 export function prepareBenchWorker(value: BenchWorkerPrepare): void {
-  if (value.abi === "chain") loadChainKernel(value.kernelPath, value.compiler);
-  else loadKernel(value.kernelPath, value.compiler);
+  if (value.abi === "chain") chainKernel(value);
+  else contractKernel(value);
   if ((value.decoder ?? "native") === "native") prepareNativeRead();
 }
 
@@ -111,7 +138,7 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
   };
   if (task.abi === "chain") {
     const cache = noCacheStats();
-    const chain = loadChainKernel(task.kernelPath, task.compiler);
+    const chain = chainKernel(task);
     const r = await runChainPartition(
       chain,
       {
@@ -132,7 +159,7 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
     const priced = priceOf(task, legs);
     return { ...partition, trades: task.trades ? priced.trades : null, money: priced.money, cache };
   }
-  const kernel = loadKernel(task.kernelPath, task.compiler);
+  const kernel = contractKernel(task);
   const reportSums = task.reportSums === true;
   const fill = task.fill ?? "last";
   const extras = { ts: task.trades || reportSums, quotes: fill === "touch" };

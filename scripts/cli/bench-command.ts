@@ -11,10 +11,12 @@ import {
   KernelError,
   kernelTempPrefix,
   loadKernel,
+  shareKernel,
   type FillRule,
   type KernelCompiler,
+  type KernelParam,
 } from "../../kernel/strategy-kernel.ts";
-import { ChainOrderError, kernelAbiOf, loadChainKernel } from "../../kernel/chain-kernel.ts";
+import { ChainOrderError, kernelAbiOf, loadChainKernel, shareChainKernel } from "../../kernel/chain-kernel.ts";
 import { chainTempPrefix } from "../../lib/chain/part-columns.ts";
 import { STRATEGIES, STRATEGY_NAMES } from "../../lib/bench/strategies.ts";
 import { type CostSchedule, CostScheduleError, readCostSchedule } from "../../lib/money/cost-schedule.ts";
@@ -399,8 +401,16 @@ if (dirArg !== undefined) prestartWorkers(BENCH_WORKER_URL, Math.min(workers, pa
 
 let paramSets: number[][];
 let kernelName: string;
+let kernelBuild: BenchWorkerPrepare["kernelBuild"];
 try {
-  const kernel = abi === "chain" ? loadChainKernel(kernelPath, compiler) : loadKernel(kernelPath, compiler);
+  let kernel: { params: KernelParam[] };
+  if (abi === "chain") {
+    const chain = loadChainKernel(kernelPath, compiler);
+    [kernel, kernelBuild] = [chain, shareChainKernel(chain) ?? undefined];
+  } else {
+    const contract = loadKernel(kernelPath, compiler);
+    [kernel, kernelBuild] = [contract, shareKernel(contract) ?? undefined];
+  }
   kernelName = values.kernel ?? `${strategyName} (built-in)`;
   const sourceOf = (name: string) => (fromFlag.has(name) ? flagOf(name) : gridSource);
   checkParamBounds(sets, strategy?.bounds ?? {}, sourceOf);
@@ -420,10 +430,11 @@ try {
   throw e;
 }
 
-// The kernel and its parameters are good: the workers compile it while this thread goes on (the
-// decoder's build, the listing). A worker still compiling when the process exits (an error found
-// meanwhile) leaves its build folder: this process's are removed on the way out.
-preparePrestarted(BENCH_WORKER_URL, { kernelPath, abi, compiler, decoder } satisfies BenchWorkerPrepare);
+// The kernel and its parameters are good: the workers take over this thread's build of a built-in
+// one, or compile theirs, while it goes on (the decoder's build, the listing). A worker still
+// compiling when the process exits on an error found meanwhile leaves its build folder: this
+// process's are removed on the way out.
+preparePrestarted(BENCH_WORKER_URL, { kernelPath, abi, compiler, kernelBuild, decoder } satisfies BenchWorkerPrepare);
 process.on("exit", () => removeTempDirs(kernelTempPrefix(process.pid)));
 
 // A kernel child's stderr is a pipe to its parent, which says whether it ends at a terminal.
