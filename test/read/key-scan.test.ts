@@ -29,6 +29,27 @@ describe("strikeWindow", () => {
     }
   });
 
+  test("the C build and the reference agree on long runs of one value, -0 beside 0 and runs of NaN", () => {
+    const r = new SeededRandom(29);
+    const values = [-0, 0, NaN, 50, 100, 150];
+    for (let k = 0; k < 200; k++) {
+      const strikes: number[] = [];
+      while (strikes.length < 2000) {
+        const v = values[Math.floor(r.next() * values.length)];
+        for (let run = 1 + Math.floor(r.next() * 40); run > 0; run--) strikes.push(v);
+      }
+      const s = Float32Array.from(strikes);
+      for (const [lo, hi] of [
+        [0, 0],
+        [-0, 50],
+        [50, 100],
+        [120, 200],
+        [-Infinity, Infinity],
+      ])
+        expect(strikeWindow(s, lo, hi)).toEqual(strikeWindowReference(s, lo, hi));
+    }
+  });
+
   test("first and last rows in the band, and its runs", () => {
     const s = Float32Array.from([1, 2, 3, 3, 4, 2, 9]);
     expect(strikeWindow(s, 2, 3)).toEqual({ start: 1, end: 6, runs: 2 });
@@ -87,6 +108,36 @@ describe("keyRunStarts", () => {
     const r = new SeededRandom(23);
     for (let k = 0; k < 300; k++) {
       const b = batch(r, k % 2 === 1);
+      expect([...keyRunStarts(b)]).toEqual([...keyRunStartsReference(b)]);
+    }
+  });
+
+  test("long runs: the C build and the reference agree where codes differ but map alike, and on -0 beside 0", () => {
+    const r = new SeededRandom(31);
+    for (let k = 0; k < 200; k++) {
+      const n = 500 + Math.floor(r.next() * 2000);
+      const expiry = new Int32Array(n),
+        opt = new Int32Array(n),
+        strike = new Float32Array(n);
+      let i = 0;
+      while (i < n) {
+        const run = 1 + Math.floor(r.next() * 60);
+        const e = 20_400 + Math.floor(r.next() * 2);
+        const o = Math.floor(r.next() * 3); // codes 0 and 2 both map to CE
+        const s = [-0, 0, 25_000, NaN][Math.floor(r.next() * 4)];
+        for (let j = i; j < Math.min(n, i + run); j++) [expiry[j], opt[j], strike[j]] = [e, o, s];
+        i += run;
+      }
+      const b: KeyRunColumns = {
+        length: n,
+        expiry,
+        expiryValid: null,
+        opt,
+        optValid: null,
+        optMap: Int32Array.from([0, 1, 0]),
+        strike,
+        strikeValid: null,
+      };
       expect([...keyRunStarts(b)]).toEqual([...keyRunStartsReference(b)]);
     }
   });
