@@ -172,10 +172,16 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
       const validity = new ArrayBuffer(64);
       s = slots[slot] = { values, validity, valuesAt: ptr(values), validityAt: ptr(validity) };
     }
-    const values = grown(s.values, count * width);
-    if (values !== s.values) [s.values, s.valuesAt] = [values, ptr(values)];
-    const validity = grown(s.validity, Math.ceil(count / 8));
-    if (validity !== s.validity) [s.validity, s.validityAt] = [validity, ptr(validity)];
+    // Plain stores, no destructuring: the optimising JIT compiles this on every worker, and an array
+    // destructuring inlines the iterator protocol (the largest of a run's compiles, measured).
+    if (s.values.byteLength < count * width) {
+      s.values = grown(s.values, count * width);
+      s.valuesAt = ptr(s.values);
+    }
+    if (s.validity.byteLength < Math.ceil(count / 8)) {
+      s.validity = grown(s.validity, Math.ceil(count / 8));
+      s.validityAt = ptr(s.validity);
+    }
     return s;
   }
 
