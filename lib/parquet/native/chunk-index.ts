@@ -34,8 +34,8 @@ export interface ChunkLocation {
   start: number;
   /** total_compressed_size: every page, headers included. */
   length: number;
-  /** The encodings ColumnMetaData lists, each once, ascending. */
-  encodings: number[];
+  /** The encodings ColumnMetaData lists, each once, ascending (shared between chunks: not to be changed). */
+  encodings: readonly number[];
   /** A chunk kept in another file (ColumnChunk.file_path): the native path does not follow it. */
   external: boolean;
 }
@@ -371,10 +371,22 @@ export function chunkIndexNative(footer: Uint8Array, wanted: readonly string[]):
   return result;
 }
 
-/** The encodings a bitmask holds (bit e: encoding e), given as its low and high 32-bit words, ascending. */
+/**
+ * The encodings a bitmask holds (bit e: encoding e), given as its low and high 32-bit words,
+ * ascending. A file's chunks share a few masks: each is spelled out once per thread (a 63-step loop
+ * per chunk was hot enough to be compiled twice over by the optimising JIT in every worker). The
+ * arrays are shared, so frozen.
+ */
 function encodingsOf(low: number, high: number): number[] {
-  const out: number[] = [];
-  for (let e = 0; e < 32; e++) if ((low >>> e) & 1) out.push(e);
-  for (let e = 0; e < 31; e++) if ((high >>> e) & 1) out.push(32 + e);
+  const key = high * 4294967296 + (low >>> 0);
+  let out = encodingLists.get(key);
+  if (!out) {
+    const list: number[] = [];
+    for (let e = 0; e < 32; e++) if ((low >>> e) & 1) list.push(e);
+    for (let e = 0; e < 31; e++) if ((high >>> e) & 1) list.push(32 + e);
+    out = Object.freeze(list) as number[];
+    encodingLists.set(key, out);
+  }
   return out;
 }
+const encodingLists = new Map<number, number[]>();
