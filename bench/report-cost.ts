@@ -3,11 +3,14 @@
  * (no `--trades` in either), alternating, in two cache states — `--no-cache` (every part decoded) and
  * the folder's default column cache, warm (a first `--report` run fills it with `timestamp`, which only
  * trade-collecting runs read; that fill is not timed). 2 workers, single set.
- * A third kind of run splits the cost: the same bench with the report's sums kept (workers read
- * `timestamp` and the driver sums the trades) but handed to no one — what the workers pay — run
- * in-process through runBench by this file (`--sums-only`), as a whole process like the others.
+ * Two more kinds of run split the cost, each a whole process of this file running runBench itself
+ * (`--in-process`): with the report's sums kept (workers read `timestamp` and the driver sums the
+ * trades) but handed to no one, and without them. Their difference is what the workers pay; the rest
+ * of `--report`'s cost is the report's own (aggregation, page). Both are this file's processes, which
+ * start differently from scripts/bench.ts (no workers started ahead, the kernel compiled per worker):
+ * only their difference is used.
  * `bun bench/report-cost.ts [PACKED_DIR] [ROUNDS] [--grid]` (default data/m50-packed, 3). With `--grid`,
- * the runs are the README's 36-set grid instead of one set (and the sums-only split is left out).
+ * the runs are the README's 36-set grid instead of one set (and the in-process split is left out).
  * A round in which another process used the CPU is retried (timed-process.ts). Prints medians of wall
  * time and the ratios.
  */
@@ -19,12 +22,19 @@ import { runBench } from "../lib/bench/bench.ts";
 import { EMA_CROSS_SOURCE } from "../kernel/strategy-kernel.ts";
 import { defaultCacheDir } from "../lib/cache/store.ts";
 
-if (Bun.argv[2] === "--sums-only") {
-  // bench's defaults (ema_cross, one set, 2 workers), the report's sums kept and dropped; prints the summary.
-  const [, , , where, cacheMode] = Bun.argv;
+if (Bun.argv[2] === "--in-process") {
+  // bench's defaults (ema_cross, one set, 2 workers), with the report's sums kept and dropped ("sums") or none; prints the summary.
+  const [, , , where, cacheMode, sums] = Bun.argv;
   const cache = cacheMode === "warm" ? { dir: defaultCacheDir(where), maxBytes: 32 * 2 ** 30, verifyAll: false } : null;
   const { summary } = await runBench(
-    { dir: where, workers: 2, kernelPath: EMA_CROSS_SOURCE, trades: false, cache, onReportSums: () => {} },
+    {
+      dir: where,
+      workers: 2,
+      kernelPath: EMA_CROSS_SOURCE,
+      trades: false,
+      cache,
+      onReportSums: sums === "sums" ? () => {} : undefined,
+    },
     [[5, 21, 0.0005, 1]],
   );
   console.log(JSON.stringify(summary));
@@ -50,13 +60,30 @@ const bench = (...flags: string[]) => [
   ...flags,
 ];
 
-const sumsOnly = (cacheMode: string) => [process.execPath, import.meta.path, "--sums-only", dir, cacheMode];
+const inProcess = (cacheMode: string, sums: "sums" | "none") => [
+  process.execPath,
+  import.meta.path,
+  "--in-process",
+  dir,
+  cacheMode,
+  sums,
+];
 const cases: Record<string, string[]> = {
   "--no-cache": bench("--no-cache"),
-  ...(grid.length ? {} : { "--no-cache, sums only": sumsOnly("none") }),
+  ...(grid.length
+    ? {}
+    : {
+        "--no-cache, in-process": inProcess("none", "none"),
+        "--no-cache, in-process sums": inProcess("none", "sums"),
+      }),
   "--no-cache --report": bench("--no-cache", "--report", report),
   "warm cache": bench(),
-  ...(grid.length ? {} : { "warm cache, sums only": sumsOnly("warm") }),
+  ...(grid.length
+    ? {}
+    : {
+        "warm cache, in-process": inProcess("warm", "none"),
+        "warm cache, in-process sums": inProcess("warm", "sums"),
+      }),
   "warm cache --report": bench("--report", report),
 };
 const walls: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
@@ -101,10 +128,13 @@ try {
   const pct = (a: string, b: string) => `${(100 * (m(a) / m(b) - 1)).toFixed(1)} %`;
   for (const c of ["--no-cache", "warm cache"]) {
     if (grid.length) console.log(`  ${c}: --report costs ${pct(`${c} --report`, c)} of the run`);
-    else
+    else {
+      const sums = m(`${c}, in-process sums`) - m(`${c}, in-process`);
+      const share = (x: number) => `${((100 * x) / m(c)).toFixed(1)} %`;
       console.log(
-        `  ${c}: --report costs ${pct(`${c} --report`, c)} of the run: the workers' sums (timestamp read, trades summed) ${pct(`${c}, sums only`, c)}, the report's own work (aggregation, page) ${((100 * (m(`${c} --report`) - m(`${c}, sums only`))) / m(c)).toFixed(1)} %`,
+        `  ${c}: --report costs ${pct(`${c} --report`, c)} of the run: the workers' sums (timestamp read, trades summed) ${share(sums)}, the report's own work (aggregation, page) ${share(m(`${c} --report`) - m(c) - sums)}`,
       );
+    }
   }
   console.log(
     `  report file ${(statSync(report).size / 2 ** 20).toFixed(2)} MiB; same rows/trades/pnl in every run: ${results.size === 1}`,
