@@ -77,6 +77,11 @@ console.log(
   `medians over ${runs["bench --workers 1"].length} clean rounds (${dir}${extra.length ? ` ${extra.join(" ")}` : ""}), whole processes:`,
 );
 for (const [k, v] of Object.entries(m)) console.log(`  ${k.padEnd(20)} ${v.toFixed(1)}M rows/s`);
+// Each round's own ratio too: the two runs of a round are neighbours in time, so the machine's drift cancels.
+const perRound = (a: string, b: string) => runs[a].map((x, i) => (x / runs[b][i]).toFixed(2)).join(", ");
+console.log(
+  `  per round: 2 workers / 1 worker ${perRound("bench --workers 2", "bench --workers 1")} (median ${median(runs["bench --workers 2"].map((x, i) => x / runs["bench --workers 1"][i])).toFixed(2)}x); bench (2 workers) / DuckDB ${perRound("bench --workers 2", "duckdb, 2 threads")}`,
+);
 console.log(
   `  2 workers / 1 worker: ${(m["bench --workers 2"] / m["bench --workers 1"]).toFixed(2)}x; bench (2 workers) / DuckDB: ${(m["bench --workers 2"] / m["duckdb, 2 threads"]).toFixed(2)}x; native / parquet-wasm (2 workers): ${(m["bench --workers 2"] / m["bench 2, --decoder wasm"]).toFixed(2)}x`,
 );
