@@ -460,8 +460,10 @@ export interface KernelTradeColumns extends LoggedTrades {
 /** Growable trade columns: the driver's log, TRADE_PX's doubles and TRADE_TS's timestamps per trade. */
 class TradeColumnsBuilder {
   length = 0;
-  private px = new Float64Array(TRADE_PX.SIZE * 1024);
-  private ts = new BigInt64Array(TRADE_TS.SIZE * 1024);
+  // Empty until a trade comes: every partition's KernelRun makes one, and a run keeping no trades
+  // never fills it (it made 73 KB afresh per partition).
+  private px = new Float64Array(0);
+  private ts = new BigInt64Array(0);
 
   append(px: Float64Array, ts: BigInt64Array, n: number): void {
     if (this.length + n > this.ts.length / TRADE_TS.SIZE) {
@@ -512,8 +514,8 @@ class TradeColumnsBuilder {
       exitTs: t(TRADE_TS.EXIT),
     };
     this.length = 0;
-    this.px = new Float64Array(TRADE_PX.SIZE * 1024);
-    this.ts = new BigInt64Array(TRADE_TS.SIZE * 1024);
+    this.px = new Float64Array(0);
+    this.ts = new BigInt64Array(0);
     return out;
   }
 }
