@@ -213,8 +213,8 @@ export async function runBench(
 ): Promise<{ summary: BenchSummary; daily: DailyMoney | null }> {
   const t0 = performance.now();
   // Workers start before the rest (or took the ones the command prestarted): their imports and
-  // kernel compile (`prepare`) overlap parquet-wasm's compile here (~55 ms, posted to them as
-  // `init`), the decoder's build and this thread's kernel compile.
+  // `prepare` (taking over this thread's build of a built-in kernel, compiling a --kernel) overlap
+  // parquet-wasm's compile here (~55 ms, posted to them as `init`) and the decoder's build.
   const abi = options.abi ?? "contract";
   const decoder = options.decoder ?? "native";
   // parquet-wasm goes out only once a worker meets a part the native decoder cannot read (or every
@@ -257,16 +257,16 @@ export async function runBench(
   const withTs = options.trades || reportSums;
   // Loaded here (a command has loaded it already: cached); a built-in one is shared, and the workers call this build.
   let loaded: { kernel: Pick<LoadedKernel, "path" | "compiler" | "params">; columnsRead: string[] };
-  let kernelBuild: SharedKernel | SharedChainKernel | null;
+  let kernelBuild: SharedKernel | SharedChainKernel | undefined;
   try {
     if (abi === "chain") {
       const chain = loadChainKernel(options.kernelPath, options.compiler);
       loaded = { kernel: chain, columnsRead: chainColumns(chain, options.fill) };
-      kernelBuild = shareChainKernel(chain);
+      kernelBuild = shareChainKernel(chain) ?? undefined;
     } else {
       const k = loadKernel(options.kernelPath, options.compiler);
       loaded = { kernel: k, columnsRead: projectedColumns(k, { ts: withTs, quotes: options.fill === "touch" }) };
-      kernelBuild = shareKernel(k);
+      kernelBuild = shareKernel(k) ?? undefined;
     }
   } catch (e) {
     warmOn(null);
@@ -276,7 +276,7 @@ export async function runBench(
     kernelPath: options.kernelPath,
     abi,
     compiler: options.compiler,
-    kernelBuild: kernelBuild ?? undefined,
+    kernelBuild,
     decoder,
   };
   const pool = new WorkerPool<BenchTask, BenchPartitionResult>(BENCH_WORKER_URL, workers, undefined, init, {
@@ -349,7 +349,7 @@ export async function runBench(
             kind: "bench",
             kernelPath: kernel.path,
             abi,
-            kernelBuild: kernelBuild ?? undefined,
+            kernelBuild,
             fill: options.fill ?? "last",
             compiler: kernel.compiler,
             date: partitions[i].date,
