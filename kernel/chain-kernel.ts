@@ -32,6 +32,9 @@ import {
   type FillRule,
   type KernelCompiler,
   type KernelParam,
+  type LoadedKernel,
+  shareKernel,
+  type SharedKernel,
 } from "./strategy-kernel.ts";
 import type { ColumnValues } from "./kernel-batch.ts";
 import { addressesOf, type BuildAddresses, linkAddresses } from "./shared-build.ts";
@@ -139,6 +142,11 @@ export function shareChainKernel(kernel: LoadedChainKernel): SharedChainKernel |
   if (!addresses) throw new Error(`${kernel.path}: not a chain kernel this thread loaded`);
   const { run: _, ...declared } = kernel;
   return { ...declared, addresses };
+}
+
+/** Either kind of kernel's build as the workers are handed it: a built-in one's, shared; none for a --kernel (each worker builds its own). */
+export function kernelBuildFor(kernel: LoadedKernel | LoadedChainKernel): SharedKernel | SharedChainKernel | undefined {
+  return ("abi" in kernel ? shareChainKernel(kernel) : shareKernel(kernel)) ?? undefined;
 }
 
 /** The chain kernel another thread loaded and shared, callable here without a build of its own; loadChainKernel(path, compiler) then returns it. */

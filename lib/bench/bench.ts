@@ -5,8 +5,6 @@ import {
   loadKernel,
   type LoadedKernel,
   type KernelCompiler,
-  shareKernel,
-  type SharedKernel,
 } from "../../kernel/strategy-kernel.ts";
 import type {
   BenchPartitionResult,
@@ -30,10 +28,10 @@ import { nativeDecoderEntry, type DecoderChoice } from "../read/decode-source.ts
 import type { PartsBySource } from "../read/run-partition.ts";
 import {
   ChainOrderError,
+  kernelBuildFor,
   loadChainKernel,
-  shareChainKernel,
   type KernelAbi,
-  type SharedChainKernel,
+  type LoadedChainKernel,
 } from "../../kernel/chain-kernel.ts";
 import { chainColumns } from "../chain/run-partition.ts";
 import { COST_COMPONENTS } from "../money/fill-costs.ts";
@@ -256,22 +254,21 @@ export async function runBench(
   // Trade times: for the trade log and for the report's sums.
   const withTs = options.trades || reportSums;
   // Loaded here (a command has loaded it already: cached); a built-in one is shared, and the workers call this build.
-  let loaded: { kernel: Pick<LoadedKernel, "path" | "compiler" | "params">; columnsRead: string[] };
-  let kernelBuild: SharedKernel | SharedChainKernel | undefined;
+  let kernel: LoadedKernel | LoadedChainKernel;
+  let columnsRead: string[];
   try {
     if (abi === "chain") {
-      const chain = loadChainKernel(options.kernelPath, options.compiler);
-      loaded = { kernel: chain, columnsRead: chainColumns(chain, options.fill) };
-      kernelBuild = shareChainKernel(chain) ?? undefined;
+      kernel = loadChainKernel(options.kernelPath, options.compiler);
+      columnsRead = chainColumns(kernel, options.fill);
     } else {
-      const k = loadKernel(options.kernelPath, options.compiler);
-      loaded = { kernel: k, columnsRead: projectedColumns(k, { ts: withTs, quotes: options.fill === "touch" }) };
-      kernelBuild = shareKernel(k) ?? undefined;
+      kernel = loadKernel(options.kernelPath, options.compiler);
+      columnsRead = projectedColumns(kernel, { ts: withTs, quotes: options.fill === "touch" });
     }
   } catch (e) {
     warmOn(null);
     throw e;
   }
+  const kernelBuild = kernelBuildFor(kernel);
   const prepare: BenchWorkerPrepare = {
     kernelPath: options.kernelPath,
     abi,
@@ -288,7 +285,6 @@ export async function runBench(
   const cacheSettings: CacheSettings | null = options.cache
     ? { dir: options.cache.dir, verifyAll: options.cache.verifyAll }
     : null;
-  const { kernel, columnsRead } = loaded;
   // A day the cost schedule does not cover is a usage error before anything runs.
   const schedule = options.money?.schedule;
   if (schedule) {

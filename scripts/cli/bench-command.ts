@@ -11,12 +11,10 @@ import {
   KernelError,
   kernelTempPrefix,
   loadKernel,
-  shareKernel,
   type FillRule,
   type KernelCompiler,
-  type KernelParam,
 } from "../../kernel/strategy-kernel.ts";
-import { ChainOrderError, kernelAbiOf, loadChainKernel, shareChainKernel } from "../../kernel/chain-kernel.ts";
+import { ChainOrderError, kernelAbiOf, kernelBuildFor, loadChainKernel } from "../../kernel/chain-kernel.ts";
 import { chainTempPrefix } from "../../lib/chain/part-columns.ts";
 import { STRATEGIES, STRATEGY_NAMES } from "../../lib/bench/strategies.ts";
 import { type CostSchedule, CostScheduleError, readCostSchedule } from "../../lib/money/cost-schedule.ts";
@@ -403,14 +401,8 @@ let paramSets: number[][];
 let kernelName: string;
 let kernelBuild: BenchWorkerPrepare["kernelBuild"];
 try {
-  let kernel: { params: KernelParam[] };
-  if (abi === "chain") {
-    const chain = loadChainKernel(kernelPath, compiler);
-    [kernel, kernelBuild] = [chain, shareChainKernel(chain) ?? undefined];
-  } else {
-    const contract = loadKernel(kernelPath, compiler);
-    [kernel, kernelBuild] = [contract, shareKernel(contract) ?? undefined];
-  }
+  const kernel = abi === "chain" ? loadChainKernel(kernelPath, compiler) : loadKernel(kernelPath, compiler);
+  kernelBuild = kernelBuildFor(kernel);
   kernelName = values.kernel ?? `${strategyName} (built-in)`;
   const sourceOf = (name: string) => (fromFlag.has(name) ? flagOf(name) : gridSource);
   checkParamBounds(sets, strategy?.bounds ?? {}, sourceOf);

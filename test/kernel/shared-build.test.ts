@@ -1,7 +1,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { EMA_CROSS_SOURCE, loadKernel, shareKernel } from "../../kernel/strategy-kernel.ts";
-import { loadChainKernel, shareChainKernel, SHORT_STRADDLE_SOURCE } from "../../kernel/chain-kernel.ts";
+import { kernelBuildFor, loadChainKernel, shareChainKernel, SHORT_STRADDLE_SOURCE } from "../../kernel/chain-kernel.ts";
 import { SeededRandom } from "../../lib/random.ts";
 import { randomPartitions, runGrid } from "../helpers/kernel-batches.ts";
 
@@ -70,5 +70,14 @@ describe("a kernel build shared with another thread", () => {
   test("a user's kernel is not shared (it may keep globals, which one build called by two workers would race on)", () => {
     expect(shareKernel(loadKernel(join(ROOT, "examples", "mid_reversion.c")))).toBeNull();
     expect(shareChainKernel(loadChainKernel(join(ROOT, "examples", "iron_condor.c")))).toBeNull();
+  });
+
+  test("kernelBuildFor hands over either kind of built-in kernel, and nothing for a user's", () => {
+    const contract = loadKernel(EMA_CROSS_SOURCE);
+    const chain = loadChainKernel(SHORT_STRADDLE_SOURCE);
+    expect(kernelBuildFor(contract)).toEqual(shareKernel(contract)!);
+    expect(kernelBuildFor(chain)).toEqual(shareChainKernel(chain)!);
+    expect(kernelBuildFor(loadKernel(join(ROOT, "examples", "mid_reversion.c")))).toBeUndefined();
+    expect(kernelBuildFor(loadChainKernel(join(ROOT, "examples", "iron_condor.c")))).toBeUndefined();
   });
 });
