@@ -279,6 +279,8 @@ export async function runBench(
   const pool = new WorkerPool<BenchTask, BenchPartitionResult>(BENCH_WORKER_URL, workers, undefined, init, {
     prepare,
     lazyInit: true,
+    // The next partition waits in the worker, not a round trip away (lib/workers/pool.ts).
+    tasksPerWorker: 2,
   });
   // The native decoder is built here once, while the workers start, and called by every worker.
   const decoderEntry = decoder === "native" ? nativeDecoderEntry(options.compiler ?? "tcc") : null;

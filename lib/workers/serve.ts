@@ -1,4 +1,4 @@
-/** The worker side of the pool: runs the tasks the parent posts, one at a time, and replies with the result or the error. */
+/** The worker side of the pool: runs the tasks the parent posts, one at a time in the order posted, and replies with the result or the error. */
 import { errorMessage } from "../error-message.ts";
 import type { WorkerReply } from "./pool.ts";
 
@@ -30,6 +30,8 @@ export function requestInit(): void {
 
 /** Serves the tasks posted to this worker with `handler`, until the pool terminates it. */
 export function serveTasks<T>(handler: TaskHandler<T>): void {
+  // A task posted while another runs waits its turn (`init` and `prepare` do not: a task may await `init`).
+  let turn: Promise<void> = Promise.resolve();
   self.onmessage = async (ev: MessageEvent<{ id: number; task: T } | { init: unknown } | { prepare: unknown }>) => {
     if ("prepare" in ev.data) {
       try {
@@ -44,14 +46,16 @@ export function serveTasks<T>(handler: TaskHandler<T>): void {
       return;
     }
     const { id, task } = ev.data;
-    let reply: WorkerReply<unknown>;
-    try {
-      reply = { id, ok: true, result: await handler.run(task), wasmBytes: handler.wasmBytes() };
-    } catch (e) {
-      const errorName = e instanceof Error ? e.name : "Error";
-      reply = { id, ok: false, error: errorMessage(e), errorName, wasmBytes: handler.wasmBytes() };
-    }
-    self.postMessage(reply);
-    if (handler.collectAfter(task)) Bun.gc(true);
+    turn = turn.then(async () => {
+      let reply: WorkerReply<unknown>;
+      try {
+        reply = { id, ok: true, result: await handler.run(task), wasmBytes: handler.wasmBytes() };
+      } catch (e) {
+        const errorName = e instanceof Error ? e.name : "Error";
+        reply = { id, ok: false, error: errorMessage(e), errorName, wasmBytes: handler.wasmBytes() };
+      }
+      self.postMessage(reply);
+      if (handler.collectAfter(task)) Bun.gc(true);
+    });
   };
 }
