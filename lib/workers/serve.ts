@@ -54,7 +54,13 @@ export function serveTasks<T>(handler: TaskHandler<T>): void {
         const errorName = e instanceof Error ? e.name : "Error";
         reply = { id, ok: false, error: errorMessage(e), errorName, wasmBytes: handler.wasmBytes() };
       }
-      self.postMessage(reply);
+      try {
+        self.postMessage(reply);
+      } catch (e) {
+        // A result that cannot be posted (not cloneable) fails its task, not the worker.
+        const error = `the task's result could not be posted: ${errorMessage(e)}`;
+        self.postMessage({ id, ok: false, error, errorName: "Error", wasmBytes: handler.wasmBytes() });
+      }
       if (handler.collectAfter(task)) Bun.gc(true);
     });
   };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { WorkerCrashError, WorkerPool } from "../../lib/workers/pool.ts";
+import { WorkerCrashError, WorkerPool, WorkerTaskError } from "../../lib/workers/pool.ts";
 import type { ProbeTask } from "./probe-worker.ts";
 
 const PROBE = new URL("./probe-worker.ts", import.meta.url).href;
@@ -71,6 +71,26 @@ describe("tasks posted ahead to a busy worker (tasksPerWorker)", () => {
       // Posted before the limit was seen: it runs on the same worker, and nothing after it does.
       expect(behind.loadedAt).toBe(before.loadedAt);
       for (const r of rest) expect(r.loadedAt).not.toBe(before.loadedAt);
+    } finally {
+      pool.close();
+    }
+  });
+
+  test("a result that cannot be posted fails its task with a reason; the worker goes on", async () => {
+    const pool = pipelined(1);
+    try {
+      const [before, bad, after] = await Promise.allSettled([
+        pool.run({ echo: 1 }),
+        pool.run({ echo: 2, unclonable: true }),
+        pool.run({ echo: 3 }),
+      ]);
+      expect(bad.status).toBe("rejected");
+      const reason = (bad as PromiseRejectedResult).reason;
+      expect(reason).toBeInstanceOf(WorkerTaskError);
+      expect(String(reason.message)).toContain("could not be posted");
+      expect(before.status === "fulfilled" && after.status === "fulfilled").toBe(true);
+      const [a, b] = [before, after].map((r) => (r as PromiseFulfilledResult<Probe>).value);
+      expect(b.loadedAt).toBe(a.loadedAt);
     } finally {
       pool.close();
     }

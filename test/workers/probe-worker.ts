@@ -16,6 +16,8 @@ export interface ProbeTask {
   wasmBytes?: number;
   /** Die (an uncaught error) instead of answering. */
   crash?: boolean;
+  /** Answer with what cannot be posted (a function). */
+  unclonable?: boolean;
 }
 
 serveTasks<ProbeTask>({
@@ -29,6 +31,7 @@ serveTasks<ProbeTask>({
       );
     if (task.sleepMs) await Bun.sleep(task.sleepMs);
     if (task.wasmBytes !== undefined) wasm = task.wasmBytes;
+    if (task.unclonable) return { echo: task.echo, f: () => 1 };
     return { echo: task.echo, loadedAt, prepared, startedAt, endedAt: performance.timeOrigin + performance.now() };
   },
   wasmBytes: () => wasm,
