@@ -32,7 +32,7 @@ export function requestInit(): void {
 export function serveTasks<T>(handler: TaskHandler<T>): void {
   // A task posted while another runs waits its turn (`init` and `prepare` do not: a task may await `init`).
   let turn: Promise<void> = Promise.resolve();
-  self.onmessage = async (ev: MessageEvent<{ id: number; task: T } | { init: unknown } | { prepare: unknown }>) => {
+  self.onmessage = (ev: MessageEvent<{ id: number; task: T } | { init: unknown } | { prepare: unknown }>) => {
     if ("prepare" in ev.data) {
       try {
         handler.prepare?.(ev.data.prepare);
