@@ -14,6 +14,8 @@ import { median } from "./timed-process.ts";
 
 const cliAt = Bun.argv.indexOf("--cli");
 const cliRounds = cliAt < 0 ? 0 : Number(Bun.argv[cliAt + 1] ?? 5);
+if (cliAt >= 0 && !(Number.isInteger(cliRounds) && cliRounds > 0))
+  throw new Error(`--cli: expected a count of rounds, got ${Bun.argv[cliAt + 1]}`);
 const dir =
   Bun.argv.slice(2).find((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--cli") ??
   join(import.meta.dir, "..", "data", "sample", "packed");
