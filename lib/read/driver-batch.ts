@@ -97,7 +97,7 @@ export function kernelBatch(b: ColumnViews, columns: readonly string[], target: 
 }
 
 /** A driver batch of `keys` and the kernel's columns (and timestamps) from `b`, whose views `columns` names. */
-export function withValues(
+function withValues(
   keys: KeyRunColumns,
   b: ColumnViews,
   columns: readonly string[],

@@ -1,9 +1,8 @@
 /** A part plan's row groups that may hold unselected rows, narrowed to the window of their selected segments. */
 import { selectedRanges, type RowGroupKeyStats, type SegmentSelector } from "./filters.ts";
-import { strikeWindow, type KeyRunColumns, type StrikeWindow } from "./key-scan.ts";
+import { strikeWindow, type StrikeWindow } from "./key-scan.ts";
 import { stableOptCode } from "../packed/opt-type.ts";
 import { KEY_COLUMNS, keyBatch, typedValues } from "./driver-batch.ts";
-import type { KeyArena } from "./key-arena.ts";
 import type { PartSource } from "./part-source.ts";
 import type { GroupStep, PartPlan } from "./read-plan.ts";
 
@@ -23,15 +22,11 @@ function pureKey(stats: RowGroupKeyStats): { expiry: number; opt: number } | nul
  * GroupStep) or a skip (nothing in it is selected), from one read of their key columns (~1/6 of a
  * 7-column decode) — only `strike` when every such group has one expiry and one opt_type. One read
  * for the part: each read call costs ~0.5 ms on its own, several times that on two busy cores
- * (measured). Reading only the windows of the other columns then saves their decode outside them.
- * The windows' keys are copied into `arena` (reset here: valid until its next reset).
+ * (measured). Reading only the windows then saves the decode outside them. A window's keys are
+ * decoded again with its values rather than copied out of this read: natively ~0.5 ns a row for
+ * the three (their runs are long), against ~7 ns a row for copies and fills of a part's windows.
  */
-export async function keyWindowSteps(
-  source: PartSource,
-  part: PartPlan,
-  sel: SegmentSelector,
-  arena: KeyArena,
-): Promise<GroupStep[]> {
+export async function keyWindowSteps(source: PartSource, part: PartPlan, sel: SegmentSelector): Promise<GroupStep[]> {
   const steps = [...part.steps];
   const gs = steps.flatMap((s, g) => (s.kind === "whole" && !s.allSelected ? [g] : []));
   if (gs.length === 0) return steps;
@@ -41,8 +36,8 @@ export async function keyWindowSteps(
     // One batch per row group is what reads ask for; were it not so, the groups are run whole.
     if (batches.length !== gs.length || batches.some((b, k) => b.length !== source.rowGroupRows[gs[k]])) return steps;
     const strikeAt = read.indexOf("strike");
-    // Each group's window, and how to copy its keys out of these views (after the arena is sized).
-    const found = batches.map((b, k): (StrikeWindow & { copyKeys: () => KeyRunColumns }) | null => {
+    // Each group's window of selected rows, or null where it holds none.
+    const found = batches.map((b, k): StrikeWindow | null => {
       const p = pure[k];
       if (p) {
         const strike = typedValues(b.columns[strikeAt], Float32Array, source.path, "strike");
@@ -50,19 +45,16 @@ export async function keyWindowSteps(
         const band = sel.strikeBand(p.expiry, p.opt);
         const w =
           band === "all" ? { start: 0, end: strike.length, runs: 1 } : band && strikeWindow(strike, band[0], band[1]);
-        return w && { ...w, copyKeys: () => arena.constant(p.expiry, p.opt, strike, w.start, w.end) };
+        return w;
       }
       const keys = keyBatch(b, KEY_COLUMNS, source.path);
       const ranges = selectedRanges(keys, sel);
       if (ranges.length === 0) return null;
       const [start, end] = [ranges[0][0], ranges[ranges.length - 1][1]];
-      return { start, end, runs: ranges.length, copyKeys: () => arena.copy(keys, start, end) };
+      return { start, end, runs: ranges.length };
     });
-    arena.reset(found.reduce((a, w) => a + (w ? w.end - w.start : 0), 0));
     found.forEach((w, k) => {
-      steps[gs[k]] = w
-        ? { kind: "window", start: w.start, end: w.end, allSelected: w.runs === 1, keys: w.copyKeys() }
-        : { kind: "skip" };
+      steps[gs[k]] = w ? { kind: "window", start: w.start, end: w.end, allSelected: w.runs === 1 } : { kind: "skip" };
     });
     return steps;
   });

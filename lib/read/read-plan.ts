@@ -14,7 +14,6 @@ import {
   type BenchFilters,
   type RowGroupKeyStats,
 } from "./filters.ts";
-import type { KeyRunColumns } from "./key-scan.ts";
 import { formatEpochDays, parseIsoDate, type IsoDate } from "../ist-time.ts";
 import { PACKED_SORT_ORDER } from "../packed/schema.ts";
 import { readFooterStats, type FooterStats, type RowGroupStats } from "../parquet/footer.ts";
@@ -34,10 +33,10 @@ export type GroupStep =
   /** Read whole; `allSelected`: every row is selected (its statistics show it), no row's key need be looked at. */
   | { kind: "whole"; allSelected: boolean }
   /**
-   * Read only rows [start, end), which hold its selected segments, with a copy of their keys;
-   * `allSelected`: every row of the window is selected (one run of selected segments).
+   * Read only rows [start, end), which hold its selected segments; `allSelected`: every row of the
+   * window is selected (one run of selected segments).
    */
-  | { kind: "window"; start: number; end: number; allSelected: boolean; keys: KeyRunColumns };
+  | { kind: "window"; start: number; end: number; allSelected: boolean };
 
 /** A part's footer and the step of each of its row groups. */
 export interface PartPlan {

@@ -8,9 +8,8 @@ import { openPartitionSnapshot } from "../packed/snapshot.ts";
 import { fillingSource, type FillingSource } from "./cache-fill.ts";
 import { cacheSource } from "./cache-source.ts";
 import { openDecodeSource, type DecodeSettings } from "./decode-source.ts";
-import { KEY_COLUMNS, kernelBatch, projectedColumns, withValues, type ReadExtras } from "./driver-batch.ts";
+import { kernelBatch, projectedColumns, type ReadExtras } from "./driver-batch.ts";
 import { StrategyInputError } from "./input-error.ts";
-import { KeyArena } from "./key-arena.ts";
 import { keyWindowSteps } from "./key-windows.ts";
 import type { PartSource } from "./part-source.ts";
 import {
@@ -92,11 +91,6 @@ export async function runPartition(
     }
     const sel = plan.sel;
     const cutter = new SegmentCutter(run, sel);
-    const arena = new KeyArena();
-    // A window's keys come from its first read: the second reads only the kernel's columns (and timestamps).
-    const valueColumns = columns.filter(
-      (c) => !(KEY_COLUMNS as readonly string[]).includes(c) || kernel.columns.includes(c),
-    );
     for (const [p, { path, fd }] of snapshot.parts.entries()) {
       const part = plan.parts[p];
       const target = { file: path, kernel, extras };
@@ -127,7 +121,7 @@ export async function runPartition(
           let steps = stepsFor(part, source);
           // Windows pay where rows are decoded: not from the cache's mapping, nor while filling it (it needs every row).
           if (sel && part && steps === part.steps && source.kind !== "cache" && !fill)
-            steps = await keyWindowSteps(source, part, sel, arena);
+            steps = await keyWindowSteps(source, part, sel);
           for (const [g, step] of steps.entries()) {
             if (step.kind === "skip") {
               cutter.skipped();
@@ -136,14 +130,14 @@ export async function runPartition(
             if (step.kind === "window") {
               // Skipping rows is not free (the last row alone of the 4 value columns costs ~1/3 of the
               // whole group, measured), but always cheaper than decoding them.
-              const { start, end, keys } = step;
+              const { start, end } = step;
               if (start > 0) cutter.skipped();
-              await source.read(valueColumns, { rowGroups: [g], offset: start, limit: end - start }, (batches) => {
-                if (batches.length !== 1 || batches[0].length !== keys.length)
+              await source.read(columns, { rowGroups: [g], offset: start, limit: end - start }, (batches) => {
+                if (batches.length !== 1 || batches[0].length !== end - start)
                   throw new StrategyInputError(
                     `${path}: row group ${g}: a read of rows ${start}..${end} returned ${batches.map((b) => b.length).join("+")} rows`,
                   );
-                const kb = withValues(keys, batches[0], valueColumns, target);
+                const kb = kernelBatch(batches[0], columns, target);
                 if (step.allSelected) cutter.feedSelected(kb);
                 else cutter.feed(kb);
               });
