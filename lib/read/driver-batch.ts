@@ -91,18 +91,13 @@ export interface BatchTarget {
   extras: ReadExtras;
 }
 
-/** A driver batch from one batch of column views, in projectedColumns order. */
-export function kernelBatch(b: ColumnViews, columns: readonly string[], target: BatchTarget): KernelBatch {
-  return withValues(keyBatch(b, columns, target.file), b, columns, target);
-}
-
-/** A driver batch of `keys` and the kernel's columns (and timestamps) from `b`, whose views `columns` names. */
-function withValues(
-  keys: KeyRunColumns,
+/** A driver batch (the segment key, the kernel's columns, timestamps and quotes where the run reads them) from one batch of column views, in projectedColumns order. */
+export function kernelBatch(
   b: ColumnViews,
   columns: readonly string[],
   { file, kernel, extras }: BatchTarget,
 ): KernelBatch {
+  const keys = keyBatch(b, columns, file);
   const col = (name: string) => b.columns[columns.indexOf(name)];
   const ts = extras.ts ? numericValues(col("timestamp"), file, "timestamp") : null;
   // Quotes as float64: a view where stored so (packed files), else converted once per batch.
