@@ -6,6 +6,7 @@ import { runScript } from "../helpers/packed-views.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { readPackedRows } from "../../lib/packed/reader.ts";
 import { formatEpochDays, parseIsoDate } from "../../lib/ist-time.ts";
+import { readRowGroupStats } from "../../lib/parquet/footer.ts";
 
 setDefaultTimeout(120_000);
 
@@ -282,5 +283,77 @@ describe("bench filters", () => {
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr, args.join(" ")).toContain(flag);
     }
+  });
+});
+
+describe("bench filters: a window holding unselected rows", () => {
+  let packed: string;
+  let everyTrade: Trade[];
+  let band: [number, number];
+  let bandRows = 0;
+  let gappedGroups = 0;
+  const inBand = (strike: number) => strike >= band[0] && strike <= band[1];
+
+  beforeAll(async () => {
+    const raw2 = tempDir("filters-gaps-raw");
+    // Short contract-days (~200 rows) in 2500-row groups, repacked by one worker (a partition is
+    // sliced per worker, and a row group never spans two slices): a group holds several strikes of
+    // both option types, so a strike band selects a run of CE rows and a run of PE rows with the
+    // strikes outside the band between them — one window, not wholly selected.
+    await genFixture(raw2, { days: 1, strikesEachSide: 3, tickProb: 0.01, underlyings: ["NIFTY"] });
+    packed = tempDir("filters-gaps-packed");
+    await repackFixture([raw2], packed, { rowGroupSize: 2500, workers: 1 });
+    everyTrade = bench(packed, ["--no-cache"]).trades;
+    const parts = listPackedPartitions(packed).flatMap((p) => p.parts);
+    const strikes = new Set<number>();
+    const rowsOf = await Promise.all(parts.map((p) => readPackedRows(p)));
+    for (const b of rowsOf) for (const v of b.columns.get("strike")!.values) strikes.add(Number(v));
+    const sorted = [...strikes].sort((a, b) => a - b);
+    band = [sorted[Math.floor(sorted.length / 3)], sorted[Math.floor((2 * sorted.length) / 3)]];
+    // Which row groups hold selected rows, then unselected ones, then selected again.
+    for (const [k, part] of parts.entries()) {
+      const strike = rowsOf[k].columns.get("strike")!.values;
+      let at = 0;
+      for (const { rows } of readRowGroupStats(part, ["strike"])) {
+        let first = -1;
+        let last = -1;
+        for (let i = at; i < at + rows; i++)
+          if (inBand(Number(strike[i]))) {
+            bandRows++;
+            if (first < 0) first = i;
+            last = i;
+          }
+        let gap = false;
+        for (let i = first + 1; first >= 0 && i < last; i++) if (!inBand(Number(strike[i]))) gap = true;
+        if (gap) gappedGroups++;
+        at += rows;
+      }
+    }
+  });
+
+  test("run only its selected segments, natively and through parquet-wasm, 1 and 2 workers", () => {
+    expect(gappedGroups).toBeGreaterThan(0);
+    const keep = (t: Trade) => inBand(t.strike);
+    const expected = everyTrade.filter(keep);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(everyTrade.length);
+    for (const decoder of ["native", "wasm"])
+      for (const workers of ["1", "2"]) {
+        const name = `${decoder}, ${workers} worker(s)`;
+        const got = bench(packed, [
+          "--no-cache",
+          "--strikes",
+          `${band[0]}:${band[1]}`,
+          "--decoder",
+          decoder,
+          "--workers",
+          workers,
+        ]);
+        expect(
+          got.trades.map((t) => t.line),
+          name,
+        ).toEqual(expected.map((t) => t.line));
+        expect(got.json.rows, name).toBe(bandRows);
+      }
   });
 });
