@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
 import { runScript } from "../helpers/packed-views.ts";
@@ -7,6 +7,10 @@ import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { readPackedRows } from "../../lib/packed/reader.ts";
 import { formatEpochDays, parseIsoDate } from "../../lib/ist-time.ts";
 import { readRowGroupStats } from "../../lib/parquet/footer.ts";
+import { concatBatches } from "../../lib/parquet/column-batch.ts";
+import { ParquetStitcher } from "../../lib/parquet/stitch.ts";
+import { encodeRowGroup, sliceBatch } from "../../lib/packed/part-writer.ts";
+import { PACKED_KINDS, TICKPACK_VERSION } from "../../lib/packed/schema.ts";
 
 setDefaultTimeout(120_000);
 
@@ -69,6 +73,7 @@ interface Json {
   row_groups_skipped: number;
   filters: Record<string, unknown> | null;
   cache: { hits: number; misses: number } | null;
+  parts_read: { cache: number; native: number; wasm: number };
 }
 
 function bench(dir: string, args: string[]): { json: Json; trades: Trade[]; stderr: string } {
@@ -286,7 +291,7 @@ describe("bench filters", () => {
   });
 });
 
-describe("bench filters: a window holding unselected rows", () => {
+describe("bench filters: rows left out inside the row groups read", () => {
   let packed: string;
   let everyTrade: Trade[];
   let band: [number, number];
@@ -355,5 +360,99 @@ describe("bench filters: a window holding unselected rows", () => {
         ).toEqual(expected.map((t) => t.line));
         expect(got.json.rows, name).toBe(bandRows);
       }
+  });
+
+  test("in an unsorted part, rows left out between two runs of one key keep them apart", async () => {
+    // One contract's rows cut in five, with another contract's between, in six row groups: K | X K |
+    // K X | K | X | K. Unfiltered, the Xs end K's segments; filtered to K, the rows of X before a
+    // window, after it, or in a group its statistics rule out are never run, and the K runs around
+    // them must still be separate segments.
+    const [part] = listPackedPartitions(packed).flatMap((p) => p.parts);
+    const rows = await readPackedRows(part);
+    const e = rows.columns.get("expiry")!.values,
+      o = rows.columns.get("opt_type")!,
+      s = rows.columns.get("strike")!.values;
+    const runOf = (strike: number): [number, number] => {
+      let start = -1;
+      let end = -1;
+      for (let i = 0; i < rows.length; i++)
+        if (e[i] === e[0] && o.dictionary![Number(o.values[i])] === "CE" && Number(s[i]) === strike) {
+          if (start < 0) start = i;
+          end = i + 1;
+        }
+      return [start, end];
+    };
+    const [k0, k1] = runOf(band[0]);
+    const [x0, x1] = runOf(band[1] + 100);
+    const G = 50;
+    expect(k1 - k0).toBeGreaterThanOrEqual(3 * G + 40);
+    expect(x1 - x0).toBeGreaterThanOrEqual(80);
+    const k = (from: number, n: number) => sliceBatch(rows, k0 + from, k0 + from + n);
+    const x = (from: number, n: number) => sliceBatch(rows, x0 + from, x0 + from + n);
+    const groups = [
+      [k(0, G)],
+      [x(0, 30), k(G, 20)],
+      [k(G + 20, 20), x(30, 30)],
+      [k(G + 40, G)],
+      [x(60, 20)],
+      [k(2 * G + 40, G)],
+    ];
+    const dir = tempDir("filters-unsorted");
+    mkdirSync(join(dir, "2025-11-17", "NIFTY"), { recursive: true });
+    // tickpack's version (the native decoder reads it), not its sort order: the part is not sorted.
+    const stitcher = new ParquetStitcher(join(dir, "2025-11-17", "NIFTY", "part-nifty-0.parquet"));
+    for (const g of groups) stitcher.appendBuffer(encodeRowGroup(concatBatches(PACKED_KINDS, g), G));
+    stitcher.finish(new Map([["tickpack.version", TICKPACK_VERSION]]));
+    const key = `${band[0]}`;
+    // A kernel of one trade per segment (in at its first valid row, out at its end): the trades
+    // count the segments, and two runs joined would be one trade short.
+    const kernel = join(dir, "per-segment.c");
+    writeFileSync(
+      kernel,
+      `#include "tickpack.h"
+const char *tickpack_columns(void) { return "price"; }
+const char *tickpack_params(void) { return ""; }
+int tickpack_state_size(void) { return 3; }
+void tickpack_segment_start(const double *p, double *s) { s[0] = 0.0; }
+void tickpack_run(const double *p, double *s, tp_rows_t *r) {
+  const double *price = TP_COLUMN(r, 0, double);
+  const unsigned char *ok = TP_BITS(r, 0);
+  long long i;
+  for (i = r->start; i < r->end; i++) {
+    if (!(price[i] > 0.0) || !TP_OK(ok, i)) continue;
+    r->nvalid++;
+    r->last_valid = i;
+    s[2] = price[i];
+    if (s[0] == 0.0) { s[0] = 1.0; s[1] = price[i]; TP_EMIT_OPEN(r, i, price[i]); }
+  }
+}
+void tickpack_segment_end(const double *p, double *s, tp_event *ev) {
+  if (s[0] != 0.0) { s[0] = 0.0; ev->action = TP_CLOSE; ev->price = s[2]; ev->pnl = s[2] - s[1]; }
+}
+`,
+    );
+    const all = bench(dir, ["--no-cache", "--kernel", kernel]).trades;
+    const expected = all.filter((t) => t.opt === "CE" && `${t.strike}` === key);
+    // K(A), K(B)+K(C) (adjacent rows: one segment), K(D), K(E); and X, X, X.
+    expect([expected.length, all.length]).toEqual([4, 7]);
+    for (const decoder of ["native", "wasm"]) {
+      const got = bench(dir, [
+        "--no-cache",
+        "--kernel",
+        kernel,
+        "--strikes",
+        `${key}:${key}`,
+        "--opt-type",
+        "CE",
+        "--decoder",
+        decoder,
+      ]);
+      expect([got.json.row_groups_read, got.json.row_groups_skipped], decoder).toEqual([5, 1]);
+      expect(got.json.parts_read[decoder as "native" | "wasm"], decoder).toBe(1);
+      expect(
+        got.trades.map((t) => t.line),
+        decoder,
+      ).toEqual(expected.map((t) => t.line));
+    }
   });
 });
