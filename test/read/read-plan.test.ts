@@ -63,6 +63,21 @@ describe("planFromFooters", () => {
     expect(describePlan(byDay)).toEqual(["whole* whole*"]);
   });
 
+  test("a sorted part's groups are bounded by their neighbours; a part that does not say it is sorted, only by their own statistics", () => {
+    // The middle group's own ranges (CE..PE, 0..500) hold the band; its neighbours say it runs from
+    // CE 300 (where the one before ends) to PE 100 (where the one after starts): no strike of 150–200.
+    const groups = [
+      group(10, ["CE", "CE"], [0, 300]),
+      group(10, ["CE", "PE"], [0, 500]),
+      group(10, ["PE", "PE"], [100, 500]),
+    ];
+    expect(describePlan(planFromFooters([sorted(...groups)], on({ strikes: [150, 200] })))).toEqual([
+      "whole skip whole",
+    ]);
+    const unsorted: FooterStats = { rowGroups: groups, keyValue: new Map() };
+    expect(describePlan(planFromFooters([unsorted], on({ strikes: [150, 200] })))).toEqual(["whole whole whole"]);
+  });
+
   test("a partition its day or underlying rules out, or whose every group is skipped, is nothing", () => {
     const part = sorted(group(5, ["CE", "CE"], [0, 100]), group(7, ["PE", "PE"], [0, 100]));
     const other = planFromFooters([part], on({ underlyings: ["BANKNIFTY"] }));
