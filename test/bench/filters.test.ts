@@ -297,6 +297,7 @@ describe("bench filters: rows left out inside the row groups read", () => {
   let band: [number, number];
   let bandRows = 0;
   let gappedGroups = 0;
+  let groupCount = 0;
   const inBand = (strike: number) => strike >= band[0] && strike <= band[1];
 
   beforeAll(async () => {
@@ -320,6 +321,7 @@ describe("bench filters: rows left out inside the row groups read", () => {
       const strike = rowsOf[k].columns.get("strike")!.values;
       let at = 0;
       for (const { rows } of readRowGroupStats(part, ["strike"])) {
+        groupCount++;
         let first = -1;
         let last = -1;
         for (let i = at; i < at + rows; i++)
@@ -360,6 +362,19 @@ describe("bench filters: rows left out inside the row groups read", () => {
         ).toEqual(expected.map((t) => t.line));
         expect(got.json.rows, name).toBe(bandRows);
       }
+  });
+
+  test("a filtered run that reads every row group of a part fills the column cache (whole groups, not windows)", () => {
+    const dir = tempDir("filters-gaps-fill");
+    cpSync(packed, dir, { recursive: true });
+    const args = ["--strikes", `${band[0]}:${band[1]}`];
+    const first = bench(dir, args);
+    expect([first.json.row_groups_read, first.json.row_groups_skipped]).toEqual([groupCount, 0]);
+    expect(first.json.parts_read.cache).toBe(0);
+    const second = bench(dir, args);
+    expect(second.json.parts_read.cache).toBe(1);
+    expect(second.json.cache!.misses).toBe(0);
+    expect(second.trades.map((t) => t.line)).toEqual(first.trades.map((t) => t.line));
   });
 
   test("in an unsorted part, rows left out between two runs of one key keep them apart", async () => {
