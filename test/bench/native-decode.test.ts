@@ -1,15 +1,19 @@
 /**
  * bench through tickpack's own page decoder against bench through parquet-wasm: the same results,
  * bit for bit, cold and warm, filtered (windows inside row groups), for chain strategies, with gcc,
- * and parquet-wasm taking over where the native path cannot read (a file tickpack did not write,
- * no libzstd). JSON `parts_read` says which decoder read each part, so every comparison also checks
- * that the native path is the one being tested.
+ * and parquet-wasm taking over where the native path cannot read (a file tickpack did not write or
+ * whose footer does not say it did, an encoding the decoder does not read, no libzstd). JSON
+ * `parts_read` says which decoder read each part, so every comparison also checks that the native
+ * path is the one being tested.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
+import * as pw from "parquet-wasm/node";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
+import { TICKPACK_VERSION } from "../../lib/packed/schema.ts";
+import { decodeStruct, encodeStruct, type TList, type TStruct } from "../../lib/parquet/thrift-compact.ts";
 import { compilerPath } from "../../kernel/strategy-kernel.ts";
 import { runScript } from "../helpers/packed-views.ts";
 import { cleanupTempDirs, genFixture, repackFixture, tempDir } from "../helpers/fixtures.ts";
@@ -152,6 +156,48 @@ describe("bench: native decoder = parquet-wasm", () => {
       const w = bench([mixed, "--no-cache", "--decoder", "wasm"]);
       expect(results(j)).toBe(results(w));
     } else expect(r.stderr).toContain(part);
+  });
+
+  test("parquet-wasm also reads a file tickpack wrote in an encoding its decoder does not read, and one in tickpack's encodings that tickpack's metadata does not claim", () => {
+    const whole = results(bench([packed, "--no-cache"]));
+    // price as BYTE_STREAM_SPLIT, the footer claiming tickpack's version.
+    const bss = tempDir("nd-bss");
+    cpSync(packed, bss, { recursive: true });
+    const bssPart = listPackedPartitions(bss)[0].parts[0];
+    const props = new pw.WriterPropertiesBuilder()
+      .setCompression(pw.Compression.ZSTD)
+      .setMaxRowGroupSize(2500) // the fixture's row groups, which the JSON counts
+      .setColumnDictionaryEnabled("price", false)
+      .setColumnEncoding("price", pw.Encoding.BYTE_STREAM_SPLIT)
+      .setKeyValueMetadata(new Map([["tickpack.version", TICKPACK_VERSION]]))
+      .build();
+    writeFileSync(bssPart, pw.writeParquet(pw.readParquet(readFileSync(bssPart)), props));
+    const a = bench([bss, "--no-cache"]);
+    expect(a.parts_read).toEqual({ cache: 0, native: parts - 1, wasm: 1 });
+    expect(results(a)).toBe(whole);
+    // tickpack's own file, its footer's tickpack.* key-value pairs taken out (nothing else changed).
+    const bare = tempDir("nd-bare");
+    cpSync(packed, bare, { recursive: true });
+    const barePart = listPackedPartitions(bare)[0].parts[0];
+    const bytes = readFileSync(barePart);
+    const footerLength = bytes.readUInt32LE(bytes.length - 8);
+    const body = bytes.subarray(0, bytes.length - 8 - footerLength);
+    const meta = decodeStruct(bytes.subarray(body.length, bytes.length - 8));
+    const kv = meta.get(5)!.value as TList;
+    kv.items = kv.items.filter(
+      (e) =>
+        !Buffer.from((e as TStruct).get(1)!.value as Uint8Array)
+          .toString()
+          .startsWith("tickpack."),
+    );
+    const footer = encodeStruct(meta);
+    const tail = Buffer.alloc(8);
+    tail.writeUInt32LE(footer.length, 0);
+    tail.write("PAR1", 4);
+    writeFileSync(barePart, Buffer.concat([body, footer, tail]));
+    const b = bench([bare, "--no-cache"]);
+    expect(b.parts_read).toEqual({ cache: 0, native: parts - 1, wasm: 1 });
+    expect(results(b)).toBe(whole);
   });
 
   test("a garbled part is an error naming the file (and, natively, the column) through either decoder, never a hang", async () => {
