@@ -301,14 +301,14 @@ describe("bench filters: rows left out inside the row groups read", () => {
   const inBand = (strike: number) => strike >= band[0] && strike <= band[1];
 
   beforeAll(async () => {
-    const raw2 = tempDir("filters-gaps-raw");
+    const gapsRaw = tempDir("filters-gaps-raw");
     // Short contract-days (~200 rows) in 2500-row groups, repacked by one worker (a partition is
     // sliced per worker, and a row group never spans two slices): a group holds several strikes of
     // both option types, so a strike band selects a run of CE rows and a run of PE rows with the
     // strikes outside the band between them — one window, not wholly selected.
-    await genFixture(raw2, { days: 1, strikesEachSide: 3, tickProb: 0.01, underlyings: ["NIFTY"] });
+    await genFixture(gapsRaw, { days: 1, strikesEachSide: 3, tickProb: 0.01, underlyings: ["NIFTY"] });
     packed = tempDir("filters-gaps-packed");
-    await repackFixture([raw2], packed, { rowGroupSize: 2500, workers: 1 });
+    await repackFixture([gapsRaw], packed, { rowGroupSize: 2500, workers: 1 });
     everyTrade = bench(packed, ["--no-cache"]).trades;
     const parts = listPackedPartitions(packed).flatMap((p) => p.parts);
     const strikes = new Set<number>();
@@ -338,7 +338,7 @@ describe("bench filters: rows left out inside the row groups read", () => {
     }
   });
 
-  test("run only its selected segments, natively and through parquet-wasm, 1 and 2 workers", () => {
+  test("a window holding unselected rows runs only its selected segments, natively and through parquet-wasm, 1 and 2 workers", () => {
     expect(gappedGroups).toBeGreaterThan(0);
     const keep = (t: Trade) => inBand(t.strike);
     const expected = everyTrade.filter(keep);
