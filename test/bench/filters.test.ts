@@ -7,7 +7,7 @@ import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { readPackedRows } from "../../lib/packed/reader.ts";
 import { formatEpochDays, parseIsoDate } from "../../lib/ist-time.ts";
 import { readRowGroupStats } from "../../lib/parquet/footer.ts";
-import { concatBatches } from "../../lib/parquet/column-batch.ts";
+import { type ColumnBatch, concatBatches } from "../../lib/parquet/column-batch.ts";
 import { ParquetStitcher } from "../../lib/parquet/stitch.ts";
 import { encodeRowGroup, sliceBatch } from "../../lib/packed/part-writer.ts";
 import { PACKED_KINDS, TICKPACK_VERSION } from "../../lib/packed/schema.ts";
@@ -378,11 +378,13 @@ describe("bench filters: rows left out inside the row groups read", () => {
   });
 
   test("in an unsorted part, rows left out between two runs of one key keep them apart", async () => {
-    // One contract's rows cut in eight, with another contract's between, in eight row groups:
-    // K | X K | K X | K | X | K | K X K X | K. Unfiltered, the Xs end K's segments; filtered to K, the
-    // rows of X before a window, after it, inside it, or in a group its statistics rule out are never
-    // run, and the K runs around them must still be separate segments — read through windows cold,
-    // and whole from the column cache warm.
+    // One contract's rows (K) cut in pieces, with another contract's (X) between, in nine row groups:
+    // K | X K | K X | K | X | K | K X K X | K | K N K, N being K's rows with a null opt_type.
+    // Unfiltered, the Xs and the Ns end K's segments; filtered to K, the rows of X before a window,
+    // after it, inside it, or in a group its statistics rule out are never run, nor the Ns (a null
+    // key is never selected, though the statistics, which leave nulls out, show only K's values), and
+    // the K runs around them must still be separate segments — read through windows cold, and whole
+    // from the column cache warm.
     const [part] = listPackedPartitions(packed).flatMap((p) => p.parts);
     const rows = await readPackedRows(part);
     const e = rows.columns.get("expiry")!.values,
@@ -400,26 +402,33 @@ describe("bench filters: rows left out inside the row groups read", () => {
     };
     const [k0, k1] = runOf(band[0]);
     const [x0, x1] = runOf(band[1] + 100);
-    const G = 35;
-    expect(k1 - k0).toBeGreaterThanOrEqual(3 * G + 75);
+    expect(k1 - k0).toBeGreaterThanOrEqual(192);
     expect(x1 - x0).toBeGreaterThanOrEqual(100);
-    const k = (from: number, n: number) => sliceBatch(rows, k0 + from, k0 + from + n);
-    const x = (from: number, n: number) => sliceBatch(rows, x0 + from, x0 + from + n);
+    let kAt = k0;
+    let xAt = x0;
+    const k = (n: number) => sliceBatch(rows, kAt, (kAt += n));
+    const x = (n: number) => sliceBatch(rows, xAt, (xAt += n));
+    const nullOpt = (b: ColumnBatch): ColumnBatch => {
+      const columns = new Map(b.columns);
+      columns.set("opt_type", { ...b.columns.get("opt_type")!, valid: new Uint8Array(b.length) });
+      return { length: b.length, columns };
+    };
     const groups = [
-      [k(0, G)],
-      [x(0, 30), k(G, 20)],
-      [k(G + 20, 20), x(30, 30)],
-      [k(G + 40, G)],
-      [x(60, 20)],
-      [k(2 * G + 40, G)],
-      [k(3 * G + 40, 10), x(80, 10), k(3 * G + 50, 10), x(90, 10)],
-      [k(3 * G + 60, 15)],
+      [k(30)],
+      [x(30), k(20)],
+      [k(20), x(30)],
+      [k(30)],
+      [x(20)],
+      [k(30)],
+      [k(10), x(10), k(10), x(10)],
+      [k(15)],
+      [k(9), nullOpt(k(9)), k(9)],
     ];
     const dir = tempDir("filters-unsorted");
     mkdirSync(join(dir, "2025-11-17", "NIFTY"), { recursive: true });
     // tickpack's version (the native decoder reads it), not its sort order: the part is not sorted.
     const stitcher = new ParquetStitcher(join(dir, "2025-11-17", "NIFTY", "part-nifty-0.parquet"));
-    for (const g of groups) stitcher.appendBuffer(encodeRowGroup(concatBatches(PACKED_KINDS, g), G));
+    for (const g of groups) stitcher.appendBuffer(encodeRowGroup(concatBatches(PACKED_KINDS, g), 40));
     stitcher.finish(new Map([["tickpack.version", TICKPACK_VERSION]]));
     const key = `${band[0]}`;
     // A kernel of one trade per segment (in at its first valid row, out at its end): the trades
@@ -451,12 +460,13 @@ void tickpack_segment_end(const double *p, double *s, tp_event *ev) {
     );
     const all = bench(dir, ["--no-cache", "--kernel", kernel]).trades;
     const expected = all.filter((t) => t.opt === "CE" && `${t.strike}` === key);
-    // K(A), K(B)+K(C) and K(E)+K(F) (adjacent rows: one segment each), K(D), K(G), K(H); X five times.
-    expect([expected.length, all.length]).toEqual([6, 11]);
+    // K's segments: 30 | 20+20 | 30 | 30+10 | 10 | 15+9 | 9 (adjacent rows of one key are one
+    // segment); X's five, N's one.
+    expect([expected.length, all.length]).toEqual([7, 13]);
     const sliced = ["--kernel", kernel, "--strikes", `${key}:${key}`, "--opt-type", "CE"];
     for (const decoder of ["native", "wasm"]) {
       const got = bench(dir, ["--no-cache", ...sliced, "--decoder", decoder]);
-      expect([got.json.row_groups_read, got.json.row_groups_skipped], decoder).toEqual([7, 1]);
+      expect([got.json.row_groups_read, got.json.row_groups_skipped], decoder).toEqual([8, 1]);
       expect(got.json.parts_read[decoder as "native" | "wasm"], decoder).toBe(1);
       expect(
         got.trades.map((t) => t.line),
