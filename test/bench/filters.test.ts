@@ -149,6 +149,11 @@ const CASES: [string, string[], (k: Key) => boolean][] = [
     (k) => k.expiry === "2025-11-25" || k.expiry === "2025-12-02",
   ],
   ["--dte 0:0", ["--dte", "0:0"], (k) => dte(k) === 0],
+  [
+    "--expiries + --dte",
+    ["--expiries", "2025-11-18", "--dte", "0:0"],
+    (k) => k.expiry === "2025-11-18" && dte(k) === 0,
+  ],
   ["--dte 1:7", ["--dte", "1:7"], (k) => dte(k) >= 1 && dte(k) <= 7],
   ["--opt-type PE", ["--opt-type", "PE"], (k) => k.opt === "PE"],
   ["--strikes", ["--strikes", "23600:23650"], (k) => k.strike >= 23600 && k.strike <= 23650],
@@ -204,6 +209,29 @@ describe("bench filters", () => {
       }
     });
   }
+
+  test("a partition outside the layout (a date folder given as DIR) is filtered by the day and underlying its statistics say", () => {
+    const day = "2025-11-18";
+    const keep = (k: Key) => k.date === day && k.underlying === "NIFTY" && dte(k) <= 1;
+    const got = bench(join(cold, day), [
+      "--no-cache",
+      "--from",
+      day,
+      "--to",
+      day,
+      "--underlyings",
+      "NIFTY",
+      "--dte",
+      "0:1",
+    ]);
+    const expected = allTrades.filter(keep);
+    expect(expected.length).toBeGreaterThan(0);
+    // The log's date and underlying come from a partition's path, which says neither here.
+    const fromExpiry = (t: Trade) => t.line.split(",").slice(3).join(",");
+    expect(got.trades.map(fromExpiry)).toEqual(expected.map(fromExpiry));
+    const other = bench(join(cold, day), ["--no-cache", "--from", "2025-11-19"]);
+    expect([other.json.rows, other.trades.length]).toEqual([0, 0]);
+  });
 
   test("pruning: day and underlying filters by path, key filters by row-group statistics", () => {
     const all = bench(cold, ["--no-cache"]).json;
