@@ -11,6 +11,7 @@ import { type ColumnBatch, concatBatches } from "../../lib/parquet/column-batch.
 import { ParquetStitcher } from "../../lib/parquet/stitch.ts";
 import { encodeRowGroup, sliceBatch } from "../../lib/packed/part-writer.ts";
 import { PACKED_KINDS, TICKPACK_VERSION } from "../../lib/packed/schema.ts";
+import { writePerSegmentKernel } from "../helpers/per-segment-kernel.ts";
 
 setDefaultTimeout(120_000);
 
@@ -459,33 +460,8 @@ describe("bench filters: rows left out inside the row groups read", () => {
     for (const g of groups) stitcher.appendBuffer(encodeRowGroup(concatBatches(PACKED_KINDS, g), 40));
     stitcher.finish(new Map([["tickpack.version", TICKPACK_VERSION]]));
     const key = `${band[0]}`;
-    // A kernel of one trade per segment (in at its first valid row, out at its end): the trades
-    // count the segments, and two runs joined would be one trade short.
-    const kernel = join(dir, "per-segment.c");
-    writeFileSync(
-      kernel,
-      `#include "tickpack.h"
-const char *tickpack_columns(void) { return "price"; }
-const char *tickpack_params(void) { return ""; }
-int tickpack_state_size(void) { return 3; }
-void tickpack_segment_start(const double *p, double *s) { s[0] = 0.0; }
-void tickpack_run(const double *p, double *s, tp_rows_t *r) {
-  const double *price = TP_COLUMN(r, 0, double);
-  const unsigned char *ok = TP_BITS(r, 0);
-  long long i;
-  for (i = r->start; i < r->end; i++) {
-    if (!(price[i] > 0.0) || !TP_OK(ok, i)) continue;
-    r->nvalid++;
-    r->last_valid = i;
-    s[2] = price[i];
-    if (s[0] == 0.0) { s[0] = 1.0; s[1] = price[i]; TP_EMIT_OPEN(r, i, price[i]); }
-  }
-}
-void tickpack_segment_end(const double *p, double *s, tp_event *ev) {
-  if (s[0] != 0.0) { s[0] = 0.0; ev->action = TP_CLOSE; ev->price = s[2]; ev->pnl = s[2] - s[1]; }
-}
-`,
-    );
+    // One trade per segment: the trades count the segments, and two runs joined would be one short.
+    const kernel = writePerSegmentKernel(dir);
     const all = bench(dir, ["--no-cache", "--kernel", kernel]).trades;
     const expected = all.filter((t) => t.opt === "CE" && `${t.strike}` === key);
     // K's segments: 30 | 20+20 | 30 | 30+10 | 10 | 15+9 | 9 (adjacent rows of one key are one

@@ -4,7 +4,10 @@ import { reportSumsReference, type ReportSums } from "../../kernel/report-sums.t
 import { EMA_CROSS_SOURCE, KernelRun, loadKernel, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
 import { SeededRandom } from "../../lib/random.ts";
 import { randomPartitions, runPartitions, values } from "../helpers/kernel-batches.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { writePerSegmentKernel } from "../helpers/per-segment-kernel.ts";
 
 setDefaultTimeout(60_000);
 const emaCross = loadKernel(EMA_CROSS_SOURCE);
@@ -131,6 +134,33 @@ describe("the driver's report sums", () => {
         (r) => sums.push(canonical(r.takeReportSums())),
       );
       expect(sums).toEqual(withLog);
+    }
+  });
+
+  test("an exit in the first minute after an IST midnight marks the curve incomplete, as the reference does", () => {
+    // Two contracts of one trade each (in at the first row, out at the segment's end): out at
+    // 23:59:30 IST, then at 00:00:30 the next day — minute 1440 of the first close's day, one past
+    // the curve's last bin.
+    const dir = mkdtempSync(join(tmpdir(), "tickpack-report-sums-"));
+    try {
+      const perSegment = loadKernel(writePerSegmentKernel(dir));
+      const midnightNs = BigInt(20_401 * 86_400 - 19_800) * 1_000_000_000n;
+      const row = (strike: number, seconds: number): ReferenceRow => ({
+        expiry: 20_410,
+        optType: "CE",
+        strike,
+        price: 100 + seconds / 100,
+        bp0: 99,
+        sp0: 101,
+        volume: 1,
+        ts: midnightNs + BigInt(seconds) * 1_000_000_000n,
+      });
+      const rows = [row(100, -90), row(100, -60), row(100, -30), row(200, -20), row(200, 0), row(200, 30)];
+      const { got, spilled } = check(perSegment, [rows], [[]], () => [], undefined, undefined);
+      expect(got[0].setSums[0]).toBe(2);
+      expect(spilled).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
