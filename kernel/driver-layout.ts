@@ -44,6 +44,13 @@ export const HEADER = layout(
     "SPILLED",
     // The column index a kernel's TP_COLUMN refused (when BAD_TYPE is set).
     "BAD_COLUMN",
+    // Timestamps as runs of codes (TS_RUNS in cols): the records, the values they index (TS), the
+    // batch row 0's row in the runs, the record last read (a hint), and whether a code past the values was read (the run is void).
+    "TS_RUNS",
+    "TS_ENTRIES",
+    "TS_ROW0",
+    "TS_HINT",
+    "TS_BAD",
   ],
   "SIZE",
 );
@@ -91,6 +98,10 @@ export const COLS = layout(
     "BID_VALID",
     "ASK",
     "ASK_VALID",
+    // With it, row i's timestamp is TS[TS_CODES[i]] (a dictionary-coded column read as codes); with
+    // TS_RUNS, TS[code] of row i's code in the run records (lib/parquet/native/code-runs.ts).
+    "TS_CODES",
+    "TS_RUNS",
   ],
   "FIRST",
 );

@@ -43,6 +43,48 @@ typedef struct {
 #define TPD_SUM_STAGE(x, k_, row_, rec_, price_, pnl_) \
   do { tpd_sum_event *x_ = (x); x_->kind = (k_); x_->row = (row_); x_->rec = (rec_); x_->price = (price_); x_->pnl = (pnl_); } while (0)
 
+/*
+ * Batch row `row`'s code in timestamps given as runs of codes (lib/parquet/native/code-runs.ts is the
+ * layout and the TypeScript reference): the record found from the last one read (TS_HINT: lookups
+ * mostly move forward), a bit-packed code read byte by byte within its run's bytes, and checked
+ * against the TS_ENTRIES values (past them, or before the first run: TS_BAD is set and 0 returned;
+ * the host voids the run).
+ */
+static long long tpd_run_code(double *st, const long long *runs, long long row) {
+  long long n = (long long)st[TPD_H_TS_RUNS], k = (long long)st[TPD_H_TS_HINT], code;
+  const long long *r;
+  row += (long long)st[TPD_H_TS_ROW0];
+  if (n <= 0) { st[TPD_H_TS_BAD] = 1; return 0; }
+  if (k < 0 || k >= n || runs[4 * k] > row) {
+    long long lo = 0, hi = n - 1;
+    while (lo < hi) {
+      long long mid = (lo + hi + 1) >> 1;
+      if (runs[4 * mid] <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    k = lo;
+  } else
+    while (k + 1 < n && runs[4 * (k + 1)] <= row) k++;
+  st[TPD_H_TS_HINT] = (double)k;
+  r = runs + 4 * k;
+  if (r[0] > row) { st[TPD_H_TS_BAD] = 1; return 0; }
+  if (r[1] == 0) code = r[2];
+  else {
+    int w = (int)r[1], sh, i, nb;
+    unsigned long long bit = (unsigned long long)(r[3] + row - r[0]) * (unsigned long long)w, v = 0;
+    const unsigned char *b = (const unsigned char *)r[2] + (bit >> 3);
+    sh = (int)(bit & 7);
+    nb = (sh + w + 7) >> 3;
+    for (i = 0; i < nb; i++) v |= (unsigned long long)b[i] << (8 * i);
+    code = (long long)((v >> sh) & ((1ULL << w) - 1));
+  }
+  if (code < 0 || code >= (long long)st[TPD_H_TS_ENTRIES]) { st[TPD_H_TS_BAD] = 1; return 0; }
+  return code;
+}
+
+/* Batch row i's timestamp: through its code where the column came as runs of codes (tsr) or as codes (tsc), else as stored. */
+#define TPD_TS_AT(st, ts, tsc, tsr, i) ((tsr) ? (ts)[tpd_run_code(st, tsr, i)] : (tsc) ? (ts)[(tsc)[i]] : (ts)[i])
+
 /* A record's first entry before any close: later than every instant. */
 #define TPD_NO_TS 0x7fffffffffffffffLL
 
@@ -142,6 +184,8 @@ static long long tpd_sum_open(double *st, void **cols, const double *k) {
  * sums, a record's "has a close" its sets' trades, the curve's range its non-zero minutes.
  */
 static void tpd_sum_apply(double *st, long long *sti, void **cols, const long long *ts, long long set, const tpd_sum_event *x, long long n, long long lv_row) {
+  const int *tsc = (const int *)cols[TPD_C_TS_CODES];
+  const long long *tsr = (const long long *)cols[TPD_C_TS_RUNS];
   long long nsets = (long long)st[TPD_H_NSETS], rs = TPD_R_SETS + TPD_TALLY_SIZE * nsets, i;
   long long *t = (long long *)cols[TPD_C_SUM_STAGE_TS];
   double *recs = (double *)cols[TPD_C_SUM_REC];
@@ -152,7 +196,7 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, const long lo
   int have_day = st[TPD_H_CURVE_DAY] == st[TPD_H_CURVE_DAY];
   if (have_day) first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - TPD_IST_OFFSET_MINUTES;
   if (ts)
-    for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? ts[x[i].row] : 0;
+    for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? TPD_TS_AT(st, ts, tsc, tsr, x[i].row) : 0;
   else
     for (i = 0; i < n; i++) t[i] = 0;
   for (i = 0; i < n; i++) {
@@ -202,7 +246,7 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, const long lo
     else curve[m] += pnl;
   }
   sti[TPD_STI_SUM_ENTRY] = entry_ts;
-  if (lv_row >= 0) sti[TPD_STI_SUM_LAST] = ts ? ts[lv_row] : 0;
+  if (lv_row >= 0) sti[TPD_STI_SUM_LAST] = ts ? TPD_TS_AT(st, ts, tsc, tsr, lv_row) : 0;
 }
 
 /* Ends the current segment for every set (end of partition); the trade log has room for one close per set. */
@@ -253,6 +297,8 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
   const int *opt_map = (const int *)cols[TPD_C_OPT_MAP];
   const float *strike = (const float *)cols[TPD_C_STRIKE];
   const long long *ts = (const long long *)cols[TPD_C_TS];
+  const int *tsc = (const int *)cols[TPD_C_TS_CODES];
+  const long long *tsr = (const long long *)cols[TPD_C_TS_RUNS];
   const int logging = cols[TPD_C_TRADE_TS] != 0;
   const int summing = cols[TPD_C_SUM_REC] != 0;
   const int touch = cols[TPD_C_BID] != 0;
@@ -412,7 +458,7 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
           return b;
         }
         tot[TPD_T_VALID_ROWS] += (double)r.nvalid;
-        if (logging && ts && r.last_valid >= 0) sti[k * TPD_STI_SIZE + TPD_STI_LOG_LAST] = ts[r.last_valid];
+        if (logging && ts && r.last_valid >= 0) sti[k * TPD_STI_SIZE + TPD_STI_LOG_LAST] = TPD_TS_AT(st, ts, tsc, tsr, r.last_valid);
         if (r.last_valid >= 0) {
           lv_row = r.last_valid;
           /* A segment's end sells at its last valid row's bid: kept now, that row may be in an earlier batch then. */
@@ -430,7 +476,7 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
           if (e->action == TP_OPEN) {
             tot[TPD_T_TRADES] += 1.0;
             tot[TPD_T_ENTRY] = e->price;
-            if (logging) sti[k * TPD_STI_SIZE + TPD_STI_LOG_ENTRY] = ts ? ts[e->row] : 0;
+            if (logging) sti[k * TPD_STI_SIZE + TPD_STI_LOG_ENTRY] = ts ? TPD_TS_AT(st, ts, tsc, tsr, e->row) : 0;
             if (summing) TPD_SUM_STAGE(sev + nsev++, 0, e->row, slot[j], 0.0, 0.0);
           } else if (e->action == TP_CLOSE) {
             tot[TPD_T_PNL] += e->pnl;
@@ -439,7 +485,7 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
               tpd_staged *t = mine + nmine++;
               t->order = 2 * e->row + 1;
               t->entry_ts = sti[k * TPD_STI_SIZE + TPD_STI_LOG_ENTRY];
-              t->exit_ts = ts ? ts[e->row] : 0;
+              t->exit_ts = ts ? TPD_TS_AT(st, ts, tsc, tsr, e->row) : 0;
               t->entry = tot[TPD_T_ENTRY];
               t->exit = e->price;
               t->pnl = e->pnl;

@@ -17,8 +17,16 @@ export interface KernelBatch {
   strikeValid: Uint8Array | null;
   /** One per declared column: values in its declared type (see columnAs) and Arrow validity bitmap. */
   columns: { values: ColumnValues; valid: Uint8Array | null }[];
-  /** Epoch ns; needed for a trade log. */
+  /** Epoch ns; needed for a trade log and the report's sums. With tsCodes, the values the codes index. */
   ts: BigInt64Array | null;
+  /** Row i's timestamp is ts[tsCodes[i]] (a dictionary-coded column read as codes); absent or null: ts[i]. */
+  tsCodes?: Int32Array | null;
+  /**
+   * Or row i's timestamp is ts[code] of row i + tsRow0's code in these run records
+   * (lib/parquet/native/code-runs.ts; codes checked as they are read).
+   */
+  tsRuns?: BigInt64Array | null;
+  tsRow0?: number;
   /** bp0 and sp0 as float64, with their bitmaps: needed with --fill touch (SPEC §7). */
   quotes?: Quotes | null;
 }

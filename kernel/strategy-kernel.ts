@@ -34,6 +34,7 @@ import {
   ZERO_ROW_BYTES,
 } from "./driver-layout.ts";
 import { addressesOf, type BuildAddresses, linkAddresses } from "./shared-build.ts";
+import { CODE_RUN } from "../lib/parquet/native/code-runs.ts";
 import { DAY_MINUTES, SET_SUMS, setSumsFromHold, TALLY, type LoggedTrades, type ReportSums } from "./report-sums.ts";
 
 /** Path of the built-in ema_cross kernel. */
@@ -80,6 +81,11 @@ export type { ColumnType } from "./column-types.ts";
  */
 export class KernelError extends Error {
   override name = KernelError.name;
+}
+
+/** A batch's timestamps, given as runs of codes, held a code past the values it indexes (a garbled file): the run is void. */
+export class TimestampCodeError extends Error {
+  override name = TimestampCodeError.name;
 }
 
 /** A declared parameter: its name and default (undefined: the grid must set it). */
@@ -739,6 +745,13 @@ export class KernelRun {
     c[C.STRIKE] = addr(b.strike);
     c[C.STRIKE_VALID] = addr(b.strikeValid);
     c[C.TS] = addr(b.ts);
+    c[C.TS_CODES] = addr(b.tsCodes ?? null);
+    const runs = b.tsRuns ?? null;
+    c[C.TS_RUNS] = addr(runs);
+    this.st[H.TS_RUNS] = runs ? runs.length / CODE_RUN.SIZE : 0;
+    this.st[H.TS_ENTRIES] = runs && b.ts ? b.ts.length : 0;
+    this.st[H.TS_ROW0] = b.tsRow0 ?? 0;
+    this.st[H.TS_HINT] = 0;
     if (this.touch) {
       const q = b.quotes;
       if (!q || q.bid.length < b.length || q.ask.length < b.length)
@@ -766,6 +779,10 @@ export class KernelRun {
     while (next < b.length) {
       next = Number(this.kernel.symbols.tpd_run(ptr(this.st), ptr(this.sti), ptr(this.cols), next, b.length));
       if (this.cols[C.BAD_TYPE] !== 0n) throw this.refusedColumn();
+      if (this.st[H.TS_BAD] !== 0) {
+        this.st[H.TS_BAD] = 0;
+        throw new TimestampCodeError(`timestamp: a dictionary code past its ${this.st[H.TS_ENTRIES]} values`);
+      }
       this.drainTrades();
       // The driver stopped before a block that could overflow the segment records: make room.
       if (next < b.length && this.st[H.REC_COUNT] + this.st[H.BLOCK] + 1 > this.st[H.REC_CAP]) this.drainRecords(false);

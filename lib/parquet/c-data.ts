@@ -1,3 +1,5 @@
+import { codesOfRuns } from "./native/code-runs.ts";
+
 /**
  * Arrow C Data Interface structs in a wasm32 memory, read as typed-array views without apache-arrow:
  * the few formats a strategy reads (integers, floats, dates, timestamps, string dictionaries).
@@ -41,6 +43,31 @@ export interface CColumn {
   dictionary: (string | null)[] | null;
   /** A plain string column's values, decoded. */
   strings: (string | null)[] | null;
+  /**
+   * A fixed-width column read as codes (the native decoder's, where asked): `values` holds int32
+   * codes and row i's value is codeValues[values[i]] (a null row's code is 0). Absent: values are the values.
+   */
+  codeValues?: CValues | null;
+  /** Codes given as runs (lib/parquet/native/code-runs.ts) instead of `values` (then null): valid while the batch is. */
+  codeRuns?: BigInt64Array | null;
+}
+
+/** `c` with its values in place of its codes (itself when it has none); null rows hold 0. */
+export function expandCodes(c: CColumn): CColumn {
+  const d = c.codeValues;
+  const codes = c.codeRuns ? codesOfRuns(c.codeRuns, c.length) : c.values;
+  if (!d || !codes) return c;
+  const out = new (d.constructor as new (n: number) => CValues)(c.length);
+  const o = out as unknown as { [i: number]: number | bigint };
+  const v = d as unknown as { [i: number]: number | bigint };
+  for (let i = 0; i < c.length; i++) {
+    if (!isValidAt(c.validity, i)) continue; // typed arrays start at 0
+    const code = codes[i] as number;
+    if (!(code >= 0 && code < d.length))
+      throw new RangeError(`column ${c.field.name}: dictionary index ${code} ≥ dictionary size ${d.length}`);
+    o[i] = v[code];
+  }
+  return { ...c, values: out, codeValues: null, codeRuns: null };
 }
 
 /** A typed-array constructor that views a fixed-width format. */

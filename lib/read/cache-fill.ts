@@ -4,6 +4,7 @@
  * column being filled; any other read abandons it (the part then stays uncached).
  */
 import type { PartCache } from "../cache/part-cache.ts";
+import { expandCodes } from "../parquet/c-data.ts";
 import { keyBatch, stableOptCodes } from "./driver-batch.ts";
 import { partRows, type PartSource } from "./part-source.ts";
 
@@ -42,7 +43,11 @@ export function fillingSource(source: PartSource, cache: PartCache, columns: rea
       }
       return source.read(asked, selection, (batches) => {
         // Cached before `use` runs: a kernel that writes through its pointers changes only this batch.
-        for (const b of batches) cache.append(b, asked, () => stableOptCodes(keyBatch(b, asked, source.path)));
+        for (const b of batches) {
+          // The cache keeps values: a column read as codes is expanded for it.
+          const values = b.columns.some((c) => c.codeValues) ? { ...b, columns: b.columns.map(expandCodes) } : b;
+          cache.append(values, asked, () => stableOptCodes(keyBatch(values, asked, source.path)));
+        }
         next += selection.rowGroups.length;
         return use(batches);
       });

@@ -74,16 +74,18 @@ function checkColumns(source: PartSource, path: string, columns: readonly string
  * A decoding source of the part at `path` (open as `fd`, left open) that holds every one of
  * `columns`; throws StrategyInputError naming the file when it cannot be opened or lacks a column.
  * The native source where the part is one tickpack wrote in encodings its decoder reads; else parquet-wasm.
+ * Of `coded`, the native source gives dictionary-coded chunks as codes (CColumn.codeValues).
  */
 export async function openDecodeSource(
   path: string,
   fd: number,
   columns: readonly string[],
   settings: DecodeSettings = {},
+  coded: readonly string[] = [],
 ): Promise<PartSource> {
   if ((settings.decoder ?? "native") === "native") {
     const decoder = nativeDecoder(settings.compiler ?? "tcc", settings.decoderEntry);
-    const native = decoder && openNativeSource(path, fd, columns, decoder);
+    const native = decoder && openNativeSource(path, fd, columns, decoder, coded);
     if (native) return checkColumns(native, path, columns);
   }
   await settings.beforeDecode?.();

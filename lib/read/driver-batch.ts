@@ -8,7 +8,7 @@
 import { asFloat64, columnAs, QUOTE_COLUMNS, type KernelBatch } from "../../kernel/kernel-batch.ts";
 import type { LoadedKernel } from "../../kernel/strategy-kernel.ts";
 import type { KeyRunColumns } from "./key-scan.ts";
-import type { CColumn, CField, CValues } from "../parquet/c-data.ts";
+import { type CColumn, type CField, type CValues, expandCodes } from "../parquet/c-data.ts";
 import { OPT_OTHER, stableOptCode } from "../packed/opt-type.ts";
 import { StrategyInputError } from "./input-error.ts";
 import type { ColumnViews } from "./part-source.ts";
@@ -99,7 +99,7 @@ export function kernelBatch(
 ): KernelBatch {
   const keys = keyBatch(b, columns, file);
   const col = (name: string) => b.columns[columns.indexOf(name)];
-  const ts = extras.ts ? numericValues(col("timestamp"), file, "timestamp") : null;
+  const ts = extras.ts ? timestamps(col("timestamp"), file) : null;
   // Quotes as float64: a view where stored so (packed files), else converted once per batch.
   const quote = (name: string) => asFloat64(numericValues(col(name), file, name) as Parameters<typeof asFloat64>[0]);
   const quotes = extras.quotes
@@ -117,9 +117,26 @@ export function kernelBatch(
         );
       return { values, valid: c.validity };
     }),
-    ts: ts instanceof BigInt64Array ? ts : null,
+    ts: ts && ts.values instanceof BigInt64Array ? ts.values : null,
+    tsCodes: ts?.codes ?? null,
+    tsRuns: ts?.runs ?? null,
     quotes,
   };
+}
+
+/**
+ * A batch's timestamps: as runs of codes or codes into their values where read so and null-free (the
+ * driver looks them up at trades only), else the values.
+ */
+function timestamps(
+  c: CColumn,
+  file: string,
+): { values: CValues; codes: Int32Array | null; runs: BigInt64Array | null } {
+  if (c.codeValues instanceof BigInt64Array && c.validity === null) {
+    if (c.codeRuns) return { values: c.codeValues, codes: null, runs: c.codeRuns };
+    if (c.values instanceof Int32Array) return { values: c.codeValues, codes: c.values, runs: null };
+  }
+  return { values: numericValues(expandCodes(c), file, "timestamp"), codes: null, runs: null };
 }
 
 /** opt_type's codes in a batch as the stable codes the cache keeps. */

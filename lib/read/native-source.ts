@@ -15,7 +15,7 @@ import {
   type ColumnSchema,
 } from "../parquet/native/chunk-index.ts";
 import { Codec, ChunkDecodeError, type ChunkDesc, type DecodedChunk } from "../parquet/native/chunk-desc.ts";
-import type { PageDecoder } from "../parquet/native/page-decoder.ts";
+import type { DecodedForm, PageDecoder } from "../parquet/native/page-decoder.ts";
 import type { PartSource } from "./part-source.ts";
 
 /** Value encodings the decoder reads (parquet.thrift Encoding): PLAIN, PLAIN_DICTIONARY, RLE (levels), DELTA_BINARY_PACKED, RLE_DICTIONARY. */
@@ -54,9 +54,19 @@ function unsupported(index: ChunkIndex, columns: readonly string[], fileSize: nu
   return null;
 }
 
-/** A column of a decoded window in parquet-wasm's shape. */
+/**
+ * How a column the caller takes as codes is decoded: a dictionary-coded chunk as runs of codes where
+ * its pages are stored uncompressed (nothing unpacked; the runs point into the map), as codes where
+ * compressed; any other as values.
+ */
+function formOf(loc: ChunkLocation): DecodedForm {
+  if (!(loc.encodings.includes(2) || loc.encodings.includes(8))) return "values";
+  return loc.codec === Codec.UNCOMPRESSED ? "runs" : "codes";
+}
+
+/** A column of a decoded window in parquet-wasm's shape (codes and their values where asked as codes). */
 function viewOf(field: CField, d: DecodedChunk): CColumn {
-  let values: CColumn["values"] = d.values;
+  let values: CColumn["values"] = d.codeRuns ? null : d.values;
   if (field.format === "b")
     values = null; // parquet-wasm gives booleans as bits, without a fixed-width view
   else if (field.format === "s") values = Int16Array.from(d.values as Int32Array);
@@ -68,6 +78,8 @@ function viewOf(field: CField, d: DecodedChunk): CColumn {
     values,
     dictionary: d.dictionary,
     strings: null,
+    codeValues: d.dictionaryValues ?? null,
+    codeRuns: d.codeRuns ?? null,
   };
 }
 
@@ -83,6 +95,7 @@ class NativePartSource implements PartSource {
     private readonly index: ChunkIndex,
     private readonly decoder: PageDecoder,
     private readonly decodable: ReadonlySet<string>,
+    private readonly coded: ReadonlySet<string>,
   ) {
     this.rowGroupRows = index.rowGroups.map((g) => g.rows);
     const leaves = index.columns ?? [];
@@ -124,7 +137,8 @@ class NativePartSource implements PartSource {
             numValues: loc.numValues,
           };
           const chunk = this.mapping.bytes.subarray(loc.start, loc.start + loc.length);
-          return viewOf(field, this.decoder.decodeChunk(chunk, desc, { start, count }, slot0 + k));
+          const form = this.coded.has(field.name) ? formOf(loc) : "values";
+          return viewOf(field, this.decoder.decodeChunk(chunk, desc, { start, count }, slot0 + k, form));
         }),
       });
     }
@@ -139,13 +153,15 @@ class NativePartSource implements PartSource {
 /**
  * The part open as `fd` as a native source for `columns`, or null where the native path cannot read
  * them (the caller then decodes with parquet-wasm). The map is of the descriptor: a repack replacing
- * `path` meanwhile does not change what is read.
+ * `path` meanwhile does not change what is read. Of `coded`, a dictionary-coded chunk comes as codes
+ * (CColumn.codeValues): its dictionary is not gathered row by row.
  */
 export function openNativeSource(
   path: string,
   fd: number,
   columns: readonly string[],
   decoder: PageDecoder,
+  coded: readonly string[] = [],
 ): PartSource | null {
   let mapping: FileMapping;
   try {
@@ -161,7 +177,8 @@ export function openNativeSource(
       return null;
     }
     const present = new Set((index.columns ?? []).map((c) => c.name));
-    return new NativePartSource(path, mapping, index, decoder, new Set(columns.filter((c) => present.has(c))));
+    const decodable = new Set(columns.filter((c) => present.has(c)));
+    return new NativePartSource(path, mapping, index, decoder, decodable, new Set(coded));
   } catch {
     // A footer the walk cannot read: parquet-wasm names the problem.
     mapping.unmap();

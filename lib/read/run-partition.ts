@@ -109,7 +109,8 @@ export async function runPartition(
         let fill: FillingSource | null = null;
         if (cache?.complete(columns)) source = cacheSource(path, cache, columns);
         else {
-          source = await openDecodeSource(path, fd, columns, settings.decode);
+          // The driver looks timestamps up at trades only: a dictionary-coded chunk comes as codes, not gathered.
+          source = await openDecodeSource(path, fd, columns, settings.decode, extras.ts ? ["timestamp"] : []);
           // A cache file holds a whole part: a part read in part is not cached (an unfiltered run fills it).
           if (cache && (nRead < 0 || nRead === source.rowGroupRows.length))
             source = fill = fillingSource(source, cache, columns);

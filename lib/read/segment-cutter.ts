@@ -16,7 +16,10 @@ function sliceBatch(b: KernelBatch, s: number, e: number): KernelBatch {
     strike: b.strike.subarray(s, e),
     strikeValid: sliceBits(b.strikeValid, s, n),
     columns: b.columns.map((c) => ({ values: c.values.subarray(s, e), valid: sliceBits(c.valid, s, n) })),
-    ts: b.ts ? b.ts.subarray(s, e) : null,
+    ts: b.ts && !b.tsCodes && !b.tsRuns ? b.ts.subarray(s, e) : b.ts,
+    tsCodes: b.tsCodes ? b.tsCodes.subarray(s, e) : null,
+    tsRuns: b.tsRuns ?? null,
+    tsRow0: (b.tsRow0 ?? 0) + s,
     quotes: b.quotes
       ? {
           bid: b.quotes.bid.subarray(s, e),

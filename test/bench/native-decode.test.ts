@@ -200,6 +200,69 @@ describe("bench: native decoder = parquet-wasm", () => {
     expect(results(b)).toBe(whole);
   });
 
+  test("timestamps as repack writes them (read as runs of codes), dictionary-coded ZSTD (as codes) and delta-coded (as values): the same trade log and report", () => {
+    /** The report page's data without what differs from run to run. */
+    const reportData = (path: string) => {
+      const html = readFileSync(path, "utf8");
+      const json = html.slice(
+        html.indexOf('id="report-data">') + 17,
+        html.indexOf("</script>", html.indexOf('id="report-data">')),
+      );
+      const data = JSON.parse(json);
+      data.generated = "";
+      data.header = data.header.filter((h: { json: string }) => h.json !== "elapsed_s" && h.json !== "rows_per_s");
+      return JSON.stringify(data);
+    };
+    const run = (dir: string, extra: string[] = []) => {
+      const out = tempDir("nd-ts-out");
+      const j = bench([dir, "--trades", join(out, "t.csv"), "--report", join(out, "r.html"), ...extra]);
+      const { workers, ...json } = JSON.parse(results(j));
+      return {
+        json,
+        parts: j.parts_read,
+        log: readFileSync(join(out, "t.csv"), "utf8"),
+        report: reportData(join(out, "r.html")),
+      };
+    };
+    const want = run(packed, ["--no-cache", "--decoder", "wasm"]);
+    expect(want.log.split("\n").length).toBeGreaterThan(100);
+    const rewritten = (name: string, props: (b: pw.WriterPropertiesBuilder) => pw.WriterPropertiesBuilder) => {
+      const dir = tempDir(`nd-ts-${name}`);
+      cpSync(packed, dir, { recursive: true });
+      for (const p of listPackedPartitions(dir).flatMap((x) => x.parts)) {
+        const b = new pw.WriterPropertiesBuilder()
+          .setCompression(pw.Compression.ZSTD)
+          .setMaxRowGroupSize(2500)
+          .setKeyValueMetadata(new Map([["tickpack.version", TICKPACK_VERSION]]));
+        writeFileSync(p, pw.writeParquet(pw.readParquet(readFileSync(p)), props(b).build()));
+      }
+      return dir;
+    };
+    const variants = {
+      asPacked: packed,
+      dictionaryZstd: rewritten("dict-zstd", (b) => b.setColumnDictionaryEnabled("timestamp", true)),
+      delta: rewritten("delta", (b) =>
+        b
+          .setColumnDictionaryEnabled("timestamp", false)
+          .setColumnEncoding("timestamp", pw.Encoding.DELTA_BINARY_PACKED),
+      ),
+    };
+    for (const [name, dir] of Object.entries(variants)) {
+      for (const extra of [["--no-cache"], ["--no-cache", "--workers", "1"], ["--cache", tempDir("nd-ts-cache")]]) {
+        const got = run(dir, extra);
+        if (extra[0] === "--no-cache")
+          expect({ name, parts: got.parts }).toEqual({ name, parts: { cache: 0, native: parts, wasm: 0 } });
+        expect({ name, extra, json: got.json, log: got.log, report: got.report }).toEqual({
+          name,
+          extra,
+          json: want.json,
+          log: want.log,
+          report: want.report,
+        });
+      }
+    }
+  });
+
   test("a garbled part is an error naming the file (and, natively, the column) through either decoder, never a hang", async () => {
     const garbled = tempDir("nd-garbled");
     cpSync(packed, garbled, { recursive: true });

@@ -4,6 +4,7 @@ import { KernelRun, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
 import { columnAs, type KernelBatch } from "../../kernel/kernel-batch.ts";
 import { stableOptCode } from "../../lib/packed/opt-type.ts";
 import type { SeededRandom } from "../../lib/random.ts";
+import { ptr } from "bun:ffi";
 
 /** ema_cross's parameters in the kernel's order. */
 export const values = (p: EmaCrossParams) => [p.fast, p.slow, p.max_spread, p.min_volume];
@@ -57,19 +58,78 @@ export function runGrid(
   return runPartitions(run, k, partitions, cuts);
 }
 
-/** Runs partitions through `run` in batches cut at `cuts(partitionLength)`; `afterPartition` sees the run after each one's end. */
+/** `b` with its timestamps as codes into a dictionary of them in random order, with values no row uses among them (as a dictionary-coded column comes). */
+export function withCodedTimestamps(b: KernelBatch, rng: SeededRandom): KernelBatch {
+  if (!b.ts) return b;
+  const distinct = [...new Set(b.ts), -1n, 7n * 10n ** 18n];
+  for (let i = distinct.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [distinct[i], distinct[j]] = [distinct[j], distinct[i]];
+  }
+  const code = new Map(distinct.map((t, i) => [t, i]));
+  return { ...b, ts: BigInt64Array.from(distinct), tsCodes: Int32Array.from(b.ts, (t) => code.get(t) as number) };
+}
+
+/**
+ * `b` with its timestamps as runs of codes (lib/parquet/native/code-runs.ts) into a shuffled
+ * dictionary of them: runs of one repeated code and bit-packed runs of random widths, entered part-way,
+ * behind `lead` rows that belong to no batch row (tsRow0). The runs' bytes are pushed to `keep`: the
+ * records hold their addresses.
+ */
+export function withRunTimestamps(
+  b: KernelBatch,
+  rng: SeededRandom,
+  keep: Uint8Array[],
+  options: { lead?: number } = {},
+): KernelBatch {
+  const coded = withCodedTimestamps(b, rng);
+  const lead = options.lead ?? 0;
+  const entries = coded.ts!.length;
+  const codes = [...Array.from({ length: lead }, () => rng.int(0, entries - 1)), ...coded.tsCodes!];
+  const records: bigint[] = [];
+  for (let at = 0; at < codes.length; ) {
+    let end = Math.min(codes.length, at + rng.int(1, 40));
+    if (rng.next() < 0.3) {
+      // One code for the whole run: as far as it repeats.
+      end = at + 1;
+      while (end < codes.length && codes[end] === codes[at]) end++;
+      records.push(BigInt(at), 0n, BigInt(codes[at]), 0n);
+    } else {
+      const max = Math.max(...codes.slice(at, end));
+      const width = Math.min(32, Math.max(1, Math.ceil(Math.log2(max + 1))) + rng.int(0, 3));
+      const skip = rng.int(0, 9); // codes before the run's first row (a window entering a run part-way)
+      const bytes = new Uint8Array(Math.ceil(((skip + end - at) * width) / 8) + 1);
+      const put = (index: number, code: number) => {
+        for (let q = 0; q < width; q++)
+          if (Math.floor(code / 2 ** q) % 2) bytes[(index * width + q) >> 3] |= 1 << ((index * width + q) & 7);
+      };
+      for (let i = 0; i < skip; i++) put(i, rng.int(0, 2 ** Math.min(width, 20) - 1));
+      for (let i = at; i < end; i++) put(skip + i - at, codes[i]);
+      keep.push(bytes);
+      records.push(BigInt(at), BigInt(width), BigInt(ptr(bytes)), BigInt(skip));
+    }
+    at = end;
+  }
+  return { ...coded, tsCodes: null, tsRuns: BigInt64Array.from(records), tsRow0: lead };
+}
+
+/**
+ * Runs partitions through `run` in batches cut at `cuts(partitionLength)`; `afterPartition` sees the
+ * run after each one's end; `batchFor` may hand the driver each batch in another form.
+ */
 export function runPartitions(
   run: KernelRun,
   k: LoadedKernel,
   partitions: ReferenceRow[][],
   cuts: (n: number) => number[],
   afterPartition?: (run: KernelRun, p: number) => void,
+  batchFor: (b: KernelBatch) => KernelBatch = (b) => b,
 ) {
   partitions.forEach((rows, p) => {
     let start = 0;
     for (const end of [...cuts(rows.length), rows.length]) {
       if (end <= start) continue;
-      run.run(batchOf(k, rows.slice(start, end), p % 2 ? ["PE", "CE"] : ["CE", "PE"]));
+      run.run(batchFor(batchOf(k, rows.slice(start, end), p % 2 ? ["PE", "CE"] : ["CE", "PE"])));
       start = end;
     }
     run.endPartition();

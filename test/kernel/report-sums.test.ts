@@ -1,9 +1,22 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { EmaCrossParams, ReferenceRow } from "../../kernel/ema_cross.ts";
 import { reportSumsReference, type ReportSums } from "../../kernel/report-sums.ts";
-import { EMA_CROSS_SOURCE, KernelRun, loadKernel, type LoadedKernel } from "../../kernel/strategy-kernel.ts";
+import {
+  EMA_CROSS_SOURCE,
+  KernelRun,
+  loadKernel,
+  TimestampCodeError,
+  type LoadedKernel,
+} from "../../kernel/strategy-kernel.ts";
 import { SeededRandom } from "../../lib/random.ts";
-import { randomPartitions, runPartitions, values } from "../helpers/kernel-batches.ts";
+import {
+  batchOf,
+  randomPartitions,
+  runPartitions,
+  values,
+  withCodedTimestamps,
+  withRunTimestamps,
+} from "../helpers/kernel-batches.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -135,6 +148,83 @@ describe("the driver's report sums", () => {
       );
       expect(sums).toEqual(withLog);
     }
+  });
+
+  test("timestamps as codes into a dictionary give the same trade log and sums as the timestamps themselves", () => {
+    const rng = new SeededRandom(21);
+    let trades = 0;
+    for (let round = 0; round < 6; round++) {
+      const parts = partitions(rng, 3);
+      const sets = Array.from({ length: rng.int(1, 4) }, () => values(randomParams(rng)));
+      const cuts = (n: number) => Array.from({ length: 4 }, () => rng.int(0, n)).sort((a, b) => a - b);
+      const cutsOf = parts.map((rows) => cuts(rows.length));
+      const results = [false, true].map((coded) => {
+        const run = new KernelRun(emaCross, sets, 16, { blockRows: 64, reportSums: true });
+        const out: unknown[] = [];
+        let p = 0;
+        runPartitions(
+          run,
+          emaCross,
+          parts,
+          () => cutsOf[p],
+          (r) => {
+            p++;
+            out.push({ log: r.takeTradeColumns(), sums: canonical(r.takeReportSums()) });
+          },
+          coded ? (b) => withCodedTimestamps(b, rng) : undefined,
+        );
+        return out;
+      });
+      expect(results[1]).toEqual(results[0]);
+      trades += results[0].reduce<number>((a, x) => a + (x as { log: { exitTs: BigInt64Array } }).log.exitTs.length, 0);
+    }
+    expect(trades).toBeGreaterThan(50);
+  });
+
+  test("timestamps as runs of codes (any widths, runs entered part-way, batch row 0 past the runs' start) give the same trade log and sums", () => {
+    const rng = new SeededRandom(22);
+    const keep: Uint8Array[] = [];
+    for (let round = 0; round < 6; round++) {
+      const parts = partitions(rng, 3);
+      const sets = Array.from({ length: rng.int(1, 4) }, () => values(randomParams(rng)));
+      const cutsOf = parts.map((rows) =>
+        Array.from({ length: 4 }, () => rng.int(0, rows.length)).sort((a, b) => a - b),
+      );
+      const results = [0, 1].map((form) => {
+        const run = new KernelRun(emaCross, sets, 16, { blockRows: 64, reportSums: true });
+        const out: unknown[] = [];
+        let p = 0;
+        runPartitions(
+          run,
+          emaCross,
+          parts,
+          () => cutsOf[p],
+          (r) => {
+            p++;
+            out.push({ log: r.takeTradeColumns(), sums: canonical(r.takeReportSums()) });
+          },
+          form ? (b) => withRunTimestamps(b, rng, keep, { lead: rng.int(0, 20) }) : undefined,
+        );
+        return out;
+      });
+      expect(results[1]).toEqual(results[0]);
+    }
+  });
+
+  test("a run of codes past the dictionary (a garbled file) is a TimestampCodeError, not a timestamp", () => {
+    const rng = new SeededRandom(23);
+    const keep: Uint8Array[] = [];
+    const parts = partitions(rng, 1);
+    const run = new KernelRun(emaCross, [values(randomParams(rng))], 0, { reportSums: true });
+    const whole = withRunTimestamps(batchOf(emaCross, parts[0], ["CE", "PE"]), rng, keep);
+    // A dictionary of one value: every code but 0 is past it, and the first trade's lookups meet one.
+    const broken = { ...whole, ts: whole.ts!.subarray(0, 1) };
+    expect(() => run.run(broken)).toThrow(TimestampCodeError);
+    // The same runs with their whole dictionary run.
+    const again = new KernelRun(emaCross, [values(randomParams(rng))], 0, { reportSums: true });
+    again.run(whole);
+    again.endPartition();
+    expect(again.totals()[0].trades).toBeGreaterThan(0);
   });
 
   test("an exit in the first minute after an IST midnight marks the curve incomplete, as the reference does", () => {

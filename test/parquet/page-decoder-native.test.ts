@@ -14,6 +14,8 @@ import {
   PhysicalType,
 } from "../../lib/parquet/native/chunk-desc.ts";
 import { loadPageDecoder } from "../../lib/parquet/native/page-decoder.ts";
+import { decodeChunk as decodeReference } from "../../lib/parquet/native/page-decoder-reference.ts";
+import { CODE_RUN, codeAt, codesOfRuns } from "../../lib/parquet/native/code-runs.ts";
 import { closeParquetFile, openParquetFile, withColumnViews } from "../../lib/parquet/source.ts";
 import { parquetWasm } from "../../lib/parquet/wasm.ts";
 import { randomFor } from "../../lib/random.ts";
@@ -122,6 +124,19 @@ const KNOBS: Knobs[] = [
     dictionary: true,
     fallback: true,
     delta: true,
+  },
+  {
+    label: "v1-dict-uncompressed-pages",
+    version: pw.WriterVersion.V1,
+    compression: pw.Compression.UNCOMPRESSED,
+    dictionary: true,
+    smallPages: true,
+  },
+  {
+    label: "v2-dict-uncompressed",
+    version: pw.WriterVersion.V2,
+    compression: pw.Compression.UNCOMPRESSED,
+    dictionary: true,
   },
   {
     label: "v1-delta-plain-uncompressed",
@@ -435,6 +450,150 @@ describe("the native page decoder", () => {
       );
   });
 
+  test("codes: a fixed-width chunk asked as codes gives the plain decode's rows through its code values", () => {
+    const r = randomFor(6, "codes");
+    let dictionaryOnly = 0;
+    let appended = 0;
+    for (const k of KNOBS) {
+      const f = files.get(k.label)!;
+      for (const chunk of f.chunks) {
+        const { desc } = chunk;
+        if (desc.physicalType === PhysicalType.BOOLEAN || desc.physicalType === PhysicalType.BYTE_ARRAY) continue;
+        const n = desc.numValues;
+        const windows = [
+          { start: 0, count: n },
+          { start: 0, count: 0 },
+          { start: n - 1, count: 1 },
+          ...Array.from({ length: 4 }, () => {
+            const start = r.int(0, n);
+            return { start, count: r.int(0, n - start) };
+          }),
+        ];
+        for (const w of windows) {
+          const want = plainValues(tcc.decodeChunk(chunk.bytes, desc, w), desc.physicalType);
+          const d = tcc.decodeChunk(chunk.bytes, desc, w, 3, "codes");
+          expect(d.values).toBeInstanceOf(Int32Array);
+          const dict = d.dictionaryValues!;
+          expect(dict).not.toBeNull();
+          const got: unknown[] = [];
+          for (let i = 0; i < d.length; i++) {
+            const code = d.values[i] as number;
+            if (!isValidAt(d.validity, i)) {
+              expect(code).toBe(0);
+              got.push(null);
+            } else {
+              expect(code >= 0 && code < dict.length).toBe(true);
+              got.push(dict[code]);
+            }
+          }
+          expect({ file: k.label, column: desc.column, w, got }).toEqual({
+            file: k.label,
+            column: desc.column,
+            w,
+            got: want,
+          });
+          // The reference keeps the same contract.
+          const ref = decodeReference(chunk.bytes, desc, w, true);
+          const refDict = ref.dictionaryValues!;
+          expect(
+            Array.from(ref.values as Int32Array, (c, i): unknown => (isValidAt(ref.validity, i) ? refDict[c] : null)),
+          ).toEqual(want);
+          if (w.count !== n) continue;
+          const data = dataEncodings(chunk.bytes);
+          const dictPage = pageHeaders(chunk.bytes).find((p) => p.fields.has("7.1"));
+          const entries = dictPage ? zigzagAt(chunk.bytes, dictPage.fields.get("7.1")!) : 0;
+          if (data.every((e) => e === 8)) {
+            // Dictionary pages only: the codes index the dictionary page's values, nothing more.
+            expect(dict.length).toBe(entries);
+            dictionaryOnly++;
+          } else if (data.includes(8)) {
+            // Fallback: the values of its PLAIN or DELTA pages appended past the dictionary page's, one entry each.
+            const valid = want.filter((v) => v !== null).length;
+            expect(dict.length).toBeGreaterThan(entries);
+            expect(dict.length).toBeLessThan(entries + valid);
+            appended++;
+          }
+        }
+      }
+    }
+    expect(dictionaryOnly).toBeGreaterThan(0);
+    // Fallback chunks: values of their PLAIN or DELTA pages appended to the dictionary.
+    expect(appended).toBeGreaterThan(0);
+  });
+
+  test("runs: a dictionary-coded, uncompressed, null-free window comes as runs of codes; any other as codes", () => {
+    const r = randomFor(7, "runs");
+    let asRuns = 0;
+    let asCodes = 0;
+    for (const k of KNOBS) {
+      const f = files.get(k.label)!;
+      for (const chunk of f.chunks) {
+        const { desc } = chunk;
+        if (desc.physicalType === PhysicalType.BOOLEAN || desc.physicalType === PhysicalType.BYTE_ARRAY) continue;
+        const n = desc.numValues;
+        const data = dataEncodings(chunk.bytes);
+        for (const w of [
+          { start: 0, count: n },
+          ...Array.from({ length: 6 }, () => {
+            const start = r.int(0, n - 1);
+            return { start, count: r.int(1, Math.min(n - start, 700)) };
+          }),
+        ]) {
+          if (w.count === 0) continue;
+          const plain = tcc.decodeChunk(chunk.bytes, desc, w);
+          const want = plainValues(plain, desc.physicalType);
+          const d = tcc.decodeChunk(chunk.bytes, desc, w, 4, "runs");
+          const dict = d.dictionaryValues!;
+          if (d.codeRuns) {
+            asRuns++;
+            // Only where nothing had to be unpacked or decompressed, and no row is null.
+            expect({ label: k.label, column: desc.column, codec: desc.codec, nulls: plain.nullCount }).toEqual({
+              label: k.label,
+              column: desc.column,
+              codec: 0,
+              nulls: 0,
+            });
+            expect(data.every((e) => e === 8)).toBe(true);
+            expect(d.validity).toBeNull();
+            // The reference's read of every row's code, and of some rows alone, through the dictionary.
+            const codes = codesOfRuns(d.codeRuns, d.length);
+            expect({ column: desc.column, w, got: Array.from(codes, (c): unknown => dict[c]) }).toEqual({
+              column: desc.column,
+              w,
+              got: want,
+            });
+            for (let q = 0; q < 5; q++) {
+              const row = r.int(0, d.length - 1);
+              expect(codeAt(d.codeRuns, row)).toBe(codes[row]);
+            }
+            // Runs are few: a run header per ≤ 504 bit-packed codes or per repeated code, split at pages.
+            expect(d.codeRuns.length / CODE_RUN.SIZE).toBeLessThanOrEqual(Math.max(2, d.length / 2));
+          } else {
+            asCodes++;
+            expect(d.values).toBeInstanceOf(Int32Array);
+            const got = Array.from(d.values as Int32Array, (c, i): unknown =>
+              isValidAt(d.validity, i) ? dict[c] : null,
+            );
+            expect({ column: desc.column, w, got }).toEqual({ column: desc.column, w, got: want });
+          }
+        }
+      }
+    }
+    expect(asRuns).toBeGreaterThan(10);
+    expect(asCodes).toBeGreaterThan(10);
+  });
+
+  test("codes: a slot's code values stay valid while another slot decodes as codes", () => {
+    const chunks = files.get("v1-dict-zstd")!.chunks.filter((c) => c.rowGroup === 0);
+    const f64 = chunks.find((c) => c.desc.column === "f64")!;
+    const i64 = chunks.find((c) => c.desc.column === "i64")!;
+    const a = tcc.decodeChunk(f64.bytes, f64.desc, { start: 0, count: 100 }, 1, "codes");
+    const before = Array.from(a.dictionaryValues as Float64Array);
+    tcc.decodeChunk(i64.bytes, i64.desc, { start: 0, count: 3000 }, 2, "runs");
+    tcc.decodeChunk(i64.bytes, i64.desc, { start: 0, count: 3000 }, 2);
+    expect(Array.from(a.dictionaryValues as Float64Array)).toEqual(before);
+  });
+
   test("slots: one slot's result stays valid while another slot decodes", () => {
     const chunks = files.get("v1-dict-zstd")!.chunks.filter((c) => c.rowGroup === 0);
     const f64 = chunks.find((c) => c.desc.column === "f64")!;
@@ -507,6 +666,14 @@ describe("the native page decoder", () => {
 });
 
 /** Offsets of a Thrift compact struct's integer fields at `at` (dotted ids: "3", "7.1"), walked here, not by the decoder. */
+/** The value encoding of each data page of a chunk (v1 or v2), in order. */
+function dataEncodings(bytes: Uint8Array): number[] {
+  return pageHeaders(bytes).flatMap((p) => {
+    const f = p.fields.get("5.2") ?? p.fields.get("8.4");
+    return f ? [zigzagAt(bytes, f)] : [];
+  });
+}
+
 function headerFields(b: Uint8Array, at: number): { fields: Map<string, { at: number; end: number }>; end: number } {
   const fields = new Map<string, { at: number; end: number }>();
   const varint = () => {
@@ -673,8 +840,20 @@ describe("guards: a garbled chunk is a ChunkDecodeError naming file and column",
       for (let f = r.int(1, 3); f > 0 && bytes.length > 0; f--) bytes[r.int(0, bytes.length - 1)] ^= 1 << r.int(0, 7);
       try {
         const start = r.int(0, c.desc.numValues);
-        const d = tcc.decodeChunk(bytes, c.desc, { start, count: r.int(0, c.desc.numValues - start) });
-        expect(d.values.length).toBe(d.length);
+        const form = (["values", "values", "codes", "runs"] as const)[r.int(0, 3)];
+        const d = tcc.decodeChunk(bytes, c.desc, { start, count: r.int(0, c.desc.numValues - start) }, 0, form);
+        if (d.codeRuns) {
+          // Runs cover the window from its first row; their bit-packed codes are checked by whoever reads them.
+          expect(d.values.length).toBe(0);
+          if (d.length > 0)
+            expect(codesOfRuns(d.codeRuns, d.length).every((code) => code >= 0 && code < 2 ** 32)).toBe(true);
+        } else {
+          expect(d.values.length).toBe(d.length);
+          // Codes never point past what they index.
+          const dict = d.dictionaryValues;
+          if (dict)
+            for (const code of d.values as Int32Array) expect(code >= 0 && code < Math.max(1, dict.length)).toBe(true);
+        }
       } catch (e) {
         if (!(e instanceof ChunkDecodeError)) throw e;
         expect(e.message.startsWith(`${c.desc.file}: column ${c.desc.column}: `)).toBe(true);

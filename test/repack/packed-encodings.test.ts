@@ -100,7 +100,7 @@ describe("packed files' codecs, encodings and pages", () => {
         });
         if (PACKED_DICTIONARY_COLUMNS.includes(column) || PACKED_KINDS.get(column) === "dict")
           expect({ column, encodings }).toEqual({ column, encodings: expect.stringContaining("RLE_DICTIONARY") });
-        if (column === "timestamp" || column === "volume")
+        if (column === "volume")
           expect({ column, encodings }).toEqual({ column, encodings: "RLE, DELTA_BINARY_PACKED" });
       }
     }

@@ -60,6 +60,17 @@ export interface DecodedChunk {
    * through it (dictionary[code]), never as numbers, so the two implementations may number differently.
    */
   dictionary: string[] | null;
+  /**
+   * Asked for as codes (INT32, INT64, FLOAT, DOUBLE): `values` is then an Int32Array of codes and this
+   * holds what they index (row i's value is dictionaryValues[values[i]], a null row's code is 0);
+   * null otherwise. Codes, too, are compared through it, never as numbers.
+   */
+  dictionaryValues?: Int32Array | BigInt64Array | Float32Array | Float64Array | null;
+  /**
+   * Asked for as runs, and given so: `values` is empty and row i's code is read from these run records
+   * (kernel/code-runs.ts), which point into the chunk's own bytes; null otherwise.
+   */
+  codeRuns?: BigInt64Array | null;
 }
 
 /** A chunk that cannot be decoded: garbled, truncated, or using something unsupported. Message: `${file}: column ${column}: <reason>`. */

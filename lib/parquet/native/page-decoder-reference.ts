@@ -828,9 +828,11 @@ function checkDesc(desc: ChunkDesc, window: RowWindow, fail: Fail): void {
 /**
  * Rows [window.start, window.start + window.count) of the column chunk `chunk` (its bytes from the
  * first page to the end of the last). Pages wholly outside the window are not decompressed; every
- * page header is read, and the pages' rows must add up to desc.numValues.
+ * page header is read, and the pages' rows must add up to desc.numValues. With `asCodes`, a
+ * fixed-width column's rows come as codes into a dictionary of the window's values (row i's code is
+ * i, a null row's 0): what the codes contract promises, without a coder of its own.
  */
-export function decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindow): DecodedChunk {
+export function decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindow, asCodes = false): DecodedChunk {
   const fail: Fail = (reason) => {
     throw new ChunkDecodeError(`${desc.file}: column ${desc.column}: ${reason}`);
   };
@@ -870,9 +872,13 @@ export function decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindo
   }
   if (rows !== desc.numValues) fail(`pages hold ${rows} rows, the chunk ${desc.numValues}`);
   const { out } = s;
+  const codes = asCodes && desc.physicalType !== PhysicalType.BOOLEAN && desc.physicalType !== PhysicalType.BYTE_ARRAY;
   return {
     length: window.count,
-    values: out.values,
+    values: codes
+      ? Int32Array.from({ length: window.count }, (_, i) => ((out.validity[i >> 3] >> (i & 7)) & 1 ? i : 0))
+      : out.values,
+    dictionaryValues: codes ? (out.values as Int32Array | BigInt64Array | Float32Array | Float64Array) : null,
     validity: out.nullCount > 0 ? out.validity : null,
     nullCount: out.nullCount,
     dictionary: desc.physicalType === PhysicalType.BYTE_ARRAY ? s.strings : null,

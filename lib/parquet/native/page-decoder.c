@@ -14,7 +14,8 @@
  *
  * tp_decode_chunk(chunk, len, io): see IO_* (the buffers' addresses are in io too).
  * Returns 0 (decoded), -1 (error: reason holds a NUL-terminated reason), -2 (a buffer is too small:
- * io[IO_NEED_*] say how big each must be; nothing was decoded).
+ * io[IO_NEED_*] say how big each must be; nothing was decoded), -3 (asked for runs, and the window
+ * cannot be given so: ask for codes).
  */
 
 /* io slots (doubles in tp_decode_chunk's, long long within): in */
@@ -31,9 +32,11 @@
 #define IO_HASH_CAP 10    /* int32 slots of the BYTE_ARRAY hash table (a power of two) */
 #define IO_SCRATCH_CAP 11 /* bytes of decompressed pages */
 #define IO_REASON_CAP 12
+#define IO_CODES 13       /* 1: a fixed-width column's values as int32 codes into the dictionary (see `codes`); 2: as runs of codes (see `runs`) */
 /* out */
 #define IO_NULLS 16
-#define IO_ENTRIES 17  /* BYTE_ARRAY: strings in dict/str (codes index them) */
+#define IO_ENTRIES 17  /* BYTE_ARRAY: strings in dict/str (codes index them); codes, runs: values in dict */
+#define IO_RUNS 18     /* runs: run records in values */
 #define IO_NEED_DICT 20
 #define IO_NEED_STR 21
 #define IO_NEED_HASH 22
@@ -100,6 +103,21 @@ typedef struct {
   const u8 *chunk;
   i64 len;
   int type, maxdef, codec, width;
+  /*
+   * codes: values go out as int32 codes into `dict` (vwidth 4), as BYTE_ARRAY's always do: the
+   * dictionary page's values first, then each value of a PLAIN or DELTA page appended as its own entry.
+   */
+  int codes, vwidth;
+  /*
+   * runs (codes mode 2): no value is unpacked. `values` gets run records of 4 int64 — the window row
+   * where the run starts, the codes' bit width (0: one code for the whole run), that code or the
+   * address of the run's bit-packed bytes in the chunk, and the index there of the window row's code
+   * — and `dict` the dictionary page's values. Only for dictionary-coded, uncompressed, null-free
+   * windows (their bytes must outlive the call: they are the chunk's own); else -3. The codes of
+   * bit-packed runs are not checked against the dictionary here: whoever reads them checks them.
+   */
+  int runs, no_runs;
+  i64 nruns;
   i64 num_values, wstart, wcount;
   u8 *values, *validity;
   i64 values_cap, validity_cap;
@@ -472,7 +490,7 @@ static void move_up(u8 *v, i64 to, i64 from, i64 n, int width) {
 static void spread(ctx *c, i64 out, i64 n, i64 rows) {
   i64 r = out + rows, j = out + n, k;
   const u8 *bits = c->validity;
-  int w = c->width;
+  int w = c->vwidth;
   if (n == rows) return;
   while (r > out) {
     i64 q = r;
@@ -584,6 +602,45 @@ static i64 padded_entries(i64 n) {
   return pad > n ? pad : n;
 }
 
+/* Gives up on runs (the host asks again for codes). */
+static int no_runs(ctx *c) {
+  c->no_runs = 1;
+  return -1;
+}
+
+/* Run records (see ctx.runs) of indices [skip, skip + take) of a dictionary-encoded page, for rows from `at`. */
+static int dict_runs(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip, i64 take, i64 at) {
+  hybrid h;
+  int w;
+  i64 cap = c->values_cap / 32;
+  if (p < c->chunk || p >= c->chunk + c->len) return no_runs(c); /* decompressed: scratch is reused */
+  if (p >= end) return fail(c, "dictionary indices: no bit width");
+  w = *p++;
+  if (w > 32) return fail_n(c, "dictionary indices: bit width ", w, " > 32");
+  hybrid_init(&h, p, end, w, values);
+  if (hybrid_skip(c, &h, skip, "dictionary indices")) return -1;
+  while (take > 0) {
+    i64 *r;
+    if (h.n == 0 && next_run(c, &h, "dictionary indices")) return -1;
+    i64 t = h.n < take ? h.n : take;
+    if (c->nruns >= cap) return no_runs(c);
+    r = (i64 *)c->values + 4 * c->nruns++;
+    r[0] = at;
+    if (h.kind == 1 || w == 0) {
+      u64 v = h.kind == 1 ? h.val : 0;
+      if ((i64)v >= c->dict_n) return fail_nn(c, "dictionary index ", (i64)v, " ≥ dictionary size ", c->dict_n, "");
+      r[1] = 0; r[2] = (i64)v; r[3] = 0;
+    } else {
+      r[1] = w; r[2] = (i64)h.bp; r[3] = h.pos;
+      h.pos += t;
+    }
+    h.n -= t;
+    take -= t;
+    at += t;
+  }
+  return 0;
+}
+
 /* Values [skip, skip + take) of a dictionary-encoded page's `values` indices, to rows from `at`. */
 static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip, i64 take, i64 at) {
   hybrid h;
@@ -595,7 +652,8 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
   hybrid_init(&h, p, end, w, values);
   if (hybrid_skip(c, &h, skip, "dictionary indices")) return -1;
   /* the fused pass reads d[index] before the check: the buffer must hold 2^w entries */
-  int fused = w > 0 && w <= 32 && (c->type == T_BYTE_ARRAY || (c->type != T_BOOLEAN && (c->dict_cap / c->width) >> w >= 1));
+  int as_codes = c->type == T_BYTE_ARRAY || c->codes;
+  int fused = w > 0 && w <= 32 && (as_codes || (c->type != T_BOOLEAN && (c->dict_cap / c->width) >> w >= 1));
   /* indices below 2^w need no check when the dictionary holds 2^w values */
   int checked = w >= 32 || c->dict_n < ((i64)1 << w);
   while (take > 0) {
@@ -603,7 +661,7 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
     i64 t = h.n < take ? h.n : take;
     if (h.kind == 1) {
       if ((i64)h.val >= c->dict_n) return fail_nn(c, "dictionary index ", (i64)h.val, " ≥ dictionary size ", c->dict_n, "");
-      switch (c->type) {
+      switch (as_codes ? T_BYTE_ARRAY : c->type) {
       case T_BYTE_ARRAY: FILL(int, (int)h.val) break;
       case T_BOOLEAN: FILL(u8, c->dict[h.val]) break;
       case T_INT32: case T_FLOAT: FILL(unsigned, ((const unsigned *)c->dict)[h.val]) break;
@@ -617,7 +675,7 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
         while (done < t && (h.pos & 7)) {
           u64 v = bits_at(h.bp, h.pos, w);
           if ((i64)v >= c->dict_n) return fail_nn(c, "dictionary index ", (i64)v, " ≥ dictionary size ", c->dict_n, "");
-          switch (c->type) {
+          switch (as_codes ? T_BYTE_ARRAY : c->type) {
           case T_BYTE_ARRAY: ((int *)c->values)[at] = (int)v; break;
           case T_INT32: case T_FLOAT: ((unsigned *)c->values)[at] = ((const unsigned *)c->dict)[v]; break;
           default: ((u64 *)c->values)[at] = ((const u64 *)c->dict)[v]; break;
@@ -627,7 +685,7 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
         {
           const u8 *q = h.bp + (h.pos >> 3) * w;
           i64 fast = fast_groups(q, h.end, w, (t - done) >> 3), bad;
-          switch (c->type) {
+          switch (as_codes ? T_BYTE_ARRAY : c->type) {
           case T_BYTE_ARRAY: bad = code_groups(q, w, fast, (int *)c->values + at, c->dict_n - 1); break;
           case T_INT32: case T_FLOAT: bad = gather_groups_u32(q, w, fast, (unsigned *)c->values + at, (const unsigned *)c->dict, c->dict_n - 1); break;
           default: bad = gather_groups_u64(q, w, fast, (u64 *)c->values + at, (const u64 *)c->dict, c->dict_n - 1); break;
@@ -651,7 +709,7 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
             return fail_nn(c, "dictionary index ", (i64)tmp[i], " ≥ dictionary size ", c->dict_n, "");
           }
         }
-        switch (c->type) {
+        switch (as_codes ? T_BYTE_ARRAY : c->type) {
         case T_BYTE_ARRAY: { int *o = (int *)c->values + at; for (i = 0; i < m; i++) o[i] = (int)tmp[i]; } break;
         case T_BOOLEAN: GATHER(u8, c->dict) break;
         case T_INT32: case T_FLOAT: GATHER(unsigned, c->dict) break;
@@ -1115,6 +1173,7 @@ static int load_dictionary(ctx *c, const page *pg) {
   }
   if (c->dict_n > n / c->width) return fail_nn(c, "dictionary of ", c->dict_n, " values in ", n, " bytes");
   copy_bytes(c->dict, p, c->dict_n * c->width);
+  c->entries = c->dict_n;
   return 0;
 }
 
@@ -1145,8 +1204,26 @@ static int data_page(ctx *c, const page *pg, i64 rows, i64 a, i64 b, i64 out) {
   }
   i64 values = before + inside + after;
   int r;
-  if (enc == E_PLAIN) r = plain_values(c, p, end, values, before, inside, out);
-  else if (enc == E_RLE_DICTIONARY || enc == E_PLAIN_DICTIONARY) r = dict_values(c, p, end, values, before, inside, out);
+  if (c->runs) {
+    /* a null in the window would part rows from values */
+    if (inside != b - a || !(enc == E_RLE_DICTIONARY || enc == E_PLAIN_DICTIONARY)) return no_runs(c);
+    return dict_runs(c, p, end, values, before, inside, out);
+  }
+  if (enc == E_RLE_DICTIONARY || enc == E_PLAIN_DICTIONARY) r = dict_values(c, p, end, values, before, inside, out);
+  else if (c->codes) {
+    /* decoded onto the dictionary's end, each value its own code (the sizes checked up front) */
+    u8 *keep = c->values;
+    i64 e = c->entries, i;
+    if ((e + inside) * c->width > c->dict_cap) return fail(c, "internal: dictionary buffer short");
+    c->values = c->dict + e * c->width;
+    r = enc == E_PLAIN ? plain_values(c, p, end, values, before, inside, 0) : delta_values(c, p, end, values, before, inside, 0);
+    c->values = keep;
+    if (!r) {
+      int *o = (int *)c->values + out;
+      for (i = 0; i < inside; i++) o[i] = (int)(e + i);
+      c->entries = e + inside;
+    }
+  } else if (enc == E_PLAIN) r = plain_values(c, p, end, values, before, inside, out);
   else r = delta_values(c, p, end, values, before, inside, out);
   if (r) return -1;
   if (c->maxdef) spread(c, out, inside, b - a);
@@ -1199,7 +1276,7 @@ static int decode_chunk(const unsigned char *chunk, long long len, long long *io
   cur hc;
   page pg, dict_pg;
   i64 rows = 0, wend, need_scratch = 0, need_str = 0, plain_strings_in_window = 0;
-  int dict_seen = 0, data_seen = 0, dict_needed = 0;
+  int dict_seen = 0, data_seen = 0, dict_needed = 0, decoded_in_window = 0;
   zero_bytes((u8 *)&c, sizeof(ctx));
   zero_bytes((u8 *)&dict_pg, sizeof(page));
   c.chunk = chunk; c.len = len;
@@ -1209,13 +1286,16 @@ static int decode_chunk(const unsigned char *chunk, long long len, long long *io
   c.dict = dict; c.dict_cap = io[IO_DICT_CAP]; c.str = str; c.str_cap = io[IO_STR_CAP];
   c.hash = hash; c.hash_cap = io[IO_HASH_CAP]; c.scratch = scratch; c.scratch_cap = io[IO_SCRATCH_CAP];
   c.zstd = zstd; c.reason = reason; c.reason_cap = io[IO_REASON_CAP]; c.page_no = -1;
-  io[IO_NULLS] = 0; io[IO_ENTRIES] = 0;
+  io[IO_NULLS] = 0; io[IO_ENTRIES] = 0; io[IO_RUNS] = 0;
   switch (c.type) {
   case T_BOOLEAN: c.width = 1; break;
   case T_INT32: case T_FLOAT: case T_BYTE_ARRAY: c.width = 4; break;
   case T_INT64: case T_DOUBLE: c.width = 8; break;
   default: fail_n(&c, "physical type ", c.type, " is not supported"); return -1;
   }
+  c.codes = io[IO_CODES] != 0 && c.type != T_BOOLEAN && c.type != T_BYTE_ARRAY;
+  c.runs = c.codes && io[IO_CODES] == 2;
+  c.vwidth = c.runs ? 8 : c.codes ? 4 : c.width;
   if (c.maxdef != 0 && c.maxdef != 1) { fail_n(&c, "max definition level ", c.maxdef, " is not supported"); return -1; }
   if (c.codec != 0 && c.codec != 6) { fail_n(&c, "compression codec ", c.codec, " is not supported"); return -1; }
   if (c.num_values < 0 || c.wstart < 0 || c.wcount < 0 || c.wstart > c.num_values || c.wcount > c.num_values - c.wstart) {
@@ -1224,7 +1304,7 @@ static int decode_chunk(const unsigned char *chunk, long long len, long long *io
     say(&c, " rows");
     return -1;
   }
-  if (c.wcount * c.width > c.values_cap || (c.maxdef && (c.wcount + 7) / 8 > c.validity_cap)) { fail(&c, "internal: value buffers short"); return -1; }
+  if (c.wcount * c.vwidth > c.values_cap || (c.maxdef && (c.wcount + 7) / 8 > c.validity_cap)) { fail(&c, "internal: value buffers short"); return -1; }
   wend = c.wstart + c.wcount;
 
   /* Pass 1: every page header checked, and the buffers the window needs sized. */
@@ -1247,6 +1327,7 @@ static int decode_chunk(const unsigned char *chunk, long long len, long long *io
         i64 body = pg.type == 3 ? pg.unc - pg.v2_def_len : pg.unc;
         if (c.codec != 0 && body > need_scratch) need_scratch = body;
         if (enc == E_PLAIN_DICTIONARY || enc == E_RLE_DICTIONARY) dict_needed = 1;
+        else decoded_in_window = 1;
         if (enc == E_PLAIN && c.type == T_BYTE_ARRAY) { plain_strings_in_window = 1; need_str += body; }
       }
       rows += n;
@@ -1255,6 +1336,8 @@ static int decode_chunk(const unsigned char *chunk, long long len, long long *io
   }
   c.page_no = -1;
   if (rows != c.num_values) { fail_nn(&c, "pages hold ", rows, " rows, the chunk says ", c.num_values, ""); return -1; }
+  /* runs point into the chunk's own pages: none decompressed, none decoded */
+  if (c.runs && (c.codec != 0 || decoded_in_window)) return -3;
   {
     i64 need_dict = 0, need_hash = 0;
     if (dict_needed) {
@@ -1267,6 +1350,8 @@ static int decode_chunk(const unsigned char *chunk, long long len, long long *io
         need_dict = (c.type == T_BOOLEAN ? dict_pg.dict_values : padded_entries(dict_pg.dict_values)) * c.width;
       }
     }
+    /* codes index the dictionary without a gather: no padding, room for the values decoded onto it */
+    if (c.codes) need_dict = ((dict_needed ? dict_pg.dict_values : 0) + (decoded_in_window ? c.wcount : 0)) * c.width;
     if (c.type == T_BYTE_ARRAY) {
       i64 entries = (dict_needed ? dict_pg.dict_values : 0) + (plain_strings_in_window ? c.wcount : 0);
       need_dict = (entries + 1) * 4;
@@ -1290,14 +1375,15 @@ static int decode_chunk(const unsigned char *chunk, long long len, long long *io
       i64 n = pg.type == 3 ? pg.v2_rows : pg.num_values;
       if (n > 0 && rows + n > c.wstart) {
         i64 a = c.wstart > rows ? c.wstart - rows : 0, b = wend - rows < n ? wend - rows : n;
-        if (data_page(&c, &pg, n, a, b, rows + a - c.wstart)) return -1;
+        if (data_page(&c, &pg, n, a, b, rows + a - c.wstart)) return c.no_runs ? -3 : -1;
       }
       rows += n;
     }
     hc.at = pg.next;
   }
   io[IO_NULLS] = c.nulls;
-  io[IO_ENTRIES] = c.type == T_BYTE_ARRAY ? c.entries : 0;
+  io[IO_ENTRIES] = c.type == T_BYTE_ARRAY || c.codes ? c.entries : 0;
+  io[IO_RUNS] = c.nruns;
   return 0;
 }
 

@@ -38,8 +38,10 @@ const IO = {
   hashCap: 10,
   scratchCap: 11,
   reasonCap: 12,
+  codes: 13,
   nulls: 16,
   entries: 17,
+  runs: 18,
   needDict: 20,
   needStr: 21,
   needHash: 22,
@@ -65,8 +67,17 @@ export interface PageDecoder {
   readonly compiler: KernelCompiler;
   /** The libzstd opened, or null when there is none (a ZSTD chunk is then a ChunkDecodeError). */
   readonly zstd: string | null;
-  decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindow, slot?: number): DecodedChunk;
+  /**
+   * `form` "codes": a fixed-width column comes as int32 codes into `dictionaryValues`; "runs": as
+   * runs of codes where the window allows it, else as codes (see DecodedChunk). Run records point into
+   * `chunk`: they are valid while it is.
+   */
+  decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindow, slot?: number, form?: DecodedForm): DecodedChunk;
 }
+
+/** How a decoded window comes: values, codes into a dictionary, or runs of codes (DecodedChunk). */
+export type DecodedForm = "values" | "codes" | "runs";
+const FORM_MODE: Record<DecodedForm, number> = { values: 0, codes: 1, runs: 2 };
 
 /** Bytes per value in the output (BYTE_ARRAY: an int32 code). */
 function valueWidth(physicalType: number): number {
@@ -79,6 +90,11 @@ function valueWidth(physicalType: number): number {
     default:
       return 4;
   }
+}
+
+/** Whether a physical type can come as codes into a dictionary of its values (BYTE_ARRAY always does). */
+function hasCodes(physicalType: number): boolean {
+  return physicalType !== PhysicalType.BOOLEAN && physicalType !== PhysicalType.BYTE_ARRAY;
 }
 
 /** A typed view of `count` values of the physical type on `buffer`. */
@@ -153,12 +169,21 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
   kept.push(zstd, reason);
   // Only the values and validity outlive a call: one pair per slot; the rest is shared. Addresses
   // are taken when a buffer is made.
-  const slots: { values: ArrayBuffer; validity: ArrayBuffer; valuesAt: number; validityAt: number }[] = [];
+  // A slot's own dictionary buffer holds what codes index (the shared one is reused by the next call).
+  const slots: {
+    values: ArrayBuffer;
+    validity: ArrayBuffer;
+    valuesAt: number;
+    validityAt: number;
+    dict: ArrayBuffer;
+    dictAt: number;
+  }[] = [];
   const shared = (k: number, b: ArrayBuffer) => {
     io[k] = ptr(b);
     return b;
   };
-  let dict = shared(IO.atDict, new ArrayBuffer(64));
+  let dict = new ArrayBuffer(64);
+  let dictAt = ptr(dict);
   let str = shared(IO.atStr, new ArrayBuffer(64));
   let hash = shared(IO.atHash, new ArrayBuffer(64));
   let scratch = shared(IO.atScratch, new ArrayBuffer(64));
@@ -170,7 +195,8 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
     if (!s) {
       const values = new ArrayBuffer(64);
       const validity = new ArrayBuffer(64);
-      s = slots[slot] = { values, validity, valuesAt: ptr(values), validityAt: ptr(validity) };
+      const dict = new ArrayBuffer(64);
+      s = slots[slot] = { values, validity, valuesAt: ptr(values), validityAt: ptr(validity), dict, dictAt: ptr(dict) };
     }
     // Plain stores, no destructuring: the optimising JIT compiles this on every worker, and an array
     // destructuring inlines the iterator protocol (the largest of a run's compiles, measured).
@@ -189,13 +215,22 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
     native: true,
     compiler,
     zstd: zstdFns?.library ?? null,
-    decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindow, slot = 0): DecodedChunk {
+    decodeChunk(
+      chunk: Uint8Array,
+      desc: ChunkDesc,
+      window: RowWindow,
+      slot = 0,
+      form: DecodedForm = "values",
+    ): DecodedChunk {
       const { start, count } = window;
       const outside = windowProblem(desc, window);
       if (outside) throw failure(desc, outside);
       if (desc.codec === Codec.ZSTD && !zstdFns)
         throw failure(desc, "ZSTD-compressed, and libzstd is missing (TICKPACK_LIBZSTD names another path)");
-      const s = slotFor(slot, count, valueWidth(desc.physicalType));
+      let mode = hasCodes(desc.physicalType) ? FORM_MODE[form] : 0;
+      const codes = mode > 0;
+      // Runs of 4 int64 where a row's value would be: a window needs few (-3 asks for codes where it needs more).
+      const s = slotFor(slot, count, mode === 2 ? 8 : codes ? 4 : valueWidth(desc.physicalType));
       io[IO.type] = desc.physicalType;
       io[IO.maxDef] = desc.maxDef;
       io[IO.codec] = desc.codec;
@@ -208,21 +243,31 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
       io[IO.atValidity] = s.validityAt;
       const chunkAt: Pointer = ptr(chunk.length > 0 ? chunk : empty);
       for (let tries = 0; ; tries++) {
-        io[IO.dictCap] = dict.byteLength;
+        io[IO.codes] = mode;
+        io[IO.atDict] = codes ? s.dictAt : dictAt;
+        io[IO.dictCap] = codes ? s.dict.byteLength : dict.byteLength;
         io[IO.strCap] = str.byteLength;
         io[IO.hashCap] = hash.byteLength / 4;
         io[IO.scratchCap] = scratch.byteLength;
         const rc = decode(chunkAt, chunk.length, ioAt);
         if (rc === 0) break;
-        growFor(desc, rc, tries);
+        if (rc === -3 && mode === 2) {
+          mode = 1;
+          tries--;
+        } else growFor(desc, rc, tries, codes ? s : null);
       }
       const nullCount = io[IO.nulls];
+      const runs = mode === 2;
       return {
         length: count,
-        values: valuesView(desc.physicalType, s.values, count),
+        values: runs ? new Int32Array(0) : valuesView(codes ? PhysicalType.INT32 : desc.physicalType, s.values, count),
+        codeRuns: runs ? new BigInt64Array(s.values, 0, 4 * io[IO.runs]) : null,
         validity: nullCount > 0 ? new Uint8Array(s.validity, 0, Math.ceil(count / 8)) : null,
         nullCount,
         dictionary: desc.physicalType === PhysicalType.BYTE_ARRAY ? dictionaryStrings() : null,
+        dictionaryValues: codes
+          ? (valuesView(desc.physicalType, s.dict, io[IO.entries]) as Exclude<DecodedChunk["values"], Uint8Array>)
+          : null,
       };
     },
   };
@@ -230,7 +275,12 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
   // Cold paths, out of decodeChunk: the optimising JIT compiles it smaller and sooner.
 
   /** After a call that did not decode: the error it reported, or the buffers grown as asked (-2). */
-  function growFor(desc: ChunkDesc, rc: number, tries: number): void {
+  function growFor(
+    desc: ChunkDesc,
+    rc: number,
+    tries: number,
+    codesSlot: { dict: ArrayBuffer; dictAt: number } | null,
+  ): void {
     if (rc === -1) throw failure(desc, utf8.decode(reason.subarray(0, Math.max(0, reason.indexOf(0)))));
     const need = (k: number) => {
       const n = io[k];
@@ -238,7 +288,13 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
       return n;
     };
     if (rc !== -2 || tries > 2) throw failure(desc, `the decoder returned ${rc}`);
-    dict = shared(IO.atDict, grown(dict, need(IO.needDict)));
+    const needDict = need(IO.needDict);
+    if (!codesSlot) dict = grown(dict, needDict);
+    else if (codesSlot.dict.byteLength < needDict) {
+      codesSlot.dict = grown(codesSlot.dict, needDict);
+      codesSlot.dictAt = ptr(codesSlot.dict);
+    }
+    dictAt = ptr(dict);
     str = shared(IO.atStr, grown(str, need(IO.needStr)));
     // A hash table's size must stay a power of two.
     const slotsNeeded = io[IO.needHash];
