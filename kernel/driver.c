@@ -44,18 +44,41 @@ typedef struct {
   do { tpd_sum_event *x_ = (x); x_->kind = (k_); x_->row = (row_); x_->rec = (rec_); x_->price = (price_); x_->pnl = (pnl_); } while (0)
 
 /*
- * Batch row `row`'s code in timestamps given as runs of codes (lib/parquet/native/code-runs.ts is the
- * layout and the TypeScript reference): the record found from the last one read (TS_HINT: lookups
- * mostly move forward), a bit-packed code read byte by byte within its run's bytes, and checked
- * against the TS_ENTRIES values (past them, or before the first run: TS_BAD is set and 0 returned;
- * the host voids the run).
+ * A batch's timestamps as the driver reads them, at trades' rows only: values (ts), codes into
+ * values (tsc), or runs of codes (runs: lib/parquet/native/code-runs.ts is their layout and the
+ * TypeScript reference of tpd_ts_at's read), with what tpd_run reads of st once, not per lookup.
  */
-static long long tpd_run_code(double *st, const long long *runs, long long row) {
-  long long n = (long long)st[TPD_H_TS_RUNS], k = (long long)st[TPD_H_TS_HINT], code;
-  const long long *r;
-  row += (long long)st[TPD_H_TS_ROW0];
-  if (n <= 0) { st[TPD_H_TS_BAD] = 1; return 0; }
-  if (k < 0 || k >= n || runs[4 * k] > row) {
+typedef struct {
+  const long long *ts;
+  const int *tsc;
+  const long long *runs;
+  long long nruns, entries, row0, hint;
+  int bad;
+} tpd_ts_src;
+
+static void tpd_ts_init(tpd_ts_src *s, double *st, void **cols) {
+  s->ts = (const long long *)cols[TPD_C_TS];
+  s->tsc = (const int *)cols[TPD_C_TS_CODES];
+  s->runs = (const long long *)cols[TPD_C_TS_RUNS];
+  s->nruns = (long long)st[TPD_H_TS_RUNS];
+  s->entries = (long long)st[TPD_H_TS_ENTRIES];
+  s->row0 = (long long)st[TPD_H_TS_ROW0];
+  s->hint = 0;
+  s->bad = 0;
+}
+
+/*
+ * From runs: batch row `row`'s code, the record found from the last one read (lookups mostly move
+ * forward) and a bit-packed code read byte by byte within its run's bytes, checked against the
+ * `entries` values (past them, or before the first run: `bad` is set and 0 returned; the host voids
+ * the run).
+ */
+static long long tpd_ts_code(tpd_ts_src *s, long long row) {
+  const long long *runs = s->runs, *r;
+  long long n = s->nruns, k = s->hint, code;
+  row += s->row0;
+  if (n <= 0) { s->bad = 1; return 0; }
+  if (runs[4 * k] > row) {
     long long lo = 0, hi = n - 1;
     while (lo < hi) {
       long long mid = (lo + hi + 1) >> 1;
@@ -65,9 +88,9 @@ static long long tpd_run_code(double *st, const long long *runs, long long row) 
     k = lo;
   } else
     while (k + 1 < n && runs[4 * (k + 1)] <= row) k++;
-  st[TPD_H_TS_HINT] = (double)k;
+  s->hint = k;
   r = runs + 4 * k;
-  if (r[0] > row) { st[TPD_H_TS_BAD] = 1; return 0; }
+  if (r[0] > row) { s->bad = 1; return 0; }
   if (r[1] == 0) code = r[2];
   else {
     int w = (int)r[1], sh, i, nb;
@@ -78,12 +101,24 @@ static long long tpd_run_code(double *st, const long long *runs, long long row) 
     for (i = 0; i < nb; i++) v |= (unsigned long long)b[i] << (8 * i);
     code = (long long)((v >> sh) & ((1ULL << w) - 1));
   }
-  if (code < 0 || code >= (long long)st[TPD_H_TS_ENTRIES]) { st[TPD_H_TS_BAD] = 1; return 0; }
+  if (code < 0 || code >= s->entries) { s->bad = 1; return 0; }
   return code;
 }
 
-/* Batch row i's timestamp: through its code where the column came as runs of codes (tsr) or as codes (tsc), else as stored. */
-#define TPD_TS_AT(st, ts, tsc, tsr, i) ((tsr) ? (ts)[tpd_run_code(st, tsr, i)] : (tsc) ? (ts)[(tsc)[i]] : (ts)[i])
+/* From runs: the value of a checked code, read where the decoder left the dictionary (any alignment). */
+static long long tpd_ts_value(const tpd_ts_src *s, long long code) {
+  const unsigned char *p = (const unsigned char *)s->ts + 8 * code;
+  unsigned long long v = 0;
+  int i;
+  for (i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return (long long)v;
+}
+
+/* Batch row `row`'s timestamp. */
+static long long tpd_ts_at(tpd_ts_src *s, long long row) {
+  if (s->runs) return tpd_ts_value(s, tpd_ts_code(s, row));
+  return s->tsc ? s->ts[s->tsc[row]] : s->ts[row];
+}
 
 /* A record's first entry before any close: later than every instant. */
 #define TPD_NO_TS 0x7fffffffffffffffLL
@@ -183,9 +218,7 @@ static long long tpd_sum_open(double *st, void **cols, const double *k) {
  * Per close only what cannot be derived later: a set's trades, wins and PnL are its holding buckets'
  * sums, a record's "has a close" its sets' trades, the curve's range its non-zero minutes.
  */
-static void tpd_sum_apply(double *st, long long *sti, void **cols, const long long *ts, long long set, const tpd_sum_event *x, long long n, long long lv_row) {
-  const int *tsc = (const int *)cols[TPD_C_TS_CODES];
-  const long long *tsr = (const long long *)cols[TPD_C_TS_RUNS];
+static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *ts, long long set, const tpd_sum_event *x, long long n, long long lv_row) {
   long long nsets = (long long)st[TPD_H_NSETS], rs = TPD_R_SETS + TPD_TALLY_SIZE * nsets, i;
   long long *t = (long long *)cols[TPD_C_SUM_STAGE_TS];
   double *recs = (double *)cols[TPD_C_SUM_REC];
@@ -196,7 +229,12 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, const long lo
   int have_day = st[TPD_H_CURVE_DAY] == st[TPD_H_CURVE_DAY];
   if (have_day) first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - TPD_IST_OFFSET_MINUTES;
   if (ts)
-    for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? TPD_TS_AT(st, ts, tsc, tsr, x[i].row) : 0;
+    if (ts->runs) {
+      /* codes first, then values: two loops of independent loads (a dictionary value is a cache miss of its own) */
+      for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? tpd_ts_code(ts, x[i].row) : -1;
+      for (i = 0; i < n; i++) t[i] = t[i] >= 0 ? tpd_ts_value(ts, t[i]) : 0;
+    } else
+      for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? tpd_ts_at(ts, x[i].row) : 0;
   else
     for (i = 0; i < n; i++) t[i] = 0;
   for (i = 0; i < n; i++) {
@@ -246,7 +284,7 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, const long lo
     else curve[m] += pnl;
   }
   sti[TPD_STI_SUM_ENTRY] = entry_ts;
-  if (lv_row >= 0) sti[TPD_STI_SUM_LAST] = ts ? TPD_TS_AT(st, ts, tsc, tsr, lv_row) : 0;
+  if (lv_row >= 0) sti[TPD_STI_SUM_LAST] = ts ? tpd_ts_at(ts, lv_row) : 0;
 }
 
 /* Ends the current segment for every set (end of partition); the trade log has room for one close per set. */
@@ -296,9 +334,7 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
   const int *opt = (const int *)cols[TPD_C_OPT];
   const int *opt_map = (const int *)cols[TPD_C_OPT_MAP];
   const float *strike = (const float *)cols[TPD_C_STRIKE];
-  const long long *ts = (const long long *)cols[TPD_C_TS];
-  const int *tsc = (const int *)cols[TPD_C_TS_CODES];
-  const long long *tsr = (const long long *)cols[TPD_C_TS_RUNS];
+  tpd_ts_src tss, *ts = 0;
   const int logging = cols[TPD_C_TRADE_TS] != 0;
   const int summing = cols[TPD_C_SUM_REC] != 0;
   const int touch = cols[TPD_C_BID] != 0;
@@ -329,6 +365,10 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
   r.zeros = cols[TPD_C_ZEROS];
   r.bad_column = -1;
   r.bad_type = 0;
+  if (cols[TPD_C_TS]) {
+    tpd_ts_init(&tss, st, cols);
+    ts = &tss;
+  }
 
   for (b = start; b < n; ) {
     if (logging && st[TPD_H_TRADE_COUNT] + (double)(nsets * scap) > st[TPD_H_TRADE_CAP]) break;
@@ -455,10 +495,11 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
           /* The kernel read a column as a type it was not declared in (it got zeros): the run is void, the host reports it. */
           st[TPD_H_BAD_COLUMN] = (double)r.bad_column;
           cols[TPD_C_BAD_TYPE] = (void *)r.bad_type;
+          if (ts && ts->bad) st[TPD_H_TS_BAD] = 1;
           return b;
         }
         tot[TPD_T_VALID_ROWS] += (double)r.nvalid;
-        if (logging && ts && r.last_valid >= 0) sti[k * TPD_STI_SIZE + TPD_STI_LOG_LAST] = TPD_TS_AT(st, ts, tsc, tsr, r.last_valid);
+        if (logging && ts && r.last_valid >= 0) sti[k * TPD_STI_SIZE + TPD_STI_LOG_LAST] = tpd_ts_at(ts, r.last_valid);
         if (r.last_valid >= 0) {
           lv_row = r.last_valid;
           /* A segment's end sells at its last valid row's bid: kept now, that row may be in an earlier batch then. */
@@ -476,7 +517,7 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
           if (e->action == TP_OPEN) {
             tot[TPD_T_TRADES] += 1.0;
             tot[TPD_T_ENTRY] = e->price;
-            if (logging) sti[k * TPD_STI_SIZE + TPD_STI_LOG_ENTRY] = ts ? TPD_TS_AT(st, ts, tsc, tsr, e->row) : 0;
+            if (logging) sti[k * TPD_STI_SIZE + TPD_STI_LOG_ENTRY] = ts ? tpd_ts_at(ts, e->row) : 0;
             if (summing) TPD_SUM_STAGE(sev + nsev++, 0, e->row, slot[j], 0.0, 0.0);
           } else if (e->action == TP_CLOSE) {
             tot[TPD_T_PNL] += e->pnl;
@@ -485,7 +526,7 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
               tpd_staged *t = mine + nmine++;
               t->order = 2 * e->row + 1;
               t->entry_ts = sti[k * TPD_STI_SIZE + TPD_STI_LOG_ENTRY];
-              t->exit_ts = ts ? TPD_TS_AT(st, ts, tsc, tsr, e->row) : 0;
+              t->exit_ts = ts ? tpd_ts_at(ts, e->row) : 0;
               t->entry = tot[TPD_T_ENTRY];
               t->exit = e->price;
               t->pnl = e->pnl;
@@ -529,5 +570,6 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
     st[TPD_H_ROWS] += (double)(bend - b);
     b = bend;
   }
+  if (ts && ts->bad) st[TPD_H_TS_BAD] = 1;
   return b;
 }

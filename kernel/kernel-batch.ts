@@ -3,6 +3,7 @@
  * partition holds, and the conversions that put a column in the type a kernel declared.
  */
 import type { ColumnType } from "./column-types.ts";
+import type { CodeRuns } from "../lib/parquet/native/code-runs.ts";
 
 /** Batch columns the driver reads: the segment key, the kernel's columns in declared order, timestamps. */
 export interface KernelBatch {
@@ -22,10 +23,10 @@ export interface KernelBatch {
   /** Row i's timestamp is ts[tsCodes[i]] (a dictionary-coded column read as codes); absent or null: ts[i]. */
   tsCodes?: Int32Array | null;
   /**
-   * Or row i's timestamp is ts[code] of row i + tsRow0's code in these run records
-   * (lib/parquet/native/code-runs.ts; codes checked as they are read).
+   * Or (ts then null) row i's timestamp is the value, in the runs' dictionary, of row i + tsRow0's
+   * code in these runs (lib/parquet/native/code-runs.ts; codes checked as they are read).
    */
-  tsRuns?: BigInt64Array | null;
+  tsRuns?: CodeRuns | null;
   tsRow0?: number;
   /** bp0 and sp0 as float64, with their bitmaps: needed with --fill touch (SPEC §7). */
   quotes?: Quotes | null;

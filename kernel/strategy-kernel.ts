@@ -744,12 +744,13 @@ export class KernelRun {
     c[C.OPT_MAP] = addr(b.optMap);
     c[C.STRIKE] = addr(b.strike);
     c[C.STRIKE_VALID] = addr(b.strikeValid);
-    c[C.TS] = addr(b.ts);
-    c[C.TS_CODES] = addr(b.tsCodes ?? null);
     const runs = b.tsRuns ?? null;
-    c[C.TS_RUNS] = addr(runs);
-    this.st[H.TS_RUNS] = runs ? runs.length / CODE_RUN.SIZE : 0;
-    this.st[H.TS_ENTRIES] = runs && b.ts ? b.ts.length : 0;
+    // Runs of codes index their dictionary where the decoder left it (any alignment: read bytewise).
+    c[C.TS] = runs ? BigInt(runs.dictionaryAt) : addr(b.ts);
+    c[C.TS_CODES] = addr(b.tsCodes ?? null);
+    c[C.TS_RUNS] = addr(runs?.records ?? null);
+    this.st[H.TS_RUNS] = runs ? runs.records.length / CODE_RUN.SIZE : 0;
+    this.st[H.TS_ENTRIES] = runs ? runs.entries : 0;
     this.st[H.TS_ROW0] = b.tsRow0 ?? 0;
     this.st[H.TS_HINT] = 0;
     if (this.touch) {

@@ -1,4 +1,4 @@
-import { codesOfRuns } from "./native/code-runs.ts";
+import { type CodeRuns, codesOfRuns, dictionaryCopy } from "./native/code-runs.ts";
 
 /**
  * Arrow C Data Interface structs in a wasm32 memory, read as typed-array views without apache-arrow:
@@ -48,14 +48,16 @@ export interface CColumn {
    * codes and row i's value is codeValues[values[i]] (a null row's code is 0). Absent: values are the values.
    */
   codeValues?: CValues | null;
-  /** Codes given as runs (lib/parquet/native/code-runs.ts) instead of `values` (then null): valid while the batch is. */
-  codeRuns?: BigInt64Array | null;
+  /** Codes given as runs (lib/parquet/native/code-runs.ts) instead of `values` (then null), with their dictionary: valid while the batch is. */
+  codeRuns?: CodeRuns | null;
 }
 
 /** `c` with its values in place of its codes (itself when it has none); null rows hold 0. */
 export function expandCodes(c: CColumn): CColumn {
-  const d = c.codeValues;
-  const codes = c.codeRuns ? codesOfRuns(c.codeRuns, c.length) : c.values;
+  const runs = c.codeRuns;
+  const ctor = valuesCtorOf(c.field.format);
+  const d = runs && ctor ? dictionaryCopy(runs, ctor) : c.codeValues;
+  const codes = runs ? codesOfRuns(runs.records, c.length) : c.values;
   if (!d || !codes) return c;
   const out = new (d.constructor as new (n: number) => CValues)(c.length);
   const o = out as unknown as { [i: number]: number | bigint };

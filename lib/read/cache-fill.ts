@@ -45,7 +45,8 @@ export function fillingSource(source: PartSource, cache: PartCache, columns: rea
         // Cached before `use` runs: a kernel that writes through its pointers changes only this batch.
         for (const b of batches) {
           // The cache keeps values: a column read as codes is expanded for it.
-          const values = b.columns.some((c) => c.codeValues) ? { ...b, columns: b.columns.map(expandCodes) } : b;
+          const coded = b.columns.some((c) => c.codeValues || c.codeRuns);
+          const values = coded ? { ...b, columns: b.columns.map(expandCodes) } : b;
           cache.append(values, asked, () => stableOptCodes(keyBatch(values, asked, source.path)));
         }
         next += selection.rowGroups.length;

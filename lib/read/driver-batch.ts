@@ -9,6 +9,7 @@ import { asFloat64, columnAs, QUOTE_COLUMNS, type KernelBatch } from "../../kern
 import type { LoadedKernel } from "../../kernel/strategy-kernel.ts";
 import type { KeyRunColumns } from "./key-scan.ts";
 import { type CColumn, type CField, type CValues, expandCodes } from "../parquet/c-data.ts";
+import type { CodeRuns } from "../parquet/native/code-runs.ts";
 import { OPT_OTHER, stableOptCode } from "../packed/opt-type.ts";
 import { StrategyInputError } from "./input-error.ts";
 import type { ColumnViews } from "./part-source.ts";
@@ -117,7 +118,7 @@ export function kernelBatch(
         );
       return { values, valid: c.validity };
     }),
-    ts: ts && ts.values instanceof BigInt64Array ? ts.values : null,
+    ts: ts?.values instanceof BigInt64Array ? ts.values : null,
     tsCodes: ts?.codes ?? null,
     tsRuns: ts?.runs ?? null,
     quotes,
@@ -131,10 +132,11 @@ export function kernelBatch(
 function timestamps(
   c: CColumn,
   file: string,
-): { values: CValues; codes: Int32Array | null; runs: BigInt64Array | null } {
-  if (c.codeValues instanceof BigInt64Array && c.validity === null) {
-    if (c.codeRuns) return { values: c.codeValues, codes: null, runs: c.codeRuns };
-    if (c.values instanceof Int32Array) return { values: c.codeValues, codes: c.values, runs: null };
+): { values: CValues | null; codes: Int32Array | null; runs: CodeRuns | null } {
+  if (c.validity === null) {
+    if (c.codeRuns?.valueBytes === 8) return { values: null, codes: null, runs: c.codeRuns };
+    if (c.codeValues instanceof BigInt64Array && c.values instanceof Int32Array)
+      return { values: c.codeValues, codes: c.values, runs: null };
   }
   return { values: numericValues(expandCodes(c), file, "timestamp"), codes: null, runs: null };
 }

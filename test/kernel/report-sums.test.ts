@@ -218,7 +218,7 @@ describe("the driver's report sums", () => {
     const run = new KernelRun(emaCross, [values(randomParams(rng))], 0, { reportSums: true });
     const whole = withRunTimestamps(batchOf(emaCross, parts[0], ["CE", "PE"]), rng, keep);
     // A dictionary of one value: every code but 0 is past it, and the first trade's lookups meet one.
-    const broken = { ...whole, ts: whole.ts!.subarray(0, 1) };
+    const broken = { ...whole, tsRuns: { ...whole.tsRuns!, entries: 1 } };
     expect(() => run.run(broken)).toThrow(TimestampCodeError);
     // The same runs with their whole dictionary run.
     const again = new KernelRun(emaCross, [values(randomParams(rng))], 0, { reportSums: true });

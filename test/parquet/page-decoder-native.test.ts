@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pw from "parquet-wasm/esm";
 import { mapFileReadOnly } from "../../lib/cache/mapping.ts";
-import { isValidAt } from "../../lib/parquet/c-data.ts";
+import { isValidAt, valuesCtorOf } from "../../lib/parquet/c-data.ts";
 import {
   ChunkDecodeError,
   Codec,
@@ -15,7 +15,8 @@ import {
 } from "../../lib/parquet/native/chunk-desc.ts";
 import { loadPageDecoder } from "../../lib/parquet/native/page-decoder.ts";
 import { decodeChunk as decodeReference } from "../../lib/parquet/native/page-decoder-reference.ts";
-import { CODE_RUN, codeAt, codesOfRuns } from "../../lib/parquet/native/code-runs.ts";
+import { CODE_RUN, codeAt, codesOfRuns, dictionaryCopy } from "../../lib/parquet/native/code-runs.ts";
+import { ptr } from "bun:ffi";
 import { closeParquetFile, openParquetFile, withColumnViews } from "../../lib/parquet/source.ts";
 import { parquetWasm } from "../../lib/parquet/wasm.ts";
 import { randomFor } from "../../lib/random.ts";
@@ -543,8 +544,24 @@ describe("the native page decoder", () => {
           const plain = tcc.decodeChunk(chunk.bytes, desc, w);
           const want = plainValues(plain, desc.physicalType);
           const d = tcc.decodeChunk(chunk.bytes, desc, w, 4, "runs");
-          const dict = d.dictionaryValues!;
+          const dict: ArrayLike<unknown> = d.codeRuns
+            ? dictionaryCopy(
+                d.codeRuns,
+                valuesCtorOf(
+                  desc.physicalType === PhysicalType.INT64
+                    ? "l"
+                    : desc.physicalType === PhysicalType.INT32
+                      ? "i"
+                      : desc.physicalType === PhysicalType.FLOAT
+                        ? "f"
+                        : "g",
+                )!,
+              )
+            : d.dictionaryValues!;
           if (d.codeRuns) {
+            // The dictionary is left in the chunk, not copied.
+            const at = d.codeRuns.dictionaryAt - Number(ptr(chunk.bytes));
+            expect(at > 0 && at + d.codeRuns.entries * d.codeRuns.valueBytes <= chunk.bytes.length).toBe(true);
             asRuns++;
             // Only where nothing had to be unpacked or decompressed, and no row is null.
             expect({ label: k.label, column: desc.column, codec: desc.codec, nulls: plain.nullCount }).toEqual({
@@ -556,7 +573,7 @@ describe("the native page decoder", () => {
             expect(data.every((e) => e === 8)).toBe(true);
             expect(d.validity).toBeNull();
             // The reference's read of every row's code, and of some rows alone, through the dictionary.
-            const codes = codesOfRuns(d.codeRuns, d.length);
+            const codes = codesOfRuns(d.codeRuns.records, d.length);
             expect({ column: desc.column, w, got: Array.from(codes, (c): unknown => dict[c]) }).toEqual({
               column: desc.column,
               w,
@@ -564,10 +581,10 @@ describe("the native page decoder", () => {
             });
             for (let q = 0; q < 5; q++) {
               const row = r.int(0, d.length - 1);
-              expect(codeAt(d.codeRuns, row)).toBe(codes[row]);
+              expect(codeAt(d.codeRuns.records, row)).toBe(codes[row]);
             }
             // Runs are few: a run header per ≤ 504 bit-packed codes or per repeated code, split at pages.
-            expect(d.codeRuns.length / CODE_RUN.SIZE).toBeLessThanOrEqual(Math.max(2, d.length / 2));
+            expect(d.codeRuns.records.length / CODE_RUN.SIZE).toBeLessThanOrEqual(Math.max(2, d.length / 2));
           } else {
             asCodes++;
             expect(d.values).toBeInstanceOf(Int32Array);
@@ -846,7 +863,7 @@ describe("guards: a garbled chunk is a ChunkDecodeError naming file and column",
           // Runs cover the window from its first row; their bit-packed codes are checked by whoever reads them.
           expect(d.values.length).toBe(0);
           if (d.length > 0)
-            expect(codesOfRuns(d.codeRuns, d.length).every((code) => code >= 0 && code < 2 ** 32)).toBe(true);
+            expect(codesOfRuns(d.codeRuns.records, d.length).every((code) => code >= 0 && code < 2 ** 32)).toBe(true);
         } else {
           expect(d.values.length).toBe(d.length);
           // Codes never point past what they index.

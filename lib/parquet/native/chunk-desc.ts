@@ -1,3 +1,5 @@
+import type { CodeRuns } from "./code-runs.ts";
+
 /**
  * What the native column-chunk decoder (page-decoder.c, page-decoder.ts) and its TypeScript reference
  * (page-decoder-reference.ts) take and give: one contract, two implementations compared by the tests.
@@ -67,10 +69,11 @@ export interface DecodedChunk {
    */
   dictionaryValues?: Int32Array | BigInt64Array | Float32Array | Float64Array | null;
   /**
-   * Asked for as runs, and given so: `values` is empty and row i's code is read from these run records
-   * (kernel/code-runs.ts), which point into the chunk's own bytes; null otherwise.
+   * Asked for as runs, and given so: `values` is empty, `dictionaryValues` null, and row i's code is
+   * read from these runs (code-runs.ts), which point into the chunk's own bytes, its dictionary too;
+   * null otherwise.
    */
-  codeRuns?: BigInt64Array | null;
+  codeRuns?: CodeRuns | null;
 }
 
 /** A chunk that cannot be decoded: garbled, truncated, or using something unsupported. Message: `${file}: column ${column}: <reason>`. */

@@ -14,6 +14,25 @@ import { toArrayBuffer } from "bun:ffi";
 
 export const CODE_RUN = { ROW: 0, WIDTH: 1, AT: 2, INDEX: 3, SIZE: 4 } as const;
 
+/** A column's window as runs of codes, and the dictionary they index, left where the decoder found it. */
+export interface CodeRuns {
+  /** Run records (CODE_RUN), valid while the chunk they point into is. */
+  records: BigInt64Array;
+  /** The address of the dictionary's values (any alignment: the driver reads them in place), and how many. */
+  dictionaryAt: number;
+  entries: number;
+  /** Bytes of one dictionary value. */
+  valueBytes: number;
+}
+
+/** A copy of the dictionary's values, aligned, viewed by `Ctor`. */
+export function dictionaryCopy<T>(runs: CodeRuns, Ctor: new (buffer: ArrayBuffer, at: number, n: number) => T): T {
+  const bytes = runs.entries * runs.valueBytes;
+  const copy = new ArrayBuffer(bytes);
+  if (bytes > 0) new Uint8Array(copy).set(new Uint8Array(toArrayBuffer(runs.dictionaryAt as never, 0, bytes)));
+  return new Ctor(copy, 0, runs.entries);
+}
+
 /** Which record holds `row` (the last whose ROW ≤ row), or -1 before the first. */
 export function codeRunOf(runs: BigInt64Array, row: number): number {
   let lo = 0;

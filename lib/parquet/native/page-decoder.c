@@ -37,6 +37,7 @@
 #define IO_NULLS 16
 #define IO_ENTRIES 17  /* BYTE_ARRAY: strings in dict/str (codes index them); codes, runs: values in dict */
 #define IO_RUNS 18     /* runs: run records in values */
+#define IO_DICT_AT 19  /* runs: the address of the dictionary page's values, in the chunk (not copied; any alignment) */
 #define IO_NEED_DICT 20
 #define IO_NEED_STR 21
 #define IO_NEED_HASH 22
@@ -112,12 +113,14 @@ typedef struct {
    * runs (codes mode 2): no value is unpacked. `values` gets run records of 4 int64 — the window row
    * where the run starts, the codes' bit width (0: one code for the whole run), that code or the
    * address of the run's bit-packed bytes in the chunk, and the index there of the window row's code
-   * — and `dict` the dictionary page's values. Only for dictionary-coded, uncompressed, null-free
-   * windows (their bytes must outlive the call: they are the chunk's own); else -3. The codes of
-   * bit-packed runs are not checked against the dictionary here: whoever reads them checks them.
+   * — and IO_DICT_AT the address of the dictionary page's values, left in the chunk. Only for
+   * dictionary-coded, uncompressed, null-free windows (their bytes must outlive the call: they are the
+   * chunk's own); else -3. The codes of bit-packed runs are not checked against the dictionary here:
+   * whoever reads them checks them.
    */
   int runs, no_runs;
   i64 nruns;
+  const u8 *dict_at;
   i64 num_values, wstart, wcount;
   u8 *values, *validity;
   i64 values_cap, validity_cap;
@@ -1172,6 +1175,12 @@ static int load_dictionary(ctx *c, const page *pg) {
     return 0;
   }
   if (c->dict_n > n / c->width) return fail_nn(c, "dictionary of ", c->dict_n, " values in ", n, " bytes");
+  if (c->runs) {
+    /* read where it lies: the page is uncompressed and outlives the call */
+    c->dict_at = p;
+    c->entries = c->dict_n;
+    return 0;
+  }
   copy_bytes(c->dict, p, c->dict_n * c->width);
   c->entries = c->dict_n;
   return 0;
@@ -1286,7 +1295,7 @@ static int decode_chunk(const unsigned char *chunk, long long len, long long *io
   c.dict = dict; c.dict_cap = io[IO_DICT_CAP]; c.str = str; c.str_cap = io[IO_STR_CAP];
   c.hash = hash; c.hash_cap = io[IO_HASH_CAP]; c.scratch = scratch; c.scratch_cap = io[IO_SCRATCH_CAP];
   c.zstd = zstd; c.reason = reason; c.reason_cap = io[IO_REASON_CAP]; c.page_no = -1;
-  io[IO_NULLS] = 0; io[IO_ENTRIES] = 0; io[IO_RUNS] = 0;
+  io[IO_NULLS] = 0; io[IO_ENTRIES] = 0; io[IO_RUNS] = 0; io[IO_DICT_AT] = 0;
   switch (c.type) {
   case T_BOOLEAN: c.width = 1; break;
   case T_INT32: case T_FLOAT: case T_BYTE_ARRAY: c.width = 4; break;
@@ -1350,8 +1359,9 @@ static int decode_chunk(const unsigned char *chunk, long long len, long long *io
         need_dict = (c.type == T_BOOLEAN ? dict_pg.dict_values : padded_entries(dict_pg.dict_values)) * c.width;
       }
     }
-    /* codes index the dictionary without a gather: no padding, room for the values decoded onto it */
+    /* codes index the dictionary without a gather: no padding, room for the values decoded onto it; runs copy none */
     if (c.codes) need_dict = ((dict_needed ? dict_pg.dict_values : 0) + (decoded_in_window ? c.wcount : 0)) * c.width;
+    if (c.runs) need_dict = 0;
     if (c.type == T_BYTE_ARRAY) {
       i64 entries = (dict_needed ? dict_pg.dict_values : 0) + (plain_strings_in_window ? c.wcount : 0);
       need_dict = (entries + 1) * 4;
@@ -1384,6 +1394,7 @@ static int decode_chunk(const unsigned char *chunk, long long len, long long *io
   io[IO_NULLS] = c.nulls;
   io[IO_ENTRIES] = c.type == T_BYTE_ARRAY || c.codes ? c.entries : 0;
   io[IO_RUNS] = c.nruns;
+  io[IO_DICT_AT] = (i64)c.dict_at;
   return 0;
 }
 

@@ -42,6 +42,7 @@ const IO = {
   nulls: 16,
   entries: 17,
   runs: 18,
+  dictAt: 19,
   needDict: 20,
   needStr: 21,
   needHash: 22,
@@ -261,13 +262,21 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
       return {
         length: count,
         values: runs ? new Int32Array(0) : valuesView(codes ? PhysicalType.INT32 : desc.physicalType, s.values, count),
-        codeRuns: runs ? new BigInt64Array(s.values, 0, 4 * io[IO.runs]) : null,
+        codeRuns: runs
+          ? {
+              records: new BigInt64Array(s.values, 0, 4 * io[IO.runs]),
+              dictionaryAt: io[IO.dictAt],
+              entries: io[IO.entries],
+              valueBytes: valueWidth(desc.physicalType),
+            }
+          : null,
         validity: nullCount > 0 ? new Uint8Array(s.validity, 0, Math.ceil(count / 8)) : null,
         nullCount,
         dictionary: desc.physicalType === PhysicalType.BYTE_ARRAY ? dictionaryStrings() : null,
-        dictionaryValues: codes
-          ? (valuesView(desc.physicalType, s.dict, io[IO.entries]) as Exclude<DecodedChunk["values"], Uint8Array>)
-          : null,
+        dictionaryValues:
+          codes && !runs
+            ? (valuesView(desc.physicalType, s.dict, io[IO.entries]) as Exclude<DecodedChunk["values"], Uint8Array>)
+            : null,
       };
     },
   };
