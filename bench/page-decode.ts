@@ -2,8 +2,10 @@
  * Nanoseconds per value of decoding bench's columns of a packed file, column by column, one thread:
  * the native page decoder built by TinyCC and by gcc, parquet-wasm (one column read per row group),
  * and how much of the native time is ZSTD alone (every page of the chunks decompressed by libzstd,
- * nothing decoded). `bun bench/page-decode.ts PACKED_FILE_OR_FOLDER [ROUNDS]` (a folder: its largest
- * part). Chunks are located with DuckDB's parquet_metadata(); rounds alternate the paths, best CPU time of each.
+ * nothing decoded), and TinyCC's decode of a fixed-width column as codes and as runs of codes
+ * (the forms bench reads `timestamp` in: nothing gathered, nothing unpacked where the chunk allows).
+ * `bun bench/page-decode.ts PACKED_FILE_OR_FOLDER [ROUNDS]` (a folder: its largest part). Chunks are
+ * located with DuckDB's parquet_metadata(); rounds alternate the paths, best CPU time of each.
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { dlopen, ptr } from "bun:ffi";
@@ -114,6 +116,11 @@ for (let round = 0; round < rounds + 1; round++) {
       time(`${d.compiler}|${column}`, () => {
         for (const c of chunks) d.decodeChunk(c.bytes, c.desc, { start: 0, count: c.desc.numValues });
       });
+    for (const form of ["codes", "runs"] as const)
+      time(`${form}|${column}`, () => {
+        for (const c of chunks)
+          decoders[0].decodeChunk(c.bytes, c.desc, { start: 0, count: c.desc.numValues }, 0, form);
+      });
     time(`zstd|${column}`, () => {
       for (const c of chunks)
         for (const p of c.pages) {
@@ -135,7 +142,9 @@ const ns = (key: string, values: number) => ((best.get(key)! * 1e6) / values).to
 console.log(
   `${file}: ${source.numRows} rows, ${groups.length} row groups; best of ${rounds}, CPU ns per value, one thread`,
 );
-console.log(["column", "encodings", "tcc", "of which zstd", "gcc", "parquet-wasm"].join("\t"));
+console.log(
+  ["column", "encodings", "tcc", "of which zstd", "gcc", "parquet-wasm", "tcc as codes", "tcc as runs"].join("\t"),
+);
 let total = { tcc: 0, gcc: 0, zstd: 0, wasm: 0 };
 for (const [column, { chunks, encodings }] of byColumn) {
   const values = chunks.reduce((a, c) => a + c.desc.numValues, 0);
@@ -147,6 +156,8 @@ for (const [column, { chunks, encodings }] of byColumn) {
       ns(`zstd|${column}`, values),
       ns(`gcc|${column}`, values),
       ns(`wasm|${column}`, values),
+      ns(`codes|${column}`, values),
+      ns(`runs|${column}`, values),
     ].join("\t"),
   );
   total = {
