@@ -1,0 +1,42 @@
+/**
+ * What `--report` costs in two packed folders of the same rows (two encodings of them, say), their
+ * runs alternated in one session: per folder, whole `bench --no-cache` processes with and without
+ * `--report FILE.html`, 2 workers, one set; the median of each round's ratio and the ratio of the medians.
+ * `bun bench/report-ab.ts NAME=DIR NAME=DIR … [--rounds N]` (default 11). A round in which another
+ * process used the CPU is retried (timed-process.ts).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { alternatingRounds, benchCommand } from "./alternating-rounds.ts";
+import { median } from "./timed-process.ts";
+
+const root = join(import.meta.dir, "..");
+const args = Bun.argv.slice(2);
+const at = args.indexOf("--rounds");
+const rounds = at >= 0 ? Number(args[at + 1]) : 11;
+const folders = args.filter((a, k) => a.includes("=") && k !== at + 1).map((a) => a.split("=", 2) as [string, string]);
+if (folders.length === 0 || !(rounds > 0)) {
+  console.error("usage: bun bench/report-ab.ts NAME=DIR [NAME=DIR …] [--rounds N]");
+  process.exit(2);
+}
+const out = mkdtempSync(join(tmpdir(), "tickpack-report-ab-"));
+try {
+  const cases: Record<string, () => string[]> = {};
+  for (const [name, dir] of folders) {
+    cases[`${name} plain`] = () => benchCommand(root, dir, "--no-cache");
+    cases[`${name} --report`] = () => benchCommand(root, dir, "--no-cache", "--report", join(out, "report.html"));
+  }
+  const runs = alternatingRounds(cases, rounds, root);
+  console.log(`medians over ${rounds} clean rounds (2 workers, whole processes, wall clock):`);
+  for (const [name] of folders) {
+    const plain = runs[`${name} plain`].map((r) => r.wallMs);
+    const report = runs[`${name} --report`].map((r) => r.wallMs);
+    const ratios = report.map((v, i) => v / plain[i]);
+    console.log(
+      `  ${name}: ${(median(plain) / 1000).toFixed(3)} → ${(median(report) / 1000).toFixed(3)} s; --report costs ${((median(ratios) - 1) * 100).toFixed(1)}% (median of the rounds' ratios; ratio of the medians ${((median(report) / median(plain) - 1) * 100).toFixed(1)}%)`,
+    );
+  }
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
