@@ -6,8 +6,10 @@ import {
   KernelRun,
   loadKernel,
   TimestampCodeError,
+  type KernelTradeColumns,
   type LoadedKernel,
 } from "../../kernel/strategy-kernel.ts";
+import type { KernelBatch } from "../../kernel/kernel-batch.ts";
 import { SeededRandom } from "../../lib/random.ts";
 import {
   batchOf,
@@ -150,49 +152,22 @@ describe("the driver's report sums", () => {
     }
   });
 
-  test("timestamps as codes into a dictionary give the same trade log and sums as the timestamps themselves", () => {
-    const rng = new SeededRandom(21);
+  /**
+   * Each round's partitions run twice with the trade log and the sums, their batches' timestamps as
+   * values and as `form` makes them: the logs and sums must be equal. Returns the trades logged.
+   */
+  function sameWithTimestampsAs(seed: number, form: (b: KernelBatch, rng: SeededRandom) => KernelBatch): number {
+    const rng = new SeededRandom(seed);
     let trades = 0;
-    for (let round = 0; round < 6; round++) {
-      const parts = partitions(rng, 3);
-      const sets = Array.from({ length: rng.int(1, 4) }, () => values(randomParams(rng)));
-      const cuts = (n: number) => Array.from({ length: 4 }, () => rng.int(0, n)).sort((a, b) => a - b);
-      const cutsOf = parts.map((rows) => cuts(rows.length));
-      const results = [false, true].map((coded) => {
-        const run = new KernelRun(emaCross, sets, 16, { blockRows: 64, reportSums: true });
-        const out: unknown[] = [];
-        let p = 0;
-        runPartitions(
-          run,
-          emaCross,
-          parts,
-          () => cutsOf[p],
-          (r) => {
-            p++;
-            out.push({ log: r.takeTradeColumns(), sums: canonical(r.takeReportSums()) });
-          },
-          coded ? (b) => withCodedTimestamps(b, rng) : undefined,
-        );
-        return out;
-      });
-      expect(results[1]).toEqual(results[0]);
-      trades += results[0].reduce<number>((a, x) => a + (x as { log: { exitTs: BigInt64Array } }).log.exitTs.length, 0);
-    }
-    expect(trades).toBeGreaterThan(50);
-  });
-
-  test("timestamps as runs of codes (any widths, runs entered part-way, batch row 0 past the runs' start) give the same trade log and sums", () => {
-    const rng = new SeededRandom(22);
-    const keep: Uint8Array[] = [];
     for (let round = 0; round < 6; round++) {
       const parts = partitions(rng, 3);
       const sets = Array.from({ length: rng.int(1, 4) }, () => values(randomParams(rng)));
       const cutsOf = parts.map((rows) =>
         Array.from({ length: 4 }, () => rng.int(0, rows.length)).sort((a, b) => a - b),
       );
-      const results = [0, 1].map((form) => {
+      const results = [false, true].map((coded) => {
         const run = new KernelRun(emaCross, sets, 16, { blockRows: 64, reportSums: true });
-        const out: unknown[] = [];
+        const out: { log: KernelTradeColumns; sums: ReturnType<typeof canonical> }[] = [];
         let p = 0;
         runPartitions(
           run,
@@ -203,12 +178,24 @@ describe("the driver's report sums", () => {
             p++;
             out.push({ log: r.takeTradeColumns(), sums: canonical(r.takeReportSums()) });
           },
-          form ? (b) => withRunTimestamps(b, rng, keep, { lead: rng.int(0, 20) }) : undefined,
+          coded ? (b) => form(b, rng) : undefined,
         );
         return out;
       });
       expect(results[1]).toEqual(results[0]);
+      trades += results[0].reduce((a, x) => a + x.log.exitTs.length, 0);
     }
+    return trades;
+  }
+
+  test("timestamps as codes into a dictionary give the same trade log and sums as the timestamps themselves", () => {
+    expect(sameWithTimestampsAs(21, withCodedTimestamps)).toBeGreaterThan(50);
+  });
+
+  test("timestamps as runs of codes (any widths, runs entered part-way, batch row 0 past the runs' start) give the same trade log and sums", () => {
+    const keep: Uint8Array[] = [];
+    const trades = sameWithTimestampsAs(22, (b, rng) => withRunTimestamps(b, rng, keep, { lead: rng.int(0, 20) }));
+    expect(trades).toBeGreaterThan(50);
   });
 
   test("a run of codes past the dictionary (a garbled file) is a TimestampCodeError, not a timestamp", () => {

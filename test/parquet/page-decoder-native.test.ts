@@ -298,6 +298,18 @@ beforeAll(async () => {
   }
 });
 
+/** Every chunk of the test files of a type that can come as codes (not BOOLEAN, not BYTE_ARRAY), with its file's knobs. */
+function codableChunks(): { k: Knobs; chunk: TestChunk }[] {
+  return KNOBS.flatMap((k) =>
+    files
+      .get(k.label)!
+      .chunks.filter(
+        (c) => c.desc.physicalType !== PhysicalType.BOOLEAN && c.desc.physicalType !== PhysicalType.BYTE_ARRAY,
+      )
+      .map((chunk) => ({ k, chunk })),
+  );
+}
+
 /** Rows [start, start + count) of the generated column that row group g holds. */
 function generated(name: string, g: number, start: number, count: number): unknown[] {
   const c = columns.find((x) => x.name === name)!;
@@ -455,65 +467,61 @@ describe("the native page decoder", () => {
     const r = randomFor(6, "codes");
     let dictionaryOnly = 0;
     let appended = 0;
-    for (const k of KNOBS) {
-      const f = files.get(k.label)!;
-      for (const chunk of f.chunks) {
-        const { desc } = chunk;
-        if (desc.physicalType === PhysicalType.BOOLEAN || desc.physicalType === PhysicalType.BYTE_ARRAY) continue;
-        const n = desc.numValues;
-        const windows = [
-          { start: 0, count: n },
-          { start: 0, count: 0 },
-          { start: n - 1, count: 1 },
-          ...Array.from({ length: 4 }, () => {
-            const start = r.int(0, n);
-            return { start, count: r.int(0, n - start) };
-          }),
-        ];
-        for (const w of windows) {
-          const want = plainValues(tcc.decodeChunk(chunk.bytes, desc, w), desc.physicalType);
-          const d = tcc.decodeChunk(chunk.bytes, desc, w, 3, "codes");
-          expect(d.values).toBeInstanceOf(Int32Array);
-          const dict = d.dictionaryValues!;
-          expect(dict).not.toBeNull();
-          const got: unknown[] = [];
-          for (let i = 0; i < d.length; i++) {
-            const code = d.values[i] as number;
-            if (!isValidAt(d.validity, i)) {
-              expect(code).toBe(0);
-              got.push(null);
-            } else {
-              expect(code >= 0 && code < dict.length).toBe(true);
-              got.push(dict[code]);
-            }
+    for (const { k, chunk } of codableChunks()) {
+      const { desc } = chunk;
+      const n = desc.numValues;
+      const windows = [
+        { start: 0, count: n },
+        { start: 0, count: 0 },
+        { start: n - 1, count: 1 },
+        ...Array.from({ length: 4 }, () => {
+          const start = r.int(0, n);
+          return { start, count: r.int(0, n - start) };
+        }),
+      ];
+      for (const w of windows) {
+        const want = plainValues(tcc.decodeChunk(chunk.bytes, desc, w), desc.physicalType);
+        const d = tcc.decodeChunk(chunk.bytes, desc, w, 3, "codes");
+        expect(d.values).toBeInstanceOf(Int32Array);
+        const dict = d.dictionaryValues!;
+        expect(dict).not.toBeNull();
+        const got: unknown[] = [];
+        for (let i = 0; i < d.length; i++) {
+          const code = d.values[i] as number;
+          if (!isValidAt(d.validity, i)) {
+            expect(code).toBe(0);
+            got.push(null);
+          } else {
+            expect(code >= 0 && code < dict.length).toBe(true);
+            got.push(dict[code]);
           }
-          expect({ file: k.label, column: desc.column, w, got }).toEqual({
-            file: k.label,
-            column: desc.column,
-            w,
-            got: want,
-          });
-          // The reference keeps the same contract.
-          const ref = decodeReference(chunk.bytes, desc, w, true);
-          const refDict = ref.dictionaryValues!;
-          expect(
-            Array.from(ref.values as Int32Array, (c, i): unknown => (isValidAt(ref.validity, i) ? refDict[c] : null)),
-          ).toEqual(want);
-          if (w.count !== n) continue;
-          const data = dataEncodings(chunk.bytes);
-          const dictPage = pageHeaders(chunk.bytes).find((p) => p.fields.has("7.1"));
-          const entries = dictPage ? zigzagAt(chunk.bytes, dictPage.fields.get("7.1")!) : 0;
-          if (data.every((e) => e === 8)) {
-            // Dictionary pages only: the codes index the dictionary page's values, nothing more.
-            expect(dict.length).toBe(entries);
-            dictionaryOnly++;
-          } else if (data.includes(8)) {
-            // Fallback: the values of its PLAIN or DELTA pages appended past the dictionary page's, one entry each.
-            const valid = want.filter((v) => v !== null).length;
-            expect(dict.length).toBeGreaterThan(entries);
-            expect(dict.length).toBeLessThan(entries + valid);
-            appended++;
-          }
+        }
+        expect({ file: k.label, column: desc.column, w, got }).toEqual({
+          file: k.label,
+          column: desc.column,
+          w,
+          got: want,
+        });
+        // The reference keeps the same contract.
+        const ref = decodeReference(chunk.bytes, desc, w, true);
+        const refDict = ref.dictionaryValues!;
+        expect(
+          Array.from(ref.values as Int32Array, (c, i): unknown => (isValidAt(ref.validity, i) ? refDict[c] : null)),
+        ).toEqual(want);
+        if (w.count !== n) continue;
+        const data = dataEncodings(chunk.bytes);
+        const dictPage = pageHeaders(chunk.bytes).find((p) => p.fields.has("7.1"));
+        const entries = dictPage ? zigzagAt(chunk.bytes, dictPage.fields.get("7.1")!) : 0;
+        if (data.every((e) => e === 8)) {
+          // Dictionary pages only: the codes index the dictionary page's values, nothing more.
+          expect(dict.length).toBe(entries);
+          dictionaryOnly++;
+        } else if (data.includes(8)) {
+          // Fallback: the values of its PLAIN or DELTA pages appended past the dictionary page's, one entry each.
+          const valid = want.filter((v) => v !== null).length;
+          expect(dict.length).toBeGreaterThan(entries);
+          expect(dict.length).toBeLessThan(entries + valid);
+          appended++;
         }
       }
     }
@@ -526,73 +534,69 @@ describe("the native page decoder", () => {
     const r = randomFor(7, "runs");
     let asRuns = 0;
     let asCodes = 0;
-    for (const k of KNOBS) {
-      const f = files.get(k.label)!;
-      for (const chunk of f.chunks) {
-        const { desc } = chunk;
-        if (desc.physicalType === PhysicalType.BOOLEAN || desc.physicalType === PhysicalType.BYTE_ARRAY) continue;
-        const n = desc.numValues;
-        const data = dataEncodings(chunk.bytes);
-        for (const w of [
-          { start: 0, count: n },
-          ...Array.from({ length: 6 }, () => {
-            const start = r.int(0, n - 1);
-            return { start, count: r.int(1, Math.min(n - start, 700)) };
-          }),
-        ]) {
-          if (w.count === 0) continue;
-          const plain = tcc.decodeChunk(chunk.bytes, desc, w);
-          const want = plainValues(plain, desc.physicalType);
-          const d = tcc.decodeChunk(chunk.bytes, desc, w, 4, "runs");
-          const dict: ArrayLike<unknown> = d.codeRuns
-            ? dictionaryCopy(
-                d.codeRuns,
-                valuesCtorOf(
-                  desc.physicalType === PhysicalType.INT64
-                    ? "l"
-                    : desc.physicalType === PhysicalType.INT32
-                      ? "i"
-                      : desc.physicalType === PhysicalType.FLOAT
-                        ? "f"
-                        : "g",
-                )!,
-              )
-            : d.dictionaryValues!;
-          if (d.codeRuns) {
-            // The dictionary is left in the chunk, not copied.
-            const at = d.codeRuns.dictionaryAt - Number(ptr(chunk.bytes));
-            expect(at > 0 && at + d.codeRuns.entries * d.codeRuns.valueBytes <= chunk.bytes.length).toBe(true);
-            asRuns++;
-            // Only where nothing had to be unpacked or decompressed, and no row is null.
-            expect({ label: k.label, column: desc.column, codec: desc.codec, nulls: plain.nullCount }).toEqual({
-              label: k.label,
-              column: desc.column,
-              codec: 0,
-              nulls: 0,
-            });
-            expect(data.every((e) => e === 8)).toBe(true);
-            expect(d.validity).toBeNull();
-            // The reference's read of every row's code, and of some rows alone, through the dictionary.
-            const codes = codesOfRuns(d.codeRuns.records, d.length);
-            expect({ column: desc.column, w, got: Array.from(codes, (c): unknown => dict[c]) }).toEqual({
-              column: desc.column,
-              w,
-              got: want,
-            });
-            for (let q = 0; q < 5; q++) {
-              const row = r.int(0, d.length - 1);
-              expect(codeAt(d.codeRuns.records, row)).toBe(codes[row]);
-            }
-            // Runs are few: a run header per ≤ 504 bit-packed codes or per repeated code, split at pages.
-            expect(d.codeRuns.records.length / CODE_RUN.SIZE).toBeLessThanOrEqual(Math.max(2, d.length / 2));
-          } else {
-            asCodes++;
-            expect(d.values).toBeInstanceOf(Int32Array);
-            const got = Array.from(d.values as Int32Array, (c, i): unknown =>
-              isValidAt(d.validity, i) ? dict[c] : null,
-            );
-            expect({ column: desc.column, w, got }).toEqual({ column: desc.column, w, got: want });
+    for (const { k, chunk } of codableChunks()) {
+      const { desc } = chunk;
+      const n = desc.numValues;
+      const data = dataEncodings(chunk.bytes);
+      for (const w of [
+        { start: 0, count: n },
+        ...Array.from({ length: 6 }, () => {
+          const start = r.int(0, n - 1);
+          return { start, count: r.int(1, Math.min(n - start, 700)) };
+        }),
+      ]) {
+        if (w.count === 0) continue;
+        const plain = tcc.decodeChunk(chunk.bytes, desc, w);
+        const want = plainValues(plain, desc.physicalType);
+        const d = tcc.decodeChunk(chunk.bytes, desc, w, 4, "runs");
+        const dict: ArrayLike<unknown> = d.codeRuns
+          ? dictionaryCopy(
+              d.codeRuns,
+              valuesCtorOf(
+                desc.physicalType === PhysicalType.INT64
+                  ? "l"
+                  : desc.physicalType === PhysicalType.INT32
+                    ? "i"
+                    : desc.physicalType === PhysicalType.FLOAT
+                      ? "f"
+                      : "g",
+              )!,
+            )
+          : d.dictionaryValues!;
+        if (d.codeRuns) {
+          // The dictionary is left in the chunk, not copied.
+          const at = d.codeRuns.dictionaryAt - Number(ptr(chunk.bytes));
+          expect(at > 0 && at + d.codeRuns.entries * d.codeRuns.valueBytes <= chunk.bytes.length).toBe(true);
+          asRuns++;
+          // Only where nothing had to be unpacked or decompressed, and no row is null.
+          expect({ label: k.label, column: desc.column, codec: desc.codec, nulls: plain.nullCount }).toEqual({
+            label: k.label,
+            column: desc.column,
+            codec: 0,
+            nulls: 0,
+          });
+          expect(data.every((e) => e === 8)).toBe(true);
+          expect(d.validity).toBeNull();
+          // The reference's read of every row's code, and of some rows alone, through the dictionary.
+          const codes = codesOfRuns(d.codeRuns.records, d.length);
+          expect({ column: desc.column, w, got: Array.from(codes, (c): unknown => dict[c]) }).toEqual({
+            column: desc.column,
+            w,
+            got: want,
+          });
+          for (let q = 0; q < 5; q++) {
+            const row = r.int(0, d.length - 1);
+            expect(codeAt(d.codeRuns.records, row)).toBe(codes[row]);
           }
+          // Runs are few: a run header per ≤ 504 bit-packed codes or per repeated code, split at pages.
+          expect(d.codeRuns.records.length / CODE_RUN.SIZE).toBeLessThanOrEqual(Math.max(2, d.length / 2));
+        } else {
+          asCodes++;
+          expect(d.values).toBeInstanceOf(Int32Array);
+          const got = Array.from(d.values as Int32Array, (c, i): unknown =>
+            isValidAt(d.validity, i) ? dict[c] : null,
+          );
+          expect({ column: desc.column, w, got }).toEqual({ column: desc.column, w, got: want });
         }
       }
     }
