@@ -45,11 +45,10 @@ export const HEADER = layout(
     // The column index a kernel's TP_COLUMN refused (when BAD_TYPE is set).
     "BAD_COLUMN",
     // Timestamps as runs of codes (TS_RUNS in cols): the records, the values they index (TS), the
-    // batch row 0's row in the runs, the record last read (a hint), and whether a code past the values was read (the run is void).
+    // batch row 0's row in the runs, and whether a code past the values was read (the run is void).
     "TS_RUNS",
     "TS_ENTRIES",
     "TS_ROW0",
-    "TS_HINT",
     "TS_BAD",
   ],
   "SIZE",

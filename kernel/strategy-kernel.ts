@@ -745,14 +745,13 @@ export class KernelRun {
     c[C.STRIKE] = addr(b.strike);
     c[C.STRIKE_VALID] = addr(b.strikeValid);
     const runs = b.tsRuns ?? null;
-    // Runs of codes index their dictionary where the decoder left it (any alignment: read bytewise).
+    // Runs of codes index their dictionary where the decoder left it (any alignment: the driver's loads take it).
     c[C.TS] = runs ? BigInt(runs.dictionaryAt) : addr(b.ts);
     c[C.TS_CODES] = addr(b.tsCodes ?? null);
     c[C.TS_RUNS] = addr(runs?.records ?? null);
     this.st[H.TS_RUNS] = runs ? runs.records.length / CODE_RUN.SIZE : 0;
     this.st[H.TS_ENTRIES] = runs ? runs.entries : 0;
     this.st[H.TS_ROW0] = b.tsRow0 ?? 0;
-    this.st[H.TS_HINT] = 0;
     if (this.touch) {
       const q = b.quotes;
       if (!q || q.bid.length < b.length || q.ask.length < b.length)

@@ -74,7 +74,8 @@ function checkColumns(source: PartSource, path: string, columns: readonly string
  * A decoding source of the part at `path` (open as `fd`, left open) that holds every one of
  * `columns`; throws StrategyInputError naming the file when it cannot be opened or lacks a column.
  * The native source where the part is one tickpack wrote in encodings its decoder reads; else parquet-wasm.
- * Of `coded`, the native source gives dictionary-coded chunks as codes (CColumn.codeValues).
+ * Of `coded`, the native source gives dictionary-coded chunks as runs of codes or codes
+ * (CColumn.codeRuns, codeValues).
  */
 export async function openDecodeSource(
   path: string,

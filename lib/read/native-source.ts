@@ -153,8 +153,8 @@ class NativePartSource implements PartSource {
 /**
  * The part open as `fd` as a native source for `columns`, or null where the native path cannot read
  * them (the caller then decodes with parquet-wasm). The map is of the descriptor: a repack replacing
- * `path` meanwhile does not change what is read. Of `coded`, a dictionary-coded chunk comes as codes
- * (CColumn.codeValues): its dictionary is not gathered row by row.
+ * `path` meanwhile does not change what is read. Of `coded`, a dictionary-coded chunk comes as runs of
+ * codes or codes (CColumn.codeRuns, codeValues; formOf): its dictionary is not gathered row by row.
  */
 export function openNativeSource(
   path: string,
