@@ -120,6 +120,14 @@ static long long tpd_ts_value(const tpd_ts_src *s, long long code) {
 #endif
 }
 
+#if defined(__GNUC__) && !defined(__TINYC__)
+#define TPD_PREFETCH(p) __builtin_prefetch(p)
+#elif defined(__x86_64__)
+#define TPD_PREFETCH(p) __asm__ volatile("prefetcht0 (%0)" : : "r"(p))
+#else
+#define TPD_PREFETCH(p) ((void)(p))
+#endif
+
 /* Batch row `row`'s timestamp. */
 static long long tpd_ts_at(tpd_ts_src *s, long long row) {
   if (s->runs) return tpd_ts_value(s, tpd_ts_code(s, row));
@@ -237,7 +245,10 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
   if (ts)
     if (ts->runs) {
       /* codes first, then values: two loops of independent loads (a dictionary value is a cache miss of its own) */
-      for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? tpd_ts_code(ts, x[i].row) : -1;
+      for (i = 0; i < n; i++) {
+        t[i] = x[i].row >= 0 ? tpd_ts_code(ts, x[i].row) : -1;
+        if (t[i] >= 0) TPD_PREFETCH((const unsigned char *)ts->ts + 8 * t[i]);
+      }
       for (i = 0; i < n; i++) t[i] = t[i] >= 0 ? tpd_ts_value(ts, t[i]) : 0;
     } else
       for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? tpd_ts_at(ts, x[i].row) : 0;
