@@ -242,18 +242,18 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
   long long entry_ts = sti[TPD_STI_SUM_ENTRY], first_minute = 0;
   int have_day = st[TPD_H_CURVE_DAY] == st[TPD_H_CURVE_DAY];
   if (have_day) first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - TPD_IST_OFFSET_MINUTES;
-  if (ts)
-    if (ts->runs) {
-      /* codes first, then values: two loops of independent loads (a dictionary value is a cache miss of its own) */
-      for (i = 0; i < n; i++) {
-        t[i] = x[i].row >= 0 ? tpd_ts_code(ts, x[i].row) : -1;
-        if (t[i] >= 0) TPD_PREFETCH((const unsigned char *)ts->ts + 8 * t[i]);
-      }
-      for (i = 0; i < n; i++) t[i] = t[i] >= 0 ? tpd_ts_value(ts, t[i]) : 0;
-    } else
-      for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? tpd_ts_at(ts, x[i].row) : 0;
-  else
+  if (ts && ts->runs) {
+    /* codes first, then values: two loops of independent loads (a dictionary value is a cache miss of its own) */
+    for (i = 0; i < n; i++) {
+      t[i] = x[i].row >= 0 ? tpd_ts_code(ts, x[i].row) : -1;
+      if (t[i] >= 0) TPD_PREFETCH((const unsigned char *)ts->ts + 8 * t[i]);
+    }
+    for (i = 0; i < n; i++) t[i] = t[i] >= 0 ? tpd_ts_value(ts, t[i]) : 0;
+  } else if (ts) {
+    for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? tpd_ts_at(ts, x[i].row) : 0;
+  } else {
     for (i = 0; i < n; i++) t[i] = 0;
+  }
   for (i = 0; i < n; i++) {
     if (x[i].kind == 0) {
       entry_ts = t[i];

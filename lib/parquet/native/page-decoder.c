@@ -1175,14 +1175,10 @@ static int load_dictionary(ctx *c, const page *pg) {
     return 0;
   }
   if (c->dict_n > n / c->width) return fail_nn(c, "dictionary of ", c->dict_n, " values in ", n, " bytes");
-  if (c->runs) {
-    /* read where it lies: the page is uncompressed and outlives the call */
-    c->dict_at = p;
-    c->entries = c->dict_n;
-    return 0;
-  }
-  copy_bytes(c->dict, p, c->dict_n * c->width);
   c->entries = c->dict_n;
+  /* runs read it where it lies: the page is uncompressed and outlives the call */
+  if (c->runs) c->dict_at = p;
+  else copy_bytes(c->dict, p, c->dict_n * c->width);
   return 0;
 }
 

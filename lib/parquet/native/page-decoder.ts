@@ -184,7 +184,7 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
     return b;
   };
   let dict = new ArrayBuffer(64);
-  let dictAt = ptr(dict);
+  let dictAt: number = ptr(dict);
   let str = shared(IO.atStr, new ArrayBuffer(64));
   let hash = shared(IO.atHash, new ArrayBuffer(64));
   let scratch = shared(IO.atScratch, new ArrayBuffer(64));
@@ -297,13 +297,17 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
       return n;
     };
     if (rc !== -2 || tries > 2) throw failure(desc, `the decoder returned ${rc}`);
+    // Codes' dictionary is the slot's own (it outlives the call); any other, the shared one.
     const needDict = need(IO.needDict);
-    if (!codesSlot) dict = grown(dict, needDict);
-    else if (codesSlot.dict.byteLength < needDict) {
-      codesSlot.dict = grown(codesSlot.dict, needDict);
-      codesSlot.dictAt = ptr(codesSlot.dict);
+    if (codesSlot) {
+      if (codesSlot.dict.byteLength < needDict) {
+        codesSlot.dict = grown(codesSlot.dict, needDict);
+        codesSlot.dictAt = ptr(codesSlot.dict);
+      }
+    } else if (dict.byteLength < needDict) {
+      dict = grown(dict, needDict);
+      dictAt = ptr(dict);
     }
-    dictAt = ptr(dict);
     str = shared(IO.atStr, grown(str, need(IO.needStr)));
     // A hash table's size must stay a power of two.
     const slotsNeeded = io[IO.needHash];
