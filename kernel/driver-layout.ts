@@ -61,8 +61,14 @@ export const SET_TOTALS = layout(
   "SIZE",
 );
 
-/** `sti` (int64) per set: the trade log's entry and last valid timestamps, then the report sums' own. */
-export const SET_TIMES = layout(["LOG_ENTRY", "LOG_LAST", "SUM_ENTRY", "SUM_LAST"], "SIZE");
+/**
+ * `sti` (int64) per set: the trade log's entry and last valid timestamps, then the report sums' own;
+ * a last valid timestamp not yet looked up is 1 + its batch row in *_LAST_ROW (0: resolved).
+ */
+export const SET_TIMES = layout(
+  ["LOG_ENTRY", "LOG_LAST", "SUM_ENTRY", "SUM_LAST", "LOG_LAST_ROW", "SUM_LAST_ROW"],
+  "SIZE",
+);
 
 /** `cols` (pointers): key columns, timestamps, trade log, scratch, report sums, TP_COLUMN's check; then each declared column and its bitmap from FIRST on. */
 export const COLS = layout(

@@ -68,16 +68,14 @@ static void tpd_ts_init(tpd_ts_src *s, double *st, void **cols) {
 }
 
 /*
- * From runs: batch row `row`'s code, the record found from the last one read (lookups mostly move
- * forward) and a bit-packed code read byte by byte within its run's bytes, checked against the
- * `entries` values (past them, or before the first run: `bad` is set and 0 returned; the host voids
- * the run).
+ * From runs: the record holding batch row `row` (its index; -1 and `bad` set when no record does),
+ * found from the last one read (lookups mostly move forward).
  */
-static long long tpd_ts_code(tpd_ts_src *s, long long row) {
-  const long long *runs = s->runs, *r;
-  long long n = s->nruns, k = s->hint, code;
+static long long tpd_ts_run(tpd_ts_src *s, long long row) {
+  const long long *runs = s->runs;
+  long long n = s->nruns, k = s->hint;
   row += s->row0;
-  if (n <= 0) { s->bad = 1; return 0; }
+  if (n <= 0) { s->bad = 1; return -1; }
   if (runs[4 * k] > row) {
     long long lo = 0, hi = n - 1;
     while (lo < hi) {
@@ -89,8 +87,25 @@ static long long tpd_ts_code(tpd_ts_src *s, long long row) {
   } else
     while (k + 1 < n && runs[4 * (k + 1)] <= row) k++;
   s->hint = k;
-  r = runs + 4 * k;
-  if (r[0] > row) { s->bad = 1; return 0; }
+  if (runs[4 * k] > row) { s->bad = 1; return -1; }
+  return k;
+}
+
+/* The first byte of batch row `row`'s bit-packed code in record k (an RLE record's holds none: 0). */
+static const unsigned char *tpd_ts_code_byte(const tpd_ts_src *s, long long k, long long row) {
+  const long long *r = s->runs + 4 * k;
+  if (r[1] == 0) return 0;
+  return (const unsigned char *)r[2] + (((unsigned long long)(r[3] + row + s->row0 - r[0]) * (unsigned long long)r[1]) >> 3);
+}
+
+/*
+ * Batch row `row`'s code, from record k: a bit-packed code read byte by byte within its run's bytes,
+ * checked against the `entries` values (past them: `bad` is set and 0 returned; the host voids the run).
+ */
+static long long tpd_ts_code_in(tpd_ts_src *s, long long k, long long row) {
+  const long long *r = s->runs + 4 * k;
+  long long code;
+  row += s->row0;
   if (r[1] == 0) code = r[2];
   else {
     int w = (int)r[1], sh, i, nb;
@@ -103,6 +118,12 @@ static long long tpd_ts_code(tpd_ts_src *s, long long row) {
   }
   if (code < 0 || code >= s->entries) { s->bad = 1; return 0; }
   return code;
+}
+
+/* From runs: batch row `row`'s checked code (0 with `bad` set when there is none). */
+static long long tpd_ts_code(tpd_ts_src *s, long long row) {
+  long long k = tpd_ts_run(s, row);
+  return k < 0 ? 0 : tpd_ts_code_in(s, k, row);
 }
 
 /*
@@ -132,6 +153,20 @@ static long long tpd_ts_value(const tpd_ts_src *s, long long code) {
 static long long tpd_ts_at(tpd_ts_src *s, long long row) {
   if (s->runs) return tpd_ts_value(s, tpd_ts_code(s, row));
   return s->tsc ? s->ts[s->tsc[row]] : s->ts[row];
+}
+
+/*
+ * A set's last valid timestamp (sti's LOG_LAST, SUM_LAST) is kept as its batch row (LOG_LAST_ROW,
+ * SUM_LAST_ROW: 1 + the row; 0 once resolved) until a close needs it or the batch ends: it changes
+ * with every segment piece and block, is needed only at a segment end without a valid row of its own,
+ * and a lookup is a cache miss or two.
+ */
+static long long tpd_last_ts(long long *sti_set, int last, int row_slot, tpd_ts_src *ts) {
+  if (sti_set[row_slot] > 0) {
+    sti_set[last] = ts ? tpd_ts_at(ts, sti_set[row_slot] - 1) : 0;
+    sti_set[row_slot] = 0;
+  }
+  return sti_set[last];
 }
 
 /* A record's first entry before any close: later than every instant. */
@@ -243,9 +278,17 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
   int have_day = st[TPD_H_CURVE_DAY] == st[TPD_H_CURVE_DAY];
   if (have_day) first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - TPD_IST_OFFSET_MINUTES;
   if (ts && ts->runs) {
-    /* codes first, then values: two loops of independent loads (a dictionary value is a cache miss of its own) */
+    /* Records, codes, values: three loops of independent loads, each prefetching what the next reads
+       (a code's bytes and a dictionary value are each a cache miss of their own). */
     for (i = 0; i < n; i++) {
-      t[i] = x[i].row >= 0 ? tpd_ts_code(ts, x[i].row) : -1;
+      t[i] = x[i].row >= 0 ? tpd_ts_run(ts, x[i].row) : -1;
+      if (t[i] >= 0) {
+        const unsigned char *cb = tpd_ts_code_byte(ts, t[i], x[i].row);
+        if (cb) TPD_PREFETCH(cb);
+      }
+    }
+    for (i = 0; i < n; i++) {
+      t[i] = t[i] >= 0 ? tpd_ts_code_in(ts, t[i], x[i].row) : -1;
       if (t[i] >= 0) TPD_PREFETCH((const unsigned char *)ts->ts + 8 * t[i]);
     }
     for (i = 0; i < n; i++) t[i] = t[i] >= 0 ? tpd_ts_value(ts, t[i]) : 0;
@@ -259,7 +302,7 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
       entry_ts = t[i];
       continue;
     }
-    long long exit_ts = x[i].row >= 0 ? t[i] : sti[TPD_STI_SUM_LAST];
+    long long exit_ts = x[i].row >= 0 ? t[i] : tpd_last_ts(sti, TPD_STI_SUM_LAST, TPD_STI_SUM_LAST_ROW, ts);
     double pnl = x[i].pnl, entry = x[i].price, win = pnl > 0 ? 1 : 0;
     long long rec = x[i].rec;
     double *r = recs + rec * rs;
@@ -301,7 +344,10 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
     else curve[m] += pnl;
   }
   sti[TPD_STI_SUM_ENTRY] = entry_ts;
-  if (lv_row >= 0) sti[TPD_STI_SUM_LAST] = ts ? tpd_ts_at(ts, lv_row) : 0;
+  if (lv_row >= 0) {
+    sti[TPD_STI_SUM_LAST] = 0;
+    sti[TPD_STI_SUM_LAST_ROW] = ts ? lv_row + 1 : 0;
+  }
 }
 
 /* Ends the current segment for every set (end of partition); the trade log has room for one close per set. */
@@ -486,7 +532,7 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
                 tpd_staged *t = mine + nmine++;
                 t->order = 2 * cur;
                 t->entry_ts = sti[k * TPD_STI_SIZE + TPD_STI_LOG_ENTRY];
-                t->exit_ts = sti[k * TPD_STI_SIZE + TPD_STI_LOG_LAST];
+                t->exit_ts = tpd_last_ts(sti + k * TPD_STI_SIZE, TPD_STI_LOG_LAST, TPD_STI_LOG_LAST_ROW, ts);
                 t->entry = tot[TPD_T_ENTRY];
                 t->exit = ev.price;
                 t->pnl = ev.pnl;
@@ -516,7 +562,7 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
           return b;
         }
         tot[TPD_T_VALID_ROWS] += (double)r.nvalid;
-        if (logging && ts && r.last_valid >= 0) sti[k * TPD_STI_SIZE + TPD_STI_LOG_LAST] = tpd_ts_at(ts, r.last_valid);
+        if (logging && ts && r.last_valid >= 0) sti[k * TPD_STI_SIZE + TPD_STI_LOG_LAST_ROW] = r.last_valid + 1;
         if (r.last_valid >= 0) {
           lv_row = r.last_valid;
           /* A segment's end sells at its last valid row's bid: kept now, that row may be in an earlier batch then. */
@@ -587,6 +633,12 @@ long long tpd_run(double *st, long long *sti, void **cols, long long start, long
     st[TPD_H_ROWS] += (double)(bend - b);
     b = bend;
   }
+  /* The batch is done: its rows' instants are resolved while it is there to read. */
+  if (b >= n)
+    for (k = 0; k < nsets; k++) {
+      tpd_last_ts(sti + k * TPD_STI_SIZE, TPD_STI_LOG_LAST, TPD_STI_LOG_LAST_ROW, ts);
+      tpd_last_ts(sti + k * TPD_STI_SIZE, TPD_STI_SUM_LAST, TPD_STI_SUM_LAST_ROW, ts);
+    }
   if (ts && ts->bad) st[TPD_H_TS_BAD] = 1;
   return b;
 }
