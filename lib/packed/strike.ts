@@ -12,6 +12,9 @@ export function storedStrike(strike: number): number {
 /** The shortest decimal that is stored as the float32 strike `v` (3402.300048828125 → 3402.3); other values as they are. */
 export function strikeDecimal(v: number): number {
   if (!Number.isFinite(v) || storedStrike(v) !== v) return v;
+  // Whole numbers up to 2^24 are float32s a unit or less apart: no other decimal is stored as them
+  // (-0 prints as the search below finds it: 0).
+  if (Number.isInteger(v) && Math.abs(v) <= 2 ** 24) return v === 0 ? 0 : v;
   // float32 round-trips in at most 9 significant digits.
   for (let digits = 1; digits < 9; digits++) {
     const d = Number(v.toPrecision(digits));

@@ -161,7 +161,8 @@ export class ReportAggregator {
     const g = sums.segments;
     if (g.length === 0) return;
     // Each segment's earliest entry prices its contract: all the estimate reads of a partition.
-    const entryS = Float64Array.from(g.firstEntryTs, (t) => Number(t) / 1e9);
+    const entryS = new Float64Array(g.length);
+    for (let i = 0; i < g.length; i++) entryS[i] = Number(g.firstEntryTs[i]) / 1e9;
     const atm = estimateAtm(
       {
         length: g.length,
@@ -174,17 +175,26 @@ export class ReportAggregator {
       day,
     );
     this.atm.push({ date, underlying, ...atm });
+    // Segments come in key order: an expiry's bucket and breakdown are looked up when it changes.
+    let expiry = Number.NaN;
+    let dte = 0;
+    let byThisExpiry: Breakdown | null = null;
     for (let i = 0; i < g.length; i++) {
-      const dte = dteBucket(g.expiry[i], day);
-      const expiryKey = `${underlying}|${isNullKey(g.expiry[i]) || !Number.isFinite(g.expiry[i]) ? "" : Math.floor(g.expiry[i])}`;
-      let byThisExpiry = this.byExpiry.get(expiryKey);
-      if (!byThisExpiry) this.byExpiry.set(expiryKey, (byThisExpiry = new Breakdown(1, S)));
+      if (g.expiry[i] !== expiry || byThisExpiry === null) {
+        expiry = g.expiry[i];
+        dte = dteBucket(expiry, day);
+        const expiryKey = `${underlying}|${isNullKey(expiry) || !Number.isFinite(expiry) ? "" : Math.floor(expiry)}`;
+        byThisExpiry = this.byExpiry.get(expiryKey) ?? null;
+        if (!byThisExpiry) this.byExpiry.set(expiryKey, (byThisExpiry = new Breakdown(1, S)));
+      }
       const opt = optBucket(g.optCode[i]);
       const dist = opt * ATM_BUCKETS.length + atmBucket(g.strike[i], atm.strike, atm.step);
       for (let s = 0; s < S; s++) {
         const x = (i * S + s) * 3;
-        const [pnl, trades, wins] = [g.perSet[x], g.perSet[x + 1], g.perSet[x + 2]];
+        const trades = g.perSet[x + 1];
         if (trades === 0) continue;
+        const pnl = g.perSet[x];
+        const wins = g.perSet[x + 2];
         this.byDte.add(dte, s, pnl, trades, wins);
         byThisExpiry.add(0, s, pnl, trades, wins);
         this.byOpt.add(opt, s, pnl, trades, wins);

@@ -83,7 +83,8 @@ export function estimateAtm(t: AtmInput, day: EpochDays | null): AtmEstimate {
   const sorted = [...strikes].sort((a, b) => a - b).map(strikeDecimal);
   let step: number | null = null;
   for (let k = 1; k < sorted.length; k++) {
-    const gap = Number((sorted[k] - sorted[k - 1]).toPrecision(9));
+    const d = sorted[k] - sorted[k - 1];
+    const gap = Number.isInteger(d) && d < 1e9 ? d : Number(d.toPrecision(9));
     if (step === null || gap < step) step = gap;
   }
   // The nearest expiry with a CE/PE pair: a strategy that traded only calls of the nearest one (a

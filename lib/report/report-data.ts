@@ -254,12 +254,16 @@ function curveOf(name: string, sums: Float64Array, keep: number[]): CurveSeries 
 
 /** Curves of several per-bin sum series, at the bins where any of them changed (plus the first and last). */
 function curvesOf(agg: ReportAggregator, named: { name: string; sums: Float64Array }[]): Curves {
-  const ends = agg.bins.binEnds();
+  const n = agg.bins.length;
   const keep: number[] = [];
-  for (let b = 0; b < ends.length; b++)
-    if (b === 0 || b === ends.length - 1 || named.some((s) => s.sums[b] !== 0)) keep.push(b);
+  // Plain loops: this runs once per page, cold, over thousands of bins.
+  for (let b = 0; b < n; b++) {
+    let changed = b === 0 || b === n - 1;
+    for (let s = 0; s < named.length && !changed; s++) changed = named[s].sums[b] !== 0;
+    if (changed) keep.push(b);
+  }
   return {
-    x: keep.map((b) => ends[b]),
+    x: keep.map((b) => agg.bins.binEnd(b)),
     series: named.map((s) => curveOf(s.name, s.sums, keep)),
     binSeconds: agg.bins.widthS,
   };

@@ -90,9 +90,14 @@ export class TimeBins {
     return Number.isNaN(this.lo) ? 0 : this.hi - this.lo + 1;
   }
 
-  /** End instant of every bin in use (a cumulative sum there is exact). */
+  /** End instant of bin `k` of those in use (a cumulative sum there is exact). */
+  binEnd(k: number): EpochSeconds {
+    return (this.lo + k + 1) * this.widthS;
+  }
+
+  /** End instant of every bin in use. */
   binEnds(): EpochSeconds[] {
-    return Array.from({ length: this.length }, (_, k) => (this.lo + k + 1) * this.widthS);
+    return Array.from({ length: this.length }, (_, k) => this.binEnd(k));
   }
 
   /** A series' per-bin sums over the bins in use. */

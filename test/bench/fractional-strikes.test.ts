@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { strikeWindow, strikeWindowReference } from "../../lib/read/key-scan.ts";
 import { SegmentSelector } from "../../lib/read/filters.ts";
 import { storedStrike, storedStrikeBand, strikeDecimal } from "../../lib/packed/strike.ts";
+import { SeededRandom } from "../../lib/random.ts";
 import { encodeArrowColumns } from "../../lib/parquet/io.ts";
 import { cleanupTempDirs, repackFixture, tempDir } from "../helpers/fixtures.ts";
 import { runScript } from "../helpers/packed-views.ts";
@@ -145,6 +146,25 @@ describe("strike helpers", () => {
       expect(strikeDecimal(storedStrike(s))).toBe(s);
     expect(storedStrike(3402.3)).not.toBe(3402.3);
     expect(Number.isNaN(strikeDecimal(NaN))).toBe(true);
+    // Past 2^24 float32s are more than a unit apart: 123456790 is stored as 123456792 and printed as written.
+    expect(strikeDecimal(storedStrike(123_456_790))).toBe(123_456_790);
+    expect(strikeDecimal(storedStrike(16_777_216))).toBe(16_777_216);
+  });
+
+  test("strikeDecimal's shortcut for whole numbers gives what the digit search gives", () => {
+    const search = (v: number) => {
+      for (let digits = 1; digits < 9; digits++) {
+        const d = Number(v.toPrecision(digits));
+        if (storedStrike(d) === v) return d;
+      }
+      return v;
+    };
+    const r = new SeededRandom(23);
+    for (let i = 0; i < 20_000; i++) {
+      const scale = 2 ** (1 + Math.floor(r.next() * 30));
+      const v = storedStrike(Math.round((r.next() - 0.5) * scale) * (r.next() < 0.5 ? 1 : 50));
+      expect(strikeDecimal(v)).toBe(search(v));
+    }
   });
 
   test("storedStrikeBand selects exactly the float32 strikes that print inside the band", () => {
