@@ -476,7 +476,8 @@ const report =
     ? null
     : new (await import("../../lib/report/aggregate.ts")).ReportAggregator(paramSets.length);
 const onTrades = tradeLog ? (b: TradeBlock) => writeTrades(() => tradeLog.append(b)) : undefined;
-// The page's modules and inlined libraries load while the workers run, not after.
+// The page's modules, inlined libraries and the expiry types the data says (the calendar repack kept
+// beside it, if any) load while the workers run, not after.
 const reportModules = report
   ? Promise.all([
       import("../../lib/report/report-data.ts"),
@@ -484,6 +485,12 @@ const reportModules = report
         m.prepareReportAssets();
         return m;
       }),
+      Promise.all([import("../../lib/report/buckets.ts"), import("../../lib/packed/kept-calendar.ts")]).then(
+        ([{ expiryTypeFromCalendar }, { readKeptCalendar }]) => {
+          const kept = readKeptCalendar(dir);
+          return kept ? expiryTypeFromCalendar(kept) : null;
+        },
+      ),
     ])
   : null;
 reportModules?.catch(() => {}); // awaited after the run, which reports a failure
@@ -534,11 +541,7 @@ try {
 progress.finish();
 if (report) {
   try {
-    const [{ buildReportData }, { writeReport }] = await reportModules!;
-    // Expiry types as the data says them: the calendar repack kept beside the packed data, if any.
-    const { expiryTypeFromCalendar } = await import("../../lib/report/buckets.ts");
-    const kept = (await import("../../lib/packed/kept-calendar.ts")).readKeptCalendar(dir);
-    const expiryTypeOf = kept ? expiryTypeFromCalendar(kept) : null;
+    const [{ buildReportData }, { writeReport }, expiryTypeOf] = await reportModules!;
     writeReport(
       values.report!,
       buildReportData(summary, report, { axes: reportAxes, kernelLabel: kernelName, daily, rank, expiryTypeOf }),
