@@ -236,14 +236,8 @@ ${grid ? `<h2>Parameter grid</h2>${data.heatmap ? `${chart("heatmap", `${heatmap
 
 /** Text pieces encoded and bytes as they are, in one buffer. */
 function joinBytes(parts: (string | Uint8Array)[]): Uint8Array {
-  const bytes = parts.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : p));
-  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of bytes) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
+  const utf8 = new TextEncoder();
+  return Buffer.concat(parts.map((p) => (typeof p === "string" ? utf8.encode(p) : p)));
 }
 
 /** The page for `data` as one HTML string. */

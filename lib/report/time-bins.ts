@@ -95,11 +95,6 @@ export class TimeBins {
     return (this.lo + k + 1) * this.widthS;
   }
 
-  /** End instant of every bin in use. */
-  binEnds(): EpochSeconds[] {
-    return Array.from({ length: this.length }, (_, k) => this.binEnd(k));
-  }
-
   /** A series' per-bin sums over the bins in use. */
   sums(series: number): Float64Array {
     return this.series[series].slice(0, this.length);
