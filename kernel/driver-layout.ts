@@ -41,6 +41,9 @@ export const HEADER = layout(
     "REC_CAP",
     "REC_OPEN",
     "CURVE_DAY",
+    // The first and last minute of CURVE_DAY any close added to (DAY_MINUTES and -1: none yet).
+    "CURVE_LO",
+    "CURVE_HI",
     "SPILLED",
     // The column index a kernel's TP_COLUMN refused (when BAD_TYPE is set).
     "BAD_COLUMN",

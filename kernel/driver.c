@@ -275,6 +275,7 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
   double *ss = (double *)cols[TPD_C_SUM_SETS] + set * TPD_S_SIZE;
   double *curve = (double *)cols[TPD_C_SUM_CURVE] + set * TPD_DAY_MINUTES;
   long long entry_ts = sti[TPD_STI_SUM_ENTRY], first_minute = 0;
+  long long curve_lo = (long long)st[TPD_H_CURVE_LO], curve_hi = (long long)st[TPD_H_CURVE_HI];
   int have_day = st[TPD_H_CURVE_DAY] == st[TPD_H_CURVE_DAY];
   if (have_day) first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - TPD_IST_OFFSET_MINUTES;
   if (ts && ts->runs) {
@@ -341,8 +342,14 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
     }
     long long m = minute - first_minute;
     if (m < 0 || m >= TPD_DAY_MINUTES) st[TPD_H_SPILLED] = 1;
-    else curve[m] += pnl;
+    else {
+      curve[m] += pnl;
+      if (m < curve_lo) curve_lo = m;
+      if (m > curve_hi) curve_hi = m;
+    }
   }
+  st[TPD_H_CURVE_LO] = (double)curve_lo;
+  st[TPD_H_CURVE_HI] = (double)curve_hi;
   sti[TPD_STI_SUM_ENTRY] = entry_ts;
   if (lv_row >= 0) {
     sti[TPD_STI_SUM_LAST] = 0;

@@ -563,43 +563,57 @@ export interface KernelRunOptions {
 /** Growable segment records of the report's sums (what `takeReportSums` hands over). */
 class SegmentSumsBuilder {
   length = 0;
-  private d: number[] = [];
-  private ts: bigint[] = [];
-  constructor(private readonly sets: number) {}
+  /** Records with a close, RECORD's layout each, and their first entries' instants. */
+  private d = new Float64Array(0);
+  private ts = new BigInt64Array(0);
+  private readonly size: number;
+  constructor(private readonly sets: number) {
+    this.size = RECORD.SETS + TALLY.SIZE * sets;
+  }
 
   /** Appends records [from, to) of the driver's buffers that have a close. */
   append(rec: Float64Array, recTs: BigInt64Array, from: number, to: number): void {
-    const size = RECORD.SETS + TALLY.SIZE * this.sets;
+    const size = this.size;
+    if ((this.length + to - from) * size > this.d.length) {
+      const cap = Math.max(64, 2 * (this.length + to - from));
+      const d = new Float64Array(cap * size);
+      d.set(this.d.subarray(0, this.length * size));
+      const ts = new BigInt64Array(cap);
+      ts.set(this.ts.subarray(0, this.length));
+      this.d = d;
+      this.ts = ts;
+    }
     for (let r = from; r < to; r++) {
       let trades = 0;
       for (let k = 0; k < this.sets; k++) trades += rec[r * size + RECORD.SETS + TALLY.SIZE * k + TALLY.TRADES];
       if (trades === 0) continue; // no close in that segment
-      for (let q = 0; q < size; q++) this.d.push(rec[r * size + q]);
-      this.ts.push(recTs[r]);
-      this.length++;
+      this.d.set(rec.subarray(r * size, (r + 1) * size), this.length * size);
+      this.ts[this.length++] = recTs[r];
     }
   }
 
   take(): ReportSums["segments"] {
     const n = this.length;
-    const size = RECORD.SETS + TALLY.SIZE * this.sets;
-    const at = (q: number) => Float64Array.from({ length: n }, (_, r) => this.d[r * size + q]);
-    const perSet = new Float64Array(n * TALLY.SIZE * this.sets);
-    for (let r = 0; r < n; r++)
-      for (let q = 0; q < TALLY.SIZE * this.sets; q++)
-        perSet[r * TALLY.SIZE * this.sets + q] = this.d[r * size + RECORD.SETS + q];
+    const size = this.size;
+    const tally = TALLY.SIZE * this.sets;
     const out = {
       length: n,
-      expiry: at(0),
-      optCode: at(1),
-      strike: at(2),
-      firstEntryPrice: at(3),
-      firstEntryTs: BigInt64Array.from(this.ts),
-      perSet,
+      expiry: new Float64Array(n),
+      optCode: new Float64Array(n),
+      strike: new Float64Array(n),
+      firstEntryPrice: new Float64Array(n),
+      firstEntryTs: this.ts.slice(0, n),
+      perSet: new Float64Array(n * tally),
     };
+    for (let r = 0; r < n; r++) {
+      const at = r * size;
+      out.expiry[r] = this.d[at + RECORD.E];
+      out.optCode[r] = this.d[at + RECORD.O];
+      out.strike[r] = this.d[at + RECORD.S];
+      out.firstEntryPrice[r] = this.d[at + RECORD.PRICE];
+      out.perSet.set(this.d.subarray(at + RECORD.SETS, at + size), r * tally);
+    }
     this.length = 0;
-    this.d = [];
-    this.ts = [];
     return out;
   }
 }
@@ -730,7 +744,14 @@ export class KernelRun {
     this.st[H.CURVE_DAY] = NaN;
     this.st[H.SPILLED] = 0;
     this.sums?.sets.fill(0);
-    this.sums?.curve.fill(0);
+    // Only minutes a close added to can be non-zero.
+    const lo = this.st[H.CURVE_LO];
+    const hi = this.st[H.CURVE_HI];
+    if (this.sums && hi >= lo)
+      for (let k = 0; k < this.paramSets.length; k++)
+        this.sums.curve.fill(0, k * DAY_MINUTES + lo, k * DAY_MINUTES + hi + 1);
+    this.st[H.CURVE_LO] = DAY_MINUTES;
+    this.st[H.CURVE_HI] = -1;
   }
 
   /** Runs one batch; a segment continues from the previous batch while its key is unchanged. */
@@ -824,16 +845,19 @@ export class KernelRun {
     const s = this.sums;
     if (!s) throw new Error("takeReportSums: this run keeps no report sums (KernelRunOptions.reportSums)");
     const sets = this.paramSets.length;
-    // The curve's range: its first and last minute with a non-zero PnL in some set.
-    let lo = NaN;
-    let hi = NaN;
-    for (let m = 0; m < DAY_MINUTES; m++) {
-      for (let k = 0; k < sets; k++) {
-        if (s.curve[k * DAY_MINUTES + m] === 0) continue;
-        if (Number.isNaN(lo)) lo = m;
-        hi = m;
-        break;
-      }
+    // The curve's range: its first and last minute with a non-zero PnL in some set, within the minutes
+    // the driver added to (a minute's closes can sum to 0).
+    const zeroAt = (m: number) => {
+      for (let k = 0; k < sets; k++) if (s.curve[k * DAY_MINUTES + m] !== 0) return false;
+      return true;
+    };
+    let lo = this.st[H.CURVE_LO];
+    let hi = this.st[H.CURVE_HI];
+    while (lo <= hi && zeroAt(lo)) lo++;
+    while (hi >= lo && zeroAt(hi)) hi--;
+    if (lo > hi) {
+      lo = NaN;
+      hi = NaN;
     }
     const width = Number.isNaN(lo) ? 0 : hi - lo + 1;
     const curve = new Float64Array(sets * width);

@@ -241,6 +241,46 @@ describe("the driver's report sums", () => {
     }
   });
 
+  test("the curve's range leaves out end minutes whose closes sum to zero, and a partition with none has no range", () => {
+    // One trade per contract (in at its first row, out at its last): +1 and −1 out in minute 600,
+    // +2 in minute 605, +0.5 and −0.5 in minute 610 of the IST day; the range is minute 605 alone.
+    const dir = mkdtempSync(join(tmpdir(), "tickpack-report-sums-"));
+    try {
+      const perSegment = loadKernel(writePerSegmentKernel(dir));
+      const dayNs = BigInt(20_401 * 86_400 - 19_800) * 1_000_000_000n;
+      const row = (strike: number, minute: number, price: number): ReferenceRow => ({
+        expiry: 20_410,
+        optType: "CE",
+        strike,
+        price,
+        bp0: 99,
+        sp0: 101,
+        volume: 1,
+        ts: dayNs + BigInt(minute * 60 + 10) * 1_000_000_000n,
+      });
+      const trade = (strike: number, minute: number, pnl: number) => [
+        row(strike, minute - 1, 100),
+        row(strike, minute, 100 + pnl),
+      ];
+      const rows = [
+        ...trade(100, 600, 1),
+        ...trade(200, 600, -1),
+        ...trade(300, 605, 2),
+        ...trade(400, 610, 0.5),
+        ...trade(500, 610, -0.5),
+      ];
+      const flat = [...trade(100, 600, 1), ...trade(200, 600, -1)];
+      const { got } = check(perSegment, [rows, flat, rows], [[]], () => [], undefined, undefined);
+      expect(got[0].curve).toEqual({ day: 20_401, lo: 605, hi: 605, sums: [2] });
+      expect(got[1].curve?.sums).toEqual([]);
+      expect(got[1].curve?.lo).toBeNaN();
+      // A partition after another starts from a cleared curve.
+      expect(got[2]).toEqual(got[0]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a run without reportSums refuses takeReportSums", () => {
     expect(() =>
       new KernelRun(emaCross, [values({ fast: 5, slow: 21, max_spread: 0.0005, min_volume: 1 })]).takeReportSums(),
