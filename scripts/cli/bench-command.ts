@@ -19,7 +19,13 @@ import { chainTempPrefix } from "../../lib/chain/part-columns.ts";
 import { STRATEGIES, STRATEGY_NAMES } from "../../lib/bench/strategies.ts";
 import { type CostSchedule, CostScheduleError, readCostSchedule } from "../../lib/money/cost-schedule.ts";
 import { LotSizeError, LotSizeOverrideError, parseLotSizeOverrides } from "../../lib/money/lot-sizes.ts";
-import { BenchInputError, runBench, type BenchSummary, type TradeBlock } from "../../lib/bench/bench.ts";
+import {
+  BenchInputError,
+  runBench,
+  type BenchSummary,
+  type ReportSumsBlock,
+  type TradeBlock,
+} from "../../lib/bench/bench.ts";
 import { CHILD_ENV, runChild, serveAsChild, SIGNAL_EXIT, STDERR_TTY_ENV, STOP_SIGNALS } from "../../lib/bench/child.ts";
 import {
   boundsProblem,
@@ -54,6 +60,7 @@ import { BENCH_WORKER_URL } from "../../lib/bench/worker-url.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import type { BenchWorkerPrepare } from "../../lib/bench/tasks.ts";
 import { groupedCount } from "../../lib/grouped-count.ts";
+import type { ReportAggregator } from "../../lib/report/aggregate.ts";
 
 /** Packed partitions under `dir`, or 1 where it cannot be listed (the run says why). */
 function partitionCount(dir: string): number {
@@ -470,30 +477,41 @@ const writeTrades = (write: () => Promise<void>) =>
     throw new TradeWriteError(`--trades ${values.trades}: ${e.message}`);
   });
 
-// The report's aggregator takes each partition's sums as they are handed over (loaded only with --report).
-const report =
+// The report's aggregator takes each partition's sums as they are handed over (loaded only with
+// --report, while the workers start: sums handed over before it is wait for it, in order).
+let report: ReportAggregator | null = null;
+const earlySums: ReportSumsBlock[] = [];
+const reportLoaded =
   values.report === undefined
     ? null
-    : new (await import("../../lib/report/aggregate.ts")).ReportAggregator(paramSets.length);
+    : import("../../lib/report/aggregate.ts").then(({ ReportAggregator }) => {
+        const agg = new ReportAggregator(paramSets.length);
+        for (const b of earlySums.splice(0)) agg.add(b);
+        report = agg;
+        return agg;
+      });
 const onTrades = tradeLog ? (b: TradeBlock) => writeTrades(() => tradeLog.append(b)) : undefined;
 // The page's modules, inlined libraries and the expiry types the data says (the calendar repack kept
 // beside it, if any) load while the workers run, not after.
-const reportModules = report
-  ? Promise.all([
-      import("../../lib/report/report-data.ts"),
-      import("../../lib/report/html.ts").then((m) => {
-        m.prepareReportAssets();
-        return m;
-      }),
-      Promise.all([import("../../lib/report/buckets.ts"), import("../../lib/packed/kept-calendar.ts")]).then(
-        ([{ expiryTypeFromCalendar }, { readKeptCalendar }]) => {
-          const kept = readKeptCalendar(dir);
-          return kept ? expiryTypeFromCalendar(kept) : null;
-        },
-      ),
-    ])
-  : null;
-reportModules?.catch(() => {}); // awaited after the run, which reports a failure
+const reportModules =
+  reportLoaded !== null
+    ? Promise.all([
+        import("../../lib/report/report-data.ts"),
+        import("../../lib/report/html.ts").then((m) => {
+          m.prepareReportAssets();
+          return m;
+        }),
+        Promise.all([import("../../lib/report/buckets.ts"), import("../../lib/packed/kept-calendar.ts")]).then(
+          ([{ expiryTypeFromCalendar }, { readKeptCalendar }]) => {
+            const kept = readKeptCalendar(dir);
+            return kept ? expiryTypeFromCalendar(kept) : null;
+          },
+        ),
+      ])
+    : null;
+// Awaited after the run, which reports a failure.
+reportLoaded?.catch(() => {});
+reportModules?.catch(() => {});
 
 let summary: BenchSummary;
 let daily: DailyMoney | null = null;
@@ -515,7 +533,7 @@ try {
       trades: tradeLog !== null,
       cache,
       onTrades,
-      onReportSums: report ? (b) => report.add(b) : undefined,
+      onReportSums: reportLoaded !== null ? (b) => (report ? report.add(b) : earlySums.push(b)) : undefined,
       filters,
     },
     paramSets,
@@ -539,12 +557,15 @@ try {
   throw e;
 }
 progress.finish();
-if (report) {
+if (reportLoaded !== null) {
   try {
-    const [{ buildReportData }, { writeReport }, expiryTypeOf] = await reportModules!;
+    const [agg, [{ buildReportData }, { writeReport }, expiryTypeOf]] = await Promise.all([
+      reportLoaded,
+      reportModules!,
+    ]);
     writeReport(
       values.report!,
-      buildReportData(summary, report, { axes: reportAxes, kernelLabel: kernelName, daily, rank, expiryTypeOf }),
+      buildReportData(summary, agg, { axes: reportAxes, kernelLabel: kernelName, daily, rank, expiryTypeOf }),
     );
   } catch (e) {
     die(`bench: --report ${printable(values.report!)}: ${printable((e as Error).message)}`, EXIT.problems);
