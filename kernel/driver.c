@@ -91,13 +91,6 @@ static long long tpd_ts_run(tpd_ts_src *s, long long row) {
   return k;
 }
 
-/* The first byte of batch row `row`'s bit-packed code in record k (an RLE record's holds none: 0). */
-static const unsigned char *tpd_ts_code_byte(const tpd_ts_src *s, long long k, long long row) {
-  const long long *r = s->runs + 4 * k;
-  if (r[1] == 0) return 0;
-  return (const unsigned char *)r[2] + (((unsigned long long)(r[3] + row + s->row0 - r[0]) * (unsigned long long)r[1]) >> 3);
-}
-
 /*
  * Batch row `row`'s code, from record k: a bit-packed code read byte by byte within its run's bytes,
  * checked against the `entries` values (past them: `bad` is set and 0 returned; the host voids the run).
@@ -280,19 +273,77 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
   if (have_day) first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - TPD_IST_OFFSET_MINUTES;
   if (ts && ts->runs) {
     /* Records, codes, values: three loops of independent loads, each prefetching what the next reads
-       (a code's bytes and a dictionary value are each a cache miss of their own). */
+       (a code's bytes and a dictionary value are each a cache miss of their own). The reads of
+       tpd_ts_run, tpd_ts_code_in and tpd_ts_value are written out here: a call each per instant
+       cost TinyCC more than the misses (measured). t[i] < 0: no instant to read. */
+    const long long *runs = ts->runs;
+    const long long nr = ts->nruns, row0 = ts->row0, entries = ts->entries;
+    const unsigned char *dict = (const unsigned char *)ts->ts;
+    const unsigned char **at = (const unsigned char **)(t + 2 * (long long)st[TPD_H_BLOCK] + 2);
+    long long k = ts->hint;
     for (i = 0; i < n; i++) {
-      t[i] = x[i].row >= 0 ? tpd_ts_run(ts, x[i].row) : -1;
-      if (t[i] >= 0) {
-        const unsigned char *cb = tpd_ts_code_byte(ts, t[i], x[i].row);
-        if (cb) TPD_PREFETCH(cb);
+      long long row = x[i].row;
+      const long long *r;
+      if (row < 0) {
+        t[i] = -1;
+        continue;
+      }
+      if (nr <= 0 || runs[4 * k] > row + row0) {
+        /* behind the last record read (a set's events start its block again): searched */
+        k = tpd_ts_run(ts, row);
+        if (k < 0) {
+          k = 0;
+          t[i] = -1;
+          continue;
+        }
+      } else
+        while (k + 1 < nr && runs[4 * k + 4] <= row + row0) k++;
+      r = runs + 4 * k;
+      if (r[1] == 0) {
+        /* one code for the whole run: no byte to read (a negative one is past the values too) */
+        t[i] = r[2] < 0 ? entries : r[2];
+        at[i] = 0;
+      } else {
+        unsigned long long bit = (unsigned long long)(r[3] + row + row0 - r[0]) * (unsigned long long)r[1];
+        at[i] = (const unsigned char *)r[2] + (bit >> 3);
+        t[i] = (long long)((bit & 7) | ((unsigned long long)r[1] << 3));
+        TPD_PREFETCH(at[i]);
       }
     }
+    ts->hint = k;
     for (i = 0; i < n; i++) {
-      t[i] = t[i] >= 0 ? tpd_ts_code_in(ts, t[i], x[i].row) : -1;
-      if (t[i] >= 0) TPD_PREFETCH((const unsigned char *)ts->ts + 8 * t[i]);
+      const unsigned char *b = at[i];
+      long long code;
+      if (t[i] < 0) continue;
+      if (b) {
+        /* the code's bytes, and no byte past them: (shift + width + 7) / 8 of them, at most 5 */
+        int sh = (int)(t[i] & 7), w = (int)(t[i] >> 3), nb = (sh + w + 7) >> 3;
+        unsigned long long v = b[0];
+        if (nb > 1) v |= (unsigned long long)b[1] << 8;
+        if (nb > 2) v |= (unsigned long long)b[2] << 16;
+        if (nb > 3) v |= (unsigned long long)b[3] << 24;
+        if (nb > 4) v |= (unsigned long long)b[4] << 32;
+        code = (long long)((v >> sh) & ((1ULL << w) - 1));
+      } else
+        code = t[i];
+      if (code < 0 || code >= entries) {
+        ts->bad = 1;
+        code = 0;
+      }
+      t[i] = code;
+      TPD_PREFETCH(dict + 8 * code);
     }
-    for (i = 0; i < n; i++) t[i] = t[i] >= 0 ? tpd_ts_value(ts, t[i]) : 0;
+    for (i = 0; i < n; i++) {
+      if (t[i] < 0) {
+        t[i] = 0;
+        continue;
+      }
+#if defined(__GNUC__) && !defined(__TINYC__)
+      __builtin_memcpy(t + i, dict + 8 * t[i], 8);
+#else
+      t[i] = *(const long long *)(dict + 8 * t[i]);
+#endif
+    }
   } else if (ts) {
     for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? tpd_ts_at(ts, x[i].row) : 0;
   } else {

@@ -723,7 +723,8 @@ export class KernelRun {
       const slots = new Uint8Array(pinned(8 * (blockRows + 2)));
       // One set's events of a block (driver.c tpd_sum_event): at most one per row and one per segment end.
       const staged = new Uint8Array(pinned(bytes.sumEvent * (2 * blockRows + 2)));
-      const stagedTs = new Uint8Array(pinned(8 * (2 * blockRows + 2)));
+      // Per staged event its instant, and where its timestamp's code is read (driver.c tpd_sum_apply).
+      const stagedTs = new Uint8Array(pinned(2 * 8 * (2 * blockRows + 2)));
       this.scratch.push(slots, staged, stagedTs);
       this.cols[C.SUM_STAGE] = addr(staged);
       this.cols[C.SUM_STAGE_TS] = addr(stagedTs);
