@@ -21,6 +21,20 @@ import type { PartSource } from "./part-source.ts";
 /** Value encodings the decoder reads (parquet.thrift Encoding): PLAIN, PLAIN_DICTIONARY, RLE (levels), DELTA_BINARY_PACKED, RLE_DICTIONARY. */
 const NATIVE_ENCODINGS: ReadonlySet<number> = new Set([0, 2, 3, 5, 8]);
 
+/**
+ * Whether the decoder reads every encoding of a chunk's list. The native chunk index shares one
+ * list among the chunks that have the same encodings: each is checked once per thread.
+ */
+const nativeLists = new WeakMap<readonly number[], boolean>();
+function allNative(encodings: readonly number[]): boolean {
+  let ok = nativeLists.get(encodings);
+  if (ok === undefined) {
+    ok = encodings.every((e) => NATIVE_ENCODINGS.has(e));
+    nativeLists.set(encodings, ok);
+  }
+  return ok;
+}
+
 /** The footer's FileMetaData bytes, or null where the file's tail is not a Parquet footer. */
 function footerOf(bytes: Uint8Array): Uint8Array | null {
   const n = bytes.length;
@@ -46,7 +60,7 @@ function unsupported(index: ChunkIndex, columns: readonly string[], fileSize: nu
       if (!loc || loc.external || loc.numValues !== g.rows) return `column ${name}: chunk not in the file`;
       if (loc.codec !== Codec.UNCOMPRESSED && !(loc.codec === Codec.ZSTD && zstd))
         return `column ${name}: codec ${loc.codec}`;
-      if (!loc.encodings.every((e) => NATIVE_ENCODINGS.has(e))) return `column ${name}: encodings ${loc.encodings}`;
+      if (!allNative(loc.encodings)) return `column ${name}: encodings ${loc.encodings}`;
       if (!(loc.start >= 4 && loc.length > 0 && loc.start + loc.length <= fileSize - 8))
         return `column ${name}: chunk out of the file`;
     }
