@@ -233,21 +233,20 @@ const fmtParams = (p: Record<string, number>) =>
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
-/** Cumulative sums and drawdowns of per-bin sums, kept at the indices in `keep`. */
+/**
+ * Cumulative sums and drawdowns of per-bin sums at the indices in `keep` (ascending), which hold
+ * every bin whose sum is not zero: the others change neither the sum nor its peak.
+ */
 function curveOf(name: string, sums: Float64Array, keep: number[]): CurveSeries {
   const cum: number[] = [];
   const dd: number[] = [];
   let c = 0;
   let peak = 0;
-  let k = 0;
-  for (let b = 0; b < sums.length && k < keep.length; b++) {
-    c += sums[b];
+  for (let k = 0; k < keep.length; k++) {
+    c += sums[keep[k]];
     peak = Math.max(peak, c);
-    if (b === keep[k]) {
-      cum.push(round2(c));
-      dd.push(round2(c - peak));
-      k++;
-    }
+    cum.push(round2(c));
+    dd.push(round2(c - peak));
   }
   return { name, cum, dd };
 }
