@@ -1,8 +1,8 @@
 /**
  * Runs of dictionary codes: how the native decoder (page-decoder.c, form "runs") gives a
- * dictionary-coded column nobody needs row by row, and how the driver (kernel/driver.c, tpd_run_code)
- * reads a row's code from them without unpacking the rest. This is the TypeScript reference of that
- * read. A run record is 4 int64:
+ * dictionary-coded column nobody needs row by row, and how the driver (kernel/driver.c: tpd_ts_at,
+ * and tpd_sum_apply's loops) reads a row's code from them without unpacking the rest. This is the
+ * TypeScript reference of that read. A run record is 4 int64:
  * - ROW: the batch row where the run starts (records are in row order; a run lasts to the next's ROW);
  * - WIDTH: its codes' bit width, or 0 when one code holds for the whole run;
  * - AT: that code, or the address of the run's bit-packed bytes (LSB first, WIDTH bits a code);
