@@ -68,6 +68,32 @@ static void tpd_ts_init(tpd_ts_src *s, double *st, void **cols) {
 }
 
 /*
+ * The reads of runs, shared by the lookup functions below and by tpd_sum_apply's loops, which write
+ * them out (a call per instant cost TinyCC more than the cache misses, measured):
+ * TPD_RUN_FORWARD moves record k on to the last whose row is at most `row` (runs in row order);
+ * TPD_CODE_BITS reads the w-bit code at bit `sh` of bytes b, no byte past its last (at most 5:
+ * w <= 32); TPD_LOAD_I64 reads an int64 at any alignment (x86-64 and AArch64 take unaligned loads;
+ * gcc and clang are told with memcpy).
+ */
+#define TPD_RUN_FORWARD(runs, n, k, row) \
+  while ((k) + 1 < (n) && (runs)[4 * ((k) + 1)] <= (row)) (k)++
+#define TPD_CODE_BITS(b, sh, w, out)                                  \
+  do {                                                                \
+    int nb_ = ((sh) + (w) + 7) >> 3;                                  \
+    unsigned long long v_ = (b)[0];                                   \
+    if (nb_ > 1) v_ |= (unsigned long long)(b)[1] << 8;               \
+    if (nb_ > 2) v_ |= (unsigned long long)(b)[2] << 16;              \
+    if (nb_ > 3) v_ |= (unsigned long long)(b)[3] << 24;              \
+    if (nb_ > 4) v_ |= (unsigned long long)(b)[4] << 32;              \
+    (out) = (long long)((v_ >> (sh)) & ((1ULL << (w)) - 1));          \
+  } while (0)
+#if defined(__GNUC__) && !defined(__TINYC__)
+#define TPD_LOAD_I64(p, out) __builtin_memcpy(&(out), (p), 8)
+#else
+#define TPD_LOAD_I64(p, out) ((out) = *(const long long *)(p))
+#endif
+
+/*
  * From runs: the record holding batch row `row` (its index; -1 and `bad` set when no record does),
  * found from the last one read (lookups mostly move forward).
  */
@@ -85,15 +111,15 @@ static long long tpd_ts_run(tpd_ts_src *s, long long row) {
     }
     k = lo;
   } else
-    while (k + 1 < n && runs[4 * (k + 1)] <= row) k++;
+    TPD_RUN_FORWARD(runs, n, k, row);
   s->hint = k;
   if (runs[4 * k] > row) { s->bad = 1; return -1; }
   return k;
 }
 
 /*
- * Batch row `row`'s code, from record k: a bit-packed code read byte by byte within its run's bytes,
- * checked against the `entries` values (past them: `bad` is set and 0 returned; the host voids the run).
+ * Batch row `row`'s code, from record k: a bit-packed code read within its run's bytes, checked
+ * against the `entries` values (past them: `bad` is set and 0 returned; the host voids the run).
  */
 static long long tpd_ts_code_in(tpd_ts_src *s, long long k, long long row) {
   const long long *r = s->runs + 4 * k;
@@ -101,13 +127,10 @@ static long long tpd_ts_code_in(tpd_ts_src *s, long long k, long long row) {
   row += s->row0;
   if (r[1] == 0) code = r[2];
   else {
-    int w = (int)r[1], sh, i, nb;
-    unsigned long long bit = (unsigned long long)(r[3] + row - r[0]) * (unsigned long long)w, v = 0;
+    int w = (int)r[1];
+    unsigned long long bit = (unsigned long long)(r[3] + row - r[0]) * (unsigned long long)w;
     const unsigned char *b = (const unsigned char *)r[2] + (bit >> 3);
-    sh = (int)(bit & 7);
-    nb = (sh + w + 7) >> 3;
-    for (i = 0; i < nb; i++) v |= (unsigned long long)b[i] << (8 * i);
-    code = (long long)((v >> sh) & ((1ULL << w) - 1));
+    TPD_CODE_BITS(b, (int)(bit & 7), w, code);
   }
   if (code < 0 || code >= s->entries) { s->bad = 1; return 0; }
   return code;
@@ -119,19 +142,11 @@ static long long tpd_ts_code(tpd_ts_src *s, long long row) {
   return k < 0 ? 0 : tpd_ts_code_in(s, k, row);
 }
 
-/*
- * From runs: the value of a checked code, read where the decoder left the dictionary, at any
- * alignment: one unaligned load (x86-64 and AArch64 take them; gcc and clang are told with memcpy).
- */
+/* From runs: the value of a checked code, read where the decoder left the dictionary (any alignment). */
 static long long tpd_ts_value(const tpd_ts_src *s, long long code) {
-  const unsigned char *p = (const unsigned char *)s->ts + 8 * code;
-#if defined(__GNUC__) && !defined(__TINYC__)
   long long v;
-  __builtin_memcpy(&v, p, 8);
+  TPD_LOAD_I64((const unsigned char *)s->ts + 8 * code, v);
   return v;
-#else
-  return *(const long long *)p;
-#endif
 }
 
 #if defined(__GNUC__) && !defined(__TINYC__)
@@ -273,9 +288,8 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
   if (have_day) first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - TPD_IST_OFFSET_MINUTES;
   if (ts && ts->runs) {
     /* Records, codes, values: three loops of independent loads, each prefetching what the next reads
-       (a code's bytes and a dictionary value are each a cache miss of their own). The reads of
-       tpd_ts_run, tpd_ts_code_in and tpd_ts_value are written out here: a call each per instant
-       cost TinyCC more than the misses (measured). t[i] < 0: no instant to read. */
+       (a code's bytes and a dictionary value are each a cache miss of their own), with the reads of
+       tpd_ts_run, tpd_ts_code_in and tpd_ts_value written out. t[i] < 0: no instant to read. */
     const long long *runs = ts->runs;
     const long long nr = ts->nruns, row0 = ts->row0, entries = ts->entries;
     const unsigned char *dict = (const unsigned char *)ts->ts;
@@ -297,7 +311,7 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
           continue;
         }
       } else
-        while (k + 1 < nr && runs[4 * k + 4] <= row + row0) k++;
+        TPD_RUN_FORWARD(runs, nr, k, row + row0);
       r = runs + 4 * k;
       if (r[1] == 0) {
         /* one code for the whole run: no byte to read (a negative one is past the values too) */
@@ -315,16 +329,9 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
       const unsigned char *b = at[i];
       long long code;
       if (t[i] < 0) continue;
-      if (b) {
-        /* the code's bytes, and no byte past them: (shift + width + 7) / 8 of them, at most 5 */
-        int sh = (int)(t[i] & 7), w = (int)(t[i] >> 3), nb = (sh + w + 7) >> 3;
-        unsigned long long v = b[0];
-        if (nb > 1) v |= (unsigned long long)b[1] << 8;
-        if (nb > 2) v |= (unsigned long long)b[2] << 16;
-        if (nb > 3) v |= (unsigned long long)b[3] << 24;
-        if (nb > 4) v |= (unsigned long long)b[4] << 32;
-        code = (long long)((v >> sh) & ((1ULL << w) - 1));
-      } else
+      if (b)
+        TPD_CODE_BITS(b, (int)(t[i] & 7), (int)(t[i] >> 3), code);
+      else
         code = t[i];
       if (code < 0 || code >= entries) {
         ts->bad = 1;
@@ -338,11 +345,7 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
         t[i] = 0;
         continue;
       }
-#if defined(__GNUC__) && !defined(__TINYC__)
-      __builtin_memcpy(t + i, dict + 8 * t[i], 8);
-#else
-      t[i] = *(const long long *)(dict + 8 * t[i]);
-#endif
+      TPD_LOAD_I64(dict + 8 * t[i], t[i]);
     }
   } else if (ts) {
     for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? tpd_ts_at(ts, x[i].row) : 0;
