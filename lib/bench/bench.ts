@@ -20,6 +20,7 @@ import { warmUpDecoders } from "../parquet/source.ts";
 import { existsSync } from "node:fs";
 import { evictLeastRecentlyUsed } from "../cache/store.ts";
 import { addCacheStats, noCacheStats, type CacheSettings } from "../cache/part-cache.ts";
+import { idleCompilerThreads } from "../workers/compiler-threads.ts";
 import { WorkerPool, WorkerTaskError } from "../workers/pool.ts";
 import { BENCH_WORKER_URL } from "./worker-url.ts";
 import { filtersJson, partitionMaySelect, type BenchFilters } from "../read/filters.ts";
@@ -282,6 +283,9 @@ export async function runBench(
     // The next partition waits in the worker, not a round trip away (lib/workers/pool.ts).
     tasksPerWorker: 2,
   });
+  // The workers' hot loops are C: JavaScriptCore's compiler threads take a core only when one is
+  // idle (again as partitions finish: an idle compiler thread ends, and a new one starts in the normal class).
+  idleCompilerThreads();
   // The native decoder is built here once, while the workers start, and called by every worker.
   const decoderEntry = decoder === "native" ? nativeDecoderEntry(options.compiler ?? "tcc") : null;
   const cacheSettings: CacheSettings | null = options.cache
@@ -377,6 +381,7 @@ export async function runBench(
             );
           });
         rows += results[i].rows;
+        idleCompilerThreads();
         handOverFinished();
         onProgress?.({
           phase: "bench",
