@@ -5,14 +5,36 @@
  * maps also live until garbage collection. Here: PROT_READ, MAP_PRIVATE (a stray write faults), and
  * an explicit unmap once a partition is done, so a run holds the maps of one partition per worker.
  */
-import { dlopen, toArrayBuffer, type Pointer } from "bun:ffi";
+import { dlopen, ptr, toArrayBuffer, type Pointer } from "bun:ffi";
 import { closeSync, fstatSync, openSync } from "node:fs";
 import { LIBC_NAME } from "../libc.ts";
 
-/** A mapped file: its bytes, valid until `unmap()` (after which touching them crashes the process). */
+/**
+ * A mapped file, valid until `unmap()` (after which touching its bytes crashes the process). Its
+ * address and size serve C readers without a JavaScript view: JavaScriptCore counts a view's
+ * whole length as memory just allocated, and a run mapping a 50 MB part a partition set off a
+ * collection in its worker nearly every partition (measured with BUN_JSC_logGC=1).
+ */
 export interface FileMapping {
-  bytes: Uint8Array;
+  /** The map's first byte (0 for an empty file). */
+  address: number;
+  size: number;
+  /** The whole file as bytes (made on first use; the collector counts all of it). */
+  readonly bytes: Uint8Array;
+  /** Bytes [start, end) of the file: only they are counted. */
+  view(start: number, end: number): Uint8Array;
   unmap(): void;
+}
+
+/** A mapping over bytes JavaScript holds already (Bun.mmap's, an empty file's). */
+function mappingOfBytes(bytes: Uint8Array, unmap: () => void): FileMapping {
+  return {
+    address: bytes.length > 0 ? Number(ptr(bytes)) : 0,
+    size: bytes.length,
+    bytes,
+    view: (start, end) => bytes.subarray(start, end),
+    unmap,
+  };
 }
 
 const PROT_READ = 1;
@@ -40,10 +62,7 @@ function loadLibc(): Libc | null {
 
 /** Maps the whole file at `path` read-only; throws with the system's reason when it cannot. */
 export function mapFileReadOnly(path: string): FileMapping {
-  if (!loadLibc()) {
-    const bytes = Bun.mmap(path, { shared: false });
-    return { bytes, unmap() {} };
-  }
+  if (!loadLibc()) return mappingOfBytes(Bun.mmap(path, { shared: false }), () => {});
   const fd = openSync(path, "r");
   try {
     return mapOpenFileReadOnly(fd, path);
@@ -58,17 +77,27 @@ export function mapFileReadOnly(path: string): FileMapping {
  */
 export function mapOpenFileReadOnly(fd: number, path: string): FileMapping {
   const c = loadLibc();
-  if (!c) {
-    const bytes = Bun.mmap(path, { shared: false });
-    return { bytes, unmap() {} };
-  }
+  if (!c) return mappingOfBytes(Bun.mmap(path, { shared: false }), () => {});
   const size = fstatSync(fd).size;
-  if (size === 0) return { bytes: new Uint8Array(0), unmap() {} };
+  if (size === 0) return mappingOfBytes(new Uint8Array(0), () => {});
   const addr = c.mmap(null, size, PROT_READ, MAP_PRIVATE, fd, 0);
   if (addr === null || BigInt(addr) === MAP_FAILED) throw new Error(`mmap failed for ${path}`);
   let mapped = true;
+  let whole: Uint8Array | null = null;
+  const view = (start: number, end: number) => {
+    if (!(start >= 0 && start <= end && end <= size))
+      throw new RangeError(`${path}: bytes ${start}..${end} of ${size}`);
+    // toArrayBuffer gives no view of nothing.
+    return end === start ? new Uint8Array(0) : new Uint8Array(toArrayBuffer(addr, start, end - start));
+  };
   return {
-    bytes: new Uint8Array(toArrayBuffer(addr, 0, size)),
+    address: Number(addr),
+    size,
+    get bytes() {
+      whole ??= view(0, size);
+      return whole;
+    },
+    view,
     unmap() {
       if (mapped) c.munmap(addr, size);
       mapped = false;

@@ -35,15 +35,15 @@ function allNative(encodings: readonly number[]): boolean {
   return ok;
 }
 
-/** The footer's FileMetaData bytes, or null where the file's tail is not a Parquet footer. */
-function footerOf(bytes: Uint8Array): Uint8Array | null {
-  const n = bytes.length;
+/** The footer's FileMetaData bytes, or null where the file's tail is not a Parquet footer (only they are viewed from JavaScript). */
+function footerOf(map: FileMapping): Uint8Array | null {
+  const n = map.size;
   if (n < 12) return null;
-  const magic = (at: number) =>
-    bytes[at] === 0x50 && bytes[at + 1] === 0x41 && bytes[at + 2] === 0x52 && bytes[at + 3] === 0x31;
-  if (!magic(0) || !magic(n - 4)) return null;
-  const len = new DataView(bytes.buffer, bytes.byteOffset + n - 8, 4).getUint32(0, true);
-  return len > 0 && len <= n - 12 ? bytes.subarray(n - 8 - len, n - 8) : null;
+  const magic = (b: Uint8Array) => b[0] === 0x50 && b[1] === 0x41 && b[2] === 0x52 && b[3] === 0x31;
+  const tail = map.view(n - 8, n);
+  if (!magic(map.view(0, 4)) || !magic(tail.subarray(4))) return null;
+  const len = new DataView(tail.buffer, tail.byteOffset, 4).getUint32(0, true);
+  return len > 0 && len <= n - 12 ? map.view(n - 8 - len, n - 8) : null;
 }
 
 /** Why the native path cannot read `columns` of a file (its index given), or null when it can. */
@@ -150,9 +150,10 @@ class NativePartSource implements PartSource {
             codec: loc.codec,
             numValues: loc.numValues,
           };
-          const chunk = this.mapping.bytes.subarray(loc.start, loc.start + loc.length);
+          // Read where it is mapped (unsupported() checked it lies in the file).
+          const at = this.mapping.address + loc.start;
           const form = this.coded.has(field.name) ? formOf(loc) : "values";
-          return viewOf(field, this.decoder.decodeChunk(chunk, desc, { start, count }, slot0 + k, form));
+          return viewOf(field, this.decoder.decodeChunkAt(at, loc.length, desc, { start, count }, slot0 + k, form));
         }),
       });
     }
@@ -184,9 +185,9 @@ export function openNativeSource(
     return null;
   }
   try {
-    const footer = footerOf(mapping.bytes);
+    const footer = footerOf(mapping);
     const index = footer && readChunkIndex(footer, columns);
-    if (!index || unsupported(index, columns, mapping.bytes.length, decoder.zstd !== null) !== null) {
+    if (!index || unsupported(index, columns, mapping.size, decoder.zstd !== null) !== null) {
       mapping.unmap();
       return null;
     }

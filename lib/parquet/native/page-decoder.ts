@@ -74,6 +74,18 @@ export interface PageDecoder {
    * `chunk`: they are valid while it is.
    */
   decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindow, slot?: number, form?: DecodedForm): DecodedChunk;
+  /**
+   * The same, of the `length` bytes at `address` (in a map of the file, which must outlive the call
+   * and, for runs, their use): no JavaScript view of them is made.
+   */
+  decodeChunkAt(
+    address: number,
+    length: number,
+    desc: ChunkDesc,
+    window: RowWindow,
+    slot?: number,
+    form?: DecodedForm,
+  ): DecodedChunk;
 }
 
 /** How a decoded window comes: values, codes into a dictionary, or runs of codes (DecodedChunk). */
@@ -188,7 +200,10 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
   let str = shared(IO.atStr, new ArrayBuffer(64));
   let hash = shared(IO.atHash, new ArrayBuffer(64));
   let scratch = shared(IO.atScratch, new ArrayBuffer(64));
-  const empty = new Uint8Array(8);
+  // A chunk of no bytes is read at a real address (bun:ffi gives none for an empty buffer).
+  const empty = new Uint8Array(new ArrayBuffer(8));
+  const emptyAt = ptr(empty);
+  kept.push(empty);
 
   /** Slot `slot`'s buffers, grown to hold `count` values of `width` bytes. */
   function slotFor(slot: number, count: number, width: number) {
@@ -212,12 +227,16 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
     return s;
   }
 
-  return {
+  const decoder: PageDecoder = {
     native: true,
     compiler,
     zstd: zstdFns?.library ?? null,
-    decodeChunk(
-      chunk: Uint8Array,
+    decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindow, slot = 0, form: DecodedForm = "values") {
+      return decoder.decodeChunkAt(chunk.length > 0 ? ptr(chunk) : emptyAt, chunk.length, desc, window, slot, form);
+    },
+    decodeChunkAt(
+      chunkAt: number,
+      chunkLength: number,
       desc: ChunkDesc,
       window: RowWindow,
       slot = 0,
@@ -242,7 +261,6 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
       io[IO.validityCap] = s.validity.byteLength;
       io[IO.atValues] = s.valuesAt;
       io[IO.atValidity] = s.validityAt;
-      const chunkAt: Pointer = ptr(chunk.length > 0 ? chunk : empty);
       for (let tries = 0; ; tries++) {
         io[IO.codes] = mode;
         io[IO.atDict] = codes ? s.dictAt : dictAt;
@@ -250,7 +268,7 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
         io[IO.strCap] = str.byteLength;
         io[IO.hashCap] = hash.byteLength / 4;
         io[IO.scratchCap] = scratch.byteLength;
-        const rc = decode(chunkAt, chunk.length, ioAt);
+        const rc = decode(chunkAt as unknown as Pointer, chunkLength, ioAt);
         if (rc === 0) break;
         if (rc === -3 && mode === 2) {
           mode = 1;
@@ -280,6 +298,7 @@ function makeDecoder(compiler: KernelCompiler, entry: number): PageDecoder {
       };
     },
   };
+  return decoder;
 
   // Cold paths, out of decodeChunk: the optimising JIT compiles it smaller and sooner.
 
