@@ -539,9 +539,32 @@ export interface SetTotals {
 type Buffer = Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array | null;
 const addr = (a: Buffer): bigint => (a && a.byteLength > 0 ? BigInt(ptr(a)) : 0n);
 
-/** An ArrayBuffer of at least one byte, so that a typed array over it never lives in (and moves with) the GC heap. */
+/**
+ * Buffers of released runs (KernelRun.release), by byte length, for this thread's next runs: a
+ * report run's ~750 KB made afresh per partition cost a worker 0.4–0.7 ms a partition (fresh pages
+ * faulted in, and the collections such allocations set off), measured; zeroing a spare one, ~0.03 ms.
+ */
+const spareBuffers = new Map<number, ArrayBuffer[]>();
+/** Spares kept per size (a task's runs are few: its own, and one again when its exits spill). */
+const SPARES_PER_SIZE = 4;
+
+/**
+ * A zeroed ArrayBuffer of `bytes` (at least 8), a spare one where this thread has one; made over its
+ * own ArrayBuffer, so that a typed array over it never lives in (and moves with) the GC heap.
+ */
 function pinned(bytes: number): ArrayBuffer {
-  return new ArrayBuffer(Math.max(8, bytes));
+  const n = Math.max(8, bytes);
+  const spare = spareBuffers.get(n)?.pop();
+  if (!spare) return new ArrayBuffer(n);
+  new Uint8Array(spare).fill(0);
+  return spare;
+}
+
+/** Keeps `b` for a later `pinned` of its size (nothing may use it any more). */
+function keepSpare(b: ArrayBuffer): void {
+  let list = spareBuffers.get(b.byteLength);
+  if (!list) spareBuffers.set(b.byteLength, (list = []));
+  if (list.length < SPARES_PER_SIZE && !list.includes(b)) list.push(b);
 }
 
 /** Options of a kernel run. */
@@ -632,6 +655,9 @@ export class KernelRun {
   private readonly trades = new TradeColumnsBuilder();
   private readonly block: number;
   private readonly touch: boolean;
+  /** The buffers the driver was given (handed back by `release`). */
+  private readonly owned: ArrayBuffer[] = [];
+  private released = false;
   private readonly sums: {
     rec: Float64Array;
     recTs: BigInt64Array;
@@ -671,7 +697,7 @@ export class KernelRun {
     // Every array the driver holds a pointer to is made over its own ArrayBuffer: JSC keeps small
     // typed arrays in its GC heap and moves them out the first time anything asks for their
     // buffer (a subarray(), say), which would leave the driver writing to the old place.
-    this.st = new Float64Array(pinned(8 * (H.SIZE + nsets * this.block)));
+    this.st = new Float64Array(this.own(8 * (H.SIZE + nsets * this.block)));
     this.st[H.NSETS] = nsets;
     this.st[H.NPARAMS] = np;
     this.st[H.NSTATE] = kernel.stateSize;
@@ -680,13 +706,13 @@ export class KernelRun {
     paramSets.forEach((values, k) => {
       this.st.set(values, H.SIZE + k * this.block + T.SIZE);
     });
-    this.sti = new BigInt64Array(pinned(8 * SET_TIMES.SIZE * nsets));
-    this.cols = new BigUint64Array(pinned(8 * (C.FIRST + 2 * kernel.columns.length)));
+    this.sti = new BigInt64Array(this.own(8 * SET_TIMES.SIZE * nsets));
+    this.cols = new BigUint64Array(this.own(8 * (C.FIRST + 2 * kernel.columns.length)));
     // TP_COLUMN's check: the declared types' codes, and zeros to hand out instead of a refused
     // column, a block's rows wide on either side of the pointer (a run is at most a block).
-    const colTypes = new Uint8Array(pinned(kernel.columns.length));
+    const colTypes = new Uint8Array(this.own(kernel.columns.length));
     colTypes.set(kernel.columnTypes.map(columnTypeCode));
-    const zeros = new Uint8Array(pinned(2 * blockRows * ZERO_ROW_BYTES));
+    const zeros = new Uint8Array(this.own(2 * blockRows * ZERO_ROW_BYTES));
     this.cols[C.COL_TYPES] = addr(colTypes);
     this.cols[C.ZEROS] = addr(zeros) + BigInt(blockRows * ZERO_ROW_BYTES);
     // Staged closes per set and block: one per row and one per segment end.
@@ -694,14 +720,14 @@ export class KernelRun {
     this.st[H.STAGED_CAP] = stagedCap;
     const capacity = logging ? Math.max(tradeLogCapacity, nsets * stagedCap) : 0;
     this.st[H.TRADE_CAP] = capacity;
-    this.tradeTs = capacity ? new BigInt64Array(pinned(8 * TRADE_TS.SIZE * capacity)) : null;
-    this.tradePx = capacity ? new Float64Array(pinned(8 * TRADE_PX.SIZE * capacity)) : null;
+    this.tradeTs = capacity ? new BigInt64Array(this.own(8 * TRADE_TS.SIZE * capacity)) : null;
+    this.tradePx = capacity ? new Float64Array(this.own(8 * TRADE_PX.SIZE * capacity)) : null;
     this.cols[C.TRADE_TS] = addr(this.tradeTs);
     this.cols[C.TRADE_PX] = addr(this.tradePx);
     const bytes = kernel.structBytes;
-    const events = new Uint8Array(pinned(bytes.event * (blockRows + 1)));
-    const starts = new Uint8Array(pinned(8 * (blockRows + 1)));
-    const staged = logging ? new Uint8Array(pinned(bytes.staged * nsets * stagedCap + 8 * 2 * nsets)) : null;
+    const events = new Uint8Array(this.own(bytes.event * (blockRows + 1)));
+    const starts = new Uint8Array(this.own(8 * (blockRows + 1)));
+    const staged = logging ? new Uint8Array(this.own(bytes.staged * nsets * stagedCap + 8 * 2 * nsets)) : null;
     this.scratch = [colTypes, zeros, events, starts, ...(staged ? [staged] : [])];
     this.cols[C.EVENTS] = addr(events);
     this.cols[C.STARTS] = addr(starts);
@@ -713,18 +739,18 @@ export class KernelRun {
       // when made: at 4 MiB, that zeroing was most of what the sums cost a single-set run.
       const cap = Math.max(blockRows + 2, options.reportRecordCapacity ?? 2 * (blockRows + 2));
       this.sums = {
-        rec: new Float64Array(pinned(8 * cap * (RECORD.SETS + TALLY.SIZE * nsets))),
-        recTs: new BigInt64Array(pinned(8 * cap)),
+        rec: new Float64Array(this.own(8 * cap * (RECORD.SETS + TALLY.SIZE * nsets))),
+        recTs: new BigInt64Array(this.own(8 * cap)),
         // In SET_SUMS's layout: the driver leaves trades, wins and PnL to setSumsFromHold.
-        sets: new Float64Array(pinned(8 * nsets * SET_SUMS.SIZE)),
-        curve: new Float64Array(pinned(8 * nsets * DAY_MINUTES)),
+        sets: new Float64Array(this.own(8 * nsets * SET_SUMS.SIZE)),
+        curve: new Float64Array(this.own(8 * nsets * DAY_MINUTES)),
         segments: new SegmentSumsBuilder(nsets),
       };
-      const slots = new Uint8Array(pinned(8 * (blockRows + 2)));
+      const slots = new Uint8Array(this.own(8 * (blockRows + 2)));
       // One set's events of a block (driver.c tpd_sum_event): at most one per row and one per segment end.
-      const staged = new Uint8Array(pinned(bytes.sumEvent * (2 * blockRows + 2)));
+      const staged = new Uint8Array(this.own(bytes.sumEvent * (2 * blockRows + 2)));
       // Per staged event its instant, and where its timestamp's code is read (driver.c tpd_sum_apply).
-      const stagedTs = new Uint8Array(pinned(2 * 8 * (2 * blockRows + 2)));
+      const stagedTs = new Uint8Array(this.own(2 * 8 * (2 * blockRows + 2)));
       this.scratch.push(slots, staged, stagedTs);
       this.cols[C.SUM_STAGE] = addr(staged);
       this.cols[C.SUM_STAGE_TS] = addr(stagedTs);
@@ -755,8 +781,30 @@ export class KernelRun {
     this.st[H.CURVE_HI] = -1;
   }
 
+  /** A zeroed buffer for the driver, handed back to this thread's spares by `release`. */
+  private own(bytes: number): ArrayBuffer {
+    const b = pinned(bytes);
+    this.owned.push(b);
+    return b;
+  }
+
+  /**
+   * Hands this run's buffers to the thread's next runs (call once its results are taken: totals,
+   * trades, report sums); the run cannot be used afterwards.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const b of this.owned.splice(0)) keepSpare(b);
+  }
+
+  private usable(): void {
+    if (this.released) throw new Error("KernelRun: used after release()");
+  }
+
   /** Runs one batch; a segment continues from the previous batch while its key is unchanged. */
   run(b: KernelBatch): void {
+    this.usable();
     if (b.length === 0) return;
     const c = this.cols;
     c[C.EXPIRY] = addr(b.expiry);
@@ -833,6 +881,7 @@ export class KernelRun {
 
   /** Ends the partition: every set's last segment closes here. */
   endPartition(): void {
+    this.usable();
     this.kernel.symbols.tpd_flush(ptr(this.st), ptr(this.sti), ptr(this.cols));
     this.drainTrades();
     this.drainRecords(true);
@@ -843,6 +892,7 @@ export class KernelRun {
    * once: the next partition starts from nothing.
    */
   takeReportSums(): ReportSums {
+    this.usable();
     const s = this.sums;
     if (!s) throw new Error("takeReportSums: this run keeps no report sums (KernelRunOptions.reportSums)");
     const sets = this.paramSets.length;
@@ -906,6 +956,7 @@ export class KernelRun {
 
   /** Totals of each parameter set so far. */
   totals(): SetTotals[] {
+    this.usable();
     return this.paramSets.map((_, k) => {
       const b = H.SIZE + k * this.block;
       return {

@@ -190,10 +190,13 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
         const again = new KernelRun(kernel, task.paramSets, 4096, { fill });
         await runPartition(task.parts, again, kernel, { ...extras, ts: true }, settings, noCacheStats());
         spillTrades = again.takeTradeColumns();
+        again.release();
       }
     }
     partitionSums = { sums, spillTrades };
   }
+  // Everything is taken from it: its buffers serve this worker's next partition.
+  run.release();
   return {
     rows: sets[0]?.rows ?? 0,
     sets,

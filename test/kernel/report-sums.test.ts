@@ -281,6 +281,43 @@ describe("the driver's report sums", () => {
     }
   });
 
+  test("a released run's buffers serve the next run of the thread: the same trades, totals and sums as fresh ones; the released run refuses use", () => {
+    const rng = new SeededRandom(31);
+    const sets = Array.from({ length: 3 }, () => values(randomParams(rng)));
+    const options = { blockRows: 64, reportSums: true, reportRecordCapacity: 80 };
+    const outcome = (run: KernelRun, parts: ReferenceRow[][]) => {
+      const sums: ReturnType<typeof canonical>[] = [];
+      const r = runPartitions(
+        run,
+        emaCross,
+        parts,
+        () => [17, 90],
+        (x) => sums.push(canonical(x.takeReportSums())),
+      );
+      return { ...r, sums };
+    };
+    const bufferOf = (run: KernelRun) => (run as unknown as { st: Float64Array }).st.buffer;
+    for (let round = 0; round < 4; round++) {
+      const parts = partitions(rng, 3);
+      const fresh = outcome(new KernelRun(emaCross, sets, 64, options), parts);
+      // Another run leaves its state, trades and sums in its buffers, and releases them.
+      const other = new KernelRun(emaCross, sets, 64, options);
+      outcome(other, partitions(rng, 2));
+      const used = bufferOf(other);
+      other.release();
+      expect(() => other.totals()).toThrow(/release/);
+      expect(() => other.run(batchOf(emaCross, parts[0], ["CE", "PE"]))).toThrow(/release/);
+      const again = new KernelRun(emaCross, sets, 64, options);
+      expect(bufferOf(again)).toBe(used);
+      const reused = outcome(again, parts);
+      expect(reused.totals).toEqual(fresh.totals);
+      expect(reused.tradeList).toEqual(fresh.tradeList);
+      expect(reused.sums).toEqual(fresh.sums);
+      expect(fresh.tradeList.length).toBeGreaterThan(0);
+      again.release();
+    }
+  });
+
   test("a run without reportSums refuses takeReportSums", () => {
     expect(() =>
       new KernelRun(emaCross, [values({ fast: 5, slow: 21, max_spread: 0.0005, min_volume: 1 })]).takeReportSums(),
