@@ -651,11 +651,10 @@ export class KernelRun {
   private readonly cols: BigUint64Array;
   private readonly tradeTs: BigInt64Array | null;
   private readonly tradePx: Float64Array | null;
-  private readonly scratch: Uint8Array[];
   private readonly trades = new TradeColumnsBuilder();
   private readonly block: number;
   private readonly touch: boolean;
-  /** The buffers the driver was given (handed back by `release`). */
+  /** Every buffer the driver was given a pointer to: held here, so none is collected under it, until `release`. */
   private readonly owned: ArrayBuffer[] = [];
   private released = false;
   private readonly sums: {
@@ -728,7 +727,6 @@ export class KernelRun {
     const events = new Uint8Array(this.own(bytes.event * (blockRows + 1)));
     const starts = new Uint8Array(this.own(8 * (blockRows + 1)));
     const staged = logging ? new Uint8Array(this.own(bytes.staged * nsets * stagedCap + 8 * 2 * nsets)) : null;
-    this.scratch = [colTypes, zeros, events, starts, ...(staged ? [staged] : [])];
     this.cols[C.EVENTS] = addr(events);
     this.cols[C.STARTS] = addr(starts);
     this.cols[C.STAGED] = addr(staged);
@@ -751,7 +749,6 @@ export class KernelRun {
       const staged = new Uint8Array(this.own(bytes.sumEvent * (2 * blockRows + 2)));
       // Per staged event its instant, and where its timestamp's code is read (driver.c tpd_sum_apply).
       const stagedTs = new Uint8Array(this.own(2 * 8 * (2 * blockRows + 2)));
-      this.scratch.push(slots, staged, stagedTs);
       this.cols[C.SUM_STAGE] = addr(staged);
       this.cols[C.SUM_STAGE_TS] = addr(stagedTs);
       this.st[H.REC_CAP] = cap;

@@ -284,7 +284,7 @@ export async function runBench(
     tasksPerWorker: 2,
   });
   // The workers' hot loops are C: JavaScriptCore's compiler threads take a core only when one is
-  // idle (again as partitions finish: an idle compiler thread ends, and a new one starts in the normal class).
+  // idle (again as partitions finish: a compiler thread JSC starts later begins in the normal class).
   idleCompilerThreads();
   // The native decoder is built here once, while the workers start, and called by every worker.
   const decoderEntry = decoder === "native" ? nativeDecoderEntry(options.compiler ?? "tcc") : null;
