@@ -26,13 +26,21 @@ export interface FileMapping {
   unmap(): void;
 }
 
+/** Throws unless [start, end) lies within a file of `size` bytes. */
+function checkRange(path: string, start: number, end: number, size: number): void {
+  if (!(start >= 0 && start <= end && end <= size)) throw new RangeError(`${path}: bytes ${start}..${end} of ${size}`);
+}
+
 /** A mapping over bytes JavaScript holds already (Bun.mmap's, an empty file's). */
-function mappingOfBytes(bytes: Uint8Array, unmap: () => void): FileMapping {
+function mappingOfBytes(path: string, bytes: Uint8Array, unmap: () => void): FileMapping {
   return {
     address: bytes.length > 0 ? Number(ptr(bytes)) : 0,
     size: bytes.length,
     bytes,
-    view: (start, end) => bytes.subarray(start, end),
+    view(start, end) {
+      checkRange(path, start, end, bytes.length);
+      return bytes.subarray(start, end);
+    },
     unmap,
   };
 }
@@ -62,7 +70,7 @@ function loadLibc(): Libc | null {
 
 /** Maps the whole file at `path` read-only; throws with the system's reason when it cannot. */
 export function mapFileReadOnly(path: string): FileMapping {
-  if (!loadLibc()) return mappingOfBytes(Bun.mmap(path, { shared: false }), () => {});
+  if (!loadLibc()) return mappingOfBytes(path, Bun.mmap(path, { shared: false }), () => {});
   const fd = openSync(path, "r");
   try {
     return mapOpenFileReadOnly(fd, path);
@@ -77,16 +85,15 @@ export function mapFileReadOnly(path: string): FileMapping {
  */
 export function mapOpenFileReadOnly(fd: number, path: string): FileMapping {
   const c = loadLibc();
-  if (!c) return mappingOfBytes(Bun.mmap(path, { shared: false }), () => {});
+  if (!c) return mappingOfBytes(path, Bun.mmap(path, { shared: false }), () => {});
   const size = fstatSync(fd).size;
-  if (size === 0) return mappingOfBytes(new Uint8Array(0), () => {});
+  if (size === 0) return mappingOfBytes(path, new Uint8Array(0), () => {});
   const addr = c.mmap(null, size, PROT_READ, MAP_PRIVATE, fd, 0);
   if (addr === null || BigInt(addr) === MAP_FAILED) throw new Error(`mmap failed for ${path}`);
   let mapped = true;
   let whole: Uint8Array | null = null;
   const view = (start: number, end: number) => {
-    if (!(start >= 0 && start <= end && end <= size))
-      throw new RangeError(`${path}: bytes ${start}..${end} of ${size}`);
+    checkRange(path, start, end, size);
     // toArrayBuffer gives no view of nothing.
     return end === start ? new Uint8Array(0) : new Uint8Array(toArrayBuffer(addr, start, end - start));
   };

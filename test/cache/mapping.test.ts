@@ -58,6 +58,7 @@ describe("file mappings", () => {
     expect(map.size).toBe(0);
     expect(map.address).toBe(0);
     expect(map.view(0, 0).length).toBe(0);
+    expect(() => map.view(0, 1)).toThrow(RangeError);
     expect(map.bytes.length).toBe(0);
     map.unmap();
   });
