@@ -1,4 +1,5 @@
 /** `bench`: a strategy kernel, for one or many parameter sets, over packed partitions in a pool of workers. */
+import { chunkIndexWalkAddress } from "../parquet/native/chunk-index.ts";
 import {
   type FillRule,
   KernelError,
@@ -276,6 +277,9 @@ export async function runBench(
     compiler: options.compiler,
     kernelBuild,
     decoder,
+    // Built here and bound by the workers: TinyCC builds one unit at a time in a process, so a
+    // worker's own build would wait on (or delay) this thread's builds.
+    chunkIndexWalk: decoder === "native" ? chunkIndexWalkAddress() : null,
   };
   const pool = new WorkerPool<BenchTask, BenchPartitionResult>(BENCH_WORKER_URL, workers, undefined, init, {
     prepare,

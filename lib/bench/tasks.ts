@@ -105,6 +105,8 @@ export interface BenchWorkerPrepare {
   kernelBuild?: SharedKernel | SharedChainKernel;
   /** The run's decoder ("native" when absent): its helpers are built too. */
   decoder?: DecoderChoice;
+  /** The parent thread's C footer walk (chunkIndexWalkAddress), bound instead of built here. */
+  chunkIndexWalk?: number | null;
 }
 
 type KernelWanted = Pick<BenchTask, "kernelPath" | "compiler" | "kernelBuild">;
@@ -125,7 +127,7 @@ function chainKernel(w: KernelWanted): LoadedChainKernel {
 export function prepareBenchWorker(value: BenchWorkerPrepare): void {
   if (value.abi === "chain") chainKernel(value);
   else contractKernel(value);
-  if ((value.decoder ?? "native") === "native") prepareNativeRead();
+  if ((value.decoder ?? "native") === "native") prepareNativeRead(value.chunkIndexWalk ?? null);
 }
 
 /** Runs one bench task with fresh state (the kernel is compiled once per worker and compiler). */

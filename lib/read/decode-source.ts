@@ -1,7 +1,7 @@
 /** Where a part that is not served from the column cache is decoded: every decode of a part goes through here. */
 import type { KernelCompiler } from "../../kernel/strategy-kernel.ts";
 import { errorMessage } from "../error-message.ts";
-import { buildChunkIndexWalk } from "../parquet/native/chunk-index.ts";
+import { adoptChunkIndexWalk, buildChunkIndexWalk } from "../parquet/native/chunk-index.ts";
 import { loadPageDecoder, pageDecoderEntry, type PageDecoder } from "../parquet/native/page-decoder.ts";
 import { loadZstd } from "../parquet/native/zstd.ts";
 import { StrategyInputError } from "./input-error.ts";
@@ -46,8 +46,9 @@ const builds = new Map<KernelCompiler, PageDecoder | null>();
  * Builds what this thread's native reads need besides the decoder (the footer's chunk-index walk,
  * libzstd opened), ahead of the first part: ~5 ms a worker otherwise pays on its first task.
  */
-export function prepareNativeRead(): void {
-  buildChunkIndexWalk();
+export function prepareNativeRead(chunkIndexWalk: number | null = null): void {
+  if (chunkIndexWalk !== null) adoptChunkIndexWalk(chunkIndexWalk);
+  else buildChunkIndexWalk();
   loadZstd();
 }
 

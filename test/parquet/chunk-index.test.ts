@@ -12,6 +12,7 @@ import {
   type ChunkIndex,
   chunkIndexNative,
   chunkIndexOf,
+  chunkIndexWalkAddress,
   readChunkIndex,
 } from "../../lib/parquet/native/chunk-index.ts";
 import { closeParquetFile, openParquetFile } from "../../lib/parquet/source.ts";
@@ -161,6 +162,40 @@ describe("chunk index of packed files", () => {
       const some = ["strike", "timestamp", "no_such_column", "expiry", "strike"];
       await expectAsDuckDB(expectNativeAsReference(footer, some, part), part, some);
       expect(expectNativeAsReference(footer, [], part).rowGroups.every((g) => g.chunks.size === 0)).toBe(true);
+    }
+  });
+});
+
+describe("chunk index walk shared between threads", () => {
+  test("a worker given this thread's build walks footers as this thread does, with no build of its own", async () => {
+    const packed = await packedFixture("chunk-index", {
+      days: 1,
+      strikesEachSide: 3,
+      underlyings: ["NIFTY"],
+      tickProb: 0.2,
+    });
+    const footers = listPackedPartitions(packed)
+      .flatMap((p) => p.parts)
+      .map((part) => footerOf(readFileSync(part)));
+    const wanted = ["expiry", "opt_type", "strike", "price", "timestamp"];
+    const address = chunkIndexWalkAddress();
+    expect(address).not.toBeNull();
+    const w = new Worker(join(import.meta.dir, "chunk-index-worker.ts"));
+    try {
+      const got = await new Promise<{ adopted: boolean; indexes: (ChunkIndex | null)[] }>((resolve, reject) => {
+        w.onmessage = (ev) => resolve(ev.data);
+        w.onerror = (e) => reject(e);
+        w.postMessage({ address, footers, wanted });
+      });
+      expect(got.adopted).toBe(true);
+      expect(got.indexes.length).toBeGreaterThan(0);
+      for (let k = 0; k < footers.length; k++) {
+        const here = chunkIndexNative(footers[k], wanted);
+        expect(here).not.toBeNull();
+        expect(got.indexes[k]).toEqual(here);
+      }
+    } finally {
+      w.terminate();
     }
   });
 });

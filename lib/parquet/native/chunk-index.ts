@@ -8,7 +8,8 @@
  * index (tested). The formats (formatOf, flatColumns) are worked out here for both.
  */
 import { join } from "node:path";
-import { ptr } from "bun:ffi";
+import { type ConvertFns, ptr } from "bun:ffi";
+import { linkAddresses } from "../../../kernel/shared-build.ts";
 import { builtOnce } from "../../tinycc.ts";
 import { CompactCursor, T } from "../thrift-compact.ts";
 import { readKeyValue } from "../footer.ts";
@@ -275,13 +276,33 @@ export function chunkIndexOf(footer: Uint8Array, wanted: readonly string[]): Chu
   return out;
 }
 
-const chunkIndexScan = builtOnce(join(import.meta.dir, "chunk-index.c"), {
+const CHUNK_INDEX_SYMBOLS = {
   tp_chunk_index: { args: ["ptr", "i64", "ptr", "ptr", "i64", "ptr", "i64"], returns: "i64" },
-});
+} as const;
+const chunkIndexScan = builtOnce(join(import.meta.dir, "chunk-index.c"), CHUNK_INDEX_SYMBOLS);
+
+/** The walk another thread of the process built (chunkIndexWalkAddress), bound here instead of building one. */
+let adopted: { symbols: ConvertFns<typeof CHUNK_INDEX_SYMBOLS> } | null = null;
 
 /** Builds this thread's C walk now rather than on the first footer (a worker does it before its first task); whether it built. */
 export function buildChunkIndexWalk(): boolean {
-  return chunkIndexScan() !== null;
+  return adopted !== null || chunkIndexScan() !== null;
+}
+
+/** The address of this thread's C walk (built here, kept for the process's life), or null where TinyCC cannot build it. */
+export function chunkIndexWalkAddress(): number | null {
+  const lib = chunkIndexScan();
+  return lib ? Number((lib.symbols.tp_chunk_index as unknown as { ptr: number }).ptr) : null;
+}
+
+/** Calls the walk built by another thread of the process (its chunkIndexWalkAddress) instead of building one. */
+export function adoptChunkIndexWalk(address: number): void {
+  adopted = { symbols: linkAddresses(CHUNK_INDEX_SYMBOLS, { tp_chunk_index: address }) };
+}
+
+/** Whether this thread walks footers with another thread's build (adoptChunkIndexWalk). */
+export function chunkIndexWalkAdopted(): boolean {
+  return adopted !== null;
 }
 
 // Values chunk-index.c writes (see there): a header, per schema element, per wanted column of a row group, per pair.
@@ -299,7 +320,7 @@ const NOT_BYTE_EXACT = /\uFFFD|\p{Cs}/u;
 
 /** readChunkIndex walked in C; null where TinyCC cannot build it, the footer is malformed or holds what the C walk leaves to the reference (see chunk-index.c). */
 export function chunkIndexNative(footer: Uint8Array, wanted: readonly string[]): ChunkIndex | null {
-  const lib = chunkIndexScan();
+  const lib = adopted ?? chunkIndexScan();
   if (!lib || footer.length === 0 || wanted.some((w) => NOT_BYTE_EXACT.test(w))) return null;
   const columns = [...new Set(wanted)];
   const k = columns.length;
