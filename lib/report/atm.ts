@@ -43,63 +43,98 @@ export interface AtmInput {
 
 /** Estimates the ATM strike of one partition dated `day` from its trades (see ATM_METHOD). */
 export function estimateAtm(t: AtmInput, day: EpochDays | null): AtmEstimate {
-  // Per expiry and strike: the first CE and PE entry (time, price). Trades come contract by contract:
-  // the maps are consulted only when the contract changes.
-  type First = { ceS: number; ce: number; peS: number; pe: number };
-  const byExpiry = new Map<number, Map<number, First>>();
-  const strikes = new Set<number>();
-  let lastExpiry = NaN;
-  let lastStrike = NaN;
-  let f: First = { ceS: Infinity, ce: NaN, peS: Infinity, pe: NaN };
-  for (let i = 0; i < t.length; i++) {
+  // Typed arrays and native numeric sorts, no map or object per contract: this runs on the main
+  // thread once per partition, as cold code, while the workers run (a Map-of-Maps version, kept as
+  // the tests' reference, took ~1 µs a segment there).
+  const n = t.length;
+  // The CE and PE rows an estimate may read, in input order.
+  const rows = new Int32Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
     const expiry = t.expiry[i];
     const strike = t.strike[i];
     const opt = t.optCode[i];
     // A NaN strike is a value, but one no ATM can be read from.
     if (isNullKey(expiry) || isNullKey(strike) || Number.isNaN(strike) || (day !== null && expiry < day)) continue;
     if (opt !== OPT_CE && opt !== OPT_PE) continue;
-    if (strike !== lastStrike || expiry !== lastExpiry) {
-      lastStrike = strike;
-      lastExpiry = expiry;
-      strikes.add(strike);
-      let m = byExpiry.get(expiry);
-      if (!m) byExpiry.set(expiry, (m = new Map()));
-      const known = m.get(strike);
-      if (known) f = known;
-      else m.set(strike, (f = { ceS: Infinity, ce: NaN, peS: Infinity, pe: NaN }));
-    }
-    const at = t.entryS[i];
-    if (opt === OPT_CE && at < f.ceS) {
-      f.ceS = at;
-      f.ce = t.entryPrice[i];
-    }
-    if (opt === OPT_PE && at < f.peS) {
-      f.peS = at;
-      f.pe = t.entryPrice[i];
-    }
+    rows[m++] = i;
   }
+  const strikes = sortedUnique(m, (k) => t.strike[rows[k]]);
   // The step from every strike traded that day (any expiry): one expiry alone may show few. Gaps of
   // the decimals written, to 9 digits: float32 strikes 3402.3 and 3402.4 are 0.0998535… apart.
-  const sorted = [...strikes].sort((a, b) => a - b).map(strikeDecimal);
   let step: number | null = null;
-  for (let k = 1; k < sorted.length; k++) {
-    const d = sorted[k] - sorted[k - 1];
-    const gap = Number.isInteger(d) && d < 1e9 ? d : Number(d.toPrecision(9));
-    if (step === null || gap < step) step = gap;
+  let previous = Number.NaN;
+  for (let k = 0; k < strikes.length; k++) {
+    const decimal = strikeDecimal(strikes[k]);
+    if (k > 0) {
+      const d = decimal - previous;
+      const gap = Number.isInteger(d) && d < 1e9 ? d : Number(d.toPrecision(9));
+      if (step === null || gap < step) step = gap;
+    }
+    previous = decimal;
   }
+  // Per strike of one expiry: its first CE and PE entry (the earliest instant; of equal ones, the first met).
+  const s = strikes.length;
+  const ceS = new Float64Array(s);
+  const ce = new Float64Array(s);
+  const peS = new Float64Array(s);
+  const pe = new Float64Array(s);
   // The nearest expiry with a CE/PE pair: a strategy that traded only calls of the nearest one (a
   // rally) may still have traded both sides of the next.
-  for (const expiry of [...byExpiry.keys()].sort((a, b) => a - b)) {
+  const expiries = sortedUnique(m, (k) => t.expiry[rows[k]]);
+  for (let e = 0; e < expiries.length; e++) {
+    const expiry = expiries[e];
+    ceS.fill(Infinity);
+    peS.fill(Infinity);
+    ce.fill(Number.NaN);
+    pe.fill(Number.NaN);
+    for (let k = 0; k < m; k++) {
+      const i = rows[k];
+      if (t.expiry[i] !== expiry) continue;
+      const at = t.entryS[i];
+      const x = indexOf(strikes, t.strike[i]);
+      if (t.optCode[i] === OPT_CE) {
+        if (at < ceS[x]) {
+          ceS[x] = at;
+          ce[x] = t.entryPrice[i];
+        }
+      } else if (at < peS[x]) {
+        peS[x] = at;
+        pe[x] = t.entryPrice[i];
+      }
+    }
     let best: number | null = null;
     let bestGap = Infinity;
     let pairs = 0;
-    for (const [strike, p] of [...byExpiry.get(expiry)!.entries()].sort(([a], [b]) => a - b)) {
-      if (Number.isNaN(p.ce) || Number.isNaN(p.pe)) continue;
+    for (let x = 0; x < s; x++) {
+      if (Number.isNaN(ce[x]) || Number.isNaN(pe[x])) continue;
       pairs++;
-      const gap = Math.abs(p.ce - p.pe);
-      if (gap < bestGap) [best, bestGap] = [strike, gap];
+      const gap = Math.abs(ce[x] - pe[x]);
+      if (gap < bestGap) [best, bestGap] = [strikes[x], gap];
     }
     if (best !== null) return { expiry, strike: best, step, gap: bestGap, pairs };
   }
   return { expiry: null, strike: null, step, gap: null, pairs: 0 };
+}
+
+/** The distinct values of `value(0 … count − 1)` (none NaN), ascending. */
+function sortedUnique(count: number, value: (k: number) => number): Float64Array {
+  const all = new Float64Array(count);
+  for (let k = 0; k < count; k++) all[k] = value(k);
+  all.sort();
+  let u = 0;
+  for (let k = 0; k < count; k++) if (k === 0 || all[k] !== all[u - 1]) all[u++] = all[k];
+  return all.subarray(0, u);
+}
+
+/** The index of `v` in the ascending `sorted`, which holds it. */
+function indexOf(sorted: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
