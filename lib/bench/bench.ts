@@ -1,4 +1,5 @@
 /** `bench`: a strategy kernel, for one or many parameter sets, over packed partitions in a pool of workers. */
+import type { IsoDate } from "../ist-time.ts";
 import { chunkIndexWalkAddress } from "../parquet/native/chunk-index.ts";
 import {
   type FillRule,
@@ -75,6 +76,8 @@ export interface BenchOptions {
    * leaves them.
    */
   onReportSums?: (block: ReportSumsBlock) => void;
+  /** The first and last day of the partitions to run, once listed (not called when one has no day): the report sizes its curve by them. */
+  onRunDays?: (first: IsoDate, last: IsoDate) => void;
   /** Slice filters (lib/read/filters.ts): only the segments they select are run; null or absent: everything. */
   filters?: BenchFilters | null;
 }
@@ -251,6 +254,10 @@ export async function runBench(
   const listed = partitions.length;
   partitions = partitions.filter((p) => partitionMaySelect(options.filters ?? null, p.date, p.underlying));
   const partitionsPruned = listed - partitions.length;
+  if (options.onRunDays && partitions.every((p) => p.date !== null)) {
+    const days = partitions.map((p) => p.date as IsoDate).sort();
+    options.onRunDays(days[0], days[days.length - 1]);
+  }
   const workers = Math.min(options.workers, partitions.length);
   const reportSums = options.onReportSums !== undefined;
   // Trade times: for the trade log and for the report's sums.

@@ -117,6 +117,14 @@ export class ReportAggregator {
     this.setSums = new Float64Array(sets * SET_SUMS.HOLD);
   }
 
+  /**
+   * Sizes the curve's bins for a run over the IST days `first` … `last` (epoch days), before any sums
+   * arrive: its partitions' days, known once they are listed.
+   */
+  fitDays(first: EpochDays, last: EpochDays): void {
+    if (last >= first) this.bins.fitSpan((last - first + 1) * 86_400);
+  }
+
   private underlyingIndex(name: string): number {
     let u = this.underlyings.indexOf(name);
     if (u < 0) {

@@ -30,6 +30,17 @@ export class TimeBins {
     return this.series.length - 1;
   }
 
+  /**
+   * Widens the bins, before any value, so that `spanS` seconds fit in them: a run that knows its span
+   * up front (its days) then never coarsens (coarsening is a pass over every bin of every series). The
+   * width stays a power-of-two multiple of a minute; values outside the span still coarsen as needed.
+   */
+  fitSpan(spanS: number): void {
+    if (!Number.isNaN(this.lo) || !(spanS > 0)) return;
+    // A span that starts inside a bin touches one more bin than it covers.
+    while (Math.ceil(spanS / this.widthS) + 1 > this.maxBins) this.widthS *= 2;
+  }
+
   /** Makes room for instants `fromS`..`toS` (coarsening if the span needs it); call before `add` for them. */
   cover(fromS: EpochSeconds, toS: EpochSeconds): void {
     if (!(fromS <= toS)) return;

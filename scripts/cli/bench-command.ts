@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type IsoDate, parseIsoDate } from "../../lib/ist-time.ts";
 import {
   compilerPath,
   KERNEL_COMPILERS,
@@ -480,12 +481,15 @@ const writeTrades = (write: () => Promise<void>) =>
 // The report's aggregator takes each partition's sums as they are handed over (loaded only with
 // --report, while the workers start: sums handed over before it is wait for it, in order).
 let report: ReportAggregator | null = null;
+// The run's days, once runBench has listed its partitions: the aggregator sizes its curve by them.
+let runDays: [IsoDate, IsoDate] | null = null;
 const earlySums: ReportSumsBlock[] = [];
 const reportLoaded =
   values.report === undefined
     ? null
     : import("../../lib/report/aggregate.ts").then(({ ReportAggregator }) => {
         const agg = new ReportAggregator(paramSets.length);
+        if (runDays) agg.fitDays(parseIsoDate(runDays[0]), parseIsoDate(runDays[1]));
         for (const b of earlySums.splice(0)) agg.add(b);
         report = agg;
         return agg;
@@ -534,6 +538,13 @@ try {
       cache,
       onTrades,
       onReportSums: reportLoaded !== null ? (b) => (report ? report.add(b) : earlySums.push(b)) : undefined,
+      onRunDays:
+        reportLoaded !== null
+          ? (first, last) => {
+              runDays = [first, last];
+              report?.fitDays(parseIsoDate(first), parseIsoDate(last));
+            }
+          : undefined,
       filters,
     },
     paramSets,

@@ -56,6 +56,21 @@ describe("bench", () => {
     expect(h.summary.pnl).toBeCloseTo(runs[0].summary.pnl, 6);
   });
 
+  test("onRunDays: the first and last day of the partitions that run, after the day filters", async () => {
+    const days = [...new Set(listPackedPartitions(packed).map((p) => p.date as string))].sort();
+    expect(days.length).toBeGreaterThan(1);
+    const seen: [string, string][] = [];
+    await runBench({ ...opts(packed, 1), onRunDays: (first, last) => seen.push([first, last]) }, DEFAULTS);
+    await runBench(
+      { ...opts(packed, 1), filters: { from: days[1] }, onRunDays: (first, last) => seen.push([first, last]) },
+      DEFAULTS,
+    );
+    expect(seen).toEqual([
+      [days[0], days[days.length - 1]],
+      [days[1], days[days.length - 1]],
+    ]);
+  });
+
   test("reads only the strategy's columns", async () => {
     const { summary } = await runBench(opts(packed, 1), DEFAULTS);
     expect(summary.columns_read).toEqual(["expiry", "opt_type", "strike", "price", "bp0", "sp0", "volume"]);

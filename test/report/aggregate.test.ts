@@ -109,6 +109,53 @@ describe("time bins", () => {
     expect(ends.every((e, i) => i === 0 || e - ends[i - 1] === bins.widthS)).toBe(true);
   });
 
+  test("fitSpan: the narrowest power-of-two width whose bins hold the span, before any value only", () => {
+    const bins = new TimeBins(8192);
+    // 26 IST days: 37,440 minutes need 8-minute bins (4,681 touched at most); 4 minutes would need 9,361.
+    bins.fitSpan(26 * 86_400);
+    expect(bins.widthS).toBe(480);
+    const one = new TimeBins(8192);
+    one.fitSpan(86_400);
+    expect(one.widthS).toBe(60);
+    const tiny = new TimeBins(4);
+    tiny.fitSpan(3 * 60);
+    // 3 minutes starting inside a bin touch 4 one-minute bins: they fit.
+    expect(tiny.widthS).toBe(60);
+    tiny.fitSpan(4 * 60);
+    expect(tiny.widthS).toBe(120); // 4 minutes may touch 5
+    tiny.fitSpan(60);
+    expect(tiny.widthS).toBe(120); // a later call widens, never narrows
+    const used = new TimeBins(64);
+    used.addSeries();
+    used.cover(1_000_000, 1_000_100);
+    used.fitSpan(30 * 86_400);
+    expect(used.widthS).toBe(60); // bins holding values are left as they are
+  });
+
+  test("bins fitted to the run's days hold the same sums as bins that coarsened to the same width", () => {
+    const rnd = mulberry32(9);
+    const t0 = 1_763_337_600; // 2025-11-17 00:00 UTC
+    const values: [number, number][] = [];
+    for (let k = 0; k < 2000; k++)
+      values.push([t0 + Math.floor(rnd() * 20 * 86_400), Math.round(rnd() * 400 - 200) / 4]);
+    const coarsened = new TimeBins(256);
+    const fitted = new TimeBins(256);
+    fitted.fitSpan(20 * 86_400);
+    for (const bins of [coarsened, fitted]) {
+      const s = bins.addSeries();
+      for (let k = 0; k < values.length; k += 100) {
+        const block = values.slice(k, k + 100);
+        bins.cover(Math.min(...block.map((v) => v[0])), Math.max(...block.map((v) => v[0])));
+        for (const [t, v] of block) bins.add(s, t, v);
+      }
+    }
+    expect(fitted.widthS).toBe(coarsened.widthS);
+    // Quarter points: every partial sum is exact, whatever the order of the additions.
+    const ends = (b: TimeBins) => Array.from({ length: b.length }, (_, k) => b.binEnd(k));
+    expect(ends(fitted)).toEqual(ends(coarsened));
+    expect(fitted.sums(0)).toEqual(coarsened.sums(0));
+  });
+
   test("cap per series shrinks with the number of series, within 512–8192", () => {
     expect(maxBinsFor(2)).toBe(8192);
     expect(maxBinsFor(1024)).toBe(4096);
