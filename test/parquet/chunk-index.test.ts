@@ -137,17 +137,16 @@ async function wasmFormats(path: string) {
   }
 }
 
+/** One day of one underlying, a few strikes: several row groups a part. */
+const smallPacked = () =>
+  packedFixture("chunk-index", { days: 1, strikesEachSide: 3, underlyings: ["NIFTY"], tickProb: 0.2 });
+
 const indexFormats = (index: ChunkIndex) =>
   index.columns!.map((c) => ({ name: c.name, format: c.format, dictionaryFormat: c.dictionaryFormat }));
 
 describe("chunk index of packed files", () => {
   test("the C walk gives the reference's index, which DuckDB and parquet-wasm agree with", async () => {
-    const packed = await packedFixture("chunk-index", {
-      days: 1,
-      strikesEachSide: 3,
-      underlyings: ["NIFTY"],
-      tickProb: 0.2,
-    });
+    const packed = await smallPacked();
     const parts = listPackedPartitions(packed).flatMap((p) => p.parts);
     expect(parts.length).toBeGreaterThan(0);
     for (const part of parts) {
@@ -168,12 +167,7 @@ describe("chunk index of packed files", () => {
 
 describe("chunk index walk shared between threads", () => {
   test("a worker given this thread's build walks footers as this thread does, with no build of its own", async () => {
-    const packed = await packedFixture("chunk-index", {
-      days: 1,
-      strikesEachSide: 3,
-      underlyings: ["NIFTY"],
-      tickProb: 0.2,
-    });
+    const packed = await smallPacked();
     const footers = listPackedPartitions(packed)
       .flatMap((p) => p.parts)
       .map((part) => footerOf(readFileSync(part)));

@@ -8,8 +8,7 @@
  * index (tested). The formats (formatOf, flatColumns) are worked out here for both.
  */
 import { join } from "node:path";
-import { type ConvertFns, ptr } from "bun:ffi";
-import { linkAddresses } from "../../../kernel/shared-build.ts";
+import { type ConvertFns, linkSymbols, type Pointer, ptr } from "bun:ffi";
 import { builtOnce } from "../../tinycc.ts";
 import { CompactCursor, T } from "../thrift-compact.ts";
 import { readKeyValue } from "../footer.ts";
@@ -297,7 +296,8 @@ export function chunkIndexWalkAddress(): number | null {
 
 /** Calls the walk built by another thread of the process (its chunkIndexWalkAddress) instead of building one. */
 export function adoptChunkIndexWalk(address: number): void {
-  adopted = { symbols: linkAddresses(CHUNK_INDEX_SYMBOLS, { tp_chunk_index: address }) };
+  const tp_chunk_index = { ...CHUNK_INDEX_SYMBOLS.tp_chunk_index, ptr: address as unknown as Pointer };
+  adopted = linkSymbols({ tp_chunk_index });
 }
 
 /** Whether this thread walks footers with another thread's build (adoptChunkIndexWalk). */
