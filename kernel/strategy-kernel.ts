@@ -135,7 +135,8 @@ const keptBuilds: unknown[] = [];
  */
 function compileTcc<S extends UnitSymbols>(source: string, symbols: S): ConvertFns<S> {
   const names = Object.keys(symbols);
-  if (names.length <= 1) return cc({ source, include: [dirname(DRIVER_SOURCE)], symbols }).symbols as ConvertFns<S>;
+  if (!boundByAddress(symbols))
+    return cc({ source, include: [dirname(DRIVER_SOURCE)], symbols }).symbols as ConvertFns<S>;
   const lib = cc({
     source,
     include: [dirname(DRIVER_SOURCE)],
@@ -148,10 +149,15 @@ function compileTcc<S extends UnitSymbols>(source: string, symbols: S): ConvertF
   return linkAddresses(symbols, at);
 }
 
-/** The C of EXPORTS_FN for `symbols`, appended to a TinyCC unit that declares more than one. */
+/** Whether a TinyCC unit declaring `symbols` goes through EXPORTS_FN (more than one: one costs no more bound directly). */
+function boundByAddress(symbols: UnitSymbols): boolean {
+  return Object.keys(symbols).length > 1;
+}
+
+/** The C of EXPORTS_FN for `symbols`, appended to a TinyCC unit that goes through it. */
 function tccExports(symbols: UnitSymbols): string {
+  if (!boundByAddress(symbols)) return "";
   const names = Object.keys(symbols);
-  if (names.length <= 1) return "";
   return `\nvoid ${EXPORTS_FN}(void **out) {\n${names.map((n, i) => `  out[${i}] = (void *)${n};\n`).join("")}}\n`;
 }
 type KernelSymbols = ConvertFns<typeof SYMBOLS>;
