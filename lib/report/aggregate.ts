@@ -118,11 +118,12 @@ export class ReportAggregator {
   }
 
   /**
-   * Sizes the curve's bins for a run over the IST days `first` … `last` (epoch days), before any sums
-   * arrive: its partitions' days, known once they are listed.
+   * Sizes the curve's bins for a run over the IST days `first` … `last`, before any sums arrive: its
+   * partitions' days, known once they are listed.
    */
-  fitDays(first: EpochDays, last: EpochDays): void {
-    if (last >= first) this.bins.fitSpan((last - first + 1) * 86_400);
+  fitDays(first: IsoDate, last: IsoDate): void {
+    const days = parseIsoDate(last) - parseIsoDate(first) + 1;
+    if (days > 0) this.bins.fitSpan(days * 86_400);
   }
 
   private underlyingIndex(name: string): number {

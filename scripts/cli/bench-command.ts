@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type IsoDate, parseIsoDate } from "../../lib/ist-time.ts";
+import type { IsoDate } from "../../lib/ist-time.ts";
 import {
   compilerPath,
   KERNEL_COMPILERS,
@@ -489,7 +489,7 @@ const reportLoaded =
     ? null
     : import("../../lib/report/aggregate.ts").then(({ ReportAggregator }) => {
         const agg = new ReportAggregator(paramSets.length);
-        if (runDays) agg.fitDays(parseIsoDate(runDays[0]), parseIsoDate(runDays[1]));
+        if (runDays) agg.fitDays(...runDays);
         for (const b of earlySums.splice(0)) agg.add(b);
         report = agg;
         return agg;
@@ -542,7 +542,7 @@ try {
         reportLoaded !== null
           ? (first, last) => {
               runDays = [first, last];
-              report?.fitDays(parseIsoDate(first), parseIsoDate(last));
+              report?.fitDays(first, last);
             }
           : undefined,
       filters,
