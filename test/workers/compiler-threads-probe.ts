@@ -20,4 +20,12 @@ const threads = () =>
 const before = threads();
 const moved = idleCompilerThreads();
 const again = idleCompilerThreads();
-console.log(JSON.stringify({ sink, moved, again, before, after: threads(), idle: SCHED_IDLE }));
+// No thread started since: the call only counts them.
+const unchanged = idleCompilerThreads();
+// A thread more (a worker's): the next call looks at every thread again.
+const worker = new Worker(URL.createObjectURL(new Blob(["postMessage(0)"])));
+await new Promise((resolve) => (worker.onmessage = resolve));
+const afterStart = idleCompilerThreads();
+worker.terminate();
+console.log(JSON.stringify({ sink, moved, again, unchanged, afterStart, before, after: threads(), idle: SCHED_IDLE }));
+process.exit(0);

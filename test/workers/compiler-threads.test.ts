@@ -11,8 +11,11 @@ describe.skipIf(process.platform !== "linux")("idleCompilerThreads", () => {
     const compilers = r.after.filter((t: { compiler: boolean }) => t.compiler);
     expect(compilers.length).toBeGreaterThan(0);
     expect(r.moved).toBe(compilers.length);
-    // Moving one twice changes nothing, and is counted again.
+    // Moving one twice changes nothing, and is counted again (the call after a look looks once more).
     expect(r.again).toBe(compilers.length);
+    // With as many threads as at the last look, a call moves none; a thread more, and it looks again.
+    expect(r.unchanged).toBe(0);
+    expect(r.afterStart).toBe(compilers.length);
     for (const t of r.before) expect(t.policy).toBe(0);
     for (const t of r.after) expect(t.policy).toBe(t.compiler ? r.idle : 0);
   });
