@@ -9,7 +9,7 @@ import { listPackedPartitions } from "../lib/packed/layout.ts";
 import { closeParquet, openParquet, withRows } from "../lib/parquet/io.ts";
 import { projectedColumns } from "../lib/read/driver-batch.ts";
 import { runPartition } from "../lib/read/run-partition.ts";
-import { noCacheStats } from "../lib/cache/part-cache.ts";
+import { noCacheStats } from "../lib/cache/cache-stats.ts";
 
 const dir = Bun.argv[2] ?? join(import.meta.dir, "..", "data", "sample", "packed");
 const partitions = listPackedPartitions(dir);

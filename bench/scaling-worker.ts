@@ -1,7 +1,7 @@
 /** One share of bench/scaling.ts's work: the ema_cross path over the given partitions, twice (the second timed). */
 import { EMA_CROSS_SOURCE, KernelRun, loadKernel } from "../kernel/strategy-kernel.ts";
 import { runPartition } from "../lib/read/run-partition.ts";
-import { noCacheStats } from "../lib/cache/part-cache.ts";
+import { noCacheStats } from "../lib/cache/cache-stats.ts";
 
 /** Runs the partitions' parts through the kernel; returns rows and the timed pass's ms. */
 export async function runShare(partitions: string[][]): Promise<{ rows: number; ms: number }> {

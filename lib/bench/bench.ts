@@ -21,7 +21,7 @@ import { compileParquetWasmModule, useParquetWasmModule } from "../parquet/wasm.
 import { warmUpDecoders } from "../parquet/source.ts";
 import { existsSync } from "node:fs";
 import { evictLeastRecentlyUsed } from "../cache/store.ts";
-import { addCacheStats, noCacheStats, type CacheSettings } from "../cache/part-cache.ts";
+import { addCacheStats, noCacheStats, type CacheSettings } from "../cache/cache-stats.ts";
 import { idleCompilerThreads } from "../workers/compiler-threads.ts";
 import { WorkerPool, WorkerTaskError } from "../workers/pool.ts";
 import { BENCH_WORKER_URL } from "./worker-url.ts";

@@ -11,26 +11,21 @@ import {
   type SetTotals,
 } from "../../kernel/strategy-kernel.ts";
 import type { ReportSums } from "../../kernel/report-sums.ts";
-import { noCacheStats, type CacheSettings, type CacheStats } from "../cache/part-cache.ts";
+import { noCacheStats, type CacheSettings, type CacheStats } from "../cache/cache-stats.ts";
 import type { PartitionFilter } from "../read/read-plan.ts";
 import { runPartition, type PartsBySource } from "../read/run-partition.ts";
 import { type DecodeSettings, type DecoderChoice, prepareNativeRead } from "../read/decode-source.ts";
-import {
-  adoptChainKernel,
-  loadChainKernel,
-  type KernelAbi,
-  type LoadedChainKernel,
-  type SharedChainKernel,
-} from "../../kernel/chain-kernel.ts";
-import { runChainPartition } from "../chain/run-partition.ts";
+import type { KernelAbi, LoadedChainKernel, SharedChainKernel } from "../../kernel/chain-kernel.ts";
 import { formatEpochDays, istDayOfEpochNs, type IsoDate } from "../ist-time.ts";
-import {
-  type MoneySettings,
-  priceTrades,
-  type SetMoney,
-  type TradeMoneyColumns,
-  zeroSetMoney,
-} from "../money/trade-money.ts";
+import type { MoneySettings, SetMoney, TradeMoneyColumns } from "../money/trade-money.ts";
+
+// Chain kernels and money are loaded by the first task that needs them: a worker running a
+// per-contract kernel in points (most runs) never imports them (~5 ms of each worker's start-up).
+const chainModules = () =>
+  Promise.all([import("../../kernel/chain-kernel.ts"), import("../chain/run-partition.ts")]).then(
+    ([kernel, run]) => ({ ...kernel, ...run }),
+  );
+const moneyModule = () => import("../money/trade-money.ts");
 
 /** Run every parameter set of a kernel over one partition (all its parts, in order). */
 export interface BenchTask {
@@ -118,14 +113,16 @@ function contractKernel(w: KernelWanted): LoadedKernel {
 }
 
 /** The wanted chain kernel: the parent's build where it shared one, else compiled here (once per worker and compiler). */
-function chainKernel(w: KernelWanted): LoadedChainKernel {
+async function chainKernel(w: KernelWanted): Promise<LoadedChainKernel> {
+  const { adoptChainKernel, loadChainKernel } = await chainModules();
   const b = w.kernelBuild;
   return b && "abi" in b ? adoptChainKernel(b) : loadChainKernel(w.kernelPath, w.compiler);
 }
 
 /** Takes over (or compiles) the run's kernel in this worker before its first task, and builds the native read's C helpers (each cached: posting it twice costs nothing). */
 export function prepareBenchWorker(value: BenchWorkerPrepare): void {
-  if (value.abi === "chain") chainKernel(value);
+  // A failure here is met again, and reported, by the first task.
+  if (value.abi === "chain") chainKernel(value).catch(() => {});
   else contractKernel(value);
   if ((value.decoder ?? "native") === "native") prepareNativeRead(value.chunkIndexWalk ?? null);
 }
@@ -140,7 +137,8 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
   };
   if (task.abi === "chain") {
     const cache = noCacheStats();
-    const chain = chainKernel(task);
+    const chain = await chainKernel(task);
+    const { runChainPartition } = await chainModules();
     const r = await runChainPartition(
       chain,
       {
@@ -158,7 +156,7 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
       decode,
     );
     const { legs, ...partition } = r;
-    const priced = priceOf(task, legs);
+    const priced = await priceOf(task, legs);
     return { ...partition, trades: task.trades ? priced.trades : null, money: priced.money, cache };
   }
   const kernel = contractKernel(task);
@@ -179,7 +177,7 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
     cache,
   );
   const sets = run.totals();
-  const priced = priceOf(task, keepTrades ? run.takeTradeColumns() : null);
+  const priced = await priceOf(task, keepTrades ? run.takeTradeColumns() : null);
   const trades = task.trades ? priced.trades : null;
   let partitionSums: PartitionReportSums | null = null;
   if (reportSums) {
@@ -217,11 +215,12 @@ export async function runBenchTask(task: BenchTask, beforeDecode?: () => Promise
  * A partition's trades priced in ₹ when the task asks for money (their columns then carry it for the
  * log), and its money per set; as they were, and null, without.
  */
-function priceOf(
+async function priceOf(
   task: BenchTask,
   trades: KernelTradeColumns | null,
-): { trades: PricedTrades | null; money: SetMoney[] | null } {
+): Promise<{ trades: PricedTrades | null; money: SetMoney[] | null }> {
   if (!task.money || !trades) return { trades, money: null };
+  const { priceTrades, zeroSetMoney } = await moneyModule();
   // A partition outside the layout has no day in its path: its trades' own (an IST day each: intraday).
   const day = task.date ?? (trades.length > 0 ? formatEpochDays(istDayOfEpochNs(trades.entryTs[0])) : null);
   if (day === null) return { trades, money: task.paramSets.map(() => zeroSetMoney()) };

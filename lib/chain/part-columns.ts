@@ -7,7 +7,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PartCache, type CacheSettings, type CacheStats } from "../cache/part-cache.ts";
+import type { CacheSettings, CacheStats } from "../cache/cache-stats.ts";
+import { PartCache } from "../cache/part-cache.ts";
 import { fillingSource } from "../read/cache-fill.ts";
 import { openDecodeSource, type DecodeSettings } from "../read/decode-source.ts";
 import { StrategyInputError } from "../read/input-error.ts";

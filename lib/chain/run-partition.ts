@@ -7,7 +7,7 @@ import { ChainRun, type ChainLegColumns, type LoadedChainKernel } from "../../ke
 import { reportSumsReference, type ReportSums } from "../../kernel/report-sums.ts";
 import type { FillRule, KernelTradeColumns, SetTotals } from "../../kernel/strategy-kernel.ts";
 import { QUOTE_COLUMNS } from "../../kernel/kernel-batch.ts";
-import type { CacheSettings, CacheStats } from "../cache/part-cache.ts";
+import type { CacheSettings, CacheStats } from "../cache/cache-stats.ts";
 import { KEY_COLUMNS } from "../read/driver-batch.ts";
 import { planPartitionRead, type PartitionFilter } from "../read/read-plan.ts";
 import type { DecodeSettings } from "../read/decode-source.ts";

@@ -7,7 +7,6 @@ import { loadZstd } from "../parquet/native/zstd.ts";
 import { StrategyInputError } from "./input-error.ts";
 import { openNativeSource } from "./native-source.ts";
 import type { PartSource } from "./part-source.ts";
-import { openWasmSource } from "./wasm-source.ts";
 
 /** Which decoder reads parts: tickpack's own C decoder where a part allows it (else parquet-wasm), or parquet-wasm for every part. */
 export type DecoderChoice = "native" | "wasm";
@@ -91,6 +90,8 @@ export async function openDecodeSource(
     if (native) return checkColumns(native, path, columns);
   }
   await settings.beforeDecode?.();
+  // Loaded with the first part the native decoder cannot read: a run over tickpack's own files never imports it.
+  const { openWasmSource } = await import("./wasm-source.ts");
   const source = await openWasmSource(path, fd).catch((e: unknown) => {
     throw new StrategyInputError(`${path}: ${errorMessage(e)}`);
   });

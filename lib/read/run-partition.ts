@@ -3,10 +3,9 @@
  * and one loop that reads each planned row group or window and feeds the kernel.
  */
 import type { KernelRun, LoadedKernel } from "../../kernel/strategy-kernel.ts";
-import { PartCache, type CacheSettings, type CacheStats } from "../cache/part-cache.ts";
+import type { CacheSettings, CacheStats } from "../cache/cache-stats.ts";
 import { openPartitionSnapshot } from "../packed/snapshot.ts";
-import { fillingSource, type FillingSource } from "./cache-fill.ts";
-import { cacheSource } from "./cache-source.ts";
+import type { FillingSource } from "./cache-fill.ts";
 import { openDecodeSource, type DecodeSettings } from "./decode-source.ts";
 import { kernelBatch, projectedColumns, type ReadExtras } from "./driver-batch.ts";
 import { StrategyInputError } from "./input-error.ts";
@@ -54,6 +53,12 @@ function stepsFor(part: PartPlan | null, source: PartSource): GroupStep[] {
   return same ? part.steps : source.rowGroupRows.map(() => WHOLE);
 }
 
+/** The column cache's reading and filling, loaded by the first run that uses the cache: a worker that never does skips their imports. */
+const cacheReading = (settings: CacheSettings) =>
+  Promise.all([import("../cache/part-cache.ts"), import("./cache-fill.ts"), import("./cache-source.ts")]).then(
+    ([{ PartCache }, { fillingSource }, { cacheSource }]) => ({ settings, PartCache, fillingSource, cacheSource }),
+  );
+
 /**
  * Runs a partition's parts, in order, through the kernel as one sequence; returns the columns read
  * and the row groups run and skipped. The parts are opened together as one snapshot: a repack
@@ -72,6 +77,7 @@ export async function runPartition(
   stats: CacheStats,
 ): Promise<PartitionRead> {
   const columns = projectedColumns(kernel, extras);
+  const caching = settings.cache ? await cacheReading(settings.cache) : null;
   const snapshot = openPartitionSnapshot(parts);
   const counts: PartitionRead = {
     columns,
@@ -103,17 +109,17 @@ export async function runPartition(
         cutter.skipped();
         continue;
       }
-      const cache = settings.cache ? new PartCache(path, fd, settings.cache, columns, stats) : null;
+      const cache = caching ? new caching.PartCache(path, fd, caching.settings, columns, stats) : null;
       try {
         let source: PartSource;
         let fill: FillingSource | null = null;
-        if (cache?.complete(columns)) source = cacheSource(path, cache, columns);
+        if (caching && cache?.complete(columns)) source = caching.cacheSource(path, cache, columns);
         else {
           // The driver looks timestamps up at trades only: a dictionary-coded chunk comes as codes, not gathered.
           source = await openDecodeSource(path, fd, columns, settings.decode, extras.ts ? ["timestamp"] : []);
           // A cache file holds a whole part: a part read in part is not cached (an unfiltered run fills it).
-          if (cache && (nRead < 0 || nRead === source.rowGroupRows.length))
-            source = fill = fillingSource(source, cache, columns);
+          if (caching && cache && (nRead < 0 || nRead === source.rowGroupRows.length))
+            source = fill = caching.fillingSource(source, cache, columns);
           else if (cache) stats.misses += columns.length;
         }
         counts.partsBy[source.kind]++;

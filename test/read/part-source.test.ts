@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { noCacheStats, PartCache, type CacheSettings } from "../../lib/cache/part-cache.ts";
+import { noCacheStats, type CacheSettings } from "../../lib/cache/cache-stats.ts";
+import { PartCache } from "../../lib/cache/part-cache.ts";
 import { listPackedPartitions } from "../../lib/packed/layout.ts";
 import { isValidAt } from "../../lib/parquet/c-data.ts";
 import { fillingSource } from "../../lib/read/cache-fill.ts";
