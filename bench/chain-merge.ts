@@ -5,7 +5,8 @@
  * sparse). short_straddle's kernel, one set, TinyCC, one thread; best of ROUNDS.
  * `bun bench/chain-merge.ts [ROUNDS]` (default 5).
  */
-import { type ChainMerge, ChainRun, loadChainKernel, SHORT_STRADDLE_SOURCE } from "../kernel/chain-kernel.ts";
+import { type ChainMerge, ChainRun, loadChainKernel } from "../kernel/chain-kernel.ts";
+import { SHORT_STRADDLE_SOURCE } from "../kernel/kernel-abi.ts";
 
 const rounds = Number(Bun.argv[2] ?? 5);
 const kernel = loadChainKernel(SHORT_STRADDLE_SOURCE);

@@ -4,7 +4,6 @@
  * number of parameter sets at once, over one partition's contract runs in time order.
  */
 import { CString, type Pointer, ptr } from "bun:ffi";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { C_TYPE, COLUMN_TYPES, type ColumnType, columnTypeCode } from "./column-types.ts";
 import type { LoggedTrades } from "./report-sums.ts";
@@ -32,36 +31,12 @@ import {
   type FillRule,
   type KernelCompiler,
   type KernelParam,
-  type LoadedKernel,
-  shareKernel,
-  type SharedKernel,
 } from "./strategy-kernel.ts";
 import type { ColumnValues } from "./kernel-batch.ts";
 import { addressesOf, type BuildAddresses, linkAddresses } from "./shared-build.ts";
+import { ChainOrderError, SHORT_STRADDLE_SOURCE } from "./kernel-abi.ts";
 
 const CHAIN_DRIVER_SOURCE = join(import.meta.dir, "chain-driver.c");
-
-/** Path of the built-in short_straddle kernel (SPEC §6.1). */
-export const SHORT_STRADDLE_SOURCE = join(import.meta.dir, "short_straddle.c");
-
-/** The ABI a kernel source is written against: a chain kernel includes tickpack_chain.h. */
-export type KernelAbi = "contract" | "chain";
-
-/** The ABI of the kernel at `path`, by the header it includes (a file that cannot be read is left to the compiler). */
-export function kernelAbiOf(path: string): KernelAbi {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return "contract";
-  }
-  return /^\s*#\s*include\s*[<"]tickpack_chain\.h[">]/m.test(text) ? "chain" : "contract";
-}
-
-/** A bad order or a refused column: the run stops; `bench` names the kernel and the instant. */
-export class ChainOrderError extends Error {
-  override name = ChainOrderError.name;
-}
 
 const SYMBOLS = {
   tpc_run: { args: ["ptr", "ptr", "ptr"], returns: "i64" },
@@ -142,11 +117,6 @@ export function shareChainKernel(kernel: LoadedChainKernel): SharedChainKernel |
   if (!addresses) throw new Error(`${kernel.path}: not a chain kernel this thread loaded`);
   const { run: _, ...declared } = kernel;
   return { ...declared, addresses };
-}
-
-/** Either kind of kernel's build as the workers are handed it: a built-in one's, shared; none for a --kernel (each worker builds its own). */
-export function kernelBuildFor(kernel: LoadedKernel | LoadedChainKernel): SharedKernel | SharedChainKernel | undefined {
-  return ("abi" in kernel ? shareChainKernel(kernel) : shareKernel(kernel)) ?? undefined;
 }
 
 /** The chain kernel another thread loaded and shared, callable here without a build of its own; loadChainKernel(path, compiler) then returns it. */

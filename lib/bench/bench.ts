@@ -7,6 +7,8 @@ import {
   loadKernel,
   type LoadedKernel,
   type KernelCompiler,
+  shareKernel,
+  type SharedKernel,
 } from "../../kernel/strategy-kernel.ts";
 import type {
   BenchPartitionResult,
@@ -18,9 +20,7 @@ import type {
 import { listPackedPartitions, PackedListingError, type PackedPartition } from "../packed/layout.ts";
 import type { ProgressListener } from "../progress.ts";
 import { compileParquetWasmModule, useParquetWasmModule } from "../parquet/wasm.ts";
-import { warmUpDecoders } from "../parquet/source.ts";
 import { existsSync } from "node:fs";
-import { evictLeastRecentlyUsed } from "../cache/store.ts";
 import { addCacheStats, noCacheStats, type CacheSettings } from "../cache/cache-stats.ts";
 import { idleCompilerThreads } from "../workers/compiler-threads.ts";
 import { WorkerPool, WorkerTaskError } from "../workers/pool.ts";
@@ -29,14 +29,8 @@ import { filtersJson, partitionMaySelect, type BenchFilters } from "../read/filt
 import { projectedColumns } from "../read/driver-batch.ts";
 import { nativeDecoderEntry, type DecoderChoice } from "../read/decode-source.ts";
 import type { PartsBySource } from "../read/run-partition.ts";
-import {
-  ChainOrderError,
-  kernelBuildFor,
-  loadChainKernel,
-  type KernelAbi,
-  type LoadedChainKernel,
-} from "../../kernel/chain-kernel.ts";
-import { chainColumns } from "../chain/run-partition.ts";
+import type { LoadedChainKernel, SharedChainKernel } from "../../kernel/chain-kernel.ts";
+import { ChainOrderError, type KernelAbi } from "../../kernel/kernel-abi.ts";
 import { COST_COMPONENTS } from "../money/fill-costs.ts";
 import { ratesOn } from "../money/cost-schedule.ts";
 import { LotSizeError } from "../money/lot-sizes.ts";
@@ -208,6 +202,26 @@ export interface DailyMoney {
 /** Nothing to run on, or a file bench cannot use. */
 export class BenchInputError extends Error {}
 
+/** A run's kernel of either ABI, and its build as the workers are handed it. */
+export type RunKernel =
+  | { abi: "contract"; kernel: LoadedKernel; build: SharedKernel | undefined }
+  | { abi: "chain"; kernel: LoadedChainKernel; build: SharedChainKernel | undefined };
+
+/**
+ * The kernel at `path` loaded (compiled once per thread and compiler), and a built-in one's build
+ * shared with the workers (undefined for a --kernel: each worker builds its own). The chain's
+ * modules load only for a chain kernel.
+ */
+export async function loadRunKernel(abi: KernelAbi, path: string, compiler?: KernelCompiler): Promise<RunKernel> {
+  if (abi === "chain") {
+    const { loadChainKernel, shareChainKernel } = await import("../../kernel/chain-kernel.ts");
+    const kernel = loadChainKernel(path, compiler);
+    return { abi, kernel, build: shareChainKernel(kernel) ?? undefined };
+  }
+  const kernel = loadKernel(path, compiler);
+  return { abi, kernel, build: shareKernel(kernel) ?? undefined };
+}
+
 /** Runs the kernel's sets over every packed partition under `dir`; results do not depend on the worker count. */
 export async function runBench(
   options: BenchOptions,
@@ -237,6 +251,7 @@ export async function runBench(
       useParquetWasmModule(module);
       // A garbled file can trap parquet-wasm inside a callback, where its read then never settles:
       // the warm-up is a speed-up only, so the workers' module never waits on it for long.
+      const { warmUpDecoders } = await import("../parquet/source.ts");
       await Promise.race([warmUpDecoders(target.path, target.columns), Bun.sleep(WARM_UP_MAX_MS)]);
     }
     return module;
@@ -264,20 +279,20 @@ export async function runBench(
   const withTs = options.trades || reportSums;
   // Loaded here (a command has loaded it already: cached); a built-in one is shared, and the workers call this build.
   let kernel: LoadedKernel | LoadedChainKernel;
+  // A built-in kernel's build, shared with the workers (undefined: each worker compiles its own).
+  let kernelBuild: SharedKernel | SharedChainKernel | undefined;
   let columnsRead: string[];
   try {
-    if (abi === "chain") {
-      kernel = loadChainKernel(options.kernelPath, options.compiler);
-      columnsRead = chainColumns(kernel, options.fill);
-    } else {
-      kernel = loadKernel(options.kernelPath, options.compiler);
-      columnsRead = projectedColumns(kernel, { ts: withTs, quotes: options.fill === "touch" });
-    }
+    const loaded = await loadRunKernel(abi, options.kernelPath, options.compiler);
+    ({ kernel, build: kernelBuild } = loaded);
+    columnsRead =
+      loaded.abi === "chain"
+        ? (await import("../chain/run-partition.ts")).chainColumns(loaded.kernel, options.fill)
+        : projectedColumns(loaded.kernel, { ts: withTs, quotes: options.fill === "touch" });
   } catch (e) {
     warmOn(null);
     throw e;
   }
-  const kernelBuild = kernelBuildFor(kernel);
   const prepare: BenchWorkerPrepare = {
     kernelPath: options.kernelPath,
     abi,
@@ -411,6 +426,7 @@ export async function runBench(
   if (options.cache) {
     const stats = noCacheStats();
     for (const r of results) addCacheStats(stats, r.cache);
+    const { evictLeastRecentlyUsed } = await import("../cache/store.ts");
     const eviction = evictLeastRecentlyUsed(options.cache.dir, options.cache.maxBytes);
     cache = {
       dir: options.cache.dir,

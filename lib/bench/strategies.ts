@@ -3,7 +3,7 @@
  * two ABIs, with the bounds its parameters must keep and any rule across them.
  */
 import { EMA_CROSS_SOURCE } from "../../kernel/strategy-kernel.ts";
-import { SHORT_STRADDLE_SOURCE, type KernelAbi } from "../../kernel/chain-kernel.ts";
+import { SHORT_STRADDLE_SOURCE, type KernelAbi } from "../../kernel/kernel-abi.ts";
 import { EMA_CROSS_BOUNDS, type ParamBounds } from "./grid.ts";
 
 /** A built-in strategy. */

@@ -15,16 +15,18 @@ import { noCacheStats, type CacheSettings, type CacheStats } from "../cache/cach
 import type { PartitionFilter } from "../read/read-plan.ts";
 import { runPartition, type PartsBySource } from "../read/run-partition.ts";
 import { type DecodeSettings, type DecoderChoice, prepareNativeRead } from "../read/decode-source.ts";
-import type { KernelAbi, LoadedChainKernel, SharedChainKernel } from "../../kernel/chain-kernel.ts";
+import type { LoadedChainKernel, SharedChainKernel } from "../../kernel/chain-kernel.ts";
+import type { KernelAbi } from "../../kernel/kernel-abi.ts";
 import { formatEpochDays, istDayOfEpochNs, type IsoDate } from "../ist-time.ts";
 import type { MoneySettings, SetMoney, TradeMoneyColumns } from "../money/trade-money.ts";
 
 // Chain kernels and money are loaded by the first task that needs them: a worker running a
 // per-contract kernel in points (most runs) never imports them (~5 ms of each worker's start-up).
 const chainModules = () =>
-  Promise.all([import("../../kernel/chain-kernel.ts"), import("../chain/run-partition.ts")]).then(
-    ([kernel, run]) => ({ ...kernel, ...run }),
-  );
+  Promise.all([import("../../kernel/chain-kernel.ts"), import("../chain/run-partition.ts")]).then(([kernel, run]) => ({
+    ...kernel,
+    ...run,
+  }));
 const moneyModule = () => import("../money/trade-money.ts");
 
 /** Run every parameter set of a kernel over one partition (all its parts, in order). */

@@ -14,6 +14,7 @@ import { openDecodeSource, type DecodeSettings } from "../read/decode-source.ts"
 import { StrategyInputError } from "../read/input-error.ts";
 import type { ColumnViews, PartSource } from "../read/part-source.ts";
 import type { PartsBySource } from "../read/run-partition.ts";
+import { chainTempPrefix } from "./temp-folders.ts";
 
 /** Decodes every row group of the part into the cache files of `cache` (a failure only leaves the part uncached). */
 async function fillPart(
@@ -87,14 +88,6 @@ export interface MappedParts {
   /** Parts by what decoded them (a part served from the cache: "cache"). */
   partsBy: PartsBySource;
   release(): void;
-}
-
-/**
- * Name prefix of a process's private column folders in TMPDIR. A run that stops (a bad order, a
- * crash) terminates workers mid-partition, which never remove theirs: whoever ends the process does.
- */
-export function chainTempPrefix(pid: number): string {
-  return `tickpack-chain-${pid}-`;
 }
 
 /**

@@ -11,17 +11,17 @@ import {
   KERNEL_COMPILERS,
   KernelError,
   kernelTempPrefix,
-  loadKernel,
   type FillRule,
   type KernelCompiler,
 } from "../../kernel/strategy-kernel.ts";
-import { ChainOrderError, kernelAbiOf, kernelBuildFor, loadChainKernel } from "../../kernel/chain-kernel.ts";
-import { chainTempPrefix } from "../../lib/chain/part-columns.ts";
+import { ChainOrderError, kernelAbiOf } from "../../kernel/kernel-abi.ts";
+import { chainTempPrefix } from "../../lib/chain/temp-folders.ts";
 import { STRATEGIES, STRATEGY_NAMES } from "../../lib/bench/strategies.ts";
 import { type CostSchedule, CostScheduleError, readCostSchedule } from "../../lib/money/cost-schedule.ts";
 import { LotSizeError, LotSizeOverrideError, parseLotSizeOverrides } from "../../lib/money/lot-sizes.ts";
 import {
   BenchInputError,
+  loadRunKernel,
   runBench,
   type BenchSummary,
   type ReportSumsBlock,
@@ -46,7 +46,7 @@ import {
   type BenchFilters,
   type FilterFlag,
 } from "../../lib/read/filters.ts";
-import { openTradeLog, TradeLogError, tradeLogTempPrefix, type TradeLog } from "../../lib/bench/trade-log.ts";
+import type { TradeLog } from "../../lib/bench/trade-log.ts";
 import { die, EXIT, limitCause, parseCommandLine, printable, printJson, requireJit, workersFlag } from "./command.ts";
 import { progressPrinter, stderrOutput } from "./progress-printer.ts";
 import { type Rank, RANKS, resultLines } from "./bench-summary.ts";
@@ -371,6 +371,7 @@ if (!isChild && (values.kernel !== undefined || timeoutS !== undefined)) {
   const outcome = await runChild(BENCH_ENTRY, Bun.argv.slice(2), { timeoutS });
   if (outcome.kind !== "exited" && values.trades !== undefined) {
     // A child killed before it could clean up leaves its trade-log temp file (named by its pid).
+    const { tradeLogTempPrefix } = await import("../../lib/bench/trade-log.ts");
     const { dir, prefix } = tradeLogTempPrefix(values.trades, outcome.pid);
     for (const name of existsSync(dir) ? readdirSync(dir) : [])
       if (name.startsWith(prefix)) rmSync(join(dir, name), { force: true });
@@ -409,8 +410,8 @@ let paramSets: number[][];
 let kernelName: string;
 let kernelBuild: BenchWorkerPrepare["kernelBuild"];
 try {
-  const kernel = abi === "chain" ? loadChainKernel(kernelPath, compiler) : loadKernel(kernelPath, compiler);
-  kernelBuild = kernelBuildFor(kernel);
+  const { kernel, build } = await loadRunKernel(abi, kernelPath, compiler);
+  kernelBuild = build;
   kernelName = values.kernel ?? `${strategyName} (built-in)`;
   const sourceOf = (name: string) => (fromFlag.has(name) ? flagOf(name) : gridSource);
   checkParamBounds(sets, strategy?.bounds ?? {}, sourceOf);
@@ -455,6 +456,8 @@ const cacheDir = claimed(cacheDirFor(dir));
 // The trade log's temp file is created now: a path that cannot be written fails before the run.
 let tradeLog: TradeLog | null = null;
 if (values.trades !== undefined) {
+  // The log's modules load only for a run that writes one.
+  const { openTradeLog, TradeLogError } = await import("../../lib/bench/trade-log.ts");
   try {
     tradeLog = openTradeLog(values.trades, { legs: abi === "chain", money: moneyAsked });
   } catch (e) {

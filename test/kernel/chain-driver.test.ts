@@ -8,14 +8,13 @@ import { join } from "node:path";
 import { ironCondorChainKernel } from "../../examples/iron_condor.ts";
 import {
   type ChainMerge,
-  ChainOrderError,
   type ChainLegColumns,
   type ChainPartitionResult,
   ChainRun,
   type LoadedChainKernel,
   loadChainKernel,
-  SHORT_STRADDLE_SOURCE,
 } from "../../kernel/chain-kernel.ts";
+import { ChainOrderError, SHORT_STRADDLE_SOURCE } from "../../kernel/kernel-abi.ts";
 import {
   type ChainKernelReference,
   type ChainLegLog,

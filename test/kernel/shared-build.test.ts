@@ -1,9 +1,11 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { EMA_CROSS_SOURCE, loadKernel, shareKernel } from "../../kernel/strategy-kernel.ts";
-import { kernelBuildFor, loadChainKernel, shareChainKernel, SHORT_STRADDLE_SOURCE } from "../../kernel/chain-kernel.ts";
+import { loadChainKernel, shareChainKernel } from "../../kernel/chain-kernel.ts";
+import { SHORT_STRADDLE_SOURCE } from "../../kernel/kernel-abi.ts";
 import { SeededRandom } from "../../lib/random.ts";
 import { randomPartitions, runGrid } from "../helpers/kernel-batches.ts";
+import { loadRunKernel } from "../../lib/bench/bench.ts";
 
 setDefaultTimeout(60_000);
 const ROOT = join(import.meta.dir, "..", "..");
@@ -72,12 +74,13 @@ describe("a kernel build shared with another thread", () => {
     expect(shareChainKernel(loadChainKernel(join(ROOT, "examples", "iron_condor.c")))).toBeNull();
   });
 
-  test("kernelBuildFor hands over either kind of built-in kernel, and nothing for a user's", () => {
-    const contract = loadKernel(EMA_CROSS_SOURCE);
-    const chain = loadChainKernel(SHORT_STRADDLE_SOURCE);
-    expect(kernelBuildFor(contract)).toEqual(shareKernel(contract)!);
-    expect(kernelBuildFor(chain)).toEqual(shareChainKernel(chain)!);
-    expect(kernelBuildFor(loadKernel(join(ROOT, "examples", "mid_reversion.c")))).toBeUndefined();
-    expect(kernelBuildFor(loadChainKernel(join(ROOT, "examples", "iron_condor.c")))).toBeUndefined();
+  test("loadRunKernel hands over either kind of built-in kernel's build, and nothing for a user's", async () => {
+    const contract = await loadRunKernel("contract", EMA_CROSS_SOURCE);
+    const chain = await loadRunKernel("chain", SHORT_STRADDLE_SOURCE);
+    expect(contract.build).toEqual(shareKernel(loadKernel(EMA_CROSS_SOURCE))!);
+    expect(chain.build).toEqual(shareChainKernel(loadChainKernel(SHORT_STRADDLE_SOURCE))!);
+    expect([contract.abi, chain.abi]).toEqual(["contract", "chain"]);
+    expect((await loadRunKernel("contract", join(ROOT, "examples", "mid_reversion.c"))).build).toBeUndefined();
+    expect((await loadRunKernel("chain", join(ROOT, "examples", "iron_condor.c"))).build).toBeUndefined();
   });
 });
