@@ -21,6 +21,7 @@ import { listPackedPartitions, PackedListingError, type PackedPartition } from "
 import type { ProgressListener } from "../progress.ts";
 import { compileParquetWasmModule, useParquetWasmModule } from "../parquet/wasm.ts";
 import { existsSync } from "node:fs";
+import { evictLeastRecentlyUsed } from "../cache/store.ts";
 import { addCacheStats, noCacheStats, type CacheSettings } from "../cache/cache-stats.ts";
 import { idleCompilerThreads } from "../workers/compiler-threads.ts";
 import { WorkerPool, WorkerTaskError } from "../workers/pool.ts";
@@ -284,7 +285,8 @@ export async function runBench(
   let columnsRead: string[];
   try {
     const loaded = await loadRunKernel(abi, options.kernelPath, options.compiler);
-    ({ kernel, build: kernelBuild } = loaded);
+    kernel = loaded.kernel;
+    kernelBuild = loaded.build;
     columnsRead =
       loaded.abi === "chain"
         ? (await import("../chain/run-partition.ts")).chainColumns(loaded.kernel, options.fill)
@@ -426,7 +428,6 @@ export async function runBench(
   if (options.cache) {
     const stats = noCacheStats();
     for (const r of results) addCacheStats(stats, r.cache);
-    const { evictLeastRecentlyUsed } = await import("../cache/store.ts");
     const eviction = evictLeastRecentlyUsed(options.cache.dir, options.cache.maxBytes);
     cache = {
       dir: options.cache.dir,

@@ -24,8 +24,9 @@ import type { MoneySettings, SetMoney, TradeMoneyColumns } from "../money/trade-
 // per-contract kernel in points (most runs) never imports them (~5 ms of each worker's start-up).
 const chainModules = () =>
   Promise.all([import("../../kernel/chain-kernel.ts"), import("../chain/run-partition.ts")]).then(([kernel, run]) => ({
-    ...kernel,
-    ...run,
+    adoptChainKernel: kernel.adoptChainKernel,
+    loadChainKernel: kernel.loadChainKernel,
+    runChainPartition: run.runChainPartition,
   }));
 const moneyModule = () => import("../money/trade-money.ts");
 
