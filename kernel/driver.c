@@ -276,101 +276,116 @@ static long long tpd_sum_open(double *st, void **cols, const double *k) {
  * sums, a record's "has a close" its sets' trades, the curve's range its non-zero minutes.
  */
 static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *ts, long long set, const tpd_sum_event *x, long long n, long long lv_row) {
-  long long nsets = (long long)st[TPD_H_NSETS], rs = TPD_R_SETS + TPD_TALLY_SIZE * nsets, i;
-  long long *t = (long long *)cols[TPD_C_SUM_STAGE_TS];
-  double *recs = (double *)cols[TPD_C_SUM_REC];
+  long long nsets = (long long)st[TPD_H_NSETS], rs = TPD_R_SETS + TPD_TALLY_SIZE * nsets;
+  long long *t = (long long *)cols[TPD_C_SUM_STAGE_TS], *tp, *tend = t + n;
+  double *recs = (double *)cols[TPD_C_SUM_REC] + TPD_R_SETS + TPD_TALLY_SIZE * set;
   long long *rts = (long long *)cols[TPD_C_SUM_REC_TS];
   double *ss = (double *)cols[TPD_C_SUM_SETS] + set * TPD_S_SIZE;
   double *curve = (double *)cols[TPD_C_SUM_CURVE] + set * TPD_DAY_MINUTES;
   long long entry_ts = sti[TPD_STI_SUM_ENTRY], first_minute = 0;
   long long curve_lo = (long long)st[TPD_H_CURVE_LO], curve_hi = (long long)st[TPD_H_CURVE_HI];
   int have_day = st[TPD_H_CURVE_DAY] == st[TPD_H_CURVE_DAY];
+  const tpd_sum_event *e, *end = x + n;
+  /* The loops walk pointers, not indices: TinyCC keeps every local in memory and recomputes
+     x[i] (an imul by the struct's size) at each use, which cost more than the loops' work. */
   if (have_day) first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - TPD_IST_OFFSET_MINUTES;
-  if (ts && ts->runs) {
+  if (ts && ts->runs && ts->nruns > 0) {
     /* Records, codes, values: three loops of independent loads, each prefetching what the next reads
        (a code's bytes and a dictionary value are each a cache miss of their own), with the reads of
-       tpd_ts_run, tpd_ts_code_in and tpd_ts_value written out. t[i] < 0: no instant to read. */
-    const long long *runs = ts->runs;
-    const long long nr = ts->nruns, row0 = ts->row0, entries = ts->entries;
+       tpd_ts_run, tpd_ts_code_in and tpd_ts_value written out. *tp < 0: no instant to read. */
+    const long long *runs = ts->runs, *last = runs + 4 * (ts->nruns - 1), *r = runs + 4 * ts->hint;
+    const long long row0 = ts->row0, entries = ts->entries;
     const unsigned char *dict = (const unsigned char *)ts->ts;
-    const unsigned char **at = (const unsigned char **)(t + 2 * (long long)st[TPD_H_BLOCK] + 2);
-    long long k = ts->hint;
-    for (i = 0; i < n; i++) {
-      long long row = x[i].row;
-      const long long *r;
+    const unsigned char **at = (const unsigned char **)(t + 2 * (long long)st[TPD_H_BLOCK] + 2), **ap;
+    for (e = x, tp = t, ap = at; e < end; e++, tp++, ap++) {
+      long long row = e->row, w;
       if (row < 0) {
-        t[i] = -1;
+        *tp = -1;
         continue;
       }
-      if (nr <= 0 || runs[4 * k] > row + row0) {
-        /* behind the last record read (a set's events start its block again): searched */
-        k = tpd_ts_run(ts, row);
+      row += row0;
+      if (*r > row) {
+        /* behind the record read last (a set's events start its block again): searched */
+        long long k = tpd_ts_run(ts, e->row);
         if (k < 0) {
-          k = 0;
-          t[i] = -1;
+          r = runs;
+          *tp = -1;
           continue;
         }
+        r = runs + 4 * k;
       } else
-        TPD_RUN_FORWARD(runs, nr, k, row + row0);
-      r = runs + 4 * k;
-      if (r[1] == 0) {
+        while (r < last && r[4] <= row) r += 4;
+      w = r[1];
+      if (w == 0) {
         /* one code for the whole run: no byte to read (a negative one is past the values too) */
-        t[i] = r[2] < 0 ? entries : r[2];
-        at[i] = 0;
+        *tp = r[2] < 0 ? entries : r[2];
+        *ap = 0;
       } else {
-        unsigned long long bit = (unsigned long long)(r[3] + row + row0 - r[0]) * (unsigned long long)r[1];
-        at[i] = (const unsigned char *)r[2] + (bit >> 3);
-        t[i] = (long long)((bit & 7) | ((unsigned long long)r[1] << 3));
-        TPD_PREFETCH(at[i]);
+        unsigned long long bit = (unsigned long long)(r[3] + row - r[0]) * (unsigned long long)w;
+        const unsigned char *b = (const unsigned char *)r[2] + (bit >> 3);
+        *ap = b;
+        *tp = (long long)((bit & 7) | ((unsigned long long)w << 3));
+        TPD_PREFETCH(b);
       }
     }
-    ts->hint = k;
-    for (i = 0; i < n; i++) {
-      const unsigned char *b = at[i];
-      long long code;
-      if (t[i] < 0) continue;
+    ts->hint = (r - runs) >> 2;
+    for (tp = t, ap = at; tp < tend; tp++, ap++) {
+      long long c = *tp, code;
+      const unsigned char *b = *ap;
+      if (c < 0) continue;
       if (b)
-        TPD_CODE_BITS(b, (int)(t[i] & 7), (int)(t[i] >> 3), code);
+        TPD_CODE_BITS(b, (int)(c & 7), (int)(c >> 3), code);
       else
-        code = t[i];
+        code = c;
       if (code < 0 || code >= entries) {
         ts->bad = 1;
         code = 0;
       }
-      t[i] = code;
+      *tp = code;
       TPD_PREFETCH(dict + 8 * code);
     }
-    for (i = 0; i < n; i++) {
-      if (t[i] < 0) {
-        t[i] = 0;
-        continue;
-      }
-      TPD_LOAD_I64(dict + 8 * t[i], t[i]);
+    for (tp = t; tp < tend; tp++)
+      if (*tp < 0)
+        *tp = 0;
+      else
+        TPD_LOAD_I64(dict + 8 * *tp, *tp);
+  } else if (ts && ts->runs) {
+    /* no record: every lookup is a garbled file's */
+    for (e = x, tp = t; e < end; e++, tp++) {
+      *tp = 0;
+      if (e->row >= 0) ts->bad = 1;
     }
   } else if (ts) {
-    for (i = 0; i < n; i++) t[i] = x[i].row >= 0 ? tpd_ts_at(ts, x[i].row) : 0;
+    for (e = x, tp = t; e < end; e++, tp++) *tp = e->row >= 0 ? tpd_ts_at(ts, e->row) : 0;
   } else {
-    for (i = 0; i < n; i++) t[i] = 0;
+    for (tp = t; tp < tend; tp++) *tp = 0;
   }
-  for (i = 0; i < n; i++) {
-    if (x[i].kind == 0) {
-      entry_ts = t[i];
+  for (e = x, tp = t; e < end; e++, tp++) {
+    long long exit_ts, rec, hold, minute, rem, m;
+    double pnl, entry, win, *r, *hb;
+    if (e->kind == 0) {
+      entry_ts = *tp;
       continue;
     }
-    long long exit_ts = x[i].row >= 0 ? t[i] : tpd_last_ts(sti, TPD_STI_SUM_LAST, TPD_STI_SUM_LAST_ROW, ts);
-    double pnl = x[i].pnl, entry = x[i].price, win = pnl > 0 ? 1 : 0;
-    long long rec = x[i].rec;
-    double *r = recs + rec * rs;
-    double *rp = r + TPD_R_SETS + TPD_TALLY_SIZE * set;
-    rp[TPD_TALLY_PNL] += pnl;
-    rp[TPD_TALLY_TRADES] += 1;
-    rp[TPD_TALLY_WINS] += win;
+    exit_ts = e->row >= 0 ? *tp : tpd_last_ts(sti, TPD_STI_SUM_LAST, TPD_STI_SUM_LAST_ROW, ts);
+    pnl = e->pnl;
+    entry = e->price;
+    win = pnl > 0 ? 1 : 0;
+    rec = e->rec;
+    /* the set's tally of the segment's record (recs points at set 0's of record 0 plus the set) */
+    r = recs + rec * rs;
+    r[TPD_TALLY_PNL] += pnl;
+    r[TPD_TALLY_TRADES] += 1;
+    r[TPD_TALLY_WINS] += win;
     /* The earliest entry, and of equal ones the lowest price: the same whatever order closes come in. */
-    if (entry_ts < rts[rec] || (entry_ts == rts[rec] && (entry < r[TPD_R_PRICE] || r[TPD_R_PRICE] != r[TPD_R_PRICE]))) {
-      rts[rec] = entry_ts;
-      r[TPD_R_PRICE] = entry;
+    if (entry_ts <= rts[rec]) {
+      double *price = r - (TPD_R_SETS + TPD_TALLY_SIZE * set) + TPD_R_PRICE;
+      if (entry_ts < rts[rec] || entry < *price || *price != *price) {
+        rts[rec] = entry_ts;
+        *price = entry;
+      }
     }
-    long long hold = exit_ts - entry_ts;
+    hold = exit_ts - entry_ts;
     if (pnl < 0) {
       ss[TPD_S_LOSSES] += 1;
       ss[TPD_S_LOSS_PNL] += pnl;
@@ -378,14 +393,13 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
       ss[TPD_S_WIN_PNL] += pnl;
     }
     ss[TPD_S_HOLD_S] += (double)hold / 1e9;
-    int h = TPD_HOLD_BUCKET(hold);
-    double *hb = ss + TPD_S_HOLD + TPD_TALLY_SIZE * h;
+    hb = ss + TPD_S_HOLD + TPD_TALLY_SIZE * (TPD_HOLD_BUCKET(hold));
     hb[TPD_TALLY_PNL] += pnl;
     hb[TPD_TALLY_TRADES] += 1;
     hb[TPD_TALLY_WINS] += win;
     /* floor(exit_ts / 1 min) without a 64-bit division: a float estimate, corrected (it is off by less than a minute). */
-    long long minute = (long long)((double)exit_ts * (1.0 / 6e10));
-    long long rem = exit_ts - minute * 60000000000LL;
+    minute = (long long)((double)exit_ts * (1.0 / 6e10));
+    rem = exit_ts - minute * 60000000000LL;
     if (rem < 0) minute--;
     else if (rem >= 60000000000LL) minute++;
     /* Minutes of the IST day of the partition's first close (IST midnight is TPD_IST_OFFSET_MINUTES before UTC's). */
@@ -394,7 +408,7 @@ static void tpd_sum_apply(double *st, long long *sti, void **cols, tpd_ts_src *t
       first_minute = (long long)st[TPD_H_CURVE_DAY] * TPD_DAY_MINUTES - TPD_IST_OFFSET_MINUTES;
       have_day = 1;
     }
-    long long m = minute - first_minute;
+    m = minute - first_minute;
     if (m < 0 || m >= TPD_DAY_MINUTES) st[TPD_H_SPILLED] = 1;
     else {
       curve[m] += pnl;
