@@ -846,6 +846,9 @@ export class KernelRun {
     c[C.STRIKE] = addr(b.strike);
     c[C.STRIKE_VALID] = addr(b.strikeValid);
     const runs = b.tsRuns ?? null;
+    // Without a record the driver would read the dictionary as the rows' values: a garbled file's batch.
+    if (runs && runs.records.length < CODE_RUN.SIZE)
+      throw new TimestampCodeError(`timestamp: no run of codes for a batch of ${b.length} rows`);
     // Runs of codes index their dictionary where the decoder left it (any alignment: the driver's loads take it).
     c[C.TS] = runs ? BigInt(runs.dictionaryAt) : addr(b.ts);
     c[C.TS_CODES] = addr(b.tsCodes ?? null);

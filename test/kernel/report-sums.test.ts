@@ -214,6 +214,16 @@ describe("the driver's report sums", () => {
     expect(again.totals()[0].trades).toBeGreaterThan(0);
   });
 
+  test("runs of codes with no record (a garbled file) are a TimestampCodeError at the first trade's lookup", () => {
+    const rng = new SeededRandom(24);
+    const keep: Uint8Array[] = [];
+    const parts = partitions(rng, 1);
+    const run = new KernelRun(emaCross, [values(randomParams(rng))], 0, { reportSums: true });
+    const whole = withRunTimestamps(batchOf(emaCross, parts[0], ["CE", "PE"]), rng, keep);
+    const none = { ...whole, tsRuns: { ...whole.tsRuns!, records: new BigInt64Array(4).subarray(0, 0) } };
+    expect(() => run.run(none)).toThrow(TimestampCodeError);
+  });
+
   test("an exit in the first minute after an IST midnight marks the curve incomplete, as the reference does", () => {
     // Two contracts of one trade each (in at the first row, out at the segment's end): out at
     // 23:59:30 IST, then at 00:00:30 the next day — minute 1440 of the first close's day, one past
