@@ -644,7 +644,10 @@ class SegmentSumsBuilder {
       let trades = 0;
       for (let k = 0; k < this.sets; k++) trades += rec[r * size + RECORD.SETS + TALLY.SIZE * k + TALLY.TRADES];
       if (trades === 0) continue; // no close in that segment
-      this.d.set(rec.subarray(r * size, (r + 1) * size), this.length * size);
+      // Copied value by value: a subarray per record was an allocation each, in cold code.
+      const src = r * size;
+      const dst = this.length * size;
+      for (let q = 0; q < size; q++) this.d[dst + q] = rec[src + q];
       this.ts[this.length++] = recTs[r];
     }
   }
@@ -668,7 +671,7 @@ class SegmentSumsBuilder {
       out.optCode[r] = this.d[at + RECORD.O];
       out.strike[r] = this.d[at + RECORD.S];
       out.firstEntryPrice[r] = this.d[at + RECORD.PRICE];
-      out.perSet.set(this.d.subarray(at + RECORD.SETS, at + size), r * tally);
+      for (let q = 0; q < tally; q++) out.perSet[r * tally + q] = this.d[at + RECORD.SETS + q];
     }
     this.length = 0;
     return out;
