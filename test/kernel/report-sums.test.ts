@@ -198,12 +198,19 @@ describe("the driver's report sums", () => {
     expect(trades).toBeGreaterThan(50);
   });
 
-  test("a run of codes past the dictionary (a garbled file) is a TimestampCodeError, not a timestamp", () => {
-    const rng = new SeededRandom(23);
+  /** A report run of one random set and a random partition's batch with its timestamps as runs (`keep` holds the runs' bytes). */
+  function runOverCodeRuns(seed: number) {
+    const rng = new SeededRandom(seed);
     const keep: Uint8Array[] = [];
     const parts = partitions(rng, 1);
     const run = new KernelRun(emaCross, [values(randomParams(rng))], 0, { reportSums: true });
     const whole = withRunTimestamps(batchOf(emaCross, parts[0], ["CE", "PE"]), rng, keep);
+    return { rng, keep, run, whole };
+  }
+
+  test("a run of codes past the dictionary (a garbled file) is a TimestampCodeError, not a timestamp", () => {
+    // `keep` holds the bytes the runs point into, as long as the test runs.
+    const { rng, keep, run, whole } = runOverCodeRuns(23);
     // A dictionary of one value: every code but 0 is past it, and the first trade's lookups meet one.
     const broken = { ...whole, tsRuns: { ...whole.tsRuns!, entries: 1 } };
     expect(() => run.run(broken)).toThrow(TimestampCodeError);
@@ -212,14 +219,11 @@ describe("the driver's report sums", () => {
     again.run(whole);
     again.endPartition();
     expect(again.totals()[0].trades).toBeGreaterThan(0);
+    keep.length = 0;
   });
 
-  test("runs of codes with no record (a garbled file) are a TimestampCodeError at the first trade's lookup", () => {
-    const rng = new SeededRandom(24);
-    const keep: Uint8Array[] = [];
-    const parts = partitions(rng, 1);
-    const run = new KernelRun(emaCross, [values(randomParams(rng))], 0, { reportSums: true });
-    const whole = withRunTimestamps(batchOf(emaCross, parts[0], ["CE", "PE"]), rng, keep);
+  test("runs of codes with no record (a garbled file) are a TimestampCodeError, not values read from the dictionary", () => {
+    const { run, whole } = runOverCodeRuns(24);
     const none = { ...whole, tsRuns: { ...whole.tsRuns!, records: new BigInt64Array(4).subarray(0, 0) } };
     expect(() => run.run(none)).toThrow(TimestampCodeError);
   });
