@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { isAbandonedTempFileName, isTempFileName } from "../atomic-file.ts";
 import { fsReason } from "../error-message.ts";
 import { isColumnFile, type PartKey } from "./column-file.ts";
-import { CACHE_MARKER, hasCacheMarker, writeCacheMarker } from "./marker.ts";
+import { CACHE_MARKER, hasCacheMarker, isCacheMarkerTemp, writeCacheMarker } from "./marker.ts";
 
 /** The default cache folder of a packed folder. */
 export function defaultCacheDir(packedDir: string): string {
@@ -269,6 +269,10 @@ export function claimCacheDir(cacheDir: string): void {
     return; // cannot be listed: nothing will be read or evicted there
   }
   for (const name of names) {
+    // Another bench marking the folder right now: its marker's temp file is not a stranger's.
+    if (isCacheMarkerTemp(name)) continue;
+    // Another bench may have marked the folder since the look above: read again before refusing.
+    if (name === CACHE_MARKER && hasCacheMarker(cacheDir)) return;
     // Another program's tag (or a torn one of ours) is not overwritten: the folder is not taken.
     const foreign = name === CACHE_MARKER ? name : notOwnEntry(cacheDir, name);
     if (foreign !== null)

@@ -14,6 +14,7 @@ import {
 import { join } from "node:path";
 import { ColumnFileWriter } from "../../lib/cache/column-file.ts";
 import { CacheDirRefused, claimCacheDir, evictLeastRecentlyUsed, listCacheEntries } from "../../lib/cache/store.ts";
+import { writeCacheMarker } from "../../lib/cache/marker.ts";
 import { cleanupTempDirs, tempDir } from "../helpers/fixtures.ts";
 
 afterAll(cleanupTempDirs);
@@ -186,5 +187,45 @@ describe("column cache store", () => {
     const file = join(root, "file");
     writeFileSync(file, "");
     expect(() => claimCacheDir(file)).toThrow("not a folder");
+  });
+
+  test("the marker goes in whole and never over another one; a folder another bench is marking is taken", () => {
+    const root = tempDir("cache-marker");
+    // Another bench between writing its marker's temp file and linking it into place.
+    const marking = join(root, "marking");
+    mkdirSync(marking);
+    writeFileSync(
+      join(marking, `.CACHEDIR.TAG.tmp-${process.pid}-abc`),
+      "Signature: 8a477f597d28d172789f06886806bc55\n",
+    );
+    claimCacheDir(marking);
+    expect(readFileSync(join(marking, "CACHEDIR.TAG"), "utf8")).toContain("tickpack");
+
+    // Another tool's tag is kept as it is, and no temp file is left beside it.
+    const tagged = join(root, "tagged");
+    mkdirSync(tagged);
+    writeFileSync(join(tagged, "CACHEDIR.TAG"), "another tool\n");
+    writeCacheMarker(tagged);
+    expect(readFileSync(join(tagged, "CACHEDIR.TAG"), "utf8")).toBe("another tool\n");
+    expect(readdirSync(tagged)).toEqual(["CACHEDIR.TAG"]);
+    const fresh = join(root, "fresh");
+    mkdirSync(fresh);
+    writeCacheMarker(fresh);
+    expect(readdirSync(fresh)).toEqual(["CACHEDIR.TAG"]);
+  });
+
+  test("processes claiming and filling the same new folders at once never refuse one another's", async () => {
+    // A run that began while another was making the folder read its marker empty (created, not yet
+    // written) or saw it appear after its first look, and refused the folder as another tool's.
+    const root = tempDir("cache-race");
+    const child = join(import.meta.dir, "..", "helpers", "cache-claim-child.ts");
+    const runs = Array.from({ length: 6 }, () =>
+      Bun.spawn([process.execPath, child, root, "1000"], { stdout: "pipe", stderr: "inherit" }),
+    );
+    const refusals = (await Promise.all(runs.map((p) => new Response(p.stdout).text()))).join("");
+    for (const p of runs) expect(await p.exited).toBe(0);
+    expect(refusals).toBe("");
+    for (const name of readdirSync(root))
+      expect(readdirSync(join(root, name)).sort()).toEqual(["0123456789abcdef", "CACHEDIR.TAG"]);
   });
 });
