@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { ColumnFileWriter } from "../../lib/cache/column-file.ts";
 import { CacheDirRefused, claimCacheDir, evictLeastRecentlyUsed, listCacheEntries } from "../../lib/cache/store.ts";
 import { writeCacheMarker } from "../../lib/cache/marker.ts";
+import { tempPathFor } from "../../lib/atomic-file.ts";
 import { cleanupTempDirs, tempDir } from "../helpers/fixtures.ts";
 
 afterAll(cleanupTempDirs);
@@ -189,15 +190,12 @@ describe("column cache store", () => {
     expect(() => claimCacheDir(file)).toThrow("not a folder");
   });
 
-  test("the marker goes in whole and never over another one; a folder another bench is marking is taken", () => {
+  test("the marker never goes over another one and leaves no temp file; a folder another bench is marking is taken", () => {
     const root = tempDir("cache-marker");
     // Another bench between writing its marker's temp file and linking it into place.
     const marking = join(root, "marking");
     mkdirSync(marking);
-    writeFileSync(
-      join(marking, `.CACHEDIR.TAG.tmp-${process.pid}-abc`),
-      "Signature: 8a477f597d28d172789f06886806bc55\n",
-    );
+    writeFileSync(tempPathFor(join(marking, "CACHEDIR.TAG")), "Signature: 8a477f597d28d172789f06886806bc55\n");
     claimCacheDir(marking);
     expect(readFileSync(join(marking, "CACHEDIR.TAG"), "utf8")).toContain("tickpack");
 
