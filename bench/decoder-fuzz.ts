@@ -4,8 +4,10 @@
  * reference and by the native decoder in this
  * process (a crash ends the run). Prints the count of each outcome and the first broken rules.
  *
- *   bun bench/decoder-fuzz.ts N [--packed DIR] [--files K] [--seed S] [--cc tcc|gcc]
+ *   bun bench/decoder-fuzz.ts N [--packed DIR] [--chunks C] [--files K] [--seed S] [--cc tcc|gcc]
  *
+ * Of a packed folder, C chunks (default 64) drawn at random are corrupted: each is held decoded, and
+ * a whole folder's would not fit in memory.
  * Exit status 1 when any case broke a rule (see test/helpers/chunk-corruption.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -30,13 +32,18 @@ function option(name: string, fallback: string): string {
 
 const cases = Number(process.argv[2]);
 if (!Number.isInteger(cases) || cases <= 0) {
-  console.error("Usage: bun bench/decoder-fuzz.ts N [--packed DIR] [--files K] [--seed S] [--cc tcc|gcc]");
+  console.error("Usage: bun bench/decoder-fuzz.ts N [--packed DIR] [--chunks C] [--files K] [--seed S] [--cc tcc|gcc]");
   process.exit(2);
 }
 const packedDir = option("--packed", "");
 const files = Number(option("--files", "40"));
+const chunks = Number(option("--chunks", "64"));
 const seed = Number(option("--seed", "1"));
 const compiler = option("--cc", "tcc") as KernelCompiler;
+if (!Number.isInteger(chunks) || chunks <= 0) {
+  console.error("--chunks: expected a count of chunks");
+  process.exit(2);
+}
 if (!KERNEL_COMPILERS.includes(compiler)) {
   console.error(`--cc: expected ${KERNEL_COMPILERS.join(", ")}`);
   process.exit(2);
@@ -49,7 +56,9 @@ const native: DecodeChunk = (c, d, w) => loaded.decodeChunk(c, d, w);
 const dir = mkdtempSync(join(tmpdir(), "tickpack-decoder-fuzz-"));
 try {
   const random = await randomFileTargets(dir, 100_000 + seed * 1000, files);
-  const packed = packedDir ? await folderTargets(packedDir) : [];
+  const packed = packedDir
+    ? await folderTargets(packedDir, { count: chunks, rng: randomFor(seed, "decoder-fuzz", "chunks") })
+    : [];
   console.log(
     `${cases} cases over ${random.length} random chunks${packed.length ? ` and ${packed.length} packed chunks` : ""}; decoders: reference and native (${compiler})`,
   );

@@ -46,15 +46,28 @@ export async function randomFileTargets(dir: string, firstSeed: number, files: n
   return targets;
 }
 
-/** Every chunk of every Parquet file under `dir` (a packed folder). */
-export async function folderTargets(dir: string): Promise<FuzzTarget[]> {
+/**
+ * The chunks of the Parquet files under `dir` (a packed folder): every one, or with `sample` that many
+ * drawn at random (a reservoir over the files, one file read at a time). A target holds its chunk's
+ * rows decoded, ~50 bytes a value: a real folder's every chunk would need memory that grows with it.
+ */
+export async function folderTargets(dir: string, sample?: { count: number; rng: SeededRandom }): Promise<FuzzTarget[]> {
   const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter(
     (f) => f.endsWith(".parquet") && !f.includes("_tickpack"),
   );
-  const targets: FuzzTarget[] = [];
+  const kept: { bytes: Uint8Array; desc: ChunkDesc }[] = [];
+  let seen = 0;
   for (const f of files.sort())
-    for (const c of await listColumnChunks(join(dir, f))) targets.push(fuzzTarget(c.bytes, c.desc));
-  return targets;
+    for (const c of await listColumnChunks(join(dir, f))) {
+      seen++;
+      if (!sample) kept.push(c);
+      else {
+        // A copy: a view would keep the whole file's bytes alive.
+        const slot = kept.length < sample.count ? kept.length : sample.rng.int(0, seen - 1);
+        if (slot < sample.count) kept[slot] = { bytes: c.bytes.slice(), desc: c.desc };
+      }
+    }
+  return kept.map((c) => fuzzTarget(c.bytes, c.desc));
 }
 
 /** A corrupted copy of a chunk and how it was made. */
