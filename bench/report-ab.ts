@@ -3,13 +3,14 @@
  * runs alternated in one session: per folder, whole `bench --no-cache` processes with and without
  * `--report FILE.html`, 2 workers, one set; the median of each round's ratio and the ratio of the medians.
  * `bun bench/report-ab.ts NAME=DIR NAME=DIR … [--rounds N]` (default 11). A round in which another
- * process used the CPU is retried (timed-process.ts).
+ * process used the CPU is retried (timed-process.ts). Also each round's difference in wall and CPU
+ * time, median and quartiles: on these machines a change smaller than their spread is not measured.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { alternatingRounds, benchCommand } from "./alternating-rounds.ts";
-import { median } from "./timed-process.ts";
+import { median, quantile } from "./timed-process.ts";
 
 const root = join(import.meta.dir, "..");
 const args = Bun.argv.slice(2);
@@ -33,8 +34,14 @@ try {
     const plain = runs[`${name} plain`].map((r) => r.wallMs);
     const report = runs[`${name} --report`].map((r) => r.wallMs);
     const ratios = report.map((v, i) => v / plain[i]);
+    // Each round's difference, wall and CPU: its spread says how far the machine moved the figure.
+    const wall = report.map((v, i) => v - plain[i]);
+    const cpu = runs[`${name} --report`].map((r, i) => r.cpuMs - runs[`${name} plain`][i].cpuMs);
     console.log(
       `  ${name}: ${(median(plain) / 1000).toFixed(3)} → ${(median(report) / 1000).toFixed(3)} s; --report costs ${((median(ratios) - 1) * 100).toFixed(1)}% (median of the rounds' ratios; ratio of the medians ${((median(report) / median(plain) - 1) * 100).toFixed(1)}%)`,
+    );
+    console.log(
+      `    the rounds' differences: wall ${median(wall).toFixed(1)} ms (quartiles ${quantile(wall, 0.25).toFixed(1)}, ${quantile(wall, 0.75).toFixed(1)}), CPU ${median(cpu).toFixed(1)} ms (quartiles ${quantile(cpu, 0.25).toFixed(1)}, ${quantile(cpu, 0.75).toFixed(1)})`,
     );
   }
 } finally {

@@ -44,5 +44,11 @@ export function timedProcess(cmd: string[], cwd: string): TimedRun {
 
 /** Median of numbers (the upper one of an even count). */
 export function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return quantile(xs, 0.5);
+}
+
+/** The `q`-quantile of numbers (0 ≤ q ≤ 1; the sorted value at floor(q × n), the last at 1). */
+export function quantile(xs: number[], q: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
