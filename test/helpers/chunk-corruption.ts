@@ -49,7 +49,7 @@ export async function randomFileTargets(dir: string, firstSeed: number, files: n
 /**
  * The chunks of the Parquet files under `dir` (a packed folder): every one, or with `sample` that many
  * drawn at random (a reservoir over the files, one file read at a time). A target holds its chunk's
- * rows decoded, ~50 bytes a value: a real folder's every chunk would need memory that grows with it.
+ * rows decoded, a string each: a real folder's every chunk would need memory that grows with it.
  */
 export async function folderTargets(dir: string, sample?: { count: number; rng: SeededRandom }): Promise<FuzzTarget[]> {
   const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter(
