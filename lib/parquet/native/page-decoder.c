@@ -786,11 +786,10 @@ static int dict_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip,
   dr.checked = w >= 32 || c->dict_n < ((i64)1 << w);
   if (rows == take) return dict_take(c, &h, &dr, take, at);
   {
-    i64 r = at, stop = at + rows, q, e, k, left = take;
+    i64 r = at, stop = at + rows, q, e, left = take;
     while (r < stop) {
       e = valid_run(c->validity, r, stop, &q);
-      for (; r < q; r++)
-        for (k = 0; k < c->vwidth; k++) c->values[r * c->vwidth + k] = 0;
+      zero_bytes(c->values + r * c->vwidth, (q - r) * c->vwidth);
       if (e > q) {
         if (e - q > left) return fail(c, "internal: more valid rows than values");
         if (dict_take(c, &h, &dr, e - q, q)) return -1;
@@ -1289,7 +1288,7 @@ static int data_page(ctx *c, const page *pg, i64 rows, i64 a, i64 b, i64 out) {
     return dict_runs(c, p, end, values, before, inside, out);
   }
   if (enc == E_RLE_DICTIONARY || enc == E_PLAIN_DICTIONARY)
-    return dict_values(c, p, end, values, before, inside, out, c->maxdef ? b - a : inside);
+    return dict_values(c, p, end, values, before, inside, out, b - a);
   else if (c->codes) {
     /* decoded onto the dictionary's end, each value its own code (the sizes checked up front) */
     u8 *keep = c->values;
