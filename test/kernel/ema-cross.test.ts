@@ -1,9 +1,11 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { emaCrossReference, type EmaCrossParams, type ReferenceRow } from "../../kernel/ema_cross.ts";
-import { EMA_CROSS_SOURCE, loadKernel } from "../../kernel/strategy-kernel.ts";
+import { EMA_CROSS_SOURCE, KernelRun, loadKernel } from "../../kernel/strategy-kernel.ts";
 import { privateKernelCache } from "../helpers/kernel-cache.ts";
-import { randomPartitions, runGrid } from "../helpers/kernel-batches.ts";
+import { randomPartitions, runGrid, runPartitions, values } from "../helpers/kernel-batches.ts";
 import { SeededRandom } from "../../lib/random.ts";
+import type { KernelBatch } from "../../kernel/kernel-batch.ts";
+import { stableOptCode } from "../../lib/packed/opt-type.ts";
 
 // The randomised tests run thousands of batches through the kernel: seconds, more on a busy machine.
 setDefaultTimeout(60_000);
@@ -222,6 +224,52 @@ describe("ema_cross kernel", () => {
         ]);
         expect(got.tradeList.map(tradeTuple)).toEqual(ref.tradeList.map(tradeTuple));
       }
+    }
+  });
+
+  test("the driver's key scan: a segment starts anywhere in its windows of rows; -0 and 0 are one strike, NaN none; two codes of one type are one", () => {
+    // Segments of lengths about the scan's windows (64 rows with either compiler), so that starts
+    // fall at every place in a window and windows hold none; rows' keys as stored, no nulls.
+    const lengths = [1, 2, 63, 64, 65, 127, 128, 129, 700, 2500];
+    const wave = (i: number) => 100 + 5 * Math.sin(i / 7) + 3 * Math.sin(i / 29);
+    const rng = new SeededRandom(23);
+    expect(kernel.compiler).toBe("tcc");
+    const builds = [kernel, ...(GCC ? [loadKernel(EMA_CROSS_SOURCE, "gcc")] : [])];
+    for (let round = 0; round < 4; round++) {
+      const rows: ReferenceRow[] = [];
+      for (let s = 0; s < 40; s++) {
+        const len = lengths[rng.int(0, lengths.length - 1)];
+        const kind = rng.next();
+        const expiry = 1 + rng.int(0, 1);
+        const optType = rng.next() < 0.5 ? "CE" : "PE";
+        const strike = kind < 0.15 ? NaN : kind < 0.35 ? 0 : 100 * rng.int(1, 3);
+        for (let i = 0; i < len; i++)
+          rows.push(row(wave(rows.length), { expiry, optType, strike: strike === 0 && i % 3 === 1 ? -0 : strike }));
+      }
+      const p = { fast: 2, slow: 7, max_spread: 1, min_volume: 0 };
+      const ref = emaCrossReference([rows], p);
+      expect(ref.trades).toBeGreaterThan(20);
+      // CE rows under either of two dictionary codes that both mean CE, as a batch's own dictionary may say.
+      const twoCodes = (b: KernelBatch): KernelBatch => {
+        const ce = b.optMap.indexOf(stableOptCode("CE"));
+        return {
+          ...b,
+          opt: b.opt.map((c) => (c === ce && rng.next() < 0.5 ? b.optMap.length : c)),
+          optMap: Int32Array.from([...b.optMap, b.optMap[ce]]),
+        };
+      };
+      for (const k of builds)
+        for (const blockRows of [2048, 100, 1])
+          for (const cuts of [
+            () => [],
+            (n: number) => Array.from({ length: 7 }, () => rng.int(0, n)).sort((a, b) => a - b),
+          ]) {
+            const run = new KernelRun(k, [values(p)], 8, { blockRows });
+            const got = runPartitions(run, k, [rows], cuts, undefined, twoCodes);
+            const t = got.totals[0];
+            expect([t.rows, t.validRows, t.trades, t.pnl]).toEqual([ref.rows, ref.validRows, ref.trades, ref.pnl]);
+            expect(got.tradeList.map(tradeTuple)).toEqual(ref.tradeList.map(tradeTuple));
+          }
     }
   });
 
