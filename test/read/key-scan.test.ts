@@ -29,14 +29,17 @@ describe("strikeWindow", () => {
     }
   });
 
-  test("the C build and the reference agree on long runs of one value, -0 beside 0 and runs of NaN", () => {
+  test("the C build and the reference agree on long runs of one value (a window's length and more), -0 beside 0 and runs of NaN", () => {
     const r = new SeededRandom(29);
     const values = [-0, 0, NaN, 50, 100, 150];
     for (let k = 0; k < 200; k++) {
       const strikes: number[] = [];
       while (strikes.length < 2000) {
         const v = values[Math.floor(r.next() * values.length)];
-        for (let run = 1 + Math.floor(r.next() * 40); run > 0; run--) strikes.push(v);
+        // Runs about the C scan's 64-row windows too, so that a window holds a run's end anywhere.
+        const long = r.next() < 0.5;
+        for (let run = long ? 60 + Math.floor(r.next() * 200) : 1 + Math.floor(r.next() * 40); run > 0; run--)
+          strikes.push(v);
       }
       const s = Float32Array.from(strikes);
       for (const [lo, hi] of [
@@ -112,7 +115,7 @@ describe("keyRunStarts", () => {
     }
   });
 
-  test("long runs: the C build and the reference agree where codes differ but map alike, and on -0 beside 0", () => {
+  test("long runs (a window's length and more): the C build and the reference agree where codes differ but map alike, and on -0 beside 0", () => {
     const r = new SeededRandom(31);
     for (let k = 0; k < 200; k++) {
       const n = 500 + Math.floor(r.next() * 2000);
@@ -121,7 +124,8 @@ describe("keyRunStarts", () => {
         strike = new Float32Array(n);
       let i = 0;
       while (i < n) {
-        const run = 1 + Math.floor(r.next() * 60);
+        // Short runs, and runs about the C scan's 64-row windows, so that a window holds a run's end anywhere.
+        const run = r.next() < 0.5 ? 1 + Math.floor(r.next() * 60) : 60 + Math.floor(r.next() * 200);
         const e = 20_400 + Math.floor(r.next() * 2);
         const o = Math.floor(r.next() * 3); // codes 0 and 2 both map to CE
         const s = [-0, 0, 25_000, NaN][Math.floor(r.next() * 4)];
