@@ -9,22 +9,15 @@
  * out[0] = first row in [lo, hi] (-1 when none), out[1] = one past the last, out[2] = runs of
  * consecutive rows in the band. NaN is in no band.
  */
-/* libc's, resolved when TinyCC links the unit; rows a window of the scans below compares at once. */
-int memcmp(const void *, const void *, unsigned long);
-#define TP_SCAN_ROWS 64
-
 void tp_strike_window(const float *strike, long long n, double lo, double hi, long long *out) {
   const unsigned *b = (const unsigned *)strike;
   long long start = -1, end = -1, runs = 0, i = 0, j;
   while (i < n) {
     /* Rows with row i's bits are in the band as it is: a contract's rows are consecutive, so they are
-       passed over a window at a time, each row's bytes against the row before's (libc's memcmp),
-       then eight at a time (TinyCC keeps j in memory: one test per eight rows, not per row). */
+       passed over eight at a time (TinyCC keeps j in memory: one test per eight rows, not per row). */
     unsigned x = b[i];
     double v = strike[i];
-    j = i + 1;
-    while (j + TP_SCAN_ROWS <= n && memcmp(b + j, b + j - 1, 4 * TP_SCAN_ROWS) == 0) j += TP_SCAN_ROWS;
-    while (j + 8 <= n && ((b[j] ^ x) | (b[j + 1] ^ x) | (b[j + 2] ^ x) | (b[j + 3] ^ x) | (b[j + 4] ^ x) | (b[j + 5] ^ x) | (b[j + 6] ^ x) | (b[j + 7] ^ x)) == 0) j += 8;
+    for (j = i + 1; j + 8 <= n && ((b[j] ^ x) | (b[j + 1] ^ x) | (b[j + 2] ^ x) | (b[j + 3] ^ x) | (b[j + 4] ^ x) | (b[j + 5] ^ x) | (b[j + 6] ^ x) | (b[j + 7] ^ x)) == 0;) j += 8;
     while (j < n && b[j] == x) j++;
     if (v >= lo && v <= hi) {
       if (end != i) runs++;
@@ -62,14 +55,10 @@ long long tp_key_runs(const int *expiry, const unsigned char *ev, const int *opt
     i++;
     if (!ev && !ov && !sv) {
       /* Rows whose expiry, opt_type code and strike bits are row i0's are in its run (a strike that is
-         not NaN: NaN equals nothing): passed over a window at a time (each row's bytes equal to the
-         row before's, which is in the run), then eight at a time, then row by row as before. */
+         not NaN: NaN equals nothing): passed over eight at a time, then row by row as before. */
       if (s == s) {
         const unsigned *sb = (const unsigned *)strike;
         unsigned x = sb[i0];
-        while (i + TP_SCAN_ROWS <= n && memcmp(expiry + i, expiry + i - 1, 4 * TP_SCAN_ROWS) == 0
-               && memcmp(opt + i, opt + i - 1, 4 * TP_SCAN_ROWS) == 0 && memcmp(sb + i, sb + i - 1, 4 * TP_SCAN_ROWS) == 0)
-          i += TP_SCAN_ROWS;
         while (i + 8 <= n
                && ((unsigned)(expiry[i] ^ e) | (unsigned)(expiry[i + 1] ^ e) | (unsigned)(expiry[i + 2] ^ e) | (unsigned)(expiry[i + 3] ^ e)
                    | (unsigned)(expiry[i + 4] ^ e) | (unsigned)(expiry[i + 5] ^ e) | (unsigned)(expiry[i + 6] ^ e) | (unsigned)(expiry[i + 7] ^ e)

@@ -29,14 +29,14 @@ describe("strikeWindow", () => {
     }
   });
 
-  test("the C build and the reference agree on long runs of one value (a window's length and more), -0 beside 0 and runs of NaN", () => {
+  test("the C build and the reference agree on long runs of one value (up to a few hundred rows), -0 beside 0 and runs of NaN", () => {
     const r = new SeededRandom(29);
     const values = [-0, 0, NaN, 50, 100, 150];
     for (let k = 0; k < 200; k++) {
       const strikes: number[] = [];
       while (strikes.length < 2000) {
         const v = values[Math.floor(r.next() * values.length)];
-        // Runs about the C scan's 64-row windows too, so that a window holds a run's end anywhere.
+        // Short runs and runs of a few hundred rows, which the C scan passes over eight rows at a time.
         const long = r.next() < 0.5;
         for (let run = long ? 60 + Math.floor(r.next() * 200) : 1 + Math.floor(r.next() * 40); run > 0; run--)
           strikes.push(v);
@@ -115,7 +115,7 @@ describe("keyRunStarts", () => {
     }
   });
 
-  test("long runs (a window's length and more): the C build and the reference agree where codes differ but map alike, and on -0 beside 0", () => {
+  test("long runs (up to a few hundred rows): the C build and the reference agree where codes differ but map alike, and on -0 beside 0", () => {
     const r = new SeededRandom(31);
     for (let k = 0; k < 200; k++) {
       const n = 500 + Math.floor(r.next() * 2000);
@@ -124,7 +124,7 @@ describe("keyRunStarts", () => {
         strike = new Float32Array(n);
       let i = 0;
       while (i < n) {
-        // Short runs, and runs about the C scan's 64-row windows, so that a window holds a run's end anywhere.
+        // Short runs and runs of a few hundred rows, which the C scan passes over eight rows at a time.
         const run = r.next() < 0.5 ? 1 + Math.floor(r.next() * 60) : 60 + Math.floor(r.next() * 200);
         const e = 20_400 + Math.floor(r.next() * 2);
         const o = Math.floor(r.next() * 3); // codes 0 and 2 both map to CE
