@@ -87,12 +87,6 @@ static void tpd_ts_init(tpd_ts_src *s, double *st, void **cols) {
     if (nb_ > 4) v_ |= (unsigned long long)(b)[4] << 32;              \
     (out) = (long long)((v_ >> (sh)) & ((1ULL << (w)) - 1));          \
   } while (0)
-#ifdef __TINYC__
-/* libc's, resolved when TinyCC links the unit (the key scan's windows). */
-int memcmp(const void *, const void *, unsigned long);
-/* Rows of a key scan's window under TinyCC (64, 128 and 256 measured alike, 512 slower). */
-#define TPD_SCAN_ROWS 64
-#endif
 #if defined(__GNUC__) && !defined(__TINYC__)
 #define TPD_LOAD_I64(p, out) __builtin_memcpy(&(out), (p), 8)
 #else
@@ -468,6 +462,13 @@ static int tpd_same_key(void **cols, long long i) {
   tpd_key_at(cols, i - 1, b);
   return a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
 }
+
+#ifdef __TINYC__
+/* libc's, resolved when TinyCC links the unit (tpd_run's key scan). */
+int memcmp(const void *, const void *, unsigned long);
+/* Rows of a key scan's window under TinyCC (64, 128 and 256 measured alike, 512 slower). */
+#define TPD_SCAN_ROWS 64
+#endif
 
 /*
  * Runs rows [start, n) of the batch; returns the next row to run (n, or a block boundary when the
