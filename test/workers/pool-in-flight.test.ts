@@ -3,7 +3,7 @@ import { WorkerCrashError, WorkerPool, WorkerTaskError } from "../../lib/workers
 import type { ProbeTask } from "./probe-worker.ts";
 
 const PROBE = new URL("./probe-worker.ts", import.meta.url).href;
-type Probe = { echo: number; loadedAt: number; startedAt: number; endedAt: number };
+type Probe = { echo: number; worker: number; loadedAt: number; startedAt: number; endedAt: number };
 
 /** A pool of the probe with two tasks in flight per worker. */
 const pipelined = (workers: number, recycleWasmBytes?: number) =>
@@ -30,8 +30,8 @@ describe("tasks posted ahead to a busy worker (tasksPerWorker)", () => {
         pool.run({ echo: 2, sleepMs: 1 }),
         pool.run({ echo: 3, sleepMs: 1 }),
       ]);
-      expect(last.loadedAt).toBe(fast.loadedAt);
-      expect(last.loadedAt).not.toBe(slow.loadedAt);
+      expect(last.worker).toBe(fast.worker);
+      expect(last.worker).not.toBe(slow.worker);
       expect(last.endedAt).toBeLessThan(slow.endedAt);
     } finally {
       pool.close();
@@ -54,7 +54,7 @@ describe("tasks posted ahead to a busy worker (tasksPerWorker)", () => {
       expect(died).toBeInstanceOf(WorkerCrashError);
       const after = await Promise.all(runs.slice(1));
       expect(after.map((r) => r.echo)).toEqual([2, 3, 4]);
-      for (const r of after) expect(r.loadedAt).not.toBe(before.loadedAt);
+      for (const r of after) expect(r.worker).not.toBe(before.worker);
     } finally {
       pool.close();
     }
@@ -67,10 +67,10 @@ describe("tasks posted ahead to a busy worker (tasksPerWorker)", () => {
       const runs = [1, 2, 3, 4].map((echo) => pool.run({ echo, sleepMs: 5, wasmBytes: echo === 1 ? 5000 : undefined }));
       const before = await first;
       const [over, behind, ...rest] = await Promise.all(runs);
-      expect(over.loadedAt).toBe(before.loadedAt);
+      expect(over.worker).toBe(before.worker);
       // Posted before the limit was seen: it runs on the same worker, and nothing after it does.
-      expect(behind.loadedAt).toBe(before.loadedAt);
-      for (const r of rest) expect(r.loadedAt).not.toBe(before.loadedAt);
+      expect(behind.worker).toBe(before.worker);
+      for (const r of rest) expect(r.worker).not.toBe(before.worker);
     } finally {
       pool.close();
     }
@@ -90,7 +90,7 @@ describe("tasks posted ahead to a busy worker (tasksPerWorker)", () => {
       expect(String(reason.message)).toContain("could not be posted");
       expect(before.status === "fulfilled" && after.status === "fulfilled").toBe(true);
       const [a, b] = [before, after].map((r) => (r as PromiseFulfilledResult<Probe>).value);
-      expect(b.loadedAt).toBe(a.loadedAt);
+      expect(b.worker).toBe(a.worker);
     } finally {
       pool.close();
     }
@@ -104,7 +104,7 @@ describe("tasks posted ahead to a busy worker (tasksPerWorker)", () => {
         pool.run({ echo: 2, sleepMs: 1 }),
         pool.run({ echo: 3, sleepMs: 1 }),
       ]);
-      expect(last.loadedAt).not.toBe(slow.loadedAt);
+      expect(last.worker).not.toBe(slow.worker);
     } finally {
       pool.close();
     }

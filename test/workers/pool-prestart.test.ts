@@ -5,7 +5,7 @@ import { CHILD_ENV } from "../../lib/bench/child.ts";
 
 const PROBE = new URL("./probe-worker.ts", import.meta.url).href;
 const BROKEN = new URL("./broken-worker.ts", import.meta.url).href;
-type Probe = { echo: number; loadedAt: number; prepared: unknown[] };
+type Probe = { echo: number; worker: number; loadedAt: number; prepared: unknown[] };
 
 describe("workers started ahead of their pool", () => {
   test("the pool takes them, with what they were asked to prepare before it and again by it", async () => {
@@ -38,7 +38,7 @@ describe("workers started ahead of their pool", () => {
     try {
       const results = await Promise.all([1, 2, 3].map((echo) => pool.run({ echo })));
       expect(results.map((r) => r.echo)).toEqual([1, 2, 3]);
-      expect(new Set(results.map((r) => r.loadedAt)).size).toBe(1);
+      expect(new Set(results.map((r) => r.worker)).size).toBe(1);
     } finally {
       pool.close();
     }

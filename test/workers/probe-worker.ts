@@ -3,9 +3,13 @@
  * received and when it ran the task; a task may ask it to take its time, to report wasm memory, or
  * to die while running it.
  */
+import { threadId } from "node:worker_threads";
 import { serveTasks } from "../../lib/workers/serve.ts";
 
 const loadedAt = performance.timeOrigin + performance.now();
+// Which worker answered: two workers can load at the same instant to the clock's last digit (seen), so
+// tests tell workers apart by this, not by loadedAt.
+const worker = threadId;
 const prepared: unknown[] = [];
 let wasm = 0;
 
@@ -32,7 +36,14 @@ serveTasks<ProbeTask>({
     if (task.sleepMs) await Bun.sleep(task.sleepMs);
     if (task.wasmBytes !== undefined) wasm = task.wasmBytes;
     if (task.unclonable) return { echo: task.echo, f: () => 1 };
-    return { echo: task.echo, loadedAt, prepared, startedAt, endedAt: performance.timeOrigin + performance.now() };
+    return {
+      echo: task.echo,
+      worker,
+      loadedAt,
+      prepared,
+      startedAt,
+      endedAt: performance.timeOrigin + performance.now(),
+    };
   },
   wasmBytes: () => wasm,
   collectAfter: () => false,
