@@ -1,11 +1,17 @@
 /*
  * A Thrift compact-protocol cursor over a buffer, walked in place by the C footer walks
- * (footer-scan.c, native/chunk-index.c). No allocation and no state outside the cursor: a read past
- * the end, a varint of more than 10 bytes, a field id outside i16 or nesting deeper than 64 sets
- * `bad`, after which every read returns 0 and the caller gives up.
+ * (footer-scan.c, native/chunk-index.c) and the page decoder's page headers. No allocation and no
+ * state outside the cursor: a read past the end, a varint of more than 10 bytes, a field id outside
+ * i16, a field of type 0 or nesting deeper than TP_THRIFT_MAX_DEPTH sets `bad`, after which every
+ * read returns 0 and the caller gives up.
  */
 #ifndef TP_THRIFT_CURSOR_H
 #define TP_THRIFT_CURSOR_H
+
+/* A file's includer may bound nesting tighter (the page decoder holds its reference's 32). */
+#ifndef TP_THRIFT_MAX_DEPTH
+#define TP_THRIFT_MAX_DEPTH 64
+#endif
 
 typedef struct {
   const unsigned char *b;
@@ -77,7 +83,7 @@ static void skip_struct(cur *c, int depth) {
     if (c->bad || h == 0) return;
     if ((h >> 4) == 0) skip_varint(c);
     /* skip's nesting bound, for the fields taken here too */
-    if (depth + 1 > 64) { c->bad = 1; return; }
+    if (depth + 1 > TP_THRIFT_MAX_DEPTH) { c->bad = 1; return; }
     t = h & 15;
     /* The common scalars here, not through skip's call and switch. */
     if (t >= 4 && t <= 6) skip_varint(c);
@@ -89,7 +95,7 @@ static void skip_struct(cur *c, int depth) {
 
 static void skip(cur *c, int type, int in_container, int depth) {
   long long n, i;
-  if (depth > 64) { c->bad = 1; return; }
+  if (depth > TP_THRIFT_MAX_DEPTH) { c->bad = 1; return; }
   switch (type) {
   case 1: case 2: if (in_container) BYTE(c); return;
   case 3: BYTE(c); return;

@@ -1171,6 +1171,21 @@ describe("hand-made chunks: each bound the contract lists", () => {
     }
   });
 
+  test("a field header of type 0 is garbling, not the stop byte (which is 0 alone)", () => {
+    // The data page's header with its closing stop byte made 0x10 (field id + 1, type 0): read as a
+    // stop, the header would end where it did and the page decode as if intact.
+    const body = [1, 10 << 1, 1];
+    const page = dataPage(10, body);
+    const stop = page.length - body.length - 1;
+    expect(page[stop]).toBe(0);
+    const garbled = page.slice();
+    garbled[stop] = 0x10;
+    const chunk = concat(dictPage(2), garbled);
+    refused(chunk, `page 1 (at byte ${dictPage(2).length}): garbled or truncated page header`);
+    expect(() => decodeReference(chunk, desc(), { start: 0, count: 10 })).toThrow(/unknown Thrift type 0/);
+    expect(decode(concat(dictPage(2), page))).toEqual(Array(10).fill(1.5));
+  });
+
   test("a DELTA header out of range, a varint too long, a struct nested too deep", () => {
     const delta = (block: number) =>
       dataPage(10, [(block & 0x7f) | (block > 127 ? 0x80 : 0), ...(block > 127 ? [block >> 7] : []), 4, 10, 0], 5);

@@ -1047,99 +1047,15 @@ typedef struct {
   int v2_compressed;
 } page;
 
-typedef struct {
-  const u8 *b;
-  i64 n, at;
-  int bad;
-} cur;
-
-static int byte_(cur *c) {
-  if (c->at >= c->n) { c->bad = 1; return 0; }
-  return c->b[c->at++];
-}
-
-static u64 cvarint(cur *c) {
-  const u8 *p = c->b + c->at;
-  u64 v = 0;
-  if (c->bad || uvarint(&p, c->b + c->n, &v)) { c->bad = 1; return 0; }
-  c->at = (i64)(p - c->b);
-  return v;
-}
-
-static i64 czigzag(cur *c) {
-  u64 v = cvarint(c);
-  return (i64)(v >> 1) ^ -(i64)(v & 1);
-}
+/* Page headers are walked by the footer walks' cursor; their nesting bound is the reference's. */
+#define TP_THRIFT_MAX_DEPTH 32
+#include "../thrift-cursor.h"
 
 /* An i32 field: out of int32's range is garbling. */
 static i64 ci32(cur *c) {
-  i64 v = czigzag(c);
+  i64 v = zigzag(c);
   if (v < -2147483648LL || v > 2147483647LL) c->bad = 1;
   return v;
-}
-
-static void skip_value(cur *c, int type, int depth);
-
-static void skip_struct(cur *c, int depth) {
-  if (depth > 32) { c->bad = 1; return; }
-  for (;;) {
-    int h = byte_(c);
-    if (c->bad || h == 0) return;
-    if ((h >> 4) == 0) czigzag(c);
-    skip_value(c, h & 15, depth);
-    if (c->bad) return;
-  }
-}
-
-static void skip_value(cur *c, int type, int depth) {
-  i64 n, i;
-  if (depth > 32) { c->bad = 1; return; }
-  switch (type) {
-  case 1: case 2: return; /* a struct field's bool lives in its header */
-  case 3: byte_(c); return;
-  case 4: case 5: case 6: cvarint(c); return;
-  case 7: if (c->n - c->at < 8) c->bad = 1; else c->at += 8; return;
-  case 8: n = (i64)cvarint(c); if (c->bad || n < 0 || n > c->n - c->at) { c->bad = 1; return; } c->at += n; return;
-  case 9: case 10: {
-    int h = byte_(c), elem = h & 15;
-    n = (h >> 4) == 15 ? (i64)cvarint(c) : (h >> 4);
-    if (n < 0 || n > c->n - c->at) { c->bad = 1; return; } /* every element takes a byte at least, bools excepted */
-    for (i = 0; i < n && !c->bad; i++) {
-      if (elem == 1 || elem == 2) byte_(c);
-      else skip_value(c, elem, depth + 1);
-    }
-    return;
-  }
-  case 11: {
-    n = (i64)cvarint(c);
-    if (n == 0) return;
-    int kv = byte_(c);
-    if (n < 0 || n > c->n - c->at) { c->bad = 1; return; }
-    for (i = 0; i < n && !c->bad; i++) {
-      int t;
-      for (t = 0; t < 2 && !c->bad; t++) {
-        int e = t == 0 ? kv >> 4 : kv & 15;
-        if (e == 1 || e == 2) byte_(c);
-        else skip_value(c, e, depth + 1);
-      }
-    }
-    return;
-  }
-  case 12: skip_struct(c, depth + 1); return;
-  default: c->bad = 1;
-  }
-}
-
-/* The next field of a struct: its type (0 at its end), its id in *id. */
-static int field(cur *c, int *id) {
-  int h = byte_(c);
-  if (c->bad || h == 0) return 0;
-  if ((h >> 4) == 0) {
-    i64 v = czigzag(c);
-    if (v < -32768 || v > 32767) { c->bad = 1; return 0; }
-    *id = (int)v;
-  } else *id += h >> 4;
-  return h & 15;
 }
 
 #define IS_I32(t) ((t) == 5)
@@ -1182,9 +1098,9 @@ static int page_header(ctx *x, cur *c, page *pg) {
           else pg->v2_rep_len = v;
         } else if (id == 8 && sid == 7 && (st == 1 || st == 2)) {
           pg->v2_compressed = st == 1;
-        } else skip_value(c, st, 2);
+        } else skip(c, st, 0, 2);
       }
-    } else skip_value(c, t, 1);
+    } else skip(c, t, 0, 1);
   }
   if (c->bad) return fail(x, "garbled or truncated page header");
   if (!seen_type || !seen_unc || !seen_comp) return fail(x, "page header without its type or sizes");
