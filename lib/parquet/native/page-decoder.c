@@ -263,6 +263,30 @@ static int zvarint(const u8 **p, const u8 *end, i64 *out) {
 #define FAST_W64 56
 #endif
 
+/* The cases of `switch (w)`, each running M(width): widths 1..FAST_W (CASES_32) and, where
+   FAST_W64 is past 32, 33..56 (CASES_WIDE). One list for every unrolled loop below. */
+#define CASES_24(M) \
+  case 1: M(1) case 2: M(2) case 3: M(3) case 4: M(4) case 5: M(5) case 6: M(6) case 7: M(7) \
+  case 8: M(8) case 9: M(9) case 10: M(10) case 11: M(11) case 12: M(12) case 13: M(13) case 14: M(14) \
+  case 15: M(15) case 16: M(16) case 17: M(17) case 18: M(18) case 19: M(19) case 20: M(20) case 21: M(21) \
+  case 22: M(22) case 23: M(23) case 24: M(24)
+#if FAST_W > 24
+#define CASES_32(M) CASES_24(M) \
+  case 25: M(25) case 26: M(26) case 27: M(27) case 28: M(28) case 29: M(29) case 30: M(30) case 31: M(31) \
+  case 32: M(32)
+#else
+#define CASES_32(M) CASES_24(M)
+#endif
+#if FAST_W64 > 32
+#define CASES_WIDE(M) \
+  case 33: M(33) case 34: M(34) case 35: M(35) case 36: M(36) case 37: M(37) case 38: M(38) case 39: M(39) \
+  case 40: M(40) case 41: M(41) case 42: M(42) case 43: M(43) case 44: M(44) case 45: M(45) case 46: M(46) \
+  case 47: M(47) case 48: M(48) case 49: M(49) case 50: M(50) case 51: M(51) case 52: M(52) case 53: M(53) \
+  case 54: M(54) case 55: M(55) case 56: M(56)
+#else
+#define CASES_WIDE(M)
+#endif
+
 /* ---- bit unpacking ---- */
 
 /* Value i of width w (≤ 64) of a bit-packed stream at p; reads bytes [ (i*w)/8, ceil((i+1)*w/8) ) only. */
@@ -302,17 +326,8 @@ static u64 bits_at(const u8 *p, i64 i, int w) {
 /* g groups of 8 values of width w (1..FAST_W64) from p; each group reads bytes [0, w + 8) past its start. */
 static void unpack_groups(const u8 *p, int w, i64 g, u64 *o) {
   switch (w) {
-  case 1: U8(1) case 2: U8(2) case 3: U8(3) case 4: U8(4) case 5: U8(5) case 6: U8(6) case 7: U8(7)
-  case 8: U8(8) case 9: U8(9) case 10: U8(10) case 11: U8(11) case 12: U8(12) case 13: U8(13) case 14: U8(14)
-  case 15: U8(15) case 16: U8(16) case 17: U8(17) case 18: U8(18) case 19: U8(19) case 20: U8(20) case 21: U8(21)
-  case 22: U8(22) case 23: U8(23) case 24: U8(24)
-#if FAST_W64 > 24
-  case 25: U8(25) case 26: U8(26) case 27: U8(27) case 28: U8(28) case 29: U8(29) case 30: U8(30) case 31: U8(31)
-  case 32: U8(32) case 33: U8(33) case 34: U8(34) case 35: U8(35) case 36: U8(36) case 37: U8(37) case 38: U8(38)
-  case 39: U8(39) case 40: U8(40) case 41: U8(41) case 42: U8(42) case 43: U8(43) case 44: U8(44) case 45: U8(45)
-  case 46: U8(46) case 47: U8(47) case 48: U8(48) case 49: U8(49) case 50: U8(50) case 51: U8(51) case 52: U8(52)
-  case 53: U8(53) case 54: U8(54) case 55: U8(55) case 56: U8(56)
-#endif
+  CASES_32(U8)
+  CASES_WIDE(U8)
   default: break;
   }
 }
@@ -597,30 +612,18 @@ static void repeat_first(u8 *o, int w, i64 n) {
     }                                                                                                  \
   }                                                                                                    \
   break;
-#define DG_CASES_24 \
-  case 1: DG(1) case 2: DG(2) case 3: DG(3) case 4: DG(4) case 5: DG(5) case 6: DG(6) case 7: DG(7) \
-  case 8: DG(8) case 9: DG(9) case 10: DG(10) case 11: DG(11) case 12: DG(12) case 13: DG(13) case 14: DG(14) \
-  case 15: DG(15) case 16: DG(16) case 17: DG(17) case 18: DG(18) case 19: DG(19) case 20: DG(20) case 21: DG(21) \
-  case 22: DG(22) case 23: DG(23) case 24: DG(24)
-#if FAST_W > 24
-#define DG_CASES DG_CASES_24 \
-  case 25: DG(25) case 26: DG(26) case 27: DG(27) case 28: DG(28) case 29: DG(29) case 30: DG(30) case 31: DG(31) \
-  case 32: DG(32)
-#else
-#define DG_CASES DG_CASES_24
-#endif
 
 #define STORE(j, v) o[j] = d[v]
 static i64 gather_groups_u64(const u8 *p, int w, i64 g, u64 *o, const u64 *d, i64 dn1) {
   i64 bad = 0;
   u64 v0, v1, v2, v3, v4, v5, v6, v7;
-  switch (w) { DG_CASES default: break; }
+  switch (w) { CASES_32(DG) default: break; }
   return bad;
 }
 static i64 gather_groups_u32(const u8 *p, int w, i64 g, unsigned *o, const unsigned *d, i64 dn1) {
   i64 bad = 0;
   u64 v0, v1, v2, v3, v4, v5, v6, v7;
-  switch (w) { DG_CASES default: break; }
+  switch (w) { CASES_32(DG) default: break; }
   return bad;
 }
 #undef STORE
@@ -628,7 +631,7 @@ static i64 gather_groups_u32(const u8 *p, int w, i64 g, unsigned *o, const unsig
 static i64 code_groups(const u8 *p, int w, i64 g, int *o, i64 dn1) {
   i64 bad = 0;
   u64 v0, v1, v2, v3, v4, v5, v6, v7;
-  switch (w) { DG_CASES default: break; }
+  switch (w) { CASES_32(DG) default: break; }
   return bad;
 }
 #undef STORE
@@ -915,30 +918,13 @@ static int delta_values(ctx *c, const u8 *p, const u8 *end, i64 values, i64 skip
     }                                                                                                  \
   }                                                                                                    \
   break;
-#define DD_CASES_24 \
-  case 1: DD(1) case 2: DD(2) case 3: DD(3) case 4: DD(4) case 5: DD(5) case 6: DD(6) case 7: DD(7) \
-  case 8: DD(8) case 9: DD(9) case 10: DD(10) case 11: DD(11) case 12: DD(12) case 13: DD(13) case 14: DD(14) \
-  case 15: DD(15) case 16: DD(16) case 17: DD(17) case 18: DD(18) case 19: DD(19) case 20: DD(20) case 21: DD(21) \
-  case 22: DD(22) case 23: DD(23) case 24: DD(24)
-#if FAST_W > 24
-#define DD_CASES_32 DD_CASES_24 \
-  case 25: DD(25) case 26: DD(26) case 27: DD(27) case 28: DD(28) case 29: DD(29) case 30: DD(30) case 31: DD(31) \
-  case 32: DD(32)
-#else
-#define DD_CASES_32 DD_CASES_24
-#endif
 
 #define T long long
 static u64 delta_groups64(const u8 *p, int w, i64 g, long long *o, u64 cur, u64 md) {
   u64 a, b;
   switch (w) {
-  DD_CASES_32
-#if FAST_W64 > 32
-  case 33: DD(33) case 34: DD(34) case 35: DD(35) case 36: DD(36) case 37: DD(37) case 38: DD(38)
-  case 39: DD(39) case 40: DD(40) case 41: DD(41) case 42: DD(42) case 43: DD(43) case 44: DD(44)
-  case 45: DD(45) case 46: DD(46) case 47: DD(47) case 48: DD(48) case 49: DD(49) case 50: DD(50)
-  case 51: DD(51) case 52: DD(52) case 53: DD(53) case 54: DD(54) case 55: DD(55) case 56: DD(56)
-#endif
+  CASES_32(DD)
+  CASES_WIDE(DD)
   default: break;
   }
   return cur;
@@ -947,7 +933,7 @@ static u64 delta_groups64(const u8 *p, int w, i64 g, long long *o, u64 cur, u64 
 #define T int
 static unsigned delta_groups32(const u8 *p, int w, i64 g, int *o, unsigned cur, unsigned md) {
   unsigned a, b;
-  switch (w) { DD_CASES_32 default: break; }
+  switch (w) { CASES_32(DD) default: break; }
   return cur;
 }
 #undef T
