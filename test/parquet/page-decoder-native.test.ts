@@ -1004,6 +1004,18 @@ describe("hand-made chunks: each bound the contract lists", () => {
     );
   });
 
+  test("a bit-packed run whose groups do not all fit in the page is refused, even if the values read would", () => {
+    // Width 8, two groups (16 indices) declared, the page's 10 values in 10 bytes: arrow-rs writes
+    // whole groups, and a run cut short is what a garbled header gives (one read a byte too long
+    // shifts every value after it), so the reference refuses it and so must the C.
+    const values = [0, 1, 1, 0, 1, 0, 0, 1, 1, 1];
+    const cut = concat(dictPage(2), dataPage(10, [8, (2 << 1) | 1, ...values]));
+    refused(cut, `page 1 (at byte ${dictPage(2).length}): dictionary indices: bit-packed run runs past the page`);
+    expect(() => decodeReference(cut, desc(), { start: 0, count: 10 })).toThrow(/bit-packed run runs past its bytes/);
+    const whole = concat(dictPage(2), dataPage(10, [8, (2 << 1) | 1, ...values, 0, 0, 0, 0, 0, 0]));
+    expect(decode(whole)).toEqual(values.map((v) => v + 0.5));
+  });
+
   test("a dictionary index past the dictionary, in a run read in place and in one read with room to spare", () => {
     // bit width 2, one bit-packed group: indices 0, 1, 3, 0, … (3 ≥ 2 entries)
     const group = [2, (1 << 1) | 1, 0x34, 0x00];

@@ -411,11 +411,9 @@ static int next_run(ctx *c, hybrid *h, const char *what) {
       say(c, " the page holds");
       return -1;
     }
-    if (bytes > avail) {
-      /* a last run may stop at its last value's byte */
-      if ((usable * h->w + 7) / 8 > avail) { fail(c, what); say(c, ": bit-packed run runs past the page"); return -1; }
-      bytes = avail;
-    }
+    /* Whole groups, as the format has them and arrow-rs writes them: a run cut short is a garbled
+       header (one read a byte too long shifts every value after it), never a last run to take. */
+    if (bytes > avail) { fail(c, what); say(c, ": bit-packed run runs past the page"); return -1; }
     h->kind = 2; h->bp = h->p; h->pos = 0; h->n = usable; h->p += bytes;
   } else {
     i64 count = (i64)(hdr >> 1), nb = (h->w + 7) / 8, k;
