@@ -1016,6 +1016,32 @@ describe("hand-made chunks: each bound the contract lists", () => {
     expect(decode(whole)).toEqual(values.map((v) => v + 0.5));
   });
 
+  test("a page stored as is whose header says another uncompressed size is refused, in the window or not", () => {
+    const body = [1, 10 << 1, 1];
+    const good = dataPage(10, body);
+    const bad = pageOf(
+      0,
+      Uint8Array.from(body),
+      5,
+      { 1: 10, 2: 8, 3: 3, 4: 3 },
+      new Map([[2, { type: T.I32, value: 4 }]]),
+    );
+    const chunk = concat(dictPage(2), good, bad);
+    const d = desc({ numValues: 20 });
+    for (const window of [
+      { start: 0, count: 10 },
+      { start: 10, count: 10 },
+    ]) {
+      expect(() => tcc.decodeChunk(chunk, d, window)).toThrow(
+        new ChunkDecodeError(
+          `made.parquet: column x: page 2 (at byte ${dictPage(2).length + good.length}): uncompressed page of 3 bytes says 4 uncompressed`,
+        ),
+      );
+      expect(() => decodeReference(chunk, d, window)).toThrow(/page holds 3 bytes, its header says 4 uncompressed/);
+    }
+    expect(decode(concat(dictPage(2), good, good), d)).toEqual(Array(20).fill(1.5));
+  });
+
   test("a dictionary index past the dictionary, in a run read in place and in one read with room to spare", () => {
     // bit width 2, one bit-packed group: indices 0, 1, 3, 0, … (3 ≥ 2 entries)
     const group = [2, (1 << 1) | 1, 0x34, 0x00];

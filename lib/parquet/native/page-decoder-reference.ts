@@ -861,6 +861,11 @@ export function decodeChunk(chunk: Uint8Array, desc: ChunkDesc, window: RowWindo
     if (h.type === PageType.DATA_PAGE) h.dataPageV2 = null;
     else h.dataPage = null;
     sawDataPage = true;
+    // Every data page's sizes, in the window or not: one stored as is holds the bytes it says (a
+    // header garbled to fit a truncated chunk otherwise passes when its rows are skipped).
+    const storedAsIs = desc.codec === Codec.UNCOMPRESSED || (h.dataPageV2 !== null && !h.dataPageV2.isCompressed);
+    if (storedAsIs && h.compressedSize !== h.uncompressedSize)
+      fail(`page holds ${h.compressedSize} bytes, its header says ${h.uncompressedSize} uncompressed`);
     const pageRows = h.dataPageV2 ? h.dataPageV2.numRows : facts!.numValues;
     if (pageRows > desc.numValues - rows) fail(`pages hold more rows than the chunk's ${desc.numValues}`);
     checkEncoding(s, facts!.encoding);
