@@ -3,7 +3,9 @@
  * value's bytes changes that value undetectably, so a decode of a corrupted chunk is judged by
  * agreement: both decoders fail with a ChunkDecodeError, or both succeed with identical results; where
  * only one succeeds, its result must equal the intact chunk's (the corruption was in bytes that one
- * decoder did not need, a skipped page or field). Anything else thrown is a crash of that decoder.
+ * decoder did not need, a skipped page or field). A truncated chunk must fail in both, unless a flip
+ * beside the cut made its pages' sizes add up again (a page outside the window is not decompressed):
+ * then what decodes must be the intact rows. Anything else thrown is a crash of that decoder.
  * Where the flip lies in a zstd frame that Bun's zstd and the system's libzstd decompress differently,
  * only crashes count (see zstdBuildsDisagree).
  */
@@ -192,7 +194,8 @@ function differsFromIntact(d: DecodedChunk, target: FuzzTarget, window: RowWindo
 
 /**
  * Decodes one corrupted chunk with the reference and, when given, the native decoder, and judges the
- * outcome as the module comment says. A truncated chunk must fail in both (its pages no longer add up).
+ * outcome as the module comment says. A truncated chunk must fail in both (its pages no longer add up),
+ * unless a flip beside the cut made them add up again: then what decodes must be the intact rows.
  */
 export function judgeCorruptDecode(
   target: FuzzTarget,
@@ -206,8 +209,24 @@ export function judgeCorruptDecode(
   const crashed = (!ref.ok && crash("reference", ref.error)) || (nat && !nat.ok && crash("native", nat.error)) || null;
   if (crashed) return { outcome: "crash", problem: crashed };
   // A chunk of no rows may be cut to nothing and still be right.
-  if (corruption.truncated && target.desc.numValues > 0 && (ref.ok || nat?.ok))
+  if (corruption.kind === "truncate" && target.desc.numValues > 0 && (ref.ok || nat?.ok))
     return { outcome: "truncation decoded", problem: "a truncated chunk decoded without an error" };
+  // A flip beside the cut can make the pages' sizes add up again, and a page outside the window is not
+  // decompressed by either decoder: whatever decodes must be the intact chunk's rows.
+  if (corruption.kind === "truncate+flip" && target.desc.numValues > 0 && (ref.ok || nat?.ok)) {
+    for (const [who, r] of [
+      ["reference", ref],
+      ["native", nat],
+    ] as const) {
+      const wrong = r?.ok ? differsFromIntact(r.decoded, target, window) : null;
+      if (wrong)
+        return {
+          outcome: "truncation decoded, changed",
+          problem: `the ${who} decoded a truncated chunk to rows the intact one does not hold: ${wrong}`,
+        };
+    }
+    return { outcome: "truncation decoded, intact", problem: null };
+  }
   if (!nat) return { outcome: ref.ok ? "reference decoded" : "reference error", problem: null };
   if (zstdBuildsDisagree(target.bytes, corruption.bytes, target.desc.codec))
     return { outcome: "zstd builds disagree on the flipped frame", problem: null };
