@@ -1042,6 +1042,15 @@ describe("hand-made chunks: each bound the contract lists", () => {
     expect(decode(concat(dictPage(2), good, good), d)).toEqual(Array(20).fill(1.5));
   });
 
+  test("an RLE run of no values holds no index to check: the C reads past it as the reference does", () => {
+    // Width 8: a run of 0 values of index 70 (past the 2 entries), then a run of 10 of index 1.
+    const chunk = concat(dictPage(2), dataPage(10, [8, 0, 70, 10 << 1, 1]));
+    expect(decode(chunk)).toEqual(Array(10).fill(1.5));
+    expect(Array.from(decodeReference(chunk, desc(), { start: 0, count: 10 }).values as Float64Array)).toEqual(
+      Array(10).fill(1.5),
+    );
+  });
+
   test("a dictionary index past the dictionary, in a run read in place and in one read with room to spare", () => {
     // bit width 2, one bit-packed group: indices 0, 1, 3, 0, … (3 ≥ 2 entries)
     const group = [2, (1 << 1) | 1, 0x34, 0x00];
