@@ -18,6 +18,7 @@ import {
   type FuzzTarget,
 } from "../helpers/chunk-corruption.ts";
 import { chunkDecoders } from "../helpers/chunk-decoders.ts";
+import { uleb, zigzag } from "../helpers/page-bytes.ts";
 
 setDefaultTimeout(180_000);
 afterAll(cleanupTempDirs);
@@ -108,19 +109,6 @@ const dataPageV2 = (
   ]);
 const int32s = (...v: number[]) => new Uint8Array(Int32Array.from(v).buffer);
 const le32 = (n: number) => [...new Uint8Array(Uint32Array.of(n).buffer)];
-
-/** Unsigned LEB128 of a bigint, and zigzag. */
-function uleb(v: bigint): number[] {
-  const out: number[] = [];
-  let x = BigInt.asUintN(64, v);
-  do {
-    const b = Number(x & 0x7fn);
-    x >>= 7n;
-    out.push(x > 0n ? b | 0x80 : b);
-  } while (x > 0n);
-  return out;
-}
-const zigzag = (v: bigint) => uleb(BigInt.asUintN(64, (v << 1n) ^ (v >> 63n)));
 
 const DESC: ChunkDesc = { file: "crafted.parquet", column: "x", physicalType: 1, maxDef: 0, codec: 0, numValues: 8 };
 const DICTIONARY = dictionaryPage(int32s(10, 20, 30), 3);

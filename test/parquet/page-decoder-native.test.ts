@@ -22,6 +22,7 @@ import { parquetWasm } from "../../lib/parquet/wasm.ts";
 import { randomFor } from "../../lib/random.ts";
 import { encodeStruct, T, type TStruct } from "../../lib/parquet/thrift-compact.ts";
 import { cleanupTempDirs, tempDir } from "../helpers/fixtures.ts";
+import { bitPacked, uleb, zigzag } from "../helpers/page-bytes.ts";
 
 // Writes and decodes a few dozen files: seconds on a quiet machine, more on a loaded one.
 setDefaultTimeout(60_000);
@@ -1106,21 +1107,6 @@ describe("hand-made chunks: each bound the contract lists", () => {
     // one past it; writers pick the narrowest width, so wide ones are hand-made here.
     const gcc = loadPageDecoder("gcc");
     const r = randomFor(31, "widths");
-    const uvarint = (v: bigint) => {
-      const out: number[] = [];
-      for (; v >= 0x80n; v >>= 7n) out.push(Number(v & 0x7fn) | 0x80);
-      out.push(Number(v));
-      return out;
-    };
-    const zigzag = (v: bigint) => uvarint(v < 0n ? (-v << 1n) - 1n : v << 1n);
-    /** Parquet's bit-packing: values LSB first, `w` bits each, in whole bytes. */
-    const packed = (values: bigint[], w: number) => {
-      const out = new Uint8Array(Math.ceil((values.length * w) / 8));
-      values.forEach((v, i) => {
-        for (let b = 0; b < w; b++) if ((v >> BigInt(b)) & 1n) out[(i * w + b) >> 3] |= 1 << ((i * w + b) & 7);
-      });
-      return Array.from(out);
-    };
     const windows = (n: number) => {
       const start = r.int(1, n - 1);
       return [
@@ -1158,12 +1144,12 @@ describe("hand-made chunks: each bound the contract lists", () => {
       const b = groups(3);
       const body = [
         w,
-        ...uvarint(BigInt((40 << 1) | 1)),
-        ...packed(a, w),
-        ...uvarint(5n << 1n),
-        ...packed([rle], Math.ceil(w / 8) * 8),
-        ...uvarint(BigInt((3 << 1) | 1)),
-        ...packed(b, w),
+        ...uleb(BigInt((40 << 1) | 1)),
+        ...bitPacked(a, w),
+        ...uleb(5n << 1n),
+        ...bitPacked([rle], Math.ceil(w / 8) * 8),
+        ...uleb(BigInt((3 << 1) | 1)),
+        ...bitPacked(b, w),
       ];
       const n = a.length + 5 + b.length;
       same(concat(dictPage(entries), dataPage(n, body)), desc({ numValues: n }), `dictionary, width ${w}`, [
@@ -1178,7 +1164,6 @@ describe("hand-made chunks: each bound the contract lists", () => {
       for (let w = 1; w <= bits; w++) {
         // One block of 128 deltas in 4 miniblocks of 32, the second and fourth of width w (their largest
         // delta over the minimum 2^w - 1), then a block's first miniblocks only, cut by the total.
-        const mod = 1n << BigInt(bits);
         const wrap = (v: bigint) => (bits === 64 ? BigInt.asIntN(64, v) : BigInt.asIntN(32, v));
         const minDelta = BigInt(r.int(-1000, 1000));
         const mini = (width: number) =>
@@ -1189,26 +1174,19 @@ describe("hand-made chunks: each bound the contract lists", () => {
           const deltas = widths.map(mini);
           return {
             deltas: deltas.flat(),
-            bytes: [...zigzag(minDelta), ...widths, ...deltas.flatMap((d, i) => packed(d, widths[i]))],
+            bytes: [...zigzag(minDelta), ...widths, ...deltas.flatMap((d, i) => bitPacked(d, widths[i]))],
           };
         };
         const one = blockOf([3, w, 0, w]);
         const two = blockOf([w, Math.min(w, 5), 0, 0]);
         const total = 128 + 40;
         const first = wrap(BigInt(r.int(-(2 ** 30), 2 ** 30)) * 1_000_003n);
-        const body = [
-          ...uvarint(128n),
-          ...uvarint(4n),
-          ...uvarint(BigInt(total)),
-          ...zigzag(first),
-          ...one.bytes,
-          ...two.bytes,
-        ];
+        const body = [...uleb(128n), ...uleb(4n), ...uleb(BigInt(total)), ...zigzag(first), ...one.bytes, ...two.bytes];
         const d = desc({ physicalType: type, numValues: total });
         // the expected values, apart from the reference: every delta plus the minimum, wrapping in the type's bits
         const want = [first];
         for (const delta of [...one.deltas, ...two.deltas].slice(0, total - 1))
-          want.push(wrap((want[want.length - 1] + minDelta + delta) % mod));
+          want.push(wrap(want[want.length - 1] + minDelta + delta));
         const chunk = dataPage(total, body, 5);
         expect(
           Array.from(decodeReference(chunk, d, { start: 0, count: total }).values as ArrayLike<unknown>, String),
