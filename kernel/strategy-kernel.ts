@@ -14,10 +14,9 @@ import {
   realpathSync,
   renameSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { C_TYPE, COLUMN_TYPES, type ColumnType, columnTypeCode } from "./column-types.ts";
 import { COLUMN_CTOR, type KernelBatch } from "./kernel-batch.ts";
@@ -34,6 +33,15 @@ import {
   ZERO_ROW_BYTES,
 } from "./driver-layout.ts";
 import { addressesOf, type BuildAddresses, linkAddresses } from "./shared-build.ts";
+import {
+  buildName,
+  compilerIdentity,
+  dependencyFiles,
+  directBuild,
+  directEntryPath,
+  kernelBuildCacheDir,
+  writeDirectEntry,
+} from "./build-cache.ts";
 import { CODE_RUN } from "../lib/parquet/native/code-runs.ts";
 import { DAY_MINUTES, SET_SUMS, setSumsFromHold, TALLY, type LoggedTrades, type ReportSums } from "./report-sums.ts";
 
@@ -183,49 +191,12 @@ export function compilerPath(compiler: KernelCompiler): string | null {
   return compiler === "tcc" ? "bun:ffi" : Bun.which(compiler);
 }
 
-/**
- * Folder of optimised kernel builds, reused across runs (a gcc build costs ~0.1–0.3 s per thread):
- * `TICKPACK_KERNEL_CACHE`, else `$XDG_CACHE_HOME/tickpack/kernels`, else `~/.cache/tickpack/kernels`.
- */
-export function kernelBuildCacheDir(): string {
-  return (
-    process.env.TICKPACK_KERNEL_CACHE ||
-    join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "tickpack", "kernels")
-  );
-}
-
 /** Libraries a gcc/clang build links (TinyCC resolves against the process, which has libm). */
 const LINK_LIBRARIES: readonly string[] = ["-lm"];
 
 /** Runs the compiler with TMPDIR=dir: its own intermediate files go to the private folder too. */
 function runCompiler(exe: string, args: string[], dir: string) {
   return Bun.spawnSync([exe, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, TMPDIR: dir } });
-}
-
-/**
- * The name of a build: a hash of everything that makes the library — the unit as the compiler sees
- * it after preprocessing (the kernel, every file it includes, the driver and its layout, and the
- * compiler's predefined macros, its version among them), the flags, and the compiler's path, size
- * and mtime (an upgrade is a new build) — after the compiler and the source's name, which only say
- * whose build it is (a kernel's, or the native page decoder's).
- */
-function buildName(compiler: KernelCompiler, exe: string, preprocessed: Uint8Array, source: string): string {
-  const st = statSync(realpathSync(exe));
-  const parts = [
-    compiler,
-    realpathSync(exe),
-    st.size,
-    st.mtimeMs,
-    [...OPTIMISED_FLAGS, ...LINK_LIBRARIES].join(" "),
-    preprocessed,
-  ];
-  const hasher = new Bun.CryptoHasher("sha256");
-  for (const p of parts) hasher.update(typeof p === "number" ? String(p) : p).update("\0");
-  const label = basename(source)
-    .replace(/\.c$/, "")
-    .replace(/[^A-Za-z0-9_-]/g, "_")
-    .slice(0, 40);
-  return `${compiler}-${label}-${hasher.digest("hex").slice(0, 32)}.so`;
 }
 
 /**
@@ -258,13 +229,43 @@ function compileShared<S extends UnitSymbols>(
     new Error(
       compilerDiagnostics(r.stderr.toString(), unit, dir, kernelPath) || `${compiler} exited with ${r.exitCode}`,
     );
-  // -P: no line markers (they name the private folder); -dD: the macros too, the compiler's own included.
-  const pre = runCompiler(exe, ["-E", "-P", "-dD", ...OPTIMISED_FLAGS, ...include, unit], dir);
+  const id = compilerIdentity(compiler, exe);
+  const flags = [...OPTIMISED_FLAGS, ...LINK_LIBRARIES];
+  const unitText = readFileSync(unit, "utf8");
+  const direct = directEntryPath(id, flags, unitText, kernelPath);
+  const kept = directBuild(direct);
+  if (kept) {
+    try {
+      return dlopen(kept, symbols).symbols as unknown as ConvertFns<S>;
+    } catch {
+      // a damaged build: found again by its preprocessed unit below, and made again
+    }
+  }
+  // -P: no line markers (they name the private folder); -dD: the macros too, the compiler's own
+  // included; -MD: the files it read, for the direct entry.
+  const deps = join(dir, "unit.d");
+  const preprocessedAtMs = Date.now();
+  const pre = runCompiler(
+    exe,
+    ["-E", "-P", "-dD", "-MD", "-MF", deps, "-MT", "x", ...OPTIMISED_FLAGS, ...include, unit],
+    dir,
+  );
   if (pre.exitCode !== 0) throw failed(pre);
-  const cached = join(kernelBuildCacheDir(), buildName(compiler, exe, pre.stdout, kernelPath));
+  const cached = join(kernelBuildCacheDir(), buildName(id, flags, pre.stdout, kernelPath));
+  const remember = () => {
+    let files: string[] | null = null;
+    try {
+      files = dependencyFiles(readFileSync(deps, "utf8"), unit);
+    } catch {
+      // no list: no direct entry, the next run preprocesses again
+    }
+    if (files) writeDirectEntry(direct, cached, unitText, files, preprocessedAtMs);
+  };
   if (existsSync(cached)) {
     try {
-      return dlopen(cached, symbols).symbols as unknown as ConvertFns<S>;
+      const opened = dlopen(cached, symbols).symbols as unknown as ConvertFns<S>;
+      remember();
+      return opened;
     } catch {
       // a damaged build: made again below
     }
@@ -285,6 +286,7 @@ function compileShared<S extends UnitSymbols>(
     );
     copyFileSync(so, temp);
     renameSync(temp, cached);
+    remember();
   } catch {
     // a cache that cannot be written costs the next run a build, nothing else
   }
