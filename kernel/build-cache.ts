@@ -21,6 +21,7 @@ import {
 } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { tempPathFor } from "../lib/atomic-file.ts";
 
 /**
  * Folder of optimised kernel builds, reused across runs (a gcc build costs ~0.1–0.3 s per thread):
@@ -183,10 +184,7 @@ export function writeDirectEntry(
   const digest = contentsDigest(files, true);
   if (digest === null) return;
   const entry: DirectEntry = { build: basename(build), files: [...files], digest };
-  const temp = join(
-    dirname(entryPath),
-    `.${basename(entryPath)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`,
-  );
+  const temp = tempPathFor(entryPath);
   try {
     mkdirSync(dirname(entryPath), { recursive: true });
     writeFileSync(temp, JSON.stringify(entry));

@@ -33,6 +33,7 @@ import {
   ZERO_ROW_BYTES,
 } from "./driver-layout.ts";
 import { addressesOf, type BuildAddresses, linkAddresses } from "./shared-build.ts";
+import { tempPathFor } from "../lib/atomic-file.ts";
 import {
   buildName,
   compilerIdentity,
@@ -280,10 +281,7 @@ function compileShared<S extends UnitSymbols>(
   try {
     // Renamed into place whole: a concurrent run opens the old build, the new one or none.
     mkdirSync(dirname(cached), { recursive: true });
-    const temp = join(
-      dirname(cached),
-      `.${basename(cached)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`,
-    );
+    const temp = tempPathFor(cached);
     copyFileSync(so, temp);
     renameSync(temp, cached);
     remember();
