@@ -1,9 +1,10 @@
 /**
  * How a packed folder's parts sit in the page cache, which moves every `--no-cache` figure: bench
  * maps its parts, and what mapping a page costs depends on the folios the cache holds the file in —
- * 4 KiB pages (the file read back through a map after an eviction: ~0.4–0.7 µs a page here, map,
- * fault and unmap), larger folios (as `write` or `read` leave it: ~0.1–0.2 µs), 2 MiB folios mapped a
- * PMD at a time (~0.01 µs). docs/bench.md, "The page cache's state", has what that did to the runs.
+ * 4 KiB pages (the file read back through a map after an eviction: ~0.6–0.9 µs a page here, map,
+ * fault and unmap, as this tool measures), larger folios (as `write` leaves it: ~0.1–0.2 µs), 2 MiB
+ * folios mapped a PMD at a time (~0.02–0.04 µs). docs/bench.md, "The page cache's state", has what
+ * that did to the runs.
  *
  * `bun bench/page-cache-state.ts DIR [--drop | --reload-huge]`: the parts' size, how much of it is
  * resident (mincore), and the cost of mapping the resident part (map, one read a 4 KiB page, unmap;

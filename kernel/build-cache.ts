@@ -176,8 +176,12 @@ export function writeDirectEntry(
   preprocessedAtMs: number,
 ): void {
   if (CLOCK_MACROS.test(unitText)) return;
+  const fresh = (f: string) => {
+    const st = statSync(f);
+    return Math.max(st.mtimeMs, st.ctimeMs) >= preprocessedAtMs - 2000;
+  };
   try {
-    if (files.some((f) => Math.max(statSync(f).mtimeMs, statSync(f).ctimeMs) >= preprocessedAtMs - 2000)) return;
+    if (files.some(fresh)) return;
   } catch {
     return;
   }
