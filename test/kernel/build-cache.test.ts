@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { dependencyFiles } from "../../kernel/build-cache.ts";
 import { cleanupTempDirs, tempDir } from "../helpers/fixtures.ts";
@@ -39,7 +39,7 @@ describe.skipIf(!GCC)(`gcc builds kept across runs${GCC ? "" : " (skipped: no gc
     log = join(dir, "gcc.log");
     bin = join(dir, "bin");
     // A gcc that writes down how it was called: preprocessor runs (-E) and builds (-o) are counted.
-    Bun.spawnSync(["mkdir", "-p", bin]);
+    mkdirSync(bin);
     writeFileSync(join(bin, "gcc"), `#!/bin/sh\nprintf '%s\\n' "$*" >> "$GCC_CALLS"\nexec ${GCC} "$@"\n`);
     chmodSync(join(bin, "gcc"), 0o755);
     writeFileSync(header(), "#define ANSWER 3\n");
