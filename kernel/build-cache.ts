@@ -60,6 +60,11 @@ function sha256(parts: readonly (string | number | Uint8Array)[]): string {
   return hasher.digest("hex");
 }
 
+/** What every key of a build holds besides the unit: the compiler's identity and the flags. */
+function compilerParts(id: CompilerIdentity, flags: readonly string[]): (string | number)[] {
+  return [id.compiler, id.exe, id.size, id.mtimeMs, flags.join(" ")];
+}
+
 function fileLabel(source: string): string {
   return basename(source)
     .replace(/\.c$/, "")
@@ -79,7 +84,7 @@ export function buildName(
   preprocessed: Uint8Array,
   source: string,
 ): string {
-  const hash = sha256([id.compiler, id.exe, id.size, id.mtimeMs, flags.join(" "), preprocessed]);
+  const hash = sha256([...compilerParts(id, flags), preprocessed]);
   return `${id.compiler}-${fileLabel(source)}-${hash.slice(0, 32)}.so`;
 }
 
@@ -91,7 +96,7 @@ export function directEntryPath(
   source: string,
 ): string {
   const env = INCLUDE_ENV.map((k) => `${k}=${process.env[k] ?? ""}`);
-  const hash = sha256([id.compiler, id.exe, id.size, id.mtimeMs, flags.join(" "), ...env, unitText]);
+  const hash = sha256([...compilerParts(id, flags), ...env, unitText]);
   return join(kernelBuildCacheDir(), `${id.compiler}-${fileLabel(source)}-${hash.slice(0, 32)}.direct.json`);
 }
 

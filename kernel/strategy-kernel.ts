@@ -213,12 +213,14 @@ function compilerDiagnostics(stderr: string, unit: string, dir: string, kernelPa
 }
 
 /**
- * Builds the unit with gcc/clang into `dir` and opens it, or opens the same build made before (see
- * kernelBuildCacheDir); the caller removes `dir` (the mapping outlives the file).
+ * Builds the unit (the file `unit`, holding `unitText`) with gcc/clang into `dir` and opens it, or
+ * opens the same build made before (kernel/build-cache.ts); the caller removes `dir` (the mapping
+ * outlives the file).
  */
 function compileShared<S extends UnitSymbols>(
   compiler: KernelCompiler,
   unit: string,
+  unitText: string,
   dir: string,
   kernelPath: string,
   symbols: S,
@@ -232,7 +234,6 @@ function compileShared<S extends UnitSymbols>(
     );
   const id = compilerIdentity(compiler, exe);
   const flags = [...OPTIMISED_FLAGS, ...LINK_LIBRARIES];
-  const unitText = readFileSync(unit, "utf8");
   const direct = directEntryPath(id, flags, unitText, kernelPath);
   const kept = directBuild(direct);
   if (kept) {
@@ -360,7 +361,9 @@ export function compileKernelUnit<S extends UnitSymbols>(
   const wrapper = join(unitDir, "unit.c");
   try {
     writeFileSync(wrapper, compiler === "tcc" ? unit + tccExports(symbols) : unit);
-    return compiler === "tcc" ? compileTcc(wrapper, symbols) : compileShared(compiler, wrapper, unitDir, real, symbols);
+    return compiler === "tcc"
+      ? compileTcc(wrapper, symbols)
+      : compileShared(compiler, wrapper, unit, unitDir, real, symbols);
   } catch (e) {
     if (e instanceof KernelError) throw e;
     const msg = (e as Error).message
