@@ -15,15 +15,14 @@
  * transparent_hugepage setting allows). Two copies of one folder in two states, then `bun
  * bench/report-ab.ts A=COPY1 B=COPY2`, time the same code over both.
  */
-import { dlopen, type Pointer, toArrayBuffer } from "bun:ffi";
+import { dlopen, type Pointer, ptr } from "bun:ffi";
 import { closeSync, fstatSync, openSync } from "node:fs";
+import { type FileMapping, mapOpenFileReadOnly } from "../lib/cache/mapping.ts";
 import { LIBC_NAME } from "../lib/libc.ts";
 import { listPackedPartitions } from "../lib/packed/layout.ts";
 import { median } from "./timed-process.ts";
 
 const PAGE = 4096;
-const PROT_READ = 1;
-const MAP_PRIVATE = 2;
 const MADV_HUGEPAGE = 14;
 const POSIX_FADV_DONTNEED = 4;
 
@@ -36,32 +35,29 @@ if (!dir || args.some((a) => a.startsWith("--") && a !== "--drop" && a !== "--re
   process.exit(2);
 }
 
+// Besides the maps bench makes (lib/cache/mapping.ts): the advice, residency and eviction calls.
 const libc = dlopen(LIBC_NAME, {
-  mmap: { args: ["ptr", "u64", "i32", "i32", "i32", "i64"], returns: "ptr" },
-  munmap: { args: ["ptr", "u64"], returns: "i32" },
   madvise: { args: ["ptr", "u64", "i32"], returns: "i32" },
   mincore: { args: ["ptr", "u64", "ptr"], returns: "i32" },
   posix_fadvise: { args: ["i32", "i64", "i64", "i32"], returns: "i32" },
 }).symbols;
 
-/** Maps the file open as fd, runs `use` on the map, unmaps it. */
-function withMap<T>(fd: number, size: number, advise: boolean, use: (at: Pointer) => T): T {
-  const mapped = libc.mmap(null, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (mapped === null || BigInt(mapped) === 2n ** 64n - 1n) throw new Error("mmap failed");
-  const at = mapped as Pointer;
+/** Maps the file open as fd as bench does, runs `use` on the map, unmaps it. */
+function withMap<T>(fd: number, path: string, advise: boolean, use: (m: FileMapping) => T): T {
+  const m = mapOpenFileReadOnly(fd, path);
   try {
-    if (advise) libc.madvise(at, size, MADV_HUGEPAGE);
-    return use(at);
+    if (advise) libc.madvise(m.address as Pointer, m.size, MADV_HUGEPAGE);
+    return use(m);
   } finally {
-    libc.munmap(at, size);
+    m.unmap();
   }
 }
 
 /** One read in each page of the map whose flag in `pages` is set (all, when null). */
-function touch(at: Pointer, size: number, pages: Uint8Array | null): number {
-  const bytes = new Uint8Array(toArrayBuffer(at, 0, size));
+function touch(m: FileMapping, pages: Uint8Array | null): number {
+  const bytes = m.bytes;
   let sum = 0;
-  for (let p = 0, off = 0; off < size; p++, off += PAGE) if (!pages || pages[p] & 1) sum += bytes[off];
+  for (let p = 0, off = 0; off < m.size; p++, off += PAGE) if (!pages || pages[p] & 1) sum += bytes[off];
   return sum;
 }
 
@@ -76,14 +72,14 @@ for (const path of parts) {
     if (size === 0) continue;
     total += size;
     if (drop) libc.posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-    if (huge) withMap(fd, size, true, (at) => touch(at, size, null));
+    if (huge) withMap(fd, path, true, (m) => touch(m, null));
     const pages = new Uint8Array(Math.ceil(size / PAGE));
-    withMap(fd, size, false, (at) => libc.mincore(at, size, pages));
+    withMap(fd, path, false, (m) => libc.mincore(m.address as Pointer, m.size, ptr(pages)));
     const here = pages.reduce((n, v) => n + (v & 1), 0);
     resident += here * PAGE;
     for (let k = 0; k < passes.length; k++) {
       const t0 = performance.now();
-      withMap(fd, size, false, (at) => touch(at, size, pages));
+      withMap(fd, path, false, (m) => touch(m, pages));
       passes[k] += performance.now() - t0;
     }
   } finally {

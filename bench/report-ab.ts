@@ -7,7 +7,7 @@
  * in which another process used the CPU is retried (timed-process.ts). Also each round's difference
  * in wall and CPU time, median and quartiles: on these machines a change smaller than their spread is
  * not measured. Two copies of one folder whose pages the cache holds differently
- * (`bench/page-cache-state.ts --reload`) compare the page cache's states.
+ * (`bench/page-cache-state.ts --drop`, `--reload-huge`) compare the page cache's states.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,7 +22,7 @@ const rounds = at >= 0 ? Number(args[at + 1]) : 11;
 const oneWorker = args.includes("--one-worker");
 const folders = args.filter((a, k) => a.includes("=") && k !== at + 1).map((a) => a.split("=", 2) as [string, string]);
 if (folders.length === 0 || !(rounds > 0)) {
-  console.error("usage: bun bench/report-ab.ts NAME=DIR [NAME=DIR …] [--rounds N]");
+  console.error("usage: bun bench/report-ab.ts NAME=DIR [NAME=DIR …] [--rounds N] [--one-worker]");
   process.exit(2);
 }
 const out = mkdtempSync(join(tmpdir(), "tickpack-report-ab-"));
